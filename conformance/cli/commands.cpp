@@ -1,0 +1,199 @@
+#include "commands.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstring>
+
+#include "lowbit/conformance/fp8_suite.hpp"
+#include "lowbit/conformance/sweep.hpp"
+#include "lowbit/fp8.hpp"
+#include "lowbit/kernels.hpp"
+#include "stream.hpp"
+
+namespace lowbit::cli {
+namespace {
+
+constexpr std::size_t kChunk = 1 << 20;  // elements per read
+
+template <class T> std::string join(const T& items, auto name_of) {
+  std::string s;
+  for (const auto& x : items) s += fmt::format("{}{}", s.empty() ? "" : ", ", name_of(x));
+  return s;
+}
+
+Fp8Options options(const CodecArgs& a) {
+  Fp8Options o;
+  const auto f = parse_fp8_format(a.format);
+  if (!f) throw UsageError(fmt::format("unknown format '{}' (valid: e4m3, e4m3fn, e5m2)", a.format));
+  o.format = *f;
+  o.profile = a.profile;
+  profile_of(o);  // validates the name
+  const auto r = parse_rounding(a.rounding);
+  if (!r) throw UsageError(fmt::format("unknown rounding '{}' (valid: rne, rtz, sr)", a.rounding));
+  o.rounding = *r;
+  o.seed = a.seed;
+  return o;
+}
+
+template <class T> int encode_stream(const CodecArgs& a, Fp8Options o) {
+  InputStream in(a.input, sizeof(T));
+  OutputStream out(a.output);
+  std::vector<std::uint8_t> buf, codes;
+  std::vector<T> values;
+  while (const std::size_t n = in.read(buf, kChunk)) {
+    values.resize(n);
+    codes.resize(n);
+    std::memcpy(values.data(), buf.data(), n * sizeof(T));
+    encode(std::span<const T>(values), std::span(codes), o);
+    out.write(codes);
+    o.index0 += n;
+  }
+  out.commit();
+  return 0;
+}
+
+template <class T> int decode_stream(const CodecArgs& a, const Fp8Options& o) {
+  InputStream in(a.input, 1);
+  OutputStream out(a.output);
+  std::vector<std::uint8_t> buf;
+  std::vector<T> values;
+  while (const std::size_t n = in.read(buf, kChunk)) {
+    values.resize(n);
+    decode(std::span<const std::uint8_t>(buf), std::span(values), o);
+    out.write({reinterpret_cast<const std::uint8_t*>(values.data()), n * sizeof(T)});
+  }
+  out.commit();
+  return 0;
+}
+
+std::pair<std::uint64_t, std::uint64_t> parse_shard(const std::string& s) {
+  std::uint64_t i = 0, n = 0;
+  const auto slash = s.find('/');
+  const char* end = s.data() + s.size();
+  bool ok = slash != std::string::npos &&
+            std::from_chars(s.data(), s.data() + slash, i).ptr == s.data() + slash &&
+            std::from_chars(s.data() + slash + 1, end, n).ptr == end && n >= 1 && i < n;
+  if (!ok) throw UsageError(fmt::format("bad --shard '{}': expected I/N with 0 <= I < N", s));
+  return {i, n};
+}
+
+}  // namespace
+
+int run_list() {
+  fmt::print("formats:\n");
+  for (Fp8Format f : kFp8Formats) {
+    const Fp8Traits& t = traits(f);
+    fmt::print("  {:<6} sign + {} exponent + {} mantissa bits, bias {}, max finite code 0x{:02x}{}{}\n", t.name,
+               t.layout.exp_bits, t.layout.man_bits, t.layout.bias(), t.max_finite,
+               t.has_inf ? ", Inf 0x7c" : ", no Inf", f == Fp8Format::e4m3 ? " (alias e4m3fn)" : "");
+  }
+  fmt::print("encode sources (--from): f32, f64, f16, bf16\ndecode destinations (--to): f32, f16, bf16\n");
+  fmt::print("rounding (--rounding): rne (default), rtz, sr (Philox-4x32-10 keyed by --seed)\n");
+  fmt::print("profiles (--profile):\n");
+  for (const Fp8Profile& p : kFp8Profiles)
+    fmt::print("  {:<15}{} {}\n", p.name, &p == &default_fp8_profile() ? " *" : "  ", p.summary);
+  fmt::print("implementations on this CPU:\n");
+  for (const Fp8Impl& impl : fp8_impls())
+    fmt::print("  {:<10} width {:<3} {}{}\n", impl.name, impl.width,
+               impl.available() ? "available" : "not available",
+               &impl == &fp8_best() ? " (dispatched)" : "");
+  return 0;
+}
+
+int run_encode(const CodecArgs& a) {
+  const Fp8Options o = options(a);
+  if (a.type == "f32") return encode_stream<float>(a, o);
+  if (a.type == "f64") return encode_stream<double>(a, o);
+  if (a.type == "f16") return encode_stream<f16>(a, o);
+  return encode_stream<bf16>(a, o);
+}
+
+int run_decode(const CodecArgs& a) {
+  const Fp8Options o = options(a);
+  if (a.type == "f32") return decode_stream<float>(a, o);
+  if (a.type == "f16") return decode_stream<f16>(a, o);
+  return decode_stream<bf16>(a, o);
+}
+
+int run_sweep(const CodecArgs& a) {
+  const Fp8Options o = options(a);
+  const auto [shard, shards] = parse_shard(a.shard);
+  const std::uint64_t total = std::uint64_t{1} << (a.type == "f32" ? 32 : 16);
+  const std::uint64_t begin = total / shards * shard + std::min(shard, total % shards);
+  const std::uint64_t end = begin + total / shards + (shard < total % shards ? 1 : 0);
+  OutputStream out(a.output);
+  if (a.type != "f32") {  // 2^16 inputs: one call
+    std::vector<std::uint16_t> in(end - begin);
+    for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::uint16_t>(begin + i);
+    std::vector<std::uint8_t> codes(in.size());
+    Fp8Options oi = o;
+    oi.index0 = begin;
+    if (a.type == "f16") encode(std::span(reinterpret_cast<const f16*>(in.data()), in.size()), std::span(codes), oi);
+    else encode(std::span(reinterpret_cast<const bf16*>(in.data()), in.size()), std::span(codes), oi);
+    out.write(codes);
+    out.commit();
+    return 0;
+  }
+  const Fp8Impl& impl = fp8_best();
+  Fp8EncodeParams p = make_encode_params(o.format, profile_of(o), FloatType::f32, o.rounding, o.seed);
+  const bool progress = ::isatty(2);
+  conformance::sweep_f32(encode_kernel<float>(impl), p, begin, end, conformance::default_threads(),
+                         [&](std::uint64_t first, std::span<const std::uint8_t> codes) {
+                           out.write(codes);
+                           if (progress)
+                             fmt::print(stderr, "\rsweep {:5.1f}%", 100.0 * (first + codes.size() - begin) / (end - begin));
+                         });
+  if (progress) fmt::print(stderr, "\n");
+  out.commit();
+  return 0;
+}
+
+int run_conform(const ConformArgs& a) {
+  using namespace conformance;
+  Fp8SuiteOptions o;
+  if (a.level != "quick" && a.level != "full") throw UsageError(fmt::format("unknown --level '{}' (valid: quick, full)", a.level));
+  o.level = a.level == "full" ? Level::full : Level::quick;
+  o.threads = a.threads ? a.threads : default_threads();
+  o.max_errors = a.errors;
+  o.seed = a.seed;
+  if (!a.formats.empty()) {
+    o.formats.clear();
+    for (const std::string& s : a.formats) {
+      const auto f = parse_fp8_format(s);
+      if (!f) throw UsageError(fmt::format("unknown format '{}' (valid: e4m3, e4m3fn, e5m2)", s));
+      o.formats.push_back(*f);
+    }
+  }
+  if (!a.profiles.empty()) {
+    o.profiles.clear();
+    for (const std::string& s : a.profiles) {
+      const Fp8Profile* p = find_fp8_profile(s);
+      if (!p) throw UsageError(fmt::format("unknown profile '{}' (valid: {})", s, join(kFp8Profiles, [](const Fp8Profile& q) { return q.name; })));
+      o.profiles.push_back(p);
+    }
+  }
+  std::vector<const Fp8Impl*> impls;
+  for (const std::string& s : a.impls) {
+    const Fp8Impl* impl = find_fp8_impl(s);
+    if (!impl) throw UsageError(fmt::format("unknown implementation '{}' (valid: {})", s, join(fp8_impls(), [](const Fp8Impl& i) { return i.name; })));
+    if (!impl->available()) throw UsageError(fmt::format("implementation '{}' does not run on this CPU", s));
+    impls.push_back(impl);
+  }
+  if (impls.empty())
+    for (const Fp8Impl& impl : fp8_impls())
+      if (impl.available()) impls.push_back(&impl);
+  const GoldenDir golden = a.golden.empty() ? GoldenDir::from_env() : GoldenDir(a.golden);
+  std::vector<Check> checks;
+  for (const Fp8Impl* impl : impls) {
+    std::vector<Check> c = run_fp8_suite(*impl, golden, o);
+    checks.insert(checks.end(), c.begin(), c.end());
+  }
+  print_report(stdout, checks);
+  for (const Check& c : checks)
+    if (!c.passed()) return 1;
+  return 0;
+}
+
+}  // namespace lowbit::cli

@@ -1,0 +1,76 @@
+#include "stream.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace lowbit::cli {
+
+InputStream::InputStream(const std::string& path, std::size_t element_size)
+    : f_(stdin), owned_(false), name_("standard input"), element_size_(element_size) {
+  if (!path.empty() && path != "-") {
+    f_ = std::fopen(path.c_str(), "rb");
+    if (!f_) throw UsageError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+    owned_ = true;
+    name_ = fmt::format("'{}'", path);
+  }
+}
+
+InputStream::~InputStream() {
+  if (owned_) std::fclose(f_);
+}
+
+std::size_t InputStream::read(std::vector<std::uint8_t>& buf, std::size_t max_elements) {
+  buf.resize(max_elements * element_size_);
+  std::size_t got = 0;
+  while (got < buf.size()) {
+    const std::size_t n = std::fread(buf.data() + got, 1, buf.size() - got, f_);
+    if (n == 0) break;
+    got += n;
+  }
+  if (std::ferror(f_)) throw UsageError(fmt::format("error reading {}: {}", name_, std::strerror(errno)));
+  total_ += got;
+  if (got % element_size_)
+    throw UsageError(fmt::format("{} has {} bytes, not a multiple of the {}-byte element size",
+                                 name_, total_, element_size_));
+  buf.resize(got);
+  return got / element_size_;
+}
+
+OutputStream::OutputStream(const std::string& path) : f_(stdout) {
+  if (path.empty() || path == "-") return;
+  final_ = path;
+  temp_ = final_;
+  temp_ += fmt::format(".tmp.{}", ::getpid());
+  f_ = std::fopen(temp_.c_str(), "wb");
+  if (!f_) throw UsageError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+}
+
+OutputStream::~OutputStream() {
+  if (temp_.empty() || committed_) return;
+  std::fclose(f_);
+  std::error_code ec;
+  std::filesystem::remove(temp_, ec);
+}
+
+void OutputStream::write(std::span<const std::uint8_t> bytes) {
+  if (std::fwrite(bytes.data(), 1, bytes.size(), f_) != bytes.size())
+    throw UsageError(fmt::format("write failed: {}", std::strerror(errno)));
+}
+
+void OutputStream::commit() {
+  if (std::fflush(f_) != 0) throw UsageError(fmt::format("write failed: {}", std::strerror(errno)));
+  if (temp_.empty()) return;
+  if (std::fclose(f_) != 0) throw UsageError(fmt::format("write failed: {}", std::strerror(errno)));
+  committed_ = true;
+  std::error_code ec;
+  std::filesystem::rename(temp_, final_, ec);
+  if (ec) {
+    std::filesystem::remove(temp_, ec);
+    throw UsageError(fmt::format("cannot create '{}': {}", final_.string(), ec.message()));
+  }
+}
+
+}  // namespace lowbit::cli

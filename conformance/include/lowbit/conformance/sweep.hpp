@@ -1,0 +1,21 @@
+// Exhaustive sweeps of the f32 input space, in parallel, delivered in input order.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <span>
+
+#include "lowbit/formats/fp8_kernel.hpp"
+
+namespace lowbit::conformance {
+
+using SweepSink = std::function<void(std::uint64_t first_input, std::span<const std::uint8_t> out)>;
+
+// Encodes the f32 bit patterns [begin, end) with `fn` on `threads` threads; `sink` receives the
+// outputs chunk by chunk in increasing input order. Element index = input bit pattern, so
+// stochastic rounding gives the same stream however it is sharded.
+void sweep_f32(Fp8EncodeFn<float> fn, const Fp8EncodeParams& p, std::uint64_t begin,
+               std::uint64_t end, unsigned threads, const SweepSink& sink);
+
+unsigned default_threads();
+
+}  // namespace lowbit::conformance

@@ -1,0 +1,238 @@
+#include "lowbit/conformance/fp8_suite.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "lowbit/conformance/cases.hpp"
+#include "lowbit/conformance/sha256.hpp"
+#include "lowbit/conformance/sweep.hpp"
+#include "lowbit/kernels.hpp"
+#include "lowbit/reference/fp8.hpp"
+
+namespace lowbit::conformance {
+
+std::vector<const Fp8Profile*> Fp8SuiteOptions::all_profiles() {
+  std::vector<const Fp8Profile*> out;
+  for (const Fp8Profile& p : kFp8Profiles) out.push_back(&p);
+  return out;
+}
+
+namespace {
+
+bool is_cuda(const Fp8Profile& p) { return p.nan_decode == NanDecode::cuda; }
+
+// The golden data of ml_dtypes spells E4M3 "e4m3fn", CUDA's "e4m3".
+std::string golden_format_name(const Fp8Profile& p, Fp8Format f) {
+  return f == Fp8Format::e4m3 && !is_cuda(p) ? "e4m3fn" : std::string(traits(f).name);
+}
+
+std::string golden_prefix(const Fp8Profile& p) {
+  std::string s(p.name == "ml_dtypes" ? "" : p.name == "ml_dtypes-sat" ? "mld_sat" : p.name);
+  for (char& c : s) c = c == '-' ? '_' : c;
+  return s.empty() ? s : s + "_";
+}
+
+template <class T> std::string show(T x) {
+  using Tr = FloatTraits<T>;
+  return fmt::format("{} 0x{:0{}x}", name(Tr::type), Tr::to_bits(x), Tr::layout.total_bits() / 4);
+}
+
+template <class T> std::vector<T> all16() {
+  std::vector<T> v(65536);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = T{static_cast<std::uint16_t>(i)};
+  return v;
+}
+
+template <class T, class Bits> std::vector<T> from_bits(const std::vector<Bits>& bits) {
+  std::vector<T> v(bits.size());
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = FloatTraits<T>::from_bits(bits[i]);
+  return v;
+}
+
+class Runner {
+ public:
+  Runner(const Fp8Impl& impl, const GoldenDir& g, const Fp8SuiteOptions& o, Fp8Format f,
+         const Fp8Profile& p, std::vector<Check>& out)
+      : impl_(impl), g_(g), o_(o), f_(f), p_(p), out_(out) {}
+
+  void run() {
+    golden_checks();
+    if (!is_reference()) reference_checks();  // the reference against itself would prove nothing
+  }
+
+ private:
+  bool is_reference() const {
+    const Fp8Impl& r = ref::kFp8Reference;
+    return impl_.encode_f32 == r.encode_f32 && impl_.encode_f64 == r.encode_f64 &&
+           impl_.encode_f16 == r.encode_f16 && impl_.encode_bf16 == r.encode_bf16 &&
+           impl_.decode_f32 == r.decode_f32 && impl_.decode_f16 == r.decode_f16 &&
+           impl_.decode_bf16 == r.decode_bf16;
+  }
+
+  Check& start(std::string name) {
+    out_.push_back({impl_.name, std::string(traits(f_).name), std::string(p_.name), std::move(name), 0, 0, {}});
+    return out_.back();
+  }
+
+  Fp8EncodeParams params(FloatType source, Rounding r) const {
+    return make_encode_params(f_, p_, source, r, o_.seed);
+  }
+
+  template <class In>
+  void encode_check(std::string name, const std::vector<In>& in, const std::vector<std::uint8_t>& want,
+                    Rounding r) {
+    const Fp8EncodeParams p = params(FloatTraits<In>::type, r);
+    std::vector<std::uint8_t> got(in.size());
+    encode_kernel<In>(impl_)(in.size(), in.data(), got.data(), &p);
+    Check& c = start(std::move(name));
+    c.cases = in.size();
+    for (std::size_t i = 0; i < in.size(); ++i)
+      if (got[i] != want[i])
+        c.mismatch(fmt::format("{} => got 0x{:02x} expected 0x{:02x}", show(in[i]), got[i], want[i]), o_.max_errors);
+  }
+
+  template <class Out>
+  void decode_check(std::string name, const std::vector<std::uint64_t>& want) {
+    const Fp8DecodeParams p = make_decode_params(f_, p_);
+    std::vector<std::uint8_t> codes(256);
+    for (int i = 0; i < 256; ++i) codes[i] = static_cast<std::uint8_t>(i);
+    std::vector<Out> got(256);
+    decode_kernel<Out>(impl_)(256, codes.data(), got.data(), &p);
+    Check& c = start(std::move(name));
+    c.cases = 256;
+    for (int i = 0; i < 256; ++i) {
+      const std::uint64_t bits = FloatTraits<Out>::to_bits(got[i]);
+      if (bits != want[i])
+        c.mismatch(fmt::format("code 0x{:02x} => got {} expected 0x{:x}", i, show(got[i]), want[i]), o_.max_errors);
+    }
+  }
+
+  template <class In> std::vector<std::uint8_t> reference(const std::vector<In>& in, Rounding r) const {
+    const Fp8EncodeParams p = params(FloatTraits<In>::type, r);
+    std::vector<std::uint8_t> out(in.size());
+    ref::fp8_encode_ref<In>(in.size(), in.data(), out.data(), &p);
+    return out;
+  }
+  template <class Out> std::vector<std::uint64_t> reference_decode() const {
+    const Fp8DecodeParams p = make_decode_params(f_, p_);
+    std::vector<std::uint64_t> out(256);
+    for (int i = 0; i < 256; ++i) out[i] = FloatTraits<Out>::to_bits(ref::fp8_decode<Out>(static_cast<std::uint8_t>(i), p));
+    return out;
+  }
+
+  std::string file(std::string_view source, std::string_view ext) const {
+    return fp8_golden_encode_file(p_, f_, source, ext);
+  }
+
+  void golden_checks() {
+    for (auto [src, is_bf16] : {std::pair{"f16", false}, std::pair{"bf16", true}}) {
+      const std::string name = file(src, "u8");
+      if (!g_.has(name)) continue;
+      if (is_bf16) encode_check(fmt::format("bf16 all -> {}", name), all16<bf16>(), g_.bytes(name), Rounding::rne);
+      else encode_check(fmt::format("f16 all -> {}", name), all16<f16>(), g_.bytes(name), Rounding::rne);
+    }
+    if (const std::string name = file("f64", "vec"); g_.has(name)) {
+      std::vector<double> in;
+      std::vector<std::uint8_t> want;
+      for (const F64Case& v : g_.vec(name)) {
+        in.push_back(std::bit_cast<double>(v.bits));
+        want.push_back(v.out);
+      }
+      encode_check(fmt::format("f64 vectors -> {}", name), in, want, Rounding::rne);
+    }
+    if (const std::string name = file("f32", "runs"); g_.has(name)) {
+      const std::vector<Run> runs = g_.runs(name);
+      const std::vector<std::uint32_t> bits = f32_cases(o_.seed, o_.random_cases);
+      std::vector<std::uint8_t> want(bits.size());
+      for (std::size_t i = 0; i < bits.size(); ++i) want[i] = lookup(runs, bits[i]);
+      encode_check(fmt::format("f32 sample -> {}", name), from_bits<float>(bits), want, Rounding::rne);
+    }
+    if (o_.level == Level::full) f32_stream_check();
+    const std::string gname = golden_format_name(p_, f_);
+    if (is_cuda(p_)) {
+      const std::string name = fmt::format("fp8/cuda_{}_to_f16.u16", gname);
+      const auto table = g_.array<std::uint16_t>(name);
+      decode_check<f16>("decode f16 -> " + name, {table.begin(), table.end()});
+    } else {
+      const std::string name = fmt::format("fp8/{}_decode.u32", gname);
+      const auto table = g_.array<std::uint32_t>(name);
+      decode_check<float>("decode f32 -> " + name, {table.begin(), table.end()});
+    }
+  }
+
+  // All 2^32 inputs: against the golden run list where it is shipped, and always against the
+  // full-stream SHA-256 measured from the peer.
+  void f32_stream_check() {
+    const std::string runs_name = file("f32", "runs");
+    const std::vector<Run> runs = g_.has(runs_name) ? g_.runs(runs_name) : std::vector<Run>{};
+    Check& c = start(runs.empty() ? "f32 all 2^32 -> stream sha256" : "f32 all 2^32 -> " + runs_name + " + sha256");
+    Sha256 hash;
+    std::size_t r = 0;
+    const Fp8EncodeParams p = params(FloatType::f32, Rounding::rne);
+    sweep_f32(encode_kernel<float>(impl_), p, 0, std::uint64_t{1} << 32, o_.threads,
+              [&](std::uint64_t first, std::span<const std::uint8_t> out) {
+                hash.update(out);
+                c.cases += out.size();
+                if (runs.empty()) return;
+                // Walk the runs overlapping this chunk; each is one constant byte.
+                for (std::size_t i = 0; i < out.size();) {
+                  while (r + 1 < runs.size() && runs[r + 1].start <= first + i) ++r;
+                  const std::uint64_t run_end = r + 1 < runs.size() ? runs[r + 1].start : std::uint64_t{1} << 32;
+                  const std::size_t stop = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), run_end - first));
+                  for (; i < stop; ++i)
+                    if (out[i] != runs[r].out)
+                      c.mismatch(fmt::format("f32 0x{:08x} => got 0x{:02x} expected 0x{:02x}", first + i, out[i], runs[r].out), o_.max_errors);
+                }
+              });
+    const std::string got = hash.hex(), want = fp8_f32_stream_digest(g_, p_, f_);
+    if (got != want) c.mismatch(fmt::format("stream sha256 {} expected {}", got, want), o_.max_errors);
+  }
+
+  void reference_checks() {
+    const std::vector<float> f32 = from_bits<float>(f32_cases(o_.seed, o_.random_cases));
+    const std::vector<double> f64 = from_bits<double>(f64_cases(o_.seed, o_.random_cases));
+    for (Rounding r : kRoundings) {
+      const std::string suffix = fmt::format(" {} -> reference", name(r));
+      encode_check("f16 all" + suffix, all16<f16>(), reference(all16<f16>(), r), r);
+      encode_check("bf16 all" + suffix, all16<bf16>(), reference(all16<bf16>(), r), r);
+      encode_check("f32 sample" + suffix, f32, reference(f32, r), r);
+      encode_check("f64 sample" + suffix, f64, reference(f64, r), r);
+    }
+    decode_check<float>("decode f32 -> reference", reference_decode<float>());
+    decode_check<f16>("decode f16 -> reference", reference_decode<f16>());
+    decode_check<bf16>("decode bf16 -> reference", reference_decode<bf16>());
+  }
+
+  const Fp8Impl& impl_;
+  const GoldenDir& g_;
+  const Fp8SuiteOptions& o_;
+  Fp8Format f_;
+  const Fp8Profile& p_;
+  std::vector<Check>& out_;
+};
+
+}  // namespace
+
+std::string fp8_golden_encode_file(const Fp8Profile& p, Fp8Format f, std::string_view source,
+                                   std::string_view ext) {
+  return fmt::format("fp8/{}{}_to_{}.{}", golden_prefix(p), source, golden_format_name(p, f), ext);
+}
+
+std::string fp8_f32_stream_digest(const GoldenDir& g, const Fp8Profile& p, Fp8Format f) {
+  const std::string file = fp8_golden_encode_file(p, f, "f32", "stream");
+  const auto sums = g.sums("fp8/f32_streams.sha256");
+  const auto it = sums.find(file.substr(4));  // names in the list are relative to fp8/
+  if (it == sums.end()) throw std::runtime_error("no full-stream digest for " + file);
+  return it->second;
+}
+
+std::vector<Check> run_fp8_suite(const Fp8Impl& impl, const GoldenDir& golden,
+                                 const Fp8SuiteOptions& options) {
+  std::vector<Check> out;
+  for (Fp8Format f : options.formats)
+    for (const Fp8Profile* p : options.profiles) Runner(impl, golden, options, f, *p, out).run();
+  return out;
+}
+
+}  // namespace lowbit::conformance

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# End-to-end checks of the lowbit tool: streams, errors (one line, non-zero exit, no output file
+# left behind), sweeps and shards against the golden data.
+# Usage: cli_test.sh LOWBIT GOLDEN_DIR [EMULATOR...]
+set -u
+bin=$1 golden=$2
+shift 2
+run() { "${emu[@]}" "$bin" "$@"; }
+emu=("$@")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect_error() {  # expect_error NAME EXPECTED_SUBSTRING -- ARGS...
+  local name=$1 want=$2
+  shift 3
+  run "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+  local rc=$?
+  if [ $rc -eq 0 ]; then bad "$name: exit 0"; return; fi
+  if [ "$(wc -l <"$tmp/err")" -ne 1 ]; then bad "$name: stderr is not one line:"; cat "$tmp/err"; return; fi
+  grep -q -- "$want" "$tmp/err" && ok || bad "$name: stderr lacks '$want': $(cat "$tmp/err")"
+}
+
+# Sweeps of the 16-bit inputs equal the golden tables byte for byte.
+for spec in "e4m3 f16 ml_dtypes f16_to_e4m3fn" "e5m2 bf16 ml_dtypes bf16_to_e5m2" \
+            "e4m3 bf16 cuda-satfinite cuda_satfinite_bf16_to_e4m3" "e5m2 f16 ml_dtypes-sat mld_sat_f16_to_e5m2" \
+            "e5m2 f16 cuda-nosat cuda_nosat_f16_to_e5m2"; do
+  set -- $spec
+  run sweep "$1" --from "$2" --profile "$3" -o "$tmp/sweep" && cmp -s "$tmp/sweep" "$golden/fp8/$4.u8" \
+    && ok || bad "sweep $spec"
+done
+
+# Shards concatenate to the whole sweep.
+run sweep e4m3 --from f16 >"$tmp/whole"
+: >"$tmp/joined"
+for i in 0 1 2; do run sweep e4m3 --from f16 --shard "$i/3" >>"$tmp/joined"; done
+cmp -s "$tmp/whole" "$tmp/joined" && ok || bad "shards 0..2 of 3 differ from the whole sweep"
+
+# encode reads the stream and matches the sweep; decode inverts it on every finite code.
+python3 - "$tmp/f16in" <<'PY' 2>/dev/null || printf '' >"$tmp/f16in"
+import struct, sys
+open(sys.argv[1], "wb").write(b"".join(struct.pack("<H", i) for i in range(65536)))
+PY
+if [ -s "$tmp/f16in" ]; then
+  run encode e4m3 --from f16 -i "$tmp/f16in" -o "$tmp/enc" && cmp -s "$tmp/enc" "$tmp/whole" && ok || bad "encode f16 stream"
+fi
+printf '\x00\x01\x7b\xfb\x7c' | run decode e5m2 --to f16 >"$tmp/dec" && \
+  [ "$(od -An -tx2 "$tmp/dec" | tr -s ' ')" = " 0000 0001 7b00 fb00 7c00" ] && ok || bad "decode e5m2 -> f16"
+printf '\x7e' | run decode e4m3 --to f32 | od -An -tx4 | grep -q 43e00000 && ok || bad "decode 0x7e -> 448"
+printf '\x00\x00\xe8\x43' | run encode e4m3 --from f32 | od -An -tx1 | grep -q 7e && ok || bad "encode 464 -> 0x7e"
+printf '\x00\x00\xf0\x43' | run encode e4m3 --from f32 --rounding rtz | od -An -tx1 | grep -q 7e && ok || bad "rtz 480 -> max"
+printf '\x00\x00\xf0\x43' | run encode e4m3 --from f32 | od -An -tx1 | grep -q 7f && ok || bad "rne 480 -> NaN"
+
+# Errors: one line on stderr, non-zero exit, no output file.
+expect_error "odd length" "not a multiple" -- encode e4m3 --from f32 -i "$golden/fp8/cuda_rn_f32_to_e2m1.runs" -o "$tmp/never"
+[ -e "$tmp/never" ] && bad "output file left after failure" || ok
+ls "$tmp" | grep -q tmp && bad "temporary file left after failure" || ok
+expect_error "unknown format" "unknown format 'e3m4'" -- encode e3m4 --from f32
+expect_error "unknown profile" "unknown FP8 profile 'cuda'" -- encode e4m3 --from f32 --profile cuda
+expect_error "unknown rounding" "unknown rounding" -- encode e4m3 --from f32 --rounding up
+expect_error "unknown source" "--from" -- encode e4m3 --from f8
+expect_error "unknown option" "--frobnicate" -- encode e4m3 --from f32 --frobnicate
+expect_error "unreadable file" "cannot read" -- encode e4m3 --from f32 -i "$tmp/does-not-exist"
+expect_error "bad shard" "bad --shard" -- sweep e4m3 --from f16 --shard 3/3
+expect_error "no subcommand" "subcommand" --
+run list | grep -q cuda-satfinite && ok || bad "list shows the profiles"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,131 @@
+// RapidCheck properties of the FP8 codec, run through the public API against every
+// implementation of the kernel table.
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <vector>
+
+#include "lowbit/fp8.hpp"
+#include "lowbit/kernels.hpp"
+
+namespace {
+
+using namespace lowbit;
+
+Fp8Format gen_format() { return *rc::gen::element(Fp8Format::e4m3, Fp8Format::e5m2); }
+const Fp8Profile& gen_profile() { return kFp8Profiles[*rc::gen::inRange<std::size_t>(0, kFp8Profiles.size())]; }
+const Fp8Impl& gen_impl() {
+  std::vector<const Fp8Impl*> impls;
+  for (const Fp8Impl& i : fp8_impls())
+    if (i.available()) impls.push_back(&i);
+  return *impls[*rc::gen::inRange<std::size_t>(0, impls.size())];
+}
+
+Fp8Options opts(Fp8Format f, const Fp8Profile& p, Rounding r, const Fp8Impl& impl, std::uint64_t seed = 0) {
+  Fp8Options o;
+  o.format = f;
+  o.profile = p.name;
+  o.rounding = r;
+  o.seed = seed;
+  o.impl = &impl;
+  return o;
+}
+
+std::uint8_t enc(float x, const Fp8Options& o) {
+  std::uint8_t c;
+  encode(std::span(&x, 1), std::span(&c, 1), o);
+  return c;
+}
+float dec(std::uint8_t c, const Fp8Options& o) {
+  float x;
+  decode(std::span(&c, 1), std::span(&x, 1), o);
+  return x;
+}
+
+RC_GTEST_PROP(Fp8Properties, EveryCodeRoundTripsThroughEveryWideType, ()) {
+  const Fp8Format f = gen_format();
+  const Fp8Profile& p = gen_profile();
+  const Fp8Options o = opts(f, p, *rc::gen::element(Rounding::rne, Rounding::rtz, Rounding::sr), gen_impl(), *rc::gen::arbitrary<std::uint64_t>());
+  const auto code = *rc::gen::arbitrary<std::uint8_t>();
+  std::uint8_t back[3];
+  float x32;
+  f16 x16;
+  bf16 xb;
+  decode(std::span(&code, 1), std::span(&x32, 1), o);
+  decode(std::span(&code, 1), std::span(&x16, 1), o);
+  decode(std::span(&code, 1), std::span(&xb, 1), o);
+  encode(std::span<const float>(&x32, 1), std::span(&back[0], 1), o);
+  encode(std::span<const f16>(&x16, 1), std::span(&back[1], 1), o);
+  encode(std::span<const bf16>(&xb, 1), std::span(&back[2], 1), o);
+  for (std::uint8_t b : back) {
+    if (is_nan(f, code)) RC_ASSERT(is_nan(f, b));
+    else RC_ASSERT(b == code);
+  }
+}
+
+RC_GTEST_PROP(Fp8Properties, SignSymmetry, ()) {
+  const Fp8Format f = gen_format();
+  const Fp8Profile& p = gen_profile();
+  const float x = std::bit_cast<float>(*rc::gen::arbitrary<std::uint32_t>());
+  RC_PRE(!std::isnan(x));
+  const Rounding r = *rc::gen::element(Rounding::rne, Rounding::rtz, Rounding::sr);
+  const Fp8Options o = opts(f, p, r, gen_impl(), *rc::gen::arbitrary<std::uint64_t>());
+  RC_ASSERT(enc(-x, o) == (enc(x, o) ^ 0x80));  // same element index, so the same sr word
+}
+
+RC_GTEST_PROP(Fp8Properties, MonotoneWhereNoNaNIsProduced, ()) {
+  const Fp8Format f = gen_format();
+  const Fp8Profile& p = *find_fp8_profile(*rc::gen::element("ml_dtypes-sat", "cuda-satfinite"));
+  const Rounding r = *rc::gen::element(Rounding::rne, Rounding::rtz);
+  const Fp8Options o = opts(f, p, r, gen_impl());
+  float a = std::bit_cast<float>(*rc::gen::arbitrary<std::uint32_t>());
+  float b = std::bit_cast<float>(*rc::gen::arbitrary<std::uint32_t>());
+  RC_PRE(std::isfinite(a) && std::isfinite(b));
+  if (b < a) std::swap(a, b);
+  RC_ASSERT(dec(enc(a, o), o) <= dec(enc(b, o), o));
+}
+
+RC_GTEST_PROP(Fp8Properties, SaturatingProfilesStayWithinMaxFinite, ()) {
+  const Fp8Format f = gen_format();
+  const Fp8Profile& p = *find_fp8_profile(*rc::gen::element("ml_dtypes-sat", "cuda-satfinite"));
+  const Fp8Options o = opts(f, p, *rc::gen::element(Rounding::rne, Rounding::rtz, Rounding::sr), gen_impl(), 42);
+  const float x = std::bit_cast<float>(*rc::gen::arbitrary<std::uint32_t>());
+  RC_PRE(!std::isnan(x) && (std::isfinite(x) || p.saturate_inf));
+  const float y = dec(enc(x, o), o);
+  const float max = dec(traits(f).max_finite, o);
+  RC_ASSERT(std::isfinite(y));
+  RC_ASSERT(std::fabs(y) <= max);
+}
+
+// The mean of stochastic rounding over K independent seeds converges to x: its deviation is a
+// sum of K Bernoulli(F/2^32) steps, so |mean - E| <= 6 sigma with sigma <= ulp / (2 sqrt(K)), and
+// E differs from x by the dropped bits below the 32 used: < ulp * 2^-32.
+RC_GTEST_PROP(Fp8Properties, StochasticRoundingIsUnbiased, ()) {
+  const Fp8Format f = gen_format();
+  const Fp8Options base = opts(f, default_fp8_profile(), Rounding::sr, gen_impl());
+  const double max = dec(traits(f).max_finite, base);
+  const double x = *rc::gen::inRange(-1000000, 1000000) / 1000000.0 * max * 0.99;
+  const float xf = static_cast<float>(x);
+  constexpr int K = 4096;
+  std::vector<float> in(K, xf);
+  std::vector<std::uint8_t> codes(K);
+  Fp8Options o = base;
+  o.seed = *rc::gen::arbitrary<std::uint64_t>();
+  encode(std::span<const float>(in), std::span(codes), o);  // K elements = K independent words
+  Fp8Options down = base;
+  down.rounding = Rounding::rtz;
+  const std::uint8_t below = enc(std::fabs(xf), down);  // magnitude code just below |x|
+  const double lo = dec(below, o), ulp = dec(static_cast<std::uint8_t>(below + 1), o) - lo;
+  double sum = 0;
+  for (std::uint8_t c : codes) {
+    const double v = std::fabs(dec(c, o));
+    RC_ASSERT(v == lo || v == lo + ulp);  // only the two neighbours
+    sum += v;
+  }
+  RC_ASSERT(std::fabs(sum / K - std::fabs(double{xf})) <= 6 * ulp / (2 * std::sqrt(double{K})) + ulp * 0x1p-32);
+}
+
+}  // namespace

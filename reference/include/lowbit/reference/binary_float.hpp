@@ -1,0 +1,37 @@
+// Exact unpacking and rounding of binary floating-point values, shared by every codec that
+// converts between binary formats. A finite value is held exactly as sig * 2^exp.
+#pragma once
+#include <cstdint>
+
+#include "lowbit/formats/binary_float.hpp"
+#include "lowbit/formats/fp8.hpp"
+
+namespace lowbit::ref {
+
+struct Unpacked {
+  enum class Kind : std::uint8_t { zero, finite, inf, nan };
+  Kind kind;
+  bool sign;
+  std::uint64_t sig;       // finite: the integer significand (implicit bit included)
+  int exp;                 // finite: value = sig * 2^exp
+  std::uint64_t mantissa;  // the raw mantissa field (NaN payloads)
+};
+
+Unpacked unpack(std::uint64_t bits, BinaryLayout layout);
+
+template <class T> Unpacked unpack(T x) {
+  return unpack(static_cast<std::uint64_t>(FloatTraits<T>::to_bits(x)), FloatTraits<T>::layout);
+}
+
+// Rounds the positive value sig * 2^exp to `layout` as if its exponent range were unbounded
+// above, and returns the magnitude bits (biased exponent << man_bits | mantissa). A result above
+// the format's largest finite code means overflow; the caller decides what that becomes.
+// `random` is used by Rounding::sr only: the round-up happens iff F + random >= 2^32, where F is
+// the 32 bits of the value immediately below the result's last mantissa bit.
+std::uint64_t round_magnitude(std::uint64_t sig, int exp, BinaryLayout layout, Rounding rounding,
+                              std::uint32_t random = 0);
+
+// Packs an exactly representable finite value, or a zero, into `layout` (used by decoders).
+std::uint64_t pack_exact(bool sign, std::uint64_t sig, int exp, BinaryLayout layout);
+
+}  // namespace lowbit::ref
