@@ -190,7 +190,7 @@ int run_conform(const ConformArgs& a) {
     std::vector<Check> c = run_fp8_suite(*impl, golden, o);
     checks.insert(checks.end(), c.begin(), c.end());
   }
-  print_report(stdout, checks);
+  print_report(stdout, checks, a.verbose);
   for (const Check& c : checks)
     if (!c.passed()) return 1;
   return 0;

@@ -23,6 +23,7 @@ struct ConformArgs {
   std::size_t errors = 8;
   unsigned threads = 0;
   std::uint64_t seed = 1;
+  bool verbose = false;
 };
 
 int run_list();

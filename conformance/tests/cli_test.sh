@@ -46,7 +46,7 @@ if [ -s "$tmp/f16in" ]; then
   run encode e4m3 --from f16 -i "$tmp/f16in" -o "$tmp/enc" && cmp -s "$tmp/enc" "$tmp/whole" && ok || bad "encode f16 stream"
 fi
 printf '\x00\x01\x7b\xfb\x7c' | run decode e5m2 --to f16 >"$tmp/dec" && \
-  [ "$(od -An -tx2 "$tmp/dec" | tr -s ' ')" = " 0000 0001 7b00 fb00 7c00" ] && ok || bad "decode e5m2 -> f16"
+  [ "$(od -An -tx2 "$tmp/dec" | tr -s ' ')" = " 0000 0100 7b00 fb00 7c00" ] && ok || bad "decode e5m2 -> f16"
 printf '\x7e' | run decode e4m3 --to f32 | od -An -tx4 | grep -q 43e00000 && ok || bad "decode 0x7e -> 448"
 printf '\x00\x00\xe8\x43' | run encode e4m3 --from f32 | od -An -tx1 | grep -q 7e && ok || bad "encode 464 -> 0x7e"
 printf '\x00\x00\xf0\x43' | run encode e4m3 --from f32 --rounding rtz | od -An -tx1 | grep -q 7e && ok || bad "rtz 480 -> max"

@@ -19,7 +19,8 @@ struct Check {
   }
 };
 
-// Prints one row per check, the errors of failed ones, and "N passed, M failed".
-void print_report(std::FILE* out, const std::vector<Check>& checks);
+// Prints a summary row per (implementation, format, profile) — with `verbose` first one row per
+// check — then the first errors of each failed check, and "N passed, M failed" (checks).
+void print_report(std::FILE* out, const std::vector<Check>& checks, bool verbose);
 
 }  // namespace lowbit::conformance
