@@ -1,5 +1,6 @@
 #include "lowbit/kernels.hpp"
 
+#include "lowbit/optimized/fp8_impls.hpp"
 #include "lowbit/reference/fp8.hpp"
 
 namespace lowbit {
@@ -7,6 +8,12 @@ namespace lowbit {
 std::span<const Fp8Impl> fp8_impls() {
   static const Fp8Impl list[] = {
       ref::kFp8Reference,
+#ifdef LOWBIT_HAVE_AVX2
+      avx2::kFp8Avx2,
+#endif
+#ifdef LOWBIT_HAVE_NEON
+      neon::kFp8Neon,
+#endif
   };
   return list;
 }

@@ -12,7 +12,7 @@ namespace lowbit::conformance {
 
 enum class Level {
   quick,  // every f16/bf16 input, all codes, the f64 vectors, a structured + random f32 sample
-  full,   // quick, plus every one of the 2^32 f32 inputs against the golden streams
+  full,   // quick, plus all 2^32 f32 inputs: golden streams (rne), and rtz against the reference
 };
 
 struct Fp8SuiteOptions {

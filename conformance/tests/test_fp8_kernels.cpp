@@ -1,0 +1,103 @@
+// Every kernel of the table on every tail: lengths 0 .. 2W+1 and 3W+3, at unaligned offsets,
+// with each input ending exactly at the end of its heap buffer (ASan sees any read past it) and
+// guard bytes after the output (any write past it fails here). Expected output: the reference.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cstring>
+#include <vector>
+
+#include "lowbit/conformance/cases.hpp"
+#include "lowbit/kernels.hpp"
+#include "lowbit/reference/fp8.hpp"
+
+namespace {
+
+using namespace lowbit;
+constexpr std::uint8_t kGuard = 0xA5;
+
+template <class T> std::vector<T> pool(std::size_t n) {  // structured cases: specials, ties, subnormals
+  std::vector<T> v(n);
+  if constexpr (std::is_same_v<T, double>) {
+    const std::vector<std::uint64_t> bits = conformance::f64_cases(3, n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = std::bit_cast<double>(bits[(i * 7919) % bits.size()]);
+  } else {
+    const std::vector<std::uint32_t> bits = conformance::f32_cases(3, n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t b = bits[(i * 7919) % bits.size()];
+      if constexpr (std::is_same_v<T, float>) v[i] = std::bit_cast<float>(b);
+      else if constexpr (std::is_same_v<T, bf16>) v[i] = bf16{static_cast<std::uint16_t>(b >> 16)};
+      else v[i] = f16{static_cast<std::uint16_t>(b ^ (b >> 16))};
+    }
+  }
+  return v;
+}
+
+std::vector<std::size_t> lengths(unsigned width) {
+  std::vector<std::size_t> v;
+  for (std::size_t n = 0; n <= 2 * width + 1; ++n) v.push_back(n);
+  v.push_back(3 * width + 3);
+  return v;
+}
+
+template <class In> void check_encode(const Fp8Impl& impl) {
+  const std::vector<In> values = pool<In>(4096);
+  for (Fp8Format f : kFp8Formats)
+    for (const Fp8Profile& prof : kFp8Profiles)
+      for (Rounding r : kRoundings)
+        for (std::size_t n : lengths(impl.width))
+          for (std::size_t offset = 0; offset < 4; ++offset) {
+            std::vector<In> in(offset + n);  // the input ends at the end of the allocation
+            std::memcpy(in.data() + offset, values.data() + (n * 13 + offset * 101) % 1024, n * sizeof(In));
+            std::vector<std::uint8_t> got(offset + n + 16, kGuard), want(n);
+            Fp8EncodeParams p = make_encode_params(f, prof, FloatTraits<In>::type, r, 77);
+            p.index0 = offset;
+            encode_kernel<In>(impl)(n, in.data() + offset, got.data() + offset, &p);
+            ref::fp8_encode_ref<In>(n, in.data() + offset, want.data(), &p);
+            for (std::size_t i = 0; i < offset; ++i) ASSERT_EQ(got[i], kGuard) << "write before the output";
+            for (std::size_t i = 0; i < 16; ++i) ASSERT_EQ(got[offset + n + i], kGuard) << "write past the end, n=" << n;
+            ASSERT_EQ(0, std::memcmp(got.data() + offset, want.data(), n))
+                << impl.name << " " << traits(f).name << " " << prof.name << " " << name(r) << " n=" << n << " offset=" << offset;
+          }
+}
+
+template <class Out> void check_decode(const Fp8Impl& impl) {
+  std::vector<std::uint8_t> codes(256 * 3);
+  for (std::size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<std::uint8_t>(i * 37 + i / 256);
+  for (Fp8Format f : kFp8Formats)
+    for (const Fp8Profile& prof : kFp8Profiles)
+      for (std::size_t n : lengths(impl.width))
+        for (std::size_t offset = 0; offset < 4; ++offset) {
+          std::vector<std::uint8_t> in(offset + n);
+          std::memcpy(in.data() + offset, codes.data() + (n * 5 + offset) % 256, n);
+          const Fp8DecodeParams p = make_decode_params(f, prof);
+          std::vector<std::uint8_t> got((offset + n + 8) * sizeof(Out), kGuard);
+          std::vector<Out> want(n);
+          Out* out = reinterpret_cast<Out*>(got.data()) + offset;  // byte buffer: any offset
+          decode_kernel<Out>(impl)(n, in.data() + offset, out, &p);
+          ref::fp8_decode_ref<Out>(n, in.data() + offset, want.data(), &p);
+          for (std::size_t b = 0; b < offset * sizeof(Out); ++b) ASSERT_EQ(got[b], kGuard);
+          for (std::size_t b = (offset + n) * sizeof(Out); b < got.size(); ++b) ASSERT_EQ(got[b], kGuard) << "write past the end, n=" << n;
+          ASSERT_EQ(0, std::memcmp(out, want.data(), n * sizeof(Out)))
+              << impl.name << " " << traits(f).name << " " << prof.name << " n=" << n << " offset=" << offset;
+        }
+}
+
+TEST(Fp8Kernels, EveryTailEveryOffsetEqualsTheReference) {
+  std::size_t checked = 0;
+  for (const Fp8Impl& impl : fp8_impls()) {
+    if (!impl.available()) continue;
+    SCOPED_TRACE(impl.name);
+    check_encode<float>(impl);
+    check_encode<double>(impl);
+    check_encode<f16>(impl);
+    check_encode<bf16>(impl);
+    check_decode<float>(impl);
+    check_decode<f16>(impl);
+    check_decode<bf16>(impl);
+    ++checked;
+  }
+  EXPECT_GE(checked, 2u) << "only the reference ran: no SIMD kernel for this CPU";
+}
+
+}  // namespace
