@@ -31,7 +31,7 @@ Fp8Options options(const CodecArgs& a) {
   o.profile = a.profile;
   profile_of(o);  // validates the name
   const auto r = parse_rounding(a.rounding);
-  if (!r) throw UsageError(fmt::format("unknown rounding '{}' (valid: rne, rtz, sr)", a.rounding));
+  if (!r) throw UsageError(fmt::format("unknown rounding '{}' (valid: rne, rna, rtz, sr)", a.rounding));
   o.rounding = *r;
   o.seed = a.seed;
   return o;
@@ -90,7 +90,7 @@ int run_list() {
                t.has_inf ? ", Inf 0x7c" : ", no Inf", f == Fp8Format::e4m3 ? " (alias e4m3fn)" : "");
   }
   fmt::print("encode sources (--from): f32, f64, f16, bf16\ndecode destinations (--to): f32, f16, bf16\n");
-  fmt::print("rounding (--rounding): rne (default), rtz, sr (Philox-4x32-10 keyed by --seed)\n");
+  fmt::print("rounding (--rounding): rne (default), rna, rtz, sr (Philox-4x32-10 keyed by --seed)\n");
   fmt::print("profiles (--profile):\n");
   for (const Fp8Profile& p : kFp8Profiles)
     fmt::print("  {:<15}{} {}\n", p.name, &p == &default_fp8_profile() ? " *" : "  ", p.summary);

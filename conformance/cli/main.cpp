@@ -23,13 +23,13 @@ int main(int argc, char** argv) {
   CLI::App* list = app.add_subcommand("list", "formats, profiles, roundings and implementations");
   CLI::App* enc = app.add_subcommand("encode", "raw floats -> FP8 codes");
   codec_options(enc, "--from", sources);
-  enc->add_option("--rounding", codec.rounding, "rne (default), rtz or sr");
+  enc->add_option("--rounding", codec.rounding, "rne (default), rna, rtz or sr");
   enc->add_option("--seed", codec.seed, "Philox key for --rounding sr");
   CLI::App* dec = app.add_subcommand("decode", "FP8 codes -> raw floats");
   codec_options(dec, "--to", dests);
   CLI::App* sweep = app.add_subcommand("sweep", "the encoding of every input bit pattern, in order");
   codec_options(sweep, "--from", {"f32", "f16", "bf16"});
-  sweep->add_option("--rounding", codec.rounding, "rne (default), rtz or sr");
+  sweep->add_option("--rounding", codec.rounding, "rne (default), rna, rtz or sr");
   sweep->add_option("--seed", codec.seed, "Philox key for --rounding sr (element index = input bits)");
   sweep->add_option("--shard", codec.shard, "I/N: write only slice I (from 0) of N equal slices");
 

@@ -89,7 +89,8 @@ uint32x4_t load_bf16(const bf16* p) { return vshll_n_u16(vld1_u16(reinterpret_ca
 
 template <class In, uint32x4_t (*Load)(const In*)>
 void encode(std::size_t n, const In* in, std::uint8_t* out, const Fp8EncodeParams* p) {
-  if (p->rounding == Rounding::sr) return ref::fp8_encode_ref(n, in, out, p);  // documented: sr is scalar
+  if (p->rounding == Rounding::sr || p->rounding == Rounding::rna)  // documented: scalar
+    return ref::fp8_encode_ref(n, in, out, p);
   const Encoder enc(simd::encode_constants(*p));
   auto run = [&]<bool kNearest>() {
     simd::for_each_block<kWidth>(n, in, out, [&](const In* i, std::uint8_t* o) {

@@ -1,46 +1,82 @@
 #include "lowbit/kernels.hpp"
 
 #include "lowbit/optimized/fp8_impls.hpp"
+#include "lowbit/optimized/gse_impls.hpp"
 #include "lowbit/reference/fp8.hpp"
+#include "lowbit/reference/gse.hpp"
+#include "lowbit/reference/gse_gemm.hpp"
 
 namespace lowbit {
 
 std::span<const Fp8Impl> fp8_impls() {
   static const Fp8Impl list[] = {
       ref::kFp8Reference,
-#ifdef LOWBIT_HAVE_AVX2
+#ifdef LOWBIT_HAVE_FP8_AVX2
       avx2::kFp8Avx2,
 #endif
-#ifdef LOWBIT_HAVE_NEON
+#ifdef LOWBIT_HAVE_FP8_NEON
       neon::kFp8Neon,
 #endif
   };
   return list;
 }
 
+std::span<const GseImpl> gse_impls() {
+  static const GseImpl list[] = {
+      ref::kGseReference,
+#ifdef LOWBIT_HAVE_GSE_AVX2
+      avx2::kGseAvx2,
+#endif
+#ifdef LOWBIT_HAVE_GSE_NEON
+      neon::kGseNeon,
+#endif
+  };
+  return list;
+}
+
+std::span<const GseGemmImpl> gse_gemm_impls() {
+  static const GseGemmImpl list[] = {
+      ref::kGseGemmReference,
+#ifdef LOWBIT_HAVE_GSE_GEMM_AVX2
+      avx2::kGseGemmAvx2,
+#endif
+#ifdef LOWBIT_HAVE_GSE_GEMM_NEON
+      neon::kGseGemmNeon,
+#endif
+  };
+  return list;
+}
+
 const Fp8Impl& fp8_best() {
-  static const Fp8Impl& best = [] () -> const Fp8Impl& {
-    const Fp8Impl* pick = &fp8_impls().front();
-    for (const Fp8Impl& impl : fp8_impls())
-      if (impl.available()) pick = &impl;  // later entries are faster
-    return *pick;
-  }();
+  static const Fp8Impl& best = best_of(fp8_impls());
+  return best;
+}
+const GseImpl& gse_best() {
+  static const GseImpl& best = best_of(gse_impls());
+  return best;
+}
+const GseGemmImpl& gse_gemm_best() {
+  static const GseGemmImpl& best = best_of(gse_gemm_impls());
   return best;
 }
 
-const Fp8Impl* find_fp8_impl(std::string_view name) {
-  for (const Fp8Impl& impl : fp8_impls())
-    if (name == impl.name) return &impl;
-  return nullptr;
+namespace {
+template <class Impl, class Fn> Fn or_reference(const Impl& impl, Fn Impl::*slot, const Impl& reference) {
+  return impl.*slot ? impl.*slot : reference.*slot;
 }
+}  // namespace
 
 template <class In> Fp8EncodeFn<In> encode_kernel(const Fp8Impl& impl) {
-  constexpr auto slot = encode_slot<In>();
-  return impl.*slot ? impl.*slot : ref::kFp8Reference.*slot;
+  return or_reference(impl, encode_slot<In>(), ref::kFp8Reference);
 }
 template <class Out> Fp8DecodeFn<Out> decode_kernel(const Fp8Impl& impl) {
-  constexpr auto slot = decode_slot<Out>();
-  return impl.*slot ? impl.*slot : ref::kFp8Reference.*slot;
+  return or_reference(impl, decode_slot<Out>(), ref::kFp8Reference);
+}
+template <class In> GseEncodeFn<In> gse_encode_kernel(const GseImpl& impl) {
+  return or_reference(impl, gse_encode_slot<In>(), ref::kGseReference);
+}
+template <class Out> GseDecodeFn<Out> gse_decode_kernel(const GseImpl& impl) {
+  return or_reference(impl, gse_decode_slot<Out>(), ref::kGseReference);
 }
 
 template Fp8EncodeFn<float> encode_kernel<float>(const Fp8Impl&);
@@ -50,5 +86,11 @@ template Fp8EncodeFn<bf16> encode_kernel<bf16>(const Fp8Impl&);
 template Fp8DecodeFn<float> decode_kernel<float>(const Fp8Impl&);
 template Fp8DecodeFn<f16> decode_kernel<f16>(const Fp8Impl&);
 template Fp8DecodeFn<bf16> decode_kernel<bf16>(const Fp8Impl&);
+template GseEncodeFn<float> gse_encode_kernel<float>(const GseImpl&);
+template GseEncodeFn<f16> gse_encode_kernel<f16>(const GseImpl&);
+template GseEncodeFn<bf16> gse_encode_kernel<bf16>(const GseImpl&);
+template GseDecodeFn<float> gse_decode_kernel<float>(const GseImpl&);
+template GseDecodeFn<f16> gse_decode_kernel<f16>(const GseImpl&);
+template GseDecodeFn<bf16> gse_decode_kernel<bf16>(const GseImpl&);
 
 }  // namespace lowbit

@@ -18,28 +18,16 @@ Unpacked unpack(std::uint64_t bits, BinaryLayout L) {
   return {Unpacked::Kind::finite, sign, m | (man_mask + 1), static_cast<int>(e) - L.bias() - L.man_bits, m};
 }
 
-std::uint64_t round_magnitude(std::uint64_t sig, int exp, BinaryLayout L, Rounding rounding,
-                              std::uint32_t random) {
-  assert(sig != 0);
-  const int top = std::bit_width(sig) - 1 + exp;  // value in [2^top, 2^(top+1))
-  const int e = std::max(top, L.emin());          // exponent of the result (emin when subnormal)
-  const int shift = (e - L.man_bits) - exp;       // bits of sig below the result's last bit
-  const std::uint64_t biased_minus_one = static_cast<std::uint64_t>(e + L.bias() - 1);
-  // (biased_e - 1) << m plus the significand counts through the subnormal/normal boundary and
-  // a carry into the next binade alike.
-  if (shift <= 0) return (biased_minus_one << L.man_bits) + (sig << -shift);
-
+std::uint64_t round_shifted(std::uint64_t sig, int shift, Rounding rounding, std::uint32_t random) {
+  if (shift <= 0) return sig << -shift;
   // sig < 2^64, so for shift >= 64 the kept part is 0 and the value is below half an ulp.
   const std::uint64_t kept = shift >= 64 ? 0 : sig >> shift;
   const std::uint64_t rest = shift >= 64 ? sig : sig & ((std::uint64_t{1} << shift) - 1);
+  const std::uint64_t half = shift <= 64 ? std::uint64_t{1} << (shift - 1) : 0;  // 0: beyond reach
   bool up = false;
   switch (rounding) {
-    case Rounding::rne:
-      if (shift <= 64) {
-        const std::uint64_t half = std::uint64_t{1} << (shift - 1);
-        up = rest > half || (rest == half && (kept & 1));
-      }
-      break;
+    case Rounding::rne: up = half && (rest > half || (rest == half && (kept & 1))); break;
+    case Rounding::rna: up = half && rest >= half; break;
     case Rounding::rtz: break;
     case Rounding::sr: {
       std::uint64_t f32bits;  // the 32 bits just below the last kept bit; lower bits are dropped
@@ -50,13 +38,26 @@ std::uint64_t round_magnitude(std::uint64_t sig, int exp, BinaryLayout L, Roundi
       break;
     }
   }
-  return (biased_minus_one << L.man_bits) + kept + (up ? 1 : 0);
+  return kept + (up ? 1 : 0);
 }
 
-std::uint64_t pack_exact(bool sign, std::uint64_t sig, int exp, BinaryLayout L) {
+std::uint64_t round_magnitude(std::uint64_t sig, int exp, BinaryLayout L, Rounding rounding,
+                              std::uint32_t random) {
+  assert(sig != 0);
+  const int top = std::bit_width(sig) - 1 + exp;  // value in [2^top, 2^(top+1))
+  const int e = std::max(top, L.emin());          // exponent of the result (emin when subnormal)
+  const int shift = (e - L.man_bits) - exp;       // bits of sig below the result's last bit
+  // (biased_e - 1) << m plus the significand counts through the subnormal/normal boundary and
+  // a carry into the next binade alike.
+  const std::uint64_t biased_minus_one = static_cast<std::uint64_t>(e + L.bias() - 1);
+  return (biased_minus_one << L.man_bits) + round_shifted(sig, shift, rounding, random);
+}
+
+std::uint64_t pack_nearest(bool sign, std::uint64_t sig, int exp, BinaryLayout L) {
   const std::uint64_t s = std::uint64_t{sign} << (L.total_bits() - 1);
   if (sig == 0) return s;
-  return s | round_magnitude(sig, exp, L, Rounding::rtz);
+  const std::uint64_t inf = ((std::uint64_t{1} << L.exp_bits) - 1) << L.man_bits;
+  return s | std::min(round_magnitude(sig, exp, L, Rounding::rne), inf);
 }
 
 }  // namespace lowbit::ref

@@ -65,7 +65,7 @@ template <class T> T fp8_decode(std::uint8_t code, const Fp8DecodeParams& p) {
   const std::uint64_t man = mag & ((1u << m) - 1);
   const std::uint64_t sig = e_field == 0 ? man : man | (1u << m);
   const int exp = (e_field == 0 ? t.layout.emin() : static_cast<int>(e_field) - t.layout.bias()) - m;
-  return Tr::from_bits(static_cast<Bits>(pack_exact(sign, sig, exp, out)));
+  return Tr::from_bits(static_cast<Bits>(pack_nearest(sign, sig, exp, out)));
 }
 
 template <class T>

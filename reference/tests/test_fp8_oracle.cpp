@@ -45,6 +45,9 @@ struct Oracle {
         case Rounding::rne:
           code = frac > 0.5 || (frac == 0.5 && (lo & 1)) ? lo + 1 : lo;
           break;
+        case Rounding::rna:
+          code = frac >= 0.5 ? lo + 1 : lo;
+          break;
         case Rounding::rtz: break;
         case Rounding::sr: {
           const Big f32 = floor(ldexp(frac, 32));

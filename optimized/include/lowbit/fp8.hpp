@@ -3,17 +3,12 @@
 #pragma once
 #include <cstdint>
 #include <span>
-#include <stdexcept>
 #include <string_view>
 
+#include "lowbit/error.hpp"
 #include "lowbit/formats/fp8_kernel.hpp"
 
 namespace lowbit {
-
-class Error : public std::invalid_argument {
- public:
-  using std::invalid_argument::invalid_argument;
-};
 
 struct Fp8Options {
   Fp8Format format = Fp8Format::e4m3;

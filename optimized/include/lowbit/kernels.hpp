@@ -1,23 +1,44 @@
-// The kernel table: every FP8 implementation compiled into this build, in one list that drives
-// dispatch, the conformance suite, the tests and the benchmarks.
+// The kernel tables: every implementation compiled into this build, one list per operation
+// family, reference first. The same lists drive dispatch, the conformance suite, the tests and
+// the benchmarks.
 #pragma once
 #include <span>
 #include <string_view>
 
 #include "lowbit/formats/fp8_kernel.hpp"
+#include "lowbit/formats/gse_kernel.hpp"
 
 namespace lowbit {
 
-// Reference first, then the SIMD implementations of this build's ISA (issue: FP8 optimized).
 std::span<const Fp8Impl> fp8_impls();
+std::span<const GseImpl> gse_impls();
+std::span<const GseGemmImpl> gse_gemm_impls();
 
-// The fastest implementation this CPU runs; chosen once.
+// The last entry of a list that this CPU runs: lists go from slowest to fastest.
+template <class Impl> const Impl& best_of(std::span<const Impl> list) {
+  const Impl* pick = &list.front();
+  for (const Impl& impl : list)
+    if (impl.available()) pick = &impl;
+  return *pick;
+}
+
+template <class Impl> const Impl* find_impl(std::span<const Impl> list, std::string_view name) {
+  for (const Impl& impl : list)
+    if (name == impl.name) return &impl;
+  return nullptr;
+}
+
+// Chosen once.
 const Fp8Impl& fp8_best();
+const GseImpl& gse_best();
+const GseGemmImpl& gse_gemm_best();
 
-const Fp8Impl* find_fp8_impl(std::string_view name);
+inline const Fp8Impl* find_fp8_impl(std::string_view name) { return find_impl(fp8_impls(), name); }
 
 // An operation of `impl`, or the reference's where `impl` leaves it out.
 template <class In> Fp8EncodeFn<In> encode_kernel(const Fp8Impl& impl);
 template <class Out> Fp8DecodeFn<Out> decode_kernel(const Fp8Impl& impl);
+template <class In> GseEncodeFn<In> gse_encode_kernel(const GseImpl& impl);
+template <class Out> GseDecodeFn<Out> gse_decode_kernel(const GseImpl& impl);
 
 }  // namespace lowbit

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "lowbit/formats/binary_float.hpp"
+#include "lowbit/formats/rounding.hpp"
 
 namespace lowbit {
 
@@ -36,22 +37,6 @@ constexpr bool is_nan(Fp8Format f, std::uint8_t code) {
 constexpr std::optional<Fp8Format> parse_fp8_format(std::string_view s) {
   if (s == "e4m3" || s == "e4m3fn") return Fp8Format::e4m3;
   if (s == "e5m2") return Fp8Format::e5m2;
-  return std::nullopt;
-}
-
-enum class Rounding : std::uint8_t {
-  rne,  // to nearest, ties to even
-  rtz,  // toward zero (IEEE: a finite overflow gives the largest finite value)
-  sr,   // stochastic: 32 random bits added below the rounding position (docs/formats/fp8.md)
-};
-inline constexpr std::array kRoundings{Rounding::rne, Rounding::rtz, Rounding::sr};
-
-constexpr std::string_view name(Rounding r) {
-  return r == Rounding::rne ? "rne" : r == Rounding::rtz ? "rtz" : "sr";
-}
-constexpr std::optional<Rounding> parse_rounding(std::string_view s) {
-  for (Rounding r : kRoundings)
-    if (name(r) == s) return r;
   return std::nullopt;
 }
 

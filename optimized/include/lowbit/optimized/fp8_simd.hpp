@@ -23,7 +23,7 @@ struct Fp8EncodeConstants {
   std::uint32_t nan;         // code of NaN inputs, before sign and payload
   std::uint32_t nan_sign;    // 0x80 if a NaN keeps its sign, else 0
   std::uint32_t nan_payload; // 1 if the f32 mantissa bit 21 (the source's second bit) goes to bit 0
-  bool nearest;              // rne; otherwise rtz (sr kernels call the reference)
+  bool nearest;              // rne; otherwise rtz (sr and rna kernels call the reference)
   // The fast path, for blocks whose |x| are all <= max finite (f32 bits <= fast_limit):
   std::uint32_t fast_limit;  // f32 bits of the largest finite FP8 value
   std::uint32_t min_normal;  // f32 bits of FP8's smallest normal; below it the result is subnormal
@@ -52,7 +52,7 @@ constexpr Fp8EncodeConstants encode_constants(const Fp8EncodeParams& p) {
           p.nan == NanEncode::positive_ones ? 0x7Fu : payload ? 0x7Eu : t.canonical_nan,
           p.nan == NanEncode::positive_ones ? 0u : 0x80u,
           payload ? 1u : 0u,
-          p.rounding != Rounding::rtz,
+          p.rounding == Rounding::rne,
           max_finite_f32_bits(t),
           static_cast<std::uint32_t>(127 + t.layout.emin()) << 23,
           static_cast<std::uint32_t>(127 - t.layout.bias()) << m,

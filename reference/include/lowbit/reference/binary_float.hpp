@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "lowbit/formats/binary_float.hpp"
-#include "lowbit/formats/fp8.hpp"
+#include "lowbit/formats/rounding.hpp"
 
 namespace lowbit::ref {
 
@@ -23,15 +23,21 @@ template <class T> Unpacked unpack(T x) {
   return unpack(static_cast<std::uint64_t>(FloatTraits<T>::to_bits(x)), FloatTraits<T>::layout);
 }
 
+// sig * 2^-shift rounded to an integer (exact when shift <= 0). `random` is used by
+// Rounding::sr only: the round-up happens iff F + random >= 2^32, where F is the 32 bits of the
+// value immediately below the integer's last bit (bits further down are dropped).
+std::uint64_t round_shifted(std::uint64_t sig, int shift, Rounding rounding, std::uint32_t random = 0);
+
 // Rounds the positive value sig * 2^exp to `layout` as if its exponent range were unbounded
 // above, and returns the magnitude bits (biased exponent << man_bits | mantissa). A result above
 // the format's largest finite code means overflow; the caller decides what that becomes.
-// `random` is used by Rounding::sr only: the round-up happens iff F + random >= 2^32, where F is
-// the 32 bits of the value immediately below the result's last mantissa bit.
+// `random`: as round_shifted, at the result's last mantissa bit.
 std::uint64_t round_magnitude(std::uint64_t sig, int exp, BinaryLayout layout, Rounding rounding,
                               std::uint32_t random = 0);
 
-// Packs an exactly representable finite value, or a zero, into `layout` (used by decoders).
-std::uint64_t pack_exact(bool sign, std::uint64_t sig, int exp, BinaryLayout layout);
+// Packs (-1)^sign * sig * 2^exp into the IEEE `layout`, rounding to nearest even; a value too
+// large becomes Inf. Decoders use it: their values are exact in every destination but the
+// extreme exponent offsets of GSE, where this is the one rounding.
+std::uint64_t pack_nearest(bool sign, std::uint64_t sig, int exp, BinaryLayout layout);
 
 }  // namespace lowbit::ref

@@ -1,0 +1,33 @@
+// The GSE-INT reference codec: plain scalar code to be read beside docs/formats/gse.md.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "lowbit/formats/gse_kernel.hpp"
+
+namespace lowbit::ref {
+
+// The shared exponent of a group whose largest magnitude is `amax`, before the field's range:
+// floor(log2 amax) read from the exponent bits of amax as an f32 (-127 for an f32 subnormal or 0).
+template <class T> int gse_raw_exponent(T amax);
+
+template <class T>
+void gse_encode_ref(std::size_t n, const T* in, std::int8_t* codes, std::uint8_t* exps,
+                    const GseEncodeParams* p, BlockStats* stats);
+template <class T>
+void gse_decode_ref(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, T* out,
+                    const GseFormat* f);
+
+extern const GseImpl kGseReference;
+
+// The bit-packed layout: an LSB-first bit stream; per group its exponent field (exp_bits),
+// then its elements (bits each, two's complement); zero bits pad the last byte.
+std::size_t gse_packed_bytes(std::size_t n, const GseFormat& f);
+void gse_pack(std::span<const std::int8_t> codes, std::span<const std::uint8_t> exps, const GseFormat& f,
+              std::span<std::uint8_t> packed);
+// False if `packed` has the wrong size or holds the unused code -2^(b-1).
+bool gse_unpack(std::span<const std::uint8_t> packed, const GseFormat& f, std::span<std::int8_t> codes,
+                std::span<std::uint8_t> exps);
+
+}  // namespace lowbit::ref

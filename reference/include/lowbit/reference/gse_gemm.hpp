@@ -1,0 +1,13 @@
+// The GSE-INT GEMM reference: C = A B^T with integer products inside each group, read beside
+// docs/formats/gse.md "GEMM".
+#pragma once
+#include "lowbit/formats/gse_kernel.hpp"
+
+namespace lowbit::ref {
+
+void gse_gemm_ref(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
+                  const std::int8_t* b, const std::uint8_t* b_exps, float* c, const GseGemmParams* p);
+
+extern const GseGemmImpl kGseGemmReference;
+
+}  // namespace lowbit::ref
