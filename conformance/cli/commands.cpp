@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
+#include "lowbit/conformance/block_suite.hpp"
 #include "lowbit/conformance/fp8_suite.hpp"
+#include "lowbit/formats/mx.hpp"
 #include "lowbit/conformance/sweep.hpp"
 #include "lowbit/fp8.hpp"
 #include "lowbit/kernels.hpp"
@@ -150,6 +153,20 @@ int run_sweep(const CodecArgs& a) {
   return 0;
 }
 
+namespace {
+
+// The implementations named by --impl (all this CPU runs if none) that exist in `list`; a name
+// that exists in no table is an error, one missing from this table is skipped.
+template <class Impl> std::vector<const Impl*> selected(std::span<const Impl> list, const std::vector<std::string>& names) {
+  std::vector<const Impl*> out;
+  for (const Impl& impl : list)
+    if (impl.available() && (names.empty() || std::find(names.begin(), names.end(), impl.name) != names.end()))
+      out.push_back(&impl);
+  return out;
+}
+
+}  // namespace
+
 int run_conform(const ConformArgs& a) {
   using namespace conformance;
   Fp8SuiteOptions o;
@@ -158,14 +175,15 @@ int run_conform(const ConformArgs& a) {
   o.threads = a.threads ? a.threads : default_threads();
   o.max_errors = a.errors;
   o.seed = a.seed;
-  if (!a.formats.empty()) {
-    o.formats.clear();
-    for (const std::string& s : a.formats) {
-      const auto f = parse_fp8_format(s);
-      if (!f) throw UsageError(fmt::format("unknown format '{}' (valid: e4m3, e4m3fn, e5m2)", s));
-      o.formats.push_back(*f);
-    }
+  bool gse = a.formats.empty(), mx = a.formats.empty();
+  o.formats.clear();
+  for (const std::string& s : a.formats) {
+    if (const auto f = parse_fp8_format(s)) o.formats.push_back(*f);
+    else if (s == "gse") gse = true;
+    else if (s == "mx" || parse_mx_format(s)) mx = true;
+    else throw UsageError(fmt::format("unknown format '{}' (valid: e4m3, e4m3fn, e5m2, gse, mx)", s));
   }
+  if (a.formats.empty()) o.formats.assign(kFp8Formats.begin(), kFp8Formats.end());
   if (!a.profiles.empty()) {
     o.profiles.clear();
     for (const std::string& s : a.profiles) {
@@ -174,22 +192,21 @@ int run_conform(const ConformArgs& a) {
       o.profiles.push_back(p);
     }
   }
-  std::vector<const Fp8Impl*> impls;
   for (const std::string& s : a.impls) {
-    const Fp8Impl* impl = find_fp8_impl(s);
-    if (!impl) throw UsageError(fmt::format("unknown implementation '{}' (valid: {})", s, join(fp8_impls(), [](const Fp8Impl& i) { return i.name; })));
-    if (!impl->available()) throw UsageError(fmt::format("implementation '{}' does not run on this CPU", s));
-    impls.push_back(impl);
+    if (!find_impl(fp8_impls(), s) && !find_impl(gse_impls(), s))
+      throw UsageError(fmt::format("unknown implementation '{}' (valid: {})", s, join(fp8_impls(), [](const Fp8Impl& i) { return i.name; })));
+    if (const Fp8Impl* impl = find_impl(fp8_impls(), s); impl && !impl->available())
+      throw UsageError(fmt::format("implementation '{}' does not run on this CPU", s));
   }
-  if (impls.empty())
-    for (const Fp8Impl& impl : fp8_impls())
-      if (impl.available()) impls.push_back(&impl);
   const GoldenDir golden = a.golden.empty() ? GoldenDir::from_env() : GoldenDir(a.golden);
   std::vector<Check> checks;
-  for (const Fp8Impl* impl : impls) {
-    std::vector<Check> c = run_fp8_suite(*impl, golden, o);
-    checks.insert(checks.end(), c.begin(), c.end());
-  }
+  const auto add = [&](std::vector<Check> c) { checks.insert(checks.end(), c.begin(), c.end()); };
+  for (const Fp8Impl* impl : selected(fp8_impls(), a.impls)) add(run_fp8_suite(*impl, golden, o));
+  const BlockSuiteOptions bo{a.errors, a.seed};
+  if (gse)
+    for (const GseImpl* impl : selected(gse_impls(), a.impls)) add(run_gse_suite(*impl, bo));
+  if (mx && (a.impls.empty() || std::find(a.impls.begin(), a.impls.end(), "reference") != a.impls.end()))
+    add(run_mx_suite(golden, bo));
   print_report(stdout, checks, a.verbose);
   for (const Check& c : checks)
     if (!c.passed()) return 1;

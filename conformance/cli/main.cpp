@@ -1,44 +1,91 @@
-// lowbit: the command-line face of the library and its conformance suite (docs/cli.md).
+// lowbit: the command-line face of the library and its conformance suite.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "commands.hpp"
-#include "lowbit/fp8.hpp"
+#include "gse_commands.hpp"
 #include "stream.hpp"
 
+namespace {
+
+using namespace lowbit::cli;
+
+// GSE options make sense only with the gse format.
+void reject_unless_gse(const std::string& format, const std::vector<CLI::Option*>& gse_options) {
+  if (format == "gse") return;
+  for (const CLI::Option* o : gse_options)
+    if (o->count() > 0) throw UsageError(fmt::format("{} applies to the gse format only", o->get_name()));
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  using namespace lowbit::cli;
   CLI::App app{"lowbit: bit-exact low-precision formats and their conformance suite", "lowbit"};
   app.require_subcommand(1);
   const std::vector<std::string> sources{"f32", "f64", "f16", "bf16"}, dests{"f32", "f16", "bf16"};
 
   CodecArgs codec;
-  auto codec_options = [&](CLI::App* c, const char* type_flag, const std::vector<std::string>& types) {
-    c->add_option("format", codec.format, "e4m3 (alias e4m3fn) or e5m2")->required();
-    c->add_option(type_flag, codec.type, "element type of the raw stream")->required()->check(CLI::IsMember(types));
-    c->add_option("--profile", codec.profile, "peer semantics to reproduce (lowbit list)");
+  GseArgs gse;
+  codec.type = "f32";
+  auto io_options = [&](CLI::App* c) {
     c->add_option("-i,--input", codec.input, "input file (default: standard input)");
     c->add_option("-o,--output", codec.output, "output file, written only on success (default: standard output)");
   };
+  auto codec_options = [&](CLI::App* c, const char* format_help, const char* type_flag, const std::vector<std::string>& types) {
+    c->add_option("format", codec.format, format_help)->required();
+    c->add_option(type_flag, codec.type, "element type of the raw stream (default f32)")->check(CLI::IsMember(types));
+    io_options(c);
+  };
   CLI::App* list = app.add_subcommand("list", "formats, profiles, roundings and implementations");
-  CLI::App* enc = app.add_subcommand("encode", "raw floats -> FP8 codes");
-  codec_options(enc, "--from", sources);
+
+  CLI::App* enc = app.add_subcommand("encode", "raw floats -> FP8 codes, or a .gse stream");
+  codec_options(enc, "e4m3 (alias e4m3fn), e5m2 or gse", "--from", sources);
+  enc->add_option("--profile", codec.profile, "FP8: peer semantics to reproduce (lowbit list)");
   enc->add_option("--rounding", codec.rounding, "rne (default), rna, rtz or sr");
   enc->add_option("--seed", codec.seed, "Philox key for --rounding sr");
-  CLI::App* dec = app.add_subcommand("decode", "FP8 codes -> raw floats");
-  codec_options(dec, "--to", dests);
-  CLI::App* sweep = app.add_subcommand("sweep", "the encoding of every input bit pattern, in order");
-  codec_options(sweep, "--from", {"f32", "f16", "bf16"});
+  const auto enc_gse = add_gse_options(enc, gse);
+
+  CLI::App* dec = app.add_subcommand("decode", "FP8 codes or a .gse stream -> raw floats");
+  codec_options(dec, "e4m3 (alias e4m3fn), e5m2 or gse", "--to", dests);
+  dec->add_option("--profile", codec.profile, "FP8: peer semantics to reproduce (lowbit list)");
+
+  CLI::App* sweep = app.add_subcommand("sweep", "the FP8 encoding of every input bit pattern, in order");
+  codec_options(sweep, "e4m3 (alias e4m3fn) or e5m2", "--from", {"f32", "f16", "bf16"});
+  sweep->add_option("--profile", codec.profile, "peer semantics to reproduce (lowbit list)");
   sweep->add_option("--rounding", codec.rounding, "rne (default), rna, rtz or sr");
   sweep->add_option("--seed", codec.seed, "Philox key for --rounding sr (element index = input bits)");
   sweep->add_option("--shard", codec.shard, "I/N: write only slice I (from 0) of N equal slices");
+
+  CodecArgs quant;
+  quant.rounding = "";  // the format's default: rne for gse, nearest for MX
+  CLI::App* qz = app.add_subcommand("quantize", "f32 -> block format -> f32 (fake quantization)");
+  qz->add_option("format", quant.format, "gse, mxint8, mxfp8-e4m3, mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3 or mxfp4-e2m1")->required();
+  qz->add_option("--rounding", quant.rounding, "gse: rne (default), rna, rtz, sr; MX: nearest (default), even, floor, sr");
+  qz->add_option("--seed", quant.seed, "Philox key for --rounding sr");
+  qz->add_option("-i,--input", quant.input, "input file (default: standard input)");
+  qz->add_option("-o,--output", quant.output, "output file, written only on success (default: standard output)");
+  const auto qz_gse = add_gse_options(qz, gse);
+
+  GemmArgs gemm;
+  std::string gemm_format;
+  CLI::App* gm = app.add_subcommand("gemm", "C = A B^T with both operands quantized to GSE along k");
+  gm->add_option("format", gemm_format, "gse")->required()->check(CLI::IsMember({"gse"}));
+  gm->add_option("--m", gemm.m, "rows of A and C")->required();
+  gm->add_option("--n", gemm.n, "rows of B (a linear layer's out_features), columns of C")->required();
+  gm->add_option("--k", gemm.k, "the reduction dimension")->required();
+  gm->add_option("-a", gemm.a, "A: m x k row-major f32")->required();
+  gm->add_option("-b", gemm.b, "B: n x k row-major f32")->required();
+  gm->add_option("-o,--output", gemm.output, "C: m x n row-major f32 (default: standard output)");
+  gm->add_option("--accumulate", gemm.accumulate, "exact (default) or fp32")->check(CLI::IsMember({"exact", "fp32"}));
+  gm->add_option("--rounding", gemm.rounding, "rounding of the quantization: rne (default), rna, rtz");
+  add_gse_options(gm, gse);
 
   ConformArgs conform;
   CLI::App* conf = app.add_subcommand("conform", "the conformance suite over every implementation, format and profile");
   conf->add_option("--level", conform.level, "quick (default) or full (adds all 2^32 f32 inputs)");
   conf->add_option("--impl", conform.impls, "implementations to check (default: all this CPU runs)");
   conf->add_option("--format", conform.formats, "formats to check (default: all)");
-  conf->add_option("--profile", conform.profiles, "profiles to check (default: all)");
+  conf->add_option("--profile", conform.profiles, "FP8 profiles to check (default: all)");
   conf->add_option("--golden", conform.golden, "golden-data folder (default: the copy in the source tree)");
   conf->add_option("--errors", conform.errors, "mismatches listed per check (default 8)");
   conf->add_option("--threads", conform.threads, "threads for the f32 sweeps (default: all cores)");
@@ -48,9 +95,19 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
     if (*list) return run_list();
-    if (*enc) return run_encode(codec);
-    if (*dec) return run_decode(codec);
+    if (*enc) {
+      reject_unless_gse(codec.format, enc_gse);
+      return codec.format == "gse" ? run_encode_gse(codec, gse) : run_encode(codec);
+    }
+    if (*dec) return codec.format == "gse" ? run_decode_gse(codec) : run_decode(codec);
     if (*sweep) return run_sweep(codec);
+    if (*qz) {
+      reject_unless_gse(quant.format, qz_gse);
+      return run_quantize(quant, gse);
+    }
+    if (*gm) {
+      return run_gemm(gemm, gse);
+    }
     return run_conform(conform);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

@@ -9,10 +9,10 @@ namespace lowbit::conformance {
 
 void print_report(std::FILE* out, const std::vector<Check>& checks, bool verbose) {
   if (verbose) {
-    fmt::print(out, "{:<10} {:<5} {:<15} {:<56} {:>12} {:>8}  {}\n", "impl", "fmt", "profile", "check",
+    fmt::print(out, "{:<10} {:<10} {:<15} {:<56} {:>12} {:>8}  {}\n", "impl", "fmt", "profile", "check",
                "cases", "errors", "result");
     for (const Check& c : checks)
-      fmt::print(out, "{:<10} {:<5} {:<15} {:<56} {:>12} {:>8}  {}\n", c.impl, c.format, c.profile,
+      fmt::print(out, "{:<10} {:<10} {:<15} {:<56} {:>12} {:>8}  {}\n", c.impl, c.format, c.profile,
                  c.name, c.cases, c.errors, c.passed() ? "ok" : "FAIL");
     fmt::print(out, "\n");
   }
@@ -31,11 +31,11 @@ void print_report(std::FILE* out, const std::vector<Check>& checks, bool verbose
     g.cases += c.cases;
     g.errors += c.errors;
   }
-  fmt::print(out, "{:<10} {:<5} {:<15} {:>7} {:>14} {:>10}  {}\n", "impl", "fmt", "profile", "checks",
+  fmt::print(out, "{:<10} {:<10} {:<15} {:>7} {:>14} {:>10}  {}\n", "impl", "fmt", "profile", "checks",
              "cases", "errors", "result");
   for (const auto& key : order) {
     const Group& g = groups[key];
-    fmt::print(out, "{:<10} {:<5} {:<15} {:>7} {:>14} {:>10}  {}\n", std::get<0>(key), std::get<1>(key),
+    fmt::print(out, "{:<10} {:<10} {:<15} {:>7} {:>14} {:>10}  {}\n", std::get<0>(key), std::get<1>(key),
                std::get<2>(key), g.checks, g.cases, g.errors,
                g.failed ? fmt::format("FAIL ({} checks)", g.failed) : "ok");
   }

@@ -66,5 +66,28 @@ expect_error "bad shard" "bad --shard" -- sweep e4m3 --from f16 --shard 3/3
 expect_error "no subcommand" "subcommand" --
 run list | grep -q cuda-satfinite && ok || bad "list shows the profiles"
 
+# GSE and MX: the .gse stream round trip equals fake quantization; MXINT8 is a GSE format.
+cat "$golden/fp8/f32_to_e4m3fn.runs" | od -An -v -tu1 | tr -s ' ' '\n' | grep -v '^$' |
+  awk '{ printf "%c%c%c%c", 0, $1 % 128, 0, 60 + $1 % 8 }' >"$tmp/x.f32"  # 1280 finite floats
+run encode gse --bits 6 --group 64 -i "$tmp/x.f32" -o "$tmp/x.gse" && ok || bad "encode gse"
+[ "$(head -c 4 "$tmp/x.gse")" = "LBGS" ] && ok || bad ".gse magic"
+run decode gse -i "$tmp/x.gse" -o "$tmp/y.f32" && run quantize gse --bits 6 --group 64 -i "$tmp/x.f32" -o "$tmp/z.f32" &&
+  cmp -s "$tmp/y.f32" "$tmp/z.f32" && ok || bad "decode(encode) differs from quantize"
+run quantize mxint8 -i "$tmp/x.f32" -o "$tmp/m1.f32" &&
+  run quantize gse --bits 8 --group 32 --exp-bits 8 --exponent-overflow nan --rounding rna -i "$tmp/x.f32" -o "$tmp/m2.f32" &&
+  cmp -s "$tmp/m1.f32" "$tmp/m2.f32" && ok || bad "mxint8 differs from its GSE format"
+for f in mxfp8-e4m3 mxfp8-e5m2 mxfp6-e3m2 mxfp6-e2m3 mxfp4-e2m1; do
+  run quantize "$f" --rounding even -i "$tmp/x.f32" -o "$tmp/q.f32" && [ "$(wc -c <"$tmp/q.f32")" -eq 5120 ] && ok || bad "quantize $f"
+done
+head -c 280 "$tmp/x.f32" >"$tmp/a.f32"; head -c 560 "$tmp/x.f32" >"$tmp/b.f32"
+run gemm gse --m 2 --n 4 --k 35 -a "$tmp/a.f32" -b "$tmp/b.f32" -o "$tmp/c.f32" && [ "$(wc -c <"$tmp/c.f32")" -eq 32 ] && ok || bad "gemm"
+expect_error "gemm shape" "needs 72" -- gemm gse --m 2 --n 4 --k 36 -a "$tmp/a.f32" -b "$tmp/b.f32"
+head -c 100 "$tmp/x.gse" >"$tmp/short.gse"
+expect_error "truncated .gse" "payload bytes" -- decode gse -i "$tmp/short.gse" -o "$tmp/never"
+expect_error "not a .gse" "no LBGS header" -- decode gse -i "$tmp/x.f32"
+expect_error "bad group" "group must be" -- encode gse --group 33 -i "$tmp/x.f32"
+expect_error "gse option on fp8" "--bits applies to the gse format only" -- encode e4m3 --bits 4 -i "$tmp/x.f32"
+expect_error "unknown block format" "unknown block format" -- quantize mxfp9 -i "$tmp/x.f32"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
