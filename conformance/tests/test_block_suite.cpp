@@ -2,7 +2,10 @@
 // path as `lowbit conform`), and they catch a faulty implementation.
 #include <gtest/gtest.h>
 
+#include <bit>
+
 #include "lowbit/conformance/block_suite.hpp"
+#include "lowbit/conformance/gse_oracle.hpp"
 #include "lowbit/kernels.hpp"
 #include "lowbit/reference/gse.hpp"
 
@@ -51,6 +54,49 @@ TEST(GseConformance, FaultyImplementationIsReported) {
   for (const Check& c : run_gse_suite(faulty, {})) (c.name.starts_with("encode f32") || c.name.starts_with("stream f32") ? f32_errors : other_errors) += c.errors;
   EXPECT_GT(f32_errors, 100u);
   EXPECT_EQ(other_errors, 0u);
+}
+
+}  // namespace
+
+namespace {
+
+// Every finite f16 value as an element of groups whose maximum is fixed (|v| <= 2, the rest of
+// the f16 range through a group maximum of 65504), for every b, every implementation, against
+// the oracle: the exhaustive check where it is cheap.
+TEST(GseExhaustive, EveryF16ElementUnderAFixedMaximum) {
+  std::vector<float> values;
+  for (std::uint32_t h = 0; h < 0x7C00; ++h)  // non-negative finite f16; the sign is symmetric
+    values.push_back(static_cast<float>(std::bit_cast<_Float16>(static_cast<std::uint16_t>(h))));
+  for (const GseImpl& impl : gse_impls()) {
+    if (!impl.available()) continue;
+    for (int bits = 4; bits <= 8; ++bits)
+      for (Rounding r : {Rounding::rne, Rounding::rna, Rounding::rtz}) {
+        GseFormat f;
+        f.bits = bits;
+        f.exp_offset = 0;
+        const std::vector<std::uint32_t> words(32, 0);
+        std::size_t checked = 0;
+        for (std::size_t start = 0; start < values.size(); start += 31) {
+          std::vector<f16> group{std::bit_cast<f16>(static_cast<_Float16>(values[std::min(start + 30, values.size() - 1)] < 2 ? 2.0f : 65504.0f))};
+          std::vector<float> exact{static_cast<float>(std::bit_cast<_Float16>(group[0]))};
+          for (std::size_t i = start; i < std::min(values.size(), start + 31); ++i) {
+            group.push_back(std::bit_cast<f16>(static_cast<_Float16>(i % 2 ? -values[i] : values[i])));
+            exact.push_back(i % 2 ? -values[i] : values[i]);
+          }
+          const GseEncodeParams p{f, r, 0, 0, nullptr};
+          std::vector<std::int8_t> codes(group.size());
+          std::uint8_t field;
+          BlockStats stats;
+          gse_encode_kernel<f16>(impl)(group.size(), group.data(), codes.data(), &field, &p, &stats);
+          const OracleGroup want = gse_oracle(exact, f, r, std::vector<std::uint32_t>(group.size(), 0));
+          ASSERT_EQ(field, want.field) << impl.name << " b=" << bits << " " << name(r) << " group at " << start;
+          for (std::size_t i = 0; i < group.size(); ++i)
+            ASSERT_EQ(codes[i], want.codes[i]) << impl.name << " b=" << bits << " " << name(r) << " f16 value " << exact[i];
+          checked += group.size() - 1;
+        }
+        EXPECT_EQ(checked, values.size());
+      }
+  }
 }
 
 }  // namespace
