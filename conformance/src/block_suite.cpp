@@ -9,23 +9,15 @@
 #include "lowbit/conformance/cases.hpp"
 #include "lowbit/conformance/gse_oracle.hpp"
 #include "lowbit/kernels.hpp"
+#include "lowbit/reference/binary_float.hpp"
 #include "lowbit/reference/gse.hpp"
 #include "lowbit/reference/mx.hpp"
 
 namespace lowbit::conformance {
 namespace {
 
-template <class T> T from_float(float x);
-template <> float from_float<float>(float x) { return x; }
-template <> f16 from_float<f16>(float x) { return std::bit_cast<f16>(static_cast<_Float16>(x)); }
-template <> bf16 from_float<bf16>(float x) {  // truncation: any bf16 will do as a test input
-  return bf16{static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(x) >> 16)};
-}
-template <class T> float to_float(T x) {
-  if constexpr (std::is_same_v<T, float>) return x;
-  else if constexpr (std::is_same_v<T, f16>) return static_cast<float>(std::bit_cast<_Float16>(x));
-  else return std::bit_cast<float>(static_cast<std::uint32_t>(x.bits) << 16);
-}
+template <class T> T from_float(float x) { return ref::convert_nearest<T>(x); }
+template <class T> float to_float(T x) { return ref::convert_nearest<float>(x); }  // exact
 
 std::string describe(const GseFormat& f, Rounding r) {
   return fmt::format("b={} N={} e{} bias {} offset {} {}{} {}", f.bits, f.group, f.exp_bits, f.exp_bias, f.exp_offset,

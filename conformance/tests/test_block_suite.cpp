@@ -7,6 +7,7 @@
 #include "lowbit/conformance/block_suite.hpp"
 #include "lowbit/conformance/gse_oracle.hpp"
 #include "lowbit/kernels.hpp"
+#include "lowbit/reference/binary_float.hpp"
 #include "lowbit/reference/gse.hpp"
 
 namespace {
@@ -66,7 +67,7 @@ namespace {
 TEST(GseExhaustive, EveryF16ElementUnderAFixedMaximum) {
   std::vector<float> values;
   for (std::uint32_t h = 0; h < 0x7C00; ++h)  // non-negative finite f16; the sign is symmetric
-    values.push_back(static_cast<float>(std::bit_cast<_Float16>(static_cast<std::uint16_t>(h))));
+    values.push_back(ref::convert_nearest<float>(f16{static_cast<std::uint16_t>(h)}));
   for (const GseImpl& impl : gse_impls()) {
     if (!impl.available()) continue;
     for (int bits = 4; bits <= 8; ++bits)
@@ -77,10 +78,10 @@ TEST(GseExhaustive, EveryF16ElementUnderAFixedMaximum) {
         const std::vector<std::uint32_t> words(32, 0);
         std::size_t checked = 0;
         for (std::size_t start = 0; start < values.size(); start += 31) {
-          std::vector<f16> group{std::bit_cast<f16>(static_cast<_Float16>(values[std::min(start + 30, values.size() - 1)] < 2 ? 2.0f : 65504.0f))};
-          std::vector<float> exact{static_cast<float>(std::bit_cast<_Float16>(group[0]))};
+          std::vector<f16> group{ref::convert_nearest<f16>(values[std::min(start + 30, values.size() - 1)] < 2 ? 2.0f : 65504.0f)};
+          std::vector<float> exact{ref::convert_nearest<float>(group[0])};
           for (std::size_t i = start; i < std::min(values.size(), start + 31); ++i) {
-            group.push_back(std::bit_cast<f16>(static_cast<_Float16>(i % 2 ? -values[i] : values[i])));
+            group.push_back(ref::convert_nearest<f16>(i % 2 ? -values[i] : values[i]));
             exact.push_back(i % 2 ? -values[i] : values[i]);
           }
           const GseEncodeParams p{f, r, 0, 0, nullptr};

@@ -8,6 +8,7 @@
 
 #include "bench.hpp"
 #include "lowbit/kernels.hpp"
+#include "lowbit/reference/binary_float.hpp"
 
 namespace {
 
@@ -19,11 +20,7 @@ using bench::kMemory;
 template <class T> std::vector<T> inputs(std::size_t n) {
   const std::vector<float> f = bench::normal_floats(n);
   std::vector<T> v(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    if constexpr (std::is_same_v<T, f16>) v[i] = std::bit_cast<f16>(static_cast<_Float16>(f[i]));
-    else if constexpr (std::is_same_v<T, bf16>) v[i] = bf16{static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(f[i]) >> 16)};
-    else v[i] = static_cast<T>(f[i]);
-  }
+  for (std::size_t i = 0; i < n; ++i) v[i] = ref::convert_nearest<T>(f[i]);
   return v;
 }
 

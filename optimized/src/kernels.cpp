@@ -11,10 +11,10 @@ namespace lowbit {
 std::span<const Fp8Impl> fp8_impls() {
   static const Fp8Impl list[] = {
       ref::kFp8Reference,
-#ifdef LOWBIT_HAVE_FP8_AVX2
+#ifdef LOWBIT_HAVE_AVX2
       avx2::kFp8Avx2,
 #endif
-#ifdef LOWBIT_HAVE_FP8_NEON
+#ifdef LOWBIT_HAVE_NEON
       neon::kFp8Neon,
 #endif
   };
@@ -24,10 +24,10 @@ std::span<const Fp8Impl> fp8_impls() {
 std::span<const GseImpl> gse_impls() {
   static const GseImpl list[] = {
       ref::kGseReference,
-#ifdef LOWBIT_HAVE_GSE_AVX2
+#ifdef LOWBIT_HAVE_AVX2
       avx2::kGseAvx2,
 #endif
-#ifdef LOWBIT_HAVE_GSE_NEON
+#ifdef LOWBIT_HAVE_NEON
       neon::kGseNeon,
 #endif
   };
@@ -37,10 +37,10 @@ std::span<const GseImpl> gse_impls() {
 std::span<const GseGemmImpl> gse_gemm_impls() {
   static const GseGemmImpl list[] = {
       ref::kGseGemmReference,
-#ifdef LOWBIT_HAVE_GSE_GEMM_AVX2
+#ifdef LOWBIT_HAVE_AVX2
       avx2::kGseGemmAvx2,
 #endif
-#ifdef LOWBIT_HAVE_GSE_GEMM_NEON
+#ifdef LOWBIT_HAVE_NEON
       neon::kGseGemmNeon,
 #endif
   };

@@ -40,4 +40,19 @@ std::uint64_t round_magnitude(std::uint64_t sig, int exp, BinaryLayout layout, R
 // extreme exponent offsets of GSE, where this is the one rounding.
 std::uint64_t pack_nearest(bool sign, std::uint64_t sig, int exp, BinaryLayout layout);
 
+// x in another binary format, rounded to nearest even (Inf on overflow); NaN keeps its sign and
+// becomes the default quiet NaN. Tests and benchmarks use it to make f16/bf16 data portably.
+template <class To, class From> To convert_nearest(From x) {
+  using Bits = typename FloatTraits<To>::Bits;
+  const BinaryLayout L = FloatTraits<To>::layout;
+  const Unpacked u = unpack(x);
+  const std::uint64_t sign = std::uint64_t{u.sign} << (L.total_bits() - 1);
+  const std::uint64_t inf = ((std::uint64_t{1} << L.exp_bits) - 1) << L.man_bits;
+  std::uint64_t bits = sign;
+  if (u.kind == Unpacked::Kind::nan) bits |= inf | (std::uint64_t{1} << (L.man_bits - 1));
+  else if (u.kind == Unpacked::Kind::inf) bits |= inf;
+  else if (u.kind == Unpacked::Kind::finite) bits = pack_nearest(u.sign, u.sig, u.exp, L);
+  return FloatTraits<To>::from_bits(static_cast<Bits>(bits));
+}
+
 }  // namespace lowbit::ref

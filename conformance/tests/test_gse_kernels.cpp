@@ -1,0 +1,294 @@
+// Every GSE-INT kernel of the table against the reference: codes, exponent fields and BlockStats,
+// for every format parameter, rounding, input type and tail length, at unaligned offsets, with
+// each input ending exactly at the end of its heap buffer (ASan sees any read past it) and guard
+// bytes after every output (any write past it fails here). Fixed seeds throughout.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "lowbit/conformance/cases.hpp"
+#include "lowbit/kernels.hpp"
+#include "lowbit/reference/binary_float.hpp"
+#include "lowbit/reference/gse.hpp"
+
+namespace {
+
+using namespace lowbit;
+constexpr std::uint8_t kGuard = 0xA5;
+constexpr std::size_t kGuardBytes = 16;
+
+std::vector<const GseImpl*> impls() {
+  std::vector<const GseImpl*> v;
+  for (const GseImpl& impl : gse_impls())
+    if (impl.available()) v.push_back(&impl);
+  return v;
+}
+
+template <class T> T from_f32(float x) {
+  if constexpr (std::is_same_v<T, f16>) {  // nearest even, by the reference's own packing
+    const ref::Unpacked u = ref::unpack(x);
+    const std::uint16_t sign = u.sign ? 0x8000 : 0;
+    if (u.kind == ref::Unpacked::Kind::nan) return f16{static_cast<std::uint16_t>(sign | 0x7E00)};
+    if (u.kind == ref::Unpacked::Kind::inf) return f16{static_cast<std::uint16_t>(sign | 0x7C00)};
+    return f16{static_cast<std::uint16_t>(ref::pack_nearest(u.sign, u.sig, u.exp, kF16Layout))};
+  }
+  else if constexpr (std::is_same_v<T, bf16>) return bf16{static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(x) >> 16)};
+  else return x;
+}
+
+// The exponents that T holds: its smallest subnormal to its largest binade.
+template <class T> constexpr int kMinExp = std::is_same_v<T, f16> ? -24 : std::is_same_v<T, bf16> ? -133 : -149;
+template <class T> constexpr int kMaxExp = std::is_same_v<T, f16> ? 15 : 127;
+
+struct Gen {
+  conformance::SplitMix64 rng;
+  std::uint64_t next(std::uint64_t n) { return rng.next() % n; }
+  int between(int lo, int hi) { return lo + static_cast<int>(next(static_cast<std::uint64_t>(hi - lo + 1))); }
+  float sign(float v) { return next(2) ? -v : v; }
+};
+
+// One group of `len` values of a kind that reaches one rule of the codec, its maximum near 2^base.
+template <class T> void fill_group(Gen& g, T* out, std::size_t len, const GseFormat& f) {
+  const int lo = kMinExp<T>, hi = kMaxExp<T>;
+  const int base = g.next(2) ? std::clamp(g.between(f.emin() - 3, f.emax() + 3), lo, hi) : g.between(lo, hi);
+  const int q = base - (f.bits - 2);  // the element quantum at exponent base
+  const float half = 0.5f;
+  for (std::size_t i = 0; i < len; ++i) {
+    float v = 0;
+    switch (g.next(8)) {
+      case 0: v = std::ldexp(static_cast<float>(g.rng.next() >> 40), base - 24 - g.between(0, 12)); break;  // mixed sizes
+      case 1: v = std::ldexp(static_cast<float>(g.next(1u << (f.bits - 1))) + half, q); break;  // exact ties
+      case 2: v = std::ldexp(static_cast<float>(g.next(1u << (f.bits - 1))) + half + g.between(-1, 1) * 0x1p-12f, q); break;
+      case 3: v = std::ldexp(static_cast<float>(g.rng.next() >> 40), g.between(-149, -120) - 24); break;  // tiny, f32 subnormals
+      case 4: v = 0; break;
+      default: v = std::ldexp(static_cast<float>(g.rng.next() >> 40), base - 24); break;
+    }
+    out[i] = from_f32<T>(g.sign(v));
+  }
+  const std::size_t at = g.next(len);
+  switch (g.next(10)) {
+    case 0:  // the maximum rounds past 2^(b-1) - 1 (or sits just below/above that tie)
+      out[at] = from_f32<T>(g.sign(std::ldexp(f.max_mantissa() + half + g.between(-1, 1) * 0x1p-10f, q)));
+      break;
+    case 1: out[at] = from_f32<T>(g.sign(g.next(3) ? INFINITY : NAN)); break;
+    case 2: std::fill(out, out + len, from_f32<T>(g.sign(0.0f))); break;  // all zero (mixed signs below)
+    case 3: for (std::size_t i = 0; i < len; ++i) out[i] = from_f32<T>(g.sign(std::ldexp(1.0f + i, -149))); break;
+    case 4: out[at] = from_f32<T>(g.sign(std::ldexp(1.9f, g.between(hi - 3, hi)))); break;  // exponent overflow
+    default: break;
+  }
+  if (g.next(4) == 0) out[g.next(len)] = from_f32<T>(-0.0f);
+}
+
+template <class T> std::vector<T> make_input(Gen& g, std::size_t n, const GseFormat& f) {
+  std::vector<T> v(n);
+  const std::size_t N = static_cast<std::size_t>(f.group);
+  for (std::size_t i = 0; i < n; i += N) fill_group(g, v.data() + i, std::min(N, n - i), f);
+  return v;
+}
+
+struct Totals {  // what the reference reported over a test: every rule must have been reached
+  BlockStats stats;
+  std::size_t calls = 0;
+};
+
+// One encode call of `impl` against the reference, `offset` elements into every buffer.
+template <class In>
+void check_encode(const GseImpl& impl, const std::vector<In>& values, std::size_t offset, const GseEncodeParams& p,
+                  Totals& totals) {
+  const std::size_t n = values.size(), groups = p.format.groups(n);
+  std::vector<In> in(offset + n);  // the input ends at the end of the allocation
+  std::copy(values.begin(), values.end(), in.begin() + static_cast<std::ptrdiff_t>(offset));
+  std::vector<std::int8_t> codes(offset + n + kGuardBytes, static_cast<std::int8_t>(kGuard)), want(n);
+  std::vector<std::uint8_t> exps(offset + groups + kGuardBytes, kGuard), want_exps(groups);
+  BlockStats stats, want_stats;
+  stats.groups = 1000;  // the kernel adds to what is there
+  want_stats.groups = 1000;
+  gse_encode_kernel<In>(impl)(n, in.data() + offset, codes.data() + offset, exps.data() + offset, &p, &stats);
+  ref::gse_encode_ref<In>(n, in.data() + offset, want.data(), want_exps.data(), &p, &want_stats);
+  const auto where = [&] {
+    return ::testing::Message() << impl.name << " " << name(FloatTraits<In>::type) << " b=" << p.format.bits
+                                << " N=" << p.format.group << " exp_bits=" << p.format.exp_bits << " bias="
+                                << p.format.exp_bias << " offset=" << p.format.exp_offset << " bump="
+                                << (p.format.mantissa_overflow == MantissaOverflow::bump) << " nan_ovf="
+                                << (p.format.exponent_overflow == ExponentOverflow::nan) << " " << name(p.rounding)
+                                << " n=" << n << " buffer offset=" << offset;
+  };
+  for (std::size_t i = 0; i < offset; ++i) {
+    ASSERT_EQ(codes[i], static_cast<std::int8_t>(kGuard)) << "code written before the start " << where();
+    ASSERT_EQ(exps[i], kGuard) << "exponent written before the start " << where();
+  }
+  for (std::size_t i = 0; i < kGuardBytes; ++i) {
+    ASSERT_EQ(codes[offset + n + i], static_cast<std::int8_t>(kGuard)) << "code written past the end " << where();
+    ASSERT_EQ(exps[offset + groups + i], kGuard) << "exponent written past the end " << where();
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    ASSERT_EQ(int{codes[offset + i]}, int{want[i]}) << "element " << i << " (group " << i / p.format.group << ") " << where();
+  for (std::size_t i = 0; i < groups; ++i) ASSERT_EQ(int{exps[offset + i]}, int{want_exps[i]}) << "group " << i << " " << where();
+  ASSERT_EQ(stats, want_stats) << where();
+  want_stats.groups -= 1000;
+  totals.stats += want_stats;
+  ++totals.calls;
+}
+
+template <class In> void encode_tails(const GseImpl& impl, Totals& totals) {
+  Gen g{{static_cast<std::uint64_t>(sizeof(In)) * 1000 + 17}};
+  const GseFormat formats[] = {{8, 16, 5, 15, 0, MantissaOverflow::saturate, ExponentOverflow::saturate},
+                               {4, 32, 8, 127, 0, MantissaOverflow::bump, ExponentOverflow::nan},
+                               {6, 64, 5, 10, -40, MantissaOverflow::bump, ExponentOverflow::saturate},
+                               {8, 256, 8, 127, 20, MantissaOverflow::saturate, ExponentOverflow::nan}};
+  for (const GseFormat& f : formats) {
+    const std::size_t N = static_cast<std::size_t>(f.group);
+    std::vector<std::size_t> lengths;
+    for (std::size_t n = 0; n <= 2 * N + 1; n += (N <= 64 ? 1 : 7)) lengths.push_back(n);
+    for (std::size_t n : {N - 1, N, N + 1, 2 * N, 2 * N + 1, 3 * N + 3}) lengths.push_back(n);
+    for (Rounding r : kRoundings)
+      for (std::size_t n : lengths) {
+        const std::vector<In> values = make_input<In>(g, n, f);
+        GseEncodeParams p{f, r, 0xC0FFEE, 1000 + n, nullptr};
+        check_encode(impl, values, n % 4, p, totals);
+        if (::testing::Test::HasFatalFailure()) return;
+      }
+  }
+}
+
+TEST(GseKernels, EncodeEveryTailEveryOffsetEqualsTheReference) {
+  Totals totals;
+  for (const GseImpl* impl : impls()) {
+    encode_tails<float>(*impl, totals);
+    encode_tails<f16>(*impl, totals);
+    encode_tails<bf16>(*impl, totals);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  EXPECT_GE(impls().size(), 2u) << "only the reference ran: no SIMD kernel for this CPU";
+}
+
+// Every bits x group x exponent field x offset x rounding x input type; the overflow options drawn.
+TEST(GseKernels, EncodeEveryFormatEqualsTheReference) {
+  struct Field { int bits, bias; };
+  const Field fields[] = {{5, 15}, {5, 0}, {5, 30}, {5, 7}, {8, 127}, {8, 0}, {8, 254}, {8, 100}};
+  Totals totals;
+  for (const GseImpl* impl : impls()) {
+    Gen g{{2026}};
+    std::size_t k = 0;
+    for (int bits = 4; bits <= 8; ++bits)
+      for (int group : kGseGroupSizes)
+        for (const Field& e : fields)
+          for (int offset : {-40, 0, 20, ((bits + group) % 2 ? -100 : 100)})
+            for (Rounding r : kRoundings) {
+              ++k;
+              const GseFormat f{bits, group, e.bits, e.bias, offset,
+                                g.next(2) ? MantissaOverflow::bump : MantissaOverflow::saturate,
+                                g.next(2) ? ExponentOverflow::nan : ExponentOverflow::saturate};
+              const std::size_t n = static_cast<std::size_t>(group) * (1 + k % 3) + (k / 3 % 2 ? g.next(group) : 0);
+              GseEncodeParams p{f, r, k, k * 31, nullptr};
+              std::vector<std::uint32_t> words;
+              if (r == Rounding::sr && k / 4 % 2) {  // explicit random words instead of Philox
+                for (std::size_t i = 0; i < n; ++i) words.push_back(static_cast<std::uint32_t>(g.rng.next()));
+                p.random_bits = words.data();
+              }
+              check_encode(*impl, make_input<float>(g, n, f), k % 3, p, totals);
+              check_encode(*impl, make_input<f16>(g, n, f), (k + 1) % 3, p, totals);
+              check_encode(*impl, make_input<bf16>(g, n, f), (k + 2) % 3, p, totals);
+              if (::testing::Test::HasFatalFailure()) return;
+            }
+  }
+  // The inputs reach every rule of the reference.
+  const BlockStats& s = totals.stats;
+  EXPECT_GT(s.nan_groups, 0u);
+  EXPECT_GT(s.exp_underflow, 0u);
+  EXPECT_GT(s.exp_overflow, 0u);
+  EXPECT_GT(s.bumped, 0u);
+  EXPECT_GT(s.saturated, 0u);
+  EXPECT_GT(s.groups, 10000u);
+}
+
+TEST(GseKernels, EncodeWithoutStatsAndMaxRoundingUp) {
+  for (const GseImpl* impl : impls())
+    for (int bits = 4; bits <= 8; ++bits) {
+      // A group whose maximum is (2^(b-1) - 1/2) * 2^k: rne and rna round it past max.
+      const GseFormat f{bits, 32, 5, 15, 0, MantissaOverflow::saturate, ExponentOverflow::saturate};
+      std::vector<float> x(96);
+      for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::ldexp(static_cast<float>(i % 32) - 12.5f, -3);
+      x[7] = std::ldexp(f.max_mantissa() + 0.5f, -3);
+      x[40] = -std::ldexp(f.max_mantissa() + 0.5f, -3);
+      for (Rounding r : {Rounding::rne, Rounding::rna, Rounding::rtz}) {
+        const GseEncodeParams p{f, r, 0, 0, nullptr};
+        std::vector<std::int8_t> codes(x.size()), want(x.size());
+        std::vector<std::uint8_t> exps(3), want_exps(3);
+        gse_encode_kernel<float>(*impl)(x.size(), x.data(), codes.data(), exps.data(), &p, nullptr);
+        ref::gse_encode_ref<float>(x.size(), x.data(), want.data(), want_exps.data(), &p, nullptr);
+        EXPECT_EQ(codes, want) << impl->name << " b=" << bits << " " << name(r);
+        EXPECT_EQ(exps, want_exps) << impl->name << " b=" << bits << " " << name(r);
+      }
+    }
+}
+
+// Every int8 code under every exponent field (the NaN field included), for every output type.
+template <class Out> void check_decode(const GseImpl& impl, const GseFormat& f, std::size_t n, std::size_t offset) {
+  const std::size_t N = static_cast<std::size_t>(f.group), fields = f.nan_field() + 1, groups = f.groups(n);
+  std::vector<std::int8_t> codes(offset + n);
+  std::vector<std::uint8_t> exps(offset + groups);
+  for (std::size_t i = 0; i < n; ++i)  // every 5th group all zero
+    codes[offset + i] = i / N % 5 == 3 ? 0 : static_cast<std::int8_t>(i * 37 + i / 256);
+  for (std::size_t g = 0; g < groups; ++g) exps[offset + g] = static_cast<std::uint8_t>(g * 7 % fields);
+  std::vector<std::uint8_t> got((offset + n) * sizeof(Out) + kGuardBytes, kGuard);
+  std::vector<Out> want(n);
+  Out* out = reinterpret_cast<Out*>(got.data()) + offset;  // byte buffer: any offset
+  gse_decode_kernel<Out>(impl)(n, codes.data() + offset, exps.data() + offset, out, &f);
+  ref::gse_decode_ref<Out>(n, codes.data() + offset, exps.data() + offset, want.data(), &f);
+  const auto where = [&] {
+    return ::testing::Message() << impl.name << " -> " << name(FloatTraits<Out>::type) << " b=" << f.bits << " N=" << f.group
+                                << " exp_bits=" << f.exp_bits << " bias=" << f.exp_bias << " offset=" << f.exp_offset << " n=" << n;
+  };
+  for (std::size_t b = 0; b < offset * sizeof(Out); ++b) ASSERT_EQ(got[b], kGuard) << where();
+  for (std::size_t b = (offset + n) * sizeof(Out); b < got.size(); ++b) ASSERT_EQ(got[b], kGuard) << "write past the end " << where();
+  for (std::size_t i = 0; i < n; ++i) {
+    typename FloatTraits<Out>::Bits a, b;
+    std::memcpy(&a, out + i, sizeof a);
+    std::memcpy(&b, &want[i], sizeof b);
+    ASSERT_EQ(a, b) << "element " << i << " code " << int{codes[offset + i]} << " field "
+                    << int{exps[offset + i / N]} << " " << where();
+  }
+}
+
+TEST(GseKernels, DecodeEveryCodeEveryFieldEqualsTheReference) {
+  struct Field { int bits, bias; };
+  const Field fields[] = {{5, 15}, {5, 0}, {5, 30}, {8, 127}, {8, 0}, {8, 254}};
+  for (const GseImpl* impl : impls()) {
+    std::size_t k = 0;
+    for (int bits = 4; bits <= 8; ++bits)
+      for (const Field& e : fields)
+        for (int offset : {-100, -40, 0, 20, 100}) {
+          ++k;
+          const int group = kGseGroupSizes[k % 3 == 0 ? k / 3 % kGseGroupSizes.size() : 0];
+          const GseFormat f{bits, group, e.bits, e.bias, offset, MantissaOverflow::saturate, ExponentOverflow::saturate};
+          const std::size_t n = (f.nan_field() + 1) * static_cast<std::size_t>(group);  // every field once
+          check_decode<float>(*impl, f, n - k % 5, k % 4);
+          check_decode<f16>(*impl, f, n - k % 7, (k + 1) % 4);
+          check_decode<bf16>(*impl, f, n - k % 3, (k + 2) % 4);
+          if (::testing::Test::HasFatalFailure()) return;
+        }
+  }
+}
+
+TEST(GseKernels, DecodeEveryTailEqualsTheReference) {
+  for (const GseImpl* impl : impls())
+    for (int group : {16, 32, 64}) {
+      const GseFormat f{8, group, 5, 15, 0, MantissaOverflow::saturate, ExponentOverflow::saturate};
+      const std::size_t N = static_cast<std::size_t>(group);
+      std::vector<std::size_t> lengths{3 * N + 3};
+      for (std::size_t n = 0; n <= 2 * N + 1; ++n) lengths.push_back(n);
+      for (std::size_t n : lengths) {
+        check_decode<float>(*impl, f, n, n % 4);
+        check_decode<f16>(*impl, f, n, (n + 1) % 4);
+        check_decode<bf16>(*impl, f, n, (n + 2) % 4);
+        if (::testing::Test::HasFatalFailure()) return;
+      }
+    }
+}
+
+}  // namespace

@@ -1,0 +1,127 @@
+// What every GSE-INT SIMD kernel derives before its loop and once per group, so that each ISA's
+// code is only lane arithmetic. A kernel works one group of N a step: the group's largest |x| (the
+// maximum of the f32 bit patterns with the sign cleared) decides everything here, in scalar code;
+// the lanes then compute round(x * 2^(b-2-E)) with an exact power-of-two scale.
+#pragma once
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+#include "lowbit/formats/gse_kernel.hpp"
+#include "lowbit/reference/gse.hpp"
+
+// Internal linkage, as in fp8_simd.hpp: each ISA's translation unit gets its own copy.
+namespace lowbit::simd {
+namespace {
+
+// 2^k as an f32, for k in [-126, 127] (a normal number, never subnormal).
+inline float pow2(int k) { return std::bit_cast<float>(static_cast<std::uint32_t>(k + 127) << 23); }
+
+// Calls f.template operator()<N>() for the group size N, so that every loop is compiled per N;
+// false for a size that validate() rejects (the caller then runs the reference).
+template <class F> bool with_group_size(int n, F&& f) {
+  switch (n) {
+    case 16: f.template operator()<16>(); return true;
+    case 32: f.template operator()<32>(); return true;
+    case 64: f.template operator()<64>(); return true;
+    case 128: f.template operator()<128>(); return true;
+    case 256: f.template operator()<256>(); return true;
+    default: return false;
+  }
+}
+
+struct GseEncodeConstants {
+  int emin, emax;          // the range of group exponents E
+  int q;                   // b - 2: |x| * 2^(q - E) is the element's mantissa before rounding
+  int field_bias;          // exp_bias - exp_offset: the field of E is E + field_bias
+  std::uint8_t nan_field;  // all ones
+  std::int32_t max;        // 2^(b-1) - 1
+  float limit;             // |x| * 2^(q - E) >= limit rounds past max: max + 1/2 (rne, rna), max + 1 (rtz)
+  bool bump, nan_on_overflow;
+};
+
+inline GseEncodeConstants encode_constants(const GseEncodeParams& p) {
+  const GseFormat& f = p.format;
+  return {f.emin(),
+          f.emax(),
+          f.bits - 2,
+          f.exp_bias - f.exp_offset,
+          static_cast<std::uint8_t>(f.nan_field()),
+          f.max_mantissa(),
+          static_cast<float>(f.max_mantissa()) + (p.rounding == Rounding::rtz ? 1.0f : 0.5f),
+          f.mantissa_overflow == MantissaOverflow::bump,
+          f.exponent_overflow == ExponentOverflow::nan};
+}
+
+// What the lanes of one group do.
+struct GsePlan {
+  enum Kind : std::uint8_t {
+    lanes,      // code = round(x * scale): no element reaches past max
+    saturate,   // the same, and lanes with |x * scale| >= limit become +-max (counted)
+    nan,        // every code 0, the field all ones
+    reference,  // non-zero, E < b - 127 (max < 2^(b-127), emin <= b - 128): the reference encodes it
+  } kind;
+  std::uint8_t field;
+  float scale;  // 2^(q - E) with q - E <= 125: a normal f32, products exact unless below 2^-126 (then
+                // rounding to 0 anyway), and an f32 subnormal x gives |x * scale| < 1/2: code 0 even under DAZ
+};
+
+// The reference's per-group decisions (reference/src/gse.cpp encode_group) from amax, the f32 bits
+// of the group's largest |x|; counts the group in `s` unless the plan is `reference`. Rounding is
+// monotone, so the group overflows past max iff its largest element does: one scalar test.
+inline GsePlan plan_group(std::uint32_t amax, const GseEncodeConstants& k, BlockStats& s) {
+  if (amax >= 0x7F800000u) {  // Inf or NaN: no NaN pattern is below the Inf pattern
+    ++s.groups;
+    ++s.nan_groups;
+    return {GsePlan::nan, k.nan_field, 0.0f};
+  }
+  int e = static_cast<int>(amax >> 23) - 127;  // -127 for an f32 subnormal or zero maximum
+  if (amax != 0 && k.q - std::max(e, k.emin) > 125) return {GsePlan::reference, 0, 0.0f};
+  ++s.groups;
+  if (amax != 0 && e < k.emin) ++s.exp_underflow;
+  if (e > k.emax) {
+    ++s.exp_overflow;
+    if (k.nan_on_overflow) {
+      ++s.nan_groups;
+      return {GsePlan::nan, k.nan_field, 0.0f};
+    }
+  }
+  e = std::clamp(e, k.emin, k.emax);
+  for (;;) {
+    // q - e lies in [-126, 125] here, or above 125 for an all-zero group (any scale gives 0 then).
+    const float scale = pow2(std::min(k.q - e, 125));
+    const auto field = static_cast<std::uint8_t>(e + k.field_bias);
+    if (std::bit_cast<float>(amax) * scale < k.limit) return {GsePlan::lanes, field, scale};
+    if (!k.bump || e == k.emax) return {GsePlan::saturate, field, scale};
+    ++e;  // one binade up and round again: now every element fits
+    ++s.bumped;
+  }
+}
+
+// Decoding: code * 2^d with d = E - (b - 2) = field + decode_shift(f).
+inline int decode_shift(const GseFormat& f) { return f.exp_offset - f.exp_bias - (f.bits - 2); }
+
+// For d in [-126, 120] the f32 product code * 2^d is exact and normal (or zero) in any floating-point
+// environment, and so are its bf16 upper halves (8 significant bits at most).
+inline bool exact_f32(int d) { return d >= -126 && d <= 120; }
+
+template <class Out> void fill_quiet_nan(Out* out, std::size_t n) {
+  using Traits = FloatTraits<Out>;
+  const auto bits = static_cast<typename Traits::Bits>(sizeof(Out) == 4 ? 0x7FC00000u
+                                                       : std::is_same_v<Out, f16> ? 0x7E00u : 0x7FC0u);
+  std::fill(out, out + n, Traits::from_bits(bits));
+}
+
+// A group whose products may be inexact (extreme exponent fields): +0 if every code is 0 (an
+// all-zero MXINT8 group has field 0), else the reference.
+template <class Out> void decode_group_scalar(std::size_t n, const std::int8_t* codes, std::uint8_t field, Out* out,
+                                              const GseFormat& f) {
+  if (std::all_of(codes, codes + n, [](std::int8_t c) { return c == 0; }))
+    std::fill(out, out + n, FloatTraits<Out>::from_bits(0));
+  else
+    ref::gse_decode_ref<Out>(n, codes, &field, out, &f);
+}
+
+}  // namespace
+}  // namespace lowbit::simd
