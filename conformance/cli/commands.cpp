@@ -97,11 +97,22 @@ int run_list() {
   fmt::print("profiles (--profile):\n");
   for (const Fp8Profile& p : kFp8Profiles)
     fmt::print("  {:<15}{} {}\n", p.name, &p == &default_fp8_profile() ? " *" : "  ", p.summary);
-  fmt::print("implementations on this CPU:\n");
-  for (const Fp8Impl& impl : fp8_impls())
-    fmt::print("  {:<10} width {:<3} {}{}\n", impl.name, impl.width,
-               impl.available() ? "available" : "not available",
-               &impl == &fp8_best() ? " (dispatched)" : "");
+  const GseFormat g;
+  fmt::print("gse: groups of --group N (16..256, default 32) sharing a --exp-bits 5|8 exponent, --bits b (4..8,\n"
+             "  default 8) two's-complement mantissas; bits per value (N*b + e)/N, {:.3f} by default\n",
+             g.bits_per_value());
+  fmt::print("mx (lowbit quantize, blocks of 32, E8M0 scale):");
+  for (const MxTraits& t : kMxFormats) fmt::print(" {}", t.name);
+  fmt::print("\n  roundings: nearest (default, ties away), even, floor, sr\n");
+  const auto show = [](const char* family, auto list, const auto& best) {
+    fmt::print("{} implementations on this CPU:\n", family);
+    for (const auto& impl : list)
+      fmt::print("  {:<10} {}{}\n", impl.name, impl.available() ? "available" : "not available",
+                 &impl == &best ? " (dispatched)" : "");
+  };
+  show("fp8", fp8_impls(), fp8_best());
+  show("gse", gse_impls(), gse_best());
+  show("gse gemm", gse_gemm_impls(), gse_gemm_best());
   return 0;
 }
 
