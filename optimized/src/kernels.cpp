@@ -5,6 +5,7 @@
 #include "lowbit/reference/fp8.hpp"
 #include "lowbit/reference/gse.hpp"
 #include "lowbit/reference/gse_gemm.hpp"
+#include "lowbit/reference/nf4.hpp"
 
 namespace lowbit {
 
@@ -47,6 +48,13 @@ std::span<const GseGemmImpl> gse_gemm_impls() {
   return list;
 }
 
+std::span<const Nf4Impl> nf4_impls() {
+  static const Nf4Impl list[] = {
+      ref::kNf4Reference,
+  };
+  return list;
+}
+
 const Fp8Impl& fp8_best() {
   static const Fp8Impl& best = best_of(fp8_impls());
   return best;
@@ -57,6 +65,11 @@ const GseImpl& gse_best() {
 }
 const GseGemmImpl& gse_gemm_best() {
   static const GseGemmImpl& best = best_of(gse_gemm_impls());
+  return best;
+}
+
+const Nf4Impl& nf4_best() {
+  static const Nf4Impl& best = best_of(nf4_impls());
   return best;
 }
 

@@ -7,12 +7,14 @@
 
 #include "lowbit/formats/fp8_kernel.hpp"
 #include "lowbit/formats/gse_kernel.hpp"
+#include "lowbit/formats/nf4_kernel.hpp"
 
 namespace lowbit {
 
 std::span<const Fp8Impl> fp8_impls();
 std::span<const GseImpl> gse_impls();
 std::span<const GseGemmImpl> gse_gemm_impls();
+std::span<const Nf4Impl> nf4_impls();
 
 // The last entry of a list that this CPU runs: lists go from slowest to fastest.
 template <class Impl> const Impl& best_of(std::span<const Impl> list) {
@@ -32,6 +34,7 @@ template <class Impl> const Impl* find_impl(std::span<const Impl> list, std::str
 const Fp8Impl& fp8_best();
 const GseImpl& gse_best();
 const GseGemmImpl& gse_gemm_best();
+const Nf4Impl& nf4_best();
 
 inline const Fp8Impl* find_fp8_impl(std::string_view name) { return find_impl(fp8_impls(), name); }
 
