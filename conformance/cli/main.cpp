@@ -4,18 +4,21 @@
 
 #include "commands.hpp"
 #include "gse_commands.hpp"
+#include "nf4_commands.hpp"
 #include "stream.hpp"
 
 namespace {
 
 using namespace lowbit::cli;
 
-// GSE options make sense only with the gse format.
-void reject_unless_gse(const std::string& format, const std::vector<CLI::Option*>& gse_options) {
-  if (format == "gse") return;
-  for (const CLI::Option* o : gse_options)
-    if (o->count() > 0) throw UsageError(fmt::format("{} applies to the gse format only", o->get_name()));
+// A family's options make sense only with that family's formats.
+void reject_unless(bool applies, const std::vector<CLI::Option*>& options, const char* family) {
+  if (applies) return;
+  for (const CLI::Option* o : options)
+    if (o->count() > 0) throw UsageError(fmt::format("{} applies to the {} format only", o->get_name(), family));
 }
+
+bool is_nf4(const std::string& format) { return format == "nf4" || format == "fp4"; }
 
 }  // namespace
 
@@ -38,15 +41,22 @@ int main(int argc, char** argv) {
   };
   CLI::App* list = app.add_subcommand("list", "formats, profiles, roundings and implementations");
 
-  CLI::App* enc = app.add_subcommand("encode", "raw floats -> FP8 codes, or a .gse stream");
-  codec_options(enc, "e4m3 (alias e4m3fn), e5m2 or gse", "--from", sources);
-  enc->add_option("--profile", codec.profile, "FP8: peer semantics to reproduce (lowbit list)");
+  CLI::App* enc = app.add_subcommand("encode", "raw floats -> FP8 codes, a .gse stream, or NF4/FP4 .safetensors");
+  codec_options(enc, "e4m3 (alias e4m3fn), e5m2, gse, nf4 or fp4 (bitsandbytes' FP4, not OCP E2M1)", "--from", sources);
+  CLI::Option* enc_profile = enc->add_option("--profile", codec.profile, "FP8 or NF4: peer semantics to reproduce (lowbit list)");
   enc->add_option("--rounding", codec.rounding, "rne (default), rna, rtz or sr");
   enc->add_option("--seed", codec.seed, "Philox key for --rounding sr");
   const auto enc_gse = add_gse_options(enc, gse);
+  Nf4Args nf4;
+  const std::vector<CLI::Option*> enc_nf4{
+      enc->add_option("--block", nf4.block, "NF4/FP4: block size, a power of two in 32..4096 (default 64)"),
+      enc->add_flag("--double-quant", nf4.double_quant, "NF4/FP4: quantize the absmax values too (QLoRA)"),
+      enc->add_option("--dq-offset", nf4.dq_offset, "NF4/FP4: the offset (default: torch's fp32 mean of absmax)"),
+      enc->add_option("--dq-map", nf4.dq_map, "NF4/FP4: 256 raw f32, the nested map (default: bitsandbytes')"),
+  };
 
-  CLI::App* dec = app.add_subcommand("decode", "FP8 codes or a .gse stream -> raw floats");
-  codec_options(dec, "e4m3 (alias e4m3fn), e5m2 or gse", "--to", dests);
+  CLI::App* dec = app.add_subcommand("decode", "FP8 codes, a .gse stream or NF4/FP4 .safetensors -> raw floats");
+  codec_options(dec, "e4m3 (alias e4m3fn), e5m2, gse, nf4 or fp4", "--to", dests);
   dec->add_option("--profile", codec.profile, "FP8: peer semantics to reproduce (lowbit list)");
 
   CLI::App* sweep = app.add_subcommand("sweep", "the FP8 encoding of every input bit pattern, in order");
@@ -96,13 +106,19 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     if (*list) return run_list();
     if (*enc) {
-      reject_unless_gse(codec.format, enc_gse);
+      reject_unless(codec.format == "gse", enc_gse, "gse");
+      reject_unless(is_nf4(codec.format), enc_nf4, "nf4/fp4");
+      if (is_nf4(codec.format) && enc_profile->count() == 0) codec.profile = "lowbit";
+      if (is_nf4(codec.format)) return run_encode_nf4(codec, nf4);
       return codec.format == "gse" ? run_encode_gse(codec, gse) : run_encode(codec);
     }
-    if (*dec) return codec.format == "gse" ? run_decode_gse(codec) : run_decode(codec);
+    if (*dec) {
+      if (is_nf4(codec.format)) return run_decode_nf4(codec);
+      return codec.format == "gse" ? run_decode_gse(codec) : run_decode(codec);
+    }
     if (*sweep) return run_sweep(codec);
     if (*qz) {
-      reject_unless_gse(quant.format, qz_gse);
+      reject_unless(quant.format == "gse", qz_gse, "gse");
       return run_quantize(quant, gse);
     }
     if (*gm) {

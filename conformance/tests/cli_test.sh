@@ -89,5 +89,18 @@ expect_error "bad group" "group must be" -- encode gse --group 33 -i "$tmp/x.f32
 expect_error "gse option on fp8" "--bits applies to the gse format only" -- encode e4m3 --bits 4 -i "$tmp/x.f32"
 expect_error "unknown block format" "unknown block format" -- quantize mxfp9 -i "$tmp/x.f32"
 
+# NF4: bitsandbytes' tensors in .safetensors, bit-exact with the golden bnb CPU dequantization.
+run encode nf4 --profile bnb-cpu --double-quant -i "$golden/nf4/tail357.in.f32" -o "$tmp/w.safetensors" &&
+  run decode nf4 -i "$tmp/w.safetensors" -o "$tmp/w.f32" && cmp -s "$tmp/w.f32" "$golden/nf4/tail357.bnbcpu.dq.deq.f32" &&
+  ok || bad "nf4 double-quant round trip differs from bitsandbytes"
+run encode fp4 --block 128 -i "$tmp/x.f32" -o "$tmp/f.safetensors" && run decode fp4 -i "$tmp/f.safetensors" -o "$tmp/f.f32" &&
+  [ "$(wc -c <"$tmp/f.f32")" -eq 5120 ] && ok || bad "fp4 round trip"
+head -c 100 "$tmp/w.safetensors" >"$tmp/short.safetensors"
+expect_error "truncated safetensors" "safetensors" -- decode nf4 -i "$tmp/short.safetensors" -o "$tmp/never"
+expect_error "wrong 4-bit type" "holds nf4 weights, not fp4" -- decode fp4 -i "$tmp/w.safetensors"
+expect_error "bad block" "block must be a power of two" -- encode nf4 --block 48 -i "$tmp/x.f32"
+expect_error "nf4 option on fp8" "--block applies to the nf4/fp4 format only" -- encode e4m3 --block 64 -i "$tmp/x.f32"
+expect_error "dq option without dq" "need --double-quant" -- encode nf4 --dq-offset 1 -i "$tmp/x.f32"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

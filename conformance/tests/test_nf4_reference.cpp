@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "lowbit/conformance/golden.hpp"
+#include "lowbit/conformance/nf4_suite.hpp"
 #include "lowbit/conformance/sha256.hpp"
 #include "lowbit/reference/nf4.hpp"
 
@@ -24,49 +25,10 @@ namespace {
 using namespace lowbit;
 using lowbit::conformance::GoldenDir;
 
-struct Entry {
-  std::string file, dtype, sha;
-  std::size_t elements = 0, bytes = 0;
-};
-
-// manifest.tsv: case, semantics, quantity -> file (+ dtype, elements, bytes, sha256).
-class Manifest {
- public:
-  Manifest() : dir_(GoldenDir::from_env()) {
-    const std::vector<std::uint8_t> b = dir_.bytes("nf4/manifest.tsv");
-    std::istringstream in(std::string(b.begin(), b.end()));
-    std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-      std::vector<std::string> f;
-      std::istringstream cols(line);
-      for (std::string c; std::getline(cols, c, '\t');) f.push_back(c);
-      if (f.size() != 8) continue;
-      entries_[f[0] + "/" + f[1] + "/" + f[2]] = {f[3], f[4], f[7], std::stoul(f[5]), std::stoul(f[6])};
-      if (f[2] == "in.f32") cases_.push_back(f[0]);
-    }
-  }
-  const std::map<std::string, Entry>& entries() const { return entries_; }
-  const std::vector<std::string>& cases() const { return cases_; }
-  bool has(const std::string& c, const std::string& sem, const std::string& q) const {
-    return entries_.count(c + "/" + sem + "/" + q) != 0;
-  }
-  std::vector<std::uint8_t> u8(const std::string& c, const std::string& sem, const std::string& q) const {
-    return dir_.bytes("nf4/" + entries_.at(c + "/" + sem + "/" + q).file);
-  }
-  std::vector<std::uint32_t> f32(const std::string& c, const std::string& sem, const std::string& q) const {
-    return dir_.array<std::uint32_t>("nf4/" + entries_.at(c + "/" + sem + "/" + q).file);
-  }
-  const GoldenDir& dir() const { return dir_; }
-
- private:
-  GoldenDir dir_;
-  std::map<std::string, Entry> entries_;
-  std::vector<std::string> cases_;
-};
+using Manifest = lowbit::conformance::Nf4Manifest;
 
 const Manifest& manifest() {
-  static const Manifest m;
+  static const Manifest m(GoldenDir::from_env());
   return m;
 }
 
@@ -95,9 +57,7 @@ template <class T>
   return ::testing::AssertionFailure() << msg.str();
 }
 
-// Golden semantics -> lowbit profile.
-const std::pair<const char*, const char*> kSemantics[] = {
-    {"bnbcpu", "bnb-cpu"}, {"bnbdefault", "bnb-torch"}, {"cudasem", "bnb-cuda"}};
+using lowbit::conformance::kNf4GoldenSemantics;
 
 ref::Nf4DynamicMap golden_map() {
   const auto b = manifest().f32("-", "-", "dynamic_map.f32");
@@ -172,7 +132,7 @@ TEST(Nf4Golden, DynamicMapProcedure) {
 TEST(Nf4Golden, QuantizeDequantizeEveryCaseEveryProfile) {
   const Manifest& m = manifest();
   for (const std::string& c : m.cases())
-    for (const auto& [sem, profile_name] : kSemantics) {
+    for (const auto& [sem, profile_name] : kNf4GoldenSemantics) {
       SCOPED_TRACE(c + " / " + sem);
       const Nf4Profile& p = *find_nf4_profile(profile_name);
       const std::vector<float> x = floats_of(m.f32(c, "*", "in.f32"));
@@ -193,7 +153,7 @@ TEST(Nf4Golden, DoubleQuantEveryCaseEveryProfile) {
   const ref::Nf4DynamicMap map = golden_map();
   int checked = 0;
   for (const std::string& c : m.cases())
-    for (const auto& [sem, profile_name] : kSemantics) {
+    for (const auto& [sem, profile_name] : kNf4GoldenSemantics) {
       if (!m.has(c, sem, "dq.qabsmax.u8")) continue;
       SCOPED_TRACE(c + " / " + sem);
       ++checked;

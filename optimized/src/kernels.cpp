@@ -2,6 +2,7 @@
 
 #include "lowbit/optimized/fp8_impls.hpp"
 #include "lowbit/optimized/gse_impls.hpp"
+#include "lowbit/optimized/nf4_impls.hpp"
 #include "lowbit/reference/fp8.hpp"
 #include "lowbit/reference/gse.hpp"
 #include "lowbit/reference/gse_gemm.hpp"
@@ -51,6 +52,12 @@ std::span<const GseGemmImpl> gse_gemm_impls() {
 std::span<const Nf4Impl> nf4_impls() {
   static const Nf4Impl list[] = {
       ref::kNf4Reference,
+#ifdef LOWBIT_HAVE_AVX2
+      avx2::kNf4Avx2,
+#endif
+#ifdef LOWBIT_HAVE_NEON
+      neon::kNf4Neon,
+#endif
   };
   return list;
 }

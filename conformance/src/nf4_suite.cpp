@@ -1,0 +1,140 @@
+#include "lowbit/conformance/nf4_suite.hpp"
+
+#include <fmt/format.h>
+
+#include <bit>
+#include <cstring>
+#include <random>
+#include <sstream>
+
+#include "lowbit/reference/nf4.hpp"
+
+namespace lowbit::conformance {
+
+Nf4Manifest::Nf4Manifest(const GoldenDir& dir) : dir_(dir) {
+  const std::vector<std::uint8_t> b = dir_.bytes("nf4/manifest.tsv");
+  std::istringstream in(std::string(b.begin(), b.end()));
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::istringstream cols(line);
+    for (std::string c; std::getline(cols, c, '\t');) f.push_back(c);
+    if (f.size() != 8) continue;
+    entries_[f[0] + "/" + f[1] + "/" + f[2]] = {f[3], f[4], f[7], std::stoul(f[5]), std::stoul(f[6])};
+    if (f[2] == "in.f32") cases_.push_back(f[0]);
+  }
+}
+
+bool Nf4Manifest::has(const std::string& c, const std::string& sem, const std::string& q) const {
+  return entries_.count(c + "/" + sem + "/" + q) != 0;
+}
+std::vector<std::uint8_t> Nf4Manifest::u8(const std::string& c, const std::string& sem, const std::string& q) const {
+  return dir_.bytes("nf4/" + entries_.at(c + "/" + sem + "/" + q).file);
+}
+std::vector<std::uint32_t> Nf4Manifest::f32(const std::string& c, const std::string& sem, const std::string& q) const {
+  return dir_.array<std::uint32_t>("nf4/" + entries_.at(c + "/" + sem + "/" + q).file);
+}
+
+namespace {
+
+std::vector<float> floats(const std::vector<std::uint32_t>& b) {
+  std::vector<float> v(b.size());
+  if (!b.empty()) std::memcpy(v.data(), b.data(), b.size() * 4);
+  return v;
+}
+template <class T> std::uint32_t bits(T x) {
+  if constexpr (std::is_same_v<T, float>) return std::bit_cast<std::uint32_t>(x);
+  else return x;
+}
+template <class A, class B> void compare(Check& c, const std::string& what, const std::vector<A>& got,
+                                         const std::vector<B>& want, std::size_t max_errors) {
+  c.cases += want.size();
+  if (got.size() != want.size()) return c.mismatch(fmt::format("{}: {} values, expected {}", what, got.size(), want.size()), max_errors);
+  for (std::size_t i = 0; i < got.size(); ++i)
+    if (bits(got[i]) != bits(want[i]))
+      c.mismatch(fmt::format("{} [{}] => 0x{:x} expected 0x{:x}", what, i, bits(got[i]), bits(want[i])), max_errors);
+}
+
+bool is_reference(const Nf4Impl& impl) {
+  return impl.quantize == ref::kNf4Reference.quantize && impl.dequantize == ref::kNf4Reference.dequantize;
+}
+
+}  // namespace
+
+std::vector<Check> run_nf4_suite(const Nf4Impl& impl, const GoldenDir& golden, const BlockSuiteOptions& o) {
+  std::vector<Check> out;
+  const Nf4Manifest m(golden);
+  for (auto [sem, profile_name] : kNf4GoldenSemantics) {
+    const Nf4Profile& profile = *find_nf4_profile(profile_name);
+    const Nf4Params p = make_nf4_params(FourBitTable::nf4, profile, kNf4DefaultBlock);
+    out.push_back({impl.name, "nf4", std::string(profile.name), fmt::format("every case -> golden {}", sem), 0, 0, {}});
+    Check& c = out.back();
+    for (const std::string& name : m.cases()) {
+      if (!m.has(name, sem, "nf4.u8")) continue;
+      const std::vector<float> in = floats(m.f32(name, "*", "in.f32"));
+      std::vector<std::uint8_t> packed(nf4_packed_bytes(in.size()));
+      std::vector<float> absmax(nf4_blocks(in.size(), p.block));
+      impl.quantize(in.size(), in.data(), packed.data(), absmax.data(), &p);
+      compare(c, name + " codes", packed, m.u8(name, sem, "nf4.u8"), o.max_errors);
+      if (m.has(name, sem, "absmax.f32")) compare(c, name + " absmax", absmax, m.f32(name, sem, "absmax.f32"), o.max_errors);
+      if (m.has(name, sem, "deq.f32") && m.has(name, sem, "absmax.f32")) {
+        const std::vector<float> gold_absmax = floats(m.f32(name, sem, "absmax.f32"));
+        std::vector<float> deq(in.size());
+        impl.dequantize(in.size(), m.u8(name, sem, "nf4.u8").data(), gold_absmax.data(), deq.data(), &p);
+        compare(c, name + " dequantized", deq, m.f32(name, sem, "deq.f32"), o.max_errors);
+      }
+    }
+    if (!is_reference(impl)) continue;
+    // Double quantization is scalar code shared by every implementation: checked once.
+    out.push_back({impl.name, "nf4", std::string(profile.name), fmt::format("double quant -> golden {}", sem), 0, 0, {}});
+    Check& d = out.back();
+    ref::Nf4DynamicMap map;
+    const std::vector<float> golden_map = floats(m.f32("-", "-", "dynamic_map.f32"));
+    std::copy(golden_map.begin(), golden_map.end(), map.begin());
+    for (const std::string& name : m.cases()) {
+      if (!m.has(name, sem, "dq.qabsmax.u8") || !m.has(name, "bnbcpu", "absmax.f32")) continue;
+      const std::vector<float> absmax = floats(m.f32(name, "bnbcpu", "absmax.f32"));
+      const ref::Nf4DoubleQuant dq = ref::nf4_double_quantize(absmax, profile.nested, map);
+      compare(d, name + " nested codes", dq.codes, m.u8(name, sem, "dq.qabsmax.u8"), o.max_errors);
+      if (m.has(name, sem, "dq.nested_absmax.f32"))
+        compare(d, name + " nested absmax", dq.nested_absmax, m.f32(name, sem, "dq.nested_absmax.f32"), o.max_errors);
+      if (m.has(name, sem, "dq.offset.f32")) compare(d, name + " offset", std::vector<float>{dq.offset}, m.f32(name, sem, "dq.offset.f32"), o.max_errors);
+      if (m.has(name, sem, "dq.absmax.f32")) {
+        std::vector<float> back(absmax.size());
+        ref::nf4_double_dequantize(dq.codes, dq.nested_absmax, dq.offset, map, back);
+        compare(d, name + " reconstructed absmax", back, m.f32(name, sem, "dq.absmax.f32"), o.max_errors);
+      }
+    }
+  }
+  if (is_reference(impl)) return out;
+  // Every profile and table, many block sizes and lengths, against the reference.
+  std::mt19937_64 rng(o.seed);
+  for (const Nf4Profile& profile : kNf4Profiles)
+    for (FourBitTable table : {FourBitTable::nf4, FourBitTable::fp4}) {
+      out.push_back({impl.name, std::string(name(table)), std::string(profile.name), "random streams -> reference", 0, 0, {}});
+      Check& c = out.back();
+      for (int trial = 0; trial < o.groups / 20; ++trial) {
+        const Nf4Params p = make_nf4_params(table, profile, 32 << (rng() % 8));
+        const std::size_t n = rng() % (3 * static_cast<std::size_t>(p.block) + 2);
+        std::vector<float> in(n);
+        const int scale = static_cast<int>(rng() % 40) - 20;
+        for (float& v : in) v = std::ldexp(static_cast<float>(static_cast<int>(rng() % 2001) - 1000) / 1000, scale);
+        if (n > 3 && trial % 5 == 0) in[rng() % n] = trial % 10 ? NAN : INFINITY;
+        std::vector<std::uint8_t> packed(nf4_packed_bytes(n)), want_packed(packed.size());
+        std::vector<float> absmax(nf4_blocks(n, p.block)), want_absmax(absmax.size());
+        impl.quantize(n, in.data(), packed.data(), absmax.data(), &p);
+        ref::nf4_quantize_ref(n, in.data(), want_packed.data(), want_absmax.data(), &p);
+        std::vector<float> deq(n), want_deq(n);
+        impl.dequantize(n, want_packed.data(), want_absmax.data(), deq.data(), &p);
+        ref::nf4_dequantize_ref(n, want_packed.data(), want_absmax.data(), want_deq.data(), &p);
+        const std::string what = fmt::format("block {} n {}", p.block, n);
+        compare(c, what + " codes", packed, want_packed, o.max_errors);
+        compare(c, what + " absmax", absmax, want_absmax, o.max_errors);
+        compare(c, what + " dequantized", deq, want_deq, o.max_errors);
+      }
+    }
+  return out;
+}
+
+}  // namespace lowbit::conformance
