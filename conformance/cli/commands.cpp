@@ -105,6 +105,11 @@ int run_list() {
   fmt::print("mx (lowbit quantize, blocks of 32, E8M0 scale):");
   for (const MxTraits& t : kMxFormats) fmt::print(" {}", t.name);
   fmt::print("\n  roundings: nearest (default, ties away), even, floor, sr\n");
+  fmt::print("nf4, fp4 (lowbit encode/decode, bitsandbytes Linear4bit .safetensors): blocks of --block 32..4096\n"
+             "  (default 64), fp32 absmax, optional --double-quant; fp4 is bitsandbytes' FP4 table, not OCP E2M1\n"
+             "  (that is mxfp4-e2m1); profiles:");
+  for (const Nf4Profile& p : kNf4Profiles) fmt::print(" {}{}", p.name, &p == &default_nf4_profile() ? " *" : "");
+  fmt::print("\n");
   const auto show = [](const char* family, auto list, const auto& best) {
     fmt::print("{} implementations on this CPU:\n", family);
     for (const auto& impl : list)
@@ -114,6 +119,7 @@ int run_list() {
   show("fp8", fp8_impls(), fp8_best());
   show("gse", gse_impls(), gse_best());
   show("gse gemm", gse_gemm_impls(), gse_gemm_best());
+  show("nf4", nf4_impls(), nf4_best());
   return 0;
 }
 
