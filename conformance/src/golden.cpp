@@ -31,7 +31,7 @@ template <class T> std::vector<T> GoldenDir::array(const std::string& rel) const
   const std::vector<std::uint8_t> b = bytes(rel);
   if (b.size() % sizeof(T)) throw std::runtime_error(fmt::format("{}: size {} is not a multiple of {}", rel, b.size(), sizeof(T)));
   std::vector<T> out(b.size() / sizeof(T));
-  std::memcpy(out.data(), b.data(), b.size());  // golden files are little-endian, as are our targets
+  if (!b.empty()) std::memcpy(out.data(), b.data(), b.size());  // golden files are little-endian, as are our targets
   return out;
 }
 template std::vector<std::uint16_t> GoldenDir::array(const std::string&) const;

@@ -8,6 +8,7 @@
 // clamp; plus the golden inputs of conformance/golden/nf4. Fixed seeds throughout.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cfloat>
 #include <cmath>
@@ -158,7 +159,7 @@ void check(const Nf4Impl& impl, const Nf4Params& p, const float* x, std::size_t 
   SCOPED_TRACE(label(impl, p, n, offset));
   const std::size_t bytes = nf4_packed_bytes(n), blocks = nf4_blocks(n, p.block);
   std::vector<float> in(n + offset % 4);
-  std::memcpy(in.data() + offset % 4, x, n * sizeof(float));
+  std::copy_n(x, n, in.begin() + static_cast<std::ptrdiff_t>(offset % 4));
   const float* src = in.data() + offset % 4;  // ends at the end of the heap buffer
 
   std::vector<std::uint8_t> want_packed(bytes);

@@ -34,12 +34,12 @@ const Manifest& manifest() {
 
 std::vector<std::uint32_t> bits_of(const std::vector<float>& v) {
   std::vector<std::uint32_t> b(v.size());
-  std::memcpy(b.data(), v.data(), v.size() * 4);
+  if (!v.empty()) std::memcpy(b.data(), v.data(), v.size() * 4);
   return b;
 }
 std::vector<float> floats_of(const std::vector<std::uint32_t>& b) {
   std::vector<float> v(b.size());
-  std::memcpy(v.data(), b.data(), b.size() * 4);
+  if (!b.empty()) std::memcpy(v.data(), b.data(), b.size() * 4);
   return v;
 }
 
