@@ -18,6 +18,9 @@ struct Target {
 };
 std::vector<Target>& targets();
 
+// A benchmark's name as Google Benchmark prints it for one argument: "BM_x/65536".
+inline std::string at(const std::string& name, std::int64_t arg) { return name + "/" + std::to_string(arg); }
+
 // Normally distributed f32 values, sigma 64, fixed seed.
 std::vector<float> normal_floats(std::size_t n);
 

@@ -15,6 +15,7 @@ namespace {
 using namespace lowbit;
 using bench::kCache;
 using bench::kMemory;
+using bench::at;
 
 // Values like weights or activations (a few beyond the E4M3 range), in each source type.
 template <class T> std::vector<T> inputs(std::size_t n) {
@@ -74,7 +75,6 @@ void register_fp8() {
       register_decode<bf16>(impl, f);
       if (std::string_view(impl.name) == "reference") continue;
       const std::string fn(traits(f).name), enc = fmt::format("BM_encode_f32_{}_", fn), dec = fmt::format("BM_decode_{}_f32_", fn);
-      const auto at = [](const std::string& name, std::int64_t n) { return fmt::format("{}/{}", name, n); };
       bench::targets().push_back({fmt::format("encode f32->{} {} 16Mi vs memcpy", fn, impl.name), at(enc + impl.name, kMemory), at("BM_memcpy", kMemory), 0.8});
       bench::targets().push_back({fmt::format("encode f32->{} {} 64Ki vs reference", fn, impl.name), at(enc + impl.name, kCache), at(enc + "reference", kCache), 10});
       bench::targets().push_back({fmt::format("decode {}->f32 {} 16Mi vs memcpy", fn, impl.name), at(dec + impl.name, kMemory), at("BM_memcpy", kMemory), 0.8});

@@ -14,6 +14,7 @@ namespace {
 using namespace lowbit;
 using bench::kCache;
 using bench::kMemory;
+using bench::at;
 
 constexpr GseFormat kFormat{8, 32, 5, 15, 0, MantissaOverflow::saturate, ExponentOverflow::saturate};
 constexpr GseEncodeParams kParams{kFormat, Rounding::rne, 0, 0, nullptr};
@@ -52,7 +53,6 @@ void register_gse(const GseImpl& impl) {
   })->Arg(kCache)->Arg(kMemory);
 
   if (std::string_view(impl.name) == "reference") return;
-  const auto at = [](const std::string& name, std::int64_t n) { return fmt::format("{}/{}", name, n); };
   auto& t = bench::targets();
   t.push_back({fmt::format("gse encode f32->int8 g32 {} 16Mi vs memcpy", impl.name), at(enc, kMemory), at("BM_memcpy", kMemory), 0.8});
   t.push_back({fmt::format("gse encode f32->int8 g32 {} 64Ki vs memcpy", impl.name), at(enc, kCache), at("BM_memcpy", kCache), 0.3});

@@ -14,6 +14,7 @@ namespace {
 using namespace lowbit;
 using bench::kCache;
 using bench::kMemory;
+using bench::at;
 
 const Nf4Params kParams = make_nf4_params(FourBitTable::nf4, default_nf4_profile(), 64);
 
@@ -50,7 +51,6 @@ void register_nf4(const Nf4Impl& impl) {
   })->Arg(kCache)->Arg(kMemory);
 
   if (std::string_view(impl.name) == "reference") return;
-  const auto at = [](const std::string& name, std::int64_t n) { return fmt::format("{}/{}", name, n); };
   auto& t = bench::targets();
   t.push_back({fmt::format("nf4 quantize f32 b64 {} 16Mi vs memcpy", impl.name), at(q, kMemory), at("BM_memcpy", kMemory), 0.6});
   t.push_back({fmt::format("nf4 quantize f32 b64 {} 64Ki vs reference", impl.name), at(q, kCache),
