@@ -10,6 +10,7 @@
 #include "lowbit/conformance/block_suite.hpp"
 #include "lowbit/conformance/fp8_suite.hpp"
 #include "lowbit/conformance/nf4_suite.hpp"
+#include "lowbit/conformance/weak_suite.hpp"
 #include "lowbit/formats/mx.hpp"
 #include "lowbit/conformance/sweep.hpp"
 #include "lowbit/fp8.hpp"
@@ -193,14 +194,15 @@ int run_conform(const ConformArgs& a) {
   o.threads = a.threads ? a.threads : default_threads();
   o.max_errors = a.errors;
   o.seed = a.seed;
-  bool gse = a.formats.empty(), mx = a.formats.empty(), nf4 = a.formats.empty();
+  bool gse = a.formats.empty(), mx = a.formats.empty(), nf4 = a.formats.empty(), weak = a.formats.empty();
   o.formats.clear();
   for (const std::string& s : a.formats) {
     if (const auto f = parse_fp8_format(s)) o.formats.push_back(*f);
     else if (s == "gse") gse = true;
     else if (s == "mx" || parse_mx_format(s)) mx = true;
     else if (s == "nf4" || s == "fp4") nf4 = true;
-    else throw UsageError(fmt::format("unknown format '{}' (valid: e4m3, e4m3fn, e5m2, gse, mx, nf4)", s));
+    else if (parse_weak_layout(s)) weak = true;
+    else throw UsageError(fmt::format("unknown format '{}' (valid: e4m3, e4m3fn, e5m2, gse, mx, nf4, qeft, owq)", s));
   }
   if (a.formats.empty()) o.formats.assign(kFp8Formats.begin(), kFp8Formats.end());
   if (!a.profiles.empty()) {
@@ -212,7 +214,7 @@ int run_conform(const ConformArgs& a) {
     }
   }
   for (const std::string& s : a.impls) {
-    if (!find_impl(fp8_impls(), s) && !find_impl(gse_impls(), s) && !find_impl(nf4_impls(), s))
+    if (!find_impl(fp8_impls(), s) && !find_impl(gse_impls(), s) && !find_impl(nf4_impls(), s) && !find_impl(qeft_impls(), s))
       throw UsageError(fmt::format("unknown implementation '{}' (valid: {})", s, join(fp8_impls(), [](const Fp8Impl& i) { return i.name; })));
     if (const Fp8Impl* impl = find_impl(fp8_impls(), s); impl && !impl->available())
       throw UsageError(fmt::format("implementation '{}' does not run on this CPU", s));
@@ -226,6 +228,8 @@ int run_conform(const ConformArgs& a) {
     for (const GseImpl* impl : selected(gse_impls(), a.impls)) add(run_gse_suite(*impl, bo));
   if (nf4)
     for (const Nf4Impl* impl : selected(nf4_impls(), a.impls)) add(run_nf4_suite(*impl, golden, bo));
+  if (weak)
+    for (const QeftImpl* impl : selected(qeft_impls(), a.impls)) add(run_weak_suite(*impl, golden, bo));
   if (mx && (a.impls.empty() || std::find(a.impls.begin(), a.impls.end(), "reference") != a.impls.end()))
     add(run_mx_suite(golden, bo));
   print_report(stdout, checks, a.verbose);

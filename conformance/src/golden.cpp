@@ -36,6 +36,10 @@ template <class T> std::vector<T> GoldenDir::array(const std::string& rel) const
 }
 template std::vector<std::uint16_t> GoldenDir::array(const std::string&) const;
 template std::vector<std::uint32_t> GoldenDir::array(const std::string&) const;
+template std::vector<std::uint8_t> GoldenDir::array(const std::string&) const;
+template std::vector<std::int16_t> GoldenDir::array(const std::string&) const;
+template std::vector<std::int32_t> GoldenDir::array(const std::string&) const;
+template std::vector<float> GoldenDir::array(const std::string&) const;
 
 std::vector<Run> GoldenDir::runs(const std::string& rel) const {
   const std::vector<std::uint8_t> b = bytes(rel);

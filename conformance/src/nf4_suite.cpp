@@ -43,19 +43,6 @@ std::vector<float> floats(const std::vector<std::uint32_t>& b) {
   if (!b.empty()) std::memcpy(v.data(), b.data(), b.size() * 4);
   return v;
 }
-template <class T> std::uint32_t bits(T x) {
-  if constexpr (std::is_same_v<T, float>) return std::bit_cast<std::uint32_t>(x);
-  else return x;
-}
-template <class A, class B> void compare(Check& c, const std::string& what, const std::vector<A>& got,
-                                         const std::vector<B>& want, std::size_t max_errors) {
-  c.cases += want.size();
-  if (got.size() != want.size()) return c.mismatch(fmt::format("{}: {} values, expected {}", what, got.size(), want.size()), max_errors);
-  for (std::size_t i = 0; i < got.size(); ++i)
-    if (bits(got[i]) != bits(want[i]))
-      c.mismatch(fmt::format("{} [{}] => 0x{:x} expected 0x{:x}", what, i, bits(got[i]), bits(want[i])), max_errors);
-}
-
 bool is_reference(const Nf4Impl& impl) {
   return impl.quantize == ref::kNf4Reference.quantize && impl.dequantize == ref::kNf4Reference.dequantize;
 }
@@ -76,13 +63,13 @@ std::vector<Check> run_nf4_suite(const Nf4Impl& impl, const GoldenDir& golden, c
       std::vector<std::uint8_t> packed(nf4_packed_bytes(in.size()));
       std::vector<float> absmax(nf4_blocks(in.size(), p.block));
       impl.quantize(in.size(), in.data(), packed.data(), absmax.data(), &p);
-      compare(c, name + " codes", packed, m.u8(name, sem, "nf4.u8"), o.max_errors);
-      if (m.has(name, sem, "absmax.f32")) compare(c, name + " absmax", absmax, m.f32(name, sem, "absmax.f32"), o.max_errors);
+      compare_bits(c, name + " codes", packed, m.u8(name, sem, "nf4.u8"), o.max_errors);
+      if (m.has(name, sem, "absmax.f32")) compare_bits(c, name + " absmax", absmax, m.f32(name, sem, "absmax.f32"), o.max_errors);
       if (m.has(name, sem, "deq.f32") && m.has(name, sem, "absmax.f32")) {
         const std::vector<float> gold_absmax = floats(m.f32(name, sem, "absmax.f32"));
         std::vector<float> deq(in.size());
         impl.dequantize(in.size(), m.u8(name, sem, "nf4.u8").data(), gold_absmax.data(), deq.data(), &p);
-        compare(c, name + " dequantized", deq, m.f32(name, sem, "deq.f32"), o.max_errors);
+        compare_bits(c, name + " dequantized", deq, m.f32(name, sem, "deq.f32"), o.max_errors);
       }
     }
     if (!is_reference(impl)) continue;
@@ -96,14 +83,14 @@ std::vector<Check> run_nf4_suite(const Nf4Impl& impl, const GoldenDir& golden, c
       if (!m.has(name, sem, "dq.qabsmax.u8") || !m.has(name, "bnbcpu", "absmax.f32")) continue;
       const std::vector<float> absmax = floats(m.f32(name, "bnbcpu", "absmax.f32"));
       const ref::Nf4DoubleQuant dq = ref::nf4_double_quantize(absmax, profile.nested, map);
-      compare(d, name + " nested codes", dq.codes, m.u8(name, sem, "dq.qabsmax.u8"), o.max_errors);
+      compare_bits(d, name + " nested codes", dq.codes, m.u8(name, sem, "dq.qabsmax.u8"), o.max_errors);
       if (m.has(name, sem, "dq.nested_absmax.f32"))
-        compare(d, name + " nested absmax", dq.nested_absmax, m.f32(name, sem, "dq.nested_absmax.f32"), o.max_errors);
-      if (m.has(name, sem, "dq.offset.f32")) compare(d, name + " offset", std::vector<float>{dq.offset}, m.f32(name, sem, "dq.offset.f32"), o.max_errors);
+        compare_bits(d, name + " nested absmax", dq.nested_absmax, m.f32(name, sem, "dq.nested_absmax.f32"), o.max_errors);
+      if (m.has(name, sem, "dq.offset.f32")) compare_bits(d, name + " offset", std::vector<float>{dq.offset}, m.f32(name, sem, "dq.offset.f32"), o.max_errors);
       if (m.has(name, sem, "dq.absmax.f32")) {
         std::vector<float> back(absmax.size());
         ref::nf4_double_dequantize(dq.codes, dq.nested_absmax, dq.offset, map, back);
-        compare(d, name + " reconstructed absmax", back, m.f32(name, sem, "dq.absmax.f32"), o.max_errors);
+        compare_bits(d, name + " reconstructed absmax", back, m.f32(name, sem, "dq.absmax.f32"), o.max_errors);
       }
     }
   }
@@ -129,9 +116,9 @@ std::vector<Check> run_nf4_suite(const Nf4Impl& impl, const GoldenDir& golden, c
         impl.dequantize(n, want_packed.data(), want_absmax.data(), deq.data(), &p);
         ref::nf4_dequantize_ref(n, want_packed.data(), want_absmax.data(), want_deq.data(), &p);
         const std::string what = fmt::format("block {} n {}", p.block, n);
-        compare(c, what + " codes", packed, want_packed, o.max_errors);
-        compare(c, what + " absmax", absmax, want_absmax, o.max_errors);
-        compare(c, what + " dequantized", deq, want_deq, o.max_errors);
+        compare_bits(c, what + " codes", packed, want_packed, o.max_errors);
+        compare_bits(c, what + " absmax", absmax, want_absmax, o.max_errors);
+        compare_bits(c, what + " dequantized", deq, want_deq, o.max_errors);
       }
     }
   return out;

@@ -3,10 +3,12 @@
 #include "lowbit/optimized/fp8_impls.hpp"
 #include "lowbit/optimized/gse_impls.hpp"
 #include "lowbit/optimized/nf4_impls.hpp"
+#include "lowbit/optimized/qeft_impls.hpp"
 #include "lowbit/reference/fp8.hpp"
 #include "lowbit/reference/gse.hpp"
 #include "lowbit/reference/gse_gemm.hpp"
 #include "lowbit/reference/nf4.hpp"
+#include "lowbit/reference/weak.hpp"
 
 namespace lowbit {
 
@@ -62,6 +64,19 @@ std::span<const Nf4Impl> nf4_impls() {
   return list;
 }
 
+std::span<const QeftImpl> qeft_impls() {
+  static const QeftImpl list[] = {
+      ref::kQeftReference,
+#ifdef LOWBIT_HAVE_AVX2
+      avx2::kQeftAvx2,
+#endif
+#ifdef LOWBIT_HAVE_NEON
+      neon::kQeftNeon,
+#endif
+  };
+  return list;
+}
+
 const Fp8Impl& fp8_best() {
   static const Fp8Impl& best = best_of(fp8_impls());
   return best;
@@ -77,6 +92,11 @@ const GseGemmImpl& gse_gemm_best() {
 
 const Nf4Impl& nf4_best() {
   static const Nf4Impl& best = best_of(nf4_impls());
+  return best;
+}
+
+const QeftImpl& qeft_best() {
+  static const QeftImpl& best = best_of(qeft_impls());
   return best;
 }
 

@@ -8,6 +8,7 @@
 #include "lowbit/formats/fp8_kernel.hpp"
 #include "lowbit/formats/gse_kernel.hpp"
 #include "lowbit/formats/nf4_kernel.hpp"
+#include "lowbit/formats/weak_kernel.hpp"
 
 namespace lowbit {
 
@@ -15,6 +16,7 @@ std::span<const Fp8Impl> fp8_impls();
 std::span<const GseImpl> gse_impls();
 std::span<const GseGemmImpl> gse_gemm_impls();
 std::span<const Nf4Impl> nf4_impls();
+std::span<const QeftImpl> qeft_impls();
 
 // The last entry of a list that this CPU runs: lists go from slowest to fastest.
 template <class Impl> const Impl& best_of(std::span<const Impl> list) {
@@ -35,6 +37,7 @@ const Fp8Impl& fp8_best();
 const GseImpl& gse_best();
 const GseGemmImpl& gse_gemm_best();
 const Nf4Impl& nf4_best();
+const QeftImpl& qeft_best();
 
 inline const Fp8Impl* find_fp8_impl(std::string_view name) { return find_impl(fp8_impls(), name); }
 

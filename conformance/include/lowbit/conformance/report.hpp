@@ -1,9 +1,13 @@
 // Results of conformance checks and their TestFloat-style report.
 #pragma once
+#include <bit>
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <type_traits>
 #include <vector>
+
+#include <fmt/format.h>
 
 namespace lowbit::conformance {
 
@@ -18,6 +22,25 @@ struct Check {
     if (errors++ < max_errors) first_errors.push_back(std::move(line));
   }
 };
+
+// The bit pattern of a value (floats by their bits, integers as they are), for exact comparisons.
+template <class T> std::uint64_t value_bits(T x) {
+  if constexpr (std::is_floating_point_v<T>) return std::bit_cast<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>(x);
+  else return static_cast<std::uint64_t>(static_cast<std::make_unsigned_t<T>>(x));
+}
+
+// Adds want.size() cases to c and one mismatch per element whose bits differ ("what [i] => got
+// expected"), or one for a size difference.
+template <class A, class B>
+void compare_bits(Check& c, const std::string& what, const std::vector<A>& got, const std::vector<B>& want,
+                  std::size_t max_errors) {
+  c.cases += want.size();
+  if (got.size() != want.size())
+    return c.mismatch(fmt::format("{}: {} values, expected {}", what, got.size(), want.size()), max_errors);
+  for (std::size_t i = 0; i < got.size(); ++i)
+    if (value_bits(got[i]) != value_bits(want[i]))
+      c.mismatch(fmt::format("{} [{}] => 0x{:x} expected 0x{:x}", what, i, value_bits(got[i]), value_bits(want[i])), max_errors);
+}
 
 // Prints a summary row per (implementation, format, profile) — with `verbose` first one row per
 // check — then the first errors of each failed check, and "N passed, M failed" (checks).

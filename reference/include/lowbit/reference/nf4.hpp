@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lowbit/formats/nf4_kernel.hpp"
+#include "lowbit/reference/torch_ops.hpp"
 
 namespace lowbit::ref {
 
@@ -41,10 +42,6 @@ Nf4DynamicMap bnb_dynamic_map(int lanes = 8, bool fused = true);
 // quantizer's search assumes).
 bool valid_dynamic_map(std::span<const float, 256> map);
 
-// torch's fp32 `x.mean()` on the CPU for a contiguous 1-D tensor: the cascade sum of
-// ATen/native/cpu/SumKernel.cpp with `lanes`-wide vectors (8 for AVX2), then one division by n.
-float torch_mean_f32(std::span<const float> x, int lanes = 8);
-float torch_sum_f32(std::span<const float> x, int lanes = 8);
 
 // 8-bit codes of a (blocks of kNf4NestedBlock) into `map` with the profile's nested quantizer:
 // codes a.size(), nested_absmax ceil(a.size() / 256).

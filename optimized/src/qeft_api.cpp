@@ -1,0 +1,29 @@
+#include <fmt/format.h>
+
+#include "lowbit/kernels.hpp"
+#include "lowbit/qeft.hpp"
+
+namespace lowbit::qeft {
+
+void validate(const QeftMatrix& w) {
+  if (w.oc == 0 || w.oc % 8) throw Error(fmt::format("QEFT needs OC to be a positive multiple of 8, got {}", w.oc));
+  if (w.ic == 0 || w.ic % 64) throw Error(fmt::format("QEFT needs IC to be a positive multiple of 64, got {}", w.ic));
+  if (w.group == 0 || w.group % 32 || w.ic % w.group)
+    throw Error(fmt::format("QEFT's group must be a multiple of 32 that divides IC, got {}", w.group));
+  if (w.k >= w.ic) throw Error(fmt::format("k = {} must be smaller than IC = {}", w.k, w.ic));
+  if (!w.qweight || !w.scales || !w.scaled_zeros || (w.k && !w.oweight)) throw Error("a QEFT buffer is missing");
+}
+
+void matvec(const QeftMatrix& w, std::span<const float> x, std::span<float> y, const QeftImpl* impl) {
+  matmul(w, x, y, 1, impl);
+}
+
+void matmul(const QeftMatrix& w, std::span<const float> x, std::span<float> y, std::size_t tokens, const QeftImpl* impl) {
+  validate(w);
+  if (x.size() != tokens * w.ic) throw Error(fmt::format("x has {} elements, expected {} x {}", x.size(), tokens, w.ic));
+  if (y.size() != tokens * w.oc) throw Error(fmt::format("y has {} elements, expected {} x {}", y.size(), tokens, w.oc));
+  const QeftMatvecFn fn = (impl ? *impl : qeft_best()).matvec;
+  for (std::size_t t = 0; t < tokens; ++t) fn(&w, x.data() + t * w.ic, y.data() + t * w.oc);
+}
+
+}  // namespace lowbit::qeft
