@@ -111,6 +111,10 @@ int run_list() {
              "  (that is mxfp4-e2m1); profiles:");
   for (const Nf4Profile& p : kNf4Profiles) fmt::print(" {}{}", p.name, &p == &default_nf4_profile() ? " *" : "");
   fmt::print("\n");
+  fmt::print("qeft, owq (lowbit pack/unpack, the repos' QuantLinear buffers in .safetensors): k fp16 weak columns +\n"
+             "  group-wise asymmetric (or --sym) min-max codes, --tuning minmax|mse; qeft: 4-bit, --group 128 (0 = per\n"
+             "  channel), weak columns last; owq: --bits 3|4 per channel, original order; paths: qeft gemv|nowc,\n"
+             "  owq fp16|fp32|nowc\n");
   const auto show = [](const char* family, auto list, const auto& best) {
     fmt::print("{} implementations on this CPU:\n", family);
     for (const auto& impl : list)
@@ -121,6 +125,7 @@ int run_list() {
   show("gse", gse_impls(), gse_best());
   show("gse gemm", gse_gemm_impls(), gse_gemm_best());
   show("nf4", nf4_impls(), nf4_best());
+  show("qeft matvec", qeft_impls(), qeft_best());
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "gse_commands.hpp"
 #include "nf4_commands.hpp"
 #include "stream.hpp"
+#include "weak_commands.hpp"
 
 namespace {
 
@@ -90,6 +91,30 @@ int main(int argc, char** argv) {
   gm->add_option("--rounding", gemm.rounding, "rounding of the quantization: rne (default), rna, rtz");
   add_gse_options(gm, gse);
 
+  PackArgs pack;
+  CLI::App* pk = app.add_subcommand("pack", "an f32 weight -> OWQ / QEFT packed buffers (.safetensors)");
+  pk->add_option("layout", pack.layout, "qeft or owq")->required();
+  pk->add_option("--bits", pack.bits, "4 (default) or 3 (owq only)");
+  pk->add_option("--group", pack.group, "input channels per group; 0 = per channel (default: qeft 128, owq 0)");
+  pk->add_option("--tuning", pack.tuning, "minmax or mse (default, as the repos)");
+  pk->add_option("--grid", pack.grid, "mse: candidate clip ranges (default: qeft 1, or 100 per channel; owq 100)");
+  pk->add_flag("--sym", pack.sym, "symmetric quantization (zero point 2^(bits-1))");
+  pk->add_option("--weak-idx", pack.weak_idx, "raw little-endian int32: the weak input columns, ascending (default: none)");
+  pk->add_option("--prefix", pack.prefix, "name prefix of the buffers, e.g. model.layers.0.mlp.up_proj");
+  pk->add_flag("--report-clamped", pack.report_clamped, "list every code the reference packer would write out of range");
+  pk->add_option("-i,--input", pack.input, ".safetensors with one F32 tensor 'weight' [OC, IC], original column order")->required();
+  pk->add_option("-o,--output", pack.output, "output .safetensors, written only on success")->required();
+
+  UnpackArgs unpack;
+  CLI::App* upk = app.add_subcommand("unpack", "OWQ / QEFT packed buffers -> the effective f32 weight of a kernel path");
+  upk->add_option("layout", unpack.layout, "qeft or owq")->required();
+  upk->add_option("--path", unpack.path, "qeft: gemv (default: weak columns from oweight) or nowc; owq: fp16 (default), fp32 or nowc");
+  upk->add_option("--order", unpack.order, "qeft: stored (default: weak columns last) or original");
+  upk->add_option("--bits", unpack.bits, "owq: 3 or 4, for a file without lowbit metadata");
+  upk->add_option("--prefix", unpack.prefix, "name prefix of the buffers");
+  upk->add_option("-i,--input", unpack.input, "packed .safetensors")->required();
+  upk->add_option("-o,--output", unpack.output, "output .safetensors with F32 'weight' [OC, IC], written only on success")->required();
+
   ConformArgs conform;
   CLI::App* conf = app.add_subcommand("conform", "the conformance suite over every implementation, format and profile");
   conf->add_option("--level", conform.level, "quick (default) or full (adds all 2^32 f32 inputs)");
@@ -121,6 +146,8 @@ int main(int argc, char** argv) {
       reject_unless(quant.format == "gse", qz_gse, "gse");
       return run_quantize(quant, gse);
     }
+    if (*pk) return run_pack(pack);
+    if (*upk) return run_unpack(unpack);
     if (*gm) {
       return run_gemm(gemm, gse);
     }

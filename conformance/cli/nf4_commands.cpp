@@ -12,24 +12,6 @@
 #include "stream.hpp"
 
 namespace lowbit::cli {
-namespace {
-
-std::vector<std::uint8_t> read_bytes(const std::string& path) {
-  InputStream in(path, 1);
-  std::vector<std::uint8_t> buf, all;
-  while (in.read(buf, 1 << 20)) all.insert(all.end(), buf.begin(), buf.end());
-  return all;
-}
-
-std::vector<float> as_floats(const std::vector<std::uint8_t>& bytes, const std::string& what) {
-  if (bytes.size() % 4) throw UsageError(fmt::format("{} has {} bytes, not a multiple of 4", what, bytes.size()));
-  std::vector<float> v(bytes.size() / 4);
-  if (!v.empty()) std::memcpy(v.data(), bytes.data(), bytes.size());
-  return v;
-}
-
-}  // namespace
-
 int run_encode_nf4(const CodecArgs& a, const Nf4Args& n) {
   if (a.type != "f32") throw UsageError("nf4/fp4 encode f32 input only (--from f32)");
   nf4::Options o;
@@ -39,7 +21,7 @@ int run_encode_nf4(const CodecArgs& a, const Nf4Args& n) {
   const Nf4Params p = nf4::params(o);
   if (!n.double_quant && (n.dq_offset || !n.dq_map.empty()))
     throw UsageError("--dq-offset and --dq-map need --double-quant");
-  const std::vector<float> x = as_floats(read_bytes(a.input), a.input.empty() ? "standard input" : "'" + a.input + "'");
+  const std::vector<float> x = read_words<float>(a.input, a.input.empty() ? "standard input" : "'" + a.input + "'");
   conformance::bnb::Bnb4bitState s;
   s.quant_type = a.format;
   s.blocksize = static_cast<std::uint64_t>(n.block);
@@ -53,7 +35,7 @@ int run_encode_nf4(const CodecArgs& a, const Nf4Args& n) {
   } else {
     ref::Nf4DynamicMap map = ref::bnb_dynamic_map();
     if (!n.dq_map.empty()) {
-      const std::vector<float> given = as_floats(read_bytes(n.dq_map), "--dq-map");
+      const std::vector<float> given = read_words<float>(n.dq_map, "--dq-map");
       if (given.size() != 256) throw UsageError(fmt::format("--dq-map holds {} floats, expected 256", given.size()));
       std::copy(given.begin(), given.end(), map.begin());
       if (!ref::valid_dynamic_map(map)) throw UsageError("--dq-map is not a non-decreasing map within [-1, 1]");
@@ -71,7 +53,7 @@ int run_encode_nf4(const CodecArgs& a, const Nf4Args& n) {
 
 int run_decode_nf4(const CodecArgs& a) {
   if (a.type != "f32") throw UsageError("nf4/fp4 decode to f32 only (--to f32)");
-  const std::vector<std::uint8_t> bytes = read_bytes(a.input);
+  const std::vector<std::uint8_t> bytes = read_all(a.input);
   conformance::bnb::Bnb4bitState s;
   try {
     const conformance::safetensors::File f = conformance::safetensors::read(bytes);

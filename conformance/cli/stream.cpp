@@ -73,4 +73,22 @@ void OutputStream::commit() {
   }
 }
 
+std::vector<std::uint8_t> read_all(const std::string& path) {
+  InputStream in(path, 1);
+  std::vector<std::uint8_t> buf, all;
+  while (in.read(buf, 1 << 20)) all.insert(all.end(), buf.begin(), buf.end());
+  return all;
+}
+
+template <class T> std::vector<T> read_words(const std::string& path, const std::string& what) {
+  const std::vector<std::uint8_t> bytes = read_all(path);
+  if (bytes.size() % sizeof(T))
+    throw UsageError(fmt::format("{} has {} bytes, not a multiple of {}", what, bytes.size(), sizeof(T)));
+  std::vector<T> v(bytes.size() / sizeof(T));
+  if (!v.empty()) std::memcpy(v.data(), bytes.data(), bytes.size());
+  return v;
+}
+template std::vector<float> read_words(const std::string&, const std::string&);
+template std::vector<std::int32_t> read_words(const std::string&, const std::string&);
+
 }  // namespace lowbit::cli

@@ -44,4 +44,9 @@ class OutputStream {
   bool committed_ = false;
 };
 
+// The whole input ("" or "-" = stdin).
+std::vector<std::uint8_t> read_all(const std::string& path);
+// Raw little-endian words of a whole input; `what` names it in the error for a partial word.
+template <class T> std::vector<T> read_words(const std::string& path, const std::string& what);
+
 }  // namespace lowbit::cli

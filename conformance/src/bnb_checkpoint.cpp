@@ -52,18 +52,6 @@ void validate(const Bnb4bitState& s, std::string_view prefix) {
   }
 }
 
-template <class T> safetensors::Tensor tensor(std::string name, std::string dtype, std::vector<std::uint64_t> shape, const std::vector<T>& v) {
-  safetensors::Tensor t{std::move(name), std::move(dtype), std::move(shape), std::vector<std::uint8_t>(v.size() * sizeof(T))};
-  if (!v.empty()) std::memcpy(t.bytes.data(), v.data(), t.bytes.size());  // little-endian targets only
-  return t;
-}
-
-std::vector<float> floats(const safetensors::Tensor& t) {
-  std::vector<float> v(t.bytes.size() / 4);
-  if (!v.empty()) std::memcpy(v.data(), t.bytes.data(), v.size() * 4);
-  return v;
-}
-
 // fp32 nearest to `d`, as torch.tensor(float) rounds (no UB for values beyond the float range).
 float to_float(double d) {
   if (std::isnan(d)) return std::numeric_limits<float>::quiet_NaN();
@@ -221,15 +209,15 @@ std::vector<safetensors::Tensor> to_tensors(const Bnb4bitState& s, std::string_v
   validate(s, p);
   const std::string json = encode_quant_state_json(quant_state_json(s));
   std::vector<safetensors::Tensor> out;
-  out.push_back(tensor(p, "U8", {s.packed.size(), 1}, s.packed));
-  if (s.nested) out.push_back(tensor(p + ".absmax", "U8", {s.nested->codes.size()}, s.nested->codes));
-  else out.push_back(tensor(p + ".absmax", "F32", {s.absmax.size()}, s.absmax));
-  out.push_back(tensor(p + ".quant_map", "F32", {s.quant_map.size()}, s.quant_map));
+  out.push_back(safetensors::make_tensor(p, "U8", {s.packed.size(), 1}, s.packed));
+  if (s.nested) out.push_back(safetensors::make_tensor(p + ".absmax", "U8", {s.nested->codes.size()}, s.nested->codes));
+  else out.push_back(safetensors::make_tensor(p + ".absmax", "F32", {s.absmax.size()}, s.absmax));
+  out.push_back(safetensors::make_tensor(p + ".quant_map", "F32", {s.quant_map.size()}, s.quant_map));
   if (s.nested) {
-    out.push_back(tensor(p + ".nested_absmax", "F32", {s.nested->nested_absmax.size()}, s.nested->nested_absmax));
-    out.push_back(tensor(p + ".nested_quant_map", "F32", {s.nested->nested_map.size()}, s.nested->nested_map));
+    out.push_back(safetensors::make_tensor(p + ".nested_absmax", "F32", {s.nested->nested_absmax.size()}, s.nested->nested_absmax));
+    out.push_back(safetensors::make_tensor(p + ".nested_quant_map", "F32", {s.nested->nested_map.size()}, s.nested->nested_map));
   }
-  out.push_back(tensor(p + ".quant_state.bitsandbytes__" + s.quant_type, "U8", {json.size()},
+  out.push_back(safetensors::make_tensor(p + ".quant_state.bitsandbytes__" + s.quant_type, "U8", {json.size()},
                        std::vector<std::uint8_t>(json.begin(), json.end())));
   return out;
 }
@@ -283,7 +271,7 @@ Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::str
     fail(fmt::format("tensor '{}' has shape [{}], the quant_state shape [{}] needs [{}]", p, fmt::join(w.shape, ", "),
                      fmt::join(s.shape, ", "), fmt::join(packed_shape, ", ")));
   s.packed = w.bytes;
-  s.quant_map = floats(vector_of("quant_map", "F32"));
+  s.quant_map = safetensors::values<float>(vector_of("quant_map", "F32"), "F32");
 
   const bool nested_tensors = field.count("nested_absmax") || field.count("nested_quant_map");
   if (q.nested.has_value() != nested_tensors)
@@ -292,14 +280,14 @@ Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::str
   if (q.nested) {
     Bnb4bitNested nested;
     nested.codes = vector_of("absmax", "U8").bytes;
-    nested.nested_absmax = floats(vector_of("nested_absmax", "F32"));
-    nested.nested_map = floats(vector_of("nested_quant_map", "F32"));
+    nested.nested_absmax = safetensors::values<float>(vector_of("nested_absmax", "F32"), "F32");
+    nested.nested_map = safetensors::values<float>(vector_of("nested_quant_map", "F32"), "F32");
     nested.nested_blocksize = q.nested->blocksize;
     nested.nested_dtype = q.nested->dtype;
     nested.offset = q.nested->offset;
     s.nested = std::move(nested);
   } else {
-    s.absmax = floats(vector_of("absmax", "F32"));
+    s.absmax = safetensors::values<float>(vector_of("absmax", "F32"), "F32");
   }
   validate(s, p);
   return s;

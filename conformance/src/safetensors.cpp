@@ -121,6 +121,12 @@ const Tensor& File::at(std::string_view name) const {
   fail(fmt::format("no tensor named '{}'", name));
 }
 
+void expect_tensor(const Tensor& t, std::string_view dtype, int rank) {
+  if (t.dtype != dtype) fail(fmt::format("tensor '{}' is {}, expected {}", t.name, t.dtype, dtype));
+  if (rank >= 0 && t.shape.size() != static_cast<std::size_t>(rank))
+    fail(fmt::format("tensor '{}' has {} dimensions, expected {}", t.name, t.shape.size(), rank));
+}
+
 std::vector<std::uint8_t> write(std::span<const Tensor> tensors, const Metadata& metadata) {
   std::set<std::string_view> names;
   for (const Tensor& t : tensors) {

@@ -102,5 +102,53 @@ expect_error "bad block" "block must be a power of two" -- encode nf4 --block 48
 expect_error "nf4 option on fp8" "--block applies to the nf4/fp4 format only" -- encode e4m3 --block 64 -i "$tmp/x.f32"
 expect_error "dq option without dq" "need --double-quant" -- encode nf4 --dq-offset 1 -i "$tmp/x.f32"
 
+# OWQ / QEFT: pack the golden weights, unpack each kernel path: bit-exact with the golden weights.
+st_f32() {  # st_f32 RAW OC IC OUT: a .safetensors holding RAW as the F32 tensor 'weight' [OC, IC]
+  local n hdr
+  n=$(wc -c <"$1")
+  hdr=$(printf '{"weight":{"dtype":"F32","shape":[%d,%d],"data_offsets":[0,%d]}}' "$2" "$3" "$n")
+  while [ $(( ${#hdr} % 8 )) -ne 0 ]; do hdr="$hdr "; done
+  { printf "$(printf '\\x%02x' $((${#hdr} & 255)) $(((${#hdr} >> 8) & 255)) 0 0 0 0 0 0)"; printf '%s' "$hdr"; cat "$1"; } >"$4"
+}
+for c in q_rand_128x384_k32 q_edge_128x256_k64 q_rand_128x256_k0; do
+  dims=${c#*_*_}; dims=${dims%_k*}; weak=()
+  [ -e "$golden/qeft/$c.weak_idx.i32" ] && weak=(--weak-idx "$golden/qeft/$c.weak_idx.i32")
+  st_f32 "$golden/qeft/$c.w.f32" "${dims%x*}" "${dims#*x}" "$tmp/w.st"
+  size=$(wc -c <"$golden/qeft/$c.deq.f32")
+  run pack qeft --tuning minmax "${weak[@]}" -i "$tmp/w.st" -o "$tmp/p.st" && run unpack qeft -i "$tmp/p.st" -o "$tmp/d.st" &&
+    tail -c "$size" "$tmp/d.st" | cmp -s - "$golden/qeft/$c.deq.f32" && ok || bad "qeft pack/unpack $c"
+  run unpack qeft --path nowc -i "$tmp/p.st" -o "$tmp/d.st" && tail -c "$size" "$tmp/d.st" | cmp -s - "$golden/qeft/$c.deq_nowc.f32" &&
+    ok || bad "qeft unpack --path nowc $c"
+done
+for c in o3_edge_128x256_k8 o4_rand_256x512_k16 o3_rand_128x256_k0; do
+  dims=${c#*_*_}; dims=${dims%_k*}; weak=(); bits=${c:1:1}
+  [ -e "$golden/owq/$c.weak_idx.i32" ] && weak=(--weak-idx "$golden/owq/$c.weak_idx.i32")
+  st_f32 "$golden/owq/$c.w.f32" "${dims%x*}" "${dims#*x}" "$tmp/w.st"
+  size=$(wc -c <"$golden/owq/$c.deq.f32")
+  run pack owq --bits "$bits" --tuning minmax "${weak[@]}" -i "$tmp/w.st" -o "$tmp/p.st" || bad "owq pack $c"
+  for path in "fp16 deq" "fp32 deq_fp32k" "nowc deq_nowc"; do
+    set -- $path
+    run unpack owq --path "$1" -i "$tmp/p.st" -o "$tmp/d.st" && tail -c "$size" "$tmp/d.st" | cmp -s - "$golden/owq/$c.$2.f32" &&
+      ok || bad "owq unpack --path $1 $c"
+  done
+done
+c=q_rand_128x256_k64
+st_f32 "$golden/qeft/$c.w.f32" 128 256 "$tmp/w.st"
+run pack qeft --tuning minmax --weak-idx "$golden/qeft/$c.weak_idx.i32" -i "$tmp/w.st" -o "$tmp/p.st" &&
+  run unpack qeft --order original -i "$tmp/p.st" -o "$tmp/o.st" && run unpack qeft -i "$tmp/p.st" -o "$tmp/s.st" &&
+  ! cmp -s "$tmp/o.st" "$tmp/s.st" && ok || bad "unpack --order original differs from the stored order"
+run pack qeft -i "$tmp/w.st" -o "$tmp/mse.st" && run pack qeft --tuning mse --grid 1 -i "$tmp/w.st" -o "$tmp/mse1.st" &&
+  cmp -s "$tmp/mse.st" "$tmp/mse1.st" && ok || bad "qeft's default is mse with a grid of 1"
+expect_error "qeft 3-bit" "QEFT is 4-bit only" -- pack qeft --bits 3 -i "$tmp/w.st" -o "$tmp/never"
+expect_error "owq groups" "OWQ quantizes per channel" -- pack owq --group 128 -i "$tmp/w.st" -o "$tmp/never"
+expect_error "weak idx length" "not a multiple of 4" -- pack qeft --weak-idx "$golden/nf4/divmul.bnbcpu.dq.qabsmax.u8" -i "$tmp/w.st" -o "$tmp/never"
+printf '\x05\0\0\0\x02\0\0\0' >"$tmp/bad.i32"
+expect_error "weak idx order" "ascending" -- pack qeft --weak-idx "$tmp/bad.i32" -i "$tmp/w.st" -o "$tmp/never"
+expect_error "no weight tensor" "no tensor named 'weight'" -- pack qeft -i "$tmp/p.st" -o "$tmp/never"
+expect_error "unpack wrong layout" "holds a qeft layer, not owq" -- unpack owq -i "$tmp/p.st" -o "$tmp/never"
+expect_error "unpack bad path" "unknown QEFT --path" -- unpack qeft --path fp32 -i "$tmp/p.st" -o "$tmp/never"
+expect_error "grid without mse" "--grid applies" -- pack qeft --tuning minmax --grid 4 -i "$tmp/w.st" -o "$tmp/never"
+[ -e "$tmp/never" ] && bad "output file left after a failed pack" || ok
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

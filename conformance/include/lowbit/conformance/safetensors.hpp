@@ -18,6 +18,7 @@
 // the whole buffer, as the reference requires); "__metadata__" that is not {str: str}.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <span>
 #include <string>
@@ -66,6 +67,23 @@ struct File {
   // The tensor called `name`; throws std::runtime_error when there is none.
   const Tensor& at(std::string_view name) const;
 };
+
+// A tensor from little-endian values (lowbit's targets are little-endian); T's size must match
+// the dtype's.
+template <class T> Tensor make_tensor(std::string name, std::string dtype, std::vector<std::uint64_t> shape, const std::vector<T>& v) {
+  Tensor t{std::move(name), std::move(dtype), std::move(shape), std::vector<std::uint8_t>(v.size() * sizeof(T))};
+  if (!v.empty()) std::memcpy(t.bytes.data(), v.data(), t.bytes.size());
+  return t;
+}
+// The values of `t`, which must have dtype `dtype` and `rank` dimensions (any rank if rank < 0);
+// throws std::runtime_error naming the tensor otherwise.
+void expect_tensor(const Tensor& t, std::string_view dtype, int rank);
+template <class T> std::vector<T> values(const Tensor& t, std::string_view dtype, int rank = -1) {
+  expect_tensor(t, dtype, rank);
+  std::vector<T> v(t.bytes.size() / sizeof(T));
+  if (!v.empty()) std::memcpy(v.data(), t.bytes.data(), v.size() * sizeof(T));
+  return v;
+}
 
 // Throws std::runtime_error for an unknown dtype, a size that does not match dtype x shape, a
 // duplicate name, the name "__metadata__", or a name or metadata string that is not UTF-8.
