@@ -6,6 +6,7 @@
 #include "gse_commands.hpp"
 #include "nf4_commands.hpp"
 #include "stream.hpp"
+#include "weak_columns_command.hpp"
 #include "weak_commands.hpp"
 
 namespace {
@@ -115,6 +116,18 @@ int main(int argc, char** argv) {
   upk->add_option("-i,--input", unpack.input, "packed .safetensors")->required();
   upk->add_option("-o,--output", unpack.output, "output .safetensors with F32 'weight' [OC, IC], written only on success")->required();
 
+  WeakColumnsArgs weak_columns;
+  CLI::App* wc = app.add_subcommand("weak-columns", "calibration activations -> each layer's weak columns and QEFT's global index");
+  wc->add_option("--k", weak_columns.k, "weak columns per layer and in the global index")->required();
+  CLI::Option* wc_global = wc->add_option("--global", weak_columns.global, "qeft (default: whole normalised vectors) or per-layer-topk (the paper)");
+  wc->add_flag("--no-global", weak_columns.no_global, "write the per-layer indices only")->excludes(wc_global);
+  wc->add_option("--layers", weak_columns.layers, "the layers of the global index (default: names ending in q_proj, k_proj, v_proj, up_proj or gate_proj)");
+  wc->add_option("--weights", weak_columns.weights, ".safetensors with the F32 [OC, IC] weights of the same names: the frob-norm factor");
+  wc->add_option("--bits", weak_columns.bits, "with --weights: 2, 3 or 4 (default 4)");
+  wc->add_option("--tuning", weak_columns.tuning, "with --weights: mse (default) or minmax");
+  wc->add_option("-i,--input", weak_columns.input, ".safetensors with one F32 [tokens, IC] per layer (default: standard input)");
+  wc->add_option("-o,--output", weak_columns.output, ".safetensors with one I32 [k] per layer and 'global', written only on success (default: standard output)");
+
   ConformArgs conform;
   CLI::App* conf = app.add_subcommand("conform", "the conformance suite over every implementation, format and profile");
   conf->add_option("--level", conform.level, "quick (default) or full (adds all 2^32 f32 inputs)");
@@ -146,6 +159,7 @@ int main(int argc, char** argv) {
       reject_unless(quant.format == "gse", qz_gse, "gse");
       return run_quantize(quant, gse);
     }
+    if (*wc) return run_weak_columns(weak_columns);
     if (*pk) return run_pack(pack);
     if (*upk) return run_unpack(unpack);
     if (*gm) {

@@ -84,15 +84,15 @@ std::vector<std::int32_t> weak_topk(std::span<const float> lambda, std::size_t k
 }
 
 std::vector<float> ogr_scores(std::span<const std::vector<float>> lambdas, std::size_t k, OgrVariant v) {
-  require(!lambdas.empty(), "ogr_global: no layers");
+  require(!lambdas.empty(), "ogr_scores: no layers");
   const std::size_t d = lambdas[0].size();
   std::vector<float> s(d, 0.0f);
   for (std::size_t l = 0; l < lambdas.size(); ++l) {
     const std::vector<float>& lambda = lambdas[l];
-    require(lambda.size() == d, "ogr_global: layer " + std::to_string(l) + " has " + std::to_string(lambda.size()) +
+    require(lambda.size() == d, "ogr_scores: layer " + std::to_string(l) + " has " + std::to_string(lambda.size()) +
                                     " columns, layer 0 has " + std::to_string(d));
     const float mean = torch_mean_f32(lambda);
-    require(std::isfinite(mean) && mean > 0, "ogr_global: the mean sensitivity of layer " + std::to_string(l) +
+    require(std::isfinite(mean) && mean > 0, "ogr_scores: the mean sensitivity of layer " + std::to_string(l) +
                                                  " is not a positive finite number");
     if (v == OgrVariant::qeft) {
       for (std::size_t j = 0; j < d; ++j) s[j] += lambda[j] / mean;

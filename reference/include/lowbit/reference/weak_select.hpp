@@ -57,8 +57,9 @@ enum class OgrVariant : std::uint8_t {
 // The global scores s (length d) over `lambdas`, the sensitivities of the layers that read the
 // residual stream, in the order the peer visits them (per block: q, k, v, up, gate). s starts at
 // +0; mean(lambda_l) is torch's fp32 CPU mean (torch_mean_f32); every lambda_l[j] / mean is one
-// fp32 division and is added to s[j] in fp32, layer after layer. Throws std::invalid_argument for
-// no layers, layers of different lengths, or a layer whose mean is not positive.
+// fp32 division and is added to s[j] in fp32, layer after layer. `k` is used by per_layer_topk
+// only. Throws std::invalid_argument for no layers, layers of different lengths, a layer whose
+// mean is not a positive finite number (all zero: 0/0 in the peer), or per_layer_topk with k >= d.
 std::vector<float> ogr_scores(std::span<const std::vector<float>> lambdas, std::size_t k, OgrVariant v);
 // weak_topk(ogr_scores(lambdas, k, v), k): the global weak columns, ascending.
 std::vector<std::int32_t> ogr_global(std::span<const std::vector<float>> lambdas, std::size_t k, OgrVariant v);
