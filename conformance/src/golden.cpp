@@ -41,6 +41,20 @@ template std::vector<std::int16_t> GoldenDir::array(const std::string&) const;
 template std::vector<std::int32_t> GoldenDir::array(const std::string&) const;
 template std::vector<float> GoldenDir::array(const std::string&) const;
 
+std::vector<std::vector<std::string>> GoldenDir::tsv(const std::string& rel) const {
+  const std::vector<std::uint8_t> b = bytes(rel);
+  std::istringstream in(std::string(b.begin(), b.end()));
+  std::vector<std::vector<std::string>> rows;
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::vector<std::string>& f = rows.emplace_back();
+    std::istringstream cols(line);
+    for (std::string c; std::getline(cols, c, '\t');) f.push_back(c);
+  }
+  return rows;
+}
+
 std::vector<Run> GoldenDir::runs(const std::string& rel) const {
   const std::vector<std::uint8_t> b = bytes(rel);
   if (b.size() % 5 || b.empty()) throw std::runtime_error(fmt::format("{}: not a .runs file", rel));

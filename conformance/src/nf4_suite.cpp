@@ -5,21 +5,13 @@
 #include <bit>
 #include <cstring>
 #include <random>
-#include <sstream>
 
 #include "lowbit/reference/nf4.hpp"
 
 namespace lowbit::conformance {
 
 Nf4Manifest::Nf4Manifest(const GoldenDir& dir) : dir_(dir) {
-  const std::vector<std::uint8_t> b = dir_.bytes("nf4/manifest.tsv");
-  std::istringstream in(std::string(b.begin(), b.end()));
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::vector<std::string> f;
-    std::istringstream cols(line);
-    for (std::string c; std::getline(cols, c, '\t');) f.push_back(c);
+  for (const std::vector<std::string>& f : dir_.tsv("nf4/manifest.tsv")) {
     if (f.size() != 8) continue;
     entries_[f[0] + "/" + f[1] + "/" + f[2]] = {f[3], f[4], f[7], std::stoul(f[5]), std::stoul(f[6])};
     if (f[2] == "in.f32") cases_.push_back(f[0]);

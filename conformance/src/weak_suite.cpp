@@ -4,22 +4,14 @@
 
 #include <cmath>
 #include <random>
-#include <sstream>
 
 #include "lowbit/reference/weak.hpp"
 
 namespace lowbit::conformance {
 
 WeakGolden::WeakGolden(const GoldenDir& dir, WeakLayout layout) : dir_(dir), folder_(std::string(name(layout))) {
-  const std::vector<std::uint8_t> b = dir_.bytes(folder_ + "/manifest.tsv");
-  std::istringstream in(std::string(b.begin(), b.end()));
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::vector<std::string> f;
-    std::istringstream cols(line);
-    for (std::string c; std::getline(cols, c, '\t');) f.push_back(c);
-    if (f.size() != 6) throw std::runtime_error(fmt::format("{}/manifest.tsv: bad line '{}'", folder_, line));
+  for (const std::vector<std::string>& f : dir_.tsv(folder_ + "/manifest.tsv")) {
+    if (f.size() != 6) throw std::runtime_error(fmt::format("{}/manifest.tsv: a row has {} fields, not 6", folder_, f.size()));
     entries_[f[1]] = {f[1], f[2], f[3], f[5], std::stoul(f[4])};
     // file = <case>.<quantity>.<dtype>
     const std::string quantity = f[1].substr(f[0].size() + 1, f[1].size() - f[0].size() - f[2].size() - 2);

@@ -219,6 +219,17 @@ std::vector<std::uint8_t> weak_codes(const WeakQuantized& q, std::vector<WeakCla
   return codes;
 }
 
+namespace {
+
+void validate_outlieridx(std::span<const std::int32_t> idx, std::size_t k, std::size_t ic) {
+  require(idx.size() == k, "outlieridx must hold k indices");
+  for (std::size_t i = 0; i < k; ++i)
+    require(idx[i] >= 0 && static_cast<std::size_t>(idx[i]) < ic && (i == 0 || idx[i - 1] < idx[i]),
+            "outlieridx must be ascending, distinct and below IC");
+}
+
+}  // namespace
+
 // ---- QEFT ---------------------------------------------------------------------------------------------
 
 namespace {
@@ -303,10 +314,7 @@ void qeft_validate(const QeftPacked& p) {
           "scales and scaled_zeros must hold IC/group x OC values");
   require(p.oweight.size() == p.oc * p.k, "oweight must hold OC x k values");
   require(p.oweight_interleaved.size() == p.oc * p.k, "oweight_interleaved must hold OC/2 x 2k values");
-  require(p.outlieridx.size() == p.k, "outlieridx must hold k indices");
-  for (std::size_t i = 0; i < p.k; ++i)
-    require(p.outlieridx[i] >= 0 && static_cast<std::size_t>(p.outlieridx[i]) < p.ic && (i == 0 || p.outlieridx[i - 1] < p.outlieridx[i]),
-            "outlieridx must be ascending, distinct and below IC");
+  validate_outlieridx(p.outlieridx, p.k, p.ic);
 }
 
 QeftMatrix QeftPacked::view() const {
@@ -394,10 +402,7 @@ void owq_validate(const OwqPacked& p) {
   require(p.scales.size() == p.oc, "scales must hold OC values");
   require(p.zeros.size() == p.oc / 2, "zeros must hold OC/2 bytes");
   require(p.oweight.size() == p.k * p.oc, "oweight must hold k x OC values");
-  require(p.outlieridx.size() == p.k, "outlieridx must hold k indices");
-  for (std::size_t i = 0; i < p.k; ++i)
-    require(p.outlieridx[i] >= 0 && static_cast<std::size_t>(p.outlieridx[i]) < p.ic && (i == 0 || p.outlieridx[i - 1] < p.outlieridx[i]),
-            "outlieridx must be ascending, distinct and below IC");
+  validate_outlieridx(p.outlieridx, p.k, p.ic);
 }
 
 std::vector<float> owq_dequantize(const OwqPacked& p, OwqPath path) {

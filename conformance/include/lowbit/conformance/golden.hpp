@@ -32,6 +32,9 @@ class GoldenDir {
   std::vector<F64Case> vec(const std::string& rel) const;
   template <class T> std::vector<T> array(const std::string& rel) const;  // little-endian words
 
+  // The rows of a tab-separated file after its header line, each split into its fields.
+  std::vector<std::vector<std::string>> tsv(const std::string& rel) const;
+
   // "<sha256>  <name>" lines of `sums` (relative path), e.g. fp8/SHA256SUMS.
   std::map<std::string, std::string> sums(const std::string& rel) const;
 
