@@ -6,6 +6,7 @@
 #include "gse_commands.hpp"
 #include "nf4_commands.hpp"
 #include "stream.hpp"
+#include "train_check_command.hpp"
 #include "weak_columns_command.hpp"
 #include "weak_commands.hpp"
 
@@ -128,6 +129,10 @@ int main(int argc, char** argv) {
   wc->add_option("-i,--input", weak_columns.input, ".safetensors with one F32 [tokens, IC] per layer (default: standard input)");
   wc->add_option("-o,--output", weak_columns.output, ".safetensors with one I32 [k] per layer and 'global', written only on success (default: standard output)");
 
+  bool train_check_json = false;
+  CLI::App* tc = app.add_subcommand("train-check", "gradient validations of the training layers (finite differences, exact quantized backward, quantization error, weak columns, OGR, stochastic rounding)");
+  tc->add_flag("--json", train_check_json, "one JSON object instead of the table");
+
   ConformArgs conform;
   CLI::App* conf = app.add_subcommand("conform", "the conformance suite over every implementation, format and profile");
   conf->add_option("--level", conform.level, "quick (default) or full (adds all 2^32 f32 inputs)");
@@ -160,6 +165,7 @@ int main(int argc, char** argv) {
       return run_quantize(quant, gse);
     }
     if (*wc) return run_weak_columns(weak_columns);
+    if (*tc) return run_train_check(train_check_json);
     if (*pk) return run_pack(pack);
     if (*upk) return run_unpack(unpack);
     if (*gm) {

@@ -1,0 +1,34 @@
+#include "train_check_command.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "lowbit/training/validation.hpp"
+
+namespace lowbit::cli {
+
+int run_train_check(bool json) {
+  const std::vector<training::ValidationResult> results = training::validate_all();
+  const auto passed = static_cast<std::size_t>(
+      std::count_if(results.begin(), results.end(), [](const training::ValidationResult& r) { return r.passed; }));
+  const std::size_t failed = results.size() - passed;
+  if (json) {
+    nlohmann::ordered_json out = {{"results", nlohmann::ordered_json::array()}, {"passed", passed}, {"failed", failed}};
+    for (const training::ValidationResult& r : results)
+      out["results"].push_back({{"name", r.name}, {"config", r.config}, {"max_error", r.max_error}, {"bound", r.bound},
+                                {"passed", r.passed}, {"cases", r.cases}, {"detail", r.detail}});
+    fmt::print("{}\n", out.dump(2));
+  } else {
+    fmt::print("{:<19} {:<26} {:>10} {:>10}  {:<6} {:>6}  {}\n", "check", "config", "max error", "bound", "result", "cases",
+               "detail");
+    for (const training::ValidationResult& r : results)
+      fmt::print("{:<19} {:<26} {:>10.3e} {:>10.3e}  {:<6} {:>6}  {}\n", r.name, r.config, r.max_error, r.bound,
+                 r.passed ? "PASS" : "FAIL", r.cases, r.detail);
+    fmt::print("{} passed, {} failed\n", passed, failed);
+  }
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace lowbit::cli

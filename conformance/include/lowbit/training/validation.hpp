@@ -1,0 +1,58 @@
+// The gradient validations of lowbit's training checks (used by the tests and `lowbit train-check`).
+// Each returns one result per (check, configuration, tensor); a result passes when its metric is
+// within its bound, and `cases` says how many values it compared. Every bound is derived in
+// validation.cpp next to the check. All inputs are fixed (seeded) so the results are reproducible.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "lowbit/reference/weak.hpp"
+
+namespace lowbit::training {
+
+struct ValidationResult {
+  std::string name;      // the check, e.g. "finite-differences"
+  std::string config;    // what it ran on, e.g. "lora dA" or "gsq-4-8-8/8-8-8 sr dx"
+  double max_error = 0;  // the check's metric (its function says which)
+  double bound = 0;      // passes when max_error <= bound
+  bool passed = false;
+  std::size_t cases = 0;  // values compared
+  std::string detail;     // what the metric is, and any secondary figure (cosine, counts)
+};
+
+// 1. Unquantized fp32 analytic gradients (LoraLinear "f32", WeakColumnLinear) against central
+//    differences in cpp_bin_float_50. Metric: max |analytic - fd| / (the gradient formula on |.|),
+//    bound gamma_n = n u / (1 - n u), u = 2^-24, n the fp32 roundings on the longest chain.
+std::vector<ValidationResult> validate_finite_differences();
+// 2. The quantized backward (and forward) of every GSE config, rne and sr, against a reference
+//    that recomputes each matmul from the same quantize_rows operands with an exact cpp_int dot
+//    product rounded once to fp32. Metric: max ulp distance; bound 0.
+std::vector<ValidationResult> validate_quantized_backward();
+// 3. Every gradient of every other config of lora_config_names() (rne, and sr where gradients are
+//    quantized) against the f32 config. Metric: relative error (Frobenius); bound: the sum of the
+//    relative steps of the quantizations on the gradient's path. The detail gives the cosine.
+std::vector<ValidationResult> validate_quantization_error();
+// 4. WeakColumnLinear's dO against the full-weight gradient g^T x restricted to the weak columns.
+//    Metric: max ulp distance; bound 0.
+std::vector<ValidationResult> validate_weak_column_gradient();
+// 5. A LoRA layer and a weak-column layer in the original column order and reordered by
+//    ref::weak_permutation (weak columns last), with order-independent sums: outputs and gradients
+//    (mapped back through the permutation). Metric: max ulp distance; bound 0.
+std::vector<ValidationResult> validate_ogr_invariance();
+// 6. GSE stochastic rounding (8, 6, 5 bits) of a gradient over S seeds: the RMS error of the mean
+//    (in rounding steps) against its expected value sqrt(mean f (1 - f) / S) at S = 64 and 1024 (the
+//    1/sqrt(S) rate), and at S = 1024 the largest error of the mean against a Hoeffding bound (far
+//    below one step) and the mean signed error against 5 standard deviations.
+std::vector<ValidationResult> validate_stochastic_rounding();
+
+// All six, in order.
+std::vector<ValidationResult> validate_all();
+
+// A QEFT layer (4-bit, groups of 64, minmax) of N(0, 1/ic) weights with the given weak columns
+// (ascending, original indices); oc % 8 == 0, ic % 64 == 0.
+ref::QeftPacked qeft_test_layer(std::size_t oc, std::size_t ic, std::span<const std::int32_t> weak, std::uint64_t seed);
+
+}  // namespace lowbit::training
