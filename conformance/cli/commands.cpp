@@ -226,7 +226,10 @@ int run_conform(const ConformArgs& a) {
   }
   const GoldenDir golden = a.golden.empty() ? GoldenDir::from_env() : GoldenDir(a.golden);
   std::vector<Check> checks;
-  const auto add = [&](std::vector<Check> c) { checks.insert(checks.end(), c.begin(), c.end()); };
+  const auto add = [&](std::vector<Check> c) {
+    time_checks(c, std::chrono::steady_clock::now());
+    checks.insert(checks.end(), c.begin(), c.end());
+  };
   for (const Fp8Impl* impl : selected(fp8_impls(), a.impls)) add(run_fp8_suite(*impl, golden, o));
   const BlockSuiteOptions bo{a.errors, a.seed};
   if (gse)
@@ -237,7 +240,8 @@ int run_conform(const ConformArgs& a) {
     for (const QeftImpl* impl : selected(qeft_impls(), a.impls)) add(run_weak_suite(*impl, golden, bo));
   if (mx && (a.impls.empty() || std::find(a.impls.begin(), a.impls.end(), "reference") != a.impls.end()))
     add(run_mx_suite(golden, bo));
-  print_report(stdout, checks, a.verbose);
+  if (a.json) fmt::print("{}", report_json(checks));
+  else print_report(stdout, checks, a.verbose);
   for (const Check& c : checks)
     if (!c.passed()) return 1;
   return 0;

@@ -24,6 +24,7 @@ struct ConformArgs {
   unsigned threads = 0;
   std::uint64_t seed = 1;
   bool verbose = false;
+  bool json = false;
 };
 
 int run_list();

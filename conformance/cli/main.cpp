@@ -144,6 +144,7 @@ int main(int argc, char** argv) {
   conf->add_option("--threads", conform.threads, "threads for the f32 sweeps (default: all cores)");
   conf->add_option("--seed", conform.seed, "seed of the random cases (default 1)");
   conf->add_flag("-v,--verbose", conform.verbose, "one row per check, not only per format and profile");
+  conf->add_flag("--json", conform.json, "one JSON object (every check and the summary) instead of the table");
 
   try {
     app.parse(argc, argv);

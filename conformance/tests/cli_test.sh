@@ -149,6 +149,9 @@ expect_error "unpack wrong layout" "holds a qeft layer, not owq" -- unpack owq -
 expect_error "unpack bad path" "unknown QEFT --path" -- unpack qeft --path fp32 -i "$tmp/p.st" -o "$tmp/never"
 expect_error "grid without mse" "--grid applies" -- pack qeft --tuning minmax --grid 4 -i "$tmp/w.st" -o "$tmp/never"
 [ -e "$tmp/never" ] && bad "output file left after a failed pack" || ok
+run conform --format qeft --json >"$tmp/conform.json" && grep -q '"failed": 0' "$tmp/conform.json" &&
+  grep -q '"seconds"' "$tmp/conform.json" && ok || bad "conform --json"
+run conform --format nf4 | grep -q "seconds" && ok || bad "conform table has a time column"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,6 +1,7 @@
 // Results of conformance checks and their TestFloat-style report.
 #pragma once
 #include <bit>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -16,6 +17,10 @@ struct Check {
   std::uint64_t cases = 0;
   std::uint64_t errors = 0;
   std::vector<std::string> first_errors;  // "operand => got X expected Y", at most max_errors
+  // When the check was made (suites make each check just before running it) and how long it ran
+  // (set by time_checks).
+  std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
+  double seconds = 0;
 
   bool passed() const { return cases > 0 && errors == 0; }  // a check that ran nothing fails
   void mismatch(std::string line, std::size_t max_errors) {
@@ -41,6 +46,14 @@ void compare_bits(Check& c, const std::string& what, const std::vector<A>& got, 
     if (value_bits(got[i]) != value_bits(want[i]))
       c.mismatch(fmt::format("{} [{}] => 0x{:x} expected 0x{:x}", what, i, value_bits(got[i]), value_bits(want[i])), max_errors);
 }
+
+// Sets each check's seconds from the creation time of the next one (the last: until `end`).
+void time_checks(std::vector<Check>& checks, std::chrono::steady_clock::time_point end);
+
+// One JSON object: {"checks": [{impl, format, profile, name, cases, errors, seconds, passed,
+// first_errors}], "summary": [{impl, format, profile, checks, cases, errors, seconds, passed}],
+// "passed": N, "failed": M}.
+std::string report_json(const std::vector<Check>& checks);
 
 // Prints a summary row per (implementation, format, profile) — with `verbose` first one row per
 // check — then the first errors of each failed check, and "N passed, M failed" (checks).
