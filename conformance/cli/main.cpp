@@ -6,6 +6,7 @@
 #include "gse_commands.hpp"
 #include "nf4_commands.hpp"
 #include "stream.hpp"
+#include "finetune_command.hpp"
 #include "train_check_command.hpp"
 #include "weak_columns_command.hpp"
 #include "weak_commands.hpp"
@@ -133,6 +134,13 @@ int main(int argc, char** argv) {
   CLI::App* tc = app.add_subcommand("train-check", "gradient validations of the training layers (finite differences, exact quantized backward, quantization error, weak columns, OGR, stochastic rounding)");
   tc->add_flag("--json", train_check_json, "one JSON object instead of the table");
 
+  FinetuneArgs finetune;
+  CLI::App* ft = app.add_subcommand("finetune", "the end-to-end fine-tuning table: fp32 LoRA, QLoRA, GSQ-Tuning INT8/6/5, FP8, QEFT, full fine-tuning, and the bits x rank sweep (docs/training.md)");
+  ft->add_flag("--quick", finetune.quick, "the smaller run (about 30 s on one core)");
+  ft->add_option("--seed", finetune.seed, "seed of the data, the teachers, the initialisation and the batch order (default 1)");
+  ft->add_option("--out", finetune.out, "folder for table.csv, sweep.csv and pareto.svg (created if missing)");
+  ft->add_flag("--json", finetune.json, "one JSON object instead of the table");
+
   ConformArgs conform;
   CLI::App* conf = app.add_subcommand("conform", "the conformance suite over every implementation, format and profile");
   conf->add_option("--level", conform.level, "quick (default) or full (adds all 2^32 f32 inputs)");
@@ -167,6 +175,7 @@ int main(int argc, char** argv) {
     }
     if (*wc) return run_weak_columns(weak_columns);
     if (*tc) return run_train_check(train_check_json);
+    if (*ft) return run_finetune(finetune);
     if (*pk) return run_pack(pack);
     if (*upk) return run_unpack(unpack);
     if (*gm) {

@@ -1,0 +1,646 @@
+// The end-to-end fine-tuning experiment (lowbit/training/finetune.hpp, docs/training.md).
+#include "lowbit/training/finetune.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <numbers>
+#include <stdexcept>
+
+#include "lowbit/reference/weak.hpp"
+#include "lowbit/reference/weak_select.hpp"
+
+namespace lowbit::training {
+
+// ---- settings -----------------------------------------------------------------------------------
+
+FinetuneSettings FinetuneSettings::full(std::uint64_t seed) {
+  FinetuneSettings s;
+  s.seed = seed;
+  return s;
+}
+
+FinetuneSettings FinetuneSettings::quick(std::uint64_t seed) {
+  FinetuneSettings s;
+  s.seed = seed;
+  s.hidden = 128;
+  s.pretrain_examples = 96000;
+  s.pretrain_steps = 1500;
+  s.finetune_examples = 4096;
+  s.finetune_steps = 300;
+  s.test_examples = 2048;
+  s.calibration_examples = 256;
+  return s;
+}
+
+// ---- random numbers ------------------------------------------------------------------------------
+
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// Fisher-Yates with j = floor(u * (i + 1) / 2^64) (a 128-bit product; no std distribution).
+std::vector<std::size_t> shuffled(std::size_t n, std::uint64_t seed) {
+  std::vector<std::size_t> p(n);
+  for (std::size_t i = 0; i < n; ++i) p[i] = i;
+  std::uint64_t state = seed;
+  for (std::size_t i = n; i > 1; --i) {
+    const unsigned __int128 prod = static_cast<unsigned __int128>(splitmix64(state)) * i;
+    std::swap(p[i - 1], p[static_cast<std::size_t>(prod >> 64)]);
+  }
+  return p;
+}
+
+std::uint64_t mix(std::uint64_t seed, std::uint64_t n) {
+  std::uint64_t state = seed ^ (n * 0xD1B54A32D192ED03ull);
+  return splitmix64(state);
+}
+
+}  // namespace
+
+std::uint64_t derive_seed(std::uint64_t seed, std::string_view tag) {
+  std::uint64_t h = 0xCBF29CE484222325ull;  // FNV-1a
+  for (const char c : tag) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
+  std::uint64_t state = seed ^ h;
+  return splitmix64(state);
+}
+
+// ---- fp32 pieces ----------------------------------------------------------------------------------
+
+Matrix matmul_nt_fast(const Matrix& a, const Matrix& b) {
+  if (a.cols != b.cols) throw std::invalid_argument("matmul_nt_fast: inner dimensions differ");
+  const Matrix bt = transpose(b);  // k x n
+  Matrix c(a.rows, b.rows);
+  const std::size_t n = b.rows;
+  for (std::size_t i = 0; i < a.rows; ++i) {
+    float* acc = &c.v[i * n];  // starts at +0
+    for (std::size_t k = 0; k < a.cols; ++k) {
+      const float x = a.v[i * a.cols + k];
+      const float* y = &bt.v[k * n];
+      for (std::size_t j = 0; j < n; ++j) acc[j] += x * y[j];
+    }
+  }
+  return c;
+}
+
+LossResult softmax_cross_entropy(const Matrix& z, const std::vector<int>& labels, std::size_t begin) {
+  if (labels.size() < begin + z.rows) throw std::invalid_argument("softmax_cross_entropy: too few labels");
+  LossResult r;
+  r.grad = Matrix(z.rows, z.cols);
+  const float inv_t = 1.0f / static_cast<float>(z.rows);
+  double total = 0;
+  for (std::size_t t = 0; t < z.rows; ++t) {
+    const float* row = &z.v[t * z.cols];
+    const int y = labels[begin + t];
+    std::size_t arg = 0;
+    for (std::size_t c = 1; c < z.cols; ++c)
+      if (row[c] > row[arg]) arg = c;
+    const float m = row[arg];
+    float s = 0.0f;
+    for (std::size_t c = 0; c < z.cols; ++c) {
+      const float e = std::exp(row[c] - m);
+      r.grad(t, c) = e;
+      s += e;
+    }
+    for (std::size_t c = 0; c < z.cols; ++c) {
+      const float p = r.grad(t, c) / s;
+      r.grad(t, c) = (p - (static_cast<int>(c) == y ? 1.0f : 0.0f)) * inv_t;
+    }
+    const float loss_t = (std::log(s) + m) - row[y];
+    total += loss_t;
+    if (static_cast<int>(arg) == y) ++r.correct;
+  }
+  r.loss = z.rows ? total / static_cast<double>(z.rows) : 0;
+  return r;
+}
+
+// ---- data ----------------------------------------------------------------------------------------
+
+std::vector<int> Teacher::label(const Matrix& x) const {
+  Matrix h = matmul_nt_fast(x, u);
+  for (float& e : h.v) e = std::tanh(e);
+  const Matrix z = matmul_nt_fast(h, v);
+  std::vector<int> y(z.rows);
+  for (std::size_t t = 0; t < z.rows; ++t) {
+    std::size_t arg = 0;
+    for (std::size_t c = 1; c < z.cols; ++c)
+      if (z(t, c) > z(t, arg)) arg = c;
+    y[t] = static_cast<int>(arg);
+  }
+  return y;
+}
+
+Task make_task(const FinetuneSettings& s) {
+  const std::uint64_t k = s.seed;
+  Task t;
+  t.pretrain_teacher.u = gaussian(s.teacher_hidden, s.input, static_cast<float>(1 / std::sqrt(double(s.input))),
+                                  derive_seed(k, "teacher-u"));
+  t.pretrain_teacher.v = gaussian(s.classes, s.teacher_hidden, static_cast<float>(1 / std::sqrt(double(s.teacher_hidden))),
+                                  derive_seed(k, "teacher-v"));
+  const Matrix g = gaussian(s.teacher_hidden, s.input, static_cast<float>(1 / std::sqrt(double(s.input))),
+                            derive_seed(k, "teacher-shift"));
+  t.shifted_teacher = t.pretrain_teacher;
+  const float c = static_cast<float>(std::cos(s.shift)), sn = static_cast<float>(std::sin(s.shift));
+  for (std::size_t i = 0; i < g.v.size(); ++i) t.shifted_teacher.u.v[i] = c * t.pretrain_teacher.u.v[i] + sn * g.v[i];
+
+  auto make = [&](std::size_t n, const Teacher& teacher, std::string_view tag) {
+    Dataset d;
+    d.x = gaussian(n, s.input, 1.0f, derive_seed(k, tag));
+    d.labels = teacher.label(d.x);
+    return d;
+  };
+  t.pretrain = make(s.pretrain_examples, t.pretrain_teacher, "pretrain-x");
+  t.pretrain_test = make(s.test_examples, t.pretrain_teacher, "pretrain-test-x");
+  t.finetune = make(s.finetune_examples, t.shifted_teacher, "finetune-x");
+  t.test = make(s.test_examples, t.shifted_teacher, "test-x");
+  t.calibration = gaussian(s.calibration_examples, s.input, 1.0f, derive_seed(k, "calibration-x"));
+  return t;
+}
+
+// ---- memory --------------------------------------------------------------------------------------
+
+std::vector<LayerShape> mlp_shapes(const FinetuneSettings& s) {
+  return {{s.input, s.hidden}, {s.hidden, s.hidden}, {s.hidden, s.classes}};
+}
+
+namespace {
+
+constexpr double kTrainableBits = 32 + 32 + 2 * 32;  // fp32 master, fp32 gradient, AdamW m and v
+
+double weights(const std::vector<LayerShape>& layers) {
+  double n = 0;
+  for (const LayerShape& l : layers) n += static_cast<double>(l.ic) * static_cast<double>(l.oc);
+  return n;
+}
+
+std::size_t qeft_layer_group(std::size_t ic, int group) {
+  return group == 0 ? ic : std::min<std::size_t>(static_cast<std::size_t>(group), ic);
+}
+
+}  // namespace
+
+double loss_activation_bits(const std::vector<LayerShape>& layers, std::size_t batch) {
+  double hidden = 0;
+  for (std::size_t l = 0; l + 1 < layers.size(); ++l) hidden += static_cast<double>(layers[l].oc);
+  const double classes = layers.empty() ? 0 : static_cast<double>(layers.back().oc);
+  return static_cast<double>(batch) * (hidden * 1 + classes * 32);
+}
+
+Memory lora_memory(const std::vector<LayerShape>& layers, std::size_t rank, const LoraConfig& cfg, std::size_t batch) {
+  Memory m;
+  const double r = static_cast<double>(rank), t = static_cast<double>(batch);
+  m.base_bits = weights(layers) * cfg.base_bits_per_value();
+  double params = 0, acts = 0;
+  for (const LayerShape& l : layers) {
+    params += r * static_cast<double>(l.ic + l.oc);
+    acts += t * (static_cast<double>(l.ic) + r);
+  }
+  m.trainable_bits = params * kTrainableBits;
+  m.activation_bits = acts * cfg.lora_act.bits_per_value() + loss_activation_bits(layers, batch);
+  return m;
+}
+
+Memory qeft_memory(const std::vector<LayerShape>& layers, const std::vector<std::size_t>& k, int group, std::size_t batch) {
+  if (k.size() != layers.size()) throw std::invalid_argument("qeft_memory: one k per layer");
+  Memory m;
+  double params = 0, acts = 0;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const LayerShape& l = layers[i];
+    const double groups = static_cast<double>(l.ic / qeft_layer_group(l.ic, group));
+    m.base_bits += static_cast<double>(l.oc) * static_cast<double>(l.ic) * 4 + static_cast<double>(l.oc) * groups * 2 * 16 +
+                   static_cast<double>(k[i]) * 32;
+    params += static_cast<double>(k[i]) * static_cast<double>(l.oc);
+    acts += static_cast<double>(batch) * static_cast<double>(k[i]);
+  }
+  m.trainable_bits = params * kTrainableBits;
+  m.activation_bits = acts * 32 + loss_activation_bits(layers, batch);
+  return m;
+}
+
+Memory full_memory(const std::vector<LayerShape>& layers, std::size_t batch) {
+  Memory m;
+  double acts = 0;
+  for (const LayerShape& l : layers) acts += static_cast<double>(batch) * static_cast<double>(l.ic);
+  m.trainable_bits = weights(layers) * kTrainableBits;
+  m.activation_bits = acts * 32 + loss_activation_bits(layers, batch);
+  return m;
+}
+
+std::vector<std::size_t> qeft_k_for_rank(const std::vector<LayerShape>& layers, std::size_t rank) {
+  std::vector<std::size_t> k;
+  for (const LayerShape& l : layers) {
+    const std::size_t want = (2 * rank * (l.ic + l.oc) + l.oc) / (2 * l.oc);  // round half up
+    k.push_back(std::clamp<std::size_t>(want, 1, l.ic / 2));
+  }
+  return k;
+}
+
+// ---- the model -----------------------------------------------------------------------------------
+
+namespace {
+
+// One trainable linear layer of the MLP.
+class TrainLayer {
+ public:
+  virtual ~TrainLayer() = default;
+  virtual Matrix forward(const Matrix& x) = 0;
+  // dL/dx from the last forward; keeps the parameter gradients for step().
+  virtual Matrix backward(const Matrix& g, std::uint64_t seed) = 0;
+  virtual void step(float lr_scale) = 0;  // lr = the layer's lr x lr_scale
+  virtual std::size_t trainable() const = 0;
+  virtual QuantStats stats() const { return {}; }
+};
+
+class DenseLayer final : public TrainLayer {
+ public:
+  DenseLayer(Matrix* w, AdamW h) : w_(w), h_(h) {}
+  Matrix forward(const Matrix& x) override {
+    x_ = x;
+    return matmul_nt_fast(x, *w_);
+  }
+  Matrix backward(const Matrix& g, std::uint64_t) override {
+    grad_ = matmul_nt_fast(transpose(g), transpose(x_));  // OC x IC: sum over tokens ascending
+    return matmul_nt_fast(g, transpose(*w_));
+  }
+  void step(float lr_scale) override {
+    AdamW h = h_;
+    h.lr = h_.lr * lr_scale;
+    adamw_step(h, *w_, grad_, state_);
+  }
+  std::size_t trainable() const override { return w_->size(); }
+
+ private:
+  Matrix* w_;
+  AdamW h_;
+  AdamState state_;
+  Matrix x_, grad_;
+};
+
+class LoraLayer final : public TrainLayer {
+ public:
+  LoraLayer(const Matrix& w, std::size_t rank, float alpha, const LoraConfig& cfg, AdamW h, std::uint64_t seed)
+      : layer_(w, gaussian(rank, w.cols, static_cast<float>(1 / std::sqrt(double(w.cols))), seed), Matrix(w.rows, rank),
+               alpha, cfg),
+        h_(h),
+        params_(rank * (w.cols + w.rows)) {}
+  Matrix forward(const Matrix& x) override { return layer_.forward(x); }
+  Matrix backward(const Matrix& g, std::uint64_t seed) override {
+    LoraGrads gr = layer_.backward(g, seed);
+    ga_ = std::move(gr.a);
+    gb_ = std::move(gr.b);
+    return std::move(gr.x);
+  }
+  void step(float lr_scale) override {
+    AdamW h = h_;
+    h.lr = h_.lr * lr_scale;
+    adamw_step(h, layer_.a(), ga_, sa_);
+    adamw_step(h, layer_.b(), gb_, sb_);
+  }
+  std::size_t trainable() const override { return params_; }
+  QuantStats stats() const override { return layer_.stats(); }
+
+ private:
+  LoraLinear layer_;
+  AdamW h_;
+  std::size_t params_;
+  AdamState sa_, sb_;
+  Matrix ga_, gb_;
+};
+
+class WeakLayer final : public TrainLayer {
+ public:
+  WeakLayer(const ref::QeftPacked& p, AdamW h) : layer_(p), h_(h), params_(p.oc * p.k) {}
+  Matrix forward(const Matrix& x) override { return layer_.forward(x); }
+  Matrix backward(const Matrix& g, std::uint64_t) override {
+    WeakGrads gr = layer_.backward(g);
+    go_ = std::move(gr.oweight);
+    return std::move(gr.x);
+  }
+  void step(float lr_scale) override {
+    AdamW h = h_;
+    h.lr = h_.lr * lr_scale;
+    adamw_step(h, layer_.oweight(), go_, so_);
+  }
+  std::size_t trainable() const override { return params_; }
+
+ private:
+  WeakColumnLinear layer_;
+  AdamW h_;
+  std::size_t params_;
+  AdamState so_;
+  Matrix go_;
+};
+
+// The MLP over its layers: ReLU between them, softmax cross-entropy at the end. `input_perm`
+// (if not empty) gathers the input features first: x'[:, j] = x[:, perm[j]] (QEFT's layout).
+class Net {
+ public:
+  std::vector<std::unique_ptr<TrainLayer>> layers;
+  std::vector<std::int32_t> input_perm;
+
+  Matrix prepare(const Matrix& x) const {
+    if (input_perm.empty()) return x;
+    Matrix p(x.rows, x.cols);
+    for (std::size_t r = 0; r < x.rows; ++r)
+      for (std::size_t j = 0; j < x.cols; ++j) p(r, j) = x(r, static_cast<std::size_t>(input_perm[j]));
+    return p;
+  }
+
+  Matrix forward(const Matrix& x) {
+    masks_.assign(layers.size() > 0 ? layers.size() - 1 : 0, {});
+    Matrix h = prepare(x);
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+      h = layers[l]->forward(h);
+      if (l + 1 < layers.size()) {
+        std::vector<std::uint8_t>& m = masks_[l];
+        m.resize(h.v.size());
+        for (std::size_t i = 0; i < h.v.size(); ++i) {
+          m[i] = h.v[i] > 0.0f;
+          if (!m[i]) h.v[i] = 0.0f;
+        }
+      }
+    }
+    return h;
+  }
+
+  void backward(Matrix g, std::uint64_t seed) {
+    for (std::size_t l = layers.size(); l-- > 0;) {
+      if (l + 1 < layers.size()) {
+        const std::vector<std::uint8_t>& m = masks_[l];
+        for (std::size_t i = 0; i < g.v.size(); ++i)
+          if (!m[i]) g.v[i] = 0.0f;
+      }
+      g = layers[l]->backward(g, mix(seed, l));
+    }
+  }
+
+  void step(float lr_scale) {
+    for (auto& l : layers) l->step(lr_scale);
+  }
+
+  std::size_t trainable() const {
+    std::size_t n = 0;
+    for (const auto& l : layers) n += l->trainable();
+    return n;
+  }
+
+  QuantStats stats() const {
+    QuantStats s;
+    for (const auto& l : layers) {
+      const QuantStats q = l->stats();
+      s.values += q.values;
+      s.groups += q.groups;
+      s.exp_underflow += q.exp_underflow;
+      s.exp_overflow += q.exp_overflow;
+      s.saturated += q.saturated;
+    }
+    return s;
+  }
+
+ private:
+  std::vector<std::vector<std::uint8_t>> masks_;
+};
+
+Dataset batch_of(const Dataset& d, const std::vector<std::size_t>& order, std::size_t begin, std::size_t n) {
+  Dataset b;
+  b.x = Matrix(n, d.x.cols);
+  b.labels.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t src = order[(begin + i) % order.size()];
+    std::copy_n(&d.x.v[src * d.x.cols], d.x.cols, &b.x.v[i * d.x.cols]);
+    b.labels[i] = d.labels[src];
+  }
+  return b;
+}
+
+// Steps of AdamW over batches of `batch`, epochs in a fresh shuffled order each (keyed by
+// order_seed), the learning rate on a cosine schedule from the layers' lr at step 0 towards 0:
+// lr_s = lr * (1 + cos(pi s / steps)) / 2. The gradient operands' stochastic rounding of step s is
+// keyed by mix(sr_seed, s). Returns the mean loss of the last tenth of the steps.
+double train(Net& net, const Dataset& d, std::size_t steps, std::size_t batch, std::uint64_t order_seed,
+             std::uint64_t sr_seed) {
+  if (batch == 0 || d.x.rows < batch) throw std::invalid_argument("train: the data set is smaller than a batch");
+  const std::size_t per_epoch = d.x.rows / batch;
+  const std::size_t tail = std::max<std::size_t>(1, steps / 10);
+  std::vector<std::size_t> order;
+  double tail_loss = 0;
+  for (std::size_t s = 0; s < steps; ++s) {
+    const std::size_t epoch = s / per_epoch, within = s % per_epoch;
+    if (within == 0) order = shuffled(d.x.rows, mix(order_seed, epoch));
+    const Dataset b = batch_of(d, order, within * batch, batch);
+    const LossResult r = softmax_cross_entropy(net.forward(b.x), b.labels);
+    if (s + tail >= steps) tail_loss += r.loss;
+    net.backward(r.grad, mix(sr_seed, s));
+    net.step(static_cast<float>((1 + std::cos(std::numbers::pi * static_cast<double>(s) / static_cast<double>(steps))) / 2));
+  }
+  return steps ? tail_loss / static_cast<double>(tail) : 0;
+}
+
+struct Eval {
+  double loss = 0, accuracy = 0;
+};
+
+// Forward over the data set in batches of `batch` (the per-tensor scales of the quantized formats
+// see the same batch shape as in training); mean loss and accuracy over all examples.
+Eval evaluate(Net& net, const Dataset& d, std::size_t batch) {
+  Eval e;
+  double loss = 0;
+  std::size_t correct = 0;
+  for (std::size_t begin = 0; begin < d.x.rows; begin += batch) {
+    const std::size_t n = std::min(batch, d.x.rows - begin);
+    Matrix x(n, d.x.cols);
+    std::copy_n(&d.x.v[begin * d.x.cols], n * d.x.cols, x.v.begin());
+    const LossResult r = softmax_cross_entropy(net.forward(x), d.labels, begin);
+    loss += r.loss * static_cast<double>(n);
+    correct += r.correct;
+  }
+  if (d.x.rows) {
+    e.loss = loss / static_cast<double>(d.x.rows);
+    e.accuracy = static_cast<double>(correct) / static_cast<double>(d.x.rows);
+  }
+  return e;
+}
+
+AdamW adam(float lr) {
+  AdamW h;
+  h.lr = lr;
+  return h;
+}
+
+Net dense_net(Mlp& m, float lr) {
+  Net net;
+  for (Matrix& w : m.w) net.layers.push_back(std::make_unique<DenseLayer>(&w, adam(lr)));
+  return net;
+}
+
+// The inputs of every layer of the fp32 model on x (the calibration activations).
+std::vector<Matrix> layer_inputs(const Mlp& m, const Matrix& x) {
+  std::vector<Matrix> in;
+  Matrix h = x;
+  for (std::size_t l = 0; l < m.w.size(); ++l) {
+    in.push_back(h);
+    h = matmul_nt_fast(h, m.w[l]);
+    for (float& e : h.v) e = std::max(e, 0.0f);
+  }
+  return in;
+}
+
+}  // namespace
+
+Mlp init_mlp(const FinetuneSettings& s) {
+  Mlp m;
+  const std::vector<LayerShape> shapes = mlp_shapes(s);
+  for (std::size_t l = 0; l < shapes.size(); ++l)
+    m.w.push_back(gaussian(shapes[l].oc, shapes[l].ic, static_cast<float>(std::sqrt(2.0 / double(shapes[l].ic))),
+                           mix(derive_seed(s.seed, "init"), l)));
+  return m;
+}
+
+double train_full(Mlp& m, const Dataset& d, std::size_t steps, std::size_t batch, float lr, std::uint64_t seed) {
+  Net net = dense_net(m, lr);
+  return train(net, d, steps, batch, seed, seed);
+}
+
+MethodResult finetune_method(const FinetuneSettings& s, const Task& t, const Mlp& pretrained, std::string_view name,
+                             std::size_t rank) {
+  const std::vector<LayerShape> shapes = mlp_shapes(s);
+  // Every method of one rank starts from the same LoRA A and sees the same batches (common random
+  // numbers: the differences between methods are the formats'); stochastic rounding has its own key.
+  const std::uint64_t seed = derive_seed(s.seed, "finetune-rank-" + std::to_string(rank));
+  const std::uint64_t sr_seed = derive_seed(s.seed, "finetune-sr-" + std::string(name) + "-" + std::to_string(rank));
+  MethodResult r;
+  r.name = std::string(name);
+  r.rank = rank;
+  Net net;
+  Mlp full;  // full fine-tuning trains a copy
+  if (name == "full-f32") {
+    r.family = "full";
+    r.rank = 0;
+    full = pretrained;
+    net = dense_net(full, s.full_lr);
+    r.memory = full_memory(shapes, s.batch);
+  } else if (name == "qeft") {
+    r.family = "qeft";
+    const std::vector<std::size_t> k = qeft_k_for_rank(shapes, rank);
+    const std::vector<Matrix> acts = layer_inputs(pretrained, t.calibration);
+    std::vector<std::vector<std::int32_t>> weak(shapes.size()), perm(shapes.size());
+    for (std::size_t l = 0; l < shapes.size(); ++l) {
+      std::vector<float> lambda = ref::weak_sensitivity(acts[l].v, acts[l].rows, acts[l].cols);
+      ref::weak_apply_frob_norm(lambda, ref::weak_frob_error(pretrained.w[l].v, shapes[l].oc, shapes[l].ic, 4, WeakTuning::mse));
+      weak[l] = ref::weak_topk(lambda, k[l]);
+      perm[l] = ref::weak_permutation(weak[l], shapes[l].ic);
+    }
+    net.input_perm = perm[0];
+    for (std::size_t l = 0; l < shapes.size(); ++l) {
+      // Rows in the order the next layer reads its inputs (ReLU is elementwise); weak_quantize
+      // puts the columns in this layer's layout order.
+      Matrix w = pretrained.w[l];
+      if (l + 1 < shapes.size())
+        for (std::size_t i = 0; i < w.rows; ++i)
+          std::copy_n(&pretrained.w[l].v[static_cast<std::size_t>(perm[l + 1][i]) * w.cols], w.cols, &w.v[i * w.cols]);
+      WeakQuantOptions o;
+      o.bits = 4;
+      o.group = static_cast<int>(qeft_layer_group(shapes[l].ic, s.qeft_group));
+      o.tuning = WeakTuning::mse;
+      o.grid = default_weak_grid(WeakLayout::qeft, o.group);
+      const ref::WeakQuantized q = ref::weak_quantize(WeakLayout::qeft, w.v, w.rows, w.cols, weak[l], o);
+      net.layers.push_back(std::make_unique<WeakLayer>(ref::qeft_pack(q), adam(s.qeft_lr)));
+    }
+    r.memory = qeft_memory(shapes, k, s.qeft_group, s.batch);
+  } else {
+    r.family = "lora";
+    const std::string config = name == "f32-lora" ? "f32" : std::string(name);
+    const LoraConfig cfg = lora_config(config, s.stochastic_gradients);
+    const float alpha = s.lora_alpha;
+    for (std::size_t l = 0; l < shapes.size(); ++l)
+      net.layers.push_back(std::make_unique<LoraLayer>(pretrained.w[l], rank, alpha, cfg, adam(s.lora_lr), mix(seed, 100 + l)));
+    r.memory = lora_memory(shapes, rank, cfg, s.batch);
+    r.bits = cfg.lora_act.kind == OperandFormat::Kind::f32 ? 32 : cfg.lora_act.bits;
+    r.base_bits = cfg.base_bits_per_value();
+  }
+  if (r.family == "qeft") r.base_bits = r.memory.base_bits / weights(shapes);
+  r.trainable_params = net.trainable();
+
+  const Eval before = evaluate(net, t.test, s.batch);
+  r.initial_test_loss = before.loss;
+  r.initial_accuracy = before.accuracy;
+  r.final_loss = train(net, t.finetune, s.finetune_steps, s.batch, seed, sr_seed);
+  const Eval after = evaluate(net, t.test, s.batch);
+  r.test_loss = after.loss;
+  r.accuracy = after.accuracy;
+  r.stats = net.stats();
+  return r;
+}
+
+void mark_pareto(std::vector<MethodResult>& points) {
+  for (MethodResult& p : points) {
+    p.pareto = true;
+    for (const MethodResult& q : points) {
+      if (&p == &q) continue;
+      const bool no_worse = q.memory.total_bits() <= p.memory.total_bits() && q.accuracy >= p.accuracy;
+      const bool better = q.memory.total_bits() < p.memory.total_bits() || q.accuracy > p.accuracy;
+      if (no_worse && better) {
+        p.pareto = false;
+        break;
+      }
+    }
+  }
+}
+
+FinetuneReport run_finetune_experiment(const FinetuneSettings& s, const Progress& progress) {
+  auto say = [&](const std::string& line) {
+    if (progress) progress(line);
+  };
+  FinetuneReport rep;
+  rep.settings = s;
+  const Task task = make_task(s);
+  say("pre-training the fp32 model");
+  Mlp model = init_mlp(s);
+  rep.pretrain_final_loss = train_full(model, task.pretrain, s.pretrain_steps, s.batch, s.pretrain_lr, derive_seed(s.seed, "pretrain"));
+  {
+    Mlp copy = model;
+    Net net = dense_net(copy, 0);
+    rep.pretrain_accuracy = evaluate(net, task.pretrain_test, s.batch).accuracy;
+    MethodResult base;
+    base.name = "pretrained";
+    base.family = "none";
+    const Eval e = evaluate(net, task.test, s.batch);
+    base.initial_test_loss = base.test_loss = e.loss;
+    base.initial_accuracy = base.accuracy = e.accuracy;
+    base.final_loss = rep.pretrain_final_loss;
+    base.memory.base_bits = weights(mlp_shapes(s)) * 32;
+    rep.table.push_back(base);
+  }
+  // The sweep first: its points at the table's rank are the table's GSQ rows.
+  for (const int bits : s.sweep_bits)
+    for (const std::size_t rank : s.sweep_ranks) {
+      const std::string name = "gsq-4-" + std::to_string(bits) + "-" + std::to_string(bits) + "/" + std::to_string(bits) + "-" +
+                               std::to_string(bits) + "-" + std::to_string(bits);
+      say("fine-tuning " + name + " rank " + std::to_string(rank));
+      rep.sweep.push_back(finetune_method(s, task, model, name, rank));
+    }
+  mark_pareto(rep.sweep);
+  auto from_sweep = [&](const std::string& name) -> const MethodResult* {
+    for (const MethodResult& p : rep.sweep)
+      if (p.name == name && p.rank == s.rank) return &p;
+    return nullptr;
+  };
+  for (const std::string name : {"f32-lora", "qlora", "gsq-4-8-8/8-8-8", "gsq-4-6-6/6-6-6", "gsq-4-5-5/5-5-5", "fp8", "qeft", "full-f32"}) {
+    if (const MethodResult* p = from_sweep(name)) {
+      MethodResult copy = *p;
+      copy.pareto = false;
+      rep.table.push_back(copy);
+      continue;
+    }
+    say("fine-tuning " + name);
+    rep.table.push_back(finetune_method(s, task, model, name, s.rank));
+  }
+  return rep;
+}
+
+}  // namespace lowbit::training
