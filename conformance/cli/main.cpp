@@ -7,6 +7,8 @@
 #include "nf4_commands.hpp"
 #include "stream.hpp"
 #include "finetune_command.hpp"
+#include "golden_commands.hpp"
+#include "plugin_command.hpp"
 #include "train_check_command.hpp"
 #include "weak_columns_command.hpp"
 #include "weak_commands.hpp"
@@ -141,6 +143,34 @@ int main(int argc, char** argv) {
   ft->add_option("--out", finetune.out, "folder for table.csv, sweep.csv and pareto.svg (created if missing)");
   ft->add_flag("--json", finetune.json, "one JSON object instead of the table");
 
+  GenArgs gen_args;
+  CLI::App* gen = app.add_subcommand("gen", "golden test vectors (.npy + manifest.json): boundary cases and seeded random ones (TestFloat's testfloat_gen)");
+  gen->add_option("format", gen_args.format, "e4m3 (alias e4m3fn), e5m2, gse, nf4 or fp4")->required();
+  gen->add_option("--profile", gen_args.profile, "FP8 or NF4: peer semantics to reproduce (lowbit list; default ml_dtypes / lowbit)");
+  CLI::Option* gen_block = gen->add_option("--block", gen_args.block, "NF4/FP4: block size, a power of two in 32..4096 (default 64)");
+  gen->add_option("--rounding", gen_args.rounding, "rne (default), rna, rtz or sr");
+  gen->add_option("--level", gen_args.level, "1: structured boundary cases; 2: plus -n seeded random cases")->required();
+  gen->add_option("--seed", gen_args.seed, "seed of the random cases and Philox key of --rounding sr (default 1)");
+  gen->add_option("-n", gen_args.n, "random cases at level 2 (default 100000)");
+  gen->add_option("-o,--output", gen_args.out, "output folder, created if missing")->required();
+  const auto gen_gse = add_gse_options(gen, gse);
+
+  VerifyArgs verify_args;
+  std::vector<std::string> verify_formats;
+  CLI::App* ver = app.add_subcommand("verify", "compare an implementation's outputs with golden vectors from lowbit gen (TestFloat's testfloat_ver), or run the suite on a vendor plugin");
+  ver->add_option("format", verify_formats, "e4m3 (alias e4m3fn), e5m2, gse, nf4 or fp4 (with --plugin: any number, default all)");
+  ver->add_option("--golden", verify_args.golden, "folder written by lowbit gen");
+  ver->add_option("--actual", verify_args.actual, "an .npy of outputs (matched to a golden output by dtype), or a folder of files named as the golden expected*.npy");
+  ver->add_option("--errors", verify_args.errors, "mismatches listed (default 20)");
+  ver->add_flag("--json", verify_args.json, "one JSON object instead of the text");
+  PluginArgs plugin;
+  CLI::Option* plugin_opt = ver->add_option("--plugin", plugin.path, "a vendor plugin .so (docs/vendor-abi.md): run the conformance suite on it");
+  const std::vector<CLI::Option*> plugin_only{
+      ver->add_option("--level", plugin.level, "with --plugin: quick (default) or full (all 2^32 f32 inputs for FP8)"),
+      ver->add_option("--profile", plugin.profiles, "with --plugin: FP8 profiles (default: all)"),
+      ver->add_option("--threads", plugin.threads, "with --plugin: threads for the f32 sweeps"),
+  };
+
   ConformArgs conform;
   CLI::App* conf = app.add_subcommand("conform", "the conformance suite over every implementation, format and profile");
   conf->add_option("--level", conform.level, "quick (default) or full (adds all 2^32 f32 inputs)");
@@ -175,6 +205,28 @@ int main(int argc, char** argv) {
     }
     if (*wc) return run_weak_columns(weak_columns);
     if (*tc) return run_train_check(train_check_json);
+    if (*gen) {
+      reject_unless(gen_args.format == "gse", gen_gse, "gse");
+      reject_unless(is_nf4(gen_args.format), {gen_block}, "nf4/fp4");
+      if (gen_args.format == "gse") gen_args.gse = gse_format(gse);
+      return run_gen(gen_args);
+    }
+    if (*ver && plugin_opt->count()) {
+      if (!verify_args.golden.empty() || !verify_args.actual.empty())
+        throw UsageError("--plugin runs the suite in-process: it takes no --golden or --actual");
+      plugin.formats = verify_formats;
+      plugin.errors = verify_args.errors;
+      plugin.json = verify_args.json;
+      return run_verify_plugin(plugin);
+    }
+    if (*ver) {
+      for (const CLI::Option* o : plugin_only)
+        if (o->count() > 0) throw UsageError(fmt::format("{} applies with --plugin only", o->get_name()));
+      if (verify_formats.size() != 1 || verify_args.golden.empty() || verify_args.actual.empty())
+        throw UsageError("verify needs one FORMAT, --golden DIR and --actual FILE|DIR");
+      verify_args.format = verify_formats[0];
+      return run_verify(verify_args);
+    }
     if (*ft) return run_finetune(finetune);
     if (*pk) return run_pack(pack);
     if (*upk) return run_unpack(unpack);

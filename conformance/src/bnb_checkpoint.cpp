@@ -16,6 +16,9 @@ namespace {
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error("bitsandbytes checkpoint: " + what); }
 
+// Deepest nesting of arrays and objects a quant_state JSON may have.
+constexpr int kMaxJsonDepth = 128;
+
 bool is_identifier(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s)
@@ -153,8 +156,16 @@ std::string encode_quant_state_json(const QuantStateJson& q) {
 QuantStateJson decode_quant_state_json(std::string_view text) {
   nlohmann::json j;
   if (text.find('\0') != std::string_view::npos) fail("quant_state is not valid JSON: it holds a NUL byte");
+  // nlohmann's parser is iterative but dump() (error messages) recurses: bound the nesting (the
+  // schema needs 2 levels).
+  const nlohmann::json::parser_callback_t limit_depth = [](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+    using E = nlohmann::json::parse_event_t;
+    if ((event == E::object_start || event == E::array_start) && depth >= kMaxJsonDepth)
+      fail(fmt::format("quant_state is not valid JSON: nested deeper than {} levels", kMaxJsonDepth));
+    return true;
+  };
   try {
-    j = nlohmann::json::parse(protect_non_finite(text));
+    j = nlohmann::json::parse(protect_non_finite(text), limit_depth);
   } catch (const nlohmann::json::exception& e) {
     fail(fmt::format("quant_state is not valid JSON: {}", e.what()));
   }

@@ -14,6 +14,9 @@ namespace {
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error("safetensors: " + what); }
 
+// Deepest nesting of arrays and objects a header may have (the schema needs 3).
+constexpr int kMaxDepth = 128;
+
 // Offset of the first byte that breaks strict UTF-8 (RFC 3629: no overlong forms, no surrogates,
 // nothing above U+10FFFF), or npos when `s` is valid.
 std::size_t utf8_error(std::string_view s) {
@@ -194,8 +197,12 @@ File read(std::span<const std::uint8_t> in) {
   // Parse, recording the first key that repeats within one object (nlohmann keeps the last).
   std::vector<std::set<std::string>> open;
   std::string duplicate;
-  const nlohmann::json::parser_callback_t on_event = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+  const nlohmann::json::parser_callback_t on_event = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using E = nlohmann::json::parse_event_t;
+    // nlohmann's parser is iterative but dump() (error messages) recurses: bound the nesting, as
+    // the reference reader does (serde_json's recursion limit, 128).
+    if ((event == E::object_start || event == E::array_start) && depth >= kMaxDepth)
+      fail(fmt::format("header is not valid JSON: nested deeper than {} levels", kMaxDepth));
     if (event == E::object_start) {
       open.emplace_back();
     } else if (event == E::object_end) {

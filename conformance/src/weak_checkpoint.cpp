@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <stdexcept>
 
 namespace lowbit::conformance::weak {
@@ -34,12 +35,11 @@ const safetensors::Tensor& need(const safetensors::File& f, const std::string& n
 std::optional<std::size_t> meta_number(const safetensors::File& f, const char* name) {
   const auto it = f.metadata.find(name);
   if (it == f.metadata.end()) return std::nullopt;
-  try {
-    std::size_t used = 0;
-    const unsigned long long v = std::stoull(it->second, &used);
-    if (used == it->second.size()) return static_cast<std::size_t>(v);
-  } catch (const std::exception&) {
-  }
+  // Decimal digits only (std::stoull took "-64" for 2^64 - 64 and skipped spaces), below 2^64.
+  const std::string& s = it->second;
+  std::size_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (!s.empty() && ec == std::errc() && end == s.data() + s.size()) return v;
   fail(fmt::format("metadata {} = '{}' is not a number", name, it->second));
 }
 
@@ -122,6 +122,8 @@ ref::OwqPacked owq_from_file(const safetensors::File& f, const std::string& pref
   if (bits && meta_bits && static_cast<std::size_t>(*bits) != *meta_bits)
     fail(fmt::format("--bits {} disagrees with the checkpoint's {} bits", *bits, *meta_bits));
   if (!bits && !meta_bits) fail("an OWQ checkpoint without lowbit metadata needs the bit width (--bits 3|4)");
+  if (!bits && *meta_bits != 3 && *meta_bits != 4)  // checked before the cast to int, which would wrap
+    fail(fmt::format("OWQ stores 3 or 4 bits, not {}", *meta_bits));
   p.bits = bits ? *bits : static_cast<int>(*meta_bits);
   if (p.bits != 3 && p.bits != 4) fail(fmt::format("OWQ stores 3 or 4 bits, not {}", p.bits));
   const safetensors::Tensor& qw = need(f, key(prefix, "qweight"), "I32", 2);

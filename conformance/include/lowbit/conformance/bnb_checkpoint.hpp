@@ -76,7 +76,8 @@ std::string python_float_repr(double x);
 // plain identifier (so that no escaping question arises) or quant_type is not nf4/fp4.
 std::string encode_quant_state_json(const QuantStateJson& q);
 // Accepts any key order and whitespace (json.loads does); NaN/Infinity/-Infinity as json.dumps
-// writes them. Throws std::runtime_error naming the field for anything else.
+// writes them. Throws std::runtime_error naming the field for anything else (and for arrays or
+// objects nested deeper than 128 levels).
 QuantStateJson decode_quant_state_json(std::string_view json);
 
 QuantStateJson quant_state_json(const Bnb4bitState& s);

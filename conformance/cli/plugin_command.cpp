@@ -1,0 +1,41 @@
+#include "plugin_command.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include "lowbit/conformance/sweep.hpp"
+
+#include "lowbit/conformance/plugin.hpp"
+#include "stream.hpp"
+
+namespace lowbit::cli {
+
+int run_verify_plugin(const PluginArgs& a) {
+  using namespace conformance;
+  if (a.level != "quick" && a.level != "full") throw UsageError(fmt::format("unknown --level '{}' (valid: quick, full)", a.level));
+  PluginSuiteOptions o;
+  o.level = a.level == "full" ? Level::full : Level::quick;
+  o.threads = a.threads ? a.threads : default_threads();
+  o.max_errors = a.errors;
+  o.seed = a.seed;
+  for (const std::string& s : a.formats) {
+    const std::string f = s == "e4m3fn" ? "e4m3" : s == "fp4" ? "nf4" : s;
+    if (f != "e4m3" && f != "e5m2" && f != "nf4")
+      throw UsageError(fmt::format("unknown plugin format '{}' (valid: e4m3, e4m3fn, e5m2, nf4, fp4)", s));
+    if (std::find(o.formats.begin(), o.formats.end(), f) == o.formats.end()) o.formats.push_back(f);
+  }
+  for (const std::string& s : a.profiles)
+    if (!find_fp8_profile(s)) throw UsageError(fmt::format("unknown profile '{}'", s));
+  o.profiles = a.profiles;
+  const Plugin plugin(a.path);
+  const GoldenDir golden = a.golden.empty() ? GoldenDir::from_env() : GoldenDir(a.golden);
+  const std::vector<Check> checks = run_plugin_suites(plugin, golden, o);
+  if (a.json) fmt::print("{}", report_json(checks));
+  else print_report(stdout, checks, a.verbose);
+  std::fflush(stdout);
+  for (const Check& c : checks)
+    if (!c.passed()) return 1;
+  return checks.empty() ? 1 : 0;
+}
+
+}  // namespace lowbit::cli

@@ -1,0 +1,85 @@
+// QEFT and OWQ packed layers in .safetensors, as `lowbit unpack` reads them: safetensors::read, then
+// weak::qeft_from_file and weak::owq_from_file (with the metadata's bit width, or 3 and 4 when it
+// has none), then every dequantization path of what they accept, and the QEFT reference matvec.
+// What a reader accepts must write back (to_file) and read back to the same buffers.
+// Input: a .safetensors file, or '{' JSON header, NUL, buffer (fuzz.hpp).
+#include <charconv>
+#include <optional>
+
+#include "fuzz.hpp"
+#include "lowbit/conformance/weak_checkpoint.hpp"
+
+namespace st = lowbit::conformance::safetensors;
+namespace weak = lowbit::conformance::weak;
+namespace ref = lowbit::ref;
+
+namespace {
+
+bool same(const ref::QeftPacked& a, const ref::QeftPacked& b) {
+  return a.oc == b.oc && a.ic == b.ic && a.k == b.k && a.group == b.group && a.qweight == b.qweight &&
+         a.scales == b.scales && a.scaled_zeros == b.scaled_zeros && a.oweight == b.oweight &&
+         a.oweight_interleaved == b.oweight_interleaved && a.outlieridx == b.outlieridx;
+}
+
+bool same(const ref::OwqPacked& a, const ref::OwqPacked& b) {
+  return a.oc == b.oc && a.ic == b.ic && a.k == b.k && a.bits == b.bits && a.qweight == b.qweight &&
+         a.scales == b.scales && a.zeros == b.zeros && a.oweight == b.oweight && a.outlieridx == b.outlieridx;
+}
+
+// What the file's lowbit metadata says agrees with the layer read: the numbers as numbers (a
+// reader that wraps "-64" around or truncates "2^32 + 4" to an int would disagree here).
+void check_metadata(const st::Metadata& read, const st::Metadata& derived) {
+  for (const auto& [key, want] : derived) {
+    const auto it = read.find(key);
+    if (it == read.end()) continue;
+    if (key == "lowbit.layout") {
+      LOWBIT_FUZZ_CHECK(it->second == want);
+      continue;
+    }
+    std::uint64_t a = 0, b = 1;
+    const std::string& s = it->second;
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), a);
+    std::from_chars(want.data(), want.data() + want.size(), b);
+    LOWBIT_FUZZ_CHECK(r.ec == std::errc() && r.ptr == s.data() + s.size() && a == b);
+  }
+}
+
+void qeft(const st::File& f) {
+  ref::QeftPacked p;
+  if (!lowbit::fuzz::accepted([&] { p = weak::qeft_from_file(f); })) return;
+  const st::File written = weak::to_file(p);
+  check_metadata(f.metadata, written.metadata);
+  LOWBIT_FUZZ_CHECK(same(weak::qeft_from_file(written), p));
+  const std::vector<float> gemv = ref::qeft_dequantize(p, ref::QeftPath::gemv);
+  const std::vector<float> nowc = ref::qeft_dequantize(p, ref::QeftPath::nowc);
+  LOWBIT_FUZZ_CHECK(gemv.size() == p.oc * p.ic && nowc.size() == p.oc * p.ic);
+  const std::vector<float> x(p.ic, 1.0f);
+  std::vector<float> y(p.oc);
+  const lowbit::QeftMatrix m = p.view();
+  ref::qeft_matvec_ref(&m, x.data(), y.data());
+}
+
+void owq(const st::File& f, std::optional<int> bits) {
+  ref::OwqPacked p;
+  if (!lowbit::fuzz::accepted([&] { p = weak::owq_from_file(f, "", bits); })) return;
+  const st::File written = weak::to_file(p);
+  check_metadata(f.metadata, written.metadata);
+  LOWBIT_FUZZ_CHECK(same(weak::owq_from_file(written), p));
+  for (const ref::OwqPath path : {ref::OwqPath::fp16, ref::OwqPath::fp32, ref::OwqPath::nowc})
+    LOWBIT_FUZZ_CHECK(ref::owq_dequantize(p, path).size() == p.oc * p.ic);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  st::File f;
+  if (!lowbit::fuzz::accepted([&] { f = st::read(lowbit::fuzz::safetensors_input(data, size)); })) return 0;
+  qeft(f);
+  if (f.metadata.count("lowbit.bits")) {
+    owq(f, std::nullopt);
+  } else {
+    owq(f, 3);
+    owq(f, 4);
+  }
+  return 0;
+}

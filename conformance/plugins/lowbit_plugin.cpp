@@ -1,0 +1,23 @@
+// The example vendor plugin: lowbit's own optimized kernels behind the C ABI of lowbit/vendor.h.
+// `lowbit verify --plugin liblowbit_example_plugin.so` passes every check.
+#include "example_codecs.hpp"
+
+namespace {
+
+using namespace lowbit_plugin;
+
+int enc_f32(size_t n, const float* in, uint8_t* out, const lowbit_fp8_options* o) { return encode<float>(n, in, out, o); }
+int enc_f64(size_t n, const double* in, uint8_t* out, const lowbit_fp8_options* o) { return encode<double>(n, in, out, o); }
+int enc_f16(size_t n, const uint16_t* in, uint8_t* out, const lowbit_fp8_options* o) { return encode<f16>(n, in, out, o); }
+int enc_bf16(size_t n, const uint16_t* in, uint8_t* out, const lowbit_fp8_options* o) { return encode<bf16>(n, in, out, o); }
+int dec_f32(size_t n, const uint8_t* in, float* out, const lowbit_fp8_options* o) { return decode<float>(n, in, out, o); }
+int dec_f16(size_t n, const uint8_t* in, uint16_t* out, const lowbit_fp8_options* o) { return decode<f16>(n, in, out, o); }
+int dec_bf16(size_t n, const uint8_t* in, uint16_t* out, const lowbit_fp8_options* o) { return decode<bf16>(n, in, out, o); }
+
+const lowbit_vendor_descriptor kDescriptor{LOWBIT_VENDOR_ABI_VERSION, "lowbit-example",
+                                           enc_f32, enc_f64, enc_f16, enc_bf16, dec_f32, dec_f16, dec_bf16,
+                                           nf4_quantize, nf4_dequantize};
+
+}  // namespace
+
+extern "C" LOWBIT_VENDOR_EXPORT const lowbit_vendor_descriptor* lowbit_vendor_descriptor_v1(void) { return &kDescriptor; }

@@ -1,0 +1,387 @@
+#include "lowbit/conformance/plugin.hpp"
+
+#include <dlfcn.h>
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <string_view>
+#include <type_traits>
+
+#include "lowbit/conformance/nf4_suite.hpp"
+#include "lowbit/formats/fp8_kernel.hpp"
+#include "lowbit/formats/nf4_kernel.hpp"
+
+namespace lowbit::conformance {
+
+static_assert(LOWBIT_FP8_E4M3 == static_cast<unsigned>(Fp8Format::e4m3) &&
+              LOWBIT_FP8_E5M2 == static_cast<unsigned>(Fp8Format::e5m2));
+static_assert(LOWBIT_ROUND_RNE == static_cast<unsigned>(Rounding::rne) &&
+              LOWBIT_ROUND_RNA == static_cast<unsigned>(Rounding::rna) &&
+              LOWBIT_ROUND_RTZ == static_cast<unsigned>(Rounding::rtz) &&
+              LOWBIT_ROUND_SR == static_cast<unsigned>(Rounding::sr));
+static_assert(LOWBIT_NF4_TABLE_NF4 == static_cast<unsigned>(FourBitTable::nf4) &&
+              LOWBIT_NF4_TABLE_FP4 == static_cast<unsigned>(FourBitTable::fp4));
+static_assert(sizeof(f16) == 2 && sizeof(bf16) == 2);
+
+Plugin::Plugin(const std::string& path) : path_(path) {
+  handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle_) {
+    const char* e = dlerror();
+    throw PluginError(fmt::format("cannot load plugin {}: {}", path, e ? e : "dlopen failed"));
+  }
+  dlerror();
+  void* sym = dlsym(handle_, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL);
+  if (!sym) {
+    dlclose(handle_);
+    throw PluginError(fmt::format("{} is not a lowbit vendor plugin: it does not export {}", path,
+                                  LOWBIT_VENDOR_DESCRIPTOR_SYMBOL));
+  }
+  lowbit_vendor_descriptor_v1_fn get;
+  static_assert(sizeof get == sizeof sym);
+  std::memcpy(&get, &sym, sizeof get);
+  descriptor_ = get();
+  if (!descriptor_) {
+    dlclose(handle_);
+    throw PluginError(fmt::format("{}: {} returned NULL", path, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL));
+  }
+  if (descriptor_->abi_version != LOWBIT_VENDOR_ABI_VERSION) {
+    const unsigned v = descriptor_->abi_version;
+    dlclose(handle_);
+    throw PluginError(fmt::format("{}: vendor ABI version {}, this lowbit supports version {} only", path, v,
+                                  LOWBIT_VENDOR_ABI_VERSION));
+  }
+  name_ = descriptor_->vendor_name && *descriptor_->vendor_name ? descriptor_->vendor_name : path;
+}
+
+Plugin::Plugin(Plugin&& o) noexcept
+    : path_(std::move(o.path_)), name_(std::move(o.name_)), handle_(o.handle_), descriptor_(o.descriptor_) {
+  o.handle_ = nullptr;
+  o.descriptor_ = nullptr;
+}
+
+Plugin::~Plugin() {
+  if (handle_) dlclose(handle_);
+}
+
+namespace {
+
+bool has_fp8(const lowbit_vendor_descriptor& d) {
+  return d.fp8_encode_f32 || d.fp8_encode_f64 || d.fp8_encode_f16 || d.fp8_encode_bf16 || d.fp8_decode_f32 ||
+         d.fp8_decode_f16 || d.fp8_decode_bf16;
+}
+bool has_nf4(const lowbit_vendor_descriptor& d) { return d.nf4_quantize_f32 || d.nf4_dequantize_f32; }
+
+}  // namespace
+
+std::vector<std::string> Plugin::formats() const {
+  std::vector<std::string> out;
+  if (has_fp8(*descriptor_)) out.insert(out.end(), {"e4m3", "e5m2"});
+  if (has_nf4(*descriptor_)) out.push_back("nf4");
+  return out;
+}
+
+namespace {
+
+// The plugin a group runs on. Kernel-table slots are plain function pointers, so the adapters find
+// it here; a group runs alone (in its own child process, or in turn).
+struct Active {
+  const lowbit_vendor_descriptor* d = nullptr;
+  std::string profile;  // the FP8 profile of the group
+  std::size_t max_errors = 8;
+  std::atomic<std::uint64_t> calls{0}, failures{0};
+  std::mutex m;
+  std::vector<std::string> first;
+} g_active;
+
+void record(std::string_view fn, std::string_view type, std::size_t n, int status) {
+  g_active.calls.fetch_add(1, std::memory_order_relaxed);
+  if (status == LOWBIT_VENDOR_OK) return;
+  if (g_active.failures.fetch_add(1, std::memory_order_relaxed) < g_active.max_errors) {
+    std::lock_guard lock(g_active.m);
+    g_active.first.push_back(fmt::format("{}{}(n={}) => plugin returned error {}", fn, type, n, status));
+  }
+}
+
+lowbit_fp8_options fp8_options(Fp8Format f, Rounding r, std::uint64_t seed, std::uint64_t index0,
+                               const std::uint32_t* random_bits) {
+  return {static_cast<std::uint32_t>(f), static_cast<std::uint32_t>(r), g_active.profile.c_str(), seed, index0,
+          random_bits};
+}
+
+template <class T> constexpr std::string_view type_name() {
+  if constexpr (std::is_same_v<T, float>) return "f32";
+  else if constexpr (std::is_same_v<T, double>) return "f64";
+  else if constexpr (std::is_same_v<T, f16>) return "f16";
+  else return "bf16";
+}
+
+template <class In, class Raw, auto Slot>
+void encode(std::size_t n, const In* in, std::uint8_t* out, const Fp8EncodeParams* p) {
+  const lowbit_fp8_options o = fp8_options(p->format, p->rounding, p->seed, p->index0, p->random_bits);
+  record("fp8_encode_", type_name<In>(), n, (g_active.d->*Slot)(n, reinterpret_cast<const Raw*>(in), out, &o));
+}
+template <class Out, class Raw, auto Slot>
+void decode(std::size_t n, const std::uint8_t* in, Out* out, const Fp8DecodeParams* p) {
+  const lowbit_fp8_options o = fp8_options(p->format, Rounding::rne, 0, 0, nullptr);
+  record("fp8_decode_", type_name<Out>(), n, (g_active.d->*Slot)(n, in, reinterpret_cast<Raw*>(out), &o));
+}
+
+void nf4_quantize(std::size_t n, const float* in, std::uint8_t* packed, float* absmax, const Nf4Params* p) {
+  const std::string profile(p->profile.name);
+  const lowbit_nf4_options o{static_cast<std::uint32_t>(p->table), p->block, profile.c_str()};
+  record("nf4_quantize_f32", "", n, g_active.d->nf4_quantize_f32(n, in, packed, absmax, &o));
+}
+void nf4_dequantize(std::size_t n, const std::uint8_t* packed, const float* absmax, float* out, const Nf4Params* p) {
+  const std::string profile(p->profile.name);
+  const lowbit_nf4_options o{static_cast<std::uint32_t>(p->table), p->block, profile.c_str()};
+  record("nf4_dequantize_f32", "", n, g_active.d->nf4_dequantize_f32(n, packed, absmax, out, &o));
+}
+
+bool always() { return true; }
+
+template <class Fn, class D> Fn slot_if(bool present, D fn) { return present ? Fn(fn) : nullptr; }
+
+Fp8Impl fp8_impl(const lowbit_vendor_descriptor& d, const char* name) {
+  using D = lowbit_vendor_descriptor;
+  return {name, 1, always,
+          slot_if<Fp8EncodeFn<float>>(d.fp8_encode_f32, encode<float, float, &D::fp8_encode_f32>),
+          slot_if<Fp8EncodeFn<double>>(d.fp8_encode_f64, encode<double, double, &D::fp8_encode_f64>),
+          slot_if<Fp8EncodeFn<f16>>(d.fp8_encode_f16, encode<f16, std::uint16_t, &D::fp8_encode_f16>),
+          slot_if<Fp8EncodeFn<bf16>>(d.fp8_encode_bf16, encode<bf16, std::uint16_t, &D::fp8_encode_bf16>),
+          slot_if<Fp8DecodeFn<float>>(d.fp8_decode_f32, decode<float, float, &D::fp8_decode_f32>),
+          slot_if<Fp8DecodeFn<f16>>(d.fp8_decode_f16, decode<f16, std::uint16_t, &D::fp8_decode_f16>),
+          slot_if<Fp8DecodeFn<bf16>>(d.fp8_decode_bf16, decode<bf16, std::uint16_t, &D::fp8_decode_bf16>)};
+}
+
+// Does a check of the FP8 suite exercise an operation the plugin implements? (Null slots fall back
+// to the reference in the kernel table; their checks would test lowbit, not the plugin.)
+bool exercised(const Check& c, const Fp8Impl& impl) {
+  std::string_view n = c.name;
+  const bool is_decode = n.starts_with("decode ");
+  if (is_decode) n.remove_prefix(7);
+  const std::string_view type = n.substr(0, n.find(' '));
+  if (is_decode) {
+    if (type == "f32") return impl.decode_f32 != nullptr;
+    if (type == "f16") return impl.decode_f16 != nullptr;
+    if (type == "bf16") return impl.decode_bf16 != nullptr;
+    return true;
+  }
+  if (type == "f32") return impl.encode_f32 != nullptr;
+  if (type == "f64") return impl.encode_f64 != nullptr;
+  if (type == "f16") return impl.encode_f16 != nullptr;
+  if (type == "bf16") return impl.encode_bf16 != nullptr;
+  return true;
+}
+
+Check failed_check(const std::string& impl, const std::string& format, const std::string& profile, std::string name,
+                   std::string detail = {}) {
+  Check c{impl, format, profile, std::move(name), 1, 1, {}};
+  if (!detail.empty()) c.first_errors.push_back(std::move(detail));
+  return c;
+}
+
+// Serialized checks, child -> parent.
+void put_u64(std::string& s, std::uint64_t v) { s.append(reinterpret_cast<const char*>(&v), 8); }
+void put_str(std::string& s, const std::string& v) {
+  put_u64(s, v.size());
+  s += v;
+}
+std::string serialize(const std::vector<Check>& checks) {
+  std::string s;
+  put_u64(s, checks.size());
+  for (const Check& c : checks) {
+    for (const std::string* f : {&c.impl, &c.format, &c.profile, &c.name}) put_str(s, *f);
+    put_u64(s, c.cases);
+    put_u64(s, c.errors);
+    put_u64(s, std::bit_cast<std::uint64_t>(c.seconds));
+    put_u64(s, c.first_errors.size());
+    for (const std::string& e : c.first_errors) put_str(s, e);
+  }
+  s += "END";
+  return s;
+}
+
+struct Reader {
+  std::string_view s;
+  bool ok = true;
+  std::uint64_t u64() {
+    std::uint64_t v = 0;
+    if (s.size() < 8) return ok = false, 0;
+    std::memcpy(&v, s.data(), 8);
+    s.remove_prefix(8);
+    return v;
+  }
+  std::string str() {
+    const std::uint64_t n = u64();
+    if (!ok || s.size() < n) return ok = false, std::string();
+    std::string v(s.substr(0, n));
+    s.remove_prefix(n);
+    return v;
+  }
+};
+
+bool deserialize(std::string_view data, std::vector<Check>& out) {
+  Reader r{data};
+  const std::uint64_t n = r.u64();
+  for (std::uint64_t i = 0; r.ok && i < n; ++i) {
+    Check c;
+    for (std::string* f : {&c.impl, &c.format, &c.profile, &c.name}) *f = r.str();
+    c.cases = r.u64();
+    c.errors = r.u64();
+    c.seconds = std::bit_cast<double>(r.u64());
+    const std::uint64_t e = r.u64();
+    for (std::uint64_t j = 0; r.ok && j < e; ++j) c.first_errors.push_back(r.str());
+    if (r.ok) out.push_back(std::move(c));
+  }
+  return r.ok && r.s == "END";
+}
+
+bool write_all(int fd, std::string_view s) {
+  while (!s.empty()) {
+    const ssize_t w = ::write(fd, s.data(), s.size());
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    s.remove_prefix(static_cast<std::size_t>(w));
+  }
+  return true;
+}
+
+// One group of checks: the suite's, then "plugin status codes".
+std::vector<Check> run_direct(const std::function<std::vector<Check>()>& suite, const std::string& impl,
+                              const std::string& format, const std::string& profile, std::size_t max_errors) {
+  g_active.calls = 0;
+  g_active.failures = 0;
+  g_active.first.clear();
+  g_active.max_errors = max_errors;
+  std::vector<Check> out;
+  try {
+    out = suite();
+  } catch (const std::exception& e) {
+    out.push_back(failed_check(impl, format, profile, "suite error", e.what()));
+  }
+  time_checks(out, std::chrono::steady_clock::now());
+  Check status{impl, format, profile, "plugin status codes", g_active.calls.load(), g_active.failures.load(), {}};
+  status.first_errors = g_active.first;
+  out.push_back(std::move(status));
+  return out;
+}
+
+std::vector<Check> run_group(const std::function<std::vector<Check>()>& suite, const std::string& impl,
+                             const std::string& format, const std::string& profile, const PluginSuiteOptions& o) {
+  if (!o.isolate) return run_direct(suite, impl, format, profile, o.max_errors);
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    const bool ok = write_all(fds[1], serialize(run_direct(suite, impl, format, profile, o.max_errors)));
+    ::close(fds[1]);
+    ::_exit(ok ? 0 : 3);  // no atexit handlers, no destructors of the parent's objects
+  }
+  ::close(fds[1]);
+  std::string data;
+  char buf[65536];
+  for (;;) {
+    const ssize_t r = ::read(fds[0], buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    data.append(buf, static_cast<std::size_t>(r));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  std::vector<Check> out;
+  const bool complete = deserialize(data, out);
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    const char* what = ::strsignal(sig);
+    out.push_back(failed_check(impl, format, profile, fmt::format("plugin crashed (signal {})", sig),
+                               fmt::format("the child process running this group died of signal {} ({}); "
+                                           "its checks are lost",
+                                           sig, what ? what : "?")));
+  } else if (!complete || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    out.push_back(failed_check(impl, format, profile, fmt::format("plugin crashed (exit status {})", code),
+                               "the child process running this group ended before it reported"));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Check> run_plugin_suites(const Plugin& plugin, const GoldenDir& golden, const PluginSuiteOptions& o) {
+  const lowbit_vendor_descriptor& d = plugin.descriptor();
+  const std::string& impl_name = plugin.name();
+  const std::vector<std::string> formats = o.formats.empty() ? plugin.formats() : o.formats;
+  std::vector<const Fp8Profile*> profiles;
+  for (const std::string& s : o.profiles) {
+    const Fp8Profile* p = find_fp8_profile(s);
+    if (!p) throw std::invalid_argument(fmt::format("unknown FP8 profile '{}'", s));
+    profiles.push_back(p);
+  }
+  if (profiles.empty()) profiles = Fp8SuiteOptions::all_profiles();
+  for (const std::string& f : formats)
+    if (f != "e4m3" && f != "e5m2" && f != "nf4")
+      throw std::invalid_argument(fmt::format("unknown plugin format '{}' (valid: e4m3, e5m2, nf4)", f));
+
+  g_active.d = &d;
+  std::vector<Check> out;
+  auto add = [&](std::vector<Check> c) { out.insert(out.end(), std::make_move_iterator(c.begin()), std::make_move_iterator(c.end())); };
+  const Fp8Impl fp8 = fp8_impl(d, impl_name.c_str());
+  for (const std::string& f : formats) {
+    if (f == "nf4") {
+      if (!d.nf4_quantize_f32 || !d.nf4_dequantize_f32) {
+        out.push_back(failed_check(impl_name, "nf4", "all", "not implemented by the plugin",
+                                   "the NF4 suite needs both nf4_quantize_f32 and nf4_dequantize_f32"));
+        continue;
+      }
+      const Nf4Impl nf4{impl_name.c_str(), 1, always, nf4_quantize, nf4_dequantize};
+      const BlockSuiteOptions bo{o.max_errors, o.seed};
+      add(run_group([&] { return run_nf4_suite(nf4, golden, bo); }, impl_name, "nf4", "all", o));
+      continue;
+    }
+    const Fp8Format format = f == "e4m3" ? Fp8Format::e4m3 : Fp8Format::e5m2;
+    if (!has_fp8(d)) {
+      out.push_back(failed_check(impl_name, f, "all", "not implemented by the plugin", "no fp8_* function"));
+      continue;
+    }
+    for (const Fp8Profile* p : profiles) {
+      Fp8SuiteOptions so;
+      so.level = o.level;
+      so.threads = std::max(1u, o.threads);
+      so.max_errors = o.max_errors;
+      so.seed = o.seed;
+      so.random_cases = o.random_cases;
+      so.formats = {format};
+      so.profiles = {p};
+      const std::string profile(p->name);
+      add(run_group(
+          [&] {
+            g_active.profile = profile;
+            std::vector<Check> all = run_fp8_suite(fp8, golden, so), kept;
+            for (Check& c : all)
+              if (exercised(c, fp8)) kept.push_back(std::move(c));
+            return kept;
+          },
+          impl_name, f, profile, o));
+    }
+  }
+  return out;
+}
+
+}  // namespace lowbit::conformance
