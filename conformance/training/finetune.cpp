@@ -37,13 +37,6 @@ FinetuneSettings FinetuneSettings::quick(std::uint64_t seed) {
 
 namespace {
 
-std::uint64_t splitmix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 // Fisher-Yates with j = floor(u * (i + 1) / 2^64) (a 128-bit product; no std distribution).
 std::vector<std::size_t> shuffled(std::size_t n, std::uint64_t seed) {
   std::vector<std::size_t> p(n);

@@ -41,16 +41,12 @@ Matrix columns(const Matrix& a, std::size_t begin, std::size_t end) {
   return c;
 }
 
-namespace {
-
 std::uint64_t splitmix64(std::uint64_t& state) {
   std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
 }
-
-}  // namespace
 
 Matrix gaussian(std::size_t rows, std::size_t cols, float sigma, std::uint64_t seed) {
   Matrix m(rows, cols);

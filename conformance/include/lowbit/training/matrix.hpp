@@ -28,6 +28,10 @@ Matrix add_scaled(const Matrix& a, float s, const Matrix& b);
 // Columns [begin, end) of a.
 Matrix columns(const Matrix& a, std::size_t begin, std::size_t end);
 
+// The next output of a SplitMix64 generator (state advances by one step): the one source of
+// randomness of the training checks.
+std::uint64_t splitmix64(std::uint64_t& state);
+
 // Deterministic data: N(0, sigma^2) entries from a SplitMix64-seeded generator (std::mt19937_64
 // is portable; std::normal_distribution is not, so the Box-Muller transform is written out).
 Matrix gaussian(std::size_t rows, std::size_t cols, float sigma, std::uint64_t seed);
