@@ -24,6 +24,8 @@ int run_gen(const GenArgs& a) {
   if (!r) throw UsageError(fmt::format("unknown rounding '{}' (valid: rne, rna, rtz, sr)", a.rounding));
   if (a.level != 1 && a.level != 2) throw UsageError(fmt::format("bad --level {} (valid: 1, 2)", a.level));
   if (a.out.empty()) throw UsageError("-o DIR is required");
+  const auto container = conformance::parse_container(a.container);
+  if (!container) throw UsageError(fmt::format("unknown container '{}' (valid: npy, safetensors)", a.container));
   if (const auto t = parse_four_bit_table(a.format)) {
     conformance::Nf4GenOptions o;
     o.table = *t;
@@ -39,6 +41,7 @@ int run_gen(const GenArgs& a) {
     o.seed = a.seed;
     o.level = a.level;
     o.random = a.n;
+    o.container = *container;
     const conformance::GenSummary s = conformance::gen_nf4(o, a.out);
     fmt::print(stderr, "lowbit gen: {} {} elements ({}) -> {}\n", s.cases, a.format, counts_text(s), a.out);
     return 0;
@@ -52,6 +55,7 @@ int run_gen(const GenArgs& a) {
     o.seed = a.seed;
     o.level = a.level;
     o.random = a.n;
+    o.container = *container;
     const conformance::GenSummary s = conformance::gen_gse(o, a.out);
     fmt::print(stderr, "lowbit gen: {} gse elements ({}) -> {}\n", s.cases, counts_text(s), a.out);
     return 0;
@@ -71,6 +75,7 @@ int run_gen(const GenArgs& a) {
   o.seed = a.seed;
   o.level = a.level;
   o.random = a.n;
+  o.container = *container;
   const conformance::GenSummary s = conformance::gen_fp8(o, a.out);
   fmt::print(stderr, "lowbit gen: {} cases ({}) + 256 decode cases -> {}\n", s.cases, counts_text(s), a.out);
   return 0;

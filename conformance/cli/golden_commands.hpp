@@ -1,4 +1,4 @@
-// lowbit gen / lowbit verify: golden test vectors as .npy files + manifest.json, and the
+// lowbit gen / lowbit verify: golden test vectors as .npy files (or one .safetensors) + manifest.json, and the
 // TestFloat-style comparison of a vendor's outputs with them (lowbit/conformance/golden_gen.hpp).
 #pragma once
 #include <cstdint>
@@ -18,6 +18,7 @@ struct GenArgs {
   std::uint64_t seed = 1;           // random cases (level 2) and the Philox key of sr
   std::size_t n = 100000;           // random cases at level 2
   std::string out;                  // -o DIR
+  std::string container = "npy";    // npy (a file per array) | safetensors (one golden.safetensors)
 };
 
 struct VerifyArgs {

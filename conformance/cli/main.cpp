@@ -153,6 +153,7 @@ int main(int argc, char** argv) {
   gen->add_option("--seed", gen_args.seed, "seed of the random cases and Philox key of --rounding sr (default 1)");
   gen->add_option("-n", gen_args.n, "random cases at level 2 (default 100000)");
   gen->add_option("-o,--output", gen_args.out, "output folder, created if missing")->required();
+  gen->add_option("--container", gen_args.container, "npy (default: a .npy file per array) or safetensors (one golden.safetensors)");
   const auto gen_gse = add_gse_options(gen, gse);
 
   VerifyArgs verify_args;
@@ -160,7 +161,7 @@ int main(int argc, char** argv) {
   CLI::App* ver = app.add_subcommand("verify", "compare an implementation's outputs with golden vectors from lowbit gen (TestFloat's testfloat_ver), or run the suite on a vendor plugin");
   ver->add_option("format", verify_formats, "e4m3 (alias e4m3fn), e5m2, gse, nf4 or fp4 (with --plugin: any number, default all)");
   ver->add_option("--golden", verify_args.golden, "folder written by lowbit gen");
-  ver->add_option("--actual", verify_args.actual, "an .npy of outputs (matched to a golden output by dtype), or a folder of files named as the golden expected*.npy");
+  ver->add_option("--actual", verify_args.actual, "an .npy of outputs (matched to a golden output by dtype and size), a folder of NAME.npy files or a .safetensors file with tensors NAME, NAME being the golden expected arrays' names");
   ver->add_option("--errors", verify_args.errors, "mismatches listed (default 20)");
   ver->add_flag("--json", verify_args.json, "one JSON object instead of the text");
   PluginArgs plugin;

@@ -281,3 +281,39 @@ TEST(GoldenGenNf4, ReferenceVerifiesAndCorruptionIsReported) {
   o.block = 48;
   EXPECT_THROW(gen_nf4(o, dir), std::runtime_error);
 }
+
+TEST(GoldenGen, SafetensorsContainerHoldsTheSameArrays) {
+  const std::string a = temp_dir("st_npy"), b = temp_dir("st_st");
+  Fp8GenOptions o;
+  o.format = Fp8Format::e5m2;
+  o.level = 2;
+  o.random = 500;
+  gen_fp8(o, a);
+  o.container = Container::safetensors;
+  const GenSummary s = gen_fp8(o, b);
+  ASSERT_EQ(s.sha256.size(), 1u);
+  EXPECT_TRUE(s.sha256.count("golden.safetensors"));
+  const GoldenSet npy_set(a), st_set(b);
+  EXPECT_EQ(st_set.manifest()["container"], "safetensors");
+  ASSERT_EQ(npy_set.manifest()["arrays"].size(), 6u);
+  for (auto& [name, info] : npy_set.manifest()["arrays"].items()) EXPECT_EQ(npy_set.array(name), st_set.array(name)) << name;
+  // The vendor may answer with a .safetensors of expected arrays, or a folder of .npy files.
+  EXPECT_TRUE(verify_golden(b, b + "/golden.safetensors", 8).passed());
+  EXPECT_TRUE(verify_golden(b, a, 8).passed());
+  EXPECT_EQ(verify_golden(b, a, 8).tests, verify_golden(a, a, 8).tests);
+  // A container changed after generation is refused.
+  auto bytes = npy::read_bytes(b + "/golden.safetensors");
+  bytes.back() ^= 1;
+  npy::write_bytes(b + "/golden.safetensors", bytes);
+  EXPECT_THROW(GoldenSet{b}, std::runtime_error);
+}
+
+TEST(GoldenGen, ManifestFileNamesMustBePlain) {
+  const std::string dir = temp_dir("plain");
+  Fp8GenOptions o;
+  gen_fp8(o, dir);
+  nlohmann::json m = manifest(dir);
+  m["files"]["../manifest.json"] = m["files"]["inputs.npy"];
+  std::ofstream(fs::path(dir) / "manifest.json") << m.dump();
+  EXPECT_THROW(GoldenSet{dir}, std::runtime_error);
+}

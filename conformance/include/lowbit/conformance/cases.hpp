@@ -1,5 +1,6 @@
 // Case generators: structured boundary cases crossed with seeded random ones (TestFloat levels).
 #pragma once
+#include <bit>
 #include <cstdint>
 #include <vector>
 
@@ -15,6 +16,9 @@ struct SplitMix64 {
     return z ^ (z >> 31);
   }
 };
+
+inline constexpr std::uint32_t kF32Sign = 0x80000000u;
+inline std::uint32_t f32_bits(float x) { return std::bit_cast<std::uint32_t>(x); }
 
 // Every exponent x mantissas around each possible rounding position (exact ties, one below and
 // above, with the kept LSB odd and even, all ones) x both signs, then `random` seeded patterns,

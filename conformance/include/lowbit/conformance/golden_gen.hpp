@@ -20,13 +20,12 @@
 #include <string_view>
 #include <vector>
 
+#include "lowbit/conformance/golden_io.hpp"
 #include "lowbit/formats/fp8.hpp"
 #include "lowbit/formats/gse.hpp"
 #include "lowbit/formats/nf4.hpp"
 
 namespace lowbit::conformance {
-
-inline constexpr std::string_view kLowbitVersion = "0.1.0";  // PROJECT_VERSION
 
 // Classes of the FP8 encode cases (the u1 values of classes.npy), in this order.
 enum class Fp8CaseClass : std::uint8_t { exact, tie, near_tie, overflow, underflow, special, f32_subnormal, random };
@@ -55,12 +54,7 @@ struct Fp8GenOptions {
   std::uint64_t seed = 1;
   int level = 1;
   std::size_t random = 100000;  // level 2 only
-};
-
-struct GenSummary {
-  std::uint64_t cases = 0;                         // encode cases
-  std::map<std::string, std::uint64_t> counts;     // per class
-  std::map<std::string, std::string> sha256;       // per file name
+  Container container = Container::npy;
 };
 
 // Writes the directory (created if missing); throws std::runtime_error on bad options or I/O errors.
@@ -100,8 +94,11 @@ struct GseGenOptions {
   std::uint64_t seed = 1;
   int level = 1;
   std::size_t random = 100000;
+  Container container = Container::npy;
 };
 GenSummary gen_gse(const GseGenOptions& o, const std::string& dir);
+// The GseFormat parameters as the manifests record them.
+nlohmann::json gse_json(const GseFormat& f);
 
 // NF4 / FP4 directory (bitsandbytes blockwise 4-bit, one table x profile x block size, no double
 // quantization): inputs.npy <u4; expected_packed.npy |u1 (two codes a byte, element 2i in the high
@@ -118,6 +115,7 @@ struct Nf4GenOptions {
   std::uint64_t seed = 1;
   int level = 1;
   std::size_t random = 100000;
+  Container container = Container::npy;
 };
 // Level 1: per absmax scale (powers of two across f32's range, 1, and odd values) a block of exact
 // table values, one of midpoints between neighbouring table values (ties) and one a ulp either side;
