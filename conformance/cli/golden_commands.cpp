@@ -17,15 +17,77 @@ std::string counts_text(const conformance::GenSummary& s) {
   return counts;
 }
 
+std::string mx_names() {
+  std::string s;
+  for (const MxTraits& t : kMxFormats) s += (s.empty() ? "" : ", ") + std::string(t.name);
+  return s;
+}
+
+}  // namespace
+
+namespace {
+
+// lowbit gen qeft|owq and gse-gemm: the packing and GEMM sets (golden_gen.hpp).
+int run_gen_weak_or_gemm(const GenArgs& a, conformance::Container container) {
+  if (!a.profile.empty() || !a.rounding.empty()) throw UsageError(fmt::format("--profile and --rounding do not apply to {}", a.format));
+  if (a.format == "gse-gemm") {
+    if (const auto e = validate(a.gse)) throw UsageError(*e);
+    if (a.accumulate != "exact" && a.accumulate != "fp32")
+      throw UsageError(fmt::format("unknown --accumulate '{}' (valid: exact, fp32)", a.accumulate));
+    if (a.gemm_m == 0 || a.gemm_n == 0) throw UsageError("--m and --n must be at least 1");
+    conformance::GseGemmGenOptions o;
+    o.format = a.gse;
+    o.accumulate = a.accumulate == "fp32" ? Accumulate::fp32 : Accumulate::exact;
+    o.m = a.gemm_m;
+    o.n = a.gemm_n;
+    o.k = a.gemm_k;
+    o.seed = a.seed;
+    o.level = a.level;
+    o.random = a.n;
+    o.container = container;
+    const conformance::GenSummary s = conformance::gen_gse_gemm(o, a.out);
+    fmt::print(stderr, "lowbit gen: {} gse-gemm outputs ({}) -> {}\n", s.cases, counts_text(s), a.out);
+    return 0;
+  }
+  conformance::WeakGenOptions o;
+  o.layout = *parse_weak_layout(a.format);
+  o.quant.bits = a.weak_bits.value_or(4);
+  o.quant.group = a.weak_group.value_or(o.layout == WeakLayout::qeft ? 128 : 0);
+  o.quant.sym = a.sym;
+  const auto tuning = parse_weak_tuning(a.tuning);
+  if (!tuning) throw UsageError(fmt::format("unknown tuning '{}' (valid: minmax, mse)", a.tuning));
+  o.quant.tuning = *tuning;
+  if (a.grid && o.quant.tuning != WeakTuning::mse) throw UsageError("--grid applies to --tuning mse only");
+  o.quant.grid = a.grid.value_or(default_weak_grid(o.layout, o.quant.group));
+  const std::string_view e = weak_shape_error(o.layout, a.rows, a.cols, a.weak, o.quant);
+  if (!e.empty())
+    throw UsageError(fmt::format("{} --bits {} --group {} --rows {} --cols {} --weak {}: {}", a.format, o.quant.bits, o.quant.group,
+                                 a.rows, a.cols, a.weak, e));
+  o.rows = a.rows;
+  o.cols = a.cols;
+  o.weak = a.weak;
+  o.seed = a.seed;
+  o.level = a.level;
+  o.random = a.n;
+  o.container = container;
+  const conformance::GenSummary s = conformance::gen_weak(o, a.out);
+  fmt::print(stderr, "lowbit gen: {} {} packed words ({}) -> {}\n", s.cases, a.format, counts_text(s), a.out);
+  return 0;
+}
+
 }  // namespace
 
 int run_gen(const GenArgs& a) {
-  const auto r = parse_rounding(a.rounding);
-  if (!r) throw UsageError(fmt::format("unknown rounding '{}' (valid: rne, rna, rtz, sr)", a.rounding));
+  const auto mx = parse_mx_format(a.format);
+  const std::string rounding = !a.rounding.empty() ? a.rounding : mx ? "nearest" : "rne";
+  const auto r = parse_rounding(rounding);
+  if (!r)
+    throw UsageError(fmt::format("unknown rounding '{}' (valid: rne, rna, rtz, sr; for MX also nearest, even, floor)", rounding));
   if (a.level != 1 && a.level != 2) throw UsageError(fmt::format("bad --level {} (valid: 1, 2)", a.level));
   if (a.out.empty()) throw UsageError("-o DIR is required");
   const auto container = conformance::parse_container(a.container);
   if (!container) throw UsageError(fmt::format("unknown container '{}' (valid: npy, safetensors)", a.container));
+  if (parse_weak_layout(a.format) || a.format == "gse-gemm") return run_gen_weak_or_gemm(a, *container);
   if (const auto t = parse_four_bit_table(a.format)) {
     conformance::Nf4GenOptions o;
     o.table = *t;
@@ -42,8 +104,23 @@ int run_gen(const GenArgs& a) {
     o.level = a.level;
     o.random = a.n;
     o.container = *container;
+    o.double_quant = a.double_quant;
     const conformance::GenSummary s = conformance::gen_nf4(o, a.out);
     fmt::print(stderr, "lowbit gen: {} {} elements ({}) -> {}\n", s.cases, a.format, counts_text(s), a.out);
+    return 0;
+  }
+  if (a.double_quant) throw UsageError("--double-quant applies to the nf4/fp4 formats only");
+  if (mx) {
+    if (!a.profile.empty()) throw UsageError("--profile applies to the FP8 and NF4 formats only");
+    conformance::MxGenOptions o;
+    o.format = *mx;
+    o.rounding = *r;
+    o.seed = a.seed;
+    o.level = a.level;
+    o.random = a.n;
+    o.container = *container;
+    const conformance::GenSummary s = conformance::gen_mx(o, a.out);
+    fmt::print(stderr, "lowbit gen: {} {} block elements ({}) + element cases -> {}\n", s.cases, a.format, counts_text(s), a.out);
     return 0;
   }
   if (a.format == "gse") {
@@ -61,7 +138,7 @@ int run_gen(const GenArgs& a) {
     return 0;
   }
   const auto f = parse_fp8_format(a.format);
-  if (!f) throw UsageError(fmt::format("unknown format '{}' (valid: e4m3, e4m3fn, e5m2, gse)", a.format));
+  if (!f) throw UsageError(fmt::format("unknown format '{}' (valid: e4m3, e4m3fn, e5m2, gse, nf4, fp4, {}, qeft, owq, gse-gemm)", a.format, mx_names()));
   const std::string profile = a.profile.empty() ? "ml_dtypes" : a.profile;
   if (!find_fp8_profile(profile)) {
     std::string valid;
@@ -83,9 +160,11 @@ int run_gen(const GenArgs& a) {
 
 int run_verify(const VerifyArgs& a) {
   const auto f = parse_fp8_format(a.format);
-  const bool other = a.format == "gse" || a.format == "nf4" || a.format == "fp4";
-  if (!f && !other) throw UsageError(fmt::format("unknown format '{}' (valid: e4m3, e4m3fn, e5m2, gse, nf4, fp4)", a.format));
-  const conformance::VerifyResult r = conformance::verify_golden(a.golden, a.actual, a.errors);
+  const bool other = a.format == "gse" || a.format == "nf4" || a.format == "fp4" || parse_mx_format(a.format);
+  const bool packed = a.format == "qeft" || a.format == "owq" || a.format == "gse-gemm";
+  if (!f && !other && !packed)
+    throw UsageError(fmt::format("unknown format '{}' (valid: e4m3, e4m3fn, e5m2, gse, nf4, fp4, {}, qeft, owq, gse-gemm)", a.format, mx_names()));
+  const conformance::VerifyResult r = conformance::verify_golden(a.golden, a.actual, {a.errors, a.tolerance});
   if (r.format != (f ? traits(*f).name : std::string_view(a.format)))
     throw UsageError(fmt::format("the golden directory holds {} cases, not {}", r.format, a.format));
   const std::string out = a.json ? conformance::verify_json(r) + "\n" : conformance::verify_text(r);

@@ -2,6 +2,7 @@
 // TestFloat-style comparison of a vendor's outputs with them (lowbit/conformance/golden_gen.hpp).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "lowbit/formats/gse.hpp"
@@ -9,23 +10,34 @@
 namespace lowbit::cli {
 
 struct GenArgs {
-  std::string format;               // e4m3 | e4m3fn | e5m2 | gse | nf4 | fp4
+  std::string format;               // e4m3 | e4m3fn | e5m2 | gse | nf4 | fp4 | an MX format (mxfp8-e4m3, ...)
   GseFormat gse;                    // format gse: main fills it from the GSE options (gse_format)
   int block = 64;                   // nf4 / fp4: block size
+  bool double_quant = false;        // nf4 / fp4: add the double-quantization arrays and tests
   std::string profile;              // FP8 or NF4 profile; empty: ml_dtypes (FP8), lowbit (NF4)
-  std::string rounding = "rne";
+  std::string rounding;             // empty: the format's default (rne; MX nearest)
   int level = 1;
   std::uint64_t seed = 1;           // random cases (level 2) and the Philox key of sr
   std::size_t n = 100000;           // random cases at level 2
   std::string out;                  // -o DIR
   std::string container = "npy";    // npy (a file per array) | safetensors (one golden.safetensors)
+  // qeft / owq (main copies --bits / --group, shared with the GSE options, when given)
+  std::optional<int> weak_bits, weak_group;  // default: 4; qeft 128, owq 0
+  std::string tuning = "mse";                // as lowbit pack: minmax | mse
+  std::optional<int> grid;                   // mse: default_weak_grid
+  bool sym = false;
+  std::size_t weak = 32, rows = 16, cols = 256;
+  // gse-gemm (the format in gse)
+  std::size_t gemm_m = 5, gemm_n = 17, gemm_k = 0;  // k = 0: 4 N + 3
+  std::string accumulate = "exact";          // exact | fp32
 };
 
 struct VerifyArgs {
-  std::string format;               // e4m3 | e4m3fn | e5m2 | gse | nf4 | fp4
+  std::string format;               // as GenArgs::format
   std::string golden;               // --golden DIR
   std::string actual;               // --actual FILE|DIR
   std::size_t errors = 20;          // --errors N: mismatches listed
+  bool tolerance = false;           // --tolerance: use the set's per-element bounds (gse-gemm fp32)
   bool json = false;
 };
 

@@ -12,6 +12,7 @@
 #include "train_check_command.hpp"
 #include "weak_columns_command.hpp"
 #include "weak_commands.hpp"
+#include "lowbit/formats/weak.hpp"
 
 namespace {
 
@@ -145,31 +146,49 @@ int main(int argc, char** argv) {
 
   GenArgs gen_args;
   CLI::App* gen = app.add_subcommand("gen", "golden test vectors (.npy + manifest.json): boundary cases and seeded random ones (TestFloat's testfloat_gen)");
-  gen->add_option("format", gen_args.format, "e4m3 (alias e4m3fn), e5m2, gse, nf4 or fp4")->required();
+  gen->add_option("format", gen_args.format, "e4m3 (alias e4m3fn), e5m2, gse, nf4 or fp4; an MX format (mxint8, mxfp8-e4m3, ...: lowbit list); qeft, owq (packing), gse-gemm")->required();
   gen->add_option("--profile", gen_args.profile, "FP8 or NF4: peer semantics to reproduce (lowbit list; default ml_dtypes / lowbit)");
   CLI::Option* gen_block = gen->add_option("--block", gen_args.block, "NF4/FP4: block size, a power of two in 32..4096 (default 64)");
-  gen->add_option("--rounding", gen_args.rounding, "rne (default), rna, rtz or sr");
+  CLI::Option* gen_dq = gen->add_flag("--double-quant", gen_args.double_quant, "NF4/FP4: add the double quantization of the absmax values (QLoRA)");
+  gen->add_option("--rounding", gen_args.rounding, "rne (default), rna, rtz or sr; MX: nearest (default), even, floor or sr");
   gen->add_option("--level", gen_args.level, "1: structured boundary cases; 2: plus -n seeded random cases")->required();
   gen->add_option("--seed", gen_args.seed, "seed of the random cases and Philox key of --rounding sr (default 1)");
   gen->add_option("-n", gen_args.n, "random cases at level 2 (default 100000)");
   gen->add_option("-o,--output", gen_args.out, "output folder, created if missing")->required();
   gen->add_option("--container", gen_args.container, "npy (default: a .npy file per array) or safetensors (one golden.safetensors)");
   const auto gen_gse = add_gse_options(gen, gse);
+  const std::vector<CLI::Option*> gen_weak{  // qeft / owq, with --bits and --group above
+      gen->add_option("--tuning", gen_args.tuning, "qeft/owq: minmax or mse (default), as lowbit pack"),
+      gen->add_option("--grid", gen_args.grid, "qeft/owq, mse: candidate clip ranges (default as lowbit pack)"),
+      gen->add_flag("--sym", gen_args.sym, "qeft/owq: symmetric quantization"),
+      gen->add_option("--weak", gen_args.weak, "qeft/owq: weak columns of the edge and random layers (default 32)"),
+      gen->add_option("--rows", gen_args.rows, "qeft/owq: output rows of each layer (default 16)"),
+      gen->add_option("--cols", gen_args.cols, "qeft/owq: input columns of each layer (default 256)"),
+  };
+  const std::vector<CLI::Option*> gen_gemm{
+      gen->add_option("--m", gen_args.gemm_m, "gse-gemm: rows of A and C (default 5)"),
+      gen->add_option("--n", gen_args.gemm_n, "gse-gemm: rows of B, columns of C (default 17)"),
+      gen->add_option("--k", gen_args.gemm_k, "gse-gemm: reduction length of the main problems (default 4 x group + 3)"),
+      gen->add_option("--accumulate", gen_args.accumulate, "gse-gemm: exact (default) or fp32"),
+  };
 
   VerifyArgs verify_args;
   std::vector<std::string> verify_formats;
   CLI::App* ver = app.add_subcommand("verify", "compare an implementation's outputs with golden vectors from lowbit gen (TestFloat's testfloat_ver), or run the suite on a vendor plugin");
-  ver->add_option("format", verify_formats, "e4m3 (alias e4m3fn), e5m2, gse, nf4 or fp4 (with --plugin: any number, default all)");
+  ver->add_option("format", verify_formats, "e4m3 (alias e4m3fn), e5m2, gse, nf4, fp4, an MX format (with --plugin: any number of those, mx or an MX format, qeft; default all)");
   ver->add_option("--golden", verify_args.golden, "folder written by lowbit gen");
   ver->add_option("--actual", verify_args.actual, "an .npy of outputs (matched to a golden output by dtype and size), a folder of NAME.npy files or a .safetensors file with tensors NAME, NAME being the golden expected arrays' names");
   ver->add_option("--errors", verify_args.errors, "mismatches listed (default 20)");
   ver->add_flag("--json", verify_args.json, "one JSON object instead of the text");
+  ver->add_flag("--tolerance", verify_args.tolerance, "sets with per-output bounds (gse-gemm --accumulate fp32): accept outputs within them, and report the bounds");
   PluginArgs plugin;
   CLI::Option* plugin_opt = ver->add_option("--plugin", plugin.path, "a vendor plugin .so (docs/vendor-abi.md): run the conformance suite on it");
   const std::vector<CLI::Option*> plugin_only{
       ver->add_option("--level", plugin.level, "with --plugin: quick (default) or full (all 2^32 f32 inputs for FP8)"),
       ver->add_option("--profile", plugin.profiles, "with --plugin: FP8 profiles (default: all)"),
       ver->add_option("--threads", plugin.threads, "with --plugin: threads for the f32 sweeps"),
+      ver->add_flag("!--in-process", plugin.isolate,
+                    "with --plugin: run every group in this process, not in a child (a crash then ends the run; for debuggers)"),
   };
 
   ConformArgs conform;
@@ -207,9 +226,15 @@ int main(int argc, char** argv) {
     if (*wc) return run_weak_columns(weak_columns);
     if (*tc) return run_train_check(train_check_json);
     if (*gen) {
-      reject_unless(gen_args.format == "gse", gen_gse, "gse");
-      reject_unless(is_nf4(gen_args.format), {gen_block}, "nf4/fp4");
-      if (gen_args.format == "gse") gen_args.gse = gse_format(gse);
+      const bool gen_weak_layout = lowbit::parse_weak_layout(gen_args.format).has_value();
+      const bool gen_gse_family = gen_args.format == "gse" || gen_args.format == "gse-gemm";
+      reject_unless(gen_gse_family, gen_weak_layout ? std::vector<CLI::Option*>(gen_gse.begin() + 2, gen_gse.end()) : gen_gse, "gse");
+      reject_unless(gen_weak_layout, gen_weak, "qeft/owq");
+      reject_unless(gen_args.format == "gse-gemm", gen_gemm, "gse-gemm");
+      if (gen_weak_layout && gen_gse[0]->count()) gen_args.weak_bits = gse.bits;  // --bits, --group: shared names
+      if (gen_weak_layout && gen_gse[1]->count()) gen_args.weak_group = gse.group;
+      reject_unless(is_nf4(gen_args.format), {gen_block, gen_dq}, "nf4/fp4");
+      if (gen_gse_family) gen_args.gse = gse_format(gse);
       return run_gen(gen_args);
     }
     if (*ver && plugin_opt->count()) {

@@ -8,7 +8,7 @@ namespace lowbit::cli {
 
 struct PluginArgs {
   std::string path;                   // --plugin: the shared library
-  std::vector<std::string> formats;   // e4m3 (e4m3fn), e5m2, nf4 (fp4); empty = all the plugin has
+  std::vector<std::string> formats;   // e4m3 (e4m3fn), e5m2, gse, mx (any MX name), nf4 (fp4), qeft; empty = all
   std::vector<std::string> profiles;  // FP8 profiles; empty = all
   std::string level = "quick";        // full: FP8 adds all 2^32 f32 inputs
   std::string golden;                 // golden-data folder (default: the copy in the source tree)
@@ -17,6 +17,7 @@ struct PluginArgs {
   std::uint64_t seed = 1;
   bool verbose = false;
   bool json = false;
+  bool isolate = true;                // false: --in-process
 };
 
 // Prints the standard report (or report_json); 0 when every check passed, 1 otherwise. A plugin

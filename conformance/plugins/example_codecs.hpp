@@ -1,11 +1,14 @@
 // The codecs of the example plugins: lowbit's own dispatched kernels (lowbit/kernels.hpp: the best
-// implementation this CPU runs) behind the C functions of lowbit/vendor.h.
+// implementation this CPU runs) behind the C functions of lowbit/vendor.h. MX minifloat blocks have
+// no optimized kernel: they are the reference codec (MXINT8 is the GSE kernel on mxint8_format()).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "lowbit/kernels.hpp"
+#include "lowbit/qeft.hpp"
+#include "lowbit/reference/mx.hpp"
 #include "lowbit/vendor.h"
 
 namespace lowbit_plugin {
@@ -61,6 +64,84 @@ inline int nf4_dequantize(std::size_t n, const std::uint8_t* packed, const float
   Nf4Params p;
   if (!nf4_params(o, p) || (n && (!packed || !absmax || !out))) return LOWBIT_VENDOR_E_INVALID;
   nf4_best().dequantize(n, packed, absmax, out, &p);
+  return LOWBIT_VENDOR_OK;
+}
+
+// Options -> kernel parameters; false for a bad field (the C enums arrive unchecked).
+inline bool gse_format(const lowbit_gse_format* c, GseFormat& f) {
+  if (!c || c->mantissa_overflow > LOWBIT_GSE_MANTISSA_BUMP || c->exponent_overflow > LOWBIT_GSE_EXPONENT_NAN) return false;
+  f = {c->bits, c->group, c->exp_bits, c->exp_bias, c->exp_offset, static_cast<MantissaOverflow>(c->mantissa_overflow),
+       static_cast<ExponentOverflow>(c->exponent_overflow)};
+  return !validate(f);
+}
+
+inline void copy_stats(const BlockStats& s, lowbit_gse_stats* out) {
+  if (out) *out = {s.groups, s.nan_groups, s.exp_underflow, s.exp_overflow, s.bumped, s.saturated};
+}
+
+template <class In, class Raw>
+int gse_encode(std::size_t n, const Raw* in, std::int8_t* codes, std::uint8_t* exps, lowbit_gse_stats* stats,
+               const lowbit_gse_options* o, bool ties_away = false) {
+  GseFormat f;
+  if (!o || !gse_format(&o->format, f) || o->rounding > LOWBIT_ROUND_SR || (n && (!in || !codes || !exps)))
+    return LOWBIT_VENDOR_E_INVALID;
+  Rounding r = static_cast<Rounding>(o->rounding);
+  if (ties_away && r == Rounding::rne) r = Rounding::rna;  // the faulty plugin's wrong tie rule
+  const GseEncodeParams p{f, r, o->seed, o->index0, o->random_bits};
+  BlockStats s;
+  gse_encode_kernel<In>(gse_best())(n, reinterpret_cast<const In*>(in), codes, exps, &p, &s);
+  copy_stats(s, stats);
+  return LOWBIT_VENDOR_OK;
+}
+
+template <class Out, class Raw>
+int gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Raw* out, const lowbit_gse_format* c) {
+  GseFormat f;
+  if (!gse_format(c, f) || (n && (!codes || !exps || !out))) return LOWBIT_VENDOR_E_INVALID;
+  gse_decode_kernel<Out>(gse_best())(n, codes, exps, reinterpret_cast<Out*>(out), &f);
+  return LOWBIT_VENDOR_OK;
+}
+
+inline bool mx_valid(const lowbit_mx_options* o) {
+  return o && o->format <= LOWBIT_MX_FP4_E2M1 && o->rounding <= LOWBIT_ROUND_SR;
+}
+
+inline int mx_encode(std::size_t n, const float* in, std::uint8_t* codes, std::uint8_t* scales, const lowbit_mx_options* o) {
+  if (!mx_valid(o) || (n && (!in || !codes || !scales))) return LOWBIT_VENDOR_E_INVALID;
+  const Rounding r = static_cast<Rounding>(o->rounding);
+  if (o->format == LOWBIT_MX_INT8) {
+    const GseEncodeParams p{mxint8_format(), r, o->seed, o->index0, nullptr};
+    gse_encode_kernel<float>(gse_best())(n, in, reinterpret_cast<std::int8_t*>(codes), scales, &p, nullptr);
+  } else {
+    ref::mx_encode_ref(n, in, codes, scales, {static_cast<MxFormat>(o->format), r, o->seed, o->index0}, nullptr);
+  }
+  return LOWBIT_VENDOR_OK;
+}
+
+inline int mx_decode(std::size_t n, const std::uint8_t* codes, const std::uint8_t* scales, float* out, const lowbit_mx_options* o) {
+  if (!mx_valid(o) || (n && (!codes || !scales || !out))) return LOWBIT_VENDOR_E_INVALID;
+  if (o->format == LOWBIT_MX_INT8) {
+    const GseFormat f = mxint8_format();
+    gse_decode_kernel<float>(gse_best())(n, reinterpret_cast<const std::int8_t*>(codes), scales, out, &f);
+  } else {
+    ref::mx_decode_ref(n, codes, scales, out, static_cast<MxFormat>(o->format));
+  }
+  return LOWBIT_VENDOR_OK;
+}
+
+inline QeftMatrix qeft_matrix(const lowbit_qeft_matrix& m) {
+  return {m.oc, m.ic, m.k, m.group, m.qweight, m.scales, m.scaled_zeros, m.oweight};
+}
+
+inline int qeft_matvec(const lowbit_qeft_matrix* m, const float* x, float* y) {
+  if (!m || !x || !y) return LOWBIT_VENDOR_E_INVALID;
+  const QeftMatrix w = qeft_matrix(*m);
+  try {
+    qeft::validate(w);
+  } catch (const Error&) {
+    return LOWBIT_VENDOR_E_INVALID;
+  }
+  qeft_best().matvec(&w, x, y);
   return LOWBIT_VENDOR_OK;
 }
 

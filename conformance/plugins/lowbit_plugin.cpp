@@ -14,9 +14,18 @@ int dec_f32(size_t n, const uint8_t* in, float* out, const lowbit_fp8_options* o
 int dec_f16(size_t n, const uint8_t* in, uint16_t* out, const lowbit_fp8_options* o) { return decode<f16>(n, in, out, o); }
 int dec_bf16(size_t n, const uint8_t* in, uint16_t* out, const lowbit_fp8_options* o) { return decode<bf16>(n, in, out, o); }
 
+int gse_enc_f32(size_t n, const float* in, int8_t* c, uint8_t* e, lowbit_gse_stats* s, const lowbit_gse_options* o) { return gse_encode<float>(n, in, c, e, s, o); }
+int gse_enc_f16(size_t n, const uint16_t* in, int8_t* c, uint8_t* e, lowbit_gse_stats* s, const lowbit_gse_options* o) { return gse_encode<f16>(n, in, c, e, s, o); }
+int gse_enc_bf16(size_t n, const uint16_t* in, int8_t* c, uint8_t* e, lowbit_gse_stats* s, const lowbit_gse_options* o) { return gse_encode<bf16>(n, in, c, e, s, o); }
+int gse_dec_f32(size_t n, const int8_t* c, const uint8_t* e, float* out, const lowbit_gse_format* f) { return gse_decode<float>(n, c, e, out, f); }
+int gse_dec_f16(size_t n, const int8_t* c, const uint8_t* e, uint16_t* out, const lowbit_gse_format* f) { return gse_decode<f16>(n, c, e, out, f); }
+int gse_dec_bf16(size_t n, const int8_t* c, const uint8_t* e, uint16_t* out, const lowbit_gse_format* f) { return gse_decode<bf16>(n, c, e, out, f); }
+
 const lowbit_vendor_descriptor kDescriptor{LOWBIT_VENDOR_ABI_VERSION, "lowbit-example",
                                            enc_f32, enc_f64, enc_f16, enc_bf16, dec_f32, dec_f16, dec_bf16,
-                                           nf4_quantize, nf4_dequantize};
+                                           nf4_quantize, nf4_dequantize,
+                                           gse_enc_f32, gse_enc_f16, gse_enc_bf16, gse_dec_f32, gse_dec_f16, gse_dec_bf16,
+                                           mx_encode, mx_decode, qeft_matvec};
 
 }  // namespace
 

@@ -9,6 +9,8 @@
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
+
+#include "json_excerpt.hpp"
 #include <stdexcept>
 
 namespace lowbit::conformance::bnb {
@@ -93,13 +95,13 @@ std::string protect_non_finite(std::string_view in) {
 }
 
 std::uint64_t json_unsigned(const nlohmann::json& v, std::string_view key) {
-  if (!v.is_number_unsigned()) fail(fmt::format("quant_state field '{}' must be a non-negative integer, not {}", key, v.dump()));
+  if (!v.is_number_unsigned()) fail(fmt::format("quant_state field '{}' must be a non-negative integer, not {}", key, json_excerpt(v)));
   return v.get<std::uint64_t>();
 }
 
 std::string json_identifier(const nlohmann::json& v, std::string_view key) {
   if (!v.is_string() || !is_identifier(v.get<std::string>()))
-    fail(fmt::format("quant_state field '{}' must be a name string, not {}", key, v.dump()));
+    fail(fmt::format("quant_state field '{}' must be a name string, not {}", key, json_excerpt(v)));
   return v.get<std::string>();
 }
 
@@ -182,7 +184,7 @@ QuantStateJson decode_quant_state_json(std::string_view text) {
   q.blocksize = json_unsigned(j["blocksize"], "blocksize");
   if (q.blocksize == 0) fail("quant_state blocksize is 0");
   q.dtype = json_identifier(j["dtype"], "dtype");
-  if (!j["shape"].is_array()) fail(fmt::format("quant_state field 'shape' must be an array, not {}", j["shape"].dump()));
+  if (!j["shape"].is_array()) fail(fmt::format("quant_state field 'shape' must be an array, not {}", json_excerpt(j["shape"])));
   for (const auto& d : j["shape"]) q.shape.push_back(json_unsigned(d, "shape"));
   const int nested_keys = j.contains("nested_blocksize") + j.contains("nested_dtype") + j.contains("nested_offset");
   if (nested_keys != 0 && nested_keys != 3) fail("quant_state has some but not all of nested_blocksize, nested_dtype, nested_offset");
@@ -201,7 +203,7 @@ QuantStateJson decode_quant_state_json(std::string_view text) {
     } else if (off.is_string() && off.get<std::string>() == std::string_view("\0-Infinity", 10)) {
       n.offset = -std::numeric_limits<float>::infinity();
     } else {
-      fail(fmt::format("quant_state field 'nested_offset' must be a number, not {}", off.dump()));
+      fail(fmt::format("quant_state field 'nested_offset' must be a number, not {}", json_excerpt(off)));
     }
     q.nested = n;
   }

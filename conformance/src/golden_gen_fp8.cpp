@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "golden_case_list.hpp"
 #include "lowbit/conformance/cases.hpp"
 #include "lowbit/reference/fp8.hpp"
 
@@ -20,23 +21,6 @@ const Fp8Profile& profile_or_throw(std::string_view name) {
   if (!p) throw std::runtime_error(fmt::format("unknown FP8 profile '{}'", name));
   return *p;
 }
-
-struct CaseList {
-  Fp8Cases c;
-  void add(std::uint32_t b, Fp8CaseClass k) {
-    c.inputs.push_back(b);
-    c.classes.push_back(static_cast<std::uint8_t>(k));
-  }
-  void both(std::uint32_t b, Fp8CaseClass k) {  // +x and -x
-    add(b & ~kF32Sign, k);
-    add(b | kF32Sign, k);
-  }
-  void both(float x, Fp8CaseClass k) { both(f32_bits(x), k); }
-  void near(float x, Fp8CaseClass k) {  // one f32 ulp either side of x > 0
-    both(f32_bits(x) - 1, k);
-    both(f32_bits(x) + 1, k);
-  }
-};
 
 std::uint8_t decode_class(Fp8Format f, std::uint8_t code) {
   const Fp8Traits& t = traits(f);
@@ -56,7 +40,7 @@ Fp8Cases fp8_gen_cases(Fp8Format f, int level, std::uint64_t seed, std::size_t r
   const Fp8Traits& t = traits(f);
   const Fp8DecodeParams dp = make_decode_params(f, default_fp8_profile());
   auto value = [&](unsigned mag) { return ref::fp8_decode<float>(static_cast<std::uint8_t>(mag), dp); };
-  CaseList l;
+  CaseList<Fp8CaseClass> l;
   using K = Fp8CaseClass;
 
   // Every finite magnitude, the tie to the next one and one f32 ulp either side of the tie.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -11,6 +12,52 @@
 #include "lowbit/reference/nf4.hpp"
 
 namespace lowbit::conformance {
+namespace {
+
+// The double quantization of `absmax` and the dequantization through it, as arrays and tests.
+void put_double_quant(GoldenWriter& w, const Nf4Profile& prof, const Nf4Params& p, std::size_t n,
+                      const std::vector<std::uint8_t>& packed, const std::vector<float>& absmax,
+                      const std::vector<std::string>& names) {
+  const ref::Nf4DynamicMap map = ref::bnb_dynamic_map();
+  const ref::Nf4DoubleQuant dq = ref::nf4_double_quantize(absmax, prof.nested, map);
+  const std::size_t blocks = absmax.size(), nested = dq.nested_absmax.size();
+  std::vector<float> back(blocks);
+  ref::nf4_double_dequantize(dq.codes, dq.nested_absmax, dq.offset, map, back);
+  std::vector<float> out(n);
+  ref::nf4_dequantize_ref(n, packed.data(), back.data(), out.data(), &p);
+  std::vector<std::uint32_t> nested_in(nested, 0);
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const std::uint32_t d = f32_bits(absmax[b] - dq.offset) & ~kF32Sign;
+    nested_in[b / kNf4NestedBlock] = std::max(nested_in[b / kNf4NestedBlock], d);
+  }
+  std::vector<std::uint8_t> nested_classes(nested, 0);  // 0 full, 1 the short last nested block
+  if (blocks % kNf4NestedBlock) nested_classes.back() = 1;
+  w.put("expected_qabsmax", npy::make_array("|u1", dq.codes), "8-bit nested code of each absmax");
+  w.put("expected_nested_absmax", npy::make_array("<u4", f32_bits(dq.nested_absmax)),
+        "absmax of (absmax - offset) per nested block (f32 bits)");
+  w.put("nested_inputs", npy::make_array("<u4", nested_in), "largest |absmax - offset| per nested block (f32 bits)");
+  w.put("nested_classes", npy::make_array("|u1", nested_classes), "nested block class: 0 full, 1 tail");
+  w.put("expected_offset", npy::make_array("<u4", std::vector<std::uint32_t>{f32_bits(dq.offset)}),
+        "offset: torch's fp32 mean of absmax (f32 bits)");
+  w.put("offset_inputs", npy::make_array("<u4", std::vector<std::uint32_t>{static_cast<std::uint32_t>(blocks)}),
+        "number of absmax values averaged");
+  w.put("offset_classes", npy::make_array("|u1", std::vector<std::uint8_t>{0}), "class index");
+  w.put("expected_dq_absmax", npy::make_array("<u4", f32_bits(back)), "reconstructed absmax (f32 bits)");
+  w.put("dq_decode_expected", npy::make_array("<u4", f32_bits(out)), "dequantized f32 with the reconstructed absmax");
+  w.put("dq_map", npy::make_array("<u4", f32_bits(map)), "the nested map, bitsandbytes create_dynamic_map (f32 bits)");
+  w.test({"qabsmax", "absmax -> 8-bit nested codes", "expected_absmax", "expected_qabsmax", "absmax_classes", names,
+          "unsigned", "codes"});
+  w.test({"nested_absmax", "absmax - offset -> f32 absmax per nested block", "nested_inputs", "expected_nested_absmax",
+          "nested_classes", {"full", "tail"}, "sign-magnitude", "f32 ulps"});
+  w.test({"offset", "absmax -> offset (fp32 mean)", "offset_inputs", "expected_offset", "offset_classes", {"mean"},
+          "sign-magnitude", "f32 ulps"});
+  w.test({"dq_absmax", "nested codes + nested absmax + offset -> absmax", "expected_qabsmax", "expected_dq_absmax",
+          "absmax_classes", names, "sign-magnitude", "f32 ulps"});
+  w.test({"dq_decode", "packed + reconstructed absmax -> f32", "expected_codes", "dq_decode_expected", "classes", names,
+          "sign-magnitude", "f32 ulps"});
+}
+
+}  // namespace
 
 Fp8Cases nf4_gen_cases(const Nf4GenOptions& o) {
   if (!valid_nf4_block(o.block)) throw std::runtime_error(fmt::format("block must be a power of two in 32..4096, not {}", o.block));
@@ -34,7 +81,8 @@ Fp8Cases nf4_gen_cases(const Nf4GenOptions& o) {
     for (int j = 1; j < len; ++j) push(tie(a, j), k);
   };
   std::vector<float> scales;
-  for (int e : {-126, -100, -60, -20, -10, -1, 0, 1, 10, 20, 60, 100, 127}) scales.push_back(std::ldexp(1.0f, e));
+  for (int e : {-126, -100, -60, -20, -10, -1, 0, 1, 10, 20, 60, 100, 127})
+    if (!o.double_quant || std::abs(e) <= 20) scales.push_back(std::ldexp(1.0f, e));  // a finite mean (offset)
   for (float a : {1.7f, 3.3e-3f, 12345.678f}) scales.push_back(a);
   for (float a : scales) {
     push(f32_bits(a), K::exact);
@@ -48,8 +96,9 @@ Fp8Cases nf4_gen_cases(const Nf4GenOptions& o) {
   }
   for (int j = 0; j < n; ++j) push(0u, K::special);
   for (int j = 0; j < n; ++j) push(kF32Sign, K::special);
-  for (std::uint32_t special : {0x7FC00000u, 0xFFC00001u, 0x7F800001u, 0x7F800000u, 0xFF800000u})
-    for (int j = 0; j < n; ++j) push(j == 3 ? special : tie(1.0f, j), K::special);
+  if (!o.double_quant)  // a NaN/Inf absmax would make the offset, and so every DQ absmax, NaN
+    for (std::uint32_t special : {0x7FC00000u, 0xFFC00001u, 0x7F800001u, 0x7F800000u, 0xFF800000u})
+      for (int j = 0; j < n; ++j) push(j == 3 ? special : tie(1.0f, j), K::special);
   for (int j = 0; j < n; ++j) push((static_cast<std::uint32_t>(j) * 0x12345u + 1u) % 0x00800000u | (j % 2 ? kF32Sign : 0u), K::special);
   if (o.level == 2) {
     SplitMix64 rng{o.seed};
@@ -66,10 +115,14 @@ Fp8Cases nf4_gen_cases(const Nf4GenOptions& o) {
   return c;
 }
 
-GenSummary gen_nf4(const Nf4GenOptions& o, const std::string& dir) {
+GenSummary gen_nf4(const Nf4GenOptions& o, const std::string& dir) { return gen_nf4(o, nf4_gen_cases(o), dir); }
+
+GenSummary gen_nf4(const Nf4GenOptions& o, const Fp8Cases& cases, const std::string& dir) {
   const Nf4Profile* prof = find_nf4_profile(o.profile);
   if (!prof) throw std::runtime_error(fmt::format("unknown NF4 profile '{}'", o.profile));
-  const Fp8Cases cases = nf4_gen_cases(o);
+  if (!valid_nf4_block(o.block)) throw std::runtime_error(fmt::format("block must be a power of two in 32..4096, not {}", o.block));
+  if (cases.inputs.empty() || cases.classes.size() != cases.inputs.size())
+    throw std::runtime_error("gen_nf4: no inputs, or not one class per input");
   const std::size_t n = cases.inputs.size(), blocks = nf4_blocks(n, o.block), bytes = nf4_packed_bytes(n);
   std::vector<float> in(n), absmax(blocks), out(n);
   for (std::size_t i = 0; i < n; ++i) in[i] = std::bit_cast<float>(cases.inputs[i]);
@@ -110,12 +163,14 @@ GenSummary gen_nf4(const Nf4GenOptions& o, const std::string& dir) {
           "sign-magnitude", "f32 ulps"});
   w.test({"decode", "packed + absmax -> f32", "expected_codes", "decode_expected", "classes", names, "sign-magnitude",
           "f32 ulps"});
+  if (o.double_quant) put_double_quant(w, *prof, p, n, packed, absmax, names);
   return w.write({
       {"kind", "nf4"},
       {"format", std::string(name(o.table))},
       {"profile", prof->name},
       {"block", o.block},
-      {"double_quant", false},
+      {"double_quant", o.double_quant},
+      {"nested_block", o.double_quant ? kNf4NestedBlock : 0},
       {"rounding", "nearest"},
       {"seed", o.seed},
       {"level", o.level},

@@ -1,6 +1,9 @@
 #include "lowbit/conformance/golden_gen.hpp"
 
+#include <algorithm>
 #include <bit>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -25,12 +28,37 @@ std::int64_t ordinal(const std::string& order, std::uint64_t v, unsigned width_b
     return static_cast<std::int64_t>(v << shift) >> shift;
   }
   if (order == "unsigned") return static_cast<std::int64_t>(v);
+  if (order == "sign-magnitude-4" || order == "sign-magnitude-6")  // FP4 / FP6 codes, one a byte
+    return sign_magnitude_ordinal(v, static_cast<unsigned>(order.back() - '0'));
   return sign_magnitude_ordinal(v, 8 * width_bytes);
 }
 
-void compare(VerifyResult& r, const GoldenSet& g, const GoldenTest& t, const npy::Array& got, std::size_t max_errors) {
+// Whether a vendor's array of dtype `got` holds the bit patterns golden `want` stores: the same
+// dtype, or f32 / f16 for the golden <u4 / <u2 bit patterns (numpy's natural output).
+bool same_bits(const std::string& got, const std::string& want) {
+  return got == want || (want == "<u4" && got == "<f4") || (want == "<u2" && got == "<f2");
+}
+
+// Whether f32 `got` is within `bound` of f32 `want`: |got - want| <= bound decided exactly (the double
+// difference plus its TwoSum residual), NaN only for NaN, an infinite `want` only itself.
+bool within(float got, float want, float bound, double& error) {
+  const auto special = [&](bool ok) {
+    error = ok ? 0 : std::numeric_limits<double>::infinity();
+    return ok;
+  };
+  if (std::isnan(want) || std::isnan(got)) return special(std::isnan(want) && std::isnan(got));
+  if (std::isinf(want)) return special(got == want);
+  if (std::isinf(bound)) return special(true);
+  const double x = got, y = -double(want), d = x + y, bb = d - x, rest = (x - (d - bb)) + (y - bb);
+  error = std::fabs(d);
+  const double residual = d < 0 ? -rest : rest;
+  return error < bound || (error == bound && residual <= 0);
+}
+
+void compare(VerifyResult& r, const GoldenSet& g, const GoldenTest& t, const npy::Array& got, std::size_t max_errors,
+             const npy::Array* tol) {
   const npy::Array& want = g.array(t.expected);
-  if (got.descr != want.descr || got.size() != want.size())
+  if (!same_bits(got.descr, want.descr) || got.size() != want.size())
     throw std::runtime_error(fmt::format("actual {}: {} values of {}, expected {} values of {}", t.name, got.size(),
                                          got.descr, want.size(), want.descr));
   const npy::Array& in = g.array(t.inputs);
@@ -38,6 +66,14 @@ void compare(VerifyResult& r, const GoldenSet& g, const GoldenTest& t, const npy
   if (in.size() != want.size() || cls.size() != want.size() || cls.descr != "|u1")
     throw std::runtime_error("golden " + t.name + ": inputs, classes and expected outputs differ in size");
   const unsigned in_w = npy::find_dtype(in.descr)->size, out_w = npy::find_dtype(want.descr)->size;
+  ToleranceReport* rep = nullptr;
+  if (tol) {
+    if (tol->size() != want.size() || out_w != 4 || npy::find_dtype(tol->descr)->size != 4)
+      throw std::runtime_error("golden " + t.name + ": a tolerance needs f32 outputs and one f32 bound per output");
+    rep = &r.tolerance.emplace_back();
+    rep->test = t.name;
+    rep->array = t.extra.at("tolerance").get<std::string>();
+  }
   for (std::size_t i = 0; i < want.size(); ++i) {
     const std::uint8_t k = cls.bytes[i];
     if (k >= t.class_names.size()) throw std::runtime_error("golden " + t.name + ": class index out of range");
@@ -45,19 +81,43 @@ void compare(VerifyResult& r, const GoldenSet& g, const GoldenTest& t, const npy
     ++cc.tests;
     ++r.tests;
     const std::uint64_t a = element(got, i), e = element(want, i);
+    std::string beyond;
+    if (rep) {
+      const auto f = [](std::uint64_t v) { return std::bit_cast<float>(static_cast<std::uint32_t>(v)); };
+      const float bound = f(element(*tol, i));
+      double err = 0;
+      const bool ok = a == e || within(f(a), f(e), bound, err);
+      if (std::isfinite(bound)) rep->max_bound = std::max(rep->max_bound, double(bound));
+      const double ratio = a == e || err == 0 ? 0 : bound > 0 ? err / bound : std::numeric_limits<double>::infinity();
+      if (ratio > rep->worst_ratio) {
+        rep->worst_ratio = ratio;
+        rep->worst_error = err;
+        rep->worst_bound = bound;
+        rep->worst_index = i;
+      }
+      if (ok) {
+        rep->inexact += a != e;
+        continue;
+      }
+      beyond = fmt::format(", |got - expected| = {:g} > bound {:g}", err, bound);
+    }
     if (a == e) continue;
     ++cc.errors;
     const std::int64_t d = ordinal(t.order, a, out_w) - ordinal(t.order, e, out_w);
     ++r.distance[bucket(static_cast<std::uint64_t>(d < 0 ? -d : d))];
     if (r.errors++ < max_errors)
-      r.first_errors.push_back(fmt::format("{} inputs 0x{:0{}x} => got 0x{:0{}x} expected 0x{:0{}x} (class {})", t.name,
-                                           element(in, i), 2 * in_w, a, 2 * out_w, e, 2 * out_w, t.class_names[k]));
+      r.first_errors.push_back(fmt::format("{} inputs 0x{:0{}x} => got 0x{:0{}x} expected 0x{:0{}x} (class {}{})", t.name,
+                                           element(in, i), 2 * in_w, a, 2 * out_w, e, 2 * out_w, t.class_names[k], beyond));
   }
 }
 
 }  // namespace
 
 VerifyResult verify_golden(const std::string& golden_dir, const std::string& actual, std::size_t max_errors) {
+  return verify_golden(golden_dir, actual, VerifyOptions{max_errors, false});
+}
+
+VerifyResult verify_golden(const std::string& golden_dir, const std::string& actual, const VerifyOptions& o) {
   const GoldenSet g(golden_dir);
   const json& m = g.manifest();
   VerifyResult r;
@@ -69,19 +129,23 @@ VerifyResult verify_golden(const std::string& golden_dir, const std::string& act
   } catch (const json::exception& e) {
     throw std::runtime_error(std::string("golden manifest.json: ") + e.what());
   }
+  const std::vector<GoldenTest> tests = g.tests();
+  if (o.tolerance && std::none_of(tests.begin(), tests.end(), [](const GoldenTest& t) { return t.extra.contains("tolerance"); }))
+    throw std::runtime_error("the golden set defines no tolerance (gse-gemm sets with --accumulate fp32 do): verify it exactly");
   const std::map<std::string, npy::Array> got = read_actual(actual);
   std::vector<std::string> units;
-  for (const GoldenTest& t : g.tests()) {
+  for (const GoldenTest& t : tests) {
     const npy::Array* a = nullptr;
     if (const auto it = got.find(t.expected); it != got.end()) {
       a = &it->second;
     } else if (const auto one = got.find(""); one != got.end() && units.empty()) {
       // A single .npy file: the first test whose expected outputs have its dtype and size.
       const npy::Array& want = g.array(t.expected);
-      if (one->second.descr == want.descr && one->second.size() == want.size()) a = &one->second;
+      if (same_bits(one->second.descr, want.descr) && one->second.size() == want.size()) a = &one->second;
     }
     if (!a) continue;
-    compare(r, g, t, *a, max_errors);
+    const bool tol = o.tolerance && t.extra.contains("tolerance");
+    compare(r, g, t, *a, o.max_errors, tol ? &g.array(t.extra.at("tolerance").get<std::string>()) : nullptr);
     units.push_back(fmt::format("{}: {}", t.name, t.distance_unit));
     if (got.count("")) break;
   }
@@ -99,6 +163,15 @@ VerifyResult verify_fp8(const std::string& golden_dir, const std::string& actual
   return r;
 }
 
+static std::string tolerance_text(const VerifyResult& r) {
+  std::string s;
+  for (const ToleranceReport& t : r.tolerance)
+    s += fmt::format("tolerance ({} within '{}'): {} outputs within their bound but not bit-equal; largest bound {:g}; "
+                     "worst |got - expected| / bound = {:g} ({:g} / {:g} at element {})\n",
+                     t.test, t.array, t.inexact, t.max_bound, t.worst_ratio, t.worst_error, t.worst_bound, t.worst_index);
+  return s;
+}
+
 std::string verify_text(const VerifyResult& r) {
   std::string s;
   if (r.errors) {
@@ -112,9 +185,9 @@ std::string verify_text(const VerifyResult& r) {
     s += fmt::format("distance histogram ({}):\n", r.distance_unit);
     for (const auto& [b, n] : r.distance)
       s += b <= 16 ? fmt::format("  {:>21}: {}\n", b, n) : fmt::format("  {:>21}: {}\n", fmt::format("{}-{}", b / 2 + 1, b), n);
-    s += fmt::format("{} tests, {} errors found\n", r.tests, r.errors);
+    s += tolerance_text(r) + fmt::format("{} tests, {} errors found\n", r.tests, r.errors);
   } else {
-    s += fmt::format("{} tests, no errors found\n", r.tests);
+    s += tolerance_text(r) + fmt::format("{} tests, no errors found\n", r.tests);
   }
   return s;
 }
@@ -125,10 +198,16 @@ std::string verify_json(const VerifyResult& r) {
   json dist = json::array();
   for (const auto& [b, n] : r.distance)
     dist.push_back({{"distance", b <= 16 ? std::to_string(b) : fmt::format("{}-{}", b / 2 + 1, b)}, {"count", n}});
-  const json j = {{"format", r.format},         {"profile", r.profile},     {"rounding", r.rounding},
+  json j = {{"format", r.format},         {"profile", r.profile},     {"rounding", r.rounding},
                   {"tests", r.tests},           {"errors", r.errors},       {"passed", r.passed()},
                   {"first_errors", r.first_errors}, {"classes", classes}, {"distance_unit", r.distance_unit},
                   {"distance", dist}};
+  for (const ToleranceReport& t : r.tolerance) {
+    const auto num = [](double v) { return std::isfinite(v) ? json(v) : json(std::to_string(v)); };
+    j["tolerance"].push_back({{"test", t.test}, {"array", t.array}, {"inexact", t.inexact}, {"max_bound", num(t.max_bound)},
+                              {"worst_ratio", num(t.worst_ratio)}, {"worst_error", num(t.worst_error)},
+                              {"worst_bound", num(t.worst_bound)}, {"worst_index", t.worst_index}});
+  }
   return j.dump();
 }
 

@@ -86,8 +86,12 @@ std::vector<float> random_gse_group(std::mt19937_64& rng, int len, const GseForm
   const int scale = static_cast<int>(rng() % 60) - 30;
   for (float& v : x) v = std::ldexp(u(rng), scale);
   switch (kind) {
-    case 1:  // exact ties at the element quantum
-      for (float& v : x) v = std::ldexp(static_cast<float>(rng() % (2u << f.bits)) + 0.5f, scale - f.bits);
+    case 1:  // exact ties: (k + 1/2) quanta 2^(e - (b - 2)) with e = scale (some |k| >= 2^(b-2)); the
+             // largest, 2^(b-1) - 1/2, rounds up to the mantissa overflow
+      for (float& v : x) {
+        const float m = static_cast<float>(rng() % (1u << (f.bits - 1))) + 0.5f;
+        v = std::ldexp(rng() & 1 ? -m : m, scale - (f.bits - 2));
+      }
       break;
     case 2: x[rng() % len] = std::ldexp(f.max_mantissa() + 0.5f, scale); break;  // max rounds up: bump
     case 3: for (float& v : x) v = std::ldexp(u(rng), -140); break;              // f32 subnormals

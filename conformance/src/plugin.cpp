@@ -15,7 +15,9 @@
 #include <string_view>
 #include <type_traits>
 
+#include "lowbit/conformance/block_suite.hpp"
 #include "lowbit/conformance/nf4_suite.hpp"
+#include "lowbit/conformance/weak_suite.hpp"
 #include "lowbit/formats/fp8_kernel.hpp"
 #include "lowbit/formats/nf4_kernel.hpp"
 
@@ -29,6 +31,16 @@ static_assert(LOWBIT_ROUND_RNE == static_cast<unsigned>(Rounding::rne) &&
               LOWBIT_ROUND_SR == static_cast<unsigned>(Rounding::sr));
 static_assert(LOWBIT_NF4_TABLE_NF4 == static_cast<unsigned>(FourBitTable::nf4) &&
               LOWBIT_NF4_TABLE_FP4 == static_cast<unsigned>(FourBitTable::fp4));
+static_assert(LOWBIT_GSE_MANTISSA_SATURATE == static_cast<unsigned>(MantissaOverflow::saturate) &&
+              LOWBIT_GSE_MANTISSA_BUMP == static_cast<unsigned>(MantissaOverflow::bump) &&
+              LOWBIT_GSE_EXPONENT_SATURATE == static_cast<unsigned>(ExponentOverflow::saturate) &&
+              LOWBIT_GSE_EXPONENT_NAN == static_cast<unsigned>(ExponentOverflow::nan));
+static_assert(LOWBIT_MX_INT8 == static_cast<unsigned>(MxFormat::int8) &&
+              LOWBIT_MX_FP8_E4M3 == static_cast<unsigned>(MxFormat::fp8_e4m3) &&
+              LOWBIT_MX_FP8_E5M2 == static_cast<unsigned>(MxFormat::fp8_e5m2) &&
+              LOWBIT_MX_FP6_E3M2 == static_cast<unsigned>(MxFormat::fp6_e3m2) &&
+              LOWBIT_MX_FP6_E2M3 == static_cast<unsigned>(MxFormat::fp6_e2m3) &&
+              LOWBIT_MX_FP4_E2M1 == static_cast<unsigned>(MxFormat::fp4_e2m1));
 static_assert(sizeof(f16) == 2 && sizeof(bf16) == 2);
 
 Plugin::Plugin(const std::string& path) : path_(path) {
@@ -78,13 +90,21 @@ bool has_fp8(const lowbit_vendor_descriptor& d) {
          d.fp8_decode_f16 || d.fp8_decode_bf16;
 }
 bool has_nf4(const lowbit_vendor_descriptor& d) { return d.nf4_quantize_f32 || d.nf4_dequantize_f32; }
+bool has_gse(const lowbit_vendor_descriptor& d) {
+  return d.gse_encode_f32 || d.gse_encode_f16 || d.gse_encode_bf16 || d.gse_decode_f32 || d.gse_decode_f16 ||
+         d.gse_decode_bf16;
+}
+bool has_mx(const lowbit_vendor_descriptor& d) { return d.mx_encode_f32 || d.mx_decode_f32; }
 
 }  // namespace
 
 std::vector<std::string> Plugin::formats() const {
   std::vector<std::string> out;
   if (has_fp8(*descriptor_)) out.insert(out.end(), {"e4m3", "e5m2"});
+  if (has_gse(*descriptor_)) out.push_back("gse");
+  if (has_mx(*descriptor_)) out.push_back("mx");
   if (has_nf4(*descriptor_)) out.push_back("nf4");
+  if (descriptor_->qeft_matvec_f32) out.push_back("qeft");
   return out;
 }
 
@@ -101,13 +121,17 @@ struct Active {
   std::vector<std::string> first;
 } g_active;
 
-void record(std::string_view fn, std::string_view type, std::size_t n, int status) {
+// One plugin call's status; `call` names it (formatted only for a failure).
+template <class Call> void record(int status, Call call) {
   g_active.calls.fetch_add(1, std::memory_order_relaxed);
   if (status == LOWBIT_VENDOR_OK) return;
   if (g_active.failures.fetch_add(1, std::memory_order_relaxed) < g_active.max_errors) {
     std::lock_guard lock(g_active.m);
-    g_active.first.push_back(fmt::format("{}{}(n={}) => plugin returned error {}", fn, type, n, status));
+    g_active.first.push_back(fmt::format("{} => plugin returned error {}", call(), status));
   }
+}
+void record(std::string_view fn, std::string_view type, std::size_t n, int status) {
+  record(status, [&] { return fmt::format("{}{}(n={})", fn, type, n); });
 }
 
 lowbit_fp8_options fp8_options(Fp8Format f, Rounding r, std::uint64_t seed, std::uint64_t index0,
@@ -145,6 +169,42 @@ void nf4_dequantize(std::size_t n, const std::uint8_t* packed, const float* absm
   record("nf4_dequantize_f32", "", n, g_active.d->nf4_dequantize_f32(n, packed, absmax, out, &o));
 }
 
+lowbit_gse_format gse_format(const GseFormat& f) {
+  return {f.bits, f.group, f.exp_bits, f.exp_bias, f.exp_offset, static_cast<std::uint32_t>(f.mantissa_overflow),
+          static_cast<std::uint32_t>(f.exponent_overflow)};
+}
+
+template <class In, class Raw, auto Slot>
+void gse_encode(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* exps, const GseEncodeParams* p,
+                BlockStats* stats) {
+  const lowbit_gse_options o{gse_format(p->format), static_cast<std::uint32_t>(p->rounding), p->seed, p->index0,
+                             p->random_bits};
+  lowbit_gse_stats s{};
+  record("gse_encode_", type_name<In>(), n, (g_active.d->*Slot)(n, reinterpret_cast<const Raw*>(in), codes, exps, &s, &o));
+  if (stats) *stats += {s.groups, s.nan_groups, s.exp_underflow, s.exp_overflow, s.bumped, s.saturated};
+}
+template <class Out, class Raw, auto Slot>
+void gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const GseFormat* f) {
+  const lowbit_gse_format c = gse_format(*f);
+  record("gse_decode_", type_name<Out>(), n, (g_active.d->*Slot)(n, codes, exps, reinterpret_cast<Raw*>(out), &c));
+}
+
+void mx_encode(std::size_t n, const float* in, std::uint8_t* codes, std::uint8_t* scales, const ref::MxParams& p,
+               BlockStats*) {
+  const lowbit_mx_options o{static_cast<std::uint32_t>(p.format), static_cast<std::uint32_t>(p.rounding), p.seed, p.index0};
+  record("mx_encode_f32", "", n, g_active.d->mx_encode_f32(n, in, codes, scales, &o));
+}
+void mx_decode(std::size_t n, const std::uint8_t* codes, const std::uint8_t* scales, float* out, MxFormat f) {
+  const lowbit_mx_options o{static_cast<std::uint32_t>(f), LOWBIT_ROUND_RNE, 0, 0};
+  record("mx_decode_f32", "", n, g_active.d->mx_decode_f32(n, codes, scales, out, &o));
+}
+
+void qeft_matvec(const QeftMatrix* w, const float* x, float* y) {
+  const lowbit_qeft_matrix m{w->oc, w->ic, w->k, w->group, w->qweight, w->scales, w->scaled_zeros, w->oweight};
+  record(g_active.d->qeft_matvec_f32(&m, x, y),
+         [&] { return fmt::format("qeft_matvec_f32(oc={}, ic={}, k={}, group={})", w->oc, w->ic, w->k, w->group); });
+}
+
 bool always() { return true; }
 
 template <class Fn, class D> Fn slot_if(bool present, D fn) { return present ? Fn(fn) : nullptr; }
@@ -159,6 +219,38 @@ Fp8Impl fp8_impl(const lowbit_vendor_descriptor& d, const char* name) {
           slot_if<Fp8DecodeFn<float>>(d.fp8_decode_f32, decode<float, float, &D::fp8_decode_f32>),
           slot_if<Fp8DecodeFn<f16>>(d.fp8_decode_f16, decode<f16, std::uint16_t, &D::fp8_decode_f16>),
           slot_if<Fp8DecodeFn<bf16>>(d.fp8_decode_bf16, decode<bf16, std::uint16_t, &D::fp8_decode_bf16>)};
+}
+
+GseImpl gse_impl(const lowbit_vendor_descriptor& d, const char* name) {
+  using D = lowbit_vendor_descriptor;
+  return {name, 1, always,
+          slot_if<GseEncodeFn<float>>(d.gse_encode_f32, gse_encode<float, float, &D::gse_encode_f32>),
+          slot_if<GseEncodeFn<f16>>(d.gse_encode_f16, gse_encode<f16, std::uint16_t, &D::gse_encode_f16>),
+          slot_if<GseEncodeFn<bf16>>(d.gse_encode_bf16, gse_encode<bf16, std::uint16_t, &D::gse_encode_bf16>),
+          slot_if<GseDecodeFn<float>>(d.gse_decode_f32, gse_decode<float, float, &D::gse_decode_f32>),
+          slot_if<GseDecodeFn<f16>>(d.gse_decode_f16, gse_decode<f16, std::uint16_t, &D::gse_decode_f16>),
+          slot_if<GseDecodeFn<bf16>>(d.gse_decode_bf16, gse_decode<bf16, std::uint16_t, &D::gse_decode_bf16>)};
+}
+
+// Does a check of the GSE suite ("encode T groups ...", "decode T ...", "stream T encode+decode
+// ...") exercise an operation the plugin implements? Null slots fall back to the reference, as FP8's.
+bool gse_exercised(const Check& c, const GseImpl& impl) {
+  std::string_view n = c.name;
+  const std::string_view kind = n.substr(0, n.find(' '));
+  n.remove_prefix(std::min(n.size(), kind.size() + 1));
+  const std::string_view type = n.substr(0, n.find(' '));
+  const bool enc = type == "f32" ? impl.encode_f32 != nullptr : type == "f16" ? impl.encode_f16 != nullptr : impl.encode_bf16 != nullptr;
+  const bool dec = type == "f32" ? impl.decode_f32 != nullptr : type == "f16" ? impl.decode_f16 != nullptr : impl.decode_bf16 != nullptr;
+  if (kind == "encode") return enc;
+  if (kind == "decode") return dec;
+  return kind == "stream" ? enc || dec : true;
+}
+
+template <class Keep> std::vector<Check> kept(std::vector<Check> all, Keep keep) {
+  std::vector<Check> out;
+  for (Check& c : all)
+    if (keep(c)) out.push_back(std::move(c));
+  return out;
 }
 
 // Does a check of the FP8 suite exercise an operation the plugin implements? (Null slots fall back
@@ -336,23 +428,42 @@ std::vector<Check> run_plugin_suites(const Plugin& plugin, const GoldenDir& gold
   }
   if (profiles.empty()) profiles = Fp8SuiteOptions::all_profiles();
   for (const std::string& f : formats)
-    if (f != "e4m3" && f != "e5m2" && f != "nf4")
-      throw std::invalid_argument(fmt::format("unknown plugin format '{}' (valid: e4m3, e5m2, nf4)", f));
+    if (f != "e4m3" && f != "e5m2" && f != "gse" && f != "mx" && f != "nf4" && f != "qeft")
+      throw std::invalid_argument(fmt::format("unknown plugin format '{}' (valid: e4m3, e5m2, gse, mx, nf4, qeft)", f));
 
   g_active.d = &d;
   std::vector<Check> out;
   auto add = [&](std::vector<Check> c) { out.insert(out.end(), std::make_move_iterator(c.begin()), std::make_move_iterator(c.end())); };
   const Fp8Impl fp8 = fp8_impl(d, impl_name.c_str());
+  const GseImpl gse = gse_impl(d, impl_name.c_str());
+  const Nf4Impl nf4{impl_name.c_str(), 1, always, nf4_quantize, nf4_dequantize};
+  const MxImpl mx{impl_name.c_str(), mx_encode, mx_decode};
+  const QeftImpl qeft{impl_name.c_str(), 1, always, qeft_matvec};
+  const BlockSuiteOptions bo{o.max_errors, o.seed, o.groups};
+  // A block format's suite in one group, or the failed check naming the functions it needs.
+  const auto block_group = [&](const std::string& f, bool present, const char* needs, const std::function<std::vector<Check>()>& suite) {
+    if (present) add(run_group(suite, impl_name, f, "all", o));
+    else out.push_back(failed_check(impl_name, f, "all", "not implemented by the plugin", needs));
+  };
   for (const std::string& f : formats) {
+    if (f == "gse") {
+      block_group(f, has_gse(d), "no gse_* function",
+                  [&] { return kept(run_gse_suite(gse, bo), [&](const Check& c) { return gse_exercised(c, gse); }); });
+      continue;
+    }
+    if (f == "mx") {
+      block_group(f, d.mx_encode_f32 && d.mx_decode_f32, "the MX suite needs both mx_encode_f32 and mx_decode_f32",
+                  [&] { return run_mx_suite(mx, golden, bo); });
+      continue;
+    }
     if (f == "nf4") {
-      if (!d.nf4_quantize_f32 || !d.nf4_dequantize_f32) {
-        out.push_back(failed_check(impl_name, "nf4", "all", "not implemented by the plugin",
-                                   "the NF4 suite needs both nf4_quantize_f32 and nf4_dequantize_f32"));
-        continue;
-      }
-      const Nf4Impl nf4{impl_name.c_str(), 1, always, nf4_quantize, nf4_dequantize};
-      const BlockSuiteOptions bo{o.max_errors, o.seed};
-      add(run_group([&] { return run_nf4_suite(nf4, golden, bo); }, impl_name, "nf4", "all", o));
+      block_group(f, d.nf4_quantize_f32 && d.nf4_dequantize_f32,
+                  "the NF4 suite needs both nf4_quantize_f32 and nf4_dequantize_f32",
+                  [&] { return run_nf4_suite(nf4, golden, bo); });
+      continue;
+    }
+    if (f == "qeft") {
+      block_group(f, d.qeft_matvec_f32 != nullptr, "no qeft_matvec_f32", [&] { return run_weak_suite(qeft, golden, bo); });
       continue;
     }
     const Fp8Format format = f == "e4m3" ? Fp8Format::e4m3 : Fp8Format::e5m2;
@@ -373,10 +484,7 @@ std::vector<Check> run_plugin_suites(const Plugin& plugin, const GoldenDir& gold
       add(run_group(
           [&] {
             g_active.profile = profile;
-            std::vector<Check> all = run_fp8_suite(fp8, golden, so), kept;
-            for (Check& c : all)
-              if (exercised(c, fp8)) kept.push_back(std::move(c));
-            return kept;
+            return kept(run_fp8_suite(fp8, golden, so), [&](const Check& c) { return exercised(c, fp8); });
           },
           impl_name, f, profile, o));
     }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
+
+#include "json_excerpt.hpp"
 #include <numeric>
 #include <set>
 #include <stdexcept>
@@ -15,7 +17,9 @@ namespace {
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error("safetensors: " + what); }
 
 // Deepest nesting of arrays and objects a header may have (the schema needs 3).
-constexpr int kMaxDepth = 128;
+// A safetensors header nests containers two deep at most ({"t": {"shape": [..]}}); anything deeper
+// is invalid, and refusing it while parsing keeps the parsed tree within a few times the header's size.
+constexpr int kMaxDepth = 3;
 
 // Offset of the first byte that breaks strict UTF-8 (RFC 3629: no overlong forms, no surrogates,
 // nothing above U+10FFFF), or npos when `s` is valid.
@@ -57,7 +61,7 @@ std::size_t rank(std::string_view dtype) {
 }
 
 std::uint64_t unsigned_value(const nlohmann::json& v, const std::string& what) {
-  if (!v.is_number_unsigned()) fail(fmt::format("{} must be a non-negative integer, not {}", what, v.dump()));
+  if (!v.is_number_unsigned()) fail(fmt::format("{} must be a non-negative integer, not {}", what, json_excerpt(v)));
   return v.get<std::uint64_t>();
 }
 
@@ -199,10 +203,9 @@ File read(std::span<const std::uint8_t> in) {
   std::string duplicate;
   const nlohmann::json::parser_callback_t on_event = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using E = nlohmann::json::parse_event_t;
-    // nlohmann's parser is iterative but dump() (error messages) recurses: bound the nesting, as
-    // the reference reader does (serde_json's recursion limit, 128).
+    // Bound the nesting (kMaxDepth): deep trees of empty arrays cost ~20x their text.
     if ((event == E::object_start || event == E::array_start) && depth >= kMaxDepth)
-      fail(fmt::format("header is not valid JSON: nested deeper than {} levels", kMaxDepth));
+      fail(fmt::format("header nests arrays or objects {} levels deep; a safetensors header has 2", kMaxDepth));
     if (event == E::object_start) {
       open.emplace_back();
     } else if (event == E::object_end) {

@@ -96,7 +96,8 @@ ref::QeftPacked qeft_from_file(const safetensors::File& f, const std::string& pr
   if (sc.shape[0] == 0 || p.ic % sc.shape[0]) fail(fmt::format("scales has {} groups, which does not divide IC = {}", sc.shape[0], p.ic));
   p.group = p.ic / sc.shape[0];
   const safetensors::Tensor* ow = f.find(key(prefix, "oweight"));
-  p.k = ow && ow->shape.size() == 2 ? ow->shape[1] : 0;
+  if (ow && ow->shape.size() != 2) fail(fmt::format("oweight must have 2 dimensions, not {}", ow->shape.size()));
+  p.k = ow ? ow->shape[1] : 0;
   if (const auto bits = meta_number(f, "lowbit.bits"); bits && *bits != 4) fail("QEFT checkpoints are 4-bit");
   expect_meta(f, "lowbit.in_features", p.ic);
   expect_meta(f, "lowbit.out_features", p.oc);

@@ -317,3 +317,21 @@ TEST(GoldenGen, ManifestFileNamesMustBePlain) {
   std::ofstream(fs::path(dir) / "manifest.json") << m.dump();
   EXPECT_THROW(GoldenSet{dir}, std::runtime_error);
 }
+
+TEST(GoldenGen, FloatOutputsMayBeWrittenAsFloats) {
+  const std::string dir = temp_dir("f4"), actual = temp_dir("f4_actual.npy");
+  Fp8GenOptions o;
+  gen_fp8(o, dir);
+  auto dec = npy::read(dir + "/decode_expected.npy");
+  dec.descr = "<f4";  // the same bits, as numpy writes a float32 array
+  npy::write(actual, dec);
+  const VerifyResult r = verify_fp8(dir, actual, 8);
+  EXPECT_TRUE(r.passed());
+  EXPECT_EQ(r.tests, 256u);
+  dec.bytes[4] ^= 1;  // one ulp off in code 1
+  npy::write(actual, dec);
+  EXPECT_EQ(verify_fp8(dir, actual, 8).errors, 1u);
+  dec.descr = "<i4";  // an integer array is not a float's bits
+  npy::write(actual, dec);
+  EXPECT_THROW(verify_fp8(dir, actual, 8), std::runtime_error);
+}

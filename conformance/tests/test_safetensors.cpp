@@ -270,11 +270,16 @@ TEST(Safetensors, MalformedFilesGiveClearErrors) {
       {"trailing bytes", file_with(ok, std::vector<std::uint8_t>(9, 0)), "buffer bytes [8, 9) after the last tensor belong to no tensor"},
       {"metadata not an object", file_with(R"({"__metadata__":"pt"})"), "__metadata__ must be an object, not string"},
       {"metadata value not a string", file_with(R"({"__metadata__":{"format":1}})"), "__metadata__ value of 'format' must be a string, not number"},
+      {"nested shape", file_with(R"({"w":{"dtype":"U8","shape":[[1]],"data_offsets":[0,1]}})", {1}), "3 levels deep"},
+      {"deep empty arrays", file_with("{\"w\":" + std::string(5000, '[') + std::string(5000, ']') + "}"), "3 levels deep"},
+      {"huge value in a message", file_with(R"({"w":{"dtype":"U8","shape":[")" + std::string(10000, 'x') + R"("],"data_offsets":[0,1]}})", {1}),
+       "not \"xxxxxxxxxx"},
   };
   for (const Case& c : cases) {
     const std::string got = error_of(c.file);
     EXPECT_NE(got.find(c.message), std::string::npos) << c.what << ": got \"" << got << "\", want \"" << c.message << "\"";
     EXPECT_EQ(got.rfind("safetensors: ", 0), 0u) << c.what << ": " << got;
+    EXPECT_LT(got.size(), 300u) << c.what << ": messages quote values in short";
   }
 }
 

@@ -15,6 +15,13 @@ void check_size(std::string_view what, std::size_t got, std::size_t want) {
   if (got != want) throw Error(fmt::format("{} has {} elements, expected {}", what, got, want));
 }
 
+// rows x cols of `what`, which must fit size_t.
+std::size_t product(std::string_view what, std::size_t rows, std::size_t cols) {
+  const auto n = checked_mul(rows, cols);
+  if (!n) throw Error(fmt::format("{}: {} x {} elements overflow size_t", what, rows, cols));
+  return *n;
+}
+
 GseEncodeParams params(const Options& o, std::size_t n) {
   check_format(o.format);
   GseEncodeParams p{o.format, o.rounding, o.seed, o.index0, nullptr};
@@ -66,8 +73,8 @@ void decode(std::span<const std::int8_t> c, std::span<const std::uint8_t> e, std
 BlockStats encode_rows(std::size_t rows, std::size_t cols, std::span<const float> in, std::span<std::int8_t> codes,
                        std::span<std::uint8_t> exps, const Options& o) {
   check_format(o.format);
-  check_size("input", in.size(), rows * cols);
-  check_size("exps", exps.size(), rows * o.format.groups(cols));
+  check_size("input", in.size(), product("input", rows, cols));
+  check_size("exps", exps.size(), product("exps", rows, o.format.groups(cols)));
   const std::size_t g = o.format.groups(cols);
   BlockStats stats;
   for (std::size_t r = 0; r < rows; ++r) {
@@ -81,7 +88,9 @@ BlockStats encode_rows(std::size_t rows, std::size_t cols, std::span<const float
 
 std::size_t packed_bytes(std::size_t n, const GseFormat& f) {
   check_format(f);
-  return ref::gse_packed_bytes(n, f);
+  const auto bytes = ref::gse_packed_bytes(n, f);
+  if (!bytes) throw Error(fmt::format("{} elements of {} bits do not fit size_t bytes when packed", n, f.bits));
+  return *bytes;
 }
 
 void pack(std::span<const std::int8_t> codes, std::span<const std::uint8_t> exps, const GseFormat& f,
@@ -106,11 +115,11 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const GemmOperand& a, con
   check_format(b.format);
   if (a.format.group != b.format.group)
     throw Error(fmt::format("A is grouped by {} and B by {}: the groups must match", a.format.group, b.format.group));
-  check_size("A codes", a.codes.size(), m * k);
-  check_size("A exps", a.exps.size(), m * a.format.groups(k));
-  check_size("B codes", b.codes.size(), n * k);
-  check_size("B exps", b.exps.size(), n * b.format.groups(k));
-  check_size("C", c.size(), m * n);
+  check_size("A codes", a.codes.size(), product("A codes", m, k));
+  check_size("A exps", a.exps.size(), product("A exps", m, a.format.groups(k)));
+  check_size("B codes", b.codes.size(), product("B codes", n, k));
+  check_size("B exps", b.exps.size(), product("B exps", n, b.format.groups(k)));
+  check_size("C", c.size(), product("C", m, n));
   check_codes(a.codes, a.format);
   check_codes(b.codes, b.format);
   const GseGemmParams p{a.format, b.format, accumulate};

@@ -11,6 +11,7 @@ void validate(const QeftMatrix& w) {
   if (w.group == 0 || w.group % 32 || w.ic % w.group)
     throw Error(fmt::format("QEFT's group must be a multiple of 32 that divides IC, got {}", w.group));
   if (w.k >= w.ic) throw Error(fmt::format("k = {} must be smaller than IC = {}", w.k, w.ic));
+  if (!checked_mul(w.oc, w.ic)) throw Error(fmt::format("OC x IC = {} x {} overflows size_t", w.oc, w.ic));
   if (!w.qweight || !w.scales || !w.scaled_zeros || (w.k && !w.oweight)) throw Error("a QEFT buffer is missing");
 }
 
@@ -20,8 +21,10 @@ void matvec(const QeftMatrix& w, std::span<const float> x, std::span<float> y, c
 
 void matmul(const QeftMatrix& w, std::span<const float> x, std::span<float> y, std::size_t tokens, const QeftImpl* impl) {
   validate(w);
-  if (x.size() != tokens * w.ic) throw Error(fmt::format("x has {} elements, expected {} x {}", x.size(), tokens, w.ic));
-  if (y.size() != tokens * w.oc) throw Error(fmt::format("y has {} elements, expected {} x {}", y.size(), tokens, w.oc));
+  const auto nx = checked_mul(tokens, w.ic), ny = checked_mul(tokens, w.oc);
+  if (!nx || !ny) throw Error(fmt::format("{} tokens of {} inputs and {} outputs overflow size_t", tokens, w.ic, w.oc));
+  if (x.size() != *nx) throw Error(fmt::format("x has {} elements, expected {} x {}", x.size(), tokens, w.ic));
+  if (y.size() != *ny) throw Error(fmt::format("y has {} elements, expected {} x {}", y.size(), tokens, w.oc));
   const QeftMatvecFn fn = (impl ? *impl : qeft_best()).matvec;
   for (std::size_t t = 0; t < tokens; ++t) fn(&w, x.data() + t * w.ic, y.data() + t * w.oc);
 }

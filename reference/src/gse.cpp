@@ -139,9 +139,15 @@ const GseImpl kGseReference{
     gse_decode_ref<float>, gse_decode_ref<f16>, gse_decode_ref<bf16>,
 };
 
-std::size_t gse_packed_bytes(std::size_t n, const GseFormat& f) {
-  const std::size_t bits = f.groups(n) * static_cast<std::size_t>(f.exp_bits) + n * static_cast<std::size_t>(f.bits);
-  return (bits + 7) / 8;
+std::optional<std::size_t> gse_packed_bytes(std::size_t n, const GseFormat& f) {
+  // n * bits may not fit size_t even when the byte count does: count whole bytes of 8 elements
+  // (8 * bits bits = bits bytes) and of 8 groups apart from the bits of the remainders.
+  const std::size_t g = f.groups(n), b = static_cast<std::size_t>(f.bits), e = static_cast<std::size_t>(f.exp_bits);
+  const std::size_t rest_bits = n % 8 * b + g % 8 * e;
+  std::size_t bytes = 0;
+  if (__builtin_add_overflow(n / 8 * b, g / 8 * e, &bytes) || __builtin_add_overflow(bytes, ceil_div(rest_bits, 8), &bytes))
+    return std::nullopt;
+  return bytes;
 }
 
 namespace {

@@ -2,6 +2,7 @@
 #pragma once
 #include <bit>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace lowbit::conformance {
@@ -19,6 +20,11 @@ struct SplitMix64 {
 
 inline constexpr std::uint32_t kF32Sign = 0x80000000u;
 inline std::uint32_t f32_bits(float x) { return std::bit_cast<std::uint32_t>(x); }
+inline std::vector<std::uint32_t> f32_bits(std::span<const float> v) {
+  std::vector<std::uint32_t> b(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) b[i] = f32_bits(v[i]);
+  return b;
+}
 
 // Every exponent x mantissas around each possible rounding position (exact ties, one below and
 // above, with the kept LSB odd and even, all ones) x both signs, then `random` seeded patterns,

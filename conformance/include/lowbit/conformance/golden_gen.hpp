@@ -13,6 +13,10 @@
 //                       SHA-256 of every file
 // With rounding sr the random word of element i is Philox-4x32-10(seed) at counter i (the position
 // in inputs.npy), as lowbit::encode with Fp8Options::seed = seed over the whole array.
+//
+// The other sets are described beside their generators below: GSE, NF4/FP4 (with double
+// quantization: the nested codes, nested absmax, offset, reconstructed absmax and DQ decode), MX
+// (element conversions with the scale 2^0 and their decoding, blocks: codes, E8M0 scales, decode).
 #pragma once
 #include <cstdint>
 #include <map>
@@ -23,6 +27,7 @@
 #include "lowbit/conformance/golden_io.hpp"
 #include "lowbit/formats/fp8.hpp"
 #include "lowbit/formats/gse.hpp"
+#include "lowbit/formats/mx.hpp"
 #include "lowbit/formats/nf4.hpp"
 
 namespace lowbit::conformance {
@@ -100,11 +105,22 @@ GenSummary gen_gse(const GseGenOptions& o, const std::string& dir);
 // The GseFormat parameters as the manifests record them.
 nlohmann::json gse_json(const GseFormat& f);
 
-// NF4 / FP4 directory (bitsandbytes blockwise 4-bit, one table x profile x block size, no double
-// quantization): inputs.npy <u4; expected_packed.npy |u1 (two codes a byte, element 2i in the high
-// nibble); expected_codes.npy |u1 (one code per element, unpacked); expected_absmax.npy <u4 (f32
-// bits, one per block); packed_inputs.npy <u4 (input of element 2i); classes.npy / packed_classes.npy / absmax_classes.npy |u1; absmax_inputs.npy
+// NF4 / FP4 directory (bitsandbytes blockwise 4-bit, one table x profile x block size): inputs.npy <u4;
+// expected_packed.npy |u1 (two codes a byte, element 2i in the high nibble); expected_codes.npy |u1
+// (one code per element, unpacked); expected_absmax.npy <u4 (f32 bits, one per block); packed_inputs.npy
+// <u4 (input of element 2i); classes.npy / packed_classes.npy / absmax_classes.npy |u1; absmax_inputs.npy
 // <u4 (largest |x| per block); decode_expected.npy <u4 (dequantized f32 bits).
+// With double_quant (QLoRA, the profile's nested quantizer, offset = torch's fp32 mean of absmax, the
+// map bnb_dynamic_map(), nested blocks of kNf4NestedBlock absmax values), additionally:
+//   expected_qabsmax.npy       |u1: the 8-bit code of each absmax (tested with expected_absmax as inputs)
+//   expected_nested_absmax.npy <u4: f32 absmax of (absmax - offset) per nested block; nested_inputs.npy
+//                              <u4 its largest |absmax - offset|; nested_classes.npy |u1 (full, tail)
+//   expected_offset.npy        <u4: [offset]; offset_inputs.npy <u4 [number of absmax values]
+//   expected_dq_absmax.npy     <u4: the reconstructed absmax, fl(fl(map[q] * nested) + offset)
+//   dq_decode_expected.npy     <u4: the dequantization with the reconstructed absmax
+//   dq_map.npy                 <u4: the 256-entry map (a checkpoint's nested_quant_map), not a test
+// The DQ set leaves out the NaN/Inf blocks and the scales beyond 2^+-20 of the plain set: one NaN or
+// Inf absmax, or a mean that overflows, would make every reconstructed absmax NaN.
 enum class Nf4CaseClass : std::uint8_t { exact, tie, near_tie, special, random, tail };
 inline constexpr std::string_view kNf4CaseClassNames[] = {"exact", "tie", "near-tie", "special", "random", "tail"};
 
@@ -116,15 +132,67 @@ struct Nf4GenOptions {
   int level = 1;
   std::size_t random = 100000;
   Container container = Container::npy;
+  bool double_quant = false;
 };
 // Level 1: per absmax scale (powers of two across f32's range, 1, and odd values) a block of exact
 // table values, one of midpoints between neighbouring table values (ties) and one a ulp either side;
 // NaN / Inf / zero / -0 blocks; a short last block (the tail). Level 2 adds random blocks before it.
 Fp8Cases nf4_gen_cases(const Nf4GenOptions& o);  // classes: Nf4CaseClass
 GenSummary gen_nf4(const Nf4GenOptions& o, const std::string& dir);
+// The same set for given inputs (e.g. a peer's, to cross-check the generator); classes: Nf4CaseClass.
+GenSummary gen_nf4(const Nf4GenOptions& o, const Fp8Cases& cases, const std::string& dir);
+
+// MX directory (one MxFormat x rounding, docs/formats/mx.md; rounding names as microxcaling's:
+// nearest = rna, even = rne, floor = rtz, sr). Codes are one per byte as the reference stores them:
+// FP6/FP4 in the low bits with the sign at bit 5 / bit 3, MXINT8 two's complement (|i1).
+//   Element conversions with the scale 2^0 (minifloat formats; MXINT8's elements are GSE codes):
+//   elem_inputs.npy <u4, elem_expected.npy |u1, elem_classes.npy |u1 (kFp8CaseClassNames: every
+//   magnitude, ties, near-ties, saturation above max normal, underflow, +-0, f32 subnormals; NaN and
+//   Inf never reach an element, they make a block's scale NaN); sr: Philox-4x32-10(seed) at counter =
+//   index in elem_inputs.
+//   elem_decode_inputs.npy |u1 (every code an encoder writes and -0), elem_decode_expected.npy <u4,
+//   elem_decode_classes.npy |u1 (kFp8DecodeClassNames).
+//   Blocks of kMxBlock, the last one short: inputs.npy <u4, expected_codes.npy |u1 (|i1 for mxint8),
+//   classes.npy |u1 (kMxCaseClassNames, per element: its block's), expected_scales.npy |u1 (E8M0, 0xFF
+//   = NaN), scale_inputs.npy <u4 (largest |x| per block, NaN if the block holds NaN or Inf),
+//   scale_classes.npy |u1, decode_expected.npy <u4; sr: counter = index in inputs.
+enum class MxCaseClass : std::uint8_t { exact, tie, near_tie, overflow, scale_min, special, random, tail };
+inline constexpr std::string_view kMxCaseClassNames[] = {"exact",     "tie",     "near-tie", "overflow",
+                                                         "scale-min", "special", "random",   "tail"};
+
+struct MxGenOptions {
+  MxFormat format = MxFormat::fp8_e4m3;
+  Rounding rounding = Rounding::rna;  // microxcaling's default, 'nearest'
+  std::uint64_t seed = 1;
+  int level = 1;
+  std::size_t random = 100000;  // level 2: random element conversions, and random block elements
+  Container container = Container::npy;
+};
+// Element cases (classes Fp8CaseClass), as fp8_gen_cases over the element format; minifloats only.
+Fp8Cases mx_element_cases(MxFormat f, int level, std::uint64_t seed, std::size_t random);
+// Block cases (classes MxCaseClass). Level 1: for every scale X the encoder writes (-127 .. 127 - emax)
+// a block led by max normal x 2^X (so that the block's scale is X) of exact element values, one of
+// ties between neighbouring values, one a ulp either side of ties, and four whose leader rounds past
+// max normal (saturation); blocks whose scale is clamped at 2^-127 (scale-min); zero, -0, NaN and
+// +-Inf blocks; a short last block of ties (tail). Level 2 inserts `random` elements (whole blocks)
+// before the tail.
+Fp8Cases mx_block_cases(MxFormat f, int level, std::uint64_t seed, std::size_t random);
+GenSummary gen_mx(const MxGenOptions& o, const std::string& dir);
+// nearest, even, floor or sr (rna, rne, rtz, sr).
+std::string_view mx_rounding_name(Rounding r);
 
 struct ClassCount {
   std::uint64_t tests = 0, errors = 0;
+};
+
+// What verify's tolerance mode (VerifyOptions::tolerance) used and saw on one test.
+struct ToleranceReport {
+  std::string test, array;          // the test and its bound array
+  std::uint64_t inexact = 0;        // outputs accepted by the bound but not bit-equal
+  double max_bound = 0;             // the largest finite bound
+  double worst_ratio = 0;           // max |got - expected| / bound (inf: an error under a zero bound)
+  double worst_error = 0, worst_bound = 0;
+  std::uint64_t worst_index = 0;    // element of the worst ratio
 };
 
 struct VerifyResult {
@@ -134,6 +202,7 @@ struct VerifyResult {
   std::map<std::string, ClassCount> classes;         // "encode tie", "decode nan", ...
   std::map<std::uint64_t, std::uint64_t> distance;   // |ordinal(got) - ordinal(expected)| -> mismatches
   std::string distance_unit;  // per compared test, e.g. "encode: codes; decode: f32 ulps"
+  std::vector<ToleranceReport> tolerance;            // tolerance mode only
 
   bool passed() const { return tests > 0 && errors == 0; }
 };
@@ -158,5 +227,133 @@ constexpr std::int64_t sign_magnitude_ordinal(std::uint64_t bits, unsigned width
 // "N tests, no errors found" or "N tests, M errors found".
 std::string verify_text(const VerifyResult& r);
 std::string verify_json(const VerifyResult& r);
+
+}  // namespace lowbit::conformance
+
+// ---- QEFT / OWQ packing sets (src/golden_gen_weak.cpp), GSE GEMM sets (src/golden_gen_gemm.cpp), and
+// the verifier's tolerance mode ------------------------------------------------------------------------
+#include "lowbit/formats/gse_kernel.hpp"
+#include "lowbit/formats/weak.hpp"
+
+namespace lowbit::conformance {
+
+// QEFT / OWQ directory (one layout x bits x group x tuning, docs/formats/qeft-owq.md): L layers, each
+// quantized and packed on its own by the reference; every array is the concatenation, layer by layer,
+// of the flattened (row-major) per-layer arrays.
+//   layers.npy                <u4 [L, 3]: oc, ic, k of each layer
+//   inputs.npy                <u4: the f32 weights as bit patterns, oc x ic per layer, original column order
+//   weak_idx.npy              <i4: each layer's k weak columns, ascending original indices
+//   classes.npy               |u1: the class of each weight (its row's), names in "tests"[i]["class_names"]
+//   expected_NAME.npy         one per buffer: QEFT qweight <i2 (oc/4 x ic), scales, scaled_zeros <u2 (f16
+//                             bits, ic/G x oc), oweight <u2 (oc x k), oweight_interleaved <u2 (oc/2 x 2k),
+//                             outlieridx <i4; OWQ qweight <i4 (ic/32*bits x oc), scales <u2 (oc), zeros |u1
+//                             (oc/2), oweight <u2 (k x oc), outlieridx <i4; both codes |u1 (oc x ic, layout
+//                             order) and the dequantized weights <u4 (f32 bits, layout order) of every
+//                             kernel path: QEFT deq_gemv, deq_nowc; OWQ deq_fp16, deq_fp32, deq_nowc
+//   NAME_inputs / NAME_classes  per element of buffer NAME: the operand shown for a mismatch, the f32 weight
+//                             (bits) of the first weight the element holds (a packed word: the code in its
+//                             lowest bits; scales / zeros: the group's first layout column; outlieridx: the
+//                             index itself), and that weight's row class
+// Each buffer is one test; codes and every deq_* share codes_inputs / codes_classes.
+enum class WeakCaseClass : std::uint8_t {
+  random, zero_group, ties, code_extremes, signed_zero, negative, constant, outlier, fp16_special,
+  partial_group, k0, weak_only, edge
+};
+inline constexpr std::string_view kWeakCaseClassNames[] = {
+    "random",  "zero-group", "ties",          "code-extremes", "signed-zero", "negative", "constant",
+    "outlier", "fp16-special", "partial-group", "k0",          "weak-only",   "edge"};
+
+struct WeakGenOptions {
+  WeakLayout layout = WeakLayout::qeft;
+  WeakQuantOptions quant;                            // bits, group (0 = per channel), sym, tuning, grid
+  std::size_t rows = 16, cols = 256, weak = 32;      // the edge layer's and the random layers' shape
+  std::uint64_t seed = 1;
+  int level = 1;
+  std::size_t random = 100000;                       // level 2: weights in random layers (rounded up)
+  Container container = Container::npy;
+};
+
+struct WeakGenLayer {
+  std::size_t oc = 0, ic = 0;
+  std::vector<float> w;                   // oc x ic, original column order
+  std::vector<std::int32_t> weak;         // ascending
+  std::vector<std::uint8_t> row_classes;  // per row, WeakCaseClass
+  WeakCaseClass cls{};                    // the layer's (for outlieridx)
+};
+
+// Level 1: an `edge` layer (rows x cols, k = weak) whose rows cycle through all-zero groups (with -0),
+// exact ties, groups whose extremes land on codes 0 and maxq (the maximum rounds past maxq and
+// clamps), all-positive groups (minmax zero point -0.0), all-negative, constant, a 1000x outlier, and
+// fp16 specials (quantized weights below 2^-14, weak columns +-65504, 2^-24, 2^-25, -0); a layer whose
+// last group holds one column (k = G - 1, grouped QEFT only); k = 0; k = cols - 1 (weak-only groups).
+// Level 2 adds seeded random layers with random k and weak columns.
+std::vector<WeakGenLayer> weak_gen_layers(const WeakGenOptions& o);
+
+// One buffer of one layer, as gen_weak writes it (before concatenation).
+struct WeakGenBuffer {
+  std::string name;  // qweight, scales, ..., codes, deq_gemv, ...
+  npy::Array expected;
+  std::vector<std::uint32_t> inputs;  // empty for codes-shaped buffers (they use codes_inputs)
+  std::vector<std::uint8_t> classes;
+};
+// The generator's packing path: ref::weak_quantize + qeft_pack / owq_pack + the unpack paths.
+// Throws std::runtime_error for a shape or option the layout rejects.
+std::vector<WeakGenBuffer> weak_gen_buffers(WeakLayout l, const WeakQuantOptions& q, const WeakGenLayer& layer);
+GenSummary gen_weak(const WeakGenOptions& o, const std::string& dir);
+
+// GSE GEMM directory (docs/formats/gse.md section 9; one GseFormat for A and B x accumulation): P
+// problems C = A B^T, arrays concatenated problem by problem, each row-major.
+//   problems.npy   <u4 [P, 3]: m, n, k
+//   a_codes.npy    |i1 (m x k), a_exps.npy |u1 (m x groups(k)); b_codes, b_exps likewise with n rows
+//   expected.npy   <u4: C (m x n) as f32 bits, as ref::gse_gemm_ref computes it with the set's accumulation
+//   classes.npy    |u1: each output's class (its problem's)
+//   other.npy      <u4: C with the other accumulation, the operand shown for a mismatch (got == other
+//                  means the vendor accumulated the other way)
+//   tolerance.npy  <u4 (fp32 sets only): the per-output bound of gse_gemm_fp32_bound as f32 bits; the
+//                  test names it in its "tolerance" field, which verify uses only when asked
+enum class GseGemmCaseClass : std::uint8_t { tail, exp_extreme, max_mantissa, cancellation, zero_group, nan, random };
+inline constexpr std::string_view kGseGemmCaseClassNames[] = {"tail",         "exp-extreme", "max-mantissa", "cancellation",
+                                                              "zero-group",   "nan",         "random"};
+
+struct GseGemmGenOptions {
+  GseFormat format;
+  Accumulate accumulate = Accumulate::exact;
+  std::size_t m = 5, n = 17, k = 0;  // k = 0: 4 N + 3
+  std::uint64_t seed = 1;
+  int level = 1;
+  std::size_t random = 100000;  // level 2: outputs of random problems (rounded up to whole problems)
+  Container container = Container::npy;
+};
+
+struct GseGemmProblem {
+  std::size_t m = 0, n = 0, k = 0;
+  std::vector<std::int8_t> a, b;
+  std::vector<std::uint8_t> a_exps, b_exps;
+  GseGemmCaseClass cls{};
+};
+
+// Level 1: for every k in 1 .. 2N+1 (every tail length against the group, odd k against pairwise
+// packing) an m x n problem; at k: exponent fields 0 and 2^e - 2 crossed, all-maximal mantissas,
+// cancellation of large groups around small ones (k rounded up to whole groups, at least 3), zero
+// groups under large exponent fields, NaN groups. Level 2 adds random problems at m x n x k.
+std::vector<GseGemmProblem> gse_gemm_gen_cases(const GseGemmGenOptions& o);
+
+// Per output, a bound on |r - y| for y the reference's fp32 result and r any result that forms the
+// products exactly (or rounds each once) and adds them in f32 in any order (docs/conformance.md):
+// 2 gamma_{k-1} S + k 2^-148, S = sum |a_t b_t| 2^(e_t) exactly, gamma_j = j u / (1 - j u), u = 2^-24,
+// rounded up to f32 (Inf beyond FLT_MAX); 0 for an output with a NaN group.
+std::vector<float> gse_gemm_fp32_bound(const GseGemmProblem& p, const GseFormat& f);
+GenSummary gen_gse_gemm(const GseGemmGenOptions& o, const std::string& dir);
+
+// Verification with options. tolerance: a test whose manifest entry names a "tolerance" array (f32
+// bounds, one per element of f32 outputs) accepts an f32 output r for expected y when |r - y| <= bound
+// exactly (NaN only for NaN, an infinite y only itself, an infinite bound anything but NaN); without
+// it, and for every other test, comparison is bit-exact. Asking for tolerance on a set without any
+// tolerance array is an error.
+struct VerifyOptions {
+  std::size_t max_errors = 20;
+  bool tolerance = false;
+};
+VerifyResult verify_golden(const std::string& golden_dir, const std::string& actual, const VerifyOptions& o);
 
 }  // namespace lowbit::conformance

@@ -6,7 +6,8 @@
 // Every set describes its tests the same way: a test compares an `expected` array with the vendor's
 // array of the same name, element by element, showing the `inputs` array's element as the operand
 // and counting per class (`classes`, an |u1 array indexing `class_names`); `order` says how codes are
-// ordered for the distance histogram (sign-magnitude, twos-complement or unsigned).
+// ordered for the distance histogram (sign-magnitude, twos-complement or unsigned; sign-magnitude-6 and
+// -4 for FP6 / FP4 codes stored one a byte, the sign at bit 5 / 3).
 #pragma once
 #include <cstdint>
 #include <map>
@@ -37,7 +38,7 @@ struct GoldenTest {
   std::string name, operation;
   std::string inputs, expected, classes;  // array names
   std::vector<std::string> class_names;
-  std::string order = "sign-magnitude";   // of the expected codes: sign-magnitude, twos-complement, unsigned
+  std::string order = "sign-magnitude";   // of the expected codes: sign-magnitude[-6|-4], twos-complement, unsigned
   std::string distance_unit = "codes";
   nlohmann::json extra = nlohmann::json::object();  // more fields of the test's manifest entry
 };

@@ -12,7 +12,8 @@
 // std::runtime_error naming the problem for every malformed input; it never reads outside the
 // input. It rejects: a file shorter than 8 bytes; a header length beyond the file or above
 // kMaxHeader; a header that is not UTF-8 or not a JSON object, or nests arrays and objects
-// deeper than 128 levels (as the reference reader, serde_json, does); duplicate keys; a tensor entry
+// deeper than the schema's 2 levels (refused while parsing, so a header of nested empty arrays
+// cannot make the parsed tree many times the file's size); duplicate keys; a tensor entry
 // that is not exactly {dtype, shape, data_offsets} with the right JSON types; an unknown dtype;
 // a shape whose element count or byte count overflows 64 bits; a byte range that does not match
 // dtype x shape; offsets out of the buffer, overlapping, or leaving gaps (the ranges must tile

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "lowbit/formats/rounding.hpp"
+#include "lowbit/formats/sizes.hpp"
 
 namespace lowbit {
 
@@ -37,7 +38,7 @@ struct GseFormat {
   constexpr int emin() const { return exp_offset - exp_bias; }           // field 0
   constexpr int emax() const { return static_cast<int>(nan_field()) - 1 - exp_bias + exp_offset; }
   constexpr double bits_per_value() const { return (group * bits + exp_bits) / static_cast<double>(group); }
-  constexpr std::size_t groups(std::size_t n) const { return (n + group - 1) / static_cast<std::size_t>(group); }
+  constexpr std::size_t groups(std::size_t n) const { return ceil_div(n, static_cast<std::size_t>(group)); }
 };
 
 inline constexpr std::array kGseGroupSizes{16, 32, 64, 128, 256};

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string_view>
 
+#include "lowbit/formats/sizes.hpp"
+
 namespace lowbit {
 
 // Which 16-entry table the 4-bit codes index. `fp4` is bitsandbytes' FP4 (sign bit 3, then a
@@ -157,7 +159,7 @@ constexpr const Nf4Profile* find_nf4_profile(std::string_view s) {
   return nullptr;
 }
 
-constexpr std::size_t nf4_blocks(std::size_t n, int block) { return (n + block - 1) / static_cast<std::size_t>(block); }
-constexpr std::size_t nf4_packed_bytes(std::size_t n) { return (n + 1) / 2; }
+constexpr std::size_t nf4_blocks(std::size_t n, int block) { return ceil_div(n, static_cast<std::size_t>(block)); }
+constexpr std::size_t nf4_packed_bytes(std::size_t n) { return ceil_div(n, 2); }
 
 }  // namespace lowbit

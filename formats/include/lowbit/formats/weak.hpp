@@ -9,6 +9,8 @@
 #include <optional>
 #include <string_view>
 
+#include "lowbit/formats/sizes.hpp"
+
 namespace lowbit {
 
 enum class WeakLayout : std::uint8_t { qeft, owq };
@@ -69,6 +71,7 @@ constexpr std::string_view weak_shape_error(WeakLayout l, std::size_t oc, std::s
                                             const WeakQuantOptions& o) {
   if (oc == 0 || ic == 0) return "the weight is empty";
   if (k >= ic) return "k must be smaller than the number of input channels";
+  if (!checked_mul(oc, ic)) return "OC x IC overflows size_t";
   if (o.grid < 1) return "the mse grid must be at least 1";
   if (l == WeakLayout::qeft) {
     if (o.bits != 4) return "QEFT is 4-bit only";

@@ -1,6 +1,7 @@
 // The GSE-INT reference codec: plain scalar code to be read beside docs/formats/gse.md.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -22,8 +23,9 @@ void gse_decode_ref(std::size_t n, const std::int8_t* codes, const std::uint8_t*
 extern const GseImpl kGseReference;
 
 // The bit-packed layout: an LSB-first bit stream; per group its exponent field (exp_bits),
-// then its elements (bits each, two's complement); zero bits pad the last byte.
-std::size_t gse_packed_bytes(std::size_t n, const GseFormat& f);
+// then its elements (bits each, two's complement); zero bits pad the last byte. Bytes for n
+// elements, nullopt when that count does not fit size_t.
+std::optional<std::size_t> gse_packed_bytes(std::size_t n, const GseFormat& f);
 void gse_pack(std::span<const std::int8_t> codes, std::span<const std::uint8_t> exps, const GseFormat& f,
               std::span<std::uint8_t> packed);
 // False if `packed` has the wrong size or holds the unused code -2^(b-1).

@@ -1,0 +1,19 @@
+/* A vendor plugin written in ISO C11 (built with -pedantic-errors): lowbit/vendor.h compiles as C,
+ * and a descriptor laid out by a C compiler is read right up to its last slot. It implements only
+ * qeft_matvec_f32, and that one says "unsupported" for every call; every other slot is NULL. */
+#include "lowbit/vendor.h"
+
+static int unsupported_matvec(const lowbit_qeft_matrix* w, const float* x, float* y) {
+  (void)w;
+  (void)x;
+  (void)y;
+  return LOWBIT_VENDOR_E_UNSUPPORTED;
+}
+
+static const lowbit_vendor_descriptor descriptor = {
+    .abi_version = LOWBIT_VENDOR_ABI_VERSION,
+    .vendor_name = "c-vendor",
+    .qeft_matvec_f32 = unsupported_matvec,
+};
+
+LOWBIT_VENDOR_EXPORT const lowbit_vendor_descriptor* lowbit_vendor_descriptor_v1(void) { return &descriptor; }
