@@ -10,6 +10,7 @@
 #include "lowbit/conformance/golden_gen.hpp"
 #include "lowbit/conformance/npy.hpp"
 #include "stream.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 namespace npy = lowbit::conformance::npy;
@@ -18,11 +19,7 @@ using namespace lowbit::conformance;
 
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  const fs::path p = fs::path(::testing::TempDir()) / ("lowbit_golden_cmd_" + name);
-  fs::remove_all(p);
-  return p.string();
-}
+std::string temp_dir(const std::string& name) { return fresh_temp_path("lowbit_golden_cmd_" + name); }
 
 }  // namespace
 

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lowbit/conformance/golden_gen.hpp"
+#include "temp_dir.hpp"
 #include "lowbit/conformance/npy.hpp"
 #include "lowbit/conformance/sha256.hpp"
 
@@ -23,11 +24,7 @@ using namespace lowbit::conformance;
 
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  const fs::path p = fs::path(::testing::TempDir()) / ("lowbit_golden_gen_" + name);
-  fs::remove_all(p);
-  return p.string();
-}
+std::string temp_dir(const std::string& name) { return fresh_temp_path("lowbit_golden_gen_" + name); }
 
 nlohmann::json manifest(const std::string& dir) {
   std::ifstream in(fs::path(dir) / "manifest.json");

@@ -18,6 +18,7 @@
 
 #include "lowbit/conformance/golden.hpp"
 #include "lowbit/conformance/golden_gen.hpp"
+#include "temp_dir.hpp"
 #include "lowbit/conformance/gse_oracle.hpp"
 #include "lowbit/conformance/nf4_suite.hpp"
 #include "lowbit/conformance/npy.hpp"
@@ -31,11 +32,7 @@ using namespace lowbit::conformance;
 
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  const fs::path p = fs::path(::testing::TempDir()) / ("lowbit_golden_mxdq_" + name);
-  fs::remove_all(p);
-  return p.string();
-}
+std::string temp_dir(const std::string& name) { return fresh_temp_path("lowbit_golden_mxdq_" + name); }
 
 template <class T> std::vector<T> arr(const std::string& dir, const std::string& name) {
   return npy::read(dir + "/" + name + ".npy").values<T>();

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "lowbit/conformance/golden_gen.hpp"
+#include "temp_dir.hpp"
 #include "lowbit/conformance/weak_suite.hpp"
 #include "lowbit/reference/weak.hpp"
 
@@ -20,11 +21,7 @@ using namespace lowbit::conformance;
 
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  const fs::path p = fs::path(::testing::TempDir()) / ("lowbit_gen_packed_" + name);
-  fs::remove_all(p);
-  return p.string();
-}
+std::string temp_dir(const std::string& name) { return fresh_temp_path("lowbit_gen_packed_" + name); }
 
 // Writes `values` as the actual array `name` into a fresh directory and verifies it.
 template <class T>

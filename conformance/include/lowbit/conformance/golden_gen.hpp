@@ -52,14 +52,10 @@ struct Fp8Cases {
 // half with exponents near the format's range.
 Fp8Cases fp8_gen_cases(Fp8Format f, int level, std::uint64_t seed, std::size_t random);
 
-struct Fp8GenOptions {
+struct Fp8GenOptions : GenCommon {
   Fp8Format format = Fp8Format::e4m3;
   std::string profile = "ml_dtypes";
   Rounding rounding = Rounding::rne;
-  std::uint64_t seed = 1;
-  int level = 1;
-  std::size_t random = 100000;  // level 2 only
-  Container container = Container::npy;
 };
 
 // Writes the directory (created if missing); throws std::runtime_error on bad options or I/O errors.
@@ -93,13 +89,9 @@ struct GseCases {
 // exponents around the field's range and random mantissas.
 GseCases gse_gen_cases(const GseFormat& f, int level, std::uint64_t seed, std::size_t random);
 
-struct GseGenOptions {
+struct GseGenOptions : GenCommon {
   GseFormat format;
   Rounding rounding = Rounding::rne;
-  std::uint64_t seed = 1;
-  int level = 1;
-  std::size_t random = 100000;
-  Container container = Container::npy;
 };
 GenSummary gen_gse(const GseGenOptions& o, const std::string& dir);
 // The GseFormat parameters as the manifests record them.
@@ -124,14 +116,10 @@ nlohmann::json gse_json(const GseFormat& f);
 enum class Nf4CaseClass : std::uint8_t { exact, tie, near_tie, special, random, tail };
 inline constexpr std::string_view kNf4CaseClassNames[] = {"exact", "tie", "near-tie", "special", "random", "tail"};
 
-struct Nf4GenOptions {
+struct Nf4GenOptions : GenCommon {
   FourBitTable table = FourBitTable::nf4;
   std::string profile = "lowbit";
   int block = 64;
-  std::uint64_t seed = 1;
-  int level = 1;
-  std::size_t random = 100000;
-  Container container = Container::npy;
   bool double_quant = false;
 };
 // Level 1: per absmax scale (powers of two across f32's range, 1, and odd values) a block of exact
@@ -160,13 +148,9 @@ enum class MxCaseClass : std::uint8_t { exact, tie, near_tie, overflow, scale_mi
 inline constexpr std::string_view kMxCaseClassNames[] = {"exact",     "tie",     "near-tie", "overflow",
                                                          "scale-min", "special", "random",   "tail"};
 
-struct MxGenOptions {
+struct MxGenOptions : GenCommon {
   MxFormat format = MxFormat::fp8_e4m3;
   Rounding rounding = Rounding::rna;  // microxcaling's default, 'nearest'
-  std::uint64_t seed = 1;
-  int level = 1;
-  std::size_t random = 100000;  // level 2: random element conversions, and random block elements
-  Container container = Container::npy;
 };
 // Element cases (classes Fp8CaseClass), as fp8_gen_cases over the element format; minifloats only.
 Fp8Cases mx_element_cases(MxFormat f, int level, std::uint64_t seed, std::size_t random);
@@ -263,14 +247,10 @@ inline constexpr std::string_view kWeakCaseClassNames[] = {
     "random",  "zero-group", "ties",          "code-extremes", "signed-zero", "negative", "constant",
     "outlier", "fp16-special", "partial-group", "k0",          "weak-only",   "edge"};
 
-struct WeakGenOptions {
+struct WeakGenOptions : GenCommon {
   WeakLayout layout = WeakLayout::qeft;
   WeakQuantOptions quant;                            // bits, group (0 = per channel), sym, tuning, grid
   std::size_t rows = 16, cols = 256, weak = 32;      // the edge layer's and the random layers' shape
-  std::uint64_t seed = 1;
-  int level = 1;
-  std::size_t random = 100000;                       // level 2: weights in random layers (rounded up)
-  Container container = Container::npy;
 };
 
 struct WeakGenLayer {
@@ -315,14 +295,10 @@ enum class GseGemmCaseClass : std::uint8_t { tail, exp_extreme, max_mantissa, ca
 inline constexpr std::string_view kGseGemmCaseClassNames[] = {"tail",         "exp-extreme", "max-mantissa", "cancellation",
                                                               "zero-group",   "nan",         "random"};
 
-struct GseGemmGenOptions {
+struct GseGemmGenOptions : GenCommon {
   GseFormat format;
   Accumulate accumulate = Accumulate::exact;
   std::size_t m = 5, n = 17, k = 0;  // k = 0: 4 N + 3
-  std::uint64_t seed = 1;
-  int level = 1;
-  std::size_t random = 100000;  // level 2: outputs of random problems (rounded up to whole problems)
-  Container container = Container::npy;
 };
 
 struct GseGemmProblem {

@@ -28,6 +28,15 @@ enum class Container { npy, safetensors };
 std::optional<Container> parse_container(std::string_view s);  // "npy" or "safetensors"
 inline constexpr std::string_view kGoldenSafetensors = "golden.safetensors";
 
+// What every generator takes (TestFloat's levels): level 1 = the structured cases, level 2 adds
+// `random` seeded ones (SplitMix64(seed); seed is also the Philox key of stochastic rounding).
+struct GenCommon {
+  std::uint64_t seed = 1;
+  int level = 1;
+  std::size_t random = 100000;  // level 2; each generator rounds it up to whole groups, blocks, layers
+  Container container = Container::npy;
+};
+
 struct GenSummary {
   std::uint64_t cases = 0;                      // elements of the first test
   std::map<std::string, std::uint64_t> counts;  // per class of the first test
