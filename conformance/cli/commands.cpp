@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <type_traits>
 
 #include "lowbit/conformance/block_suite.hpp"
 #include "lowbit/conformance/fp8_suite.hpp"
@@ -44,7 +45,7 @@ Fp8Options options(const CodecArgs& a) {
 
 template <class T> int encode_stream(const CodecArgs& a, Fp8Options o) {
   InputStream in(a.input, sizeof(T));
-  OutputStream out(a.output);
+  OutputStream out(a.output, "|u1");
   std::vector<std::uint8_t> buf, codes;
   std::vector<T> values;
   while (const std::size_t n = in.read(buf, kChunk)) {
@@ -61,7 +62,7 @@ template <class T> int encode_stream(const CodecArgs& a, Fp8Options o) {
 
 template <class T> int decode_stream(const CodecArgs& a, const Fp8Options& o) {
   InputStream in(a.input, 1);
-  OutputStream out(a.output);
+  OutputStream out(a.output, std::is_same_v<T, float> ? "<f4" : std::is_same_v<T, f16> ? "<f2" : "<u2");
   std::vector<std::uint8_t> buf;
   std::vector<T> values;
   while (const std::size_t n = in.read(buf, kChunk)) {
@@ -150,7 +151,7 @@ int run_sweep(const CodecArgs& a) {
   const std::uint64_t total = std::uint64_t{1} << (a.type == "f32" ? 32 : 16);
   const std::uint64_t begin = total / shards * shard + std::min(shard, total % shards);
   const std::uint64_t end = begin + total / shards + (shard < total % shards ? 1 : 0);
-  OutputStream out(a.output);
+  OutputStream out(a.output, "|u1");
   if (a.type != "f32") {  // 2^16 inputs: one call
     std::vector<std::uint16_t> in(end - begin);
     for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::uint16_t>(begin + i);

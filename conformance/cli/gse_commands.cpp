@@ -88,7 +88,7 @@ int run_decode_gse(const CodecArgs& a) {
       throw UsageError(e.what());
     }
   }();
-  OutputStream out(a.output);
+  OutputStream out(a.output, "<f4");
   std::vector<float> y(file.codes.size());
   gse::decode(file.codes, file.exps, std::span(y), {file.format});
   write_all(out, y);
@@ -108,7 +108,7 @@ int run_quantize(const CodecArgs& a, const GseArgs& g) {
   const Rounding r = rounding_of(a.rounding.empty() ? (is_gse ? "rne" : "nearest") : a.rounding);
   const std::size_t block = is_gse ? static_cast<std::size_t>(format.group) : kMxBlock;
   InputStream in(a.input, sizeof(float));
-  OutputStream out(a.output);
+  OutputStream out(a.output, "<f4");
   std::vector<std::uint8_t> buf;
   std::vector<float> x, y;
   std::vector<std::int8_t> codes;
@@ -142,6 +142,8 @@ int run_gemm(const GemmArgs& a, const GseArgs& g) {
   const GseFormat format = gse_format(g);
   const auto acc = a.accumulate == "exact" ? Accumulate::exact : Accumulate::fp32;
   const Rounding r = rounding_of(a.rounding);
+  if (!checked_mul(a.m, a.k) || !checked_mul(a.n, a.k) || !checked_mul(a.m, a.n))
+    throw UsageError(fmt::format("--m {} --n {} --k {}: the matrices' element counts overflow", a.m, a.n, a.k));
   const std::vector<float> A = read_all<float>(a.a), B = read_all<float>(a.b);
   if (A.size() != a.m * a.k) throw UsageError(fmt::format("-a has {} floats, but --m {} --k {} needs {}", A.size(), a.m, a.k, a.m * a.k));
   if (B.size() != a.n * a.k) throw UsageError(fmt::format("-b has {} floats, but --n {} --k {} needs {}", B.size(), a.n, a.k, a.n * a.k));
@@ -150,7 +152,7 @@ int run_gemm(const GemmArgs& a, const GseArgs& g) {
   gse::encode_rows(a.m, a.k, A, ca, ea, {format, r});
   gse::encode_rows(a.n, a.k, B, cb, eb, {format, r});
   std::vector<float> C(a.m * a.n);
-  OutputStream out(a.output);
+  OutputStream out(a.output, "<f4");
   gse::gemm(a.m, a.n, a.k, {ca, ea, format}, {cb, eb, format}, C, acc);
   write_all(out, C);
   out.commit();

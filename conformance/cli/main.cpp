@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   };
   auto codec_options = [&](CLI::App* c, const char* format_help, const char* type_flag, const std::vector<std::string>& types) {
     c->add_option("format", codec.format, format_help)->required();
-    c->add_option(type_flag, codec.type, "element type of the raw stream (default f32)")->check(CLI::IsMember(types));
+    c->add_option(type_flag, codec.type, "element type of the stream: raw little-endian, or a .npy file (default f32)")->check(CLI::IsMember(types));
     io_options(c);
   };
   CLI::App* list = app.add_subcommand("list", "formats, profiles, roundings and implementations");

@@ -80,7 +80,7 @@ int run_decode_nf4(const CodecArgs& a) {
   }
   std::vector<float> y(s.elements());
   nf4::dequantize(s.packed, absmax, y, o);
-  OutputStream out(a.output);
+  OutputStream out(a.output, "<f4");
   out.write({reinterpret_cast<const std::uint8_t*>(y.data()), y.size() * sizeof(float)});
   out.commit();
   return 0;

@@ -6,7 +6,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "lowbit/conformance/npy.hpp"
+
 namespace lowbit::cli {
+namespace {
+
+bool is_npy(const std::string& path) { return path.size() > 4 && path.ends_with(".npy"); }
+
+}  // namespace
 
 InputStream::InputStream(const std::string& path, std::size_t element_size)
     : f_(stdin), owned_(false), name_("standard input"), element_size_(element_size) {
@@ -16,6 +23,20 @@ InputStream::InputStream(const std::string& path, std::size_t element_size)
     owned_ = true;
     name_ = fmt::format("'{}'", path);
   }
+  if (!is_npy(path)) return;
+  try {
+    conformance::npy::Array a = conformance::npy::read(path);
+    const unsigned size = conformance::npy::find_dtype(a.descr)->size;
+    if (size != element_size_)
+      throw UsageError(fmt::format("{} holds {} ({}-byte elements), expected {}-byte elements", name_, a.descr, size,
+                                   element_size_));
+    npy_data_ = std::move(a.bytes);
+    npy_ = true;
+  } catch (const UsageError&) {
+    throw;
+  } catch (const std::runtime_error& e) {
+    throw UsageError(e.what());
+  }
 }
 
 InputStream::~InputStream() {
@@ -24,6 +45,13 @@ InputStream::~InputStream() {
 
 std::size_t InputStream::read(std::vector<std::uint8_t>& buf, std::size_t max_elements) {
   buf.resize(max_elements * element_size_);
+  if (npy_) {
+    const std::size_t got = std::min(buf.size(), npy_data_.size() - npy_pos_);
+    std::memcpy(buf.data(), npy_data_.data() + npy_pos_, got);
+    npy_pos_ += got;
+    buf.resize(got);
+    return got / element_size_;
+  }
   std::size_t got = 0;
   while (got < buf.size()) {
     const std::size_t n = std::fread(buf.data() + got, 1, buf.size() - got, f_);
@@ -39,8 +67,13 @@ std::size_t InputStream::read(std::vector<std::uint8_t>& buf, std::size_t max_el
   return got / element_size_;
 }
 
-OutputStream::OutputStream(const std::string& path) : f_(stdout) {
+OutputStream::OutputStream(const std::string& path, std::string_view npy_descr) : f_(stdout) {
   if (path.empty() || path == "-") return;
+  if (is_npy(path)) {
+    if (npy_descr.empty())
+      throw UsageError(fmt::format("cannot write '{}': this command's output is a file format of its own, not an array", path));
+    npy_descr_ = npy_descr;
+  }
   final_ = path;
   temp_ = final_;
   temp_ += fmt::format(".tmp.{}", ::getpid());
@@ -56,11 +89,22 @@ OutputStream::~OutputStream() {
 }
 
 void OutputStream::write(std::span<const std::uint8_t> bytes) {
+  if (!npy_descr_.empty()) {
+    npy_data_.insert(npy_data_.end(), bytes.begin(), bytes.end());
+    return;
+  }
   if (std::fwrite(bytes.data(), 1, bytes.size(), f_) != bytes.size())
     throw UsageError(fmt::format("write failed: {}", std::strerror(errno)));
 }
 
 void OutputStream::commit() {
+  if (!npy_descr_.empty()) {
+    const unsigned size = conformance::npy::find_dtype(npy_descr_)->size;
+    const std::vector<std::uint8_t> file = conformance::npy::serialize(
+        {npy_descr_, {npy_data_.size() / size}, std::move(npy_data_)});
+    npy_descr_.clear();
+    write(file);
+  }
   if (std::fflush(f_) != 0) throw UsageError(fmt::format("write failed: {}", std::strerror(errno)));
   if (temp_.empty()) return;
   if (std::fclose(f_) != 0) throw UsageError(fmt::format("write failed: {}", std::strerror(errno)));

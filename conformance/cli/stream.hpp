@@ -1,5 +1,8 @@
-// Raw little-endian element streams for the lowbit tool: stdin/stdout or files, read and written
-// in chunks. A partial trailing element is an error; a file output appears only on success.
+// Element streams for the lowbit tool: stdin/stdout or files, read and written in chunks. A file
+// whose name ends in .npy is a NumPy array (lowbit/conformance/npy.hpp): an input's data are the
+// elements (its dtype must have the element's size; any shape, read in C order), an output is a 1-D
+// array of the command's dtype. Any other file is raw little-endian elements. A partial trailing
+// element is an error; a file output appears only on success.
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -7,6 +10,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace lowbit::cli {
@@ -29,11 +33,16 @@ class InputStream {
   std::string name_;
   std::size_t element_size_;
   std::uint64_t total_ = 0;
+  std::vector<std::uint8_t> npy_data_;  // a .npy input's data, served from memory
+  std::size_t npy_pos_ = 0;
+  bool npy_ = false;
 };
 
 class OutputStream {
  public:
-  explicit OutputStream(const std::string& path);  // "" or "-" = stdout
+  // "" or "-" = stdout. npy_descr: the dtype of a .npy output ("<f4", "|u1", ...); empty for
+  // commands whose output is a container (GSE file, .safetensors), which refuse a .npy name.
+  explicit OutputStream(const std::string& path, std::string_view npy_descr = {});
   ~OutputStream();                                  // removes the temporary file unless committed
   void write(std::span<const std::uint8_t> bytes);
   void commit();                                    // flush, and rename the file into place
@@ -42,6 +51,8 @@ class OutputStream {
   std::FILE* f_;
   std::filesystem::path final_, temp_;
   bool committed_ = false;
+  std::string npy_descr_;             // non-empty: a .npy output, its data buffered until commit
+  std::vector<std::uint8_t> npy_data_;
 };
 
 // The whole input ("" or "-" = stdin).

@@ -52,6 +52,21 @@ printf '\x00\x00\xe8\x43' | run encode e4m3 --from f32 | od -An -tx1 | grep -q 7
 printf '\x00\x00\xf0\x43' | run encode e4m3 --from f32 --rounding rtz | od -An -tx1 | grep -q 7e && ok || bad "rtz 480 -> max"
 printf '\x00\x00\xf0\x43' | run encode e4m3 --from f32 | od -An -tx1 | grep -q 7f && ok || bad "rne 480 -> NaN"
 
+# .npy streams: the same elements as the raw ones, 1-D arrays of the command's dtype.
+if [ -s "$tmp/f16in" ]; then
+  run encode e4m3 --from f16 -i "$tmp/f16in" -o "$tmp/enc.npy" && head -c 6 "$tmp/enc.npy" | od -An -c | grep -q "N   U   M   P   Y" \
+    && grep -a -q "'descr': '|u1', 'fortran_order': False, 'shape': (65536,)" "$tmp/enc.npy" && ok || bad "encode -> .npy header"
+  run decode e4m3 --to f16 -i "$tmp/enc.npy" -o "$tmp/dec.npy" && run decode e4m3 --to f16 -i "$tmp/enc" -o "$tmp/dec.raw" \
+    && grep -a -q "'descr': '<f2'" "$tmp/dec.npy" && [ "$(tail -c 131072 "$tmp/dec.npy" | od -An -tx1)" = "$(od -An -tx1 "$tmp/dec.raw")" ] \
+    && ok || bad "decode .npy -> .npy equals the raw stream"
+  run encode e4m3 --from f16 -i "$tmp/dec.npy" -o "$tmp/enc2" && run encode e4m3 --from f16 -i "$tmp/dec.raw" -o "$tmp/enc3" \
+    && cmp -s "$tmp/enc2" "$tmp/enc3" && ok || bad "a .npy input reads as its elements"
+  expect_error "npy dtype size" "holds <f2 (2-byte elements), expected 4-byte elements" -- encode e4m3 --from f32 -i "$tmp/dec.npy"
+  expect_error "npy container output" "is a file format of its own" -- encode gse --from f32 -i "$tmp/dec.raw" -o "$tmp/gse.npy"
+  head -c 100 "$tmp/enc.npy" >"$tmp/cut.npy"
+  expect_error "truncated npy" "npy" -- decode e4m3 --to f32 -i "$tmp/cut.npy"
+fi
+
 # Errors: one line on stderr, non-zero exit, no output file.
 expect_error "odd length" "not a multiple" -- encode e4m3 --from f32 -i "$golden/fp8/cuda_rn_f32_to_e2m1.runs" -o "$tmp/never"
 [ -e "$tmp/never" ] && bad "output file left after failure" || ok
