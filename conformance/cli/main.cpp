@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
   PluginArgs plugin;
   CLI::Option* plugin_opt = ver->add_option("--plugin", plugin.path, "a vendor plugin .so (docs/vendor-abi.md): run the conformance suite on it");
   const std::vector<CLI::Option*> plugin_only{
-      ver->add_option("--level", plugin.level, "with --plugin: quick (default) or full (all 2^32 f32 inputs for FP8)"),
+      ver->add_option("--level", plugin.level, "with --plugin: full (default: all 2^32 f32 inputs for FP8) or quick (an f32 sample)"),
       ver->add_option("--profile", plugin.profiles, "with --plugin: FP8 profiles (default: all)"),
       ver->add_option("--threads", plugin.threads, "with --plugin: threads for the f32 sweeps"),
       ver->add_flag("!--in-process", plugin.isolate,

@@ -251,6 +251,7 @@ TEST(Plugin, BadLibrariesAreClearErrors) {
 
 TEST(Plugin, VerifyCommandExitStatus) {
   lowbit::cli::PluginArgs a;
+  a.level = "quick";
   a.formats = {"e4m3fn"};
   a.profiles = {"ml_dtypes-sat"};
   a.threads = 1;
