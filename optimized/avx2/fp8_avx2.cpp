@@ -5,6 +5,7 @@
 #include "lowbit/optimized/blocks.hpp"
 #include "lowbit/optimized/fp8_impls.hpp"
 #include "lowbit/optimized/fp8_simd.hpp"
+#include "lowbit/optimized/x86_features.hpp"
 #include "lowbit/reference/fp8.hpp"
 
 namespace lowbit::avx2 {
@@ -165,7 +166,7 @@ void decode_bf16(std::size_t n, const std::uint8_t* in, bf16* out, const Fp8Deco
   });
 }
 
-bool available() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c"); }
+bool available() { return x86::has_avx2() && x86::has_f16c(); }
 
 }  // namespace
 

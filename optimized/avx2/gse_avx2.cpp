@@ -8,6 +8,7 @@
 #include "lowbit/optimized/blocks.hpp"
 #include "lowbit/optimized/gse_impls.hpp"
 #include "lowbit/optimized/gse_simd.hpp"
+#include "lowbit/optimized/x86_features.hpp"
 #include "lowbit/reference/gse.hpp"
 
 namespace lowbit::avx2 {
@@ -133,7 +134,7 @@ void decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, O
     ref::gse_decode_ref(n, codes, exps, out, f);
 }
 
-bool available() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c"); }
+bool available() { return x86::has_avx2() && x86::has_f16c(); }
 
 }  // namespace
 

@@ -21,6 +21,7 @@
 
 #include "lowbit/optimized/gse_gemm_common.hpp"
 #include "lowbit/optimized/gse_impls.hpp"
+#include "lowbit/optimized/x86_features.hpp"
 
 namespace lowbit::avx2 {
 namespace {
@@ -276,7 +277,7 @@ struct Avx2 {
   }
 };
 
-bool available() { return __builtin_cpu_supports("avx2"); }
+bool available() { return x86::has_avx2(); }
 
 }  // namespace
 

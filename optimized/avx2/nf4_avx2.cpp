@@ -12,6 +12,7 @@
 #include "lowbit/optimized/blocks.hpp"
 #include "lowbit/optimized/nf4_impls.hpp"
 #include "lowbit/optimized/nf4_simd.hpp"
+#include "lowbit/optimized/x86_features.hpp"
 #include "lowbit/reference/nf4.hpp"
 
 namespace lowbit::avx2 {
@@ -203,7 +204,7 @@ void dequantize(std::size_t n, const std::uint8_t* packed, const float* absmax, 
   }
 }
 
-bool available() { return __builtin_cpu_supports("avx2"); }
+bool available() { return x86::has_avx2(); }
 
 }  // namespace
 

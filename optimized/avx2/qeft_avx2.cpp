@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "lowbit/optimized/qeft_impls.hpp"
+#include "lowbit/optimized/x86_features.hpp"
 #include "lowbit/reference/weak.hpp"
 
 namespace lowbit::avx2 {
@@ -285,7 +286,7 @@ void matvec(const QeftMatrix* wp, const float* x, float* y) {
 }
 
 bool available() {
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  return x86::has_avx2() && x86::has_fma() && x86::has_f16c();
 }
 
 }  // namespace
