@@ -200,15 +200,16 @@ int run_conform(const ConformArgs& a) {
   o.threads = a.threads ? a.threads : default_threads();
   o.max_errors = a.errors;
   o.seed = a.seed;
-  bool gse = a.formats.empty(), mx = a.formats.empty(), nf4 = a.formats.empty(), weak = a.formats.empty();
+  bool gse = a.formats.empty(), gse_gemm = a.formats.empty(), mx = a.formats.empty(), nf4 = a.formats.empty(), weak = a.formats.empty();
   o.formats.clear();
   for (const std::string& s : a.formats) {
     if (const auto f = parse_fp8_format(s)) o.formats.push_back(*f);
     else if (s == "gse") gse = true;
+    else if (s == "gse-gemm") gse_gemm = true;
     else if (s == "mx" || parse_mx_format(s)) mx = true;
     else if (s == "nf4" || s == "fp4") nf4 = true;
     else if (parse_weak_layout(s)) weak = true;
-    else throw UsageError(fmt::format("unknown format '{}' (valid: e4m3, e4m3fn, e5m2, gse, mx, nf4, qeft, owq)", s));
+    else throw UsageError(fmt::format("unknown format '{}' (valid: e4m3, e4m3fn, e5m2, gse, gse-gemm, mx, nf4, qeft, owq)", s));
   }
   if (a.formats.empty()) o.formats.assign(kFp8Formats.begin(), kFp8Formats.end());
   if (!a.profiles.empty()) {
@@ -220,7 +221,7 @@ int run_conform(const ConformArgs& a) {
     }
   }
   for (const std::string& s : a.impls) {
-    if (!find_impl(fp8_impls(), s) && !find_impl(gse_impls(), s) && !find_impl(nf4_impls(), s) && !find_impl(qeft_impls(), s))
+    if (!find_impl(fp8_impls(), s) && !find_impl(gse_impls(), s) && !find_impl(gse_gemm_impls(), s) && !find_impl(nf4_impls(), s) && !find_impl(qeft_impls(), s))
       throw UsageError(fmt::format("unknown implementation '{}' (valid: {})", s, join(fp8_impls(), [](const Fp8Impl& i) { return i.name; })));
     if (const Fp8Impl* impl = find_impl(fp8_impls(), s); impl && !impl->available())
       throw UsageError(fmt::format("implementation '{}' does not run on this CPU", s));
@@ -235,6 +236,8 @@ int run_conform(const ConformArgs& a) {
   const BlockSuiteOptions bo{a.errors, a.seed};
   if (gse)
     for (const GseImpl* impl : selected(gse_impls(), a.impls)) add(run_gse_suite(*impl, bo));
+  if (gse_gemm)
+    for (const GseGemmImpl* impl : selected(gse_gemm_impls(), a.impls)) add(run_gse_gemm_suite(*impl, bo));
   if (nf4)
     for (const Nf4Impl* impl : selected(nf4_impls(), a.impls)) add(run_nf4_suite(*impl, golden, bo));
   if (weak)

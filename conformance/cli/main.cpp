@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
   VerifyArgs verify_args;
   std::vector<std::string> verify_formats;
   CLI::App* ver = app.add_subcommand("verify", "compare an implementation's outputs with golden vectors from lowbit gen (TestFloat's testfloat_ver), or run the suite on a vendor plugin");
-  ver->add_option("format", verify_formats, "e4m3 (alias e4m3fn), e5m2, gse, nf4, fp4, an MX format (with --plugin: any number of those, mx or an MX format, qeft; default all)");
+  ver->add_option("format", verify_formats, "e4m3 (alias e4m3fn), e5m2, gse, nf4, fp4, an MX format (with --plugin: any number of those, mx or an MX format, qeft, gse-gemm; default all)");
   ver->add_option("--golden", verify_args.golden, "folder written by lowbit gen");
   ver->add_option("--actual", verify_args.actual, "an .npy of outputs (matched to a golden output by dtype and size), a folder of NAME.npy files or a .safetensors file with tensors NAME, NAME being the golden expected arrays' names");
   ver->add_option("--errors", verify_args.errors, "mismatches listed (default 20)");

@@ -102,6 +102,20 @@ int gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps
   return LOWBIT_VENDOR_OK;
 }
 
+// ignore_b_offset: the faulty plugin's bug (B's exp_offset taken as 0).
+inline int gse_gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
+                    const std::int8_t* b, const std::uint8_t* b_exps, const lowbit_gse_format* a_format,
+                    const lowbit_gse_format* b_format, std::uint32_t accumulate, float* c, bool ignore_b_offset = false) {
+  GseGemmParams p;
+  if (!gse_format(a_format, p.a) || !gse_format(b_format, p.b) || p.a.group != p.b.group ||
+      accumulate > LOWBIT_GSE_ACCUMULATE_FP32 || (m && n && !c) || (m && n && k && (!a || !a_exps || !b || !b_exps)))
+    return LOWBIT_VENDOR_E_INVALID;
+  p.accumulate = static_cast<Accumulate>(accumulate);
+  if (ignore_b_offset) p.b.exp_offset = 0;
+  gse_gemm_best().gemm(m, n, k, a, a_exps, b, b_exps, c, &p);
+  return LOWBIT_VENDOR_OK;
+}
+
 inline bool mx_valid(const lowbit_mx_options* o) {
   return o && o->format <= LOWBIT_MX_FP4_E2M1 && o->rounding <= LOWBIT_ROUND_SR;
 }

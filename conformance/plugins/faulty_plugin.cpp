@@ -4,8 +4,9 @@
 //   - GSE encode rounds ties away from zero where round-to-nearest-even is asked;
 //   - MX encode takes the block scale from floor(log2 amax) without subtracting the element
 //     format's emax (MXINT8, whose emax is 0, is right);
+//   - the GSE GEMM ignores B's exp_offset (as if the weights had no per-tensor scale);
 //   - the QEFT matvec reads the four codes of each qweight int16 in reverse nibble order;
-//   - LOWBIT_FAULTY_CRASH=e4m3|e5m2|gse|mx|nf4|qeft: the first encode/quantize/matvec call for that
+//   - LOWBIT_FAULTY_CRASH=e4m3|e5m2|gse|gse-gemm|mx|nf4|qeft: the first encode/quantize/matvec/gemm call for that
 //     format dies of SIGSEGV; LOWBIT_FAULTY_ERROR=...: those calls return error 7 (outputs untouched);
 //   - LOWBIT_FAULTY_ABI=N: the descriptor claims ABI version N (a version-mismatch test).
 #include <algorithm>
@@ -108,11 +109,17 @@ int matvec(const lowbit_qeft_matrix* m, const float* x, float* y) {
   return qeft_matvec(&reversed, x, y);
 }
 
+int gemm(size_t m, size_t n, size_t k, const int8_t* a, const uint8_t* ae, const int8_t* b, const uint8_t* be,
+         const lowbit_gse_format* fa, const lowbit_gse_format* fb, uint32_t accumulate, float* c) {
+  if (const int e = fault("gse-gemm")) return e;
+  return gse_gemm(m, n, k, a, ae, b, be, fa, fb, accumulate, c, /*ignore_b_offset=*/true);
+}
+
 lowbit_vendor_descriptor kDescriptor{LOWBIT_VENDOR_ABI_VERSION, "faulty-vendor",
                                      enc_f32, enc_f64, enc_f16, enc_bf16, dec_f32, dec_f16, dec_bf16,
                                      quantize, dequantize,
                                      gse_enc<float>, gse_enc<f16>, gse_enc<bf16>, gse_dec_f32, gse_dec_f16, gse_dec_bf16,
-                                     mx_enc, mx_decode, matvec};
+                                     mx_enc, mx_decode, matvec, gemm};
 
 }  // namespace
 

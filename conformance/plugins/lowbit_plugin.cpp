@@ -21,11 +21,16 @@ int gse_dec_f32(size_t n, const int8_t* c, const uint8_t* e, float* out, const l
 int gse_dec_f16(size_t n, const int8_t* c, const uint8_t* e, uint16_t* out, const lowbit_gse_format* f) { return gse_decode<f16>(n, c, e, out, f); }
 int gse_dec_bf16(size_t n, const int8_t* c, const uint8_t* e, uint16_t* out, const lowbit_gse_format* f) { return gse_decode<bf16>(n, c, e, out, f); }
 
+int gemm(size_t m, size_t n, size_t k, const int8_t* a, const uint8_t* ae, const int8_t* b, const uint8_t* be,
+         const lowbit_gse_format* fa, const lowbit_gse_format* fb, uint32_t accumulate, float* c) {
+  return gse_gemm(m, n, k, a, ae, b, be, fa, fb, accumulate, c);
+}
+
 const lowbit_vendor_descriptor kDescriptor{LOWBIT_VENDOR_ABI_VERSION, "lowbit-example",
                                            enc_f32, enc_f64, enc_f16, enc_bf16, dec_f32, dec_f16, dec_bf16,
                                            nf4_quantize, nf4_dequantize,
                                            gse_enc_f32, gse_enc_f16, gse_enc_bf16, gse_dec_f32, gse_dec_f16, gse_dec_bf16,
-                                           mx_encode, mx_decode, qeft_matvec};
+                                           mx_encode, mx_decode, qeft_matvec, gemm};
 
 }  // namespace
 

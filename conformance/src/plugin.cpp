@@ -41,6 +41,8 @@ static_assert(LOWBIT_MX_INT8 == static_cast<unsigned>(MxFormat::int8) &&
               LOWBIT_MX_FP6_E3M2 == static_cast<unsigned>(MxFormat::fp6_e3m2) &&
               LOWBIT_MX_FP6_E2M3 == static_cast<unsigned>(MxFormat::fp6_e2m3) &&
               LOWBIT_MX_FP4_E2M1 == static_cast<unsigned>(MxFormat::fp4_e2m1));
+static_assert(LOWBIT_GSE_ACCUMULATE_EXACT == static_cast<unsigned>(Accumulate::exact) &&
+              LOWBIT_GSE_ACCUMULATE_FP32 == static_cast<unsigned>(Accumulate::fp32));
 static_assert(sizeof(f16) == 2 && sizeof(bf16) == 2);
 
 Plugin::Plugin(const std::string& path) : path_(path) {
@@ -102,6 +104,7 @@ std::vector<std::string> Plugin::formats() const {
   std::vector<std::string> out;
   if (has_fp8(*descriptor_)) out.insert(out.end(), {"e4m3", "e5m2"});
   if (has_gse(*descriptor_)) out.push_back("gse");
+  if (descriptor_->gse_gemm_f32) out.push_back("gse-gemm");
   if (has_mx(*descriptor_)) out.push_back("mx");
   if (has_nf4(*descriptor_)) out.push_back("nf4");
   if (descriptor_->qeft_matvec_f32) out.push_back("qeft");
@@ -187,6 +190,13 @@ template <class Out, class Raw, auto Slot>
 void gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const GseFormat* f) {
   const lowbit_gse_format c = gse_format(*f);
   record("gse_decode_", type_name<Out>(), n, (g_active.d->*Slot)(n, codes, exps, reinterpret_cast<Raw*>(out), &c));
+}
+
+void gse_gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps, const std::int8_t* b,
+              const std::uint8_t* b_exps, float* c, const GseGemmParams* p) {
+  const lowbit_gse_format fa = gse_format(p->a), fb = gse_format(p->b);
+  record(g_active.d->gse_gemm_f32(m, n, k, a, a_exps, b, b_exps, &fa, &fb, static_cast<std::uint32_t>(p->accumulate), c),
+         [&] { return fmt::format("gse_gemm_f32(m={}, n={}, k={}, {})", m, n, k, p->accumulate == Accumulate::exact ? "exact" : "fp32"); });
 }
 
 void mx_encode(std::size_t n, const float* in, std::uint8_t* codes, std::uint8_t* scales, const ref::MxParams& p,
@@ -428,8 +438,8 @@ std::vector<Check> run_plugin_suites(const Plugin& plugin, const GoldenDir& gold
   }
   if (profiles.empty()) profiles = Fp8SuiteOptions::all_profiles();
   for (const std::string& f : formats)
-    if (f != "e4m3" && f != "e5m2" && f != "gse" && f != "mx" && f != "nf4" && f != "qeft")
-      throw std::invalid_argument(fmt::format("unknown plugin format '{}' (valid: e4m3, e5m2, gse, mx, nf4, qeft)", f));
+    if (f != "e4m3" && f != "e5m2" && f != "gse" && f != "gse-gemm" && f != "mx" && f != "nf4" && f != "qeft")
+      throw std::invalid_argument(fmt::format("unknown plugin format '{}' (valid: e4m3, e5m2, gse, gse-gemm, mx, nf4, qeft)", f));
 
   g_active.d = &d;
   std::vector<Check> out;
@@ -439,6 +449,7 @@ std::vector<Check> run_plugin_suites(const Plugin& plugin, const GoldenDir& gold
   const Nf4Impl nf4{impl_name.c_str(), 1, always, nf4_quantize, nf4_dequantize};
   const MxImpl mx{impl_name.c_str(), mx_encode, mx_decode};
   const QeftImpl qeft{impl_name.c_str(), 1, always, qeft_matvec};
+  const GseGemmImpl gemm{impl_name.c_str(), always, gse_gemm};
   const BlockSuiteOptions bo{o.max_errors, o.seed, o.groups};
   // A block format's suite in one group, or the failed check naming the functions it needs.
   const auto block_group = [&](const std::string& f, bool present, const char* needs, const std::function<std::vector<Check>()>& suite) {
@@ -449,6 +460,10 @@ std::vector<Check> run_plugin_suites(const Plugin& plugin, const GoldenDir& gold
     if (f == "gse") {
       block_group(f, has_gse(d), "no gse_* function",
                   [&] { return kept(run_gse_suite(gse, bo), [&](const Check& c) { return gse_exercised(c, gse); }); });
+      continue;
+    }
+    if (f == "gse-gemm") {
+      block_group(f, d.gse_gemm_f32 != nullptr, "no gse_gemm_f32", [&] { return run_gse_gemm_suite(gemm, bo); });
       continue;
     }
     if (f == "mx") {

@@ -167,6 +167,8 @@ expect_error "grid without mse" "--grid applies" -- pack qeft --tuning minmax --
 run conform --format qeft --json >"$tmp/conform.json" && grep -q '"failed": 0' "$tmp/conform.json" &&
   grep -q '"seconds"' "$tmp/conform.json" && ok || bad "conform --json"
 run conform --format nf4 | grep -q "seconds" && ok || bad "conform table has a time column"
+run conform --format gse-gemm --json >"$tmp/gemm.json" && grep -q '"format": "gse-gemm"' "$tmp/gemm.json" &&
+  grep -q '"profile": "fp32"' "$tmp/gemm.json" && grep -q '"failed": 0' "$tmp/gemm.json" && ok || bad "conform --format gse-gemm"
 
 # lowbit gen / verify of an MX set and an NF4 set with double quantization.
 run gen mxfp4-e2m1 --level 1 -o "$tmp/mx" 2>/dev/null && run verify mxfp4-e2m1 --golden "$tmp/mx" --actual "$tmp/mx" |

@@ -4,11 +4,6 @@
 // groups, codes at +-max, zero groups, wide exponent spans and cancellation.
 #include <gtest/gtest.h>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // a false positive inside Boost's cpp_int
-#include <boost/multiprecision/cpp_int.hpp>
-#pragma GCC diagnostic pop
-
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -17,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "lowbit/conformance/block_suite.hpp"
 #include "lowbit/gse.hpp"
 #include "lowbit/kernels.hpp"
 #include "lowbit/reference/gse_gemm.hpp"
@@ -24,7 +20,6 @@
 namespace {
 
 using namespace lowbit;
-using BigInt = boost::multiprecision::cpp_int;
 
 struct Operand {
   std::size_t rows = 0, k = 0;
@@ -72,73 +67,10 @@ std::vector<float> run(const GseGemmImpl& impl, const Operand& a, const Operand&
   return c;
 }
 
-// ---- The oracle: exact dequantization, exact products, independent rounding ----
-
-constexpr int kUnit = 400;  // every element is an integer multiple of 2^-400: exponents are >= -360
-
-int element_exponent(unsigned field, const GseFormat& f) {  // value = code * 2^this
-  return static_cast<int>(field) - f.exp_bias + f.exp_offset - (f.bits - 2);
-}
-
-// v * 2^unit rounded to f32, nearest even, Inf beyond the largest finite value; no shared code
-// with the library's rounding.
-float round_oracle(const BigInt& v, int unit) {
-  if (v == 0) return 0.0f;
-  const bool negative = v < 0;
-  const BigInt mag = negative ? BigInt(-v) : v;
-  const int top = static_cast<int>(msb(mag)) + unit;     // 2^top <= |v| < 2^(top+1)
-  const int quantum = std::max(top, -126) - 23;          // the result's last mantissa bit
-  const int shift = quantum - unit;
-  BigInt kept = shift <= 0 ? BigInt(mag << -shift) : BigInt(mag >> shift);
-  if (shift > 0) {
-    const BigInt rest = mag - (kept << shift), half = BigInt(1) << (shift - 1);
-    if (rest > half || (rest == half && (kept & 1) != 0)) ++kept;
-  }
-  const double value = std::ldexp(static_cast<double>(kept), quantum);  // kept <= 2^24: exact
-  const float result = value >= 0x1p128 ? std::numeric_limits<float>::infinity() : static_cast<float>(value);
-  return negative ? -result : result;
-}
-
-bool nan_row(const Operand& o, std::size_t r) {
-  for (std::size_t g = 0; g < o.f.groups(o.k); ++g)
-    if (o.exps[r * o.f.groups(o.k) + g] == o.f.nan_field()) return true;
-  return false;
-}
-
-std::vector<float> oracle_exact(const Operand& a, const Operand& b) {
-  // Element t of a row is code * 2^x with x >= -360: an integer in units of 2^-kUnit.
-  const auto x = [](const Operand& o, std::size_t r, std::size_t t) {
-    return element_exponent(o.exps[r * o.f.groups(o.k) + t / o.f.group], o.f) + kUnit;
-  };
-  std::vector<float> c(a.rows * b.rows);
-  for (std::size_t i = 0; i < a.rows; ++i)
-    for (std::size_t j = 0; j < b.rows; ++j) {
-      BigInt sum = 0;  // in units of 2^(-2 kUnit)
-      for (std::size_t t = 0; t < a.k; ++t)
-        sum += BigInt(int{a.codes[i * a.k + t]} * int{b.codes[j * a.k + t]}) << (x(a, i, t) + x(b, j, t));
-      c[i * b.rows + j] = nan_row(a, i) || nan_row(b, j) ? std::numeric_limits<float>::quiet_NaN() : round_oracle(sum, -2 * kUnit);
-    }
-  return c;
-}
-
-// The documented fp32 order with doubles: dot * 2^e is exact in double for every format here.
-std::vector<float> oracle_fp32(const Operand& a, const Operand& b) {
-  const std::size_t G = a.f.groups(a.k), N = a.f.group;
-  std::vector<float> c(a.rows * b.rows);
-  for (std::size_t i = 0; i < a.rows; ++i)
-    for (std::size_t j = 0; j < b.rows; ++j) {
-      float acc = 0.0f;
-      for (std::size_t g = 0; g < G; ++g) {
-        std::int64_t dot = 0;
-        for (std::size_t t = g * N; t < std::min(a.k, (g + 1) * N); ++t) dot += a.codes[i * a.k + t] * b.codes[j * a.k + t];
-        const int e = element_exponent(a.exps[i * G + g], a.f) + element_exponent(b.exps[j * G + g], b.f);
-        const double term = std::ldexp(static_cast<double>(dot), e);
-        acc += std::fabs(term) >= 0x1p128 ? std::copysign(std::numeric_limits<float>::infinity(), static_cast<float>(dot))
-                                          : static_cast<float>(term);
-      }
-      c[i * b.rows + j] = nan_row(a, i) || nan_row(b, j) ? std::numeric_limits<float>::quiet_NaN() : acc;
-    }
-  return c;
+// The suite's oracle (conformance/src/gse_gemm_suite.cpp): big-integer exact sums, the fp32 loop in doubles.
+std::vector<float> oracle(const Operand& a, const Operand& b, Accumulate mode) {
+  return conformance::gse_gemm_oracle(a.rows, b.rows, a.k, a.codes.data(), a.exps.data(), b.codes.data(), b.exps.data(),
+                                      {a.f, b.f, mode});
 }
 
 void expect_same_bits(const std::vector<float>& want, const std::vector<float>& got, const std::string& what) {
@@ -192,6 +124,55 @@ constexpr Shape kShapes[] = {{1, 1}, {2, 3}, {3, 5}, {4, 7}, {5, 9}, {9, 8}, {7,
 
 std::vector<std::size_t> lengths(std::size_t N) { return {1, N - 1, N, N + 1, 2 * N + 3, 5 * N}; }
 
+// ---- The conformance suite (`lowbit conform`'s gse-gemm rows) ----
+
+void expect_all_passed(const std::vector<conformance::Check>& checks) {
+  ASSERT_FALSE(checks.empty());
+  for (const conformance::Check& c : checks)
+    EXPECT_TRUE(c.passed()) << c.impl << " " << c.profile << " " << c.name << ": " << c.errors << " errors in " << c.cases
+                            << " cases" << (c.first_errors.empty() ? "" : ", first: " + c.first_errors.front());
+}
+
+TEST(GseGemmConformance, EveryImplementationPassesTheSuite) {
+  std::size_t impls = 0;
+  for (const GseGemmImpl& impl : gse_gemm_impls()) {
+    if (!impl.available()) continue;
+    const std::vector<conformance::Check> checks = conformance::run_gse_gemm_suite(impl, {});
+    EXPECT_EQ(checks.size(), 2u * 6);  // per accumulation: five formats, the random problems
+    expect_all_passed(checks);
+    ++impls;
+  }
+  EXPECT_GE(impls, 1u);
+}
+
+// fp32 accumulation over the groups in reverse order: only the fp32 checks can see it.
+void reversed_fp32(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
+                   const std::int8_t* b, const std::uint8_t* b_exps, float* c, const GseGemmParams* p) {
+  if (p->accumulate == Accumulate::exact) return ref::gse_gemm_ref(m, n, k, a, a_exps, b, b_exps, c, p);
+  const std::size_t N = static_cast<std::size_t>(p->a.group), G = p->a.groups(k);
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      float acc = 0.0f;
+      for (std::size_t g = G; g-- > 0;) {  // one group at a time through the reference
+        const std::size_t len = std::min(k, (g + 1) * N) - g * N;
+        float term = 0.0f;
+        ref::gse_gemm_ref(1, 1, len, a + i * k + g * N, a_exps + i * G + g, b + j * k + g * N, b_exps + j * G + g, &term, p);
+        acc += term;
+      }
+      c[i * n + j] = acc;
+    }
+}
+
+TEST(GseGemmConformance, TheSuiteReportsReversedFp32Accumulation) {
+  const GseGemmImpl faulty{"reversed", [] { return true; }, reversed_fp32};
+  std::uint64_t fp32_errors = 0;
+  for (const conformance::Check& c : conformance::run_gse_gemm_suite(faulty, {})) {
+    if (c.profile == "exact") EXPECT_TRUE(c.passed()) << c.name;
+    else fp32_errors += c.errors;
+  }
+  EXPECT_GT(fp32_errors, 30u);  // the order problems alone: rows 0, 2 and 3 on most formats
+}
+
 // ---- The reference against the oracle ----
 
 TEST(GseGemmReference, ExactEqualsTheExactSumRoundedOnce) {
@@ -203,7 +184,7 @@ TEST(GseGemmReference, ExactEqualsTheExactSumRoundedOnce) {
         const Shape s = kShapes[cases++ % std::size(kShapes)];
         const std::size_t m = std::min<std::size_t>(s.m, 2), n = std::min<std::size_t>(s.n, 3);
         const Operand a = random_operand(m, k, pr.a, pr.codes, pr.fa, rng), b = random_operand(n, k, pr.b, pr.codes, pr.fb, rng);
-        expect_same_bits(oracle_exact(a, b), run(ref::kGseGemmReference, a, b, Accumulate::exact),
+        expect_same_bits(oracle(a, b, Accumulate::exact), run(ref::kGseGemmReference, a, b, Accumulate::exact),
                          std::string(pr.name) + " N=" + std::to_string(N) + " k=" + std::to_string(k));
       }
 }
@@ -216,7 +197,7 @@ TEST(GseGemmReference, Fp32IsTheDocumentedFloatLoop) {
       for (std::size_t k : lengths(N)) {
         const Shape s = kShapes[cases++ % std::size(kShapes)];
         const Operand a = random_operand(s.m, k, pr.a, pr.codes, pr.fa, rng), b = random_operand(s.n, k, pr.b, pr.codes, pr.fb, rng);
-        expect_same_bits(oracle_fp32(a, b), run(ref::kGseGemmReference, a, b, Accumulate::fp32),
+        expect_same_bits(oracle(a, b, Accumulate::fp32), run(ref::kGseGemmReference, a, b, Accumulate::fp32),
                          std::string(pr.name) + " N=" + std::to_string(N) + " k=" + std::to_string(k));
       }
 }
@@ -360,8 +341,8 @@ TEST(GseGemmKernels, EqualTheReferenceAndTheOracleOnRoundingEdges) {
   Counts counts;
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const auto [a, b] = from_terms(cases[i]);
-    expect_same_bits(oracle_exact(a, b), run(ref::kGseGemmReference, a, b, Accumulate::exact), "oracle exact, case " + std::to_string(i));
-    expect_same_bits(oracle_fp32(a, b), run(ref::kGseGemmReference, a, b, Accumulate::fp32), "oracle fp32, case " + std::to_string(i));
+    expect_same_bits(oracle(a, b, Accumulate::exact), run(ref::kGseGemmReference, a, b, Accumulate::exact), "oracle exact, case " + std::to_string(i));
+    expect_same_bits(oracle(a, b, Accumulate::fp32), run(ref::kGseGemmReference, a, b, Accumulate::fp32), "oracle fp32, case " + std::to_string(i));
     check_all_impls(a, b, "case " + std::to_string(i), counts);
   }
   EXPECT_GT(counts.modes_differ, 0u);

@@ -60,7 +60,7 @@ const Check* find(const std::vector<Check>& checks, const std::string& format, c
 TEST(Plugin, ExamplePluginPassesEveryCheck) {
   const Plugin plugin(LOWBIT_EXAMPLE_PLUGIN);
   EXPECT_EQ(plugin.name(), "lowbit-example");
-  EXPECT_EQ(plugin.formats(), (std::vector<std::string>{"e4m3", "e5m2", "gse", "mx", "nf4", "qeft"}));
+  EXPECT_EQ(plugin.formats(), (std::vector<std::string>{"e4m3", "e5m2", "gse", "gse-gemm", "mx", "nf4", "qeft"}));
   // Two profiles here (both NaN semantics, with and without saturation), the others below and in
   // `lowbit verify --plugin` runs: the suite over every profile is `lowbit conform`'s, already tested.
   const std::vector<Check> checks =
@@ -72,7 +72,7 @@ TEST(Plugin, ExamplePluginPassesEveryCheck) {
     cases += c.cases;
   }
   EXPECT_GT(cases, 0u);
-  for (const char* f : {"e4m3", "e5m2", "gse", "mx", "nf4", "qeft"}) {
+  for (const char* f : {"e4m3", "e5m2", "gse", "gse-gemm", "mx", "nf4", "qeft"}) {
     const Check* status = find(checks, f, "plugin status codes");
     ASSERT_NE(status, nullptr) << f;
     EXPECT_GT(status->cases, 0u) << f;  // the suite did call the plugin
@@ -90,6 +90,15 @@ TEST(Plugin, ExamplePluginPassesEveryCheck) {
   }
   EXPECT_NE(find(checks, "qeft", "golden layers -> lane-order sum of golden deq"), nullptr);
   EXPECT_NE(find(checks, "qeft", "random layers -> reference"), nullptr);
+  // The GEMM in both accumulations, through the C slot, against the reference.
+  for (const char* name : {"b=4 N=16 e5 bias 15 off -30: level-1 set", "random mixed-format problems -> reference"}) {
+    const Check* c = find(checks, "gse-gemm", name);
+    ASSERT_NE(c, nullptr) << name;
+    EXPECT_EQ(c->profile, "exact");  // the first of the two
+  }
+  for (const Check& c : checks) {
+    if (c.format == "gse-gemm") EXPECT_TRUE(c.profile == "exact" || c.profile == "fp32" || c.name == "plugin status codes") << c.profile;
+  }
 }
 
 // Every first error of a check names one of `parts`; and the counts add up: some but not all cases
@@ -127,6 +136,21 @@ TEST(Plugin, FaultyPluginsReportNamesTheGseTieRuleTheMxScaleAndTheQeftNibbles) {
   expect_failed(checks, "qeft", "golden layers -> lane-order sum of golden deq", " y");
   expect_failed(checks, "qeft", "random layers -> reference", " y");
   for (const char* f : {"gse", "mx", "qeft"}) expect_passed(checks, f, "plugin status codes");
+}
+
+TEST(Plugin, FaultyPluginsGemmIgnoresBsExponentOffset) {
+  const Plugin plugin(LOWBIT_FAULTY_PLUGIN);
+  const std::vector<Check> checks = run_plugin_suites(plugin, GoldenDir::from_env(), small({"gse-gemm"}));
+  std::size_t fp32 = 0;
+  for (const Check& c : checks) {
+    if (c.name == "plugin status codes") continue;
+    fp32 += c.profile == "fp32";
+    // Offset 0 in both operands: right in both accumulations; an offset: wrong in both.
+    if (c.name.find("off 0:") != std::string::npos) EXPECT_TRUE(c.passed()) << describe(c);
+    else if (c.name.find(" off ") != std::string::npos) expect_failed({c}, "gse-gemm", c.name, "expected");
+  }
+  EXPECT_EQ(fp32, 6u);
+  expect_passed(checks, "gse-gemm", "plugin status codes");
 }
 
 TEST(Plugin, FaultyPluginsReportNamesTheWrongTieRuleAndTheNibbleOrder) {
@@ -184,7 +208,7 @@ TEST(Plugin, ACrashIsAFailedCheckAndTheOtherGroupsStillReport) {
 
 TEST(Plugin, AnErrorCodeIsAFailedCheck) {
   const Plugin plugin(LOWBIT_FAULTY_PLUGIN);
-  for (auto [format, call] : {std::pair{"nf4", "nf4_quantize_f32(n="}, std::pair{"gse", "gse_encode_f32(n="},
+  for (auto [format, call] : {std::pair{"nf4", "nf4_quantize_f32(n="}, std::pair{"gse", "gse_encode_f32(n="}, std::pair{"gse-gemm", "gse_gemm_f32(m="},
                               std::pair{"mx", "mx_encode_f32(n="}, std::pair{"qeft", "qeft_matvec_f32(oc="}}) {
     const ScopedEnv error("LOWBIT_FAULTY_ERROR", format);
     PluginSuiteOptions o = small({format});
@@ -207,8 +231,8 @@ TEST(Plugin, AnErrorCodeIsAFailedCheck) {
 TEST(Plugin, ACPluginsNullSlotsAreNotImplementedAndItsLastSlotIsCalled) {
   const Plugin plugin(LOWBIT_C_PLUGIN);
   EXPECT_EQ(plugin.name(), "c-vendor");
-  EXPECT_EQ(plugin.formats(), std::vector<std::string>{"qeft"});
-  const std::vector<Check> checks = run_plugin_suites(plugin, GoldenDir::from_env(), small({"qeft", "gse", "mx"}));
+  EXPECT_EQ(plugin.formats(), (std::vector<std::string>{"gse-gemm", "qeft"}));
+  const std::vector<Check> checks = run_plugin_suites(plugin, GoldenDir::from_env(), small({"qeft", "gse", "mx", "gse-gemm"}));
   // Its one function answers LOWBIT_VENDOR_E_UNSUPPORTED to every call: one error per call.
   const Check* status = find(checks, "qeft", "plugin status codes");
   ASSERT_NE(status, nullptr);
@@ -217,6 +241,12 @@ TEST(Plugin, ACPluginsNullSlotsAreNotImplementedAndItsLastSlotIsCalled) {
   ASSERT_FALSE(status->first_errors.empty());
   EXPECT_NE(status->first_errors.front().find("qeft_matvec_f32(oc="), std::string::npos) << status->first_errors.front();
   EXPECT_NE(status->first_errors.front().find("plugin returned error 1"), std::string::npos);
+  const Check* gemm = find(checks, "gse-gemm", "plugin status codes");  // the descriptor's last slot
+  ASSERT_NE(gemm, nullptr);
+  EXPECT_GT(gemm->cases, 0u);
+  EXPECT_EQ(gemm->errors, gemm->cases);
+  ASSERT_FALSE(gemm->first_errors.empty());
+  EXPECT_NE(gemm->first_errors.front().find("gse_gemm_f32(m="), std::string::npos) << gemm->first_errors.front();
   for (const char* f : {"gse", "mx"}) {
     const Check* c = find(checks, f, "not implemented by the plugin");
     ASSERT_NE(c, nullptr) << f;

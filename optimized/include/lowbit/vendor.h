@@ -53,6 +53,10 @@ extern "C" {
 #define LOWBIT_GSE_EXPONENT_SATURATE 0u /* the largest exponent, mantissas saturate */
 #define LOWBIT_GSE_EXPONENT_NAN 1u      /* the group is NaN (field all ones) */
 
+/* gse_gemm_f32's accumulate */
+#define LOWBIT_GSE_ACCUMULATE_EXACT 0u /* the exact sum of all products, rounded once to f32 (nearest even) */
+#define LOWBIT_GSE_ACCUMULATE_FP32 1u  /* per group g in order: acc = f32(acc + f32(dot_g * 2^e_g)), acc = +0 first */
+
 /* lowbit_mx_options.format */
 #define LOWBIT_MX_INT8 0u
 #define LOWBIT_MX_FP8_E4M3 1u
@@ -164,6 +168,14 @@ typedef int (*lowbit_mx_encode_f32_fn)(size_t n, const float* in, uint8_t* codes
                                        const lowbit_mx_options* o);
 typedef int (*lowbit_mx_decode_f32_fn)(size_t n, const uint8_t* codes, const uint8_t* scales, float* out,
                                        const lowbit_mx_options* o);
+/* GSE GEMM: C = A B^T, the reduction dimension k grouped (docs/formats/gse.md "GEMM"). A is m x k, B
+ * is n x k, both row-major, every row encoded on its own: codes one int8 per element (m*k, n*k),
+ * exponent fields one byte per group of each row (m*ceil(k/N), n*ceil(k/N)). The formats may differ
+ * in bits and exponent fields, not in group (N); their overflow rules are ignored. C is m x n
+ * row-major f32; an output whose A row or B row has a NaN group is NaN. accumulate: LOWBIT_GSE_ACCUMULATE_*. */
+typedef int (*lowbit_gse_gemm_f32_fn)(size_t m, size_t n, size_t k, const int8_t* a, const uint8_t* a_exps,
+                                      const int8_t* b, const uint8_t* b_exps, const lowbit_gse_format* a_format,
+                                      const lowbit_gse_format* b_format, uint32_t accumulate, float* c);
 /* QEFT: y = W x (y: oc floats, x: ic floats), the fp32 sum in the order of weak_kernel.hpp. */
 typedef int (*lowbit_qeft_matvec_f32_fn)(const lowbit_qeft_matrix* w, const float* x, float* y);
 
@@ -188,6 +200,7 @@ typedef struct lowbit_vendor_descriptor {
   lowbit_mx_encode_f32_fn mx_encode_f32;
   lowbit_mx_decode_f32_fn mx_decode_f32;
   lowbit_qeft_matvec_f32_fn qeft_matvec_f32;
+  lowbit_gse_gemm_f32_fn gse_gemm_f32;
 } lowbit_vendor_descriptor;
 
 typedef const lowbit_vendor_descriptor* (*lowbit_vendor_descriptor_v1_fn)(void);

@@ -19,6 +19,18 @@ struct BlockSuiteOptions {
 };
 
 std::vector<Check> run_gse_suite(const GseImpl& impl, const BlockSuiteOptions& o);
+
+// The GSE GEMM (format "gse-gemm", profile "exact" or "fp32": the accumulation): the golden
+// generator's level-1 problems on five formats (every k tail, extreme fields, max mantissas,
+// cancellation, zero and NaN groups; rows whose fp32 sum depends on the group order) and
+// o.groups / 20 random problems with A and B in different
+// formats. The reference against gse_gemm_oracle, any other impl against the reference; bit for bit,
+// any NaN equal to any NaN.
+std::vector<Check> run_gse_gemm_suite(const GseGemmImpl& impl, const BlockSuiteOptions& o);
+// C = A B^T computed independently of lowbit: exact sums in big integers rounded once to f32, or
+// the documented fp32 loop with each group's term formed in double; NaN where a row has a NaN group.
+std::vector<float> gse_gemm_oracle(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
+                                   const std::int8_t* b, const std::uint8_t* b_exps, const GseGemmParams& p);
 // An MX codec with the reference's signatures (lowbit has no other: MX is reference-only).
 struct MxImpl {
   const char* name;

@@ -32,7 +32,7 @@ class Plugin {
   const lowbit_vendor_descriptor& descriptor() const { return *descriptor_; }
   const std::string& name() const { return name_; }
   const std::string& path() const { return path_; }
-  // Formats ("e4m3", "e5m2", "gse", "mx", "nf4", "qeft") the plugin has at least one function for.
+  // Formats ("e4m3", "e5m2", "gse", "gse-gemm", "mx", "nf4", "qeft") the plugin has at least one function for.
   std::vector<std::string> formats() const;
 
  private:
@@ -43,14 +43,14 @@ class Plugin {
 
 struct PluginSuiteOptions {
   Level level = Level::quick;  // full: FP8 adds all 2^32 f32 inputs
-  std::vector<std::string> formats;  // "e4m3", "e5m2", "gse", "mx", "nf4", "qeft"; empty = all it has
+  std::vector<std::string> formats;  // "e4m3", "e5m2", "gse", "gse-gemm", "mx", "nf4", "qeft"; empty = all it has
   std::vector<std::string> profiles; // FP8 profiles; empty = all
   std::size_t max_errors = 8;
   std::uint64_t seed = 1;
   unsigned threads = 1;
   std::size_t random_cases = 1 << 18;  // FP8
   int groups = 2000;  // random groups per check of the block suites (GSE, MX, NF4, QEFT), as conform
-  bool isolate = true;  // run each group (FP8 format and profile; GSE; MX; NF4; QEFT) in a fork()ed child
+  bool isolate = true;  // run each group (FP8 format and profile; GSE; GSE GEMM; MX; NF4; QEFT) in a fork()ed child
 };
 
 // Every check of the suites over the plugin. Checks of operations the plugin leaves NULL are left
