@@ -55,20 +55,10 @@ bool same(float got, float want) {
   return std::bit_cast<std::uint32_t>(got) == std::bit_cast<std::uint32_t>(want) || (std::isnan(got) && std::isnan(want));
 }
 
-GseFormat format(int bits, int group, int exp_bits, int bias, int offset) {
-  GseFormat f;
-  f.bits = bits;
-  f.group = group;
-  f.exp_bits = exp_bits;
-  f.exp_bias = bias;
-  f.exp_offset = offset;
-  return f;
-}
-
 // Every group size once, bits 4..8, both field widths, offsets from -100 (subnormal and zero
 // results) to +100 (Inf).
-const GseFormat kFormats[] = {format(8, 32, 5, 15, 0), format(4, 16, 5, 15, -30), format(6, 64, 8, 127, 20),
-                              format(5, 128, 8, 100, -100), format(7, 256, 5, 0, 100)};
+const GseFormat kFormats[] = {GseFormat{8, 32, 5, 15, 0}, GseFormat{4, 16, 5, 15, -30}, GseFormat{6, 64, 8, 127, 20},
+                              GseFormat{5, 128, 8, 100, -100}, GseFormat{7, 256, 5, 0, 100}};
 
 std::string describe(const GseFormat& f) {
   return fmt::format("b={} N={} e{} bias {} off {}", f.bits, f.group, f.exp_bits, f.exp_bias, f.exp_offset);
@@ -78,7 +68,7 @@ GseFormat random_format(std::mt19937_64& rng, int group) {
   const int exp_bits = rng() % 2 ? 5 : 8, top = (1 << exp_bits) - 2;
   const int bias = rng() % 2 ? top / 2 : static_cast<int>(rng() % (top + 1));
   const int offset = rng() % 2 ? 0 : static_cast<int>(rng() % 61) - 30;
-  return format(4 + static_cast<int>(rng() % 5), group, exp_bits, bias, offset);
+  return GseFormat{4 + static_cast<int>(rng() % 5), group, exp_bits, bias, offset};
 }
 
 // A random problem: A and B in their own formats; fields near E = 0 (or anywhere), a quarter of

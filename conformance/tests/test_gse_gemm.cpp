@@ -85,16 +85,6 @@ void expect_same_bits(const std::vector<float>& want, const std::vector<float>& 
 
 // ---- Cases ----
 
-GseFormat fmt(int bits, int group, int exp_bits, int bias, int offset) {
-  GseFormat f;
-  f.bits = bits;
-  f.group = group;
-  f.exp_bits = exp_bits;
-  f.exp_bias = bias;
-  f.exp_offset = offset;
-  return f;
-}
-
 struct Pair {
   const char* name;
   GseFormat a, b;
@@ -106,14 +96,14 @@ struct Pair {
 // exponents; exact spans under 32, under 64, and wide).
 std::vector<Pair> pairs(int N) {
   return {
-      {"int8 e5 narrow", fmt(8, N, 5, 15, 0), fmt(8, N, 5, 15, 0), {10, 20, 0}, {12, 18, 0}, Codes::random},
-      {"int8/int4 e5 full + NaN", fmt(8, N, 5, 15, 0), fmt(4, N, 5, 15, 0), {0, 30, 0.03}, {0, 30, 0.03}, Codes::random},
-      {"e5 offsets -30/+20 max", fmt(8, N, 5, 15, -30), fmt(6, N, 5, 15, 20), {0, 30, 0}, {0, 30, 0}, Codes::max},
-      {"e5 tiny (subnormal)", fmt(8, N, 5, 15, -100), fmt(8, N, 5, 10, -40), {0, 30, 0}, {0, 30, 0}, Codes::random},
-      {"e5 huge (Inf)", fmt(8, N, 5, 0, 100), fmt(5, N, 5, 15, 20), {0, 30, 0}, {0, 30, 0}, Codes::max},
-      {"e8 full span sparse", fmt(8, N, 8, 127, 0), fmt(8, N, 8, 127, 0), {0, 254, 0.01}, {0, 254, 0.01}, Codes::sparse},
-      {"e8 near bias", fmt(8, N, 8, 127, 0), fmt(7, N, 8, 127, -3), {115, 140, 0}, {120, 150, 0}, Codes::random},
-      {"e8 -128 codes", fmt(8, N, 8, 127, 5), fmt(8, N, 8, 100, -5), {100, 160, 0}, {100, 160, 0}, Codes::with_min},
+      {"int8 e5 narrow", GseFormat{8, N, 5, 15, 0}, GseFormat{8, N, 5, 15, 0}, {10, 20, 0}, {12, 18, 0}, Codes::random},
+      {"int8/int4 e5 full + NaN", GseFormat{8, N, 5, 15, 0}, GseFormat{4, N, 5, 15, 0}, {0, 30, 0.03}, {0, 30, 0.03}, Codes::random},
+      {"e5 offsets -30/+20 max", GseFormat{8, N, 5, 15, -30}, GseFormat{6, N, 5, 15, 20}, {0, 30, 0}, {0, 30, 0}, Codes::max},
+      {"e5 tiny (subnormal)", GseFormat{8, N, 5, 15, -100}, GseFormat{8, N, 5, 10, -40}, {0, 30, 0}, {0, 30, 0}, Codes::random},
+      {"e5 huge (Inf)", GseFormat{8, N, 5, 0, 100}, GseFormat{5, N, 5, 15, 20}, {0, 30, 0}, {0, 30, 0}, Codes::max},
+      {"e8 full span sparse", GseFormat{8, N, 8, 127, 0}, GseFormat{8, N, 8, 127, 0}, {0, 254, 0.01}, {0, 254, 0.01}, Codes::sparse},
+      {"e8 near bias", GseFormat{8, N, 8, 127, 0}, GseFormat{7, N, 8, 127, -3}, {115, 140, 0}, {120, 150, 0}, Codes::random},
+      {"e8 -128 codes", GseFormat{8, N, 8, 127, 5}, GseFormat{8, N, 8, 100, -5}, {100, 160, 0}, {100, 160, 0}, Codes::with_min},
   };
 }
 
@@ -274,7 +264,7 @@ TEST(GseGemmKernels, EqualTheReferenceOverManyGroupsAtFullScale) {
 // Large cancellation: group 0 and group 2 cancel, group 1 is 2^-40 of them. fp32 loses group 1
 // (acc = big + small = big, then big - big = 0); exact keeps it.
 TEST(GseGemmKernels, ExactKeepsWhatFp32Cancels) {
-  const GseFormat f = fmt(8, 32, 5, 15, 0);
+  const GseFormat f = GseFormat{8, 32, 5, 15, 0};
   Operand a{1, 96, f, std::vector<std::int8_t>(96, 1), {30, 0, 30}};
   Operand b{2, 96, f, std::vector<std::int8_t>(192, 100), {30, 0, 30, 30, 0, 30}};
   for (std::size_t t = 64; t < 96; ++t) b.codes[t] = b.codes[96 + t] = -100;
@@ -299,7 +289,7 @@ struct Term {
 // negation: group g of A holds a single code 1, of B a single code +-dot; the two exponent
 // fields split e.
 std::pair<Operand, Operand> from_terms(const std::vector<Term>& terms) {
-  const GseFormat f = fmt(8, 16, 8, 127, 0);  // e' = field - 133
+  const GseFormat f = GseFormat{8, 16, 8, 127, 0};  // e' = field - 133
   const std::size_t G = terms.size(), k = 16 * G;
   Operand a{1, k, f, std::vector<std::int8_t>(k), std::vector<std::uint8_t>(G)};
   Operand b{2, k, f, std::vector<std::int8_t>(2 * k), std::vector<std::uint8_t>(2 * G)};
@@ -354,7 +344,7 @@ TEST(GseGemmKernels, EqualTheReferenceAndTheOracleOnRoundingEdges) {
 TEST(GseGemmKernels, EqualTheReferenceAtTheWorstShifts) {
   const std::size_t G = 1100, k = 256 * G;
   for (int shift : {31, 63, 95}) {
-    const GseFormat f = fmt(8, 256, 8, 127, 0);
+    const GseFormat f = GseFormat{8, 256, 8, 127, 0};
     Operand a{2, k, f, std::vector<std::int8_t>(2 * k), std::vector<std::uint8_t>(2 * G, 127)};
     Operand b{2, k, f, std::vector<std::int8_t>(2 * k), std::vector<std::uint8_t>(2 * G, 127)};
     for (std::size_t t = 0; t < k; ++t) {
@@ -374,7 +364,7 @@ TEST(GseGemmKernels, EqualTheReferenceOnEncodedActivationsAndWeights) {
   std::mt19937_64 rng(20261206);
   std::normal_distribution<float> normal(0.f, 1.f);
   Counts counts;
-  for (const GseFormat& f : {fmt(8, 32, 5, 15, 0), fmt(4, 64, 5, 15, 0), mxint8_format()}) {
+  for (const GseFormat& f : {GseFormat{8, 32, 5, 15, 0}, GseFormat{4, 64, 5, 15, 0}, mxint8_format()}) {
     const std::size_t m = 13, n = 37, k = 300;
     std::vector<float> x(m * k), w(n * k);
     for (std::size_t i = 0; i < x.size(); ++i) x[i] = normal(rng) * (i % 97 == 0 ? 50.f : 1.f);  // outliers
@@ -396,7 +386,7 @@ TEST(GseGemmKernels, EqualTheReferenceOnEncodedActivationsAndWeights) {
 }
 
 TEST(GseGemmKernels, EmptyShapes) {
-  const GseFormat f = fmt(8, 16, 5, 15, 0);
+  const GseFormat f = GseFormat{8, 16, 5, 15, 0};
   for (const GseGemmImpl& impl : gse_gemm_impls()) {
     if (!impl.available()) continue;
     for (Accumulate mode : {Accumulate::exact, Accumulate::fp32}) {

@@ -97,7 +97,9 @@ TEST(Plugin, ExamplePluginPassesEveryCheck) {
     EXPECT_EQ(c->profile, "exact");  // the first of the two
   }
   for (const Check& c : checks) {
-    if (c.format == "gse-gemm") EXPECT_TRUE(c.profile == "exact" || c.profile == "fp32" || c.name == "plugin status codes") << c.profile;
+    if (c.format == "gse-gemm") {
+      EXPECT_TRUE(c.profile == "exact" || c.profile == "fp32" || c.name == "plugin status codes") << c.profile;
+    }
   }
 }
 
