@@ -7,7 +7,7 @@
 #include <bit>
 
 #include "fuzz.hpp"
-#include "lowbit/conformance/bnb_checkpoint.hpp"
+#include "lowbit/io/bnb_checkpoint.hpp"
 #include "lowbit/nf4.hpp"
 #include "lowbit/reference/nf4.hpp"
 

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "fuzz.hpp"
-#include "lowbit/conformance/bnb_checkpoint.hpp"
+#include "lowbit/io/bnb_checkpoint.hpp"
 
 namespace bnb = lowbit::conformance::bnb;
 

@@ -3,7 +3,7 @@
 // reference does, and write_gse / read_gse must give it back.
 #include "fuzz.hpp"
 #include "gse_decode_check.hpp"
-#include "lowbit/conformance/gse_file.hpp"
+#include "lowbit/io/gse_file.hpp"
 
 namespace lc = lowbit::conformance;
 

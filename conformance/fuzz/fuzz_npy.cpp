@@ -2,7 +2,7 @@
 // literal of the header and the data size. What it accepts must serialize and parse back the same,
 // and serialize must be a fixed point of that round trip.
 #include "fuzz.hpp"
-#include "lowbit/conformance/npy.hpp"
+#include "lowbit/io/npy.hpp"
 
 namespace npy = lowbit::conformance::npy;
 

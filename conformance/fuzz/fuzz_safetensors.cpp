@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "fuzz.hpp"
-#include "lowbit/conformance/safetensors.hpp"
+#include "lowbit/io/safetensors.hpp"
 
 namespace st = lowbit::conformance::safetensors;
 

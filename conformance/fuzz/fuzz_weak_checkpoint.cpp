@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "fuzz.hpp"
-#include "lowbit/conformance/weak_checkpoint.hpp"
+#include "lowbit/io/weak_checkpoint.hpp"
 
 namespace st = lowbit::conformance::safetensors;
 namespace weak = lowbit::conformance::weak;

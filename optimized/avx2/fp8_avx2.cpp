@@ -2,10 +2,10 @@
 // The algorithm is docs/formats/fp8.md "SIMD kernels"; constants come from fp8_simd.hpp.
 #include <immintrin.h>
 
-#include "lowbit/optimized/blocks.hpp"
+#include "common/blocks.hpp"
 #include "lowbit/optimized/fp8_impls.hpp"
-#include "lowbit/optimized/fp8_simd.hpp"
-#include "lowbit/optimized/x86_features.hpp"
+#include "common/fp8_simd.hpp"
+#include "common/x86_features.hpp"
 #include "lowbit/reference/fp8.hpp"
 
 namespace lowbit::avx2 {

@@ -5,10 +5,10 @@
 
 #include <type_traits>
 
-#include "lowbit/optimized/blocks.hpp"
+#include "common/blocks.hpp"
 #include "lowbit/optimized/gse_impls.hpp"
-#include "lowbit/optimized/gse_simd.hpp"
-#include "lowbit/optimized/x86_features.hpp"
+#include "common/gse_simd.hpp"
+#include "common/x86_features.hpp"
 #include "lowbit/reference/gse.hpp"
 
 namespace lowbit::avx2 {

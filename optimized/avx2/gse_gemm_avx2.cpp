@@ -19,9 +19,9 @@
 #include <cstring>
 #include <limits>
 
-#include "lowbit/optimized/gse_gemm_common.hpp"
+#include "common/gse_gemm_common.hpp"
 #include "lowbit/optimized/gse_impls.hpp"
-#include "lowbit/optimized/x86_features.hpp"
+#include "common/x86_features.hpp"
 
 namespace lowbit::avx2 {
 namespace {

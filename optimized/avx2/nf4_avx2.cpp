@@ -9,10 +9,10 @@
 
 #include <cstring>
 
-#include "lowbit/optimized/blocks.hpp"
+#include "common/blocks.hpp"
 #include "lowbit/optimized/nf4_impls.hpp"
-#include "lowbit/optimized/nf4_simd.hpp"
-#include "lowbit/optimized/x86_features.hpp"
+#include "common/nf4_simd.hpp"
+#include "common/x86_features.hpp"
 #include "lowbit/reference/nf4.hpp"
 
 namespace lowbit::avx2 {

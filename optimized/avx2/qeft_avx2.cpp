@@ -19,7 +19,7 @@
 #include <utility>
 
 #include "lowbit/optimized/qeft_impls.hpp"
-#include "lowbit/optimized/x86_features.hpp"
+#include "common/x86_features.hpp"
 #include "lowbit/reference/weak.hpp"
 
 namespace lowbit::avx2 {

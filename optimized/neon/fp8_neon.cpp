@@ -3,9 +3,9 @@
 // constants come from fp8_simd.hpp.
 #include <arm_neon.h>
 
-#include "lowbit/optimized/blocks.hpp"
+#include "common/blocks.hpp"
 #include "lowbit/optimized/fp8_impls.hpp"
-#include "lowbit/optimized/fp8_simd.hpp"
+#include "common/fp8_simd.hpp"
 #include "lowbit/reference/fp8.hpp"
 
 namespace lowbit::neon {

@@ -12,7 +12,7 @@
 #include <limits>
 #include <utility>
 
-#include "lowbit/optimized/gse_gemm_common.hpp"
+#include "common/gse_gemm_common.hpp"
 #include "lowbit/optimized/gse_impls.hpp"
 
 namespace lowbit::neon {

@@ -5,9 +5,9 @@
 
 #include <type_traits>
 
-#include "lowbit/optimized/blocks.hpp"
+#include "common/blocks.hpp"
 #include "lowbit/optimized/gse_impls.hpp"
-#include "lowbit/optimized/gse_simd.hpp"
+#include "common/gse_simd.hpp"
 #include "lowbit/reference/gse.hpp"
 
 namespace lowbit::neon {

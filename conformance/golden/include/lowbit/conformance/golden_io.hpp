@@ -1,0 +1,95 @@
+// One golden set on disk, shared by every generator and by the verifier: named arrays plus
+// manifest.json. The container is either a directory of NAME.npy files (default) or one
+// golden.safetensors holding a tensor NAME per array; the manifest names arrays, never files, and
+// records each file's SHA-256, which the reader checks before it trusts anything.
+//
+// Every set describes its tests the same way: a test compares an `expected` array with the vendor's
+// array of the same name, element by element, showing the `inputs` array's element as the operand
+// and counting per class (`classes`, an |u1 array indexing `class_names`); `order` says how codes are
+// ordered for the distance histogram (sign-magnitude, twos-complement or unsigned; sign-magnitude-6 and
+// -4 for FP6 / FP4 codes stored one a byte, the sign at bit 5 / 3).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lowbit/io/npy.hpp"
+
+namespace lowbit::conformance {
+
+inline constexpr std::string_view kLowbitVersion = "0.1.0";  // PROJECT_VERSION
+
+enum class Container { npy, safetensors };
+std::optional<Container> parse_container(std::string_view s);  // "npy" or "safetensors"
+inline constexpr std::string_view kGoldenSafetensors = "golden.safetensors";
+
+// What every generator takes (TestFloat's levels): level 1 = the structured cases, level 2 adds
+// `random` seeded ones (SplitMix64(seed); seed is also the Philox key of stochastic rounding).
+struct GenCommon {
+  std::uint64_t seed = 1;
+  int level = 1;
+  std::size_t random = 100000;  // level 2; each generator rounds it up to whole groups, blocks, layers
+  Container container = Container::npy;
+};
+
+struct GenSummary {
+  std::uint64_t cases = 0;                      // elements of the first test
+  std::map<std::string, std::uint64_t> counts;  // per class of the first test
+  std::map<std::string, std::string> sha256;    // per file name
+};
+
+struct GoldenTest {
+  std::string name, operation;
+  std::string inputs, expected, classes;  // array names
+  std::vector<std::string> class_names;
+  std::string order = "sign-magnitude";   // of the expected codes: sign-magnitude[-6|-4], twos-complement, unsigned
+  std::string distance_unit = "codes";
+  nlohmann::json extra = nlohmann::json::object();  // more fields of the test's manifest entry
+};
+
+class GoldenWriter {
+ public:
+  GoldenWriter(std::string dir, Container container);
+  // Arrays are kept until write(); names are unique, [A-Za-z0-9_]+.
+  void put(const std::string& name, npy::Array a, std::string meaning);
+  // A test over arrays already put; its counts per class go into the manifest.
+  void test(GoldenTest t);
+  // Writes the arrays and manifest.json = `manifest` + lowbit_version, container, tests, files.
+  // Throws std::runtime_error on I/O errors.
+  GenSummary write(nlohmann::json manifest);
+
+ private:
+  std::string dir_;
+  Container container_;
+  std::vector<std::pair<std::string, npy::Array>> arrays_;
+  std::map<std::string, std::string> meaning_;
+  std::vector<GoldenTest> tests_;
+};
+
+// A golden set read back: manifest.json parsed, every file checked against its SHA-256.
+class GoldenSet {
+ public:
+  explicit GoldenSet(const std::string& dir);  // throws std::runtime_error naming the problem
+  const nlohmann::json& manifest() const { return manifest_; }
+  const npy::Array& array(const std::string& name) const;  // throws when absent
+  std::vector<GoldenTest> tests() const;
+
+ private:
+  nlohmann::json manifest_;
+  std::map<std::string, npy::Array> arrays_;
+};
+
+// A vendor's outputs: NAME -> array, from a directory of NAME.npy files, a .safetensors file with a
+// tensor NAME each, or one .npy file (returned under the name "").
+std::map<std::string, npy::Array> read_actual(const std::string& path);
+
+// safetensors dtype <-> npy descr of the dtypes golden sets use ("U32" <-> "<u4", ...).
+std::string npy_descr_of(std::string_view safetensors_dtype);
+std::string safetensors_dtype_of(std::string_view npy_descr);
+
+}  // namespace lowbit::conformance
