@@ -7,11 +7,11 @@
 #include "fuzz.hpp"
 #include "lowbit/io/bnb_checkpoint.hpp"
 
-namespace bnb = lowbit::conformance::bnb;
+namespace bnb = lowbit::io::bnb;
 
 namespace {
 
-bool same(const bnb::QuantStateJson& a, const bnb::QuantStateJson& b) {
+bool same(const lowbit::io::bnb::QuantStateJson& a, const lowbit::io::bnb::QuantStateJson& b) {
   if (a.quant_type != b.quant_type || a.blocksize != b.blocksize || a.dtype != b.dtype || a.shape != b.shape ||
       a.nested.has_value() != b.nested.has_value())
     return false;
@@ -25,11 +25,11 @@ bool same(const bnb::QuantStateJson& a, const bnb::QuantStateJson& b) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  bnb::QuantStateJson q;
-  if (!lowbit::fuzz::accepted([&] { q = bnb::decode_quant_state_json(text); })) return 0;
-  const std::string json = bnb::encode_quant_state_json(q);  // what decode accepts, encode writes
-  const bnb::QuantStateJson again = bnb::decode_quant_state_json(json);
+  lowbit::io::bnb::QuantStateJson q;
+  if (!lowbit::fuzz::accepted([&] { q = lowbit::io::bnb::decode_quant_state_json(text); })) return 0;
+  const std::string json = lowbit::io::bnb::encode_quant_state_json(q);  // what decode accepts, encode writes
+  const lowbit::io::bnb::QuantStateJson again = lowbit::io::bnb::decode_quant_state_json(json);
   LOWBIT_FUZZ_CHECK(same(again, q));
-  LOWBIT_FUZZ_CHECK(bnb::encode_quant_state_json(again) == json);
+  LOWBIT_FUZZ_CHECK(lowbit::io::bnb::encode_quant_state_json(again) == json);
   return 0;
 }

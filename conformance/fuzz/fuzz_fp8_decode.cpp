@@ -7,18 +7,18 @@
 
 namespace {
 
-template <class Out> void check(std::span<const std::uint8_t> codes, lowbit::Fp8Options o) {
+template <class Out> void check(std::span<const std::uint8_t> codes, lowbit::fp8::Options o) {
   std::vector<Out> want(codes.size()), got(codes.size());
-  o.impl = &lowbit::ref::kFp8Reference;
-  lowbit::decode(codes, std::span(want), o);  // no exception: any byte is valid
-  for (const lowbit::Fp8Impl& impl : lowbit::fp8_impls()) {
-    if (!impl.available()) continue;
+  o.impl = &lowbit::kernels::reference<lowbit::fp8::Impl>();
+  lowbit::fp8::decode(codes, std::span(want), o);  // no exception: any byte is valid
+  for (const lowbit::fp8::Impl& impl : lowbit::kernels::list<lowbit::fp8::Impl>()) {
+    if (!lowbit::kernels::available(impl)) continue;
     o.impl = &impl;
-    lowbit::decode(codes, std::span(got), o);
+    lowbit::fp8::decode(codes, std::span(got), o);
     LOWBIT_FUZZ_CHECK(lowbit::fuzz::same_bits<Out>(got, want));
   }
   o.impl = nullptr;  // the dispatched default
-  lowbit::decode(codes, std::span(got), o);
+  lowbit::fp8::decode(codes, std::span(got), o);
   LOWBIT_FUZZ_CHECK(lowbit::fuzz::same_bits<Out>(got, want));
 }
 
@@ -27,9 +27,9 @@ template <class Out> void check(std::span<const std::uint8_t> codes, lowbit::Fp8
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   lowbit::fuzz::Bytes in(data, size);
   const std::uint8_t pick = in.u8();
-  lowbit::Fp8Options o;
-  o.format = pick & 1 ? lowbit::Fp8Format::e5m2 : lowbit::Fp8Format::e4m3;
-  o.profile = lowbit::kFp8Profiles[(pick >> 1) % lowbit::kFp8Profiles.size()].name;
+  lowbit::fp8::Options o;
+  o.format = pick & 1 ? lowbit::fp8::Format::e5m2 : lowbit::fp8::Format::e4m3;
+  o.profile = lowbit::fp8::kProfiles[(pick >> 1) % lowbit::fp8::kProfiles.size()];
   const std::span<const std::uint8_t> codes = in.rest();
   check<float>(codes, o);
   check<lowbit::f16>(codes, o);

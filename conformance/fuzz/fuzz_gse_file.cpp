@@ -1,11 +1,11 @@
-// read_gse on raw bytes: the 32-byte header (magic, version, every parameter, an element count that
+// lowbit::io::read_gse on raw bytes: the 32-byte header (magic, version, every parameter, an element count that
 // may lie) and the bit-packed payload. What it accepts must decode with every kernel exactly as the
-// reference does, and write_gse / read_gse must give it back.
+// reference does, and lowbit::io::write_gse / lowbit::io::read_gse must give it back.
 #include "fuzz.hpp"
 #include "gse_decode_check.hpp"
 #include "lowbit/io/gse_file.hpp"
 
-namespace lc = lowbit::conformance;
+namespace lc = lowbit::io;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   lc::GseFile f;

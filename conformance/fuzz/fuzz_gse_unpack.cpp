@@ -10,13 +10,13 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   lowbit::fuzz::Bytes in(data, size);
-  lowbit::GseFormat f;
+  lowbit::gse::Format f;
   f.bits = 4 + in.u8() % 5;
-  f.group = lowbit::kGseGroupSizes[in.u8() % lowbit::kGseGroupSizes.size()];
+  f.group = lowbit::gse::kGroupSizes[in.u8() % lowbit::gse::kGroupSizes.size()];
   const std::uint8_t e = in.u8();
   f.exp_bits = e & 1 ? 8 : 5;
-  f.mantissa_overflow = e & 2 ? lowbit::MantissaOverflow::bump : lowbit::MantissaOverflow::saturate;
-  f.exponent_overflow = e & 4 ? lowbit::ExponentOverflow::nan : lowbit::ExponentOverflow::saturate;
+  f.mantissa_overflow = e & 2 ? lowbit::gse::MantissaOverflow::bump : lowbit::gse::MantissaOverflow::saturate;
+  f.exponent_overflow = e & 4 ? lowbit::gse::ExponentOverflow::nan : lowbit::gse::ExponentOverflow::saturate;
   f.exp_bias = in.u8() % static_cast<int>(f.nan_field());
   f.exp_offset = static_cast<int>(in.u8() % 201) - 100;
   const bool explicit_n = in.u8() & 1;

@@ -11,13 +11,13 @@
 
 namespace {
 
-using lowbit::nf4_blocks;
-using lowbit::nf4_packed_bytes;
+using lowbit::nf4::blocks;
+using lowbit::nf4::packed_bytes;
 
 // Bytes that n elements need after the header.
 std::size_t need(std::size_t n, int block, bool nested) {
-  const std::size_t nb = nf4_blocks(n, block);
-  return nf4_packed_bytes(n) + (nested ? nb + 4 * nf4_blocks(nb, lowbit::kNf4NestedBlock) + 4 : 4 * nb);
+  const std::size_t nb = lowbit::nf4::blocks(n, block);
+  return lowbit::nf4::packed_bytes(n) + (nested ? nb + 4 * lowbit::nf4::blocks(nb, lowbit::nf4::kNestedBlock) + 4 : 4 * nb);
 }
 
 }  // namespace
@@ -26,8 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   lowbit::fuzz::Bytes in(data, size);
   const std::uint8_t pick = in.u8();
   lowbit::nf4::Options o;
-  o.table = pick & 1 ? lowbit::FourBitTable::fp4 : lowbit::FourBitTable::nf4;
-  o.profile = lowbit::kNf4Profiles[(pick >> 1) % lowbit::kNf4Profiles.size()].name;
+  o.table = pick & 1 ? lowbit::nf4::Table::fp4 : lowbit::nf4::Table::nf4;
+  o.profile = lowbit::nf4::kProfiles[(pick >> 1) % lowbit::nf4::kProfiles.size()];
   const bool nested = pick & 0x80;
   o.block = 32 << (in.u8() % 8);  // 32 .. 4096
   std::size_t lo = 0, hi = in.u16();  // n: the largest count up to the given one that fits
@@ -37,12 +37,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     else hi = mid - 1;
   }
   const std::size_t n = lo;
-  const std::size_t nb = nf4_blocks(n, o.block);
-  const std::vector<std::uint8_t> packed = lowbit::fuzz::values_from<std::uint8_t>(in.take(nf4_packed_bytes(n)), nf4_packed_bytes(n));
+  const std::size_t nb = lowbit::nf4::blocks(n, o.block);
+  const std::vector<std::uint8_t> packed = lowbit::fuzz::values_from<std::uint8_t>(in.take(lowbit::nf4::packed_bytes(n)), lowbit::nf4::packed_bytes(n));
   std::vector<float> absmax(nb);
   if (nested) {
     const std::vector<std::uint8_t> codes = lowbit::fuzz::values_from<std::uint8_t>(in.take(nb), nb);
-    const std::size_t nb2 = nf4_blocks(nb, lowbit::kNf4NestedBlock);
+    const std::size_t nb2 = lowbit::nf4::blocks(nb, lowbit::nf4::kNestedBlock);
     const std::vector<float> nested_absmax = lowbit::fuzz::values_from<float>(in.take(4 * nb2), nb2);
     const float offset = lowbit::fuzz::values_from<float>(in.take(4), 1)[0];
     const lowbit::ref::Nf4DynamicMap map = lowbit::ref::bnb_dynamic_map();
@@ -52,18 +52,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   std::vector<float> want(n), got(n);
-  o.impl = &lowbit::ref::kNf4Reference;
-  lowbit::nf4::dequantize(packed, absmax, want, o);  // consistent sizes: must not throw
-  for (const lowbit::Nf4Impl& impl : lowbit::nf4_impls()) {
-    if (!impl.available()) continue;
+  o.impl = &lowbit::kernels::reference<lowbit::nf4::Impl>();
+  lowbit::nf4::decode(packed, absmax, want, o);  // consistent sizes: must not throw
+  for (const lowbit::nf4::Impl& impl : lowbit::kernels::list<lowbit::nf4::Impl>()) {
+    if (!lowbit::kernels::available(impl)) continue;
     o.impl = &impl;
-    lowbit::nf4::dequantize(packed, absmax, got, o);
+    lowbit::nf4::decode(packed, absmax, got, o);
     LOWBIT_FUZZ_CHECK(lowbit::fuzz::same_bits<float>(got, want));
   }
   // A size that does not match is a clear error, never a read outside the buffers.
   std::vector<std::uint8_t> longer = packed;
   longer.push_back(0);
   o.impl = nullptr;
-  LOWBIT_FUZZ_CHECK(!lowbit::fuzz::accepted([&] { lowbit::nf4::dequantize(longer, absmax, got, o); }));
+  LOWBIT_FUZZ_CHECK(!lowbit::fuzz::accepted([&] { lowbit::nf4::decode(longer, absmax, got, o); }));
   return 0;
 }

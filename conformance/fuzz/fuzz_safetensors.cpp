@@ -1,4 +1,4 @@
-// safetensors::read on raw bytes: the 8-byte header length (which may lie), the UTF-8 JSON header,
+// lowbit::io::safetensors::read on raw bytes: the 8-byte header length (which may lie), the UTF-8 JSON header,
 // the tensor entries and the byte ranges. What it accepts must survive write() and read() again
 // unchanged, and write() must be a fixed point of that round trip.
 #include <algorithm>
@@ -6,7 +6,7 @@
 #include "fuzz.hpp"
 #include "lowbit/io/safetensors.hpp"
 
-namespace st = lowbit::conformance::safetensors;
+namespace st = lowbit::io::safetensors;
 
 namespace {
 

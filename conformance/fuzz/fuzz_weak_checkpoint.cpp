@@ -1,5 +1,5 @@
-// QEFT and OWQ packed layers in .safetensors, as `lowbit unpack` reads them: safetensors::read, then
-// weak::qeft_from_file and weak::owq_from_file (with the metadata's bit width, or 3 and 4 when it
+// QEFT and OWQ packed layers in .safetensors, as `lowbit unpack` reads them: lowbit::io::safetensors::read, then
+// lowbit::io::qeft_from_file and lowbit::io::owq_from_file (with the metadata's bit width, or 3 and 4 when it
 // has none), then every dequantization path of what they accept, and the QEFT reference matvec.
 // What a reader accepts must write back (to_file) and read back to the same buffers.
 // Input: a .safetensors file, or '{' JSON header, NUL, buffer (fuzz.hpp).
@@ -9,8 +9,8 @@
 #include "fuzz.hpp"
 #include "lowbit/io/weak_checkpoint.hpp"
 
-namespace st = lowbit::conformance::safetensors;
-namespace weak = lowbit::conformance::weak;
+namespace st = lowbit::io::safetensors;
+namespace weak = lowbit::io;
 namespace ref = lowbit::ref;
 
 namespace {
@@ -46,25 +46,25 @@ void check_metadata(const st::Metadata& read, const st::Metadata& derived) {
 
 void qeft(const st::File& f) {
   ref::QeftPacked p;
-  if (!lowbit::fuzz::accepted([&] { p = weak::qeft_from_file(f); })) return;
-  const st::File written = weak::to_file(p);
+  if (!lowbit::fuzz::accepted([&] { p = lowbit::io::qeft_from_file(f); })) return;
+  const st::File written = lowbit::io::to_file(p);
   check_metadata(f.metadata, written.metadata);
-  LOWBIT_FUZZ_CHECK(same(weak::qeft_from_file(written), p));
+  LOWBIT_FUZZ_CHECK(same(lowbit::io::qeft_from_file(written), p));
   const std::vector<float> gemv = ref::qeft_dequantize(p, ref::QeftPath::gemv);
   const std::vector<float> nowc = ref::qeft_dequantize(p, ref::QeftPath::nowc);
   LOWBIT_FUZZ_CHECK(gemv.size() == p.oc * p.ic && nowc.size() == p.oc * p.ic);
   const std::vector<float> x(p.ic, 1.0f);
   std::vector<float> y(p.oc);
-  const lowbit::QeftMatrix m = p.view();
+  const lowbit::qeft::Matrix m = p.view();
   ref::qeft_matvec_ref(&m, x.data(), y.data());
 }
 
 void owq(const st::File& f, std::optional<int> bits) {
   ref::OwqPacked p;
-  if (!lowbit::fuzz::accepted([&] { p = weak::owq_from_file(f, "", bits); })) return;
-  const st::File written = weak::to_file(p);
+  if (!lowbit::fuzz::accepted([&] { p = lowbit::io::owq_from_file(f, "", bits); })) return;
+  const st::File written = lowbit::io::to_file(p);
   check_metadata(f.metadata, written.metadata);
-  LOWBIT_FUZZ_CHECK(same(weak::owq_from_file(written), p));
+  LOWBIT_FUZZ_CHECK(same(lowbit::io::owq_from_file(written), p));
   for (const ref::OwqPath path : {ref::OwqPath::fp16, ref::OwqPath::fp32, ref::OwqPath::nowc})
     LOWBIT_FUZZ_CHECK(ref::owq_dequantize(p, path).size() == p.oc * p.ic);
 }

@@ -19,7 +19,7 @@ std::string counts_text(const conformance::GenSummary& s) {
 
 std::string mx_names() {
   std::string s;
-  for (const MxTraits& t : kMxFormats) s += (s.empty() ? "" : ", ") + std::string(t.name);
+  for (const mx::Traits& t : mx::kFormats) s += (s.empty() ? "" : ", ") + std::string(t.name);
   return s;
 }
 
@@ -37,7 +37,7 @@ int run_gen_weak_or_gemm(const GenArgs& a, conformance::Container container) {
     if (a.gemm_m == 0 || a.gemm_n == 0) throw UsageError("--m and --n must be at least 1");
     conformance::GseGemmGenOptions o;
     o.format = a.gse;
-    o.accumulate = a.accumulate == "fp32" ? Accumulate::fp32 : Accumulate::exact;
+    o.accumulate = a.accumulate == "fp32" ? gse::Accumulate::fp32 : gse::Accumulate::exact;
     o.m = a.gemm_m;
     o.n = a.gemm_n;
     o.k = a.gemm_k;
@@ -47,16 +47,16 @@ int run_gen_weak_or_gemm(const GenArgs& a, conformance::Container container) {
     return 0;
   }
   conformance::WeakGenOptions o;
-  o.layout = *parse_weak_layout(a.format);
+  o.layout = *weak::parse_layout(a.format);
   o.quant.bits = a.weak_bits.value_or(4);
-  o.quant.group = a.weak_group.value_or(o.layout == WeakLayout::qeft ? 128 : 0);
+  o.quant.group = a.weak_group.value_or(o.layout == weak::Layout::qeft ? 128 : 0);
   o.quant.sym = a.sym;
-  const auto tuning = parse_weak_tuning(a.tuning);
+  const auto tuning = weak::parse_tuning(a.tuning);
   if (!tuning) throw UsageError(fmt::format("unknown tuning '{}' (valid: minmax, mse)", a.tuning));
   o.quant.tuning = *tuning;
-  if (a.grid && o.quant.tuning != WeakTuning::mse) throw UsageError("--grid applies to --tuning mse only");
-  o.quant.grid = a.grid.value_or(default_weak_grid(o.layout, o.quant.group));
-  const std::string_view e = weak_shape_error(o.layout, a.rows, a.cols, a.weak, o.quant);
+  if (a.grid && o.quant.tuning != weak::Tuning::mse) throw UsageError("--grid applies to --tuning mse only");
+  o.quant.grid = a.grid.value_or(weak::default_grid(o.layout, o.quant.group));
+  const std::string_view e = weak::shape_error(o.layout, a.rows, a.cols, a.weak, o.quant);
   if (!e.empty())
     throw UsageError(fmt::format("{} --bits {} --group {} --rows {} --cols {} --weak {}: {}", a.format, o.quant.bits, o.quant.group,
                                  a.rows, a.cols, a.weak, e));
@@ -72,7 +72,7 @@ int run_gen_weak_or_gemm(const GenArgs& a, conformance::Container container) {
 }  // namespace
 
 int run_gen(const GenArgs& a) {
-  const auto mx = parse_mx_format(a.format);
+  const auto mx = mx::parse_format(a.format);
   const std::string rounding = !a.rounding.empty() ? a.rounding : mx ? "nearest" : "rne";
   const auto r = parse_rounding(rounding);
   if (!r)
@@ -81,17 +81,17 @@ int run_gen(const GenArgs& a) {
   if (a.out.empty()) throw UsageError("-o DIR is required");
   const auto container = conformance::parse_container(a.container);
   if (!container) throw UsageError(fmt::format("unknown container '{}' (valid: npy, safetensors)", a.container));
-  if (parse_weak_layout(a.format) || a.format == "gse-gemm") return run_gen_weak_or_gemm(a, *container);
-  if (const auto t = parse_four_bit_table(a.format)) {
+  if (weak::parse_layout(a.format) || a.format == "gse-gemm") return run_gen_weak_or_gemm(a, *container);
+  if (const auto t = nf4::parse_table(a.format)) {
     conformance::Nf4GenOptions o;
     o.table = *t;
     o.profile = a.profile.empty() ? "lowbit" : a.profile;
-    if (!find_nf4_profile(o.profile)) {
+    if (!nf4::find_profile(o.profile)) {
       std::string valid;
-      for (const Nf4Profile& p : kNf4Profiles) valid += (valid.empty() ? "" : ", ") + std::string(p.name);
+      for (const nf4::Profile& p : nf4::kProfiles) valid += (valid.empty() ? "" : ", ") + std::string(p.name);
       throw UsageError(fmt::format("unknown NF4 profile '{}' (valid: {})", o.profile, valid));
     }
-    if (!valid_nf4_block(a.block)) throw UsageError(fmt::format("bad --block {}: a power of two in 32..4096", a.block));
+    if (!nf4::valid_block(a.block)) throw UsageError(fmt::format("bad --block {}: a power of two in 32..4096", a.block));
     if (*r != Rounding::rne) throw UsageError("nf4/fp4 round to the nearest table value: --rounding does not apply");
     o.block = a.block;
     static_cast<conformance::GenCommon&>(o) = {a.seed, a.level, a.n, *container};
@@ -122,12 +122,12 @@ int run_gen(const GenArgs& a) {
     fmt::print(stderr, "lowbit gen: {} gse elements ({}) -> {}\n", s.cases, counts_text(s), a.out);
     return 0;
   }
-  const auto f = parse_fp8_format(a.format);
+  const auto f = fp8::parse_format(a.format);
   if (!f) throw UsageError(fmt::format("unknown format '{}' (valid: e4m3, e4m3fn, e5m2, gse, nf4, fp4, {}, qeft, owq, gse-gemm)", a.format, mx_names()));
   const std::string profile = a.profile.empty() ? "ml_dtypes" : a.profile;
-  if (!find_fp8_profile(profile)) {
+  if (!fp8::find_profile(profile)) {
     std::string valid;
-    for (const Fp8Profile& p : kFp8Profiles) valid += (valid.empty() ? "" : ", ") + std::string(p.name);
+    for (const fp8::Profile& p : fp8::kProfiles) valid += (valid.empty() ? "" : ", ") + std::string(p.name);
     throw UsageError(fmt::format("unknown profile '{}' (valid: {})", profile, valid));
   }
   conformance::Fp8GenOptions o;
@@ -141,8 +141,8 @@ int run_gen(const GenArgs& a) {
 }
 
 int run_verify(const VerifyArgs& a) {
-  const auto f = parse_fp8_format(a.format);
-  const bool other = a.format == "gse" || a.format == "nf4" || a.format == "fp4" || parse_mx_format(a.format);
+  const auto f = fp8::parse_format(a.format);
+  const bool other = a.format == "gse" || a.format == "nf4" || a.format == "fp4" || mx::parse_format(a.format);
   const bool packed = a.format == "qeft" || a.format == "owq" || a.format == "gse-gemm";
   if (!f && !other && !packed)
     throw UsageError(fmt::format("unknown format '{}' (valid: e4m3, e4m3fn, e5m2, gse, nf4, fp4, {}, qeft, owq, gse-gemm)", a.format, mx_names()));

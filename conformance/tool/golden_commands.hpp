@@ -11,7 +11,7 @@ namespace lowbit::cli {
 
 struct GenArgs {
   std::string format;               // e4m3 | e4m3fn | e5m2 | gse | nf4 | fp4 | an MX format (mxfp8-e4m3, ...)
-  GseFormat gse;                    // format gse: main fills it from the GSE options (gse_format)
+  gse::Format gse;                    // format gse: main fills it from the GSE options (gse_format)
   int block = 64;                   // nf4 / fp4: block size
   bool double_quant = false;        // nf4 / fp4: add the double-quantization arrays and tests
   std::string profile;              // FP8 or NF4 profile; empty: ml_dtypes (FP8), lowbit (NF4)
@@ -24,7 +24,7 @@ struct GenArgs {
   // qeft / owq (main copies --bits / --group, shared with the GSE options, when given)
   std::optional<int> weak_bits, weak_group;  // default: 4; qeft 128, owq 0
   std::string tuning = "mse";                // as lowbit pack: minmax | mse
-  std::optional<int> grid;                   // mse: default_weak_grid
+  std::optional<int> grid;                   // mse: weak::default_grid
   bool sym = false;
   std::size_t weak = 32, rows = 16, cols = 256;
   // gse-gemm (the format in gse)

@@ -49,22 +49,22 @@ std::vector<CLI::Option*> add_gse_options(CLI::App* app, GseArgs& g) {
   };
 }
 
-GseFormat gse_format(const GseArgs& g) {
-  GseFormat f;
+gse::Format gse_format(const GseArgs& g) {
+  gse::Format f;
   f.bits = g.bits;
   f.group = g.group;
   f.exp_bits = g.exp_bits;
   f.exp_bias = g.exp_bias ? *g.exp_bias : g.exp_bits == 8 ? 127 : 15;
   f.exp_offset = g.exp_offset;
-  f.mantissa_overflow = g.mantissa_overflow == "bump" ? MantissaOverflow::bump : MantissaOverflow::saturate;
-  f.exponent_overflow = g.exponent_overflow == "nan" ? ExponentOverflow::nan : ExponentOverflow::saturate;
+  f.mantissa_overflow = g.mantissa_overflow == "bump" ? gse::MantissaOverflow::bump : gse::MantissaOverflow::saturate;
+  f.exponent_overflow = g.exponent_overflow == "nan" ? gse::ExponentOverflow::nan : gse::ExponentOverflow::saturate;
   if (const auto error = validate(f)) throw UsageError(*error);
   return f;
 }
 
 int run_encode_gse(const CodecArgs& a, const GseArgs& g) {
   if (a.type != "f32") throw UsageError("gse encodes f32 input only (--from f32)");
-  conformance::GseFile file;
+  io::GseFile file;
   file.format = gse_format(g);
   file.rounding = rounding_of(a.rounding);
   file.seed = a.seed;
@@ -73,7 +73,7 @@ int run_encode_gse(const CodecArgs& a, const GseArgs& g) {
   file.codes.resize(x.size());
   file.exps.resize(file.format.groups(x.size()));
   gse::encode(x, file.codes, file.exps, {file.format, file.rounding, a.seed});
-  write_all(out, conformance::write_gse(file));
+  write_all(out, io::write_gse(file));
   out.commit();
   return 0;
 }
@@ -81,9 +81,9 @@ int run_encode_gse(const CodecArgs& a, const GseArgs& g) {
 int run_decode_gse(const CodecArgs& a) {
   if (a.type != "f32") throw UsageError("gse decodes to f32 only (--to f32)");
   const std::vector<std::uint8_t> bytes = read_all<std::uint8_t>(a.input);
-  const conformance::GseFile file = [&] {
+  const io::GseFile file = [&] {
     try {
-      return conformance::read_gse(bytes);
+      return io::read_gse(bytes);
     } catch (const std::runtime_error& e) {
       throw UsageError(e.what());
     }
@@ -98,15 +98,15 @@ int run_decode_gse(const CodecArgs& a) {
 
 int run_quantize(const CodecArgs& a, const GseArgs& g) {
   const bool is_gse = a.format == "gse";
-  const auto mx = parse_mx_format(a.format);
+  const auto mx = mx::parse_format(a.format);
   if (!is_gse && !mx) {
     std::string names = "gse";
-    for (const MxTraits& t : kMxFormats) names += ", " + std::string(t.name);
+    for (const mx::Traits& t : mx::kFormats) names += ", " + std::string(t.name);
     throw UsageError(fmt::format("unknown block format '{}' (valid: {})", a.format, names));
   }
-  const GseFormat format = is_gse ? gse_format(g) : GseFormat{};
+  const gse::Format format = is_gse ? gse_format(g) : gse::Format{};
   const Rounding r = rounding_of(a.rounding.empty() ? (is_gse ? "rne" : "nearest") : a.rounding);
-  const std::size_t block = is_gse ? static_cast<std::size_t>(format.group) : kMxBlock;
+  const std::size_t block = is_gse ? static_cast<std::size_t>(format.group) : mx::kBlock;
   InputStream in(a.input, sizeof(float));
   OutputStream out(a.output, "<f4");
   std::vector<std::uint8_t> buf;
@@ -128,8 +128,10 @@ int run_quantize(const CodecArgs& a, const GseArgs& g) {
       gse::decode(codes, exps, std::span(y), o);
     } else {
       auto* c = reinterpret_cast<std::uint8_t*>(codes.data());
-      ref::mx_encode_ref(n, x.data(), c, exps.data(), {*mx, r, a.seed, index}, nullptr);
-      ref::mx_decode_ref(n, c, exps.data(), y.data(), *mx);
+      const mx::EncodeParams ep{*mx, r, a.seed, index};
+      ref::mx_encode_ref(n, x.data(), c, exps.data(), &ep, nullptr);
+      const mx::DecodeParams dp{*mx};
+      ref::mx_decode_ref(n, c, exps.data(), y.data(), &dp);
     }
     write_all(out, y);
     index += n;
@@ -139,8 +141,8 @@ int run_quantize(const CodecArgs& a, const GseArgs& g) {
 }
 
 int run_gemm(const GemmArgs& a, const GseArgs& g) {
-  const GseFormat format = gse_format(g);
-  const auto acc = a.accumulate == "exact" ? Accumulate::exact : Accumulate::fp32;
+  const gse::Format format = gse_format(g);
+  const auto acc = a.accumulate == "exact" ? gse::Accumulate::exact : gse::Accumulate::fp32;
   const Rounding r = rounding_of(a.rounding);
   if (!checked_mul(a.m, a.k) || !checked_mul(a.n, a.k) || !checked_mul(a.m, a.n))
     throw UsageError(fmt::format("--m {} --n {} --k {}: the matrices' element counts overflow", a.m, a.n, a.k));
@@ -153,7 +155,7 @@ int run_gemm(const GemmArgs& a, const GseArgs& g) {
   gse::encode_rows(a.n, a.k, B, cb, eb, {format, r});
   std::vector<float> C(a.m * a.n);
   OutputStream out(a.output, "<f4");
-  gse::gemm(a.m, a.n, a.k, {ca, ea, format}, {cb, eb, format}, C, acc);
+  gse::gemm(a.m, a.n, a.k, {ca, ea, format}, {cb, eb, format}, C, {.accumulate = acc});
   write_all(out, C);
   out.commit();
   return 0;

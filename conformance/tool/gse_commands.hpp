@@ -20,7 +20,7 @@ struct GseArgs {
 // Adds --bits --group --exp-bits --exp-bias --exp-offset --mantissa-overflow --exponent-overflow;
 // returns them so that a non-GSE format can reject them.
 std::vector<CLI::Option*> add_gse_options(CLI::App* app, GseArgs& g);
-GseFormat gse_format(const GseArgs& g);  // validated, or UsageError
+gse::Format gse_format(const GseArgs& g);  // validated, or UsageError
 
 struct GemmArgs {
   std::size_t m = 0, n = 0, k = 0;

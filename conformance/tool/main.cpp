@@ -226,7 +226,7 @@ int main(int argc, char** argv) {
     if (*wc) return run_weak_columns(weak_columns);
     if (*tc) return run_train_check(train_check_json);
     if (*gen) {
-      const bool gen_weak_layout = lowbit::parse_weak_layout(gen_args.format).has_value();
+      const bool gen_weak_layout = lowbit::weak::parse_layout(gen_args.format).has_value();
       const bool gen_gse_family = gen_args.format == "gse" || gen_args.format == "gse-gemm";
       reject_unless(gen_gse_family, gen_weak_layout ? std::vector<CLI::Option*>(gen_gse.begin() + 2, gen_gse.end()) : gen_gse, "gse");
       reject_unless(gen_weak_layout, gen_weak, "qeft/owq");

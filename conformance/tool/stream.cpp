@@ -25,8 +25,8 @@ InputStream::InputStream(const std::string& path, std::size_t element_size)
   }
   if (!is_npy(path)) return;
   try {
-    conformance::npy::Array a = conformance::npy::read(path);
-    const unsigned size = conformance::npy::find_dtype(a.descr)->size;
+    io::npy::Array a = io::npy::read(path);
+    const unsigned size = io::npy::find_dtype(a.descr)->size;
     if (size != element_size_)
       throw UsageError(fmt::format("{} holds {} ({}-byte elements), expected {}-byte elements", name_, a.descr, size,
                                    element_size_));
@@ -99,8 +99,8 @@ void OutputStream::write(std::span<const std::uint8_t> bytes) {
 
 void OutputStream::commit() {
   if (!npy_descr_.empty()) {
-    const unsigned size = conformance::npy::find_dtype(npy_descr_)->size;
-    const std::vector<std::uint8_t> file = conformance::npy::serialize(
+    const unsigned size = io::npy::find_dtype(npy_descr_)->size;
+    const std::vector<std::uint8_t> file = io::npy::serialize(
         {npy_descr_, {npy_data_.size() / size}, std::move(npy_data_)});
     npy_descr_.clear();
     write(file);

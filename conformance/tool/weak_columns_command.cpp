@@ -16,7 +16,7 @@
 namespace lowbit::cli {
 namespace {
 
-namespace st = conformance::safetensors;
+namespace st = io::safetensors;
 
 constexpr const char* kGlobal = "global";
 // The layers that read the residual stream, in the order extract_outidx.py visits a block's.
@@ -39,7 +39,7 @@ std::vector<float> matrix(const st::Tensor& t, const char* what, const char* lay
 }
 
 std::vector<float> sensitivity(const st::Tensor& x, const WeakColumnsArgs& a, const st::File* weights, int bits,
-                               WeakTuning tuning) {
+                               weak::Tuning tuning) {
   const std::vector<float> acts = matrix(x, "activations", "tokens, IC");
   const std::size_t tokens = x.shape[0], ic = x.shape[1];
   if (tokens == 0) throw UsageError(fmt::format("activations '{}' hold no tokens", x.name));
@@ -116,7 +116,7 @@ int run_weak_columns(const WeakColumnsArgs& a) {
   const int bits = a.bits.value_or(4);
   if (bits < 2 || bits > 4) throw UsageError(fmt::format("--bits {} is not 2, 3 or 4", bits));
   const std::string tuning_name = a.tuning.value_or("mse");
-  const auto tuning = parse_weak_tuning(tuning_name);
+  const auto tuning = weak::parse_tuning(tuning_name);
   if (!tuning) throw UsageError(fmt::format("unknown --tuning '{}' (valid: mse, minmax)", tuning_name));
   if (a.k == 0) throw UsageError("--k must be at least 1");
 

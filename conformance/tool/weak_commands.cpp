@@ -11,10 +11,10 @@
 namespace lowbit::cli {
 namespace {
 
-namespace st = conformance::safetensors;
+namespace st = io::safetensors;
 
-WeakLayout layout_of(const std::string& s) {
-  const auto l = parse_weak_layout(s);
+weak::Layout layout_of(const std::string& s) {
+  const auto l = weak::parse_layout(s);
   if (!l) throw UsageError(fmt::format("unknown layout '{}' (valid: qeft, owq)", s));
   return *l;
 }
@@ -36,16 +36,16 @@ void write_file(const std::string& path, const st::File& f) {
 }  // namespace
 
 int run_pack(const PackArgs& a) {
-  const WeakLayout layout = layout_of(a.layout);
-  WeakQuantOptions o;
+  const weak::Layout layout = layout_of(a.layout);
+  weak::QuantOptions o;
   o.bits = a.bits;
-  o.group = a.group.value_or(layout == WeakLayout::qeft ? 128 : 0);
+  o.group = a.group.value_or(layout == weak::Layout::qeft ? 128 : 0);
   o.sym = a.sym;
-  const auto tuning = parse_weak_tuning(a.tuning);
+  const auto tuning = weak::parse_tuning(a.tuning);
   if (!tuning) throw UsageError(fmt::format("unknown tuning '{}' (valid: minmax, mse)", a.tuning));
   o.tuning = *tuning;
-  o.grid = a.grid.value_or(default_weak_grid(layout, o.group));
-  if (a.grid && o.tuning != WeakTuning::mse) throw UsageError("--grid applies to --tuning mse only");
+  o.grid = a.grid.value_or(weak::default_grid(layout, o.group));
+  if (a.grid && o.tuning != weak::Tuning::mse) throw UsageError("--grid applies to --tuning mse only");
 
   const st::File in = read_file(a.input);
   const st::Tensor* t = in.find("weight");
@@ -61,14 +61,14 @@ int run_pack(const PackArgs& a) {
   st::File out;
   try {
     q = ref::weak_quantize(layout, w, oc, ic, weak, o);
-    out = layout == WeakLayout::qeft ? conformance::weak::to_file(ref::qeft_pack(q, &clamped), a.prefix)
-                                     : conformance::weak::to_file(ref::owq_pack(q, &clamped), a.prefix);
+    out = layout == weak::Layout::qeft ? io::to_file(ref::qeft_pack(q, &clamped), a.prefix)
+                                     : io::to_file(ref::owq_pack(q, &clamped), a.prefix);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
   out.metadata["lowbit.tuning"] = a.tuning;
   out.metadata["lowbit.sym"] = o.sym ? "true" : "false";
-  if (o.tuning == WeakTuning::mse) out.metadata["lowbit.grid"] = std::to_string(o.grid);
+  if (o.tuning == weak::Tuning::mse) out.metadata["lowbit.grid"] = std::to_string(o.grid);
   if (!clamped.empty()) {
     fmt::print(stderr, "lowbit: note: {} codes out of range were clamped; the reference packer would write them unclamped "
                        "and corrupt neighbouring codes{}\n", clamped.size(), a.report_clamped ? ":" : " (--report-clamped lists them)");
@@ -82,17 +82,17 @@ int run_pack(const PackArgs& a) {
 }
 
 int run_unpack(const UnpackArgs& a) {
-  const WeakLayout layout = layout_of(a.layout);
+  const weak::Layout layout = layout_of(a.layout);
   if (a.order != "stored" && a.order != "original") throw UsageError(fmt::format("unknown --order '{}' (valid: stored, original)", a.order));
   const st::File in = read_file(a.input);
   std::vector<float> w;
   std::size_t oc = 0, ic = 0;
   try {
-    if (layout == WeakLayout::qeft) {
+    if (layout == weak::Layout::qeft) {
       if (a.bits && *a.bits != 4) throw UsageError("QEFT is 4-bit only");
       const std::string path = a.path.empty() ? "gemv" : a.path;
       if (path != "gemv" && path != "nowc") throw UsageError(fmt::format("unknown QEFT --path '{}' (valid: gemv, nowc)", path));
-      const ref::QeftPacked p = conformance::weak::qeft_from_file(in, a.prefix);
+      const ref::QeftPacked p = io::qeft_from_file(in, a.prefix);
       oc = p.oc;
       ic = p.ic;
       const std::vector<float> stored = ref::qeft_dequantize(p, path == "gemv" ? ref::QeftPath::gemv : ref::QeftPath::nowc);
@@ -106,7 +106,7 @@ int run_unpack(const UnpackArgs& a) {
       const std::string path = a.path.empty() ? "fp16" : a.path;
       if (path != "fp16" && path != "fp32" && path != "nowc")
         throw UsageError(fmt::format("unknown OWQ --path '{}' (valid: fp16, fp32, nowc)", path));
-      const ref::OwqPacked p = conformance::weak::owq_from_file(in, a.prefix, a.bits);
+      const ref::OwqPacked p = io::owq_from_file(in, a.prefix, a.bits);
       oc = p.oc;
       ic = p.ic;
       w = ref::owq_dequantize(p, path == "fp16" ? ref::OwqPath::fp16 : path == "fp32" ? ref::OwqPath::fp32 : ref::OwqPath::nowc);

@@ -11,7 +11,7 @@ struct PackArgs {
   int bits = 4;
   std::optional<int> group;           // default: qeft 128, owq 0
   std::string tuning = "mse";         // the repos' default
-  std::optional<int> grid;            // default: default_weak_grid()
+  std::optional<int> grid;            // default: weak::default_grid()
   bool sym = false;
   std::string weak_idx;               // raw little-endian int32, ascending; "" = no weak columns
   std::string prefix;                 // buffer name prefix ("" = the bare names)

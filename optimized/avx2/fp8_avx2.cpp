@@ -3,9 +3,8 @@
 #include <immintrin.h>
 
 #include "common/blocks.hpp"
-#include "lowbit/optimized/fp8_impls.hpp"
 #include "common/fp8_simd.hpp"
-#include "common/x86_features.hpp"
+#include "lowbit/kernels.hpp"
 #include "lowbit/reference/fp8.hpp"
 
 namespace lowbit::avx2 {
@@ -93,7 +92,7 @@ __m256i load_bf16(const bf16* p) {
 }
 
 template <class In, __m256i (*Load)(const In*)>
-void encode(std::size_t n, const In* in, std::uint8_t* out, const Fp8EncodeParams* p) {
+void encode(std::size_t n, const In* in, std::uint8_t* out, const fp8::EncodeParams* p) {
   if (p->rounding == Rounding::sr || p->rounding == Rounding::rna)  // documented: scalar
     return ref::fp8_encode_ref(n, in, out, p);
   const Encoder enc(simd::encode_constants(*p));
@@ -139,14 +138,14 @@ struct Decoder {
   }
 };
 
-void decode_f32(std::size_t n, const std::uint8_t* in, float* out, const Fp8DecodeParams* p) {
+void decode_f32(std::size_t n, const std::uint8_t* in, float* out, const fp8::DecodeParams* p) {
   const Decoder dec(simd::decode_constants(*p));
   simd::for_each_block<kWidth>(n, in, out, [&](const std::uint8_t* i, float* o) {
     for (int k = 0; k < 4; ++k) _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 8 * k), dec.load8(i + 8 * k));
   });
 }
 
-void decode_f16(std::size_t n, const std::uint8_t* in, f16* out, const Fp8DecodeParams* p) {
+void decode_f16(std::size_t n, const std::uint8_t* in, f16* out, const fp8::DecodeParams* p) {
   const Decoder dec(simd::decode_constants(*p));
   simd::for_each_block<kWidth>(n, in, out, [&](const std::uint8_t* i, f16* o) {
     for (int k = 0; k < 4; ++k)  // exact: every FP8 value is an f16; NaN keeps its top bits
@@ -155,7 +154,7 @@ void decode_f16(std::size_t n, const std::uint8_t* in, f16* out, const Fp8Decode
   });
 }
 
-void decode_bf16(std::size_t n, const std::uint8_t* in, bf16* out, const Fp8DecodeParams* p) {
+void decode_bf16(std::size_t n, const std::uint8_t* in, bf16* out, const fp8::DecodeParams* p) {
   const Decoder dec(simd::decode_constants(*p));
   simd::for_each_block<kWidth>(n, in, out, [&](const std::uint8_t* i, bf16* o) {
     for (int k = 0; k < 4; k += 2) {  // exact: the low 16 bits of every decoded f32 are zero
@@ -166,14 +165,21 @@ void decode_bf16(std::size_t n, const std::uint8_t* in, bf16* out, const Fp8Deco
   });
 }
 
-bool available() { return x86::has_avx2() && x86::has_f16c(); }
 
 }  // namespace
+}  // namespace lowbit::avx2
 
-const Fp8Impl kFp8Avx2{
-    "avx2", kWidth, available,
-    encode<float, load_f32>, nullptr /* f64: reference */, encode<f16, load_f16>, encode<bf16, load_bf16>,
-    decode_f32, decode_f16, decode_bf16,
+namespace lowbit::kernels {
+using namespace lowbit::avx2;
+
+const fp8::Impl fp8_avx2{
+    .width = kWidth,
+    .encode_f32 = encode<float, load_f32>,  // f64: the reference
+    .encode_f16 = encode<f16, load_f16>,
+    .encode_bf16 = encode<bf16, load_bf16>,
+    .decode_f32 = decode_f32,
+    .decode_f16 = decode_f16,
+    .decode_bf16 = decode_bf16,
 };
 
-}  // namespace lowbit::avx2
+}  // namespace lowbit::kernels

@@ -6,9 +6,8 @@
 #include <type_traits>
 
 #include "common/blocks.hpp"
-#include "lowbit/optimized/gse_impls.hpp"
 #include "common/gse_simd.hpp"
-#include "common/x86_features.hpp"
+#include "lowbit/kernels.hpp"
 #include "lowbit/reference/gse.hpp"
 
 namespace lowbit::avx2 {
@@ -55,7 +54,7 @@ template <std::size_t N, class Lanes> void store_codes(std::int8_t* out, Lanes&&
 }
 
 template <std::size_t N, Rounding R, class In, __m256 (*Load)(const In*)>
-void encode_groups(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* exps, const GseEncodeParams& p,
+void encode_groups(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* exps, const gse::EncodeParams& p,
                    BlockStats& stats) {
   const simd::GseEncodeConstants k = simd::encode_constants(p);
   const __m256 limit = _mm256_set1_ps(k.limit), abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
@@ -86,7 +85,7 @@ void encode_groups(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t
 }
 
 template <class In, __m256 (*Load)(const In*)>
-void encode(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* exps, const GseEncodeParams* p,
+void encode(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* exps, const gse::EncodeParams* p,
             BlockStats* stats) {
   if (p->rounding == Rounding::sr) return ref::gse_encode_ref(n, in, codes, exps, p, stats);  // documented: scalar
   BlockStats local;
@@ -114,7 +113,7 @@ void store8(bf16* o, __m256 v) {  // exact: the product has at most 8 significan
 }
 
 template <std::size_t N, class Out>
-void decode_groups(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const GseFormat& f) {
+void decode_groups(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const gse::Format& f) {
   const int shift = simd::decode_shift(f);
   simd::for_each_block<N>(n, codes, out, [&](const std::int8_t* c, Out* o) {
     const std::uint8_t field = *exps++;
@@ -129,19 +128,26 @@ void decode_groups(std::size_t n, const std::int8_t* codes, const std::uint8_t* 
 }
 
 template <class Out>
-void decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const GseFormat* f) {
+void decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const gse::Format* f) {
   if (!simd::with_group_size(f->group, [&]<std::size_t N>() { decode_groups<N, Out>(n, codes, exps, out, *f); }))
     ref::gse_decode_ref(n, codes, exps, out, f);
 }
 
-bool available() { return x86::has_avx2() && x86::has_f16c(); }
 
 }  // namespace
+}  // namespace lowbit::avx2
 
-const GseImpl kGseAvx2{
-    "avx2", 32, available,
-    encode<float, load_f32>, encode<f16, load_f16>, encode<bf16, load_bf16>,
-    decode<float>, decode<f16>, decode<bf16>,
+namespace lowbit::kernels {
+using namespace lowbit::avx2;
+
+const gse::Impl gse_avx2{
+    .width = 32,
+    .encode_f32 = encode<float, load_f32>,
+    .encode_f16 = encode<f16, load_f16>,
+    .encode_bf16 = encode<bf16, load_bf16>,
+    .decode_f32 = decode<float>,
+    .decode_f16 = decode<f16>,
+    .decode_bf16 = decode<bf16>,
 };
 
-}  // namespace lowbit::avx2
+}  // namespace lowbit::kernels

@@ -20,8 +20,7 @@
 #include <limits>
 
 #include "common/gse_gemm_common.hpp"
-#include "lowbit/optimized/gse_impls.hpp"
-#include "common/x86_features.hpp"
+#include "lowbit/kernels.hpp"
 
 namespace lowbit::avx2 {
 namespace {
@@ -277,10 +276,13 @@ struct Avx2 {
   }
 };
 
-bool available() { return x86::has_avx2(); }
 
 }  // namespace
-
-const GseGemmImpl kGseGemmAvx2{"avx2", available, simd::gemm<Avx2>};
-
 }  // namespace lowbit::avx2
+
+namespace lowbit::kernels {
+using namespace lowbit::avx2;
+
+const gse::GemmImpl gse_gemm_avx2{.width = kNR, .gemm = simd::gemm<Avx2>};
+
+}  // namespace lowbit::kernels

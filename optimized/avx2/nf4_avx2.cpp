@@ -4,15 +4,14 @@
 // (16 * even + odd) to pack two codes a byte. Dequantize: the block's 16 products table * absmax
 // (vmulps gives x86's NaN for 0 * Inf, as the reference), then vpermps per nibble.
 // The reference runs: profiles that mix the rules of the four named ones (whole call), blocks that
-// valid_nf4_block() rejects (whole call), and bnb-cuda blocks holding a NaN (that block).
+// nf4::valid_block() rejects (whole call), and bnb-cuda blocks holding a NaN (that block).
 #include <immintrin.h>
 
 #include <cstring>
 
 #include "common/blocks.hpp"
-#include "lowbit/optimized/nf4_impls.hpp"
 #include "common/nf4_simd.hpp"
-#include "common/x86_features.hpp"
+#include "lowbit/kernels.hpp"
 #include "lowbit/reference/nf4.hpp"
 
 namespace lowbit::avx2 {
@@ -123,9 +122,9 @@ template <Nf4Mode M, bool Divide> void code_block(const float* x, std::size_t le
   for (std::size_t j = 0; j < len; j += 32) codes32<M, Divide>(x + j, out + j / 2, l);
 }
 
-void quantize(std::size_t n, const float* in, std::uint8_t* packed, float* absmax, const Nf4Params* p) {
+void quantize(std::size_t n, const float* in, std::uint8_t* packed, float* absmax, const nf4::Params* p) {
   const simd::Nf4Plan k = simd::plan_nf4(*p);
-  if (k.mode == Nf4Mode::reference || !valid_nf4_block(p->block)) return ref::nf4_quantize_ref(n, in, packed, absmax, p);
+  if (k.mode == Nf4Mode::reference || !nf4::valid_block(p->block)) return ref::nf4_quantize_ref(n, in, packed, absmax, p);
   const std::size_t block = static_cast<std::size_t>(p->block);
   Lanes l;
   set_thresholds(l, k.thr.data());
@@ -173,8 +172,8 @@ void quantize(std::size_t n, const float* in, std::uint8_t* packed, float* absma
   }
 }
 
-void dequantize(std::size_t n, const std::uint8_t* packed, const float* absmax, float* out, const Nf4Params* p) {
-  if (!valid_nf4_block(p->block)) return ref::nf4_dequantize_ref(n, packed, absmax, out, p);
+void dequantize(std::size_t n, const std::uint8_t* packed, const float* absmax, float* out, const nf4::Params* p) {
+  if (!nf4::valid_block(p->block)) return ref::nf4_dequantize_ref(n, packed, absmax, out, p);
   const std::size_t block = static_cast<std::size_t>(p->block);
   const float* table = reinterpret_cast<const float*>(table_bits(p->table).data());
   const __m256 tlo = _mm256_loadu_ps(table), thi = _mm256_loadu_ps(table + 8);
@@ -204,10 +203,13 @@ void dequantize(std::size_t n, const std::uint8_t* packed, const float* absmax, 
   }
 }
 
-bool available() { return x86::has_avx2(); }
 
 }  // namespace
-
-const Nf4Impl kNf4Avx2{"avx2", 32, available, quantize, dequantize};
-
 }  // namespace lowbit::avx2
+
+namespace lowbit::kernels {
+using namespace lowbit::avx2;
+
+const nf4::Impl nf4_avx2{.width = 32, .encode = quantize, .decode = dequantize};
+
+}  // namespace lowbit::kernels

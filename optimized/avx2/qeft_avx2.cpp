@@ -1,5 +1,5 @@
 // QEFT mixed-precision matvec for AVX2 (+ FMA, F16C): y = W x in exactly the fp32 order of
-// formats/weak_kernel.hpp (8 lanes, lane l takes the columns j = l mod 8 in ascending order, one
+// formats/weak.hpp (8 lanes, lane l takes the columns j = l mod 8 in ascending order, one
 // fused multiply-add each, then ((a0+a4)+(a2+a6))+((a1+a5)+(a3+a7))).
 //
 // 8 output rows a pass (2 qweight rows: 8 independent FMA chains share each x load). Per row and
@@ -18,8 +18,7 @@
 #include <cstring>
 #include <utility>
 
-#include "lowbit/optimized/qeft_impls.hpp"
-#include "common/x86_features.hpp"
+#include "lowbit/kernels.hpp"
 #include "lowbit/reference/weak.hpp"
 
 namespace lowbit::avx2 {
@@ -50,7 +49,7 @@ inline __m256i split_bytes(__m256i v) {
 }
 
 // Tables of rows o0 .. o0 + 7 for group g.
-inline void build_tables(const QeftMatrix& w, std::size_t o0, std::size_t g, Table* t) {
+inline void build_tables(const qeft::Matrix& w, std::size_t o0, std::size_t g, Table* t) {
   const std::uint16_t* sp = w.scales + g * w.oc + o0;
   const std::uint16_t* zp = w.scaled_zeros + g * w.oc + o0;
   // The scales of a group lie OC values apart: prefetch the groups ahead (a prefetch never faults,
@@ -202,7 +201,7 @@ template <bool Same>
 
 // The block holding column IC - k (not a multiple of 64): per 8 columns 4-bit, weak or mixed.
 template <bool Same>
-[[gnu::noinline]] Acc block_edge(const QeftMatrix& w, std::size_t o0, const std::int16_t* const* q, std::size_t j,
+[[gnu::noinline]] Acc block_edge(const qeft::Matrix& w, std::size_t o0, const std::int16_t* const* q, std::size_t j,
                                  const Planes& p, const float* x, Acc acc) {
   const std::size_t nonweak = w.ic - w.k;
   alignas(32) std::uint16_t f16[kRows][64];
@@ -223,7 +222,7 @@ template <bool Same>
 }
 
 // Columns j0 .. IC - 1, all weak (j0 >= IC - k): 8 fp16 of oweight per row and 8 columns.
-[[gnu::always_inline]] inline void weak_columns(const QeftMatrix& w, std::size_t o0, std::size_t j0, const float* x,
+[[gnu::always_inline]] inline void weak_columns(const qeft::Matrix& w, std::size_t o0, std::size_t j0, const float* x,
                                                 Acc& acc) {
   const std::size_t nonweak = w.ic - w.k;
   for (std::size_t j = j0; j < w.ic; j += 8) {
@@ -237,7 +236,7 @@ template <bool Same>
 
 // The 8 rows o0 .. o0 + 7. The columns go in chunks of kChunkGroups groups: first the tables of
 // every group of the chunk (independent work, which the out-of-order core overlaps), then its blocks.
-template <bool Same> void pass(const QeftMatrix& w, std::size_t o0, const float* x, float* y) {
+template <bool Same> void pass(const qeft::Matrix& w, std::size_t o0, const float* x, float* y) {
   const std::size_t ic = w.ic, nonweak = ic - w.k, group = w.group, halves = group / 32;
   const std::size_t full = nonweak / 64 * 64;                    // columns of whole 4-bit blocks
   const std::size_t edge_end = nonweak % 64 ? full + 64 : full;  // the end of the block holding IC - k
@@ -277,20 +276,21 @@ template <bool Same> void pass(const QeftMatrix& w, std::size_t o0, const float*
   each_row([&](auto r) { y[o0 + r] = reduce(acc.v[r]); });
 }
 
-void matvec(const QeftMatrix* wp, const float* x, float* y) {
-  const QeftMatrix& w = *wp;
+void matvec(const qeft::Matrix* wp, const float* x, float* y) {
+  const qeft::Matrix& w = *wp;
   for (std::size_t o0 = 0; o0 < w.oc; o0 += kRows) {
     if (w.group % 64 == 0) pass<true>(w, o0, x, y);
     else pass<false>(w, o0, x, y);
   }
 }
 
-bool available() {
-  return x86::has_avx2() && x86::has_fma() && x86::has_f16c();
-}
 
 }  // namespace
-
-const QeftImpl kQeftAvx2{"avx2", 8, available, matvec};
-
 }  // namespace lowbit::avx2
+
+namespace lowbit::kernels {
+using namespace lowbit::avx2;
+
+const qeft::Impl qeft_avx2{.width = 8, .matvec = matvec};
+
+}  // namespace lowbit::kernels

@@ -25,14 +25,14 @@ template <class T> std::vector<T> inputs(std::size_t n) {
   return v;
 }
 
-template <class In> void register_encode(const Fp8Impl& impl, Fp8Format f) {
-  const Fp8EncodeParams p = make_encode_params(f, default_fp8_profile(), FloatTraits<In>::type);
+template <class In> void register_encode(const fp8::Impl& impl, fp8::Format f) {
+  const fp8::EncodeParams p = fp8::encode_params(f, fp8::default_profile(), FloatTraits<In>::type);
   auto run = [impl, p](benchmark::State& s) {
     const std::size_t n = s.range(0);
     const std::vector<In> in = inputs<In>(n);
     std::vector<std::uint8_t> out(n);
     for (auto _ : s) {
-      encode_kernel<In>(impl)(n, in.data(), out.data(), &p);
+      fp8::encode_kernel<In>(impl)(n, in.data(), out.data(), &p);
       benchmark::DoNotOptimize(out.data());
     }
     s.SetItemsProcessed(s.iterations() * n);
@@ -42,17 +42,17 @@ template <class In> void register_encode(const Fp8Impl& impl, Fp8Format f) {
   benchmark::RegisterBenchmark(name.c_str(), run)->Arg(kCache)->Arg(kMemory);
 }
 
-template <class Out> void register_decode(const Fp8Impl& impl, Fp8Format f) {
-  const Fp8DecodeParams p = make_decode_params(f, default_fp8_profile());
+template <class Out> void register_decode(const fp8::Impl& impl, fp8::Format f) {
+  const fp8::DecodeParams p = fp8::decode_params(f, fp8::default_profile());
   auto run = [impl, f, p](benchmark::State& s) {
     const std::size_t n = s.range(0);
     const std::vector<float> values = inputs<float>(n);
     std::vector<std::uint8_t> codes(n);
-    const Fp8EncodeParams ep = make_encode_params(f, default_fp8_profile(), FloatType::f32);
-    encode_kernel<float>(impl)(n, values.data(), codes.data(), &ep);
+    const fp8::EncodeParams ep = fp8::encode_params(f, fp8::default_profile(), FloatType::f32);
+    fp8::encode_kernel<float>(impl)(n, values.data(), codes.data(), &ep);
     std::vector<Out> out(n);
     for (auto _ : s) {
-      decode_kernel<Out>(impl)(n, codes.data(), out.data(), &p);
+      fp8::decode_kernel<Out>(impl)(n, codes.data(), out.data(), &p);
       benchmark::DoNotOptimize(out.data());
     }
     s.SetItemsProcessed(s.iterations() * n);
@@ -63,9 +63,9 @@ template <class Out> void register_decode(const Fp8Impl& impl, Fp8Format f) {
 }
 
 void register_fp8() {
-  for (const Fp8Impl& impl : fp8_impls()) {
-    if (!impl.available()) continue;
-    for (Fp8Format f : kFp8Formats) {
+  for (const fp8::Impl& impl : kernels::list<fp8::Impl>()) {
+    if (!kernels::available(impl)) continue;
+    for (fp8::Format f : fp8::kFormats) {
       register_encode<float>(impl, f);
       register_encode<double>(impl, f);
       register_encode<f16>(impl, f);

@@ -16,10 +16,10 @@ using bench::kCache;
 using bench::kMemory;
 using bench::at;
 
-constexpr GseFormat kFormat{8, 32, 5, 15, 0, MantissaOverflow::saturate, ExponentOverflow::saturate};
-constexpr GseEncodeParams kParams{kFormat, Rounding::rne, 0, 0, nullptr};
+constexpr gse::Format kFormat{8, 32, 5, 15, 0, gse::MantissaOverflow::saturate, gse::ExponentOverflow::saturate};
+constexpr gse::EncodeParams kParams{kFormat, Rounding::rne, 0, 0, nullptr};
 
-void register_gse(const GseImpl& impl) {
+void register_gse(const gse::Impl& impl) {
   const std::string enc = fmt::format("BM_gse_encode_f32_int8_g32_{}", impl.name);
   benchmark::RegisterBenchmark(enc.c_str(), [impl](benchmark::State& s) {
     const std::size_t n = s.range(0);
@@ -28,7 +28,7 @@ void register_gse(const GseImpl& impl) {
     std::vector<std::uint8_t> exps(kFormat.groups(n));
     BlockStats stats;
     for (auto _ : s) {
-      gse_encode_kernel<float>(impl)(n, in.data(), codes.data(), exps.data(), &kParams, &stats);
+      gse::encode_kernel<float>(impl)(n, in.data(), codes.data(), exps.data(), &kParams, &stats);
       benchmark::DoNotOptimize(codes.data());
       benchmark::DoNotOptimize(exps.data());
     }
@@ -42,10 +42,10 @@ void register_gse(const GseImpl& impl) {
     const std::vector<float> values = bench::normal_floats(n);
     std::vector<std::int8_t> codes(n);
     std::vector<std::uint8_t> exps(kFormat.groups(n));
-    gse_encode_kernel<float>(impl)(n, values.data(), codes.data(), exps.data(), &kParams, nullptr);
+    gse::encode_kernel<float>(impl)(n, values.data(), codes.data(), exps.data(), &kParams, nullptr);
     std::vector<float> out(n);
     for (auto _ : s) {
-      gse_decode_kernel<float>(impl)(n, codes.data(), exps.data(), out.data(), &kFormat);
+      gse::decode_kernel<float>(impl)(n, codes.data(), exps.data(), out.data(), &kFormat);
       benchmark::DoNotOptimize(out.data());
     }
     s.SetItemsProcessed(s.iterations() * n);
@@ -61,8 +61,8 @@ void register_gse(const GseImpl& impl) {
 }
 
 const bool registered = [] {
-  for (const GseImpl& impl : gse_impls())
-    if (impl.available()) register_gse(impl);
+  for (const gse::Impl& impl : kernels::list<gse::Impl>())
+    if (kernels::available(impl)) register_gse(impl);
   return true;
 }();
 

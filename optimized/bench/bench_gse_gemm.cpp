@@ -22,8 +22,8 @@ using namespace lowbit;
 constexpr std::int64_t kM = 256, kN = 512, kK = 4096;
 constexpr std::int64_t kSmallM = 8, kSmallN = 16, kSmallK = 1024;  // the reference's shape
 
-GseFormat int8_g32() {
-  GseFormat f;
+gse::Format int8_g32() {
+  gse::Format f;
   f.bits = 8;
   f.group = 32;
   f.exp_bits = 5;
@@ -47,7 +47,7 @@ const Operands& operands(std::size_t m, std::size_t n, std::size_t k) {
   o.a.assign(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(m * k));
   o.b.assign(values.begin() + static_cast<std::ptrdiff_t>(m * k), values.end());
   for (float& x : o.b) x *= 0.02f / 64;
-  const GseFormat f = int8_g32();
+  const gse::Format f = int8_g32();
   o.a_codes.resize(m * k);
   o.b_codes.resize(n * k);
   o.a_exps.resize(m * f.groups(k));
@@ -59,12 +59,12 @@ const Operands& operands(std::size_t m, std::size_t n, std::size_t k) {
   return o;
 }
 
-void register_gemm(const GseGemmImpl& impl, Accumulate mode, std::int64_t m, std::int64_t n, std::int64_t k) {
+void register_gemm(const gse::GemmImpl& impl, gse::Accumulate mode, std::int64_t m, std::int64_t n, std::int64_t k) {
   auto run = [impl, mode](benchmark::State& s) {
     const std::size_t m = s.range(0), n = s.range(1), k = s.range(2);
     const Operands& o = operands(m, n, k);
-    const GseFormat f = int8_g32();
-    const GseGemmParams p{f, f, mode};
+    const gse::Format f = int8_g32();
+    const gse::GemmParams p{f, f, mode};
     std::vector<float> c(m * n);
     for (auto _ : s) {
       impl.gemm(m, n, k, o.a_codes.data(), o.a_exps.data(), o.b_codes.data(), o.b_exps.data(), c.data(), &p);
@@ -73,7 +73,7 @@ void register_gemm(const GseGemmImpl& impl, Accumulate mode, std::int64_t m, std
     }
     s.SetItemsProcessed(s.iterations() * static_cast<std::int64_t>(m * n * k));
   };
-  const std::string name = fmt::format("BM_gse_gemm_int8_g32_{}_{}", mode == Accumulate::exact ? "exact" : "fp32", impl.name);
+  const std::string name = fmt::format("BM_gse_gemm_int8_g32_{}_{}", mode == gse::Accumulate::exact ? "exact" : "fp32", impl.name);
   benchmark::RegisterBenchmark(name.c_str(), run)->Args({m, n, k})->Unit(benchmark::kMillisecond);
 }
 
@@ -133,10 +133,10 @@ void BM_sgemm_baseline(benchmark::State& s) {
 void register_gse_gemm() {
   benchmark::RegisterBenchmark("BM_sgemm_baseline", BM_sgemm_baseline)->Args({kM, kN, kK})->Unit(benchmark::kMillisecond);
   const std::string shape = fmt::format("{}/{}/{}", kM, kN, kK);
-  for (const GseGemmImpl& impl : gse_gemm_impls()) {
-    if (!impl.available()) continue;
+  for (const gse::GemmImpl& impl : kernels::list<gse::GemmImpl>()) {
+    if (!kernels::available(impl)) continue;
     const bool reference = std::string_view(impl.name) == "reference";
-    for (Accumulate mode : {Accumulate::exact, Accumulate::fp32}) {
+    for (gse::Accumulate mode : {gse::Accumulate::exact, gse::Accumulate::fp32}) {
       register_gemm(impl, mode, kSmallM, kSmallN, kSmallK);
       if (!reference) register_gemm(impl, mode, kM, kN, kK);
     }

@@ -16,17 +16,17 @@ using bench::kCache;
 using bench::kMemory;
 using bench::at;
 
-const Nf4Params kParams = make_nf4_params(FourBitTable::nf4, default_nf4_profile(), 64);
+const nf4::Params kParams = nf4::make_params(nf4::Table::nf4, nf4::default_profile(), 64);
 
-void register_nf4(const Nf4Impl& impl) {
+void register_nf4(const nf4::Impl& impl) {
   const std::string q = fmt::format("BM_nf4_quantize_f32_{}", impl.name);
   benchmark::RegisterBenchmark(q.c_str(), [impl](benchmark::State& s) {
     const std::size_t n = s.range(0);
     const std::vector<float> in = bench::normal_floats(n);
-    std::vector<std::uint8_t> packed(nf4_packed_bytes(n));
-    std::vector<float> absmax(nf4_blocks(n, kParams.block));
+    std::vector<std::uint8_t> packed(nf4::packed_bytes(n));
+    std::vector<float> absmax(nf4::blocks(n, kParams.block));
     for (auto _ : s) {
-      impl.quantize(n, in.data(), packed.data(), absmax.data(), &kParams);
+      impl.encode(n, in.data(), packed.data(), absmax.data(), &kParams);
       benchmark::DoNotOptimize(packed.data());
       benchmark::DoNotOptimize(absmax.data());
     }
@@ -38,12 +38,12 @@ void register_nf4(const Nf4Impl& impl) {
   benchmark::RegisterBenchmark(d.c_str(), [impl](benchmark::State& s) {
     const std::size_t n = s.range(0);
     const std::vector<float> values = bench::normal_floats(n);
-    std::vector<std::uint8_t> packed(nf4_packed_bytes(n));
-    std::vector<float> absmax(nf4_blocks(n, kParams.block));
-    impl.quantize(n, values.data(), packed.data(), absmax.data(), &kParams);
+    std::vector<std::uint8_t> packed(nf4::packed_bytes(n));
+    std::vector<float> absmax(nf4::blocks(n, kParams.block));
+    impl.encode(n, values.data(), packed.data(), absmax.data(), &kParams);
     std::vector<float> out(n);
     for (auto _ : s) {
-      impl.dequantize(n, packed.data(), absmax.data(), out.data(), &kParams);
+      impl.decode(n, packed.data(), absmax.data(), out.data(), &kParams);
       benchmark::DoNotOptimize(out.data());
     }
     s.SetItemsProcessed(s.iterations() * n);
@@ -59,8 +59,8 @@ void register_nf4(const Nf4Impl& impl) {
 }
 
 const bool registered = [] {
-  for (const Nf4Impl& impl : nf4_impls())
-    if (impl.available()) register_nf4(impl);
+  for (const nf4::Impl& impl : kernels::list<nf4::Impl>())
+    if (kernels::available(impl)) register_nf4(impl);
   return true;
 }();
 

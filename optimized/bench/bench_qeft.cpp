@@ -39,7 +39,7 @@ struct Layer {
   std::vector<std::int16_t> qweight;
   std::vector<std::uint16_t> scales, scaled_zeros, oweight;
   std::vector<float> x;
-  QeftMatrix view() const { return {n, n, kWeak, kGroup, qweight.data(), scales.data(), scaled_zeros.data(), oweight.data()}; }
+  qeft::Matrix view() const { return {n, n, kWeak, kGroup, qweight.data(), scales.data(), scaled_zeros.data(), oweight.data()}; }
   std::size_t bytes() const {
     return qweight.size() * 2 + scales.size() * 2 + scaled_zeros.size() * 2 + oweight.size() * 2;
   }
@@ -157,12 +157,12 @@ void BM_qeft_dequant_f32_matvec(benchmark::State& s) {
 }
 BENCHMARK(BM_qeft_dequant_f32_matvec)->Arg(kLarge);
 
-void register_qeft(const QeftImpl& impl) {
+void register_qeft(const qeft::Impl& impl) {
   const bool reference = std::string_view(impl.name) == "reference";
   const std::string name = fmt::format("BM_qeft_matvec_{}", impl.name);
   benchmark::RegisterBenchmark(name.c_str(), [impl](benchmark::State& s) {
     const Layer& l = layer(static_cast<std::size_t>(s.range(0)));
-    const QeftMatrix w = l.view();
+    const qeft::Matrix w = l.view();
     std::vector<float> y(l.n);
     for (auto _ : s) {
       impl.matvec(&w, l.x.data(), y.data());
@@ -178,7 +178,7 @@ void register_qeft(const QeftImpl& impl) {
     std::vector<float> y(kLarge);
     std::size_t i = 0;
     for (auto _ : s) {
-      const QeftMatrix w = copies[i].view();
+      const qeft::Matrix w = copies[i].view();
       impl.matvec(&w, copies[i].x.data(), y.data());
       benchmark::DoNotOptimize(y.data());
       i = (i + 1) % copies.size();
@@ -196,8 +196,8 @@ void register_qeft(const QeftImpl& impl) {
 }
 
 const bool registered = [] {
-  for (const QeftImpl& impl : qeft_impls())
-    if (impl.available()) register_qeft(impl);
+  for (const qeft::Impl& impl : kernels::list<qeft::Impl>())
+    if (kernels::available(impl)) register_qeft(impl);
   return true;
 }();
 

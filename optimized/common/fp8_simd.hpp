@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "lowbit/formats/fp8_kernel.hpp"
+#include "lowbit/formats/fp8.hpp"
 
 // Internal linkage: each ISA's translation unit gets its own copy, compiled for that ISA, so the
 // linker can never hand an AVX2-compiled copy to code that runs without AVX2.
@@ -32,25 +32,25 @@ struct Fp8EncodeConstants {
 };
 
 // The f32 bit pattern of the largest finite value of an FP8 format.
-constexpr std::uint32_t max_finite_f32_bits(const Fp8Traits& t) {
+constexpr std::uint32_t max_finite_f32_bits(const fp8::Traits& t) {
   const int m = t.layout.man_bits;
   const int e = t.max_finite >> m, man = t.max_finite & ((1 << m) - 1);
   return static_cast<std::uint32_t>(((e - t.layout.bias() + 127) << 23) | (man << (23 - m)));
 }
 
-constexpr Fp8EncodeConstants encode_constants(const Fp8EncodeParams& p) {
-  const Fp8Traits& t = traits(p.format);
+constexpr Fp8EncodeConstants encode_constants(const fp8::EncodeParams& p) {
+  const fp8::Traits& t = traits(p.format);
   const std::uint32_t m = static_cast<std::uint32_t>(t.layout.man_bits);
   const std::uint32_t special = t.has_inf ? t.inf : t.canonical_nan;
-  const bool payload = p.nan == NanEncode::keep_sign_payload && t.has_inf;
+  const bool payload = p.nan == fp8::NanEncode::keep_sign_payload && t.has_inf;
   return {m,
           23 - m,
           static_cast<std::uint32_t>(127 + t.layout.emin()),
           t.max_finite,
           p.saturate_finite || p.rounding == Rounding::rtz ? t.max_finite : special,
           p.saturate_inf ? t.max_finite : special,
-          p.nan == NanEncode::positive_ones ? 0x7Fu : payload ? 0x7Eu : t.canonical_nan,
-          p.nan == NanEncode::positive_ones ? 0u : 0x80u,
+          p.nan == fp8::NanEncode::positive_ones ? 0x7Fu : payload ? 0x7Eu : t.canonical_nan,
+          p.nan == fp8::NanEncode::positive_ones ? 0u : 0x80u,
           payload ? 1u : 0u,
           p.rounding == Rounding::rne,
           max_finite_f32_bits(t),
@@ -70,10 +70,10 @@ struct Fp8DecodeConstants {
   std::uint32_t nan_sign;    // 0x80000000 if a NaN keeps its sign, else 0
 };
 
-inline Fp8DecodeConstants decode_constants(const Fp8DecodeParams& p) {
-  const Fp8Traits& t = traits(p.format);
+inline Fp8DecodeConstants decode_constants(const fp8::DecodeParams& p) {
+  const fp8::Traits& t = traits(p.format);
   const std::uint32_t m = static_cast<std::uint32_t>(t.layout.man_bits);
-  const bool cuda = p.nan == NanDecode::cuda;
+  const bool cuda = p.nan == fp8::NanDecode::cuda;
   return {m,
           23 - m,
           static_cast<std::uint32_t>(127 - t.layout.bias()) << 23,

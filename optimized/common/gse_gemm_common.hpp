@@ -11,7 +11,7 @@
 #include <new>
 #include <vector>
 
-#include "lowbit/formats/gse_kernel.hpp"
+#include "lowbit/formats/gse.hpp"
 #include "lowbit/reference/binary_float.hpp"
 
 namespace lowbit::simd {
@@ -39,7 +39,7 @@ struct Operand {
   std::vector<std::uint8_t> nan;
 };
 
-Operand prepare(std::size_t rows, std::size_t k, const std::int8_t* codes, const std::uint8_t* exps, const GseFormat& f) {
+Operand prepare(std::size_t rows, std::size_t k, const std::int8_t* codes, const std::uint8_t* exps, const gse::Format& f) {
   Operand o;
   const std::size_t G = f.groups(k), N = static_cast<std::size_t>(f.group);
   o.groups = G;
@@ -181,7 +181,7 @@ template <class Isa> struct WideEpilogue {
 // epilogue; Fp32Epilogue<normal> and ExactEpilogue<two_limbs>; store(int32[kMR][kNR], dots).
 template <class Isa>
 void gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
-          const std::int8_t* b, const std::uint8_t* b_exps, float* c, const GseGemmParams* p) {
+          const std::int8_t* b, const std::uint8_t* b_exps, float* c, const gse::GemmParams* p) {
   constexpr std::size_t kMR = Isa::kMR, kNR = Isa::kNR, kStep = Isa::kStep;
   if (m == 0 || n == 0) return;
   const std::size_t groups = p->a.groups(k), N = static_cast<std::size_t>(p->a.group);
@@ -189,7 +189,7 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, con
     std::fill(c, c + m * n, 0.0f);
     return;
   }
-  const bool exact = p->accumulate == Accumulate::exact;
+  const bool exact = p->accumulate == gse::Accumulate::exact;
   const Operand A = prepare(m, k, a, a_exps, p->a), B = prepare(n, k, b, b_exps, p->b);
   const std::size_t kp = groups * N;  // k padded to whole groups (zero codes)
   const std::size_t chunk = std::min(std::clamp<std::size_t>(kChunkBytes / (kp * 2) / kMR * kMR, kMR, kMaxChunkRows),

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "lowbit/formats/gse_kernel.hpp"
+#include "lowbit/formats/gse.hpp"
 #include "lowbit/reference/gse.hpp"
 
 // Internal linkage, as in fp8_simd.hpp: each ISA's translation unit gets its own copy.
@@ -41,8 +41,8 @@ struct GseEncodeConstants {
   bool bump, nan_on_overflow;
 };
 
-inline GseEncodeConstants encode_constants(const GseEncodeParams& p) {
-  const GseFormat& f = p.format;
+inline GseEncodeConstants encode_constants(const gse::EncodeParams& p) {
+  const gse::Format& f = p.format;
   return {f.emin(),
           f.emax(),
           f.bits - 2,
@@ -50,8 +50,8 @@ inline GseEncodeConstants encode_constants(const GseEncodeParams& p) {
           static_cast<std::uint8_t>(f.nan_field()),
           f.max_mantissa(),
           static_cast<float>(f.max_mantissa()) + (p.rounding == Rounding::rtz ? 1.0f : 0.5f),
-          f.mantissa_overflow == MantissaOverflow::bump,
-          f.exponent_overflow == ExponentOverflow::nan};
+          f.mantissa_overflow == gse::MantissaOverflow::bump,
+          f.exponent_overflow == gse::ExponentOverflow::nan};
 }
 
 // What the lanes of one group do.
@@ -100,7 +100,7 @@ inline GsePlan plan_group(std::uint32_t amax, const GseEncodeConstants& k, Block
 }
 
 // Decoding: code * 2^d with d = E - (b - 2) = field + decode_shift(f).
-inline int decode_shift(const GseFormat& f) { return f.exp_offset - f.exp_bias - (f.bits - 2); }
+inline int decode_shift(const gse::Format& f) { return f.exp_offset - f.exp_bias - (f.bits - 2); }
 
 // For d in [-126, 120] the f32 product code * 2^d is exact and normal (or zero) in any floating-point
 // environment, and so are its bf16 upper halves (8 significant bits at most).
@@ -116,7 +116,7 @@ template <class Out> void fill_quiet_nan(Out* out, std::size_t n) {
 // A group whose products may be inexact (extreme exponent fields): +0 if every code is 0 (an
 // all-zero MXINT8 group has field 0), else the reference.
 template <class Out> void decode_group_scalar(std::size_t n, const std::int8_t* codes, std::uint8_t field, Out* out,
-                                              const GseFormat& f) {
+                                              const gse::Format& f) {
   if (std::all_of(codes, codes + n, [](std::int8_t c) { return c == 0; }))
     std::fill(out, out + n, FloatTraits<Out>::from_bits(0));
   else

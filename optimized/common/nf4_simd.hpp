@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "lowbit/formats/nf4_kernel.hpp"
+#include "lowbit/formats/nf4.hpp"
 
 // Internal linkage, as in fp8_simd.hpp: each ISA's translation unit gets its own copy.
 namespace lowbit::simd {
@@ -37,32 +37,32 @@ struct Nf4Plan {
   std::uint8_t nan_code;             // torch: the code of a NaN v
 };
 
-inline Nf4Plan plan_nf4(const Nf4Params& p) {
+inline Nf4Plan plan_nf4(const nf4::Params& p) {
   Nf4Plan k{};
-  const FourBitTable t = p.table;
+  const nf4::Table t = p.table;
   const std::array<std::uint8_t, 16> order = sorted_codes(t);
   k.zero = zero_code(t);
-  const Nf4Absmax a = p.profile.absmax;
-  const Nf4Search s = p.profile.search;
-  if (a == Nf4Absmax::exact_nan_block && s == Nf4Search::exact_nearest) {
+  const nf4::Absmax a = p.profile.absmax;
+  const nf4::Search s = p.profile.search;
+  if (a == nf4::Absmax::exact_nan_block && s == nf4::Search::exact_nearest) {
     k.mode = Nf4Mode::exact;
     for (unsigned i = 0; i < 15; ++i)
       k.mid[i] = (static_cast<double>(table_value(t, order[i])) + table_value(t, order[i + 1])) / 2;
     for (unsigned c = 0; c < 16; ++c) k.lut[c] = table_value(t, order[c]) == 0 ? k.zero : order[c];
-  } else if (a == Nf4Absmax::torch_max && s == Nf4Search::fp32_midpoints) {
+  } else if (a == nf4::Absmax::torch_max && s == nf4::Search::fp32_midpoints) {
     k.mode = Nf4Mode::torch;
     k.thr = fp32_midpoints(t);
     k.lut = order;
     k.nan_code = order[15];
-  } else if (a == Nf4Absmax::cuda_fmaxf && s == Nf4Search::cuda_thresholds) {
-    if (t == FourBitTable::nf4) {
+  } else if (a == nf4::Absmax::cuda_fmaxf && s == nf4::Search::cuda_thresholds) {
+    if (t == nf4::Table::nf4) {
       k.mode = Nf4Mode::cuda_nf4;
-      for (unsigned i = 0; i < 15; ++i) k.thr[i] = std::bit_cast<float>(kNf4CudaThresholdBits[i]);
+      for (unsigned i = 0; i < 15; ++i) k.thr[i] = std::bit_cast<float>(nf4::kNf4CudaThresholdBits[i]);
       for (unsigned c = 0; c < 16; ++c) k.lut[c] = static_cast<std::uint8_t>(c);
     } else {
       k.mode = Nf4Mode::cuda_fp4;
-      for (unsigned i = 0; i < 15; ++i) k.thr[i] = i < 7 ? kFp4CudaThresholds[i] : INFINITY;
-      for (unsigned c = 0; c < 16; ++c) k.lut[c] = static_cast<std::uint8_t>(kFp4CudaMagnitudeCodes[c & 7] | (c & 8));
+      for (unsigned i = 0; i < 15; ++i) k.thr[i] = i < 7 ? nf4::kFp4CudaThresholds[i] : INFINITY;
+      for (unsigned c = 0; c < 16; ++c) k.lut[c] = static_cast<std::uint8_t>(nf4::kFp4CudaMagnitudeCodes[c & 7] | (c & 8));
     }
   } else {
     k.mode = Nf4Mode::reference;
@@ -124,11 +124,11 @@ inline Nf4Block plan_block(const Nf4Plan& k, const float* x, std::size_t len, bo
         return b;
       }
       if (partial) {
-        b.stored = std::max(m, kBnbAbsmaxClamp);
+        b.stored = std::max(m, nf4::kBnbAbsmaxClamp);
         b.divide = true;
       } else {
         b.stored = m;
-        b.scale = 1.0f / std::max(m, kBnbAbsmaxClamp);
+        b.scale = 1.0f / std::max(m, nf4::kBnbAbsmaxClamp);
       }
       return b;
     case Nf4Mode::cuda_nf4:

@@ -4,7 +4,7 @@
 #include <arm_neon.h>
 
 #include "common/blocks.hpp"
-#include "lowbit/optimized/fp8_impls.hpp"
+#include "lowbit/kernels.hpp"
 #include "common/fp8_simd.hpp"
 #include "lowbit/reference/fp8.hpp"
 
@@ -88,7 +88,7 @@ uint32x4_t load_f16(const f16* p) {  // exact; a signalling NaN is quieted, payl
 uint32x4_t load_bf16(const bf16* p) { return vshll_n_u16(vld1_u16(reinterpret_cast<const std::uint16_t*>(p)), 16); }
 
 template <class In, uint32x4_t (*Load)(const In*)>
-void encode(std::size_t n, const In* in, std::uint8_t* out, const Fp8EncodeParams* p) {
+void encode(std::size_t n, const In* in, std::uint8_t* out, const fp8::EncodeParams* p) {
   if (p->rounding == Rounding::sr || p->rounding == Rounding::rna)  // documented: scalar
     return ref::fp8_encode_ref(n, in, out, p);
   const Encoder enc(simd::encode_constants(*p));
@@ -138,7 +138,7 @@ struct Decoder {
   }
 };
 
-void decode_f32(std::size_t n, const std::uint8_t* in, float* out, const Fp8DecodeParams* p) {
+void decode_f32(std::size_t n, const std::uint8_t* in, float* out, const fp8::DecodeParams* p) {
   const Decoder dec(simd::decode_constants(*p));
   simd::for_each_block<kWidth>(n, in, out, [&](const std::uint8_t* i, float* o) {
     const uint32x4x4_t v = dec.load16(i);
@@ -146,7 +146,7 @@ void decode_f32(std::size_t n, const std::uint8_t* in, float* out, const Fp8Deco
   });
 }
 
-void decode_f16(std::size_t n, const std::uint8_t* in, f16* out, const Fp8DecodeParams* p) {
+void decode_f16(std::size_t n, const std::uint8_t* in, f16* out, const fp8::DecodeParams* p) {
   const Decoder dec(simd::decode_constants(*p));
   simd::for_each_block<kWidth>(n, in, out, [&](const std::uint8_t* i, f16* o) {
     const uint32x4x4_t v = dec.load16(i);
@@ -158,7 +158,7 @@ void decode_f16(std::size_t n, const std::uint8_t* in, f16* out, const Fp8Decode
   });
 }
 
-void decode_bf16(std::size_t n, const std::uint8_t* in, bf16* out, const Fp8DecodeParams* p) {
+void decode_bf16(std::size_t n, const std::uint8_t* in, bf16* out, const fp8::DecodeParams* p) {
   const Decoder dec(simd::decode_constants(*p));
   simd::for_each_block<kWidth>(n, in, out, [&](const std::uint8_t* i, bf16* o) {
     const uint32x4x4_t v = dec.load16(i);
@@ -168,14 +168,21 @@ void decode_bf16(std::size_t n, const std::uint8_t* in, bf16* out, const Fp8Deco
   });
 }
 
-bool available() { return true; }  // NEON is baseline on aarch64
 
 }  // namespace
+}  // namespace lowbit::neon
 
-const Fp8Impl kFp8Neon{
-    "neon", kWidth, available,
-    encode<float, load_f32>, nullptr /* f64: reference */, encode<f16, load_f16>, encode<bf16, load_bf16>,
-    decode_f32, decode_f16, decode_bf16,
+namespace lowbit::kernels {
+using namespace lowbit::neon;
+
+const fp8::Impl fp8_neon{
+    .width = kWidth,
+    .encode_f32 = encode<float, load_f32>,  // f64: the reference
+    .encode_f16 = encode<f16, load_f16>,
+    .encode_bf16 = encode<bf16, load_bf16>,
+    .decode_f32 = decode_f32,
+    .decode_f16 = decode_f16,
+    .decode_bf16 = decode_bf16,
 };
 
-}  // namespace lowbit::neon
+}  // namespace lowbit::kernels

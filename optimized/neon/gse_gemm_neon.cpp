@@ -13,7 +13,7 @@
 #include <utility>
 
 #include "common/gse_gemm_common.hpp"
-#include "lowbit/optimized/gse_impls.hpp"
+#include "lowbit/kernels.hpp"
 
 namespace lowbit::neon {
 namespace {
@@ -238,10 +238,13 @@ struct Neon {
   }
 };
 
-bool available() { return true; }  // NEON is baseline on aarch64
 
 }  // namespace
-
-const GseGemmImpl kGseGemmNeon{"neon", available, simd::gemm<Neon>};
-
 }  // namespace lowbit::neon
+
+namespace lowbit::kernels {
+using namespace lowbit::neon;
+
+const gse::GemmImpl gse_gemm_neon{.width = kNR, .gemm = simd::gemm<Neon>};
+
+}  // namespace lowbit::kernels

@@ -6,7 +6,7 @@
 #include <type_traits>
 
 #include "common/blocks.hpp"
-#include "lowbit/optimized/gse_impls.hpp"
+#include "lowbit/kernels.hpp"
 #include "common/gse_simd.hpp"
 #include "lowbit/reference/gse.hpp"
 
@@ -44,7 +44,7 @@ template <std::size_t N, class Lanes> void store_codes(std::int8_t* out, Lanes&&
 }
 
 template <std::size_t N, Rounding R, class In, float32x4_t (*Load)(const In*)>
-void encode_groups(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* exps, const GseEncodeParams& p,
+void encode_groups(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* exps, const gse::EncodeParams& p,
                    BlockStats& stats) {
   const simd::GseEncodeConstants k = simd::encode_constants(p);
   const float32x4_t limit = vdupq_n_f32(k.limit);
@@ -74,7 +74,7 @@ void encode_groups(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t
 }
 
 template <class In, float32x4_t (*Load)(const In*)>
-void encode(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* exps, const GseEncodeParams* p,
+void encode(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* exps, const gse::EncodeParams* p,
             BlockStats* stats) {
   if (p->rounding == Rounding::sr) return ref::gse_encode_ref(n, in, codes, exps, p, stats);  // documented: scalar
   BlockStats local;
@@ -107,7 +107,7 @@ void store16(bf16* o, float32x4x4_t v) {  // exact: the product has at most 8 si
 }
 
 template <std::size_t N, class Out>
-void decode_groups(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const GseFormat& f) {
+void decode_groups(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const gse::Format& f) {
   const int shift = simd::decode_shift(f);
   simd::for_each_block<N>(n, codes, out, [&](const std::int8_t* c, Out* o) {
     const std::uint8_t field = *exps++;
@@ -122,19 +122,26 @@ void decode_groups(std::size_t n, const std::int8_t* codes, const std::uint8_t* 
 }
 
 template <class Out>
-void decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const GseFormat* f) {
+void decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const gse::Format* f) {
   if (!simd::with_group_size(f->group, [&]<std::size_t N>() { decode_groups<N, Out>(n, codes, exps, out, *f); }))
     ref::gse_decode_ref(n, codes, exps, out, f);
 }
 
-bool available() { return true; }  // NEON is baseline on aarch64
 
 }  // namespace
+}  // namespace lowbit::neon
 
-const GseImpl kGseNeon{
-    "neon", 16, available,
-    encode<float, load_f32>, encode<f16, load_f16>, encode<bf16, load_bf16>,
-    decode<float>, decode<f16>, decode<bf16>,
+namespace lowbit::kernels {
+using namespace lowbit::neon;
+
+const gse::Impl gse_neon{
+    .width = 16,
+    .encode_f32 = encode<float, load_f32>,
+    .encode_f16 = encode<f16, load_f16>,
+    .encode_bf16 = encode<bf16, load_bf16>,
+    .decode_f32 = decode<float>,
+    .decode_f16 = decode<f16>,
+    .decode_bf16 = decode<bf16>,
 };
 
-}  // namespace lowbit::neon
+}  // namespace lowbit::kernels

@@ -4,14 +4,14 @@
 // Dequantize: the block's 16 products table * absmax, with x86's NaN 0xFFC00000 put in for
 // 0 * Inf (aarch64 would give 0x7FC00000), then vqtbl4q on the bytes of those 16 floats.
 // The reference runs: profiles that mix the rules of the four named ones (whole call), blocks that
-// valid_nf4_block() rejects (whole call), and bnb-cuda blocks holding a NaN (that block).
+// nf4::valid_block() rejects (whole call), and bnb-cuda blocks holding a NaN (that block).
 #include <arm_neon.h>
 
 #include <cmath>
 #include <cstring>
 
 #include "common/blocks.hpp"
-#include "lowbit/optimized/nf4_impls.hpp"
+#include "lowbit/kernels.hpp"
 #include "common/nf4_simd.hpp"
 #include "lowbit/reference/nf4.hpp"
 
@@ -71,9 +71,9 @@ template <Nf4Mode M, bool Divide> void code_block(const float* x, std::size_t le
   }
 }
 
-void quantize(std::size_t n, const float* in, std::uint8_t* packed, float* absmax, const Nf4Params* p) {
+void quantize(std::size_t n, const float* in, std::uint8_t* packed, float* absmax, const nf4::Params* p) {
   const simd::Nf4Plan k = simd::plan_nf4(*p);
-  if (k.mode == Nf4Mode::reference || !valid_nf4_block(p->block)) return ref::nf4_quantize_ref(n, in, packed, absmax, p);
+  if (k.mode == Nf4Mode::reference || !nf4::valid_block(p->block)) return ref::nf4_quantize_ref(n, in, packed, absmax, p);
   const std::size_t block = static_cast<std::size_t>(p->block);
   Lanes l;
   for (int i = 0; i < 15; ++i) l.thr[i] = vdupq_n_f32(k.thr[static_cast<std::size_t>(i)]);
@@ -120,8 +120,8 @@ void quantize(std::size_t n, const float* in, std::uint8_t* packed, float* absma
   }
 }
 
-void dequantize(std::size_t n, const std::uint8_t* packed, const float* absmax, float* out, const Nf4Params* p) {
-  if (!valid_nf4_block(p->block)) return ref::nf4_dequantize_ref(n, packed, absmax, out, p);
+void dequantize(std::size_t n, const std::uint8_t* packed, const float* absmax, float* out, const nf4::Params* p) {
+  if (!nf4::valid_block(p->block)) return ref::nf4_dequantize_ref(n, packed, absmax, out, p);
   const std::size_t block = static_cast<std::size_t>(p->block);
   const float* table = reinterpret_cast<const float*>(table_bits(p->table).data());
   float32x4_t t[4];
@@ -164,10 +164,13 @@ void dequantize(std::size_t n, const std::uint8_t* packed, const float* absmax, 
   }
 }
 
-bool available() { return true; }  // NEON is baseline on aarch64
 
 }  // namespace
-
-const Nf4Impl kNf4Neon{"neon", 16, available, quantize, dequantize};
-
 }  // namespace lowbit::neon
+
+namespace lowbit::kernels {
+using namespace lowbit::neon;
+
+const nf4::Impl nf4_neon{.width = 16, .encode = quantize, .decode = dequantize};
+
+}  // namespace lowbit::kernels

@@ -1,5 +1,5 @@
 // QEFT mixed-precision matvec for NEON (aarch64): y = W x in exactly the fp32 order of
-// formats/weak_kernel.hpp (8 lanes, held as two float32x4 per row: lanes 0-3 and 4-7; lane l takes
+// formats/weak.hpp (8 lanes, held as two float32x4 per row: lanes 0-3 and 4-7; lane l takes
 // the columns j = l mod 8 in ascending order, one vfmaq each, then ((a0+a4)+(a2+a6))+((a1+a5)+(a3+a7))).
 // A lane-for-lane port of optimized/avx2/qeft_avx2.cpp:
 //
@@ -19,7 +19,7 @@
 #include <cstring>
 #include <utility>
 
-#include "lowbit/optimized/qeft_impls.hpp"
+#include "lowbit/kernels.hpp"
 #include "lowbit/reference/weak.hpp"
 
 namespace lowbit::neon {
@@ -34,7 +34,7 @@ struct alignas(16) Table {
 };
 
 // Tables of rows o0 .. o0 + 7 for group g (the exactness test: see qeft_avx2.cpp).
-inline void build_tables(const QeftMatrix& w, std::size_t o0, std::size_t g, Table* t) {
+inline void build_tables(const qeft::Matrix& w, std::size_t o0, std::size_t g, Table* t) {
   const std::uint16_t* sp = w.scales + g * w.oc + o0;
   const std::uint16_t* zp = w.scaled_zeros + g * w.oc + o0;
   // The scales of a group lie OC values apart: prefetch 4 groups ahead (never faults; the address
@@ -151,7 +151,7 @@ template <bool Same>
 
 // The block holding column IC - k (not a multiple of 64): per 8 columns 4-bit, weak or mixed.
 template <bool Same>
-[[gnu::noinline]] Acc block_edge(const QeftMatrix& w, std::size_t o0, const std::int16_t* const* q, std::size_t j,
+[[gnu::noinline]] Acc block_edge(const qeft::Matrix& w, std::size_t o0, const std::int16_t* const* q, std::size_t j,
                                  const Planes& p, const float* x, Acc acc) {
   const std::size_t nonweak = w.ic - w.k;
   for (std::size_t r = 0; r < kRows; ++r) {
@@ -172,7 +172,7 @@ template <bool Same>
 }
 
 // Columns j0 .. IC - 1, all weak (j0 >= IC - k): 8 fp16 of oweight per row and 8 columns.
-[[gnu::always_inline]] inline void weak_columns(const QeftMatrix& w, std::size_t o0, std::size_t j0, const float* x,
+[[gnu::always_inline]] inline void weak_columns(const qeft::Matrix& w, std::size_t o0, std::size_t j0, const float* x,
                                                 Acc& acc) {
   const std::size_t nonweak = w.ic - w.k;
   for (std::size_t j = j0; j < w.ic; j += 8) {
@@ -192,7 +192,7 @@ inline float reduce(float32x4_t lo, float32x4_t hi) {
 }
 
 // The 8 rows o0 .. o0 + 7, in chunks of kChunkGroups groups: the chunk's tables, then its blocks.
-template <bool Same> void pass(const QeftMatrix& w, std::size_t o0, const float* x, float* y) {
+template <bool Same> void pass(const qeft::Matrix& w, std::size_t o0, const float* x, float* y) {
   const std::size_t ic = w.ic, nonweak = ic - w.k, group = w.group, halves = group / 32;
   const std::size_t full = nonweak / 64 * 64;                    // columns of whole 4-bit blocks
   const std::size_t edge_end = nonweak % 64 ? full + 64 : full;  // the end of the block holding IC - k
@@ -220,18 +220,21 @@ template <bool Same> void pass(const QeftMatrix& w, std::size_t o0, const float*
   each_row([&](auto r) { y[o0 + r] = reduce(acc.lo[r], acc.hi[r]); });
 }
 
-void matvec(const QeftMatrix* wp, const float* x, float* y) {
-  const QeftMatrix& w = *wp;
+void matvec(const qeft::Matrix* wp, const float* x, float* y) {
+  const qeft::Matrix& w = *wp;
   for (std::size_t o0 = 0; o0 < w.oc; o0 += kRows) {
     if (w.group % 64 == 0) pass<true>(w, o0, x, y);
     else pass<false>(w, o0, x, y);
   }
 }
 
-bool available() { return true; }  // NEON (with the fp16 conversions) is baseline on aarch64
 
 }  // namespace
-
-const QeftImpl kQeftNeon{"neon", 8, available, matvec};
-
 }  // namespace lowbit::neon
+
+namespace lowbit::kernels {
+using namespace lowbit::neon;
+
+const qeft::Impl qeft_neon{.width = 8, .matvec = matvec};
+
+}  // namespace lowbit::kernels

@@ -28,10 +28,10 @@ using lowbit::Rounding;
 
 static_assert(LOWBIT_ROUND_RNE == static_cast<int>(Rounding::rne) && LOWBIT_ROUND_RNA == static_cast<int>(Rounding::rna) &&
               LOWBIT_ROUND_RTZ == static_cast<int>(Rounding::rtz) && LOWBIT_ROUND_SR == static_cast<int>(Rounding::sr));
-static_assert(LOWBIT_FP8_E4M3 == static_cast<int>(lowbit::Fp8Format::e4m3) &&
-              LOWBIT_FP8_E5M2 == static_cast<int>(lowbit::Fp8Format::e5m2));
-static_assert(LOWBIT_NF4 == static_cast<int>(lowbit::FourBitTable::nf4) &&
-              LOWBIT_FP4 == static_cast<int>(lowbit::FourBitTable::fp4));
+static_assert(LOWBIT_FP8_E4M3 == static_cast<int>(lowbit::fp8::Format::e4m3) &&
+              LOWBIT_FP8_E5M2 == static_cast<int>(lowbit::fp8::Format::e5m2));
+static_assert(LOWBIT_NF4 == static_cast<int>(lowbit::nf4::Table::nf4) &&
+              LOWBIT_FP4 == static_cast<int>(lowbit::nf4::Table::fp4));
 
 // The last call's message, per thread; a fixed buffer, so that reporting an error cannot fail.
 thread_local char last_error[512];
@@ -54,7 +54,10 @@ lowbit_status guarded(const char* fn, F&& body) noexcept {
   } catch (const NullPointer& e) {
     set_error(fn, e.what());
     return LOWBIT_E_NULL;
-  } catch (const std::invalid_argument& e) {  // lowbit::Error and the standard library's
+  } catch (const lowbit::Error& e) {
+    set_error(fn, e.what());
+    return e.code() == lowbit::Errc::internal ? LOWBIT_E_INTERNAL : LOWBIT_E_INVALID;
+  } catch (const std::invalid_argument& e) {  // the standard library's
     set_error(fn, e.what());
     return LOWBIT_E_INVALID;
   } catch (const std::length_error& e) {
@@ -93,14 +96,14 @@ Rounding rounding_of(int r) {
   return static_cast<Rounding>(r);
 }
 
-lowbit::Fp8Options fp8_options(const lowbit_fp8_options* c) {
+lowbit::fp8::Options fp8_options(const lowbit_fp8_options* c) {
   const lowbit_fp8_options d = LOWBIT_FP8_OPTIONS_INIT;
   if (!c) c = &d;
   if (c->format != LOWBIT_FP8_E4M3 && c->format != LOWBIT_FP8_E5M2)
     throw lowbit::Error("format must be LOWBIT_FP8_E4M3 or LOWBIT_FP8_E5M2 (0 or 1), got " + std::to_string(c->format));
-  lowbit::Fp8Options o;
-  o.format = static_cast<lowbit::Fp8Format>(c->format);
-  if (c->profile) o.profile = c->profile;
+  lowbit::fp8::Options o;
+  o.format = static_cast<lowbit::fp8::Format>(c->format);
+  if (c->profile) o.profile = lowbit::fp8::profile(c->profile);
   o.rounding = rounding_of(c->rounding);
   o.seed = c->seed;
   o.index0 = c->index0;
@@ -116,7 +119,7 @@ lowbit::gse::Options gse_options(const lowbit_gse_options* c) {
   o.format.exp_bits = c->exp_bits;
   o.format.exp_bias = c->exp_bias >= 0 ? c->exp_bias : c->exp_bits == 8 ? 127 : 15;
   o.format.exp_offset = c->exp_offset;
-  if (const auto error = lowbit::validate(o.format)) throw lowbit::Error(*error);
+  if (const auto error = lowbit::gse::validate(o.format)) throw lowbit::Error(*error);
   o.rounding = rounding_of(c->rounding);
   o.seed = c->seed;
   o.index0 = c->index0;
@@ -129,8 +132,8 @@ lowbit::nf4::Options nf4_options(const lowbit_nf4_options* c) {
   if (c->table != LOWBIT_NF4 && c->table != LOWBIT_FP4)
     throw lowbit::Error("table must be LOWBIT_NF4 or LOWBIT_FP4 (0 or 1), got " + std::to_string(c->table));
   lowbit::nf4::Options o;
-  o.table = static_cast<lowbit::FourBitTable>(c->table);
-  if (c->profile) o.profile = c->profile;
+  o.table = static_cast<lowbit::nf4::Table>(c->table);
+  if (c->profile) o.profile = lowbit::nf4::profile(c->profile);
   o.block = c->block;
   lowbit::nf4::params(o);  // validates profile and block
   return o;
@@ -159,15 +162,15 @@ const char* lowbit_status_name(int status) noexcept {
 
 lowbit_status lowbit_fp8_encode_f32(const float* in, size_t n, uint8_t* out, const lowbit_fp8_options* o) noexcept {
   return guarded(__func__, [&] {
-    const lowbit::Fp8Options opts = fp8_options(o);
-    lowbit::encode(buffer(in, n, "in"), buffer(out, n, "out"), opts);
+    const lowbit::fp8::Options opts = fp8_options(o);
+    lowbit::fp8::encode(buffer(in, n, "in"), buffer(out, n, "out"), opts);
   });
 }
 
 lowbit_status lowbit_fp8_decode_f32(const uint8_t* in, size_t n, float* out, const lowbit_fp8_options* o) noexcept {
   return guarded(__func__, [&] {
-    const lowbit::Fp8Options opts = fp8_options(o);
-    lowbit::decode(buffer(in, n, "in"), buffer(out, n, "out"), opts);
+    const lowbit::fp8::Options opts = fp8_options(o);
+    lowbit::fp8::decode(buffer(in, n, "in"), buffer(out, n, "out"), opts);
   });
 }
 
@@ -201,7 +204,7 @@ lowbit_status lowbit_nf4_quantize_f32(const float* in, size_t n, uint8_t* packed
                                       size_t n_absmax, const lowbit_nf4_options* o) noexcept {
   return guarded(__func__, [&] {
     const lowbit::nf4::Options opts = nf4_options(o);
-    lowbit::nf4::quantize(buffer(in, n, "in"), buffer(packed, n_packed, "packed"), buffer(absmax, n_absmax, "absmax"),
+    lowbit::nf4::encode(buffer(in, n, "in"), buffer(packed, n_packed, "packed"), buffer(absmax, n_absmax, "absmax"),
                           opts);
   });
 }
@@ -210,7 +213,7 @@ lowbit_status lowbit_nf4_dequantize_f32(const uint8_t* packed, size_t n_packed, 
                                         float* out, size_t n, const lowbit_nf4_options* o) noexcept {
   return guarded(__func__, [&] {
     const lowbit::nf4::Options opts = nf4_options(o);
-    lowbit::nf4::dequantize(buffer(packed, n_packed, "packed"), buffer(absmax, n_absmax, "absmax"),
+    lowbit::nf4::decode(buffer(packed, n_packed, "packed"), buffer(absmax, n_absmax, "absmax"),
                             buffer(out, n, "out"), opts);
   });
 }
@@ -219,7 +222,7 @@ lowbit_status lowbit_qeft_matvec(const lowbit_qeft_matrix* w, const float* x, si
                                  size_t n_y) noexcept {
   return guarded(__func__, [&] {
     need(w, "w");
-    const lowbit::QeftMatrix m{w->oc, w->ic, w->k, w->group, w->qweight, w->scales, w->scaled_zeros, w->oweight};
+    const lowbit::qeft::Matrix m{w->oc, w->ic, w->k, w->group, w->qweight, w->scales, w->scaled_zeros, w->oweight};
     lowbit::qeft::matvec(m, buffer(x, n_x, "x"), buffer(y, n_y, "y"));
   });
 }

@@ -1,15 +1,17 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "lowbit/fp8.hpp"
 #include "lowbit/kernels.hpp"
 
-namespace lowbit {
+namespace lowbit::fp8 {
 
-const Fp8Profile& profile_of(const Fp8Options& o) {
-  if (const Fp8Profile* p = find_fp8_profile(o.profile)) return *p;
+const Profile& profile(std::string_view name) {
+  if (const Profile* p = find_profile(name)) return *p;
   std::string names;
-  for (const Fp8Profile& p : kFp8Profiles) names += fmt::format("{}{}", names.empty() ? "" : ", ", p.name);
-  throw Error(fmt::format("unknown FP8 profile '{}' (valid: {})", o.profile, names));
+  for (const Profile& p : kProfiles) names += fmt::format("{}{}", names.empty() ? "" : ", ", p.name);
+  throw Error(fmt::format("unknown FP8 profile '{}' (valid: {})", name, names));
 }
 
 namespace {
@@ -18,10 +20,12 @@ void check_sizes(std::size_t in, std::size_t out) {
   if (in != out) throw Error(fmt::format("input has {} elements but output has {}", in, out));
 }
 
+const Impl& impl_of(const Options& o) { return o.impl ? *o.impl : kernels::best<Impl>(); }
+
 template <class In>
-void encode_any(std::span<const In> in, std::span<std::uint8_t> out, const Fp8Options& o) {
+void encode_any(std::span<const In> in, std::span<std::uint8_t> out, const Options& o) {
   check_sizes(in.size(), out.size());
-  Fp8EncodeParams p = make_encode_params(o.format, profile_of(o), FloatTraits<In>::type, o.rounding, o.seed);
+  EncodeParams p = encode_params(o.format, o.profile, FloatTraits<In>::type, o.rounding, o.seed);
   p.index0 = o.index0;
   if (!o.random_bits.empty()) {
     if (o.rounding != Rounding::sr) throw Error("random bits were given but rounding is not sr");
@@ -29,24 +33,71 @@ void encode_any(std::span<const In> in, std::span<std::uint8_t> out, const Fp8Op
       throw Error(fmt::format("{} random words for {} elements", o.random_bits.size(), in.size()));
     p.random_bits = o.random_bits.data();
   }
-  encode_kernel<In>(o.impl ? *o.impl : fp8_best())(in.size(), in.data(), out.data(), &p);
+  encode_kernel<In>(impl_of(o))(in.size(), in.data(), out.data(), &p);
 }
 
 template <class Out>
-void decode_any(std::span<const std::uint8_t> in, std::span<Out> out, const Fp8Options& o) {
+void decode_any(std::span<const std::uint8_t> in, std::span<Out> out, const Options& o) {
   check_sizes(in.size(), out.size());
-  const Fp8DecodeParams p = make_decode_params(o.format, profile_of(o));
-  decode_kernel<Out>(o.impl ? *o.impl : fp8_best())(in.size(), in.data(), out.data(), &p);
+  const DecodeParams p = decode_params(o.format, o.profile);
+  decode_kernel<Out>(impl_of(o))(in.size(), in.data(), out.data(), &p);
+}
+
+// Through a bounded buffer of codes: in and out may alias.
+template <class T> void quantize_any(std::span<const T> in, std::span<T> out, const Options& o) {
+  check_sizes(in.size(), out.size());
+  constexpr std::size_t kChunk = 1 << 14;
+  std::vector<std::uint8_t> codes(std::min(in.size(), kChunk));
+  Options chunk = o;
+  for (std::size_t i = 0; i < in.size(); i += kChunk) {
+    const std::size_t n = std::min(kChunk, in.size() - i);
+    chunk.index0 = o.index0 + i;
+    if (!o.random_bits.empty()) chunk.random_bits = o.random_bits.subspan(i, n);
+    encode_any(in.subspan(i, n), std::span(codes).first(n), chunk);
+    decode_any(std::span<const std::uint8_t>(codes).first(n), out.subspan(i, n), chunk);
+  }
+}
+
+template <class In> std::vector<std::uint8_t> encode_new(std::span<const In> in, const Options& o) {
+  std::vector<std::uint8_t> out(in.size());
+  encode_any(in, std::span(out), o);
+  return out;
+}
+
+template <class T> std::vector<T> quantize_new(std::span<const T> in, const Options& o) {
+  std::vector<T> out(in.size());
+  quantize_any(in, std::span(out), o);
+  return out;
 }
 
 }  // namespace
 
-void encode(std::span<const float> in, std::span<std::uint8_t> out, const Fp8Options& o) { encode_any(in, out, o); }
-void encode(std::span<const double> in, std::span<std::uint8_t> out, const Fp8Options& o) { encode_any(in, out, o); }
-void encode(std::span<const f16> in, std::span<std::uint8_t> out, const Fp8Options& o) { encode_any(in, out, o); }
-void encode(std::span<const bf16> in, std::span<std::uint8_t> out, const Fp8Options& o) { encode_any(in, out, o); }
-void decode(std::span<const std::uint8_t> in, std::span<float> out, const Fp8Options& o) { decode_any(in, out, o); }
-void decode(std::span<const std::uint8_t> in, std::span<f16> out, const Fp8Options& o) { decode_any(in, out, o); }
-void decode(std::span<const std::uint8_t> in, std::span<bf16> out, const Fp8Options& o) { decode_any(in, out, o); }
+void encode(std::span<const float> in, std::span<std::uint8_t> out, const Options& o) { encode_any(in, out, o); }
+void encode(std::span<const double> in, std::span<std::uint8_t> out, const Options& o) { encode_any(in, out, o); }
+void encode(std::span<const f16> in, std::span<std::uint8_t> out, const Options& o) { encode_any(in, out, o); }
+void encode(std::span<const bf16> in, std::span<std::uint8_t> out, const Options& o) { encode_any(in, out, o); }
+std::vector<std::uint8_t> encode(std::span<const float> in, const Options& o) { return encode_new(in, o); }
+std::vector<std::uint8_t> encode(std::span<const double> in, const Options& o) { return encode_new(in, o); }
+std::vector<std::uint8_t> encode(std::span<const f16> in, const Options& o) { return encode_new(in, o); }
+std::vector<std::uint8_t> encode(std::span<const bf16> in, const Options& o) { return encode_new(in, o); }
 
-}  // namespace lowbit
+void decode(std::span<const std::uint8_t> in, std::span<float> out, const Options& o) { decode_any(in, out, o); }
+void decode(std::span<const std::uint8_t> in, std::span<f16> out, const Options& o) { decode_any(in, out, o); }
+void decode(std::span<const std::uint8_t> in, std::span<bf16> out, const Options& o) { decode_any(in, out, o); }
+template <class Out> std::vector<Out> decode(std::span<const std::uint8_t> in, const Options& o) {
+  std::vector<Out> out(in.size());
+  decode_any(in, std::span(out), o);
+  return out;
+}
+template std::vector<float> decode<float>(std::span<const std::uint8_t>, const Options&);
+template std::vector<f16> decode<f16>(std::span<const std::uint8_t>, const Options&);
+template std::vector<bf16> decode<bf16>(std::span<const std::uint8_t>, const Options&);
+
+void quantize(std::span<const float> in, std::span<float> out, const Options& o) { quantize_any(in, out, o); }
+void quantize(std::span<const f16> in, std::span<f16> out, const Options& o) { quantize_any(in, out, o); }
+void quantize(std::span<const bf16> in, std::span<bf16> out, const Options& o) { quantize_any(in, out, o); }
+std::vector<float> quantize(std::span<const float> in, const Options& o) { return quantize_new(in, o); }
+std::vector<f16> quantize(std::span<const f16> in, const Options& o) { return quantize_new(in, o); }
+std::vector<bf16> quantize(std::span<const bf16> in, const Options& o) { return quantize_new(in, o); }
+
+}  // namespace lowbit::fp8

@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "lowbit/gse.hpp"
 #include "lowbit/kernels.hpp"
 #include "lowbit/reference/gse.hpp"
@@ -7,7 +9,7 @@
 namespace lowbit::gse {
 namespace {
 
-void check_format(const GseFormat& f) {
+void check_format(const Format& f) {
   if (const auto error = validate(f)) throw Error(*error);
 }
 
@@ -22,9 +24,9 @@ std::size_t product(std::string_view what, std::size_t rows, std::size_t cols) {
   return *n;
 }
 
-GseEncodeParams params(const Options& o, std::size_t n) {
+gse::EncodeParams params(const Options& o, std::size_t n) {
   check_format(o.format);
-  GseEncodeParams p{o.format, o.rounding, o.seed, o.index0, nullptr};
+  gse::EncodeParams p{o.format, o.rounding, o.seed, o.index0, nullptr};
   if (!o.random_bits.empty()) {
     if (o.rounding != Rounding::sr) throw Error("random bits were given but rounding is not sr");
     check_size("random_bits", o.random_bits.size(), n);
@@ -36,15 +38,15 @@ GseEncodeParams params(const Options& o, std::size_t n) {
 template <class In>
 BlockStats encode_any(std::span<const In> in, std::span<std::int8_t> codes, std::span<std::uint8_t> exps,
                       const Options& o) {
-  const GseEncodeParams p = params(o, in.size());
+  const gse::EncodeParams p = params(o, in.size());
   check_size("codes", codes.size(), in.size());
   check_size("exps", exps.size(), o.format.groups(in.size()));
   BlockStats stats;
-  gse_encode_kernel<In>(o.impl ? *o.impl : gse_best())(in.size(), in.data(), codes.data(), exps.data(), &p, &stats);
+  encode_kernel<In>(o.impl ? *o.impl : kernels::best<Impl>())(in.size(), in.data(), codes.data(), exps.data(), &p, &stats);
   return stats;
 }
 
-void check_codes(std::span<const std::int8_t> codes, const GseFormat& f) {
+void check_codes(std::span<const std::int8_t> codes, const Format& f) {
   const int max = f.max_mantissa();
   for (std::size_t i = 0; i < codes.size(); ++i)
     if (codes[i] > max || codes[i] < -max)
@@ -58,7 +60,39 @@ void decode_any(std::span<const std::int8_t> codes, std::span<const std::uint8_t
   check_size("output", out.size(), codes.size());
   check_size("exps", exps.size(), o.format.groups(codes.size()));
   check_codes(codes, o.format);
-  gse_decode_kernel<Out>(o.impl ? *o.impl : gse_best())(codes.size(), codes.data(), exps.data(), out.data(), &o.format);
+  decode_kernel<Out>(o.impl ? *o.impl : kernels::best<Impl>())(codes.size(), codes.data(), exps.data(), out.data(), &o.format);
+}
+
+template <class In> Encoded encode_new(std::span<const In> in, const Options& o) {
+  check_format(o.format);
+  Encoded e{std::vector<std::int8_t>(in.size()), std::vector<std::uint8_t>(o.format.groups(in.size())), {}};
+  e.stats = encode_any(in, std::span(e.codes), std::span(e.exps), o);
+  return e;
+}
+
+// In chunks of whole groups through bounded code buffers: in and out may alias.
+template <class T> BlockStats quantize_any(std::span<const T> in, std::span<T> out, const Options& o) {
+  check_format(o.format);
+  check_size("output", out.size(), in.size());
+  const std::size_t chunk = static_cast<std::size_t>(o.format.group) * 512;
+  std::vector<std::int8_t> codes(std::min(in.size(), chunk));
+  std::vector<std::uint8_t> exps(o.format.groups(codes.size()));
+  BlockStats stats;
+  Options part = o;
+  for (std::size_t i = 0; i < in.size(); i += chunk) {
+    const std::size_t n = std::min(chunk, in.size() - i), g = o.format.groups(n);
+    part.index0 = o.index0 + i;
+    if (!o.random_bits.empty()) part.random_bits = o.random_bits.subspan(i, n);
+    stats += encode_any(in.subspan(i, n), std::span(codes).first(n), std::span(exps).first(g), part);
+    decode_kernel<T>(o.impl ? *o.impl : kernels::best<Impl>())(n, codes.data(), exps.data(), out.data() + i, &o.format);
+  }
+  return stats;
+}
+
+template <class T> std::vector<T> quantize_new(std::span<const T> in, const Options& o) {
+  std::vector<T> out(in.size());
+  quantize_any(in, std::span(out), o);
+  return out;
 }
 
 }  // namespace
@@ -66,9 +100,29 @@ void decode_any(std::span<const std::int8_t> codes, std::span<const std::uint8_t
 BlockStats encode(std::span<const float> in, std::span<std::int8_t> c, std::span<std::uint8_t> e, const Options& o) { return encode_any(in, c, e, o); }
 BlockStats encode(std::span<const f16> in, std::span<std::int8_t> c, std::span<std::uint8_t> e, const Options& o) { return encode_any(in, c, e, o); }
 BlockStats encode(std::span<const bf16> in, std::span<std::int8_t> c, std::span<std::uint8_t> e, const Options& o) { return encode_any(in, c, e, o); }
+Encoded encode(std::span<const float> in, const Options& o) { return encode_new(in, o); }
+Encoded encode(std::span<const f16> in, const Options& o) { return encode_new(in, o); }
+Encoded encode(std::span<const bf16> in, const Options& o) { return encode_new(in, o); }
+
 void decode(std::span<const std::int8_t> c, std::span<const std::uint8_t> e, std::span<float> out, const Options& o) { decode_any(c, e, out, o); }
 void decode(std::span<const std::int8_t> c, std::span<const std::uint8_t> e, std::span<f16> out, const Options& o) { decode_any(c, e, out, o); }
 void decode(std::span<const std::int8_t> c, std::span<const std::uint8_t> e, std::span<bf16> out, const Options& o) { decode_any(c, e, out, o); }
+template <class Out>
+std::vector<Out> decode(std::span<const std::int8_t> codes, std::span<const std::uint8_t> exps, const Options& o) {
+  std::vector<Out> out(codes.size());
+  decode_any(codes, exps, std::span(out), o);
+  return out;
+}
+template std::vector<float> decode<float>(std::span<const std::int8_t>, std::span<const std::uint8_t>, const Options&);
+template std::vector<f16> decode<f16>(std::span<const std::int8_t>, std::span<const std::uint8_t>, const Options&);
+template std::vector<bf16> decode<bf16>(std::span<const std::int8_t>, std::span<const std::uint8_t>, const Options&);
+
+BlockStats quantize(std::span<const float> in, std::span<float> out, const Options& o) { return quantize_any(in, out, o); }
+BlockStats quantize(std::span<const f16> in, std::span<f16> out, const Options& o) { return quantize_any(in, out, o); }
+BlockStats quantize(std::span<const bf16> in, std::span<bf16> out, const Options& o) { return quantize_any(in, out, o); }
+std::vector<float> quantize(std::span<const float> in, const Options& o) { return quantize_new(in, o); }
+std::vector<f16> quantize(std::span<const f16> in, const Options& o) { return quantize_new(in, o); }
+std::vector<bf16> quantize(std::span<const bf16> in, const Options& o) { return quantize_new(in, o); }
 
 BlockStats encode_rows(std::size_t rows, std::size_t cols, std::span<const float> in, std::span<std::int8_t> codes,
                        std::span<std::uint8_t> exps, const Options& o) {
@@ -86,14 +140,22 @@ BlockStats encode_rows(std::size_t rows, std::size_t cols, std::span<const float
   return stats;
 }
 
-std::size_t packed_bytes(std::size_t n, const GseFormat& f) {
+Encoded encode_rows(std::size_t rows, std::size_t cols, std::span<const float> in, const Options& o) {
+  check_format(o.format);
+  Encoded e{std::vector<std::int8_t>(product("input", rows, cols)),
+            std::vector<std::uint8_t>(product("exps", rows, o.format.groups(cols))), {}};
+  e.stats = encode_rows(rows, cols, in, std::span(e.codes), std::span(e.exps), o);
+  return e;
+}
+
+std::size_t packed_bytes(std::size_t n, const Format& f) {
   check_format(f);
   const auto bytes = ref::gse_packed_bytes(n, f);
   if (!bytes) throw Error(fmt::format("{} elements of {} bits do not fit size_t bytes when packed", n, f.bits));
   return *bytes;
 }
 
-void pack(std::span<const std::int8_t> codes, std::span<const std::uint8_t> exps, const GseFormat& f,
+void pack(std::span<const std::int8_t> codes, std::span<const std::uint8_t> exps, const Format& f,
           std::span<std::uint8_t> packed) {
   check_size("packed bytes", packed.size(), packed_bytes(codes.size(), f));
   check_size("exps", exps.size(), f.groups(codes.size()));
@@ -101,16 +163,29 @@ void pack(std::span<const std::int8_t> codes, std::span<const std::uint8_t> exps
   ref::gse_pack(codes, exps, f, packed);
 }
 
-void unpack(std::span<const std::uint8_t> packed, const GseFormat& f, std::span<std::int8_t> codes,
+std::vector<std::uint8_t> pack(std::span<const std::int8_t> codes, std::span<const std::uint8_t> exps, const Format& f) {
+  std::vector<std::uint8_t> packed(packed_bytes(codes.size(), f));
+  pack(codes, exps, f, std::span(packed));
+  return packed;
+}
+
+void unpack(std::span<const std::uint8_t> packed, const Format& f, std::span<std::int8_t> codes,
             std::span<std::uint8_t> exps) {
   check_size("packed bytes", packed.size(), packed_bytes(codes.size(), f));
   check_size("exps", exps.size(), f.groups(codes.size()));
   if (!ref::gse_unpack(packed, f, codes, exps))
-    throw Error(fmt::format("packed GSE data holds the unused code -{}", 1 << (f.bits - 1)));
+    throw Error(fmt::format("packed GSE data holds the unused code -{}", 1 << (f.bits - 1)), Errc::data);
+}
+
+Encoded unpack(std::span<const std::uint8_t> packed, std::size_t n, const Format& f) {
+  check_format(f);
+  Encoded e{std::vector<std::int8_t>(n), std::vector<std::uint8_t>(f.groups(n)), {}};
+  unpack(packed, f, std::span(e.codes), std::span(e.exps));
+  return e;
 }
 
 void gemm(std::size_t m, std::size_t n, std::size_t k, const GemmOperand& a, const GemmOperand& b,
-          std::span<float> c, Accumulate accumulate, const GseGemmImpl* impl) {
+          std::span<float> c, const GemmOptions& o) {
   check_format(a.format);
   check_format(b.format);
   if (a.format.group != b.format.group)
@@ -122,8 +197,15 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const GemmOperand& a, con
   check_size("C", c.size(), product("C", m, n));
   check_codes(a.codes, a.format);
   check_codes(b.codes, b.format);
-  const GseGemmParams p{a.format, b.format, accumulate};
-  (impl ? *impl : gse_gemm_best()).gemm(m, n, k, a.codes.data(), a.exps.data(), b.codes.data(), b.exps.data(), c.data(), &p);
+  const GemmParams p{a.format, b.format, o.accumulate};
+  (o.impl ? *o.impl : kernels::best<GemmImpl>()).gemm(m, n, k, a.codes.data(), a.exps.data(), b.codes.data(), b.exps.data(), c.data(), &p);
+}
+
+std::vector<float> gemm(std::size_t m, std::size_t n, std::size_t k, const GemmOperand& a, const GemmOperand& b,
+                        const GemmOptions& o) {
+  std::vector<float> c(product("C", m, n));
+  gemm(m, n, k, a, b, std::span(c), o);
+  return c;
 }
 
 }  // namespace lowbit::gse

@@ -41,19 +41,19 @@ std::vector<std::size_t> lengths(unsigned width) {
   return v;
 }
 
-template <class In> void check_encode(const Fp8Impl& impl) {
+template <class In> void check_encode(const fp8::Impl& impl) {
   const std::vector<In> values = pool<In>(4096);
-  for (Fp8Format f : kFp8Formats)
-    for (const Fp8Profile& prof : kFp8Profiles)
+  for (fp8::Format f : fp8::kFormats)
+    for (const fp8::Profile& prof : fp8::kProfiles)
       for (Rounding r : kRoundings)
         for (std::size_t n : lengths(impl.width))
           for (std::size_t offset = 0; offset < 4; ++offset) {
             std::vector<In> in(offset + n);  // the input ends at the end of the allocation
             std::copy_n(values.begin() + (n * 13 + offset * 101) % 1024, n, in.begin() + offset);
             std::vector<std::uint8_t> got(offset + n + 16, kGuard), want(n);
-            Fp8EncodeParams p = make_encode_params(f, prof, FloatTraits<In>::type, r, 77);
+            fp8::EncodeParams p = fp8::encode_params(f, prof, FloatTraits<In>::type, r, 77);
             p.index0 = offset;
-            encode_kernel<In>(impl)(n, in.data() + offset, got.data() + offset, &p);
+            fp8::encode_kernel<In>(impl)(n, in.data() + offset, got.data() + offset, &p);
             ref::fp8_encode_ref<In>(n, in.data() + offset, want.data(), &p);
             for (std::size_t i = 0; i < offset; ++i) ASSERT_EQ(got[i], kGuard) << "write before the output";
             for (std::size_t i = 0; i < 16; ++i) ASSERT_EQ(got[offset + n + i], kGuard) << "write past the end, n=" << n;
@@ -62,20 +62,20 @@ template <class In> void check_encode(const Fp8Impl& impl) {
           }
 }
 
-template <class Out> void check_decode(const Fp8Impl& impl) {
+template <class Out> void check_decode(const fp8::Impl& impl) {
   std::vector<std::uint8_t> codes(256 * 3);
   for (std::size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<std::uint8_t>(i * 37 + i / 256);
-  for (Fp8Format f : kFp8Formats)
-    for (const Fp8Profile& prof : kFp8Profiles)
+  for (fp8::Format f : fp8::kFormats)
+    for (const fp8::Profile& prof : fp8::kProfiles)
       for (std::size_t n : lengths(impl.width))
         for (std::size_t offset = 0; offset < 4; ++offset) {
           std::vector<std::uint8_t> in(offset + n);
           std::copy_n(codes.begin() + (n * 5 + offset) % 256, n, in.begin() + offset);
-          const Fp8DecodeParams p = make_decode_params(f, prof);
+          const fp8::DecodeParams p = fp8::decode_params(f, prof);
           std::vector<std::uint8_t> got((offset + n + 8) * sizeof(Out), kGuard);
           std::vector<Out> want(n);
           Out* out = reinterpret_cast<Out*>(got.data()) + offset;  // byte buffer: any offset
-          decode_kernel<Out>(impl)(n, in.data() + offset, out, &p);
+          fp8::decode_kernel<Out>(impl)(n, in.data() + offset, out, &p);
           ref::fp8_decode_ref<Out>(n, in.data() + offset, want.data(), &p);
           for (std::size_t b = 0; b < offset * sizeof(Out); ++b) ASSERT_EQ(got[b], kGuard);
           for (std::size_t b = (offset + n) * sizeof(Out); b < got.size(); ++b) ASSERT_EQ(got[b], kGuard) << "write past the end, n=" << n;
@@ -86,8 +86,8 @@ template <class Out> void check_decode(const Fp8Impl& impl) {
 
 TEST(Fp8Kernels, EveryTailEveryOffsetEqualsTheReference) {
   std::size_t checked = 0;
-  for (const Fp8Impl& impl : fp8_impls()) {
-    if (!impl.available()) continue;
+  for (const fp8::Impl& impl : kernels::list<fp8::Impl>()) {
+    if (!kernels::available(impl)) continue;
     SCOPED_TRACE(impl.name);
     check_encode<float>(impl);
     check_encode<double>(impl);

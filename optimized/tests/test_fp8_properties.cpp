@@ -15,40 +15,40 @@ namespace {
 
 using namespace lowbit;
 
-Fp8Format gen_format() { return *rc::gen::element(Fp8Format::e4m3, Fp8Format::e5m2); }
-const Fp8Profile& gen_profile() { return kFp8Profiles[*rc::gen::inRange<std::size_t>(0, kFp8Profiles.size())]; }
-const Fp8Impl& gen_impl() {
-  std::vector<const Fp8Impl*> impls;
-  for (const Fp8Impl& i : fp8_impls())
-    if (i.available()) impls.push_back(&i);
+fp8::Format gen_format() { return *rc::gen::element(fp8::Format::e4m3, fp8::Format::e5m2); }
+const fp8::Profile& gen_profile() { return fp8::kProfiles[*rc::gen::inRange<std::size_t>(0, fp8::kProfiles.size())]; }
+const fp8::Impl& gen_impl() {
+  std::vector<const fp8::Impl*> impls;
+  for (const fp8::Impl& i : kernels::list<fp8::Impl>())
+    if (kernels::available(i)) impls.push_back(&i);
   return *impls[*rc::gen::inRange<std::size_t>(0, impls.size())];
 }
 
-Fp8Options opts(Fp8Format f, const Fp8Profile& p, Rounding r, const Fp8Impl& impl, std::uint64_t seed = 0) {
-  Fp8Options o;
+fp8::Options opts(fp8::Format f, const fp8::Profile& p, Rounding r, const fp8::Impl& impl, std::uint64_t seed = 0) {
+  fp8::Options o;
   o.format = f;
-  o.profile = p.name;
+  o.profile = p;
   o.rounding = r;
   o.seed = seed;
   o.impl = &impl;
   return o;
 }
 
-std::uint8_t enc(float x, const Fp8Options& o) {
+std::uint8_t enc(float x, const fp8::Options& o) {
   std::uint8_t c;
   encode(std::span(&x, 1), std::span(&c, 1), o);
   return c;
 }
-float dec(std::uint8_t c, const Fp8Options& o) {
+float dec(std::uint8_t c, const fp8::Options& o) {
   float x;
   decode(std::span(&c, 1), std::span(&x, 1), o);
   return x;
 }
 
 RC_GTEST_PROP(Fp8Properties, EveryCodeRoundTripsThroughEveryWideType, ()) {
-  const Fp8Format f = gen_format();
-  const Fp8Profile& p = gen_profile();
-  const Fp8Options o = opts(f, p, *rc::gen::element(Rounding::rne, Rounding::rtz, Rounding::sr), gen_impl(), *rc::gen::arbitrary<std::uint64_t>());
+  const fp8::Format f = gen_format();
+  const fp8::Profile& p = gen_profile();
+  const fp8::Options o = opts(f, p, *rc::gen::element(Rounding::rne, Rounding::rtz, Rounding::sr), gen_impl(), *rc::gen::arbitrary<std::uint64_t>());
   const auto code = *rc::gen::arbitrary<std::uint8_t>();
   std::uint8_t back[3];
   float x32;
@@ -67,20 +67,20 @@ RC_GTEST_PROP(Fp8Properties, EveryCodeRoundTripsThroughEveryWideType, ()) {
 }
 
 RC_GTEST_PROP(Fp8Properties, SignSymmetry, ()) {
-  const Fp8Format f = gen_format();
-  const Fp8Profile& p = gen_profile();
+  const fp8::Format f = gen_format();
+  const fp8::Profile& p = gen_profile();
   const float x = std::bit_cast<float>(*rc::gen::arbitrary<std::uint32_t>());
   RC_PRE(!std::isnan(x));
   const Rounding r = *rc::gen::element(Rounding::rne, Rounding::rtz, Rounding::sr);
-  const Fp8Options o = opts(f, p, r, gen_impl(), *rc::gen::arbitrary<std::uint64_t>());
+  const fp8::Options o = opts(f, p, r, gen_impl(), *rc::gen::arbitrary<std::uint64_t>());
   RC_ASSERT(enc(-x, o) == (enc(x, o) ^ 0x80));  // same element index, so the same sr word
 }
 
 RC_GTEST_PROP(Fp8Properties, MonotoneWhereNoNaNIsProduced, ()) {
-  const Fp8Format f = gen_format();
-  const Fp8Profile& p = *find_fp8_profile(*rc::gen::element("ml_dtypes-sat", "cuda-satfinite"));
+  const fp8::Format f = gen_format();
+  const fp8::Profile& p = *fp8::find_profile(*rc::gen::element("ml_dtypes-sat", "cuda-satfinite"));
   const Rounding r = *rc::gen::element(Rounding::rne, Rounding::rtz);
-  const Fp8Options o = opts(f, p, r, gen_impl());
+  const fp8::Options o = opts(f, p, r, gen_impl());
   float a = std::bit_cast<float>(*rc::gen::arbitrary<std::uint32_t>());
   float b = std::bit_cast<float>(*rc::gen::arbitrary<std::uint32_t>());
   RC_PRE(std::isfinite(a) && std::isfinite(b));
@@ -89,9 +89,9 @@ RC_GTEST_PROP(Fp8Properties, MonotoneWhereNoNaNIsProduced, ()) {
 }
 
 RC_GTEST_PROP(Fp8Properties, SaturatingProfilesStayWithinMaxFinite, ()) {
-  const Fp8Format f = gen_format();
-  const Fp8Profile& p = *find_fp8_profile(*rc::gen::element("ml_dtypes-sat", "cuda-satfinite"));
-  const Fp8Options o = opts(f, p, *rc::gen::element(Rounding::rne, Rounding::rtz, Rounding::sr), gen_impl(), 42);
+  const fp8::Format f = gen_format();
+  const fp8::Profile& p = *fp8::find_profile(*rc::gen::element("ml_dtypes-sat", "cuda-satfinite"));
+  const fp8::Options o = opts(f, p, *rc::gen::element(Rounding::rne, Rounding::rtz, Rounding::sr), gen_impl(), 42);
   const float x = std::bit_cast<float>(*rc::gen::arbitrary<std::uint32_t>());
   RC_PRE(!std::isnan(x) && (std::isfinite(x) || p.saturate_inf));
   const float y = dec(enc(x, o), o);
@@ -104,18 +104,18 @@ RC_GTEST_PROP(Fp8Properties, SaturatingProfilesStayWithinMaxFinite, ()) {
 // sum of K Bernoulli(F/2^32) steps, so |mean - E| <= 6 sigma with sigma <= ulp / (2 sqrt(K)), and
 // E differs from x by the dropped bits below the 32 used: < ulp * 2^-32.
 RC_GTEST_PROP(Fp8Properties, StochasticRoundingIsUnbiased, ()) {
-  const Fp8Format f = gen_format();
-  const Fp8Options base = opts(f, default_fp8_profile(), Rounding::sr, gen_impl());
+  const fp8::Format f = gen_format();
+  const fp8::Options base = opts(f, fp8::default_profile(), Rounding::sr, gen_impl());
   const double max = dec(traits(f).max_finite, base);
   const double x = *rc::gen::inRange(-1000000, 1000000) / 1000000.0 * max * 0.99;
   const float xf = static_cast<float>(x);
   constexpr int K = 4096;
   std::vector<float> in(K, xf);
   std::vector<std::uint8_t> codes(K);
-  Fp8Options o = base;
+  fp8::Options o = base;
   o.seed = *rc::gen::arbitrary<std::uint64_t>();
   encode(std::span<const float>(in), std::span(codes), o);  // K elements = K independent words
-  Fp8Options down = base;
+  fp8::Options down = base;
   down.rounding = Rounding::rtz;
   const std::uint8_t below = enc(std::fabs(xf), down);  // magnitude code just below |x|
   const double lo = dec(below, o), ulp = dec(static_cast<std::uint8_t>(below + 1), o) - lo;

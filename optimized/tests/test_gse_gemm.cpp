@@ -23,7 +23,7 @@ using namespace lowbit;
 
 struct Operand {
   std::size_t rows = 0, k = 0;
-  GseFormat f;
+  gse::Format f;
   std::vector<std::int8_t> codes;
   std::vector<std::uint8_t> exps;
 };
@@ -35,7 +35,7 @@ struct Fields {
   double nan_rate;  // probability of a NaN group
 };
 
-Operand random_operand(std::size_t rows, std::size_t k, const GseFormat& f, Codes kind, Fields fields, std::mt19937_64& rng) {
+Operand random_operand(std::size_t rows, std::size_t k, const gse::Format& f, Codes kind, Fields fields, std::mt19937_64& rng) {
   Operand o{rows, k, f, std::vector<std::int8_t>(rows * k), std::vector<std::uint8_t>(rows * f.groups(k))};
   const int max = f.max_mantissa();
   std::uniform_int_distribution<int> code(-max, max), sign(0, 1), percent(0, 99);
@@ -60,15 +60,15 @@ Operand random_operand(std::size_t rows, std::size_t k, const GseFormat& f, Code
 
 std::uint32_t bits(float x) { return std::bit_cast<std::uint32_t>(x); }
 
-std::vector<float> run(const GseGemmImpl& impl, const Operand& a, const Operand& b, Accumulate mode) {
-  const GseGemmParams p{a.f, b.f, mode};
+std::vector<float> run(const gse::GemmImpl& impl, const Operand& a, const Operand& b, gse::Accumulate mode) {
+  const gse::GemmParams p{a.f, b.f, mode};
   std::vector<float> c(a.rows * b.rows, 1234.5f);
   impl.gemm(a.rows, b.rows, a.k, a.codes.data(), a.exps.data(), b.codes.data(), b.exps.data(), c.data(), &p);
   return c;
 }
 
 // The suite's oracle (conformance/suites/src/gse_gemm_suite.cpp): big-integer exact sums, the fp32 loop in doubles.
-std::vector<float> oracle(const Operand& a, const Operand& b, Accumulate mode) {
+std::vector<float> oracle(const Operand& a, const Operand& b, gse::Accumulate mode) {
   return conformance::gse_gemm_oracle(a.rows, b.rows, a.k, a.codes.data(), a.exps.data(), b.codes.data(), b.exps.data(),
                                       {a.f, b.f, mode});
 }
@@ -87,7 +87,7 @@ void expect_same_bits(const std::vector<float>& want, const std::vector<float>& 
 
 struct Pair {
   const char* name;
-  GseFormat a, b;
+  gse::Format a, b;
   Fields fa, fb;
   Codes codes;
 };
@@ -96,14 +96,14 @@ struct Pair {
 // exponents; exact spans under 32, under 64, and wide).
 std::vector<Pair> pairs(int N) {
   return {
-      {"int8 e5 narrow", GseFormat{8, N, 5, 15, 0}, GseFormat{8, N, 5, 15, 0}, {10, 20, 0}, {12, 18, 0}, Codes::random},
-      {"int8/int4 e5 full + NaN", GseFormat{8, N, 5, 15, 0}, GseFormat{4, N, 5, 15, 0}, {0, 30, 0.03}, {0, 30, 0.03}, Codes::random},
-      {"e5 offsets -30/+20 max", GseFormat{8, N, 5, 15, -30}, GseFormat{6, N, 5, 15, 20}, {0, 30, 0}, {0, 30, 0}, Codes::max},
-      {"e5 tiny (subnormal)", GseFormat{8, N, 5, 15, -100}, GseFormat{8, N, 5, 10, -40}, {0, 30, 0}, {0, 30, 0}, Codes::random},
-      {"e5 huge (Inf)", GseFormat{8, N, 5, 0, 100}, GseFormat{5, N, 5, 15, 20}, {0, 30, 0}, {0, 30, 0}, Codes::max},
-      {"e8 full span sparse", GseFormat{8, N, 8, 127, 0}, GseFormat{8, N, 8, 127, 0}, {0, 254, 0.01}, {0, 254, 0.01}, Codes::sparse},
-      {"e8 near bias", GseFormat{8, N, 8, 127, 0}, GseFormat{7, N, 8, 127, -3}, {115, 140, 0}, {120, 150, 0}, Codes::random},
-      {"e8 -128 codes", GseFormat{8, N, 8, 127, 5}, GseFormat{8, N, 8, 100, -5}, {100, 160, 0}, {100, 160, 0}, Codes::with_min},
+      {"int8 e5 narrow", gse::Format{8, N, 5, 15, 0}, gse::Format{8, N, 5, 15, 0}, {10, 20, 0}, {12, 18, 0}, Codes::random},
+      {"int8/int4 e5 full + NaN", gse::Format{8, N, 5, 15, 0}, gse::Format{4, N, 5, 15, 0}, {0, 30, 0.03}, {0, 30, 0.03}, Codes::random},
+      {"e5 offsets -30/+20 max", gse::Format{8, N, 5, 15, -30}, gse::Format{6, N, 5, 15, 20}, {0, 30, 0}, {0, 30, 0}, Codes::max},
+      {"e5 tiny (subnormal)", gse::Format{8, N, 5, 15, -100}, gse::Format{8, N, 5, 10, -40}, {0, 30, 0}, {0, 30, 0}, Codes::random},
+      {"e5 huge (Inf)", gse::Format{8, N, 5, 0, 100}, gse::Format{5, N, 5, 15, 20}, {0, 30, 0}, {0, 30, 0}, Codes::max},
+      {"e8 full span sparse", gse::Format{8, N, 8, 127, 0}, gse::Format{8, N, 8, 127, 0}, {0, 254, 0.01}, {0, 254, 0.01}, Codes::sparse},
+      {"e8 near bias", gse::Format{8, N, 8, 127, 0}, gse::Format{7, N, 8, 127, -3}, {115, 140, 0}, {120, 150, 0}, Codes::random},
+      {"e8 -128 codes", gse::Format{8, N, 8, 127, 5}, gse::Format{8, N, 8, 100, -5}, {100, 160, 0}, {100, 160, 0}, Codes::with_min},
   };
 }
 
@@ -125,8 +125,8 @@ void expect_all_passed(const std::vector<conformance::Check>& checks) {
 
 TEST(GseGemmConformance, EveryImplementationPassesTheSuite) {
   std::size_t impls = 0;
-  for (const GseGemmImpl& impl : gse_gemm_impls()) {
-    if (!impl.available()) continue;
+  for (const gse::GemmImpl& impl : kernels::list<gse::GemmImpl>()) {
+    if (!kernels::available(impl)) continue;
     const std::vector<conformance::Check> checks = conformance::run_gse_gemm_suite(impl, {});
     EXPECT_EQ(checks.size(), 2u * 6);  // per accumulation: five formats, the random problems
     expect_all_passed(checks);
@@ -137,8 +137,8 @@ TEST(GseGemmConformance, EveryImplementationPassesTheSuite) {
 
 // fp32 accumulation over the groups in reverse order: only the fp32 checks can see it.
 void reversed_fp32(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
-                   const std::int8_t* b, const std::uint8_t* b_exps, float* c, const GseGemmParams* p) {
-  if (p->accumulate == Accumulate::exact) return ref::gse_gemm_ref(m, n, k, a, a_exps, b, b_exps, c, p);
+                   const std::int8_t* b, const std::uint8_t* b_exps, float* c, const gse::GemmParams* p) {
+  if (p->accumulate == gse::Accumulate::exact) return ref::gse_gemm_ref(m, n, k, a, a_exps, b, b_exps, c, p);
   const std::size_t N = static_cast<std::size_t>(p->a.group), G = p->a.groups(k);
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t j = 0; j < n; ++j) {
@@ -154,7 +154,7 @@ void reversed_fp32(std::size_t m, std::size_t n, std::size_t k, const std::int8_
 }
 
 TEST(GseGemmConformance, TheSuiteReportsReversedFp32Accumulation) {
-  const GseGemmImpl faulty{"reversed", [] { return true; }, reversed_fp32};
+  const gse::GemmImpl faulty{.name = "reversed", .gemm = reversed_fp32};
   std::uint64_t fp32_errors = 0;
   for (const conformance::Check& c : conformance::run_gse_gemm_suite(faulty, {})) {
     if (c.profile == "exact") EXPECT_TRUE(c.passed()) << c.name;
@@ -168,13 +168,13 @@ TEST(GseGemmConformance, TheSuiteReportsReversedFp32Accumulation) {
 TEST(GseGemmReference, ExactEqualsTheExactSumRoundedOnce) {
   std::mt19937_64 rng(20261201);
   std::size_t cases = 0;
-  for (int N : kGseGroupSizes)
+  for (int N : gse::kGroupSizes)
     for (const Pair& pr : pairs(N))
       for (std::size_t k : lengths(N)) {
         const Shape s = kShapes[cases++ % std::size(kShapes)];
         const std::size_t m = std::min<std::size_t>(s.m, 2), n = std::min<std::size_t>(s.n, 3);
         const Operand a = random_operand(m, k, pr.a, pr.codes, pr.fa, rng), b = random_operand(n, k, pr.b, pr.codes, pr.fb, rng);
-        expect_same_bits(oracle(a, b, Accumulate::exact), run(ref::kGseGemmReference, a, b, Accumulate::exact),
+        expect_same_bits(oracle(a, b, gse::Accumulate::exact), run(kernels::gse_gemm_reference, a, b, gse::Accumulate::exact),
                          std::string(pr.name) + " N=" + std::to_string(N) + " k=" + std::to_string(k));
       }
 }
@@ -182,12 +182,12 @@ TEST(GseGemmReference, ExactEqualsTheExactSumRoundedOnce) {
 TEST(GseGemmReference, Fp32IsTheDocumentedFloatLoop) {
   std::mt19937_64 rng(20261202);
   std::size_t cases = 0;
-  for (int N : kGseGroupSizes)
+  for (int N : gse::kGroupSizes)
     for (const Pair& pr : pairs(N))
       for (std::size_t k : lengths(N)) {
         const Shape s = kShapes[cases++ % std::size(kShapes)];
         const Operand a = random_operand(s.m, k, pr.a, pr.codes, pr.fa, rng), b = random_operand(s.n, k, pr.b, pr.codes, pr.fb, rng);
-        expect_same_bits(oracle(a, b, Accumulate::fp32), run(ref::kGseGemmReference, a, b, Accumulate::fp32),
+        expect_same_bits(oracle(a, b, gse::Accumulate::fp32), run(kernels::gse_gemm_reference, a, b, gse::Accumulate::fp32),
                          std::string(pr.name) + " N=" + std::to_string(N) + " k=" + std::to_string(k));
       }
 }
@@ -199,14 +199,14 @@ struct Counts {
 };
 
 void check_all_impls(const Operand& a, const Operand& b, const std::string& what, Counts& counts) {
-  const std::vector<float> exact = run(ref::kGseGemmReference, a, b, Accumulate::exact);
-  const std::vector<float> fp32 = run(ref::kGseGemmReference, a, b, Accumulate::fp32);
+  const std::vector<float> exact = run(kernels::gse_gemm_reference, a, b, gse::Accumulate::exact);
+  const std::vector<float> fp32 = run(kernels::gse_gemm_reference, a, b, gse::Accumulate::fp32);
   for (std::size_t i = 0; i < exact.size(); ++i) counts.modes_differ += bits(exact[i]) != bits(fp32[i]);
   counts.outputs += exact.size();
-  for (const GseGemmImpl& impl : gse_gemm_impls()) {
-    if (!impl.available() || std::string_view(impl.name) == "reference") continue;
-    expect_same_bits(exact, run(impl, a, b, Accumulate::exact), std::string(impl.name) + " exact " + what);
-    expect_same_bits(fp32, run(impl, a, b, Accumulate::fp32), std::string(impl.name) + " fp32 " + what);
+  for (const gse::GemmImpl& impl : kernels::list<gse::GemmImpl>()) {
+    if (!kernels::available(impl) || std::string_view(impl.name) == "reference") continue;
+    expect_same_bits(exact, run(impl, a, b, gse::Accumulate::exact), std::string(impl.name) + " exact " + what);
+    expect_same_bits(fp32, run(impl, a, b, gse::Accumulate::fp32), std::string(impl.name) + " fp32 " + what);
   }
 }
 
@@ -214,7 +214,7 @@ TEST(GseGemmKernels, EqualTheReferenceOnEveryShapeAndFormat) {
   std::mt19937_64 rng(20261203);
   Counts counts;
   std::size_t cases = 0;
-  for (int N : kGseGroupSizes)
+  for (int N : gse::kGroupSizes)
     for (const Pair& pr : pairs(N))
       for (std::size_t k : lengths(N))
         for (int rep = 0; rep < 2; ++rep) {
@@ -234,7 +234,7 @@ TEST(GseGemmKernels, EqualTheReferenceOnEveryBlockEdge) {  // all m, n in 1..9 a
   Counts counts;
   for (std::size_t m = 1; m <= 9; ++m)
     for (std::size_t n = 1; n <= 9; ++n) {
-      const int N = kGseGroupSizes[(m + n) % kGseGroupSizes.size()];
+      const int N = gse::kGroupSizes[(m + n) % gse::kGroupSizes.size()];
       const Pair pr = pairs(N)[(m * 9 + n) % pairs(N).size()];
       const std::size_t k = lengths(N)[(m + 2 * n) % 6];
       const Operand a = random_operand(m, k, pr.a, pr.codes, pr.fa, rng), b = random_operand(n, k, pr.b, pr.codes, pr.fb, rng);
@@ -264,13 +264,13 @@ TEST(GseGemmKernels, EqualTheReferenceOverManyGroupsAtFullScale) {
 // Large cancellation: group 0 and group 2 cancel, group 1 is 2^-40 of them. fp32 loses group 1
 // (acc = big + small = big, then big - big = 0); exact keeps it.
 TEST(GseGemmKernels, ExactKeepsWhatFp32Cancels) {
-  const GseFormat f = GseFormat{8, 32, 5, 15, 0};
+  const gse::Format f = gse::Format{8, 32, 5, 15, 0};
   Operand a{1, 96, f, std::vector<std::int8_t>(96, 1), {30, 0, 30}};
   Operand b{2, 96, f, std::vector<std::int8_t>(192, 100), {30, 0, 30, 30, 0, 30}};
   for (std::size_t t = 64; t < 96; ++t) b.codes[t] = b.codes[96 + t] = -100;
   b.codes[96 + 40] = 0;  // row 1: a slightly different small group
-  const std::vector<float> exact = run(ref::kGseGemmReference, a, b, Accumulate::exact);
-  const std::vector<float> fp32 = run(ref::kGseGemmReference, a, b, Accumulate::fp32);
+  const std::vector<float> exact = run(kernels::gse_gemm_reference, a, b, gse::Accumulate::exact);
+  const std::vector<float> fp32 = run(kernels::gse_gemm_reference, a, b, gse::Accumulate::fp32);
   EXPECT_EQ(fp32[0], 0.0f);
   EXPECT_EQ(exact[0], std::ldexp(3200.0f, -30 - 12));  // 32 * 100 * 2^(0 - 15 - 6) * 2^(0 - 15 - 6)
   EXPECT_EQ(exact[1], std::ldexp(3100.0f, -30 - 12));
@@ -289,7 +289,7 @@ struct Term {
 // negation: group g of A holds a single code 1, of B a single code +-dot; the two exponent
 // fields split e.
 std::pair<Operand, Operand> from_terms(const std::vector<Term>& terms) {
-  const GseFormat f = GseFormat{8, 16, 8, 127, 0};  // e' = field - 133
+  const gse::Format f = gse::Format{8, 16, 8, 127, 0};  // e' = field - 133
   const std::size_t G = terms.size(), k = 16 * G;
   Operand a{1, k, f, std::vector<std::int8_t>(k), std::vector<std::uint8_t>(G)};
   Operand b{2, k, f, std::vector<std::int8_t>(2 * k), std::vector<std::uint8_t>(2 * G)};
@@ -331,8 +331,8 @@ TEST(GseGemmKernels, EqualTheReferenceAndTheOracleOnRoundingEdges) {
   Counts counts;
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const auto [a, b] = from_terms(cases[i]);
-    expect_same_bits(oracle(a, b, Accumulate::exact), run(ref::kGseGemmReference, a, b, Accumulate::exact), "oracle exact, case " + std::to_string(i));
-    expect_same_bits(oracle(a, b, Accumulate::fp32), run(ref::kGseGemmReference, a, b, Accumulate::fp32), "oracle fp32, case " + std::to_string(i));
+    expect_same_bits(oracle(a, b, gse::Accumulate::exact), run(kernels::gse_gemm_reference, a, b, gse::Accumulate::exact), "oracle exact, case " + std::to_string(i));
+    expect_same_bits(oracle(a, b, gse::Accumulate::fp32), run(kernels::gse_gemm_reference, a, b, gse::Accumulate::fp32), "oracle fp32, case " + std::to_string(i));
     check_all_impls(a, b, "case " + std::to_string(i), counts);
   }
   EXPECT_GT(counts.modes_differ, 0u);
@@ -344,7 +344,7 @@ TEST(GseGemmKernels, EqualTheReferenceAndTheOracleOnRoundingEdges) {
 TEST(GseGemmKernels, EqualTheReferenceAtTheWorstShifts) {
   const std::size_t G = 1100, k = 256 * G;
   for (int shift : {31, 63, 95}) {
-    const GseFormat f = GseFormat{8, 256, 8, 127, 0};
+    const gse::Format f = gse::Format{8, 256, 8, 127, 0};
     Operand a{2, k, f, std::vector<std::int8_t>(2 * k), std::vector<std::uint8_t>(2 * G, 127)};
     Operand b{2, k, f, std::vector<std::int8_t>(2 * k), std::vector<std::uint8_t>(2 * G, 127)};
     for (std::size_t t = 0; t < k; ++t) {
@@ -364,7 +364,7 @@ TEST(GseGemmKernels, EqualTheReferenceOnEncodedActivationsAndWeights) {
   std::mt19937_64 rng(20261206);
   std::normal_distribution<float> normal(0.f, 1.f);
   Counts counts;
-  for (const GseFormat& f : {GseFormat{8, 32, 5, 15, 0}, GseFormat{4, 64, 5, 15, 0}, mxint8_format()}) {
+  for (const gse::Format& f : {gse::Format{8, 32, 5, 15, 0}, gse::Format{4, 64, 5, 15, 0}, gse::mxint8_format()}) {
     const std::size_t m = 13, n = 37, k = 300;
     std::vector<float> x(m * k), w(n * k);
     for (std::size_t i = 0; i < x.size(); ++i) x[i] = normal(rng) * (i % 97 == 0 ? 50.f : 1.f);  // outliers
@@ -377,20 +377,20 @@ TEST(GseGemmKernels, EqualTheReferenceOnEncodedActivationsAndWeights) {
     gse::encode_rows(n, k, w, b.codes, b.exps, o);
     check_all_impls(a, b, "encoded bits=" + std::to_string(f.bits) + " group=" + std::to_string(f.group), counts);
     // The public API picks the best kernel: the same bits.
-    for (Accumulate mode : {Accumulate::exact, Accumulate::fp32}) {
+    for (gse::Accumulate mode : {gse::Accumulate::exact, gse::Accumulate::fp32}) {
       std::vector<float> c(m * n);
-      gse::gemm(m, n, k, {a.codes, a.exps, f}, {b.codes, b.exps, f}, c, mode);
-      expect_same_bits(run(ref::kGseGemmReference, a, b, mode), c, "gse::gemm");
+      gse::gemm(m, n, k, {a.codes, a.exps, f}, {b.codes, b.exps, f}, c, {.accumulate = mode});
+      expect_same_bits(run(kernels::gse_gemm_reference, a, b, mode), c, "gse::gemm");
     }
   }
 }
 
 TEST(GseGemmKernels, EmptyShapes) {
-  const GseFormat f = GseFormat{8, 16, 5, 15, 0};
-  for (const GseGemmImpl& impl : gse_gemm_impls()) {
-    if (!impl.available()) continue;
-    for (Accumulate mode : {Accumulate::exact, Accumulate::fp32}) {
-      const GseGemmParams p{f, f, mode};
+  const gse::Format f = gse::Format{8, 16, 5, 15, 0};
+  for (const gse::GemmImpl& impl : kernels::list<gse::GemmImpl>()) {
+    if (!kernels::available(impl)) continue;
+    for (gse::Accumulate mode : {gse::Accumulate::exact, gse::Accumulate::fp32}) {
+      const gse::GemmParams p{f, f, mode};
       std::vector<float> c(6, 1.0f);
       impl.gemm(2, 3, 0, nullptr, nullptr, nullptr, nullptr, c.data(), &p);  // k = 0: +0
       for (float x : c) EXPECT_EQ(bits(x), 0u) << impl.name;

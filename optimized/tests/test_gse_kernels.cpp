@@ -21,10 +21,10 @@ using namespace lowbit;
 constexpr std::uint8_t kGuard = 0xA5;
 constexpr std::size_t kGuardBytes = 16;
 
-std::vector<const GseImpl*> impls() {
-  std::vector<const GseImpl*> v;
-  for (const GseImpl& impl : gse_impls())
-    if (impl.available()) v.push_back(&impl);
+std::vector<const gse::Impl*> impls() {
+  std::vector<const gse::Impl*> v;
+  for (const gse::Impl& impl : kernels::list<gse::Impl>())
+    if (kernels::available(impl)) v.push_back(&impl);
   return v;
 }
 
@@ -52,7 +52,7 @@ struct Gen {
 };
 
 // One group of `len` values of a kind that reaches one rule of the codec, its maximum near 2^base.
-template <class T> void fill_group(Gen& g, T* out, std::size_t len, const GseFormat& f) {
+template <class T> void fill_group(Gen& g, T* out, std::size_t len, const gse::Format& f) {
   const int lo = kMinExp<T>, hi = kMaxExp<T>;
   const int base = g.next(2) ? std::clamp(g.between(f.emin() - 3, f.emax() + 3), lo, hi) : g.between(lo, hi);
   const int q = base - (f.bits - 2);  // the element quantum at exponent base
@@ -83,7 +83,7 @@ template <class T> void fill_group(Gen& g, T* out, std::size_t len, const GseFor
   if (g.next(4) == 0) out[g.next(len)] = from_f32<T>(-0.0f);
 }
 
-template <class T> std::vector<T> make_input(Gen& g, std::size_t n, const GseFormat& f) {
+template <class T> std::vector<T> make_input(Gen& g, std::size_t n, const gse::Format& f) {
   std::vector<T> v(n);
   const std::size_t N = static_cast<std::size_t>(f.group);
   for (std::size_t i = 0; i < n; i += N) fill_group(g, v.data() + i, std::min(N, n - i), f);
@@ -97,7 +97,7 @@ struct Totals {  // what the reference reported over a test: every rule must hav
 
 // One encode call of `impl` against the reference, `offset` elements into every buffer.
 template <class In>
-void check_encode(const GseImpl& impl, const std::vector<In>& values, std::size_t offset, const GseEncodeParams& p,
+void check_encode(const gse::Impl& impl, const std::vector<In>& values, std::size_t offset, const gse::EncodeParams& p,
                   Totals& totals) {
   const std::size_t n = values.size(), groups = p.format.groups(n);
   std::vector<In> in(offset + n);  // the input ends at the end of the allocation
@@ -107,14 +107,14 @@ void check_encode(const GseImpl& impl, const std::vector<In>& values, std::size_
   BlockStats stats, want_stats;
   stats.groups = 1000;  // the kernel adds to what is there
   want_stats.groups = 1000;
-  gse_encode_kernel<In>(impl)(n, in.data() + offset, codes.data() + offset, exps.data() + offset, &p, &stats);
+  gse::encode_kernel<In>(impl)(n, in.data() + offset, codes.data() + offset, exps.data() + offset, &p, &stats);
   ref::gse_encode_ref<In>(n, in.data() + offset, want.data(), want_exps.data(), &p, &want_stats);
   const auto where = [&] {
     return ::testing::Message() << impl.name << " " << name(FloatTraits<In>::type) << " b=" << p.format.bits
                                 << " N=" << p.format.group << " exp_bits=" << p.format.exp_bits << " bias="
                                 << p.format.exp_bias << " offset=" << p.format.exp_offset << " bump="
-                                << (p.format.mantissa_overflow == MantissaOverflow::bump) << " nan_ovf="
-                                << (p.format.exponent_overflow == ExponentOverflow::nan) << " " << name(p.rounding)
+                                << (p.format.mantissa_overflow == gse::MantissaOverflow::bump) << " nan_ovf="
+                                << (p.format.exponent_overflow == gse::ExponentOverflow::nan) << " " << name(p.rounding)
                                 << " n=" << n << " buffer offset=" << offset;
   };
   for (std::size_t i = 0; i < offset; ++i) {
@@ -134,13 +134,13 @@ void check_encode(const GseImpl& impl, const std::vector<In>& values, std::size_
   ++totals.calls;
 }
 
-template <class In> void encode_tails(const GseImpl& impl, Totals& totals) {
+template <class In> void encode_tails(const gse::Impl& impl, Totals& totals) {
   Gen g{{static_cast<std::uint64_t>(sizeof(In)) * 1000 + 17}};
-  const GseFormat formats[] = {{8, 16, 5, 15, 0, MantissaOverflow::saturate, ExponentOverflow::saturate},
-                               {4, 32, 8, 127, 0, MantissaOverflow::bump, ExponentOverflow::nan},
-                               {6, 64, 5, 10, -40, MantissaOverflow::bump, ExponentOverflow::saturate},
-                               {8, 256, 8, 127, 20, MantissaOverflow::saturate, ExponentOverflow::nan}};
-  for (const GseFormat& f : formats) {
+  const gse::Format formats[] = {{8, 16, 5, 15, 0, gse::MantissaOverflow::saturate, gse::ExponentOverflow::saturate},
+                               {4, 32, 8, 127, 0, gse::MantissaOverflow::bump, gse::ExponentOverflow::nan},
+                               {6, 64, 5, 10, -40, gse::MantissaOverflow::bump, gse::ExponentOverflow::saturate},
+                               {8, 256, 8, 127, 20, gse::MantissaOverflow::saturate, gse::ExponentOverflow::nan}};
+  for (const gse::Format& f : formats) {
     const std::size_t N = static_cast<std::size_t>(f.group);
     std::vector<std::size_t> lengths;
     for (std::size_t n = 0; n <= 2 * N + 1; n += (N <= 64 ? 1 : 7)) lengths.push_back(n);
@@ -148,7 +148,7 @@ template <class In> void encode_tails(const GseImpl& impl, Totals& totals) {
     for (Rounding r : kRoundings)
       for (std::size_t n : lengths) {
         const std::vector<In> values = make_input<In>(g, n, f);
-        GseEncodeParams p{f, r, 0xC0FFEE, 1000 + n, nullptr};
+        gse::EncodeParams p{f, r, 0xC0FFEE, 1000 + n, nullptr};
         check_encode(impl, values, n % 4, p, totals);
         if (::testing::Test::HasFatalFailure()) return;
       }
@@ -157,7 +157,7 @@ template <class In> void encode_tails(const GseImpl& impl, Totals& totals) {
 
 TEST(GseKernels, EncodeEveryTailEveryOffsetEqualsTheReference) {
   Totals totals;
-  for (const GseImpl* impl : impls()) {
+  for (const gse::Impl* impl : impls()) {
     encode_tails<float>(*impl, totals);
     encode_tails<f16>(*impl, totals);
     encode_tails<bf16>(*impl, totals);
@@ -171,20 +171,20 @@ TEST(GseKernels, EncodeEveryFormatEqualsTheReference) {
   struct Field { int bits, bias; };
   const Field fields[] = {{5, 15}, {5, 0}, {5, 30}, {5, 7}, {8, 127}, {8, 0}, {8, 254}, {8, 100}};
   Totals totals;
-  for (const GseImpl* impl : impls()) {
+  for (const gse::Impl* impl : impls()) {
     Gen g{{2026}};
     std::size_t k = 0;
     for (int bits = 4; bits <= 8; ++bits)
-      for (int group : kGseGroupSizes)
+      for (int group : gse::kGroupSizes)
         for (const Field& e : fields)
           for (int offset : {-40, 0, 20, ((bits + group) % 2 ? -100 : 100)})
             for (Rounding r : kRoundings) {
               ++k;
-              const GseFormat f{bits, group, e.bits, e.bias, offset,
-                                g.next(2) ? MantissaOverflow::bump : MantissaOverflow::saturate,
-                                g.next(2) ? ExponentOverflow::nan : ExponentOverflow::saturate};
+              const gse::Format f{bits, group, e.bits, e.bias, offset,
+                                g.next(2) ? gse::MantissaOverflow::bump : gse::MantissaOverflow::saturate,
+                                g.next(2) ? gse::ExponentOverflow::nan : gse::ExponentOverflow::saturate};
               const std::size_t n = static_cast<std::size_t>(group) * (1 + k % 3) + (k / 3 % 2 ? g.next(group) : 0);
-              GseEncodeParams p{f, r, k, k * 31, nullptr};
+              gse::EncodeParams p{f, r, k, k * 31, nullptr};
               std::vector<std::uint32_t> words;
               if (r == Rounding::sr && k / 4 % 2) {  // explicit random words instead of Philox
                 for (std::size_t i = 0; i < n; ++i) words.push_back(static_cast<std::uint32_t>(g.rng.next()));
@@ -207,19 +207,19 @@ TEST(GseKernels, EncodeEveryFormatEqualsTheReference) {
 }
 
 TEST(GseKernels, EncodeWithoutStatsAndMaxRoundingUp) {
-  for (const GseImpl* impl : impls())
+  for (const gse::Impl* impl : impls())
     for (int bits = 4; bits <= 8; ++bits) {
       // A group whose maximum is (2^(b-1) - 1/2) * 2^k: rne and rna round it past max.
-      const GseFormat f{bits, 32, 5, 15, 0, MantissaOverflow::saturate, ExponentOverflow::saturate};
+      const gse::Format f{bits, 32, 5, 15, 0, gse::MantissaOverflow::saturate, gse::ExponentOverflow::saturate};
       std::vector<float> x(96);
       for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::ldexp(static_cast<float>(i % 32) - 12.5f, -3);
       x[7] = std::ldexp(f.max_mantissa() + 0.5f, -3);
       x[40] = -std::ldexp(f.max_mantissa() + 0.5f, -3);
       for (Rounding r : {Rounding::rne, Rounding::rna, Rounding::rtz}) {
-        const GseEncodeParams p{f, r, 0, 0, nullptr};
+        const gse::EncodeParams p{f, r, 0, 0, nullptr};
         std::vector<std::int8_t> codes(x.size()), want(x.size());
         std::vector<std::uint8_t> exps(3), want_exps(3);
-        gse_encode_kernel<float>(*impl)(x.size(), x.data(), codes.data(), exps.data(), &p, nullptr);
+        gse::encode_kernel<float>(*impl)(x.size(), x.data(), codes.data(), exps.data(), &p, nullptr);
         ref::gse_encode_ref<float>(x.size(), x.data(), want.data(), want_exps.data(), &p, nullptr);
         EXPECT_EQ(codes, want) << impl->name << " b=" << bits << " " << name(r);
         EXPECT_EQ(exps, want_exps) << impl->name << " b=" << bits << " " << name(r);
@@ -228,7 +228,7 @@ TEST(GseKernels, EncodeWithoutStatsAndMaxRoundingUp) {
 }
 
 // Every int8 code under every exponent field (the NaN field included), for every output type.
-template <class Out> void check_decode(const GseImpl& impl, const GseFormat& f, std::size_t n, std::size_t offset) {
+template <class Out> void check_decode(const gse::Impl& impl, const gse::Format& f, std::size_t n, std::size_t offset) {
   const std::size_t N = static_cast<std::size_t>(f.group), fields = f.nan_field() + 1, groups = f.groups(n);
   std::vector<std::int8_t> codes(offset + n);
   std::vector<std::uint8_t> exps(offset + groups);
@@ -238,7 +238,7 @@ template <class Out> void check_decode(const GseImpl& impl, const GseFormat& f, 
   std::vector<std::uint8_t> got((offset + n) * sizeof(Out) + kGuardBytes, kGuard);
   std::vector<Out> want(n);
   Out* out = reinterpret_cast<Out*>(got.data()) + offset;  // byte buffer: any offset
-  gse_decode_kernel<Out>(impl)(n, codes.data() + offset, exps.data() + offset, out, &f);
+  gse::decode_kernel<Out>(impl)(n, codes.data() + offset, exps.data() + offset, out, &f);
   ref::gse_decode_ref<Out>(n, codes.data() + offset, exps.data() + offset, want.data(), &f);
   const auto where = [&] {
     return ::testing::Message() << impl.name << " -> " << name(FloatTraits<Out>::type) << " b=" << f.bits << " N=" << f.group
@@ -258,14 +258,14 @@ template <class Out> void check_decode(const GseImpl& impl, const GseFormat& f, 
 TEST(GseKernels, DecodeEveryCodeEveryFieldEqualsTheReference) {
   struct Field { int bits, bias; };
   const Field fields[] = {{5, 15}, {5, 0}, {5, 30}, {8, 127}, {8, 0}, {8, 254}};
-  for (const GseImpl* impl : impls()) {
+  for (const gse::Impl* impl : impls()) {
     std::size_t k = 0;
     for (int bits = 4; bits <= 8; ++bits)
       for (const Field& e : fields)
         for (int offset : {-100, -40, 0, 20, 100}) {
           ++k;
-          const int group = kGseGroupSizes[k % 3 == 0 ? k / 3 % kGseGroupSizes.size() : 0];
-          const GseFormat f{bits, group, e.bits, e.bias, offset, MantissaOverflow::saturate, ExponentOverflow::saturate};
+          const int group = gse::kGroupSizes[k % 3 == 0 ? k / 3 % gse::kGroupSizes.size() : 0];
+          const gse::Format f{bits, group, e.bits, e.bias, offset, gse::MantissaOverflow::saturate, gse::ExponentOverflow::saturate};
           const std::size_t n = (f.nan_field() + 1) * static_cast<std::size_t>(group);  // every field once
           check_decode<float>(*impl, f, n - k % 5, k % 4);
           check_decode<f16>(*impl, f, n - k % 7, (k + 1) % 4);
@@ -276,9 +276,9 @@ TEST(GseKernels, DecodeEveryCodeEveryFieldEqualsTheReference) {
 }
 
 TEST(GseKernels, DecodeEveryTailEqualsTheReference) {
-  for (const GseImpl* impl : impls())
+  for (const gse::Impl* impl : impls())
     for (int group : {16, 32, 64}) {
-      const GseFormat f{8, group, 5, 15, 0, MantissaOverflow::saturate, ExponentOverflow::saturate};
+      const gse::Format f{8, group, 5, 15, 0, gse::MantissaOverflow::saturate, gse::ExponentOverflow::saturate};
       const std::size_t N = static_cast<std::size_t>(group);
       std::vector<std::size_t> lengths{3 * N + 3};
       for (std::size_t n = 0; n <= 2 * N + 1; ++n) lengths.push_back(n);

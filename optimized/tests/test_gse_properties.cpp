@@ -19,10 +19,10 @@ struct Encoded {
   BlockStats stats;
 };
 
-const GseImpl& gen_impl() {
-  std::vector<const GseImpl*> impls;
-  for (const GseImpl& i : gse_impls())
-    if (i.available()) impls.push_back(&i);
+const gse::Impl& gen_impl() {
+  std::vector<const gse::Impl*> impls;
+  for (const gse::Impl& i : kernels::list<gse::Impl>())
+    if (kernels::available(i)) impls.push_back(&i);
   return *impls[*rc::gen::inRange<std::size_t>(0, impls.size())];
 }
 
@@ -30,7 +30,7 @@ gse::Options gen_options(bool nearest_only = false) {
   gse::Options o;
   o.format.bits = *rc::gen::inRange(4, 9);
   o.format.group = *rc::gen::element(16, 32, 64, 128, 256);
-  o.format.mantissa_overflow = *rc::gen::element(MantissaOverflow::saturate, MantissaOverflow::bump);
+  o.format.mantissa_overflow = *rc::gen::element(gse::MantissaOverflow::saturate, gse::MantissaOverflow::bump);
   o.rounding = nearest_only ? *rc::gen::element(Rounding::rne, Rounding::rna)
                             : *rc::gen::element(Rounding::rne, Rounding::rna, Rounding::rtz, Rounding::sr);
   o.seed = *rc::gen::arbitrary<std::uint64_t>();

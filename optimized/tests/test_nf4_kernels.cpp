@@ -28,12 +28,12 @@ using namespace lowbit;
 constexpr std::uint8_t kGuard = 0xA5;
 constexpr std::size_t kGuardBytes = 16;
 constexpr int kBlocks[] = {32, 64, 128, 256, 512, 1024, 2048, 4096};
-constexpr FourBitTable kTables[] = {FourBitTable::nf4, FourBitTable::fp4};
+constexpr nf4::Table kTables[] = {nf4::Table::nf4, nf4::Table::fp4};
 
-std::vector<const Nf4Impl*> impls() {
-  std::vector<const Nf4Impl*> v;
-  for (const Nf4Impl& impl : nf4_impls())
-    if (impl.available() && std::string_view(impl.name) != "reference") v.push_back(&impl);
+std::vector<const nf4::Impl*> impls() {
+  std::vector<const nf4::Impl*> v;
+  for (const nf4::Impl& impl : kernels::list<nf4::Impl>())
+    if (kernels::available(impl) && std::string_view(impl.name) != "reference") v.push_back(&impl);
   return v;
 }
 
@@ -46,14 +46,14 @@ float step(float x, int ulps) {  // ulps steps along the f32 line (through zero)
 
 // Every value at which some profile's code changes, normalized to [-1, 1]: the fp32 midpoints, the
 // exact midpoints (rounded), CUDA's literals (NF4 and +-FP4), and the table values themselves.
-std::vector<float> edges(FourBitTable t) {
+std::vector<float> edges(nf4::Table t) {
   std::vector<float> e;
   for (float m : fp32_midpoints(t)) e.push_back(m);
   const auto order = sorted_codes(t);
   for (unsigned k = 0; k < 15; ++k)
     e.push_back(static_cast<float>((static_cast<double>(table_value(t, order[k])) + table_value(t, order[k + 1])) / 2));
-  for (std::uint32_t b : kNf4CudaThresholdBits) e.push_back(f32(b));
-  for (float th : kFp4CudaThresholds) {
+  for (std::uint32_t b : nf4::kNf4CudaThresholdBits) e.push_back(f32(b));
+  for (float th : nf4::kFp4CudaThresholds) {
     e.push_back(th);
     e.push_back(-th);
   }
@@ -117,7 +117,7 @@ void fill_block(Gen& g, float* x, std::size_t len, const std::vector<float>& e) 
   }
 }
 
-std::vector<float> make_values(std::uint64_t seed, std::size_t n, int block, FourBitTable t) {
+std::vector<float> make_values(std::uint64_t seed, std::size_t n, int block, nf4::Table t) {
   Gen g{conformance::SplitMix64{seed}};
   const std::vector<float> e = edges(t);
   std::vector<float> x(n);
@@ -146,7 +146,7 @@ template <class T> ::testing::AssertionResult same(const char* what, const T* go
   return ::testing::AssertionSuccess();
 }
 
-std::string label(const Nf4Impl& impl, const Nf4Params& p, std::size_t n, std::size_t offset) {
+std::string label(const nf4::Impl& impl, const nf4::Params& p, std::size_t n, std::size_t offset) {
   std::ostringstream s;
   s << impl.name << " " << p.profile.name << " " << name(p.table) << " block " << p.block << " n " << n << " offset "
     << offset;
@@ -155,9 +155,9 @@ std::string label(const Nf4Impl& impl, const Nf4Params& p, std::size_t n, std::s
 
 // Quantize x with impl and the reference (input at the end of its buffer, outputs at `offset`
 // bytes with guards after them), compare; then dequantize the reference's output with both.
-void check(const Nf4Impl& impl, const Nf4Params& p, const float* x, std::size_t n, std::size_t offset) {
+void check(const nf4::Impl& impl, const nf4::Params& p, const float* x, std::size_t n, std::size_t offset) {
   SCOPED_TRACE(label(impl, p, n, offset));
-  const std::size_t bytes = nf4_packed_bytes(n), blocks = nf4_blocks(n, p.block);
+  const std::size_t bytes = nf4::packed_bytes(n), blocks = nf4::blocks(n, p.block);
   std::vector<float> in(n + offset % 4);
   std::copy_n(x, n, in.begin() + static_cast<std::ptrdiff_t>(offset % 4));
   const float* src = in.data() + offset % 4;  // ends at the end of the heap buffer
@@ -170,7 +170,7 @@ void check(const Nf4Impl& impl, const Nf4Params& p, const float* x, std::size_t 
   std::vector<std::uint8_t> absmax_buf(offset * 4 + blocks * 4 + kGuardBytes, kGuard);
   std::uint8_t* got_packed = packed.data() + offset;
   float* got_absmax = reinterpret_cast<float*>(absmax_buf.data() + offset * 4);
-  impl.quantize(n, src, got_packed, got_absmax, &p);
+  impl.encode(n, src, got_packed, got_absmax, &p);
   ASSERT_TRUE(same("packed", got_packed, want_packed.data(), bytes));
   ASSERT_TRUE(same("absmax", got_absmax, want_absmax.data(), blocks));
   ASSERT_TRUE(guards_intact(got_packed + bytes));
@@ -182,7 +182,7 @@ void check(const Nf4Impl& impl, const Nf4Params& p, const float* x, std::size_t 
   ref::nf4_dequantize_ref(n, codes.data(), want_absmax.data(), want_out.data(), &p);
   std::vector<std::uint8_t> out_buf((offset % 4) * 4 + n * 4 + kGuardBytes, kGuard);
   float* got_out = reinterpret_cast<float*>(out_buf.data() + (offset % 4) * 4);
-  impl.dequantize(n, codes.data(), want_absmax.data(), got_out, &p);
+  impl.decode(n, codes.data(), want_absmax.data(), got_out, &p);
   ASSERT_TRUE(same("dequantized", got_out, want_out.data(), n));
   ASSERT_TRUE(guards_intact(reinterpret_cast<std::uint8_t*>(got_out + n)));
 }
@@ -205,13 +205,13 @@ TEST(Nf4Kernels, EveryProfileTableBlockLength) {
   const auto list = impls();
   if (list.empty()) GTEST_SKIP() << "no SIMD NF4 kernel on this CPU";
   std::uint64_t seed = 1;
-  for (const Nf4Profile& prof : kNf4Profiles)
-    for (FourBitTable t : kTables)
+  for (const nf4::Profile& prof : nf4::kProfiles)
+    for (nf4::Table t : kTables)
       for (int block : kBlocks) {
-        const Nf4Params p = make_nf4_params(t, prof, block);
+        const nf4::Params p = nf4::make_params(t, prof, block);
         const std::vector<float> x = make_values(seed++, 2 * static_cast<std::size_t>(block) + 1, block, t);
         for (std::size_t n : lengths(block))
-          for (const Nf4Impl* impl : list) {
+          for (const nf4::Impl* impl : list) {
             check(*impl, p, x.data(), n, n % 7);
             if (::testing::Test::HasFatalFailure()) return;
           }
@@ -222,13 +222,13 @@ TEST(Nf4Kernels, LongStreams) {
   const auto list = impls();
   if (list.empty()) GTEST_SKIP() << "no SIMD NF4 kernel on this CPU";
   std::uint64_t seed = 1000;
-  for (const Nf4Profile& prof : kNf4Profiles)
-    for (FourBitTable t : kTables)
+  for (const nf4::Profile& prof : nf4::kProfiles)
+    for (nf4::Table t : kTables)
       for (int block : {32, 64, 4096})
         for (std::size_t n : {std::size_t{100003}, std::size_t{65536}}) {
-          const Nf4Params p = make_nf4_params(t, prof, block);
+          const nf4::Params p = nf4::make_params(t, prof, block);
           const std::vector<float> x = make_values(seed++, n, block, t);
-          for (const Nf4Impl* impl : list) {
+          for (const nf4::Impl* impl : list) {
             check(*impl, p, x.data(), n, 3);
             if (::testing::Test::HasFatalFailure()) return;
           }
@@ -239,7 +239,7 @@ TEST(Nf4Kernels, LongStreams) {
 TEST(Nf4Kernels, EdgesAndSpecialsInOneBlock) {
   const auto list = impls();
   if (list.empty()) GTEST_SKIP() << "no SIMD NF4 kernel on this CPU";
-  for (FourBitTable t : kTables) {
+  for (nf4::Table t : kTables) {
     std::vector<float> x;
     for (float a : {1.0f, 0x1p-3f, 3.0f, 0x1p-140f, 0x1.fffffep127f})
       for (float e : edges(t)) {
@@ -251,10 +251,10 @@ TEST(Nf4Kernels, EdgesAndSpecialsInOneBlock) {
         }
         x.resize(start + 64, -0.0f);
       }
-    for (const Nf4Profile& prof : kNf4Profiles)
-      for (const Nf4Impl* impl : list) {
-        check(*impl, make_nf4_params(t, prof, 64), x.data(), x.size(), 0);
-        check(*impl, make_nf4_params(t, prof, 64), x.data(), x.size() - 1, 1);
+    for (const nf4::Profile& prof : nf4::kProfiles)
+      for (const nf4::Impl* impl : list) {
+        check(*impl, nf4::make_params(t, prof, 64), x.data(), x.size(), 0);
+        check(*impl, nf4::make_params(t, prof, 64), x.data(), x.size() - 1, 1);
       }
   }
 }
@@ -264,20 +264,20 @@ TEST(Nf4Kernels, DequantizeSpecialAbsmax) {
   const auto list = impls();
   if (list.empty()) GTEST_SKIP() << "no SIMD NF4 kernel on this CPU";
   Gen g{conformance::SplitMix64{77}};
-  for (FourBitTable t : kTables)
+  for (nf4::Table t : kTables)
     for (int block : kBlocks) {
-      const Nf4Params p = make_nf4_params(t, default_nf4_profile(), block);
+      const nf4::Params p = nf4::make_params(t, nf4::default_profile(), block);
       const std::size_t n = 5 * static_cast<std::size_t>(block) + 17;
-      std::vector<std::uint8_t> packed(nf4_packed_bytes(n));
+      std::vector<std::uint8_t> packed(nf4::packed_bytes(n));
       for (auto& b : packed) b = static_cast<std::uint8_t>(g.rng.next());
-      std::vector<float> absmax(nf4_blocks(n, block));
+      std::vector<float> absmax(nf4::blocks(n, block));
       for (auto& a : absmax) a = g.next(2) ? special(g) : g.sign(std::ldexp(1.0f + g.unit(), g.between(-149, 127)));
       std::vector<float> want(n), got(n + kGuardBytes / 4);
       std::memset(got.data() + n, kGuard, kGuardBytes);
       ref::nf4_dequantize_ref(n, packed.data(), absmax.data(), want.data(), &p);
-      for (const Nf4Impl* impl : list) {
+      for (const nf4::Impl* impl : list) {
         SCOPED_TRACE(label(*impl, p, n, 0));
-        impl->dequantize(n, packed.data(), absmax.data(), got.data(), &p);
+        impl->decode(n, packed.data(), absmax.data(), got.data(), &p);
         EXPECT_TRUE(same("dequantized", got.data(), want.data(), n));
         EXPECT_TRUE(guards_intact(reinterpret_cast<std::uint8_t*>(got.data() + n)));
       }
@@ -293,11 +293,11 @@ TEST(Nf4Kernels, GoldenInputs) {
     const std::vector<std::uint32_t> b = dir.array<std::uint32_t>(std::string("nf4/") + c + ".in.f32");
     std::vector<float> x(b.size());
     std::memcpy(x.data(), b.data(), b.size() * 4);
-    for (const Nf4Profile& prof : kNf4Profiles)
-      for (FourBitTable t : kTables)
+    for (const nf4::Profile& prof : nf4::kProfiles)
+      for (nf4::Table t : kTables)
         for (int block : {32, 64, 256, 4096})
-          for (const Nf4Impl* impl : list) {
-            check(*impl, make_nf4_params(t, prof, block), x.data(), x.size(), 1);
+          for (const nf4::Impl* impl : list) {
+            check(*impl, nf4::make_params(t, prof, block), x.data(), x.size(), 1);
             if (::testing::Test::HasFatalFailure()) return;
           }
   }

@@ -7,7 +7,7 @@
 
 #include "lowbit/io/npy.hpp"
 
-namespace npy = lowbit::conformance::npy;
+namespace npy = lowbit::io::npy;
 
 namespace {
 
@@ -27,7 +27,7 @@ std::vector<std::uint8_t> file(unsigned major, const std::string& header, std::v
 
 std::string message(const std::vector<std::uint8_t>& f) {
   try {
-    npy::parse(f);
+    lowbit::io::npy::parse(f);
   } catch (const std::runtime_error& e) {
     return e.what();
   }
@@ -35,13 +35,13 @@ std::string message(const std::vector<std::uint8_t>& f) {
 }
 
 template <class T> void round_trip(const char* descr, std::vector<T> v) {
-  const npy::Array a = npy::make_array(descr, v);
-  const std::vector<std::uint8_t> b = npy::serialize(a);
+  const lowbit::io::npy::Array a = lowbit::io::npy::make_array(descr, v);
+  const std::vector<std::uint8_t> b = lowbit::io::npy::serialize(a);
   EXPECT_EQ(b[6], 1) << descr;
   const std::size_t hlen = b[8] | (b[9] << 8);
   EXPECT_EQ((10 + hlen) % 64, 0u) << descr;  // data aligned as numpy aligns it
   EXPECT_EQ(b[10 + hlen - 1], '\n');
-  const npy::Array back = npy::parse(b);
+  const lowbit::io::npy::Array back = lowbit::io::npy::parse(b);
   EXPECT_EQ(back, a) << descr;
   EXPECT_EQ(back.values<T>(), v) << descr;
 }
@@ -63,7 +63,7 @@ TEST(Npy, RoundTripEveryDtype) {
 
 TEST(Npy, ExactlyAsNumpyWrites) {
   // np.save(f, np.array([1, 2, 3], dtype=np.uint8)): header length 118, data at 128.
-  const std::vector<std::uint8_t> b = npy::serialize(npy::make_array<std::uint8_t>("|u1", {1, 2, 3}));
+  const std::vector<std::uint8_t> b = lowbit::io::npy::serialize(lowbit::io::npy::make_array<std::uint8_t>("|u1", {1, 2, 3}));
   ASSERT_EQ(b.size(), 131u);
   EXPECT_EQ(b[8], 118);
   EXPECT_EQ(b[9], 0);
@@ -73,31 +73,31 @@ TEST(Npy, ExactlyAsNumpyWrites) {
 }
 
 TEST(Npy, ShapesAndScalars) {
-  npy::Array a = npy::make_array<std::int32_t>("<i4", {1, 2, 3, 4, 5, 6}, {2, 3});
-  EXPECT_EQ(npy::header_dict(a), "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 3), }");
-  EXPECT_EQ(npy::parse(npy::serialize(a)), a);
-  const npy::Array s = npy::parse(file(1, "{'descr': '<u4', 'fortran_order': False, 'shape': (), }\n", {1, 0, 0, 0}));
+  lowbit::io::npy::Array a = lowbit::io::npy::make_array<std::int32_t>("<i4", {1, 2, 3, 4, 5, 6}, {2, 3});
+  EXPECT_EQ(lowbit::io::npy::header_dict(a), "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 3), }");
+  EXPECT_EQ(lowbit::io::npy::parse(lowbit::io::npy::serialize(a)), a);
+  const lowbit::io::npy::Array s = lowbit::io::npy::parse(file(1, "{'descr': '<u4', 'fortran_order': False, 'shape': (), }\n", {1, 0, 0, 0}));
   EXPECT_TRUE(s.shape.empty());
   EXPECT_EQ(s.values<std::uint32_t>(), std::vector<std::uint32_t>{1});
-  const npy::Array z = npy::parse(file(1, "{'descr':'<f4','fortran_order':False,'shape':(0, 5)}\n"));
+  const lowbit::io::npy::Array z = lowbit::io::npy::parse(file(1, "{'descr':'<f4','fortran_order':False,'shape':(0, 5)}\n"));
   EXPECT_EQ(z.size(), 0u);
 }
 
 TEST(Npy, Version2And3Headers) {
   const std::string h = "{'descr': '<u2', 'fortran_order': False, 'shape': (2,), }      \n";
-  const npy::Array v2 = npy::parse(file(2, h, {1, 0, 2, 0}));
+  const lowbit::io::npy::Array v2 = lowbit::io::npy::parse(file(2, h, {1, 0, 2, 0}));
   EXPECT_EQ(v2.values<std::uint16_t>(), (std::vector<std::uint16_t>{1, 2}));
-  const npy::Array v3 = npy::parse(file(3, h, {1, 0, 2, 0}));
+  const lowbit::io::npy::Array v3 = lowbit::io::npy::parse(file(3, h, {1, 0, 2, 0}));
   EXPECT_EQ(v3, v2);
   // Key order is free, "<u1" is "|u1", double quotes are fine.
-  const npy::Array u = npy::parse(file(1, "{\"shape\": (1,), \"fortran_order\": False, \"descr\": \"<u1\"}\n", {7}));
+  const lowbit::io::npy::Array u = lowbit::io::npy::parse(file(1, "{\"shape\": (1,), \"fortran_order\": False, \"descr\": \"<u1\"}\n", {7}));
   EXPECT_EQ(u.descr, "|u1");
   // A header over 65535 bytes is written as 2.0 and read back.
-  npy::Array big = npy::make_array<std::uint8_t>("|u1", std::vector<std::uint8_t>(1, 9));
+  lowbit::io::npy::Array big = lowbit::io::npy::make_array<std::uint8_t>("|u1", std::vector<std::uint8_t>(1, 9));
   big.shape = std::vector<std::uint64_t>(30000, 1);
-  const std::vector<std::uint8_t> b = npy::serialize(big);
+  const std::vector<std::uint8_t> b = lowbit::io::npy::serialize(big);
   EXPECT_EQ(b[6], 2);
-  EXPECT_EQ(npy::parse(b), big);
+  EXPECT_EQ(lowbit::io::npy::parse(b), big);
 }
 
 TEST(Npy, MalformedRejected) {
@@ -141,24 +141,24 @@ TEST(Npy, MalformedRejected) {
 
 TEST(Npy, FilesAndErrorsNameThePath) {
   const std::string path = ::testing::TempDir() + "lowbit_npy_test.npy";
-  const npy::Array a = npy::make_array<std::uint32_t>("<u4", {1, 2, 3});
-  npy::write(path, a);
-  EXPECT_EQ(npy::read(path), a);
-  npy::write_bytes(path, std::vector<std::uint8_t>{1, 2, 3});
+  const lowbit::io::npy::Array a = lowbit::io::npy::make_array<std::uint32_t>("<u4", {1, 2, 3});
+  lowbit::io::npy::write(path, a);
+  EXPECT_EQ(lowbit::io::npy::read(path), a);
+  lowbit::io::npy::write_bytes(path, std::vector<std::uint8_t>{1, 2, 3});
   try {
-    npy::read(path);
+    lowbit::io::npy::read(path);
     FAIL();
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
   }
-  EXPECT_THROW(npy::read(path + ".missing"), std::runtime_error);
-  EXPECT_THROW(npy::make_array<std::uint32_t>("|u1", {1}), std::runtime_error);
+  EXPECT_THROW(lowbit::io::npy::read(path + ".missing"), std::runtime_error);
+  EXPECT_THROW(lowbit::io::npy::make_array<std::uint32_t>("|u1", {1}), std::runtime_error);
 }
 
 TEST(Npy, TruncationsAndByteFlipsNeverCrash) {
-  const std::vector<std::uint8_t> good = npy::serialize(npy::make_array<std::uint16_t>("<u2", {1, 2, 3, 4}, {2, 2}));
+  const std::vector<std::uint8_t> good = lowbit::io::npy::serialize(lowbit::io::npy::make_array<std::uint16_t>("<u2", {1, 2, 3, 4}, {2, 2}));
   for (std::size_t n = 0; n < good.size(); ++n)  // every proper prefix is malformed
-    EXPECT_THROW(npy::parse(std::span(good.data(), n)), std::runtime_error) << n;
+    EXPECT_THROW(lowbit::io::npy::parse(std::span(good.data(), n)), std::runtime_error) << n;
   std::uint64_t s = 12345;
   for (int t = 0; t < 20000; ++t) {
     std::vector<std::uint8_t> f = good;
@@ -167,8 +167,8 @@ TEST(Npy, TruncationsAndByteFlipsNeverCrash) {
       f[(s >> 33) % f.size()] = static_cast<std::uint8_t>(s >> 20);
     }
     try {
-      const npy::Array a = npy::parse(f);
-      EXPECT_EQ(a.bytes.size(), a.size() * npy::find_dtype(a.descr)->size);
+      const lowbit::io::npy::Array a = lowbit::io::npy::parse(f);
+      EXPECT_EQ(a.bytes.size(), a.size() * lowbit::io::npy::find_dtype(a.descr)->size);
     } catch (const std::runtime_error&) {
     }
   }

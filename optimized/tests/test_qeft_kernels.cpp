@@ -36,10 +36,10 @@ using conformance::random_activations;
 using conformance::random_qeft;
 using conformance::RandomQeft;
 
-std::vector<const QeftImpl*> impls() {
-  std::vector<const QeftImpl*> v;
-  for (const QeftImpl& impl : qeft_impls())
-    if (impl.available() && std::string_view(impl.name) != "reference") v.push_back(&impl);
+std::vector<const qeft::Impl*> impls() {
+  std::vector<const qeft::Impl*> v;
+  for (const qeft::Impl& impl : kernels::list<qeft::Impl>())
+    if (kernels::available(impl) && std::string_view(impl.name) != "reference") v.push_back(&impl);
   return v;
 }
 
@@ -61,14 +61,14 @@ enum class Nan { exact, loose };
 
 // y of impl and of the reference on w and x, each buffer placed at `offset` elements (odd offsets:
 // no vector alignment); y with guard values after it.
-::testing::AssertionResult same_as_reference(const QeftImpl& impl, const RandomQeft& r, const std::vector<float>& x,
+::testing::AssertionResult same_as_reference(const qeft::Impl& impl, const RandomQeft& r, const std::vector<float>& x,
                                              Nan nan = Nan::exact, std::size_t offset = 0) {
   const auto qw = place(r.qweight, offset);
   const auto sc = place(r.scales, offset);
   const auto sz = place(r.scaled_zeros, offset);
   const auto ow = place(r.oweight, offset);
   const auto xs = place(x, offset);
-  const QeftMatrix w{r.oc, r.ic, r.k, r.group, qw.data(), sc.data(), sz.data(), r.k ? ow.data() : nullptr};
+  const qeft::Matrix w{r.oc, r.ic, r.k, r.group, qw.data(), sc.data(), sz.data(), r.k ? ow.data() : nullptr};
   std::vector<float> want(r.oc);
   ref::qeft_matvec_ref(&w, xs.data(), want.data());
   constexpr std::size_t kGuard = 9;
@@ -126,7 +126,7 @@ TEST(QeftKernels, AtLeastOneKernelOnThisMachine) {
 // Every IC 64..512, every group dividing it, every k class; OC drawn from 8..64.
 TEST(QeftKernels, RandomLayersEveryShapeClass) {
   std::mt19937_64 rng(20261124);
-  for (const QeftImpl* impl : impls())
+  for (const qeft::Impl* impl : impls())
     for (std::size_t ic = 64; ic <= 512; ic += 64)
       for (std::size_t group : groups_of(ic))
         for (std::size_t k : ks_of(ic, rng)) {
@@ -138,7 +138,7 @@ TEST(QeftKernels, RandomLayersEveryShapeClass) {
 
 TEST(QeftKernels, EveryOutputRowCount) {
   std::mt19937_64 rng(7);
-  for (const QeftImpl* impl : impls())
+  for (const qeft::Impl* impl : impls())
     for (std::size_t oc = 8; oc <= 64; oc += 8) {
       const RandomQeft r = random_qeft(rng(), oc, 128, 1 + rng() % 127, 32);
       ASSERT_TRUE(same_as_reference(*impl, r, random_activations(rng(), 128)));
@@ -147,7 +147,7 @@ TEST(QeftKernels, EveryOutputRowCount) {
 
 TEST(QeftKernels, UnalignedBuffers) {
   std::mt19937_64 rng(11);
-  for (const QeftImpl* impl : impls())
+  for (const qeft::Impl* impl : impls())
     for (std::size_t offset : {1, 2, 3, 5, 7, 9, 15, 17}) {
       const std::size_t ic = 64 * (1 + rng() % 6);
       const std::vector<std::size_t> g = groups_of(ic);
@@ -160,7 +160,7 @@ TEST(QeftKernels, UnalignedBuffers) {
 // its NaN or the one default NaN (Inf times a zero weight) is the only NaN, so bits are fixed.
 TEST(QeftKernels, OneSpecialActivation) {
   std::mt19937_64 rng(13);
-  for (const QeftImpl* impl : impls())
+  for (const qeft::Impl* impl : impls())
     for (int trial = 0; trial < 48; ++trial) {
       const std::size_t ic = 64 * (1 + rng() % 4);
       RandomQeft r = random_qeft(rng(), 16, ic, trial % 3 ? rng() % ic : 0, 32);
@@ -179,7 +179,7 @@ TEST(QeftKernels, OneSpecialActivation) {
 // "both NaN" (see the top of this file), all others exact.
 TEST(QeftKernels, SpecialActivations) {
   std::mt19937_64 rng(17);
-  for (const QeftImpl* impl : impls())
+  for (const qeft::Impl* impl : impls())
     for (int trial = 0; trial < 48; ++trial) {
       const std::size_t ic = 64 * (1 + rng() % 4);
       const RandomQeft r = random_qeft(rng(), 8 * (1 + rng() % 4), ic, rng() % ic, 64);
@@ -197,7 +197,7 @@ TEST(QeftKernels, SpecialActivations) {
 // fp16 scales, zeros and weak weights with subnormal, huge, Inf and NaN bit patterns.
 TEST(QeftKernels, SpecialScalesZerosAndWeakColumns) {
   std::mt19937_64 rng(19);
-  for (const QeftImpl* impl : impls())
+  for (const qeft::Impl* impl : impls())
     for (int trial = 0; trial < 64; ++trial) {
       const std::size_t ic = 64 * (1 + rng() % 4);
       const std::vector<std::size_t> g = groups_of(ic);
@@ -231,7 +231,7 @@ TEST(QeftKernels, SpecialValuesExactBits) {
   // lane is the one default NaN. Without them, one NaN weak weight is the layer's only NaN.
   static const std::uint16_t kFinite[] = {0x0000, 0x8000, 0x0001, 0x8001, 0x03FF, 0x0400, 0x5BFF, 0x7BFF, 0xFBFF};
   static const std::uint16_t kNan[] = {0x7E00, 0xFE00, 0x7C01, 0xFD55, 0x7FFF};
-  for (const QeftImpl* impl : impls())
+  for (const qeft::Impl* impl : impls())
     for (int trial = 0; trial < 48; ++trial) {
       const std::size_t ic = 64 * (1 + rng() % 4);
       RandomQeft r = random_qeft(rng(), 8 * (1 + rng() % 4), ic, 1 + rng() % (ic - 1), 32);
@@ -260,7 +260,7 @@ TEST(QeftKernels, EveryScaleAndZeroExponent) {
   for (unsigned es = 0; es <= 30; ++es)
     for (unsigned ez = 0; ez <= 30; ++ez) pairs.emplace_back(es, ez);
   const auto f16 = [&](unsigned e) { return static_cast<std::uint16_t>((rng() % 2) << 15 | e << 10 | rng() % 1024); };
-  for (const QeftImpl* impl : impls())
+  for (const qeft::Impl* impl : impls())
     for (std::size_t p0 = 0; p0 < pairs.size(); p0 += oc) {
       RandomQeft r{oc, ic, 0, group, ref::qeft_pack_codes(codes, oc, ic), std::vector<std::uint16_t>(groups * oc, 0),
                    std::vector<std::uint16_t>(groups * oc, 0), {}};
@@ -285,7 +285,7 @@ TEST(QeftKernels, InexactInFp32TakesTheExactPath) {
   const float fp32_path = 3.0f * ref::f16_to_f32(0x3C01) + ref::f16_to_f32(0x8001);
   ASSERT_EQ(ref::f32_to_f16(fp32_path), 0x4202);  // what the fallback avoids
   std::mt19937_64 rng(31);
-  for (const QeftImpl* impl : impls())
+  for (const qeft::Impl* impl : impls())
     for (std::size_t group : {32, 64, 96, 192}) {
       RandomQeft r = random_qeft(rng(), 16, 192, 0, group);
       std::fill(r.scales.begin(), r.scales.end(), std::uint16_t{0x3C01});
@@ -295,7 +295,7 @@ TEST(QeftKernels, InexactInFp32TakesTheExactPath) {
       for (std::size_t j : {0, 5, 64, 100, 191}) {
         std::vector<float> x(192, 0.0f);
         x[j] = 1.0f;
-        const QeftMatrix w = r.view();
+        const qeft::Matrix w = r.view();
         std::vector<float> y(16);
         impl->matvec(&w, x.data(), y.data());
         for (float v : y) EXPECT_EQ(std::bit_cast<std::uint32_t>(v), std::bit_cast<std::uint32_t>(ref::f16_to_f32(0x4201)));
@@ -324,13 +324,13 @@ TEST(QeftKernels, EdgesOfTheExactTablePath) {
     const float fp32 = std::fma(static_cast<float>(wt.code), ref::f16_to_f32(wt.scale), ref::f16_to_f32(wt.zero));
     ASSERT_NE(ref::f32_to_f16(fp32), want) << wt.code << " " << wt.scale << " " << wt.zero;  // a real witness
   }
-  for (const QeftImpl* impl : impls())
+  for (const qeft::Impl* impl : impls())
     for (const Witness& wt : kWitness) {
       const std::size_t oc = 8, ic = 64;
       const std::vector<std::uint8_t> codes(oc * ic, static_cast<std::uint8_t>(wt.code));
       RandomQeft r{oc, ic, 0, 32, ref::qeft_pack_codes(codes, oc, ic), std::vector<std::uint16_t>(2 * oc, wt.scale),
                    std::vector<std::uint16_t>(2 * oc, wt.zero), {}};
-      const QeftMatrix w = r.view();
+      const qeft::Matrix w = r.view();
       const float want = ref::f16_to_f32(ref::fma_f16(wt.code, wt.scale, wt.zero));
       for (std::size_t j : {0, 9, 33, 63}) {  // one-hot x: y is the weight itself
         std::vector<float> x(ic, 0.0f), y(oc);
@@ -345,7 +345,7 @@ TEST(QeftKernels, EdgesOfTheExactTablePath) {
 // The largest layer of the suite's shapes with every kind of weak boundary, against the reference.
 TEST(QeftKernels, WideLayers) {
   std::mt19937_64 rng(37);
-  for (const QeftImpl* impl : impls())
+  for (const qeft::Impl* impl : impls())
     for (std::size_t k : {0, 3, 64, 127, 1000, 2047}) {
       const RandomQeft r = random_qeft(rng(), 16, 2048, k, 128);
       ASSERT_TRUE(same_as_reference(*impl, r, random_activations(rng(), 2048)));
@@ -357,7 +357,7 @@ TEST(QeftKernels, WideLayers) {
 TEST(QeftApi, MatvecAndMatmulEqualTheReference) {
   std::mt19937_64 rng(41);
   const RandomQeft r = random_qeft(rng(), 24, 320, 45, 64);
-  const QeftMatrix w = r.view();
+  const qeft::Matrix w = r.view();
   constexpr std::size_t tokens = 3;
   const std::vector<float> x = random_activations(rng(), tokens * 320);
   std::vector<float> want(tokens * 24);
@@ -367,8 +367,8 @@ TEST(QeftApi, MatvecAndMatmulEqualTheReference) {
   for (std::size_t i = 0; i < y.size(); ++i)
     EXPECT_EQ(std::bit_cast<std::uint32_t>(y[i]), std::bit_cast<std::uint32_t>(want[i])) << i;
   std::vector<float> y1(24);
-  for (const QeftImpl& impl : qeft_impls()) {
-    if (!impl.available()) continue;
+  for (const qeft::Impl& impl : kernels::list<qeft::Impl>()) {
+    if (!kernels::available(impl)) continue;
     qeft::matvec(w, std::span(x).first(320), y1, &impl);
     for (std::size_t o = 0; o < 24; ++o)
       EXPECT_EQ(std::bit_cast<std::uint32_t>(y1[o]), std::bit_cast<std::uint32_t>(want[o])) << impl.name;
@@ -378,7 +378,7 @@ TEST(QeftApi, MatvecAndMatmulEqualTheReference) {
 TEST(QeftApi, SizeAndShapeErrorsThrow) {
   std::mt19937_64 rng(43);
   const RandomQeft r = random_qeft(rng(), 16, 128, 8, 64);
-  const QeftMatrix w = r.view();
+  const qeft::Matrix w = r.view();
   std::vector<float> x(128), y(16);
   EXPECT_NO_THROW(qeft::matvec(w, x, y));
   std::vector<float> x_short(127), y_long(17);
@@ -389,23 +389,23 @@ TEST(QeftApi, SizeAndShapeErrorsThrow) {
   EXPECT_THROW(qeft::matmul(w, x2, y2, 3), Error);
   EXPECT_THROW(qeft::matmul(w, x2, y, 2), Error);
   const auto bad = [&](auto edit) {
-    QeftMatrix b = w;
+    qeft::Matrix b = w;
     edit(b);
     std::vector<float> bx(b.ic ? b.ic : 1), by(b.oc ? b.oc : 1);
     EXPECT_THROW(qeft::matvec(b, bx, by), Error);
   };
-  bad([](QeftMatrix& b) { b.oc = 12; });
-  bad([](QeftMatrix& b) { b.oc = 0; });
-  bad([](QeftMatrix& b) { b.ic = 96; });
-  bad([](QeftMatrix& b) { b.group = 48; });
-  bad([](QeftMatrix& b) { b.group = 0; });
-  bad([](QeftMatrix& b) { b.group = 96; });  // does not divide 128
-  bad([](QeftMatrix& b) { b.k = 128; });
-  bad([](QeftMatrix& b) { b.oweight = nullptr; });
-  bad([](QeftMatrix& b) { b.qweight = nullptr; });
-  bad([](QeftMatrix& b) { b.scales = nullptr; });
-  bad([](QeftMatrix& b) { b.scaled_zeros = nullptr; });
-  QeftMatrix no_weak = w;  // k == 0: oweight may be null
+  bad([](qeft::Matrix& b) { b.oc = 12; });
+  bad([](qeft::Matrix& b) { b.oc = 0; });
+  bad([](qeft::Matrix& b) { b.ic = 96; });
+  bad([](qeft::Matrix& b) { b.group = 48; });
+  bad([](qeft::Matrix& b) { b.group = 0; });
+  bad([](qeft::Matrix& b) { b.group = 96; });  // does not divide 128
+  bad([](qeft::Matrix& b) { b.k = 128; });
+  bad([](qeft::Matrix& b) { b.oweight = nullptr; });
+  bad([](qeft::Matrix& b) { b.qweight = nullptr; });
+  bad([](qeft::Matrix& b) { b.scales = nullptr; });
+  bad([](qeft::Matrix& b) { b.scaled_zeros = nullptr; });
+  qeft::Matrix no_weak = w;  // k == 0: oweight may be null
   no_weak.k = 0;
   no_weak.oweight = nullptr;
   EXPECT_NO_THROW(qeft::matvec(no_weak, x, y));

@@ -17,8 +17,8 @@
 #include "lowbit/io/safetensors.hpp"
 #include "lowbit/reference/nf4.hpp"
 
-namespace st = lowbit::conformance::safetensors;
-namespace bnb = lowbit::conformance::bnb;
+namespace st = lowbit::io::safetensors;
+namespace bnb = lowbit::io::bnb;
 using lowbit::conformance::GoldenDir;
 
 namespace {
@@ -77,7 +77,7 @@ std::vector<std::uint32_t> bits(const std::vector<float>& v) {
 }
 
 // Float fields compared by bit pattern.
-void expect_same_state(const bnb::Bnb4bitState& a, const bnb::Bnb4bitState& b) {
+void expect_same_state(const lowbit::io::bnb::Bnb4bitState& a, const lowbit::io::bnb::Bnb4bitState& b) {
   EXPECT_EQ(a.quant_type, b.quant_type);
   EXPECT_EQ(a.blocksize, b.blocksize);
   EXPECT_EQ(a.dtype, b.dtype);
@@ -98,14 +98,14 @@ void expect_same_state(const bnb::Bnb4bitState& a, const bnb::Bnb4bitState& b) {
 }
 
 // A golden case as a Bnb4bitState (blocksize 64, 1-D shape [n]).
-bnb::Bnb4bitState golden_state(const GoldenDir& g, const std::string& c, bool nested) {
-  bnb::Bnb4bitState s;
+lowbit::io::bnb::Bnb4bitState golden_state(const GoldenDir& g, const std::string& c, bool nested) {
+  lowbit::io::bnb::Bnb4bitState s;
   s.packed = g.bytes("nf4/" + c + ".bnbcpu.nf4.u8");
   const std::uint64_t n = g.bytes("nf4/" + c + ".in.f32").size() / 4;
   s.shape = {n};
   s.quant_map = golden_f32(g, "nf4/table.nf4_code.f32");
   if (nested) {
-    bnb::Bnb4bitNested q;
+    lowbit::io::bnb::Bnb4bitNested q;
     q.codes = g.bytes("nf4/" + c + ".bnbcpu.dq.qabsmax.u8");
     q.nested_absmax = golden_f32(g, "nf4/" + c + ".bnbcpu.dq.nested_absmax.f32");
     q.nested_map = golden_f32(g, "nf4/table.dynamic_map.f32");
@@ -288,12 +288,12 @@ TEST(Safetensors, MalformedFilesGiveClearErrors) {
 TEST(Safetensors, MutationFuzzOnlyThrowsRuntimeError) {
   std::vector<std::vector<std::uint8_t>> seeds = {st::write(sample_tensors(), {{"format", "pt"}})};
   {
-    bnb::Bnb4bitState s;
+    lowbit::io::bnb::Bnb4bitState s;
     s.shape = {5, 3};
     s.packed.assign(8, 0x5a);
     s.quant_map.assign(16, 0.5f);
-    s.nested = bnb::Bnb4bitNested{{7}, {2.0f}, std::vector<float>(256, 0.25f), 256, "float32", 0.125f};
-    seeds.push_back(st::write(bnb::to_tensors(s)));
+    s.nested = lowbit::io::bnb::Bnb4bitNested{{7}, {2.0f}, std::vector<float>(256, 0.25f), 256, "float32", 0.125f};
+    seeds.push_back(st::write(lowbit::io::bnb::to_tensors(s)));
   }
   std::mt19937_64 rng(20261124);
   const auto below = [&](std::uint64_t n) { return n ? rng() % n : 0; };
@@ -332,7 +332,7 @@ TEST(Safetensors, MutationFuzzOnlyThrowsRuntimeError) {
       const st::File r = st::read(f);
       ++parsed;
       try {
-        bnb::from_tensors(r.tensors);
+        lowbit::io::bnb::from_tensors(r.tensors);
       } catch (const std::runtime_error&) {
       }
     } catch (const std::runtime_error&) {
@@ -386,7 +386,7 @@ TEST(BnbCheckpoint, PythonFloatRepr) {
       {std::numeric_limits<double>::infinity(), "Infinity"},
       {-std::numeric_limits<double>::infinity(), "-Infinity"},
   };
-  for (const auto& c : cases) EXPECT_EQ(bnb::python_float_repr(c.x), c.repr) << std::hexfloat << c.x;
+  for (const auto& c : cases) EXPECT_EQ(lowbit::io::bnb::python_float_repr(c.x), c.repr) << std::hexfloat << c.x;
 }
 
 TEST(BnbCheckpoint, GoldenQuantStateJsonByteForByte) {
@@ -396,8 +396,8 @@ TEST(BnbCheckpoint, GoldenQuantStateJsonByteForByte) {
     for (const std::string kind : {".bnbcpu.quant_state.json", ".bnbcpu.dq.quant_state.json"}) {
       const std::vector<std::uint8_t> raw = g.bytes("nf4/" + c + kind);
       const std::string text(raw.begin(), raw.end());
-      const bnb::QuantStateJson q = bnb::decode_quant_state_json(text);
-      EXPECT_EQ(bnb::encode_quant_state_json(q), text) << c << kind;
+      const lowbit::io::bnb::QuantStateJson q = lowbit::io::bnb::decode_quant_state_json(text);
+      EXPECT_EQ(lowbit::io::bnb::encode_quant_state_json(q), text) << c << kind;
       EXPECT_EQ(q.quant_type, "nf4");
       EXPECT_EQ(q.blocksize, 64u);
       EXPECT_EQ(q.dtype, "float32");
@@ -424,9 +424,9 @@ TEST(BnbCheckpoint, GoldenTensorsAssembleIntoAFileThatReadsBackIdentically) {
   for (const std::string& c : kCases)
     for (const bool nested : {false, true}) {
       SCOPED_TRACE(c + (nested ? " (double quant)" : ""));
-      const bnb::Bnb4bitState s = golden_state(g, c, nested);
+      const lowbit::io::bnb::Bnb4bitState s = golden_state(g, c, nested);
       const std::string prefix = "model.layers.0.mlp.down_proj.weight";
-      const std::vector<std::uint8_t> file = st::write(bnb::to_tensors(s, prefix), {{"format", "pt"}});
+      const std::vector<std::uint8_t> file = st::write(lowbit::io::bnb::to_tensors(s, prefix), {{"format", "pt"}});
       const st::File r = st::read(file);
       EXPECT_EQ(r.tensors.size(), nested ? 6u : 4u);
       const st::Tensor& w = r.at(prefix);
@@ -435,13 +435,13 @@ TEST(BnbCheckpoint, GoldenTensorsAssembleIntoAFileThatReadsBackIdentically) {
       const st::Tensor& js = r.at(prefix + ".quant_state.bitsandbytes__nf4");
       EXPECT_EQ(js.bytes, g.bytes("nf4/" + c + (nested ? ".bnbcpu.dq.quant_state.json" : ".bnbcpu.quant_state.json")));
       EXPECT_EQ(r.at(prefix + ".absmax").dtype, nested ? "U8" : "F32");
-      const bnb::Bnb4bitState back = bnb::from_tensors(r.tensors, prefix);
+      const lowbit::io::bnb::Bnb4bitState back = lowbit::io::bnb::from_tensors(r.tensors, prefix);
       expect_same_state(s, back);
-      EXPECT_THROW(bnb::from_tensors(r.tensors), std::runtime_error);  // nothing under "weight"
+      EXPECT_THROW(lowbit::io::bnb::from_tensors(r.tensors), std::runtime_error);  // nothing under "weight"
 
       std::vector<float> absmax = back.absmax;
       if (nested) {
-        const bnb::Bnb4bitNested& q = *back.nested;
+        const lowbit::io::bnb::Bnb4bitNested& q = *back.nested;
         absmax.resize(q.codes.size());
         lowbit::ref::Nf4DynamicMap map;
         std::copy(q.nested_map.begin(), q.nested_map.end(), map.begin());  // the stored map
@@ -462,7 +462,7 @@ TEST(BnbCheckpoint, RoundTripIsLossless) {
   std::mt19937_64 rng(7);
   const auto f32 = [&] { return std::bit_cast<float>(static_cast<std::uint32_t>(rng())); };
   for (int variant = 0; variant < 8; ++variant) {
-    bnb::Bnb4bitState s;
+    lowbit::io::bnb::Bnb4bitState s;
     s.quant_type = variant % 2 ? "fp4" : "nf4";
     s.blocksize = variant < 4 ? 64 : 128;
     s.dtype = variant % 3 == 0 ? "bfloat16" : "float16";
@@ -473,7 +473,7 @@ TEST(BnbCheckpoint, RoundTripIsLossless) {
     for (int i = 0; i < 16; ++i) s.quant_map.push_back(f32());
     const std::uint64_t nb = n == 0 ? 0 : (n - 1) / s.blocksize + 1;
     if (variant >= 2) {
-      bnb::Bnb4bitNested q;
+      lowbit::io::bnb::Bnb4bitNested q;
       q.nested_blocksize = variant == 7 ? 2 : 256;
       for (std::uint64_t i = 0; i < nb; ++i) q.codes.push_back(static_cast<std::uint8_t>(rng()));
       for (std::uint64_t i = 0; i < (nb == 0 ? 0 : (nb - 1) / q.nested_blocksize + 1); ++i) q.nested_absmax.push_back(f32());
@@ -485,32 +485,32 @@ TEST(BnbCheckpoint, RoundTripIsLossless) {
     } else {
       for (std::uint64_t i = 0; i < nb; ++i) s.absmax.push_back(f32());
     }
-    SCOPED_TRACE(bnb::encode_quant_state_json(bnb::quant_state_json(s)));
-    const std::vector<std::uint8_t> file = st::write(bnb::to_tensors(s));
-    const bnb::Bnb4bitState back = bnb::from_tensors(st::read(file).tensors);
+    SCOPED_TRACE(lowbit::io::bnb::encode_quant_state_json(lowbit::io::bnb::quant_state_json(s)));
+    const std::vector<std::uint8_t> file = st::write(lowbit::io::bnb::to_tensors(s));
+    const lowbit::io::bnb::Bnb4bitState back = lowbit::io::bnb::from_tensors(st::read(file).tensors);
     expect_same_state(s, back);
-    EXPECT_EQ(st::write(bnb::to_tensors(back)), file);
+    EXPECT_EQ(st::write(lowbit::io::bnb::to_tensors(back)), file);
   }
 }
 
 TEST(BnbCheckpoint, QuantStateJsonDecoding) {
   // json.loads accepts any key order and whitespace, and json.dumps' non-finite tokens.
-  const bnb::QuantStateJson q = bnb::decode_quant_state_json(
+  const lowbit::io::bnb::QuantStateJson q = lowbit::io::bnb::decode_quant_state_json(
       R"({ "shape":[2,3],"nested_offset":-Infinity,"dtype":"bfloat16","quant_type":"fp4","blocksize":128,
            "nested_dtype":"float32","nested_blocksize":256 })");
   EXPECT_EQ(q.quant_type, "fp4");
   EXPECT_EQ(q.shape, (std::vector<std::uint64_t>{2, 3}));
   ASSERT_TRUE(q.nested);
   EXPECT_EQ(q.nested->offset, -std::numeric_limits<float>::infinity());
-  EXPECT_EQ(bnb::encode_quant_state_json(q),
+  EXPECT_EQ(lowbit::io::bnb::encode_quant_state_json(q),
             R"({"quant_type": "fp4", "blocksize": 128, "dtype": "bfloat16", "shape": [2, 3], "nested_blocksize": 256, )"
             R"("nested_dtype": "float32", "nested_offset": -Infinity})");
-  EXPECT_TRUE(std::isnan(bnb::decode_quant_state_json(R"({"quant_type": "nf4", "blocksize": 64, "dtype": "float32", "shape": [], )"
+  EXPECT_TRUE(std::isnan(lowbit::io::bnb::decode_quant_state_json(R"({"quant_type": "nf4", "blocksize": 64, "dtype": "float32", "shape": [], )"
                                                       R"("nested_blocksize": 256, "nested_dtype": "float32", "nested_offset": NaN})")
                              .nested->offset));
   // An integer offset, and one that is not an fp32 value (rounded to nearest, as torch.tensor does).
   const auto offset = [](const std::string& v) {
-    return bnb::decode_quant_state_json(R"({"quant_type": "nf4", "blocksize": 64, "dtype": "float32", "shape": [1], )"
+    return lowbit::io::bnb::decode_quant_state_json(R"({"quant_type": "nf4", "blocksize": 64, "dtype": "float32", "shape": [1], )"
                                         R"("nested_blocksize": 256, "nested_dtype": "float32", "nested_offset": )" +
                                         v + "}")
         .nested->offset;
@@ -543,29 +543,29 @@ TEST(BnbCheckpoint, QuantStateJsonDecoding) {
   };
   for (const auto& b : bad) {
     try {
-      bnb::decode_quant_state_json(b.json);
+      lowbit::io::bnb::decode_quant_state_json(b.json);
       ADD_FAILURE() << "no error for " << b.json;
     } catch (const std::runtime_error& e) {
       EXPECT_NE(std::string(e.what()).find(b.message), std::string::npos) << b.json << ": " << e.what();
     }
   }
   // A string holding NaN is not a number token (and "NaN" inside strings stays a string).
-  EXPECT_THROW(bnb::decode_quant_state_json(head + R"(, "shape": [1], "nested_blocksize": 256, "nested_dtype": "float32", "nested_offset": "NaN"})"),
+  EXPECT_THROW(lowbit::io::bnb::decode_quant_state_json(head + R"(, "shape": [1], "nested_blocksize": 256, "nested_dtype": "float32", "nested_offset": "NaN"})"),
                std::runtime_error);
 }
 
 TEST(BnbCheckpoint, InconsistentTensorsAreRejected) {
-  bnb::Bnb4bitState s;
+  lowbit::io::bnb::Bnb4bitState s;
   s.shape = {130};
   s.packed.assign(65, 0x12);
   s.absmax = {1, 2, 3};
   s.quant_map.assign(16, 0.0f);
-  const std::vector<st::Tensor> good = bnb::to_tensors(s);
-  EXPECT_NO_THROW(bnb::from_tensors(good));
+  const std::vector<st::Tensor> good = lowbit::io::bnb::to_tensors(s);
+  EXPECT_NO_THROW(lowbit::io::bnb::from_tensors(good));
 
   const auto error = [](std::vector<st::Tensor> t) -> std::string {
     try {
-      bnb::from_tensors(t);
+      lowbit::io::bnb::from_tensors(t);
     } catch (const std::runtime_error& e) {
       return e.what();
     }
@@ -588,7 +588,7 @@ TEST(BnbCheckpoint, InconsistentTensorsAreRejected) {
   t = good;
   t.push_back({"weight2", "F32", {0}, {}});  // another parameter: ignored
   t.push_back({"bias", "F32", {0}, {}});
-  EXPECT_NO_THROW(bnb::from_tensors(t));
+  EXPECT_NO_THROW(lowbit::io::bnb::from_tensors(t));
   t = good;
   t.push_back(good.back());
   EXPECT_NE(error(t).find("two tensors are named 'weight.quant_state.bitsandbytes__nf4'"), std::string::npos);
@@ -629,30 +629,30 @@ TEST(BnbCheckpoint, InconsistentTensorsAreRejected) {
 }
 
 TEST(BnbCheckpoint, WriterChecksSizes) {
-  bnb::Bnb4bitState s;
+  lowbit::io::bnb::Bnb4bitState s;
   s.shape = {3, 3};
   s.packed.assign(5, 0);
   s.absmax = {1};
   s.quant_map.assign(16, 0.0f);
-  EXPECT_NO_THROW(bnb::to_tensors(s));
-  EXPECT_THROW(bnb::to_tensors(s, ""), std::runtime_error);
-  bnb::Bnb4bitState b = s;
+  EXPECT_NO_THROW(lowbit::io::bnb::to_tensors(s));
+  EXPECT_THROW(lowbit::io::bnb::to_tensors(s, ""), std::runtime_error);
+  lowbit::io::bnb::Bnb4bitState b = s;
   b.packed.resize(4);
-  EXPECT_THROW(bnb::to_tensors(b), std::runtime_error);
+  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), std::runtime_error);
   b = s;
   b.quant_type = "int4";
-  EXPECT_THROW(bnb::to_tensors(b), std::runtime_error);
+  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), std::runtime_error);
   b = s;
   b.dtype = "torch.float32\"";
-  EXPECT_THROW(bnb::to_tensors(b), std::runtime_error);
+  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), std::runtime_error);
   b = s;
-  b.nested = bnb::Bnb4bitNested{{1}, {1.0f}, std::vector<float>(256), 256, "float32", 0.0f};
-  EXPECT_THROW(bnb::to_tensors(b), std::runtime_error);  // absmax must be empty when nested
+  b.nested = lowbit::io::bnb::Bnb4bitNested{{1}, {1.0f}, std::vector<float>(256), 256, "float32", 0.0f};
+  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), std::runtime_error);  // absmax must be empty when nested
   b.absmax.clear();
-  EXPECT_NO_THROW(bnb::to_tensors(b));
+  EXPECT_NO_THROW(lowbit::io::bnb::to_tensors(b));
   b.nested->nested_map.resize(255);
-  EXPECT_THROW(bnb::to_tensors(b), std::runtime_error);
+  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), std::runtime_error);
   b = s;
   b.shape = {1ull << 32, 1ull << 32, 2};
-  EXPECT_THROW(bnb::to_tensors(b), std::runtime_error);
+  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), std::runtime_error);
 }

@@ -36,9 +36,9 @@ TEST(Sizes, CountsAreExactUpToSizeMax) {
                         kMax - 1, kMax}) {
     for (std::size_t d : {1u, 2u, 3u, 32u, 64u, 256u, 4096u})
       EXPECT_EQ(u128{ceil_div(n, d)}, (u128{n} + d - 1) / d) << n << " / " << d;
-    EXPECT_EQ(u128{nf4_packed_bytes(n)}, (u128{n} + 1) / 2) << n;
-    EXPECT_EQ(u128{nf4_blocks(n, 64)}, (u128{n} + 63) / 64) << n;
-    GseFormat f;
+    EXPECT_EQ(u128{nf4::packed_bytes(n)}, (u128{n} + 1) / 2) << n;
+    EXPECT_EQ(u128{nf4::blocks(n, 64)}, (u128{n} + 63) / 64) << n;
+    gse::Format f;
     f.group = 256;
     EXPECT_EQ(u128{f.groups(n)}, (u128{n} + 255) / 256) << n;
   }
@@ -53,7 +53,7 @@ TEST(Sizes, GsePackedBytesIsExactOrAnError) {
   for (int bits : {4, 5, 8})
     for (int group : {16, 32, 256})
       for (int exp_bits : {5, 8}) {
-        GseFormat f;
+        gse::Format f;
         f.bits = bits;
         f.group = group;
         f.exp_bits = exp_bits;
@@ -73,7 +73,7 @@ TEST(Sizes, GsePackedBytesIsExactOrAnError) {
 
 // Shapes whose products wrap to the (empty) buffers' sizes: refused before any kernel runs.
 TEST(Sizes, WrappingShapesAreRefused) {
-  const GseFormat f;
+  const gse::Format f;
   const gse::GemmOperand empty{{}, {}, f};
   std::vector<float> c;
   const std::size_t big = std::size_t{1} << 33, wide = std::size_t{1} << 31;  // big * wide = 2^64 -> 0
@@ -83,7 +83,7 @@ TEST(Sizes, WrappingShapesAreRefused) {
   EXPECT_NE(error_of([&] { gse::gemm(big, big / 4, 0, empty, empty, c); }).find("C: "), std::string::npos);
   EXPECT_NE(error_of([&] { (void)gse::encode_rows(big, wide, {}, {}, {}, {}); }).find("overflow size_t"), std::string::npos);
 
-  QeftMatrix w;
+  qeft::Matrix w;
   w.oc = 8;
   w.ic = 64;
   w.group = 64;
@@ -93,19 +93,19 @@ TEST(Sizes, WrappingShapesAreRefused) {
   w.scales = scales.data();
   w.scaled_zeros = zeros.data();
   EXPECT_NE(error_of([&] { qeft::matmul(w, {}, {}, std::size_t{1} << 58); }).find("overflow size_t"), std::string::npos);
-  QeftMatrix huge = w;
+  qeft::Matrix huge = w;
   huge.oc = std::size_t{1} << 40;
   huge.ic = std::size_t{1} << 30;
   huge.group = huge.ic;
   EXPECT_NE(error_of([&] { qeft::validate(huge); }).find("overflows size_t"), std::string::npos);
-  EXPECT_EQ(weak_shape_error(WeakLayout::owq, std::size_t{1} << 40, std::size_t{1} << 30, 0, {}), "OC x IC overflows size_t");
+  EXPECT_EQ(weak::shape_error(weak::Layout::owq, std::size_t{1} << 40, std::size_t{1} << 30, 0, {}), "OC x IC overflows size_t");
 }
 
 TEST(Sizes, ZeroLengthInputsAreFine) {
   std::vector<float> none;
   std::vector<std::uint8_t> codes;
-  encode(std::span<const float>(none), codes);
-  decode(codes, std::span<float>(none));
+  fp8::encode(std::span<const float>(none), codes);
+  fp8::decode(codes, std::span<float>(none));
   std::vector<std::int8_t> gcodes;
   std::vector<std::uint8_t> exps;
   const gse::Options go;
@@ -113,8 +113,8 @@ TEST(Sizes, ZeroLengthInputsAreFine) {
   gse::decode(gcodes, exps, std::span<float>(none), go);
   EXPECT_EQ(gse::packed_bytes(0, go.format), 0u);
   std::vector<float> absmax;
-  nf4::quantize(none, codes, absmax);
-  nf4::dequantize(codes, absmax, none);
+  nf4::encode(none, codes, absmax);
+  nf4::decode(codes, absmax, none);
   // k = 0: every output is the empty sum, +0.
   std::vector<float> c(6, 1.0f);
   const gse::GemmOperand a{{}, {}, go.format}, b{{}, {}, go.format};
@@ -131,18 +131,18 @@ TEST(Sizes, OddLengthsAndNonDividingBlocks) {
     for (std::size_t i = 0; i < n; ++i) in[i] = static_cast<float>(i % 7) - 3.0f;
     nf4::Options no;
     no.block = 32;
-    std::vector<std::uint8_t> packed(nf4_packed_bytes(n));
-    std::vector<float> absmax(nf4_blocks(n, 32)), out(n);
-    nf4::quantize(in, packed, absmax, no);
-    nf4::dequantize(packed, absmax, out, no);
+    std::vector<std::uint8_t> packed(nf4::packed_bytes(n));
+    std::vector<float> absmax(nf4::blocks(n, 32)), out(n);
+    nf4::encode(in, packed, absmax, no);
+    nf4::decode(packed, absmax, out, no);
     if (n % 2) {  // the pad nibble codes a 0.0 (docs/formats/nf4.md): NF4's code 7
       EXPECT_EQ(packed.back() & 0x0F, 7);
     }
     std::vector<std::uint8_t> short_packed(packed.size() - 1), long_packed(packed.size() + 1);
-    EXPECT_FALSE(error_of([&] { nf4::quantize(in, short_packed, absmax, no); }).empty()) << n;
-    EXPECT_FALSE(error_of([&] { nf4::quantize(in, long_packed, absmax, no); }).empty()) << n;
+    EXPECT_FALSE(error_of([&] { nf4::encode(in, short_packed, absmax, no); }).empty()) << n;
+    EXPECT_FALSE(error_of([&] { nf4::encode(in, long_packed, absmax, no); }).empty()) << n;
     std::vector<float> few(absmax.size() - 1);
-    EXPECT_FALSE(error_of([&] { nf4::dequantize(packed, few, out, no); }).empty()) << n;
+    EXPECT_FALSE(error_of([&] { nf4::decode(packed, few, out, no); }).empty()) << n;
 
     gse::Options go;
     go.format.group = 16;
@@ -163,7 +163,7 @@ TEST(Sizes, OddLengthsAndNonDividingBlocks) {
     EXPECT_EQ(uexps, exps);
 
     std::vector<std::uint8_t> fp8(n + 1);
-    EXPECT_FALSE(error_of([&] { encode(std::span<const float>(in), fp8); }).empty()) << n;
+    EXPECT_FALSE(error_of([&] { fp8::encode(std::span<const float>(in), fp8); }).empty()) << n;
   }
 }
 

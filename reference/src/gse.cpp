@@ -22,8 +22,8 @@ std::uint64_t scaled_mantissa(const Unpacked& u, int q, Rounding r, std::uint32_
 
 template <class T>
 void encode_group(std::size_t len, const T* in, std::int8_t* codes, std::uint8_t& field,
-                  const GseEncodeParams& p, std::uint64_t first, BlockStats& stats) {
-  const GseFormat& f = p.format;
+                  const gse::EncodeParams& p, std::uint64_t first, BlockStats& stats) {
+  const gse::Format& f = p.format;
   ++stats.groups;
   std::fill(codes, codes + len, std::int8_t{0});
   Unpacked u[256];
@@ -48,7 +48,7 @@ void encode_group(std::size_t len, const T* in, std::int8_t* codes, std::uint8_t
   if (amax != 0 && e < f.emin()) ++stats.exp_underflow;
   if (e > f.emax()) {
     ++stats.exp_overflow;
-    if (f.exponent_overflow == ExponentOverflow::nan) return nan_group();
+    if (f.exponent_overflow == gse::ExponentOverflow::nan) return nan_group();
   }
   e = std::clamp(e, f.emin(), f.emax());
 
@@ -64,7 +64,7 @@ void encode_group(std::size_t len, const T* in, std::int8_t* codes, std::uint8_t
       m[i] = scaled_mantissa(u[i], e - (f.bits - 2), p.rounding, word(i));
       over |= m[i] > max;
     }
-    if (!over || f.mantissa_overflow != MantissaOverflow::bump || e == f.emax()) break;
+    if (!over || f.mantissa_overflow != gse::MantissaOverflow::bump || e == f.emax()) break;
     ++e;  // the group maximum rounded up past the largest mantissa: one binade up, once more
     ++stats.bumped;
   }
@@ -95,7 +95,7 @@ template <class T> int gse_raw_exponent(T amax) {
 
 template <class T>
 void gse_encode_ref(std::size_t n, const T* in, std::int8_t* codes, std::uint8_t* exps,
-                    const GseEncodeParams* p, BlockStats* stats) {
+                    const gse::EncodeParams* p, BlockStats* stats) {
   BlockStats local;
   const std::size_t N = static_cast<std::size_t>(p->format.group);
   for (std::size_t g = 0; g * N < n; ++g) {
@@ -107,7 +107,7 @@ void gse_encode_ref(std::size_t n, const T* in, std::int8_t* codes, std::uint8_t
 
 template <class T>
 void gse_decode_ref(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, T* out,
-                    const GseFormat* f) {
+                    const gse::Format* f) {
   using Bits = typename FloatTraits<T>::Bits;
   for (std::size_t i = 0; i < n; ++i) {
     const unsigned field = exps[i / static_cast<std::size_t>(f->group)];
@@ -125,21 +125,16 @@ void gse_decode_ref(std::size_t n, const std::int8_t* codes, const std::uint8_t*
 
 #define LOWBIT_INSTANTIATE(T)                                                                              \
   template int gse_raw_exponent<T>(T);                                                                     \
-  template void gse_encode_ref<T>(std::size_t, const T*, std::int8_t*, std::uint8_t*, const GseEncodeParams*, \
+  template void gse_encode_ref<T>(std::size_t, const T*, std::int8_t*, std::uint8_t*, const gse::EncodeParams*, \
                                   BlockStats*);                                                              \
-  template void gse_decode_ref<T>(std::size_t, const std::int8_t*, const std::uint8_t*, T*, const GseFormat*);
+  template void gse_decode_ref<T>(std::size_t, const std::int8_t*, const std::uint8_t*, T*, const gse::Format*);
 LOWBIT_INSTANTIATE(float)
 LOWBIT_INSTANTIATE(f16)
 LOWBIT_INSTANTIATE(bf16)
 #undef LOWBIT_INSTANTIATE
 
-const GseImpl kGseReference{
-    "reference", 1, [] { return true; },
-    gse_encode_ref<float>, gse_encode_ref<f16>, gse_encode_ref<bf16>,
-    gse_decode_ref<float>, gse_decode_ref<f16>, gse_decode_ref<bf16>,
-};
 
-std::optional<std::size_t> gse_packed_bytes(std::size_t n, const GseFormat& f) {
+std::optional<std::size_t> gse_packed_bytes(std::size_t n, const gse::Format& f) {
   // n * bits may not fit size_t even when the byte count does: count whole bytes of 8 elements
   // (8 * bits bits = bits bytes) and of 8 groups apart from the bits of the remainders.
   const std::size_t g = f.groups(n), b = static_cast<std::size_t>(f.bits), e = static_cast<std::size_t>(f.exp_bits);
@@ -170,7 +165,7 @@ struct BitReader {
 };
 }  // namespace
 
-void gse_pack(std::span<const std::int8_t> codes, std::span<const std::uint8_t> exps, const GseFormat& f,
+void gse_pack(std::span<const std::int8_t> codes, std::span<const std::uint8_t> exps, const gse::Format& f,
               std::span<std::uint8_t> packed) {
   std::fill(packed.begin(), packed.end(), std::uint8_t{0});
   BitWriter w{packed};
@@ -182,7 +177,7 @@ void gse_pack(std::span<const std::int8_t> codes, std::span<const std::uint8_t> 
   }
 }
 
-bool gse_unpack(std::span<const std::uint8_t> packed, const GseFormat& f, std::span<std::int8_t> codes,
+bool gse_unpack(std::span<const std::uint8_t> packed, const gse::Format& f, std::span<std::int8_t> codes,
                 std::span<std::uint8_t> exps) {
   if (packed.size() != gse_packed_bytes(codes.size(), f) || exps.size() != f.groups(codes.size())) return false;
   BitReader r{packed};
@@ -201,3 +196,17 @@ bool gse_unpack(std::span<const std::uint8_t> packed, const GseFormat& f, std::s
 }
 
 }  // namespace lowbit::ref
+
+namespace lowbit::kernels {
+using namespace lowbit::ref;
+
+const gse::Impl gse_reference{
+    .encode_f32 = gse_encode_ref<float>,
+    .encode_f16 = gse_encode_ref<f16>,
+    .encode_bf16 = gse_encode_ref<bf16>,
+    .decode_f32 = gse_decode_ref<float>,
+    .decode_f16 = gse_decode_ref<f16>,
+    .decode_bf16 = gse_decode_ref<bf16>,
+};
+
+}  // namespace lowbit::kernels

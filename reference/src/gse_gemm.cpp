@@ -40,8 +40,8 @@ float round_to_f32(const BigInt& v, int exp) {
 }  // namespace
 
 void gse_gemm_ref(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
-                  const std::int8_t* b, const std::uint8_t* b_exps, float* c, const GseGemmParams* p) {
-  const GseFormat &fa = p->a, &fb = p->b;
+                  const std::int8_t* b, const std::uint8_t* b_exps, float* c, const gse::GemmParams* p) {
+  const gse::Format &fa = p->a, &fb = p->b;
   const std::size_t N = static_cast<std::size_t>(fa.group), groups = fa.groups(k);
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t j = 0; j < n; ++j) {
@@ -61,7 +61,7 @@ void gse_gemm_ref(std::size_t m, std::size_t n, std::size_t k, const std::int8_t
       float& out = c[i * n + j];
       if (nan) {
         out = std::numeric_limits<float>::quiet_NaN();
-      } else if (p->accumulate == Accumulate::exact) {
+      } else if (p->accumulate == gse::Accumulate::exact) {
         int lowest = 0;
         for (std::size_t g = 0; g < groups; ++g) lowest = g == 0 ? exps[g] : std::min(lowest, exps[g]);
         BigInt sum = 0;  // in units of 2^lowest
@@ -78,6 +78,12 @@ void gse_gemm_ref(std::size_t m, std::size_t n, std::size_t k, const std::int8_t
     }
 }
 
-const GseGemmImpl kGseGemmReference{"reference", [] { return true; }, gse_gemm_ref};
 
 }  // namespace lowbit::ref
+
+namespace lowbit::kernels {
+using namespace lowbit::ref;
+
+const gse::GemmImpl gse_gemm_reference{.gemm = gse_gemm_ref};
+
+}  // namespace lowbit::kernels

@@ -11,31 +11,31 @@
 
 namespace lowbit::ref {
 
-std::uint8_t mx_element_code(const MxTraits& t, float x, int X, Rounding r, std::uint32_t random) {
+std::uint8_t mx_element_code(const mx::Traits& t, float x, int X, Rounding r, std::uint32_t random) {
   const Unpacked u = unpack(x);
   if (u.kind != Unpacked::Kind::finite) return 0;  // zeros; NaN/Inf never reach an element
   const std::uint64_t mag = std::min<std::uint64_t>(round_magnitude(u.sig, u.exp - X, t.element, r, random), t.max_code);
-  return mag == 0 ? 0 : static_cast<std::uint8_t>((u.sign ? mx_sign_bit(t) : 0) | mag);  // zero is +0
+  return mag == 0 ? 0 : static_cast<std::uint8_t>((u.sign ? mx::sign_bit(t) : 0) | mag);  // zero is +0
 }
 
-float mx_element_value(const MxTraits& t, std::uint8_t code) {
+float mx_element_value(const mx::Traits& t, std::uint8_t code) {
   const int m = t.element.man_bits;
-  const unsigned mag = code & (mx_sign_bit(t) - 1u), e = mag >> m, man = mag & ((1u << m) - 1);
+  const unsigned mag = code & (mx::sign_bit(t) - 1u), e = mag >> m, man = mag & ((1u << m) - 1);
   const float v = e == 0 ? std::ldexp(static_cast<float>(man), t.element.emin() - m)
                          : std::ldexp(static_cast<float>(man | (1u << m)), static_cast<int>(e) - t.element.bias() - m);
-  return code & mx_sign_bit(t) ? -v : v;
+  return code & mx::sign_bit(t) ? -v : v;
 }
 
-void mx_encode_ref(std::size_t n, const float* in, std::uint8_t* codes, std::uint8_t* scales, const MxParams& p,
+void mx_encode_ref(std::size_t n, const float* in, std::uint8_t* codes, std::uint8_t* scales, const mx::EncodeParams* p,
                    BlockStats* stats) {
-  const MxTraits& t = traits(p.format);
-  if (p.format == MxFormat::int8) {  // MXINT8 is the GSE format mxint8_format()
-    const GseEncodeParams g{mxint8_format(), p.rounding, p.seed, p.index0, nullptr};
+  const mx::Traits& t = traits(p->format);
+  if (p->format == mx::Format::int8) {  // MXINT8 is the GSE format gse::mxint8_format()
+    const gse::EncodeParams g{gse::mxint8_format(), p->rounding, p->seed, p->index0, nullptr};
     return gse_encode_ref(n, in, reinterpret_cast<std::int8_t*>(codes), scales, &g, stats);
   }
   BlockStats local;
-  for (std::size_t b = 0; b * kMxBlock < n; ++b) {
-    const std::size_t first = b * kMxBlock, len = std::min<std::size_t>(kMxBlock, n - first);
+  for (std::size_t b = 0; b * mx::kBlock < n; ++b) {
+    const std::size_t first = b * mx::kBlock, len = std::min<std::size_t>(mx::kBlock, n - first);
     ++local.groups;
     float amax = 0;
     bool special = false;
@@ -45,33 +45,34 @@ void mx_encode_ref(std::size_t n, const float* in, std::uint8_t* codes, std::uin
     }
     if (special) {  // NaN or Inf anywhere: a NaN scale, the whole block decodes to NaN
       ++local.nan_groups;
-      scales[b] = kE8m0Nan;
+      scales[b] = mx::kE8m0Nan;
       std::fill(codes + first, codes + first + len, std::uint8_t{0});
       continue;
     }
     const int X = std::max(gse_raw_exponent(amax) - t.emax, -127);
     scales[b] = static_cast<std::uint8_t>(X + 127);
     for (std::size_t i = first; i < first + len; ++i) {
-      const std::uint32_t word = p.rounding == Rounding::sr ? philox_word(p.seed, p.index0 + i) : 0;
-      codes[i] = mx_element_code(t, in[i], X, p.rounding, word);
+      const std::uint32_t word = p->rounding == Rounding::sr ? philox_word(p->seed, p->index0 + i) : 0;
+      codes[i] = mx_element_code(t, in[i], X, p->rounding, word);
       const Unpacked u = unpack(in[i]);
       if (u.kind == Unpacked::Kind::finite &&
-          round_magnitude(u.sig, u.exp - X, t.element, p.rounding, word) > t.max_code)
+          round_magnitude(u.sig, u.exp - X, t.element, p->rounding, word) > t.max_code)
         ++local.saturated;
     }
   }
   if (stats) *stats += local;
 }
 
-void mx_decode_ref(std::size_t n, const std::uint8_t* codes, const std::uint8_t* scales, float* out, MxFormat f) {
-  const MxTraits& t = traits(f);
-  if (f == MxFormat::int8) {
-    const GseFormat g = mxint8_format();
+void mx_decode_ref(std::size_t n, const std::uint8_t* codes, const std::uint8_t* scales, float* out, const mx::DecodeParams* p) {
+  const mx::Format f = p->format;
+  const mx::Traits& t = traits(f);
+  if (f == mx::Format::int8) {
+    const gse::Format g = gse::mxint8_format();
     return gse_decode_ref(n, reinterpret_cast<const std::int8_t*>(codes), scales, out, &g);
   }
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint8_t scale = scales[i / kMxBlock];
-    if (scale == kE8m0Nan) {
+    const std::uint8_t scale = scales[i / mx::kBlock];
+    if (scale == mx::kE8m0Nan) {
       out[i] = std::numeric_limits<float>::quiet_NaN();
       continue;
     }
@@ -85,3 +86,10 @@ void mx_decode_ref(std::size_t n, const std::uint8_t* codes, const std::uint8_t*
 }
 
 }  // namespace lowbit::ref
+
+namespace lowbit::kernels {
+using namespace lowbit::ref;
+
+const mx::Impl mx_reference{.encode_f32 = mx_encode_ref, .decode_f32 = mx_decode_ref};
+
+}  // namespace lowbit::kernels

@@ -54,32 +54,32 @@ template <std::size_t N> unsigned bucketize(float v, const std::array<float, N>&
   return c;
 }
 
-std::uint8_t search_torch(FourBitTable t, float v) {
-  static const std::array<float, 15> mid_nf4 = fp32_midpoints(FourBitTable::nf4);
-  static const std::array<float, 15> mid_fp4 = fp32_midpoints(FourBitTable::fp4);
-  static const std::array<std::uint8_t, 16> order_nf4 = sorted_codes(FourBitTable::nf4);
-  static const std::array<std::uint8_t, 16> order_fp4 = sorted_codes(FourBitTable::fp4);
-  return t == FourBitTable::nf4 ? order_nf4[bucketize(v, mid_nf4)] : order_fp4[bucketize(v, mid_fp4)];
+std::uint8_t search_torch(nf4::Table t, float v) {
+  static const std::array<float, 15> mid_nf4 = fp32_midpoints(nf4::Table::nf4);
+  static const std::array<float, 15> mid_fp4 = fp32_midpoints(nf4::Table::fp4);
+  static const std::array<std::uint8_t, 16> order_nf4 = sorted_codes(nf4::Table::nf4);
+  static const std::array<std::uint8_t, 16> order_fp4 = sorted_codes(nf4::Table::fp4);
+  return t == nf4::Table::nf4 ? order_nf4[bucketize(v, mid_nf4)] : order_fp4[bucketize(v, mid_fp4)];
 }
 
-std::uint8_t search_cuda(FourBitTable t, float v) {
-  if (t == FourBitTable::nf4) {
+std::uint8_t search_cuda(nf4::Table t, float v) {
+  if (t == nf4::Table::nf4) {
     std::uint8_t c = 0;  // NaN compares false everywhere: 0
-    for (std::uint32_t bits : kNf4CudaThresholdBits) c += v > std::bit_cast<float>(bits);
+    for (std::uint32_t bits : nf4::kNf4CudaThresholdBits) c += v > std::bit_cast<float>(bits);
     return c;
   }
   const std::uint8_t sign = v < 0 ? 8 : 0;
   const float a = std::fabs(v);
   unsigned k = 0;
-  for (float th : kFp4CudaThresholds) k += a > th;
-  return static_cast<std::uint8_t>(kFp4CudaMagnitudeCodes[k] + sign);
+  for (float th : nf4::kFp4CudaThresholds) k += a > th;
+  return static_cast<std::uint8_t>(nf4::kFp4CudaMagnitudeCodes[k] + sign);
 }
 
 // lowbit: the table value nearest to x / absmax, exactly. The midpoints of adjacent sorted table
 // values are exact in double (at most 26 significant bits) and so is midpoint * absmax (<= 50
 // bits, no overflow or underflow in double's range): x > mid * absmax decides each step. A tie
 // stays on the smaller value; a zero result is zero_code.
-std::uint8_t search_exact(FourBitTable t, float x, float absmax) {
+std::uint8_t search_exact(nf4::Table t, float x, float absmax) {
   const std::array<std::uint8_t, 16> order = sorted_codes(t);
   unsigned c = 0;
   for (unsigned k = 0; k < 15; ++k) {
@@ -99,10 +99,10 @@ struct BlockScale {
   bool nan_block;    // lowbit: NaN/Inf in the block
 };
 
-BlockScale block_scale(const Nf4Params& p, const float* x, std::size_t len, bool partial) {
+BlockScale block_scale(const nf4::Params& p, const float* x, std::size_t len, bool partial) {
   BlockScale s{0, 1, 1, false, false};
   switch (p.profile.absmax) {
-    case Nf4Absmax::exact_nan_block: {
+    case nf4::Absmax::exact_nan_block: {
       float m = 0;
       for (std::size_t i = 0; i < len; ++i) {
         if (!std::isfinite(x[i])) s.nan_block = true;
@@ -111,19 +111,19 @@ BlockScale block_scale(const Nf4Params& p, const float* x, std::size_t len, bool
       s.stored = s.nan_block ? kQuietNan : m;
       return s;
     }
-    case Nf4Absmax::torch_max: {
+    case nf4::Absmax::torch_max: {
       const float m = torch_abs_max(x, len);
       if (partial) {  // torch: am = max.clamp(min=1e-38), stored, and x / am
-        s.stored = torch_clamp_min(m, kBnbAbsmaxClamp);
+        s.stored = torch_clamp_min(m, nf4::kBnbAbsmaxClamp);
         s.divisor = s.stored;
         s.divide = true;
       } else {        // torch: absmax stored as is, x * (1 / absmax.clamp(min=1e-38))
         s.stored = m;
-        s.multiplier = 1.0f / torch_clamp_min(m, kBnbAbsmaxClamp);
+        s.multiplier = 1.0f / torch_clamp_min(m, nf4::kBnbAbsmaxClamp);
       }
       return s;
     }
-    case Nf4Absmax::cuda_fmaxf:
+    case nf4::Absmax::cuda_fmaxf:
       s.stored = cuda_abs_max(x, len, partial);
       s.multiplier = 1.0f / s.stored;
       return s;
@@ -131,17 +131,17 @@ BlockScale block_scale(const Nf4Params& p, const float* x, std::size_t len, bool
   return s;
 }
 
-std::uint8_t element_code(const Nf4Params& p, const BlockScale& s, float x) {
-  const FourBitTable t = p.table;
+std::uint8_t element_code(const nf4::Params& p, const BlockScale& s, float x) {
+  const nf4::Table t = p.table;
   switch (p.profile.search) {
-    case Nf4Search::exact_nearest:
+    case nf4::Search::exact_nearest:
       if (s.nan_block || s.stored == 0) return zero_code(t);
       return search_exact(t, x, s.stored);
-    case Nf4Search::fp32_midpoints: {
+    case nf4::Search::fp32_midpoints: {
       const float v = s.divide ? x / s.divisor : x * s.multiplier;
       return search_torch(t, torch_clamp(v, -1.0f, 1.0f));
     }
-    case Nf4Search::cuda_thresholds:
+    case nf4::Search::cuda_thresholds:
       return search_cuda(t, x * s.multiplier);
   }
   return 0;
@@ -226,9 +226,9 @@ std::size_t cpu_lut_index(float v) {
 
 // ---- the 4-bit kernel ----
 
-void nf4_quantize_ref(std::size_t n, const float* in, std::uint8_t* packed, float* absmax, const Nf4Params* p) {
+void nf4_quantize_ref(std::size_t n, const float* in, std::uint8_t* packed, float* absmax, const nf4::Params* p) {
   const std::size_t block = static_cast<std::size_t>(p->block);
-  std::fill(packed, packed + nf4_packed_bytes(n), std::uint8_t{0});
+  std::fill(packed, packed + nf4::packed_bytes(n), std::uint8_t{0});
   BlockScale last{};
   for (std::size_t b = 0; b * block < n; ++b) {
     const std::size_t start = b * block, len = std::min(block, n - start);
@@ -246,12 +246,11 @@ void nf4_quantize_ref(std::size_t n, const float* in, std::uint8_t* packed, floa
 }
 
 void nf4_dequantize_ref(std::size_t n, const std::uint8_t* packed, const float* absmax, float* out,
-                        const Nf4Params* p) {
+                        const nf4::Params* p) {
   const std::size_t block = static_cast<std::size_t>(p->block);
   for (std::size_t i = 0; i < n; ++i) out[i] = mul_f32(table_value(p->table, nf4_code_at(packed, i)), absmax[i / block]);
 }
 
-const Nf4Impl kNf4Reference{"reference", 1, [] { return true; }, nf4_quantize_ref, nf4_dequantize_ref};
 
 // ---- double quantization ----
 
@@ -310,21 +309,21 @@ bool valid_dynamic_map(std::span<const float, 256> map) {
 }
 
 
-void nf4_nested_quantize(std::span<const float> a, Nf4Nested q, std::span<const float, 256> map,
+void nf4_nested_quantize(std::span<const float> a, nf4::Nested q, std::span<const float, 256> map,
                          std::span<std::uint8_t> codes, std::span<float> nested_absmax) {
-  const std::size_t block = kNf4NestedBlock, n = a.size();
-  if (codes.size() != n || nested_absmax.size() != nf4_blocks(n, kNf4NestedBlock))
+  const std::size_t block = nf4::kNestedBlock, n = a.size();
+  if (codes.size() != n || nested_absmax.size() != nf4::blocks(n, nf4::kNestedBlock))
     throw std::invalid_argument("nf4_nested_quantize: wrong output sizes");
   std::array<float, 255> torch_bounds{};
   for (int k = 0; k < 255; ++k) torch_bounds[k] = (map[k] + map[k + 1]) / 2.0f;
-  const std::vector<std::uint8_t> lut = q == Nf4Nested::cpu_lut65536 ? cpu_lut(map) : std::vector<std::uint8_t>{};
+  const std::vector<std::uint8_t> lut = q == nf4::Nested::cpu_lut65536 ? cpu_lut(map) : std::vector<std::uint8_t>{};
 
   for (std::size_t b = 0; b * block < n; ++b) {
     const std::size_t start = b * block, len = std::min(block, n - start);
     const float* x = a.data() + start;
     std::uint8_t* c = codes.data() + start;
     switch (q) {
-      case Nf4Nested::exact_nearest_even: {
+      case nf4::Nested::exact_nearest_even: {
         float m = 0;
         bool special = false;
         for (std::size_t i = 0; i < len; ++i) {
@@ -335,14 +334,14 @@ void nf4_nested_quantize(std::span<const float> a, Nf4Nested q, std::span<const 
         for (std::size_t i = 0; i < len; ++i) c[i] = special ? 0 : nearest_even(map, x[i], m);
         break;
       }
-      case Nf4Nested::cuda_binary_search: {
+      case nf4::Nested::cuda_binary_search: {
         const float m = cuda_abs_max(x, len, len < block);
         nested_absmax[b] = m;
         const float s = 1.0f / m;
         for (std::size_t i = 0; i < len; ++i) c[i] = cuda_binary_search(map, x[i] * s);
         break;
       }
-      case Nf4Nested::cpu_lut65536: {
+      case nf4::Nested::cpu_lut65536: {
         float m = 0;
         for (std::size_t i = 0; i < len; ++i) m = std::max(m, std::fabs(x[i]));  // (m < |x|) ? |x| : m
         nested_absmax[b] = m;
@@ -354,12 +353,12 @@ void nf4_nested_quantize(std::span<const float> a, Nf4Nested q, std::span<const 
         for (std::size_t i = 0; i < len; ++i) c[i] = lut[cpu_lut_index(x[i] * s)];
         break;
       }
-      case Nf4Nested::torch_bucketize: {
+      case nf4::Nested::torch_bucketize: {
         const float m = torch_abs_max(x, len);
         const bool partial = len < block;
-        const float stored = partial ? torch_clamp_min(m, kBnbAbsmaxClamp) : m;
+        const float stored = partial ? torch_clamp_min(m, nf4::kBnbAbsmaxClamp) : m;
         nested_absmax[b] = stored;
-        const float s = 1.0f / torch_clamp_min(m, kBnbAbsmaxClamp);
+        const float s = 1.0f / torch_clamp_min(m, nf4::kBnbAbsmaxClamp);
         for (std::size_t i = 0; i < len; ++i) {
           const float v = partial ? x[i] / stored : x[i] * s;
           c[i] = static_cast<std::uint8_t>(bucketize(torch_clamp(v, -1.0f, 1.0f), torch_bounds));
@@ -370,25 +369,32 @@ void nf4_nested_quantize(std::span<const float> a, Nf4Nested q, std::span<const 
   }
 }
 
-Nf4DoubleQuant nf4_double_quantize(std::span<const float> absmax, Nf4Nested q, std::span<const float, 256> map,
+Nf4DoubleQuant nf4_double_quantize(std::span<const float> absmax, nf4::Nested q, std::span<const float, 256> map,
                                    std::optional<float> offset) {
   Nf4DoubleQuant r;
   r.offset = offset ? *offset : torch_mean_f32(absmax);
   std::vector<float> a(absmax.size());
   for (std::size_t i = 0; i < a.size(); ++i) a[i] = absmax[i] - r.offset;
   r.codes.resize(a.size());
-  r.nested_absmax.resize(nf4_blocks(a.size(), kNf4NestedBlock));
+  r.nested_absmax.resize(nf4::blocks(a.size(), nf4::kNestedBlock));
   nf4_nested_quantize(a, q, map, r.codes, r.nested_absmax);
   return r;
 }
 
 void nf4_double_dequantize(std::span<const std::uint8_t> codes, std::span<const float> nested_absmax, float offset,
                            std::span<const float, 256> map, std::span<float> absmax) {
-  if (absmax.size() != codes.size() || nested_absmax.size() != nf4_blocks(codes.size(), kNf4NestedBlock))
+  if (absmax.size() != codes.size() || nested_absmax.size() != nf4::blocks(codes.size(), nf4::kNestedBlock))
     throw std::invalid_argument("nf4_double_dequantize: wrong sizes");
   for (std::size_t i = 0; i < codes.size(); ++i) {
-    absmax[i] = add_f32(mul_f32(map[codes[i]], nested_absmax[i / kNf4NestedBlock]), offset);
+    absmax[i] = add_f32(mul_f32(map[codes[i]], nested_absmax[i / nf4::kNestedBlock]), offset);
   }
 }
 
 }  // namespace lowbit::ref
+
+namespace lowbit::kernels {
+using namespace lowbit::ref;
+
+const nf4::Impl nf4_reference{.encode = nf4_quantize_ref, .decode = nf4_dequantize_ref};
+
+}  // namespace lowbit::kernels

@@ -24,7 +24,7 @@ namespace {
 
 // The zero point as the packers store it: the symmetric quantizer's 0 moves to 2^(b-1) (pack's
 // `zeros += 2**(bits-1)`); an asymmetric one is kept as it is, the sign of a zero included.
-float packed_zero(float zero, const WeakQuantOptions& o) {
+float packed_zero(float zero, const weak::QuantOptions& o) {
   return o.sym ? zero + static_cast<float>(1 << (o.bits - 1)) : zero;
 }
 
@@ -34,11 +34,11 @@ float clampf(float v, float lo, float hi) { return std::min(std::max(v, lo), hi)
 // |e|^2.4f in fp32: torch's vectorized pow takes the exponent as the float 2.4f; lowbit uses its
 // correctly rounded value (docs: torch's own CPU builds differ here by an ulp at most).
 float loss_term(float e) {
-  return static_cast<float>(std::pow(static_cast<double>(std::fabs(e)), static_cast<double>(kWeakLossPower)));
+  return static_cast<float>(std::pow(static_cast<double>(std::fabs(e)), static_cast<double>(weak::kLossPower)));
 }
 
 // lp_loss(x, q(x), 2.4) for one row: torch's fp32 row mean of the elementwise terms.
-float lp_loss(std::span<const float> x, std::span<const float> xr, float scale, float zero, const WeakQuantOptions& o,
+float lp_loss(std::span<const float> x, std::span<const float> xr, float scale, float zero, const weak::QuantOptions& o,
               std::vector<float>& terms) {
   const float lo = static_cast<float>(o.minq()), hi = static_cast<float>(o.maxq());
   for (std::size_t j = 0; j < x.size(); ++j) {
@@ -48,7 +48,7 @@ float lp_loss(std::span<const float> x, std::span<const float> xr, float scale, 
   return torch_mean_f32(terms);
 }
 
-WeakGroupParams find_minmax(float xmin, float xmax, const WeakQuantOptions& o) {
+WeakGroupParams find_minmax(float xmin, float xmax, const weak::QuantOptions& o) {
   if (o.sym) {
     xmax = std::max(std::fabs(xmin), xmax);
     if (xmin < 0) xmin = -xmax;
@@ -62,31 +62,31 @@ WeakGroupParams find_minmax(float xmin, float xmax, const WeakQuantOptions& o) {
   return {scale, round_even(-xmin / scale)};
 }
 
-WeakGroupParams find_mse_sym(std::span<const float> x, float xmin, float xmax, const WeakQuantOptions& o) {
+WeakGroupParams find_mse_sym(std::span<const float> x, float xmin, float xmax, const weak::QuantOptions& o) {
   const float xrange = std::max(std::fabs(xmin), xmax), grid = static_cast<float>(o.grid);
   const float neg_minq = static_cast<float>(-o.minq());
-  float best_score = kWeakInitialLoss, best_max = xmax;
+  float best_score = weak::kInitialLoss, best_max = xmax;
   std::vector<float> xr(x.size()), terms(x.size());
   for (int i = 1; i <= o.grid; ++i) {
     const float tmp_max = xrange / grid * static_cast<float>(i);
-    const float scale = std::max(tmp_max / neg_minq, kWeakMinScale);
+    const float scale = std::max(tmp_max / neg_minq, weak::kMinScale);
     for (std::size_t j = 0; j < x.size(); ++j) xr[j] = round_even(x[j] / scale);
     const float score = lp_loss(x, xr, scale, 0.0f, o, terms);
     if (score < best_score) best_max = tmp_max;
     best_score = std::min(score, best_score);
   }
-  return {std::max(std::max(best_max, 0.0f) / neg_minq, kWeakMinScale), 0.0f};
+  return {std::max(std::max(best_max, 0.0f) / neg_minq, weak::kMinScale), 0.0f};
 }
 
-WeakGroupParams find_mse_asym(std::span<const float> x, float xmin, float xmax, const WeakQuantOptions& o) {
+WeakGroupParams find_mse_asym(std::span<const float> x, float xmin, float xmax, const weak::QuantOptions& o) {
   const float xrange = xmax - xmin, grid = static_cast<float>(o.grid);
   const float lo = static_cast<float>(o.minq()), hi = static_cast<float>(o.maxq()), levels = hi - lo;
   const float tmp_min = 0.0f;
-  float best_score = kWeakInitialLoss, best_min = xmin, best_max = xmax;
+  float best_score = weak::kInitialLoss, best_min = xmin, best_max = xmax;
   std::vector<float> xr(x.size()), terms(x.size());
   for (int i = 1; i <= o.grid; ++i) {
     const float tmp_max = xrange / grid * static_cast<float>(i);
-    const float delta = std::max((tmp_max - tmp_min) / levels, kWeakMinScale);
+    const float delta = std::max((tmp_max - tmp_min) / levels, weak::kMinScale);
     for (std::size_t j = 0; j < x.size(); ++j) xr[j] = round_even(x[j] / delta);
     for (int zp = 0; zp <= o.maxq() - o.minq(); ++zp) {
       const float shift = static_cast<float>(zp) * delta;
@@ -101,7 +101,7 @@ WeakGroupParams find_mse_asym(std::span<const float> x, float xmin, float xmax, 
     }
   }
   const float min_neg = std::min(best_min, 0.0f), max_pos = std::max(best_max, 0.0f);
-  const float scale = std::max((max_pos - min_neg) / levels, kWeakMinScale);
+  const float scale = std::max((max_pos - min_neg) / levels, weak::kMinScale);
   return {scale, clampf(lo - round_even(min_neg / scale), lo, hi)};
 }
 
@@ -111,7 +111,7 @@ void require(bool ok, const std::string& what) {
 
 }  // namespace
 
-WeakGroupParams weak_find_params(std::span<const float> x, const WeakQuantOptions& o) {
+WeakGroupParams weak_find_params(std::span<const float> x, const weak::QuantOptions& o) {
   require(!x.empty(), "weak_find_params: empty group");
   // xmin = min(min x, 0), xmax = max(max x, 0); a zero extreme is +0 (the vectorized
   // torch.minimum returns its second operand, the zeros tensor, when both compare equal).
@@ -121,11 +121,11 @@ WeakGroupParams weak_find_params(std::span<const float> x, const WeakQuantOption
     M = std::max(M, v);
   }
   const float xmin = m < 0 ? m : 0.0f, xmax = M > 0 ? M : 0.0f;
-  if (o.tuning == WeakTuning::minmax) return find_minmax(xmin, xmax, o);
+  if (o.tuning == weak::Tuning::minmax) return find_minmax(xmin, xmax, o);
   return o.sym ? find_mse_sym(x, xmin, xmax, o) : find_mse_asym(x, xmin, xmax, o);
 }
 
-float weak_fake_quant(float x, WeakGroupParams p, const WeakQuantOptions& o) {
+float weak_fake_quant(float x, WeakGroupParams p, const weak::QuantOptions& o) {
   const float q = clampf(round_even(x / p.scale) + p.zero, static_cast<float>(o.minq()), static_cast<float>(o.maxq()));
   return p.scale * (q - p.zero);
 }
@@ -144,10 +144,10 @@ std::vector<std::int32_t> weak_permutation(std::span<const std::int32_t> weak, s
   return perm;
 }
 
-WeakQuantized weak_quantize(WeakLayout layout, std::span<const float> w, std::size_t oc, std::size_t ic,
-                            std::span<const std::int32_t> weak, const WeakQuantOptions& o) {
+WeakQuantized weak_quantize(weak::Layout layout, std::span<const float> w, std::size_t oc, std::size_t ic,
+                            std::span<const std::int32_t> weak, const weak::QuantOptions& o) {
   const std::size_t k = weak.size();
-  if (const std::string_view e = weak_shape_error(layout, oc, ic, k, o); !e.empty()) throw std::invalid_argument(std::string(e));
+  if (const std::string_view e = weak::shape_error(layout, oc, ic, k, o); !e.empty()) throw std::invalid_argument(std::string(e));
   require(w.size() == oc * ic, "weak_quantize: the weight holds " + std::to_string(w.size()) + " values, not OC x IC");
   for (std::size_t i = 1; i < k; ++i) require(weak[i - 1] < weak[i], "weak column indices must be ascending and distinct");
   for (std::size_t i = 0; i < w.size(); ++i)
@@ -162,11 +162,11 @@ WeakQuantized weak_quantize(WeakLayout layout, std::span<const float> w, std::si
   q.k = k;
   q.weak.assign(weak.begin(), weak.end());
   q.perm = weak_permutation(weak, ic);
-  if (layout == WeakLayout::owq)  // OWQ keeps the original order; it quantizes the same columns
+  if (layout == weak::Layout::owq)  // OWQ keeps the original order; it quantizes the same columns
     for (std::size_t j = 0; j < ic; ++j) q.perm[j] = static_cast<std::int32_t>(j);
   const std::vector<std::int32_t> quantized = weak_permutation(weak, ic);  // non-weak ascending first
-  const std::size_t nonweak = ic - k, gcols = weak_group_columns(ic, o.group);
-  q.groups = layout == WeakLayout::qeft ? weak_groups(ic, o.group) : 1;
+  const std::size_t nonweak = ic - k, gcols = weak::group_columns(ic, o.group);
+  q.groups = layout == weak::Layout::qeft ? weak::groups(ic, o.group) : 1;
   q.scale.resize(oc * q.groups);
   q.zero.resize(oc * q.groups);
   q.fakeq.resize(oc * ic);
@@ -187,8 +187,8 @@ WeakQuantized weak_quantize(WeakLayout layout, std::span<const float> w, std::si
     for (std::size_t j = 0; j < ic; ++j) {
       const std::size_t src = static_cast<std::size_t>(q.perm[j]);
       const float v = w[r * ic + src];
-      const bool is_weak = layout == WeakLayout::qeft ? j >= nonweak : std::binary_search(weak.begin(), weak.end(), static_cast<std::int32_t>(j));
-      const std::size_t g = layout == WeakLayout::qeft ? j / gcols : 0;
+      const bool is_weak = layout == weak::Layout::qeft ? j >= nonweak : std::binary_search(weak.begin(), weak.end(), static_cast<std::int32_t>(j));
+      const std::size_t g = layout == weak::Layout::qeft ? j / gcols : 0;
       q.fakeq[r * ic + j] = is_weak ? v : weak_fake_quant(v, params[g], o);
     }
   }
@@ -196,15 +196,15 @@ WeakQuantized weak_quantize(WeakLayout layout, std::span<const float> w, std::si
 }
 
 std::vector<std::uint8_t> weak_codes(const WeakQuantized& q, std::vector<WeakClamp>* clamped) {
-  const WeakQuantOptions& o = q.options;
-  const std::size_t gcols = weak_group_columns(q.ic, o.group), nonweak = q.ic - q.k;
+  const weak::QuantOptions& o = q.options;
+  const std::size_t gcols = weak::group_columns(q.ic, o.group), nonweak = q.ic - q.k;
   const float code_max = static_cast<float>((1 << o.bits) - 1);
   std::vector<std::uint8_t> codes(q.oc * q.ic);
   for (std::size_t r = 0; r < q.oc; ++r)
     for (std::size_t j = 0; j < q.ic; ++j) {
-      const std::size_t g = q.layout == WeakLayout::qeft ? j / gcols : 0;
+      const std::size_t g = q.layout == weak::Layout::qeft ? j / gcols : 0;
       const float s = q.scale[r * q.groups + g], z = packed_zero(q.zero[r * q.groups + g], o);
-      const bool is_weak = q.layout == WeakLayout::qeft
+      const bool is_weak = q.layout == weak::Layout::qeft
                                ? j >= nonweak
                                : std::binary_search(q.weak.begin(), q.weak.end(), static_cast<std::int32_t>(j));
       if (is_weak) {
@@ -280,12 +280,12 @@ std::vector<std::uint16_t> qeft_interleave_oweight(std::span<const std::uint16_t
 }
 
 QeftPacked qeft_pack(const WeakQuantized& q, std::vector<WeakClamp>* clamped) {
-  require(q.layout == WeakLayout::qeft, "qeft_pack: not a QEFT quantization");
+  require(q.layout == weak::Layout::qeft, "qeft_pack: not a QEFT quantization");
   QeftPacked p;
   p.oc = q.oc;
   p.ic = q.ic;
   p.k = q.k;
-  p.group = weak_group_columns(q.ic, q.options.group);
+  p.group = weak::group_columns(q.ic, q.options.group);
   p.qweight = qeft_pack_codes(weak_codes(q, clamped), q.oc, q.ic);
   p.scales.resize(q.groups * q.oc);
   p.scaled_zeros.resize(q.groups * q.oc);
@@ -304,9 +304,9 @@ QeftPacked qeft_pack(const WeakQuantized& q, std::vector<WeakClamp>* clamped) {
 }
 
 void qeft_validate(const QeftPacked& p) {
-  WeakQuantOptions o;
+  weak::QuantOptions o;
   o.group = p.group == p.ic ? 0 : static_cast<int>(p.group);
-  if (const std::string_view e = weak_shape_error(WeakLayout::qeft, p.oc, p.ic, p.k, o); !e.empty())
+  if (const std::string_view e = weak::shape_error(weak::Layout::qeft, p.oc, p.ic, p.k, o); !e.empty())
     throw std::invalid_argument(std::string(e));
   const std::size_t groups = p.ic / p.group;
   require(p.qweight.size() == p.oc / 4 * p.ic, "qweight must hold OC/4 x IC int16");
@@ -317,7 +317,7 @@ void qeft_validate(const QeftPacked& p) {
   validate_outlieridx(p.outlieridx, p.k, p.ic);
 }
 
-QeftMatrix QeftPacked::view() const {
+qeft::Matrix QeftPacked::view() const {
   return {oc, ic, k, group, qweight.data(), scales.data(), scaled_zeros.data(), oweight.empty() ? nullptr : oweight.data()};
 }
 
@@ -341,7 +341,7 @@ std::vector<float> qeft_dequantize(const QeftPacked& p, QeftPath path) {
 
 std::vector<std::int32_t> owq_pack_codes(std::span<const std::uint8_t> codes, std::size_t oc, std::size_t ic, int bits) {
   require(codes.size() == oc * ic && ic % 32 == 0 && (bits == 3 || bits == 4), "owq_pack_codes: bad shape");
-  const std::size_t words = owq_words(ic, bits);
+  const std::size_t words = owq::words(ic, bits);
   std::vector<std::uint32_t> qw(words * oc, 0);
   const unsigned mask = (1u << bits) - 1;
   for (std::size_t o = 0; o < oc; ++o)
@@ -356,7 +356,7 @@ std::vector<std::int32_t> owq_pack_codes(std::span<const std::uint8_t> codes, st
 }
 
 std::vector<std::uint8_t> owq_unpack_codes(std::span<const std::int32_t> qweight, std::size_t oc, std::size_t ic, int bits) {
-  require(ic % 32 == 0 && (bits == 3 || bits == 4) && qweight.size() == owq_words(ic, bits) * oc, "owq_unpack_codes: bad shape");
+  require(ic % 32 == 0 && (bits == 3 || bits == 4) && qweight.size() == owq::words(ic, bits) * oc, "owq_unpack_codes: bad shape");
   std::vector<std::uint8_t> codes(oc * ic);
   const unsigned mask = (1u << bits) - 1;
   for (std::size_t o = 0; o < oc; ++o)
@@ -370,7 +370,7 @@ std::vector<std::uint8_t> owq_unpack_codes(std::span<const std::int32_t> qweight
 }
 
 OwqPacked owq_pack(const WeakQuantized& q, std::vector<WeakClamp>* clamped) {
-  require(q.layout == WeakLayout::owq, "owq_pack: not an OWQ quantization");
+  require(q.layout == weak::Layout::owq, "owq_pack: not an OWQ quantization");
   OwqPacked p;
   p.oc = q.oc;
   p.ic = q.ic;
@@ -393,12 +393,12 @@ OwqPacked owq_pack(const WeakQuantized& q, std::vector<WeakClamp>* clamped) {
 }
 
 void owq_validate(const OwqPacked& p) {
-  WeakQuantOptions o;
+  weak::QuantOptions o;
   o.bits = p.bits;
   o.group = 0;
-  if (const std::string_view e = weak_shape_error(WeakLayout::owq, p.oc, p.ic, p.k, o); !e.empty())
+  if (const std::string_view e = weak::shape_error(weak::Layout::owq, p.oc, p.ic, p.k, o); !e.empty())
     throw std::invalid_argument(std::string(e));
-  require(p.qweight.size() == owq_words(p.ic, p.bits) * p.oc, "qweight must hold IC/32*bits x OC int32");
+  require(p.qweight.size() == owq::words(p.ic, p.bits) * p.oc, "qweight must hold IC/32*bits x OC int32");
   require(p.scales.size() == p.oc, "scales must hold OC values");
   require(p.zeros.size() == p.oc / 2, "zeros must hold OC/2 bytes");
   require(p.oweight.size() == p.k * p.oc, "oweight must hold k x OC values");
@@ -428,7 +428,7 @@ std::vector<float> owq_dequantize(const OwqPacked& p, OwqPath path) {
 
 // ---- matvec -------------------------------------------------------------------------------------------
 
-void qeft_matvec_ref(const QeftMatrix* w, const float* x, float* y) {
+void qeft_matvec_ref(const qeft::Matrix* w, const float* x, float* y) {
   const std::size_t nonweak = w->ic - w->k;
   for (std::size_t o = 0; o < w->oc; ++o) {
     float acc[8] = {};
@@ -448,6 +448,12 @@ void qeft_matvec_ref(const QeftMatrix* w, const float* x, float* y) {
   }
 }
 
-const QeftImpl kQeftReference{"reference", 1, [] { return true; }, qeft_matvec_ref};
 
 }  // namespace lowbit::ref
+
+namespace lowbit::kernels {
+using namespace lowbit::ref;
+
+const qeft::Impl qeft_reference{.matvec = qeft_matvec_ref};
+
+}  // namespace lowbit::kernels

@@ -41,12 +41,12 @@ std::vector<float> weak_sensitivity(std::span<const float> activations, std::siz
   return lambda;
 }
 
-std::vector<float> weak_frob_error(std::span<const float> w, std::size_t oc, std::size_t ic, int bits, WeakTuning tuning) {
+std::vector<float> weak_frob_error(std::span<const float> w, std::size_t oc, std::size_t ic, int bits, weak::Tuning tuning) {
   require(w.size() == oc * ic && ic > 0, "weak_frob_error: the weight holds " + std::to_string(w.size()) +
                                              " values, not OC x IC");
   require(bits >= 2 && bits <= 8, "weak_frob_error: bits must be 2 to 8");
   require(all_finite(w), "weak_frob_error: a weight is not finite");
-  WeakQuantOptions o;
+  weak::QuantOptions o;
   o.bits = bits;
   o.group = 0;
   o.tuning = tuning;

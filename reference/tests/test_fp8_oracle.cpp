@@ -15,11 +15,11 @@ using namespace lowbit;
 using Big = boost::multiprecision::cpp_bin_float_50;
 
 struct Oracle {
-  Fp8Format format;
+  fp8::Format format;
   std::vector<Big> value;  // exact value of magnitude codes 0 .. max_finite, then one step beyond
 
-  explicit Oracle(Fp8Format f) : format(f) {
-    const Fp8Traits& t = traits(f);
+  explicit Oracle(fp8::Format f) : format(f) {
+    const fp8::Traits& t = traits(f);
     const int m = t.layout.man_bits, bias = t.layout.bias();
     for (int code = 0; code <= t.max_finite + 1; ++code) {  // max+1: the first value past max
       const int e = code >> m, man = code & ((1 << m) - 1);
@@ -29,7 +29,7 @@ struct Oracle {
 
   // The code for a finite non-zero value x under rounding r (random word for sr).
   std::uint8_t encode(const Big& x, Rounding r, std::uint32_t random, bool saturate) const {
-    const Fp8Traits& t = traits(format);
+    const fp8::Traits& t = traits(format);
     const std::uint8_t sign = x < 0 ? 0x80 : 0;
     const Big ax = abs(x);
     const auto overflow = [&] {
@@ -79,15 +79,15 @@ struct Oracle {
 template <class T>
 std::size_t check_against_oracle(const std::vector<T>& inputs, double (*to_double)(T)) {
   std::size_t cases = 0;
-  for (Fp8Format f : kFp8Formats) {
+  for (fp8::Format f : fp8::kFormats) {
     const Oracle oracle(f);
-    for (const Fp8Profile* profile : {find_fp8_profile("ml_dtypes"), find_fp8_profile("ml_dtypes-sat")}) {
+    for (const fp8::Profile* profile : {fp8::find_profile("ml_dtypes"), fp8::find_profile("ml_dtypes-sat")}) {
       for (T x : inputs) {
         const double d = to_double(x);
         if (!std::isfinite(d) || d == 0) continue;
         const Big exact(d);
         for (Rounding r : kRoundings) {
-          const Fp8EncodeParams p = make_encode_params(f, *profile, FloatTraits<T>::type, r);
+          const fp8::EncodeParams p = fp8::encode_params(f, *profile, FloatTraits<T>::type, r);
           const std::vector<std::uint32_t> words = r == Rounding::sr ? oracle.sr_words(exact) : std::vector<std::uint32_t>{0};
           for (std::uint32_t w : words) {
             ++cases;

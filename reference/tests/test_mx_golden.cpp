@@ -18,19 +18,19 @@ using namespace lowbit;
 using namespace lowbit::conformance;
 
 struct Golden {
-  MxFormat format;
+  mx::Format format;
   const char* runs;
 };
 constexpr Golden kGolden[] = {
-    {MxFormat::fp8_e4m3, "fp8/mld_sat_f32_to_e4m3fn.runs"}, {MxFormat::fp8_e5m2, "fp8/mld_sat_f32_to_e5m2.runs"},
-    {MxFormat::fp6_e3m2, "fp8/f32_to_e3m2fn.runs"},         {MxFormat::fp6_e2m3, "fp8/f32_to_e2m3fn.runs"},
-    {MxFormat::fp4_e2m1, "fp8/f32_to_e2m1fn.runs"},
+    {mx::Format::fp8_e4m3, "fp8/mld_sat_f32_to_e4m3fn.runs"}, {mx::Format::fp8_e5m2, "fp8/mld_sat_f32_to_e5m2.runs"},
+    {mx::Format::fp6_e3m2, "fp8/f32_to_e3m2fn.runs"},         {mx::Format::fp6_e2m3, "fp8/f32_to_e2m3fn.runs"},
+    {mx::Format::fp4_e2m1, "fp8/f32_to_e2m1fn.runs"},
 };
 
 // Mismatches over inputs [begin, end): finite inputs only; a zero result compares by magnitude.
-std::uint64_t mismatches(const MxTraits& t, const std::vector<Run>& runs, std::uint64_t begin, std::uint64_t end) {
+std::uint64_t mismatches(const mx::Traits& t, const std::vector<Run>& runs, std::uint64_t begin, std::uint64_t end) {
   std::uint64_t bad = 0;
-  const std::uint8_t magnitude = mx_sign_bit(t) - 1;
+  const std::uint8_t magnitude = mx::sign_bit(t) - 1;
   for (std::uint64_t k = begin; k < end; ++k) {
     const std::uint32_t bits = static_cast<std::uint32_t>(k);
     const float x = std::bit_cast<float>(bits);

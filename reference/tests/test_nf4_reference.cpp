@@ -71,17 +71,17 @@ struct Quantized {
   std::vector<float> absmax;
 };
 
-Quantized quantize(const std::vector<float>& x, const Nf4Profile& p, FourBitTable t = FourBitTable::nf4,
+Quantized quantize(const std::vector<float>& x, const nf4::Profile& p, nf4::Table t = nf4::Table::nf4,
                    int block = 64) {
-  const Nf4Params params = make_nf4_params(t, p, block);
-  Quantized q{std::vector<std::uint8_t>(nf4_packed_bytes(x.size())), std::vector<float>(nf4_blocks(x.size(), block))};
+  const nf4::Params params = nf4::make_params(t, p, block);
+  Quantized q{std::vector<std::uint8_t>(nf4::packed_bytes(x.size())), std::vector<float>(nf4::blocks(x.size(), block))};
   ref::nf4_quantize_ref(x.size(), x.data(), q.packed.data(), q.absmax.data(), &params);
   return q;
 }
 
 std::vector<float> dequantize(const std::vector<std::uint8_t>& packed, const std::vector<float>& absmax, std::size_t n,
-                              const Nf4Profile& p, FourBitTable t = FourBitTable::nf4, int block = 64) {
-  const Nf4Params params = make_nf4_params(t, p, block);
+                              const nf4::Profile& p, nf4::Table t = nf4::Table::nf4, int block = 64) {
+  const nf4::Params params = nf4::make_params(t, p, block);
   std::vector<float> out(n);
   ref::nf4_dequantize_ref(n, packed.data(), absmax.data(), out.data(), &params);
   return out;
@@ -107,14 +107,14 @@ TEST(Nf4Golden, ManifestSha256AndSizes) {
 TEST(Nf4Golden, Tables) {
   const Manifest& m = manifest();
   const auto nf4 = m.f32("-", "-", "nf4_code.f32"), fp4 = m.f32("-", "-", "fp4_code.f32");
-  EXPECT_TRUE(same(nf4, std::vector<std::uint32_t>(kNf4CodeBits.begin(), kNf4CodeBits.end())));
-  EXPECT_TRUE(same(fp4, std::vector<std::uint32_t>(kFp4CodeBits.begin(), kFp4CodeBits.end())));
-  const auto bounds = fp32_midpoints(FourBitTable::nf4);
+  EXPECT_TRUE(same(nf4, std::vector<std::uint32_t>(nf4::kNf4CodeBits.begin(), nf4::kNf4CodeBits.end())));
+  EXPECT_TRUE(same(fp4, std::vector<std::uint32_t>(nf4::kFp4CodeBits.begin(), nf4::kFp4CodeBits.end())));
+  const auto bounds = fp32_midpoints(nf4::Table::nf4);
   EXPECT_TRUE(same(m.f32("-", "-", "nf4_bounds_default.f32"),
                    bits_of(std::vector<float>(bounds.begin(), bounds.end()))));
   EXPECT_TRUE(same(m.f32("-", "-", "nf4_thresholds_cuda.f32"),
-                   std::vector<std::uint32_t>(kNf4CudaThresholdBits.begin(), kNf4CudaThresholdBits.end())));
-  EXPECT_EQ(std::bit_cast<std::uint32_t>(kBnbAbsmaxClamp), 0x006CE3EEu);
+                   std::vector<std::uint32_t>(nf4::kNf4CudaThresholdBits.begin(), nf4::kNf4CudaThresholdBits.end())));
+  EXPECT_EQ(std::bit_cast<std::uint32_t>(nf4::kBnbAbsmaxClamp), 0x006CE3EEu);
 }
 
 TEST(Nf4Golden, DynamicMapProcedure) {
@@ -134,7 +134,7 @@ TEST(Nf4Golden, QuantizeDequantizeEveryCaseEveryProfile) {
   for (const std::string& c : m.cases())
     for (const auto& [sem, profile_name] : kNf4GoldenSemantics) {
       SCOPED_TRACE(c + " / " + sem);
-      const Nf4Profile& p = *find_nf4_profile(profile_name);
+      const nf4::Profile& p = *nf4::find_profile(profile_name);
       const std::vector<float> x = floats_of(m.f32(c, "*", "in.f32"));
       const Quantized q = quantize(x, p);
       EXPECT_TRUE(same(q.packed, m.u8(c, sem, "nf4.u8")));
@@ -157,7 +157,7 @@ TEST(Nf4Golden, DoubleQuantEveryCaseEveryProfile) {
       if (!m.has(c, sem, "dq.qabsmax.u8")) continue;
       SCOPED_TRACE(c + " / " + sem);
       ++checked;
-      const Nf4Profile& p = *find_nf4_profile(profile_name);
+      const nf4::Profile& p = *nf4::find_profile(profile_name);
       const std::vector<float> x = floats_of(m.f32(c, "*", "in.f32"));
       const Quantized q = quantize(x, p);
       const float offset = ref::torch_mean_f32(q.absmax);
@@ -181,7 +181,7 @@ TEST(Nf4Golden, DoubleQuantEveryCaseEveryProfile) {
 TEST(Nf4Golden, DocumentedDivergences) {
   const Manifest& m = manifest();
   const std::vector<float> x = floats_of(m.f32("divmul", "*", "in.f32"));
-  const Quantized cpu = quantize(x, *find_nf4_profile("bnb-cpu")), cuda = quantize(x, *find_nf4_profile("bnb-cuda"));
+  const Quantized cpu = quantize(x, *nf4::find_profile("bnb-cpu")), cuda = quantize(x, *nf4::find_profile("bnb-cuda"));
   const std::uint8_t want_cpu[] = {15, 2, 4, 6, 7, 11, 13}, want_cuda[] = {15, 1, 3, 5, 8, 12, 14};
   for (int i = 0; i < 7; ++i) {
     EXPECT_EQ(ref::nf4_code_at(cpu.packed.data(), 128 + i), want_cpu[i]) << i;
@@ -193,20 +193,20 @@ TEST(Nf4Golden, DocumentedDivergences) {
 
 // ---- lowbit's own rules ----
 
-const Nf4Profile& lowbit_profile() { return default_nf4_profile(); }
+const nf4::Profile& lowbit_profile() { return nf4::default_profile(); }
 
 TEST(Nf4Lowbit, DefaultProfileAndLookup) {
-  EXPECT_EQ(default_nf4_profile().name, "lowbit");
-  for (const Nf4Profile& p : kNf4Profiles) EXPECT_EQ(find_nf4_profile(p.name), &p);
-  EXPECT_EQ(find_nf4_profile("bnb"), nullptr);
-  EXPECT_EQ(parse_four_bit_table("fp4"), FourBitTable::fp4);
-  EXPECT_FALSE(parse_four_bit_table("e2m1"));
-  for (int b : {32, 64, 128, 256, 512, 1024, 2048, 4096}) EXPECT_TRUE(valid_nf4_block(b));
-  for (int b : {0, 16, 48, 96, 8192}) EXPECT_FALSE(valid_nf4_block(b));
+  EXPECT_EQ(nf4::default_profile().name, "lowbit");
+  for (const nf4::Profile& p : nf4::kProfiles) EXPECT_EQ(nf4::find_profile(p.name), &p);
+  EXPECT_EQ(nf4::find_profile("bnb"), nullptr);
+  EXPECT_EQ(nf4::parse_table("fp4"), nf4::Table::fp4);
+  EXPECT_FALSE(nf4::parse_table("e2m1"));
+  for (int b : {32, 64, 128, 256, 512, 1024, 2048, 4096}) EXPECT_TRUE(nf4::valid_block(b));
+  for (int b : {0, 16, 48, 96, 8192}) EXPECT_FALSE(nf4::valid_block(b));
 }
 
 TEST(Nf4Lowbit, NanOrInfMakesTheBlockNan) {
-  for (FourBitTable t : {FourBitTable::nf4, FourBitTable::fp4}) {
+  for (nf4::Table t : {nf4::Table::nf4, nf4::Table::fp4}) {
     std::vector<float> x(96, 0.5f);
     x[3] = std::numeric_limits<float>::quiet_NaN();
     x[70] = -std::numeric_limits<float>::infinity();
@@ -220,7 +220,7 @@ TEST(Nf4Lowbit, NanOrInfMakesTheBlockNan) {
 TEST(Nf4Lowbit, ZeroBlockAndSignedZeros) {
   std::vector<float> x(65, -0.0f);
   x[64] = 0.0f;
-  for (FourBitTable t : {FourBitTable::nf4, FourBitTable::fp4}) {
+  for (nf4::Table t : {nf4::Table::nf4, nf4::Table::fp4}) {
     const Quantized q = quantize(x, lowbit_profile(), t);
     EXPECT_EQ(q.absmax, (std::vector<float>{0.0f, 0.0f}));
     for (std::size_t i = 0; i < 66; ++i) EXPECT_EQ(ref::nf4_code_at(q.packed.data(), i), zero_code(t));
@@ -231,9 +231,9 @@ TEST(Nf4Lowbit, ZeroBlockAndSignedZeros) {
 
 TEST(Nf4Lowbit, TiesGoToTheSmallerValueAndNearestIsExact) {
   // absmax 1 (power of two): the fp32 midpoints, and the values one ulp either side.
-  const auto order = sorted_codes(FourBitTable::nf4);
+  const auto order = sorted_codes(nf4::Table::nf4);
   for (unsigned k = 0; k < 15; ++k) {
-    const double mid = (double{table_value(FourBitTable::nf4, order[k])} + table_value(FourBitTable::nf4, order[k + 1])) / 2;
+    const double mid = (double{table_value(nf4::Table::nf4, order[k])} + table_value(nf4::Table::nf4, order[k + 1])) / 2;
     const float m = static_cast<float>(mid);
     std::vector<float> x{1.0f, std::nextafter(m, -2.0f), m, std::nextafter(m, 2.0f)};
     const Quantized q = quantize(x, lowbit_profile());
@@ -248,7 +248,7 @@ TEST(Nf4Lowbit, TiesGoToTheSmallerValueAndNearestIsExact) {
 TEST(Nf4Lowbit, NestedExactNearestTiesEven) {
   const ref::Nf4DynamicMap map = golden_map();
   // a zero block (one absmax: a - offset = 0) stores nested absmax 0 and the code of 0.0
-  const ref::Nf4DoubleQuant one = ref::nf4_double_quantize(std::vector<float>{2.5f}, Nf4Nested::exact_nearest_even, map);
+  const ref::Nf4DoubleQuant one = ref::nf4_double_quantize(std::vector<float>{2.5f}, nf4::Nested::exact_nearest_even, map);
   EXPECT_EQ(one.offset, 2.5f);
   EXPECT_EQ(one.codes, std::vector<std::uint8_t>{127});
   EXPECT_EQ(one.nested_absmax, std::vector<float>{0.0f});
@@ -261,7 +261,7 @@ TEST(Nf4Lowbit, NestedExactNearestTiesEven) {
     std::vector<float> a{1.0f, mid, std::nextafter(mid, 2.0f)};
     std::vector<std::uint8_t> codes(3);
     std::vector<float> nested(1);
-    ref::nf4_nested_quantize(a, Nf4Nested::exact_nearest_even, map, codes, nested);
+    ref::nf4_nested_quantize(a, nf4::Nested::exact_nearest_even, map, codes, nested);
     EXPECT_EQ(nested[0], 1.0f);
     EXPECT_EQ(codes[0], 255);
     EXPECT_EQ(codes[1], k % 2 == 0 ? k : k + 1) << k;
@@ -273,7 +273,7 @@ TEST(Nf4Lowbit, NestedExactNearestTiesEven) {
 
 // ---- properties, every profile and table ----
 
-const Nf4Profile& gen_profile() { return kNf4Profiles[*rc::gen::inRange<std::size_t>(0, kNf4Profiles.size())]; }
+const nf4::Profile& gen_profile() { return nf4::kProfiles[*rc::gen::inRange<std::size_t>(0, nf4::kProfiles.size())]; }
 
 std::vector<float> gen_block(std::size_t n, int lo_exp, int hi_exp) {
   std::vector<float> x(n);
@@ -285,8 +285,8 @@ std::vector<float> gen_block(std::size_t n, int lo_exp, int hi_exp) {
 }
 
 RC_GTEST_PROP(Nf4Properties, PowerOfTwoScalesAbsmaxOnly, ()) {
-  const Nf4Profile& p = gen_profile();
-  const FourBitTable t = *rc::gen::element(FourBitTable::nf4, FourBitTable::fp4);
+  const nf4::Profile& p = gen_profile();
+  const nf4::Table t = *rc::gen::element(nf4::Table::nf4, nf4::Table::fp4);
   const int block = *rc::gen::element(32, 64, 128);
   const std::size_t n = *rc::gen::inRange<std::size_t>(1, 3 * block);
   const std::vector<float> x = gen_block(n, -8, 8);
@@ -302,8 +302,8 @@ RC_GTEST_PROP(Nf4Properties, PowerOfTwoScalesAbsmaxOnly, ()) {
 }
 
 RC_GTEST_PROP(Nf4Properties, CodesMonotoneInTheInput, ()) {
-  const Nf4Profile& p = gen_profile();
-  const FourBitTable t = *rc::gen::element(FourBitTable::nf4, FourBitTable::fp4);
+  const nf4::Profile& p = gen_profile();
+  const nf4::Table t = *rc::gen::element(nf4::Table::nf4, nf4::Table::fp4);
   const std::vector<float> x = gen_block(64, -20, 20);
   const Quantized q = quantize(x, p, t, 64);
   for (std::size_t i = 0; i < x.size(); ++i)
@@ -314,8 +314,8 @@ RC_GTEST_PROP(Nf4Properties, CodesMonotoneInTheInput, ()) {
 }
 
 RC_GTEST_PROP(Nf4Properties, TableTimesScaleRoundTripsExactly, ()) {
-  const Nf4Profile& p = gen_profile();
-  const FourBitTable t = *rc::gen::element(FourBitTable::nf4, FourBitTable::fp4);
+  const nf4::Profile& p = gen_profile();
+  const nf4::Table t = *rc::gen::element(nf4::Table::nf4, nf4::Table::fp4);
   const int block = *rc::gen::element(32, 64, 256);
   const float a = std::ldexp(*rc::gen::inRange(1 << 23, 1 << 24) / float(1 << 23), *rc::gen::inRange(-60, 60));
   std::vector<float> x(static_cast<std::size_t>(block));

@@ -32,16 +32,16 @@ std::vector<float> gaussian(std::uint64_t seed, std::size_t n, float sigma = 0.0
   return v;
 }
 
-WeakQuantOptions minmax(int bits = 4, int group = 128) {
-  WeakQuantOptions o;
+weak::QuantOptions minmax(int bits = 4, int group = 128) {
+  weak::QuantOptions o;
   o.bits = bits;
   o.group = group;
-  o.tuning = WeakTuning::minmax;
+  o.tuning = weak::Tuning::minmax;
   return o;
 }
 
 TEST(WeakGolden, ManifestSha256AndSizes) {
-  for (WeakLayout l : {WeakLayout::qeft, WeakLayout::owq}) {
+  for (weak::Layout l : {weak::Layout::qeft, weak::Layout::owq}) {
     const WeakGolden g(GoldenDir::from_env(), l);
     EXPECT_EQ(g.cases().size(), 6u);
     ASSERT_GE(g.entries().size(), 70u);
@@ -55,7 +55,7 @@ TEST(WeakGolden, ManifestSha256AndSizes) {
 
 TEST(WeakGolden, EveryCaseBitForBit) {
   conformance::BlockSuiteOptions o;
-  const std::vector<conformance::Check> checks = conformance::run_weak_suite(ref::kQeftReference, GoldenDir::from_env(), o);
+  const std::vector<conformance::Check> checks = conformance::run_weak_suite(kernels::reference<qeft::Impl>(), GoldenDir::from_env(), o);
   ASSERT_EQ(checks.size(), 5u);  // qeft pack, qeft unpack, owq pack, owq unpack, matvec
   for (const conformance::Check& c : checks) {
     EXPECT_GT(c.cases, c.profile != "matvec" ? 100000u : 500u) << c.name;
@@ -96,7 +96,7 @@ RC_GTEST_PROP(WeakPack, QeftUnpackInvertsPackOnEveryBitPattern, ()) {
 RC_GTEST_PROP(WeakPack, OwqUnpackInvertsPackOnEveryBitPattern, ()) {
   const int bits = *rc::gen::element(3, 4);
   const std::size_t oc = 2 * *rc::gen::inRange<std::size_t>(1, 5), ic = 32 * *rc::gen::inRange<std::size_t>(1, 5);
-  const auto words = *rc::gen::container<std::vector<std::int32_t>>(owq_words(ic, bits) * oc, rc::gen::arbitrary<std::int32_t>());
+  const auto words = *rc::gen::container<std::vector<std::int32_t>>(owq::words(ic, bits) * oc, rc::gen::arbitrary<std::int32_t>());
   const std::vector<std::uint8_t> codes = ref::owq_unpack_codes(words, oc, ic, bits);
   RC_ASSERT(ref::owq_pack_codes(codes, oc, ic, bits) == words);
   for (std::uint8_t c : codes) RC_ASSERT(c < (1u << bits));
@@ -122,7 +122,7 @@ TEST(WeakQuantizer, AllZeroGroupGetsMinusOneToOne) {
   const ref::WeakGroupParams p3 = ref::weak_find_params(zeros, minmax(3, 0));
   EXPECT_EQ(p3.scale, 2.0f / 7.0f);
   EXPECT_EQ(p3.zero, 3.0f);
-  WeakQuantOptions s = minmax(4);
+  weak::QuantOptions s = minmax(4);
   s.sym = true;
   EXPECT_EQ(ref::weak_find_params(zeros, s).scale, 1.0f / 8.0f);
 }
@@ -138,7 +138,7 @@ TEST(WeakQuantizer, RangeContainsZeroAndSignOfZeroPoint) {
 }
 
 TEST(WeakQuantizer, SymmetricCodes) {
-  WeakQuantOptions o = minmax(4);
+  weak::QuantOptions o = minmax(4);
   o.sym = true;
   const std::vector<float> x{-1.0f, 0.25f, 0.5f};
   const ref::WeakGroupParams p = ref::weak_find_params(x, o);
@@ -153,10 +153,10 @@ TEST(WeakQuantizer, SymmetricCodes) {
 TEST(WeakQuantizer, MseIsFirstStrictMinimumOfCandidates) {
   for (int bits : {3, 4})
     for (int grid : {1, 7, 40}) {
-      WeakQuantOptions o;
+      weak::QuantOptions o;
       o.bits = bits;
       o.group = 0;
-      o.tuning = WeakTuning::mse;
+      o.tuning = weak::Tuning::mse;
       o.grid = grid;
       std::vector<float> x = gaussian(100 + bits * 10 + grid, 96);
       x[5] = 0.4f;  // an outlier: clipping pays
@@ -186,8 +186,8 @@ TEST(WeakQuantizer, MseIsFirstStrictMinimumOfCandidates) {
 }
 
 TEST(WeakQuantizer, MseOnAllZeroGroupKeepsThePositiveZero) {
-  WeakQuantOptions o;
-  o.tuning = WeakTuning::mse;
+  weak::QuantOptions o;
+  o.tuning = weak::Tuning::mse;
   const ref::WeakGroupParams p = ref::weak_find_params(std::vector<float>(8, 0.0f), o);
   EXPECT_EQ(p.scale, 1e-8f);
   EXPECT_TRUE(p.zero == 0.0f && !std::signbit(p.zero));
@@ -199,7 +199,7 @@ TEST(WeakQuantizer, EveryWeakOnlyGroupCopiesThePreviousGroup) {
   const std::size_t oc = 8, ic = 512;
   std::vector<std::int32_t> weak;
   for (std::int32_t j = 0; j < 300; ++j) weak.push_back(j);
-  const ref::WeakQuantized q = ref::weak_quantize(WeakLayout::qeft, gaussian(3, oc * ic), oc, ic, weak, minmax());
+  const ref::WeakQuantized q = ref::weak_quantize(weak::Layout::qeft, gaussian(3, oc * ic), oc, ic, weak, minmax());
   ASSERT_EQ(q.groups, 4u);
   for (std::size_t r = 0; r < oc; ++r)
     for (std::size_t g = 2; g < 4; ++g) {
@@ -216,45 +216,45 @@ TEST(WeakQuantizer, TinyWeightsAreClampedAndReported) {
   std::vector<float> w(oc * ic);
   for (std::size_t i = 0; i < w.size(); ++i) w[i] = 1.55e-7f * static_cast<float>(i % 16) / 15.0f;  // 15 s = 2.6 ulp -> fp16 3 ulp: code 17
   std::vector<ref::WeakClamp> clamped;
-  const ref::WeakQuantized q = ref::weak_quantize(WeakLayout::qeft, w, oc, ic, {}, minmax(4, 0));
+  const ref::WeakQuantized q = ref::weak_quantize(weak::Layout::qeft, w, oc, ic, {}, minmax(4, 0));
   const std::vector<std::uint8_t> codes = ref::weak_codes(q, &clamped);
   for (std::uint8_t c : codes) EXPECT_LT(c, 16);
   EXPECT_FALSE(clamped.empty());
   for (const ref::WeakClamp& c : clamped) EXPECT_TRUE(c.code < 0 || c.code > 15);
   std::vector<ref::WeakClamp> none;
-  ref::weak_codes(ref::weak_quantize(WeakLayout::qeft, gaussian(5, oc * ic), oc, ic, {}, minmax(4, 0)), &none);
+  ref::weak_codes(ref::weak_quantize(weak::Layout::qeft, gaussian(5, oc * ic), oc, ic, {}, minmax(4, 0)), &none);
   EXPECT_TRUE(none.empty());
 }
 
 TEST(WeakQuantizer, BadInputIsRejected) {
   const std::vector<float> w = gaussian(1, 8 * 64);
-  const auto q = [&](WeakLayout l, std::vector<float> v, std::size_t oc, std::size_t ic, std::vector<std::int32_t> weak, WeakQuantOptions o) {
+  const auto q = [&](weak::Layout l, std::vector<float> v, std::size_t oc, std::size_t ic, std::vector<std::int32_t> weak, weak::QuantOptions o) {
     return ref::weak_quantize(l, v, oc, ic, weak, o);
   };
-  EXPECT_THROW(q(WeakLayout::qeft, w, 8, 64, {3, 2}, minmax(4, 0)), std::invalid_argument);   // not ascending
-  EXPECT_THROW(q(WeakLayout::qeft, w, 8, 64, {64}, minmax(4, 0)), std::invalid_argument);     // out of range
-  EXPECT_THROW(q(WeakLayout::qeft, w, 8, 64, {}, minmax(3, 0)), std::invalid_argument);       // QEFT is 4-bit
-  EXPECT_THROW(q(WeakLayout::qeft, w, 4, 128, {}, minmax(4, 0)), std::invalid_argument);      // OC % 8
-  EXPECT_THROW(q(WeakLayout::qeft, w, 8, 64, {}, minmax(4, 48)), std::invalid_argument);      // group
-  EXPECT_THROW(q(WeakLayout::owq, w, 8, 64, {}, minmax(4, 32)), std::invalid_argument);       // OWQ: per channel
-  EXPECT_THROW(q(WeakLayout::owq, w, 8, 60, {}, minmax(4, 0)), std::invalid_argument);        // size mismatch
+  EXPECT_THROW(q(weak::Layout::qeft, w, 8, 64, {3, 2}, minmax(4, 0)), std::invalid_argument);   // not ascending
+  EXPECT_THROW(q(weak::Layout::qeft, w, 8, 64, {64}, minmax(4, 0)), std::invalid_argument);     // out of range
+  EXPECT_THROW(q(weak::Layout::qeft, w, 8, 64, {}, minmax(3, 0)), std::invalid_argument);       // QEFT is 4-bit
+  EXPECT_THROW(q(weak::Layout::qeft, w, 4, 128, {}, minmax(4, 0)), std::invalid_argument);      // OC % 8
+  EXPECT_THROW(q(weak::Layout::qeft, w, 8, 64, {}, minmax(4, 48)), std::invalid_argument);      // group
+  EXPECT_THROW(q(weak::Layout::owq, w, 8, 64, {}, minmax(4, 32)), std::invalid_argument);       // OWQ: per channel
+  EXPECT_THROW(q(weak::Layout::owq, w, 8, 60, {}, minmax(4, 0)), std::invalid_argument);        // size mismatch
   std::vector<float> bad = w;
   bad[7] = NAN;
-  EXPECT_THROW(q(WeakLayout::owq, bad, 8, 64, {}, minmax(4, 0)), std::invalid_argument);
+  EXPECT_THROW(q(weak::Layout::owq, bad, 8, 64, {}, minmax(4, 0)), std::invalid_argument);
   bad[7] = 70000.0f;  // beyond binary16
-  EXPECT_THROW(q(WeakLayout::owq, bad, 8, 64, {}, minmax(4, 0)), std::invalid_argument);
+  EXPECT_THROW(q(weak::Layout::owq, bad, 8, 64, {}, minmax(4, 0)), std::invalid_argument);
 }
 
 TEST(WeakMatvec, ReferenceIsTheLaneOrderSumOfTheGemvWeight) {
   for (std::size_t k : {0u, 1u, 37u, 64u}) {
     std::vector<std::int32_t> weak;
     for (std::size_t j = 0; j < k; ++j) weak.push_back(static_cast<std::int32_t>(3 * j));
-    const ref::WeakQuantized q = ref::weak_quantize(WeakLayout::qeft, gaussian(k, 16 * 256), 16, 256, weak, minmax());
+    const ref::WeakQuantized q = ref::weak_quantize(weak::Layout::qeft, gaussian(k, 16 * 256), 16, 256, weak, minmax());
     const ref::QeftPacked p = ref::qeft_pack(q);
     const std::vector<float> w = ref::qeft_dequantize(p, ref::QeftPath::gemv);
     const std::vector<float> x = conformance::random_activations(k + 1, 256);
     std::vector<float> y(16);
-    const QeftMatrix m = p.view();
+    const qeft::Matrix m = p.view();
     ref::qeft_matvec_ref(&m, x.data(), y.data());
     for (std::size_t o = 0; o < 16; ++o) {
       float a[8] = {};
@@ -266,32 +266,32 @@ TEST(WeakMatvec, ReferenceIsTheLaneOrderSumOfTheGemvWeight) {
 }
 
 TEST(WeakCheckpoint, RoundTripsBothLayouts) {
-  namespace st = conformance::safetensors;
+  namespace st = io::safetensors;
   std::vector<std::int32_t> weak{1, 9, 40};
   const std::vector<float> w = gaussian(11, 16 * 128);
-  const ref::QeftPacked qp = ref::qeft_pack(ref::weak_quantize(WeakLayout::qeft, w, 16, 128, weak, minmax(4, 64)));
-  const st::File qf = conformance::weak::to_file(qp, "layers.0.q_proj");
+  const ref::QeftPacked qp = ref::qeft_pack(ref::weak_quantize(weak::Layout::qeft, w, 16, 128, weak, minmax(4, 64)));
+  const st::File qf = io::to_file(qp, "layers.0.q_proj");
   const st::File qr = st::read(st::write(qf.tensors, qf.metadata));
-  const ref::QeftPacked qb = conformance::weak::qeft_from_file(qr, "layers.0.q_proj");
+  const ref::QeftPacked qb = io::qeft_from_file(qr, "layers.0.q_proj");
   EXPECT_EQ(qb.qweight, qp.qweight);
   EXPECT_EQ(qb.scales, qp.scales);
   EXPECT_EQ(qb.scaled_zeros, qp.scaled_zeros);
   EXPECT_EQ(qb.oweight_interleaved, qp.oweight_interleaved);
   EXPECT_EQ(qb.group, 64u);
-  EXPECT_THROW(conformance::weak::qeft_from_file(qr, "layers.1.q_proj"), std::runtime_error);
-  EXPECT_THROW(conformance::weak::owq_from_file(qr, "layers.0.q_proj"), std::runtime_error);  // a QEFT file
+  EXPECT_THROW(io::qeft_from_file(qr, "layers.1.q_proj"), std::runtime_error);
+  EXPECT_THROW(io::owq_from_file(qr, "layers.0.q_proj"), std::runtime_error);  // a QEFT file
 
   for (int bits : {3, 4}) {
-    const ref::OwqPacked op = ref::owq_pack(ref::weak_quantize(WeakLayout::owq, w, 16, 128, weak, minmax(bits, 0)));
-    st::File of = conformance::weak::to_file(op);
-    const ref::OwqPacked ob = conformance::weak::owq_from_file(st::read(st::write(of.tensors, of.metadata)));
+    const ref::OwqPacked op = ref::owq_pack(ref::weak_quantize(weak::Layout::owq, w, 16, 128, weak, minmax(bits, 0)));
+    st::File of = io::to_file(op);
+    const ref::OwqPacked ob = io::owq_from_file(st::read(st::write(of.tensors, of.metadata)));
     EXPECT_EQ(ob.qweight, op.qweight);
     EXPECT_EQ(ob.zeros, op.zeros);
     EXPECT_EQ(ob.oweight, op.oweight);
     EXPECT_EQ(ob.bits, bits);
     of.metadata.clear();  // a repo state dict: the bit width must be given
-    EXPECT_THROW(conformance::weak::owq_from_file(of), std::runtime_error);
-    EXPECT_EQ(conformance::weak::owq_from_file(of, "", bits).qweight, op.qweight);
+    EXPECT_THROW(io::owq_from_file(of), std::runtime_error);
+    EXPECT_EQ(io::owq_from_file(of, "", bits).qweight, op.qweight);
   }
 }
 

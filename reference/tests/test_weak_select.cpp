@@ -17,8 +17,8 @@
 #include "lowbit/reference/weak_select.hpp"
 
 namespace ref = lowbit::ref;
-using lowbit::WeakQuantOptions;
-using lowbit::WeakTuning;
+using lowbit::weak::QuantOptions;
+using lowbit::weak::Tuning;
 using Idx = std::vector<std::int32_t>;
 
 namespace {
@@ -84,10 +84,10 @@ TEST(WeakSelect, FrobErrorIsTheColumnSumOfTheSquaredRowRtnError) {
   const std::size_t oc = 6, ic = 40;
   const std::vector<float> w = random_floats(g, oc * ic);
   for (int bits : {2, 3, 4}) {
-    EXPECT_EQ(ref::weak_frob_error(w, oc, ic, bits, WeakTuning::minmax),
+    EXPECT_EQ(ref::weak_frob_error(w, oc, ic, bits, lowbit::weak::Tuning::minmax),
               direct_frob(w, oc, ic, [&](std::span<const float> row) { return rtn_minmax_row(row, bits); }))
         << bits << " bits, minmax";
-    WeakQuantOptions o;  // extract_outidx.py: the whole row, clip grid num=30
+    lowbit::weak::QuantOptions o;  // extract_outidx.py: the whole row, clip grid num=30
     o.bits = bits;
     o.group = 0;
     o.grid = 30;
@@ -97,10 +97,10 @@ TEST(WeakSelect, FrobErrorIsTheColumnSumOfTheSquaredRowRtnError) {
       for (float v : row) q.push_back(ref::weak_fake_quant(v, p, o));
       return q;
     };
-    EXPECT_EQ(ref::weak_frob_error(w, oc, ic, bits, WeakTuning::mse), direct_frob(w, oc, ic, mse_row)) << bits << " bits, mse";
+    EXPECT_EQ(ref::weak_frob_error(w, oc, ic, bits, lowbit::weak::Tuning::mse), direct_frob(w, oc, ic, mse_row)) << bits << " bits, mse";
   }
-  EXPECT_THROW(ref::weak_frob_error(w, oc, ic + 1, 4, WeakTuning::mse), std::invalid_argument);
-  EXPECT_THROW(ref::weak_frob_error(w, oc, ic, 1, WeakTuning::mse), std::invalid_argument);
+  EXPECT_THROW(ref::weak_frob_error(w, oc, ic + 1, 4, lowbit::weak::Tuning::mse), std::invalid_argument);
+  EXPECT_THROW(ref::weak_frob_error(w, oc, ic, 1, lowbit::weak::Tuning::mse), std::invalid_argument);
 }
 
 TEST(WeakSelect, FrobNormMultipliesInFp32) {
@@ -324,7 +324,7 @@ ref::WeakPlan plan_from_activations(const ref::DecoderModel& m, std::size_t kg, 
   const std::size_t T = kTokens.size();
   const auto lambda = [&](const std::vector<float>& x, const std::vector<float>* w, std::size_t oc, std::size_t ic) {
     std::vector<float> l = ref::weak_sensitivity(x, T, ic);
-    if (w) ref::weak_apply_frob_norm(l, ref::weak_frob_error(*w, oc, ic, 4, WeakTuning::mse));
+    if (w) ref::weak_apply_frob_norm(l, ref::weak_frob_error(*w, oc, ic, 4, lowbit::weak::Tuning::mse));
     return l;
   };
   ref::WeakPlan p;

@@ -16,14 +16,14 @@ namespace {
 
 using nlohmann::json;
 
-const Fp8Profile& profile_or_throw(std::string_view name) {
-  const Fp8Profile* p = find_fp8_profile(name);
+const fp8::Profile& profile_or_throw(std::string_view name) {
+  const fp8::Profile* p = fp8::find_profile(name);
   if (!p) throw std::runtime_error(fmt::format("unknown FP8 profile '{}'", name));
   return *p;
 }
 
-std::uint8_t decode_class(Fp8Format f, std::uint8_t code) {
-  const Fp8Traits& t = traits(f);
+std::uint8_t decode_class(fp8::Format f, std::uint8_t code) {
+  const fp8::Traits& t = traits(f);
   const std::uint8_t mag = code & 0x7F;
   if (is_nan(f, code)) return 5;
   if (t.has_inf && mag == t.inf) return 4;
@@ -35,10 +35,10 @@ std::uint8_t decode_class(Fp8Format f, std::uint8_t code) {
 
 }  // namespace
 
-Fp8Cases fp8_gen_cases(Fp8Format f, int level, std::uint64_t seed, std::size_t random) {
+Fp8Cases fp8_gen_cases(fp8::Format f, int level, std::uint64_t seed, std::size_t random) {
   if (level != 1 && level != 2) throw std::runtime_error(fmt::format("level must be 1 or 2, not {}", level));
-  const Fp8Traits& t = traits(f);
-  const Fp8DecodeParams dp = make_decode_params(f, default_fp8_profile());
+  const fp8::Traits& t = traits(f);
+  const fp8::DecodeParams dp = fp8::decode_params(f, fp8::default_profile());
   auto value = [&](unsigned mag) { return ref::fp8_decode<float>(static_cast<std::uint8_t>(mag), dp); };
   CaseList<Fp8CaseClass> l;
   using K = Fp8CaseClass;
@@ -100,19 +100,19 @@ Fp8Cases fp8_gen_cases(Fp8Format f, int level, std::uint64_t seed, std::size_t r
 }
 
 GenSummary gen_fp8(const Fp8GenOptions& o, const std::string& dir) {
-  const Fp8Profile& prof = profile_or_throw(o.profile);
+  const fp8::Profile& prof = profile_or_throw(o.profile);
   const Fp8Cases cases = fp8_gen_cases(o.format, o.level, o.seed, o.random);
   const std::size_t n = cases.inputs.size();
 
   std::vector<float> in(n);
   for (std::size_t i = 0; i < n; ++i) in[i] = std::bit_cast<float>(cases.inputs[i]);
   std::vector<std::uint8_t> expected(n);
-  const Fp8EncodeParams ep = make_encode_params(o.format, prof, FloatType::f32, o.rounding, o.seed);
+  const fp8::EncodeParams ep = fp8::encode_params(o.format, prof, FloatType::f32, o.rounding, o.seed);
   ref::fp8_encode_ref<float>(n, in.data(), expected.data(), &ep);
 
   std::vector<std::uint8_t> codes(256), dclasses(256);
   std::vector<std::uint32_t> decoded(256);
-  const Fp8DecodeParams dp = make_decode_params(o.format, prof);
+  const fp8::DecodeParams dp = fp8::decode_params(o.format, prof);
   for (unsigned c = 0; c < 256; ++c) {
     codes[c] = static_cast<std::uint8_t>(c);
     decoded[c] = f32_bits(ref::fp8_decode<float>(codes[c], dp));
@@ -121,12 +121,12 @@ GenSummary gen_fp8(const Fp8GenOptions& o, const std::string& dir) {
 
   const std::string fname(traits(o.format).name);
   GoldenWriter w(dir, o.container);
-  w.put("inputs", npy::make_array("<u4", cases.inputs), "f32 inputs as bit patterns");
-  w.put("expected", npy::make_array("|u1", expected), fname + " codes (bit patterns)");
-  w.put("classes", npy::make_array("|u1", cases.classes), "case class index");
-  w.put("decode_inputs", npy::make_array("|u1", codes), fname + " codes (bit patterns)");
-  w.put("decode_expected", npy::make_array("<u4", decoded), "f32 outputs as bit patterns");
-  w.put("decode_classes", npy::make_array("|u1", dclasses), "case class index");
+  w.put("inputs", io::npy::make_array("<u4", cases.inputs), "f32 inputs as bit patterns");
+  w.put("expected", io::npy::make_array("|u1", expected), fname + " codes (bit patterns)");
+  w.put("classes", io::npy::make_array("|u1", cases.classes), "case class index");
+  w.put("decode_inputs", io::npy::make_array("|u1", codes), fname + " codes (bit patterns)");
+  w.put("decode_expected", io::npy::make_array("<u4", decoded), "f32 outputs as bit patterns");
+  w.put("decode_classes", io::npy::make_array("|u1", dclasses), "case class index");
   w.test({"encode", fmt::format("f32 -> {}", fname), "inputs", "expected", "classes",
           {std::begin(kFp8CaseClassNames), std::end(kFp8CaseClassNames)}, "sign-magnitude", "codes",
           {{"input_format", "f32"}, {"output_format", fname}}});

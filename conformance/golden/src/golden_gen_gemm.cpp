@@ -30,7 +30,7 @@ GseGemmProblem make(std::size_t m, std::size_t n, std::size_t k, std::size_t gro
 }  // namespace
 
 std::vector<GseGemmProblem> gse_gemm_gen_cases(const GseGemmGenOptions& o) {
-  const GseFormat& f = o.format;
+  const gse::Format& f = o.format;
   if (const auto e = validate(f)) throw std::runtime_error(*e);
   if (o.level != 1 && o.level != 2) throw std::runtime_error(fmt::format("level must be 1 or 2, not {}", o.level));
   if (o.m == 0 || o.n == 0) throw std::runtime_error("m and n must be at least 1");
@@ -80,7 +80,7 @@ std::vector<GseGemmProblem> gse_gemm_gen_cases(const GseGemmGenOptions& o) {
   return v;
 }
 
-std::vector<float> gse_gemm_fp32_bound(const GseGemmProblem& p, const GseFormat& f) {
+std::vector<float> gse_gemm_fp32_bound(const GseGemmProblem& p, const gse::Format& f) {
   const std::size_t N = static_cast<std::size_t>(f.group), groups = f.groups(p.k);
   const double u = 0x1p-24, j = p.k ? static_cast<double>(p.k - 1) : 0, gamma = j * u / (1 - j * u);
   std::vector<float> bound(p.m * p.n);
@@ -106,8 +106,8 @@ std::vector<float> gse_gemm_fp32_bound(const GseGemmProblem& p, const GseFormat&
 
 GenSummary gen_gse_gemm(const GseGemmGenOptions& o, const std::string& dir) {
   const std::vector<GseGemmProblem> problems = gse_gemm_gen_cases(o);
-  const GseFormat& f = o.format;
-  const bool fp32 = o.accumulate == Accumulate::fp32;
+  const gse::Format& f = o.format;
+  const bool fp32 = o.accumulate == gse::Accumulate::fp32;
   std::vector<std::uint32_t> shapes, expected, other, tolerance;
   std::vector<std::int8_t> a, b;
   std::vector<std::uint8_t> a_exps, b_exps, classes;
@@ -117,9 +117,9 @@ GenSummary gen_gse_gemm(const GseGemmGenOptions& o, const std::string& dir) {
     b.insert(b.end(), p.b.begin(), p.b.end());
     a_exps.insert(a_exps.end(), p.a_exps.begin(), p.a_exps.end());
     b_exps.insert(b_exps.end(), p.b_exps.begin(), p.b_exps.end());
-    for (auto [acc, out] : {std::pair{o.accumulate, &expected}, {fp32 ? Accumulate::exact : Accumulate::fp32, &other}}) {
+    for (auto [acc, out] : {std::pair{o.accumulate, &expected}, {fp32 ? gse::Accumulate::exact : gse::Accumulate::fp32, &other}}) {
       std::vector<float> c(p.m * p.n);
-      const GseGemmParams params{f, f, acc};
+      const gse::GemmParams params{f, f, acc};
       ref::gse_gemm_ref(p.m, p.n, p.k, p.a.data(), p.a_exps.data(), p.b.data(), p.b_exps.data(), c.data(), &params);
       for (float x : c) out->push_back(f32_bits(x));
     }
@@ -128,19 +128,19 @@ GenSummary gen_gse_gemm(const GseGemmGenOptions& o, const std::string& dir) {
     classes.insert(classes.end(), p.m * p.n, static_cast<std::uint8_t>(p.cls));
   }
   GoldenWriter w(dir, o.container);
-  w.put("problems", npy::make_array("<u4", shapes, {problems.size(), 3}), "m, n, k of each problem");
-  w.put("a_codes", npy::make_array("|i1", a), "A codes, m x k per problem (two's complement)");
-  w.put("a_exps", npy::make_array("|u1", a_exps), "A exponent fields, m x groups(k) per problem");
-  w.put("b_codes", npy::make_array("|i1", b), "B codes, n x k per problem");
-  w.put("b_exps", npy::make_array("|u1", b_exps), "B exponent fields, n x groups(k) per problem");
-  w.put("expected", npy::make_array("<u4", expected), fmt::format("C = A B^T, m x n per problem, f32 bits ({} accumulation)", fp32 ? "fp32" : "exact"));
-  w.put("classes", npy::make_array("|u1", classes), "case class index per output");
-  w.put("other", npy::make_array("<u4", other), fmt::format("C with the {} accumulation (f32 bits)", fp32 ? "exact" : "fp32"));
+  w.put("problems", io::npy::make_array("<u4", shapes, {problems.size(), 3}), "m, n, k of each problem");
+  w.put("a_codes", io::npy::make_array("|i1", a), "A codes, m x k per problem (two's complement)");
+  w.put("a_exps", io::npy::make_array("|u1", a_exps), "A exponent fields, m x groups(k) per problem");
+  w.put("b_codes", io::npy::make_array("|i1", b), "B codes, n x k per problem");
+  w.put("b_exps", io::npy::make_array("|u1", b_exps), "B exponent fields, n x groups(k) per problem");
+  w.put("expected", io::npy::make_array("<u4", expected), fmt::format("C = A B^T, m x n per problem, f32 bits ({} accumulation)", fp32 ? "fp32" : "exact"));
+  w.put("classes", io::npy::make_array("|u1", classes), "case class index per output");
+  w.put("other", io::npy::make_array("<u4", other), fmt::format("C with the {} accumulation (f32 bits)", fp32 ? "exact" : "fp32"));
   GoldenTest t{"gemm", "gse A, B -> C = A B^T", "other", "expected", "classes",
                std::vector<std::string>(std::begin(kGseGemmCaseClassNames), std::end(kGseGemmCaseClassNames)),
                "sign-magnitude", "f32 ulps"};
   if (fp32) {
-    w.put("tolerance", npy::make_array("<u4", tolerance), "per-output bound 2 gamma_(k-1) S + k 2^-148 (f32 bits)");
+    w.put("tolerance", io::npy::make_array("<u4", tolerance), "per-output bound 2 gamma_(k-1) S + k 2^-148 (f32 bits)");
     t.extra["tolerance"] = "tolerance";
   }
   w.test(std::move(t));

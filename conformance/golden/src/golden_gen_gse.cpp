@@ -12,7 +12,7 @@
 
 namespace lowbit::conformance {
 
-GseCases gse_gen_cases(const GseFormat& f, int level, std::uint64_t seed, std::size_t random) {
+GseCases gse_gen_cases(const gse::Format& f, int level, std::uint64_t seed, std::size_t random) {
   if (const auto e = validate(f)) throw std::runtime_error(*e);
   if (level != 1 && level != 2) throw std::runtime_error(fmt::format("level must be 1 or 2, not {}", level));
   using K = GseCaseClass;
@@ -79,7 +79,7 @@ GseCases gse_gen_cases(const GseFormat& f, int level, std::uint64_t seed, std::s
 }
 
 GenSummary gen_gse(const GseGenOptions& o, const std::string& dir) {
-  const GseFormat& f = o.format;
+  const gse::Format& f = o.format;
   const GseCases cases = gse_gen_cases(f, o.level, o.seed, o.random);
   const std::size_t n = cases.inputs.size(), groups = f.groups(n);
   std::vector<float> in(n);
@@ -87,7 +87,7 @@ GenSummary gen_gse(const GseGenOptions& o, const std::string& dir) {
   std::vector<std::int8_t> codes(n);
   std::vector<std::uint8_t> exps(groups), exp_classes(groups);
   std::vector<std::uint32_t> amax(groups, 0);
-  const GseEncodeParams p{f, o.rounding, o.seed, 0, nullptr};
+  const gse::EncodeParams p{f, o.rounding, o.seed, 0, nullptr};
   BlockStats stats;
   ref::gse_encode_ref<float>(n, in.data(), codes.data(), exps.data(), &p, &stats);
   std::vector<float> out(n);
@@ -101,13 +101,13 @@ GenSummary gen_gse(const GseGenOptions& o, const std::string& dir) {
   }
 
   GoldenWriter w(dir, o.container);
-  w.put("inputs", npy::make_array("<u4", cases.inputs), "f32 inputs as bit patterns");
-  w.put("expected_codes", npy::make_array("|i1", codes), "element codes (two's complement)");
-  w.put("expected_exps", npy::make_array("|u1", exps), "exponent field per group");
-  w.put("classes", npy::make_array("|u1", cases.classes), "case class index per element");
-  w.put("exp_inputs", npy::make_array("<u4", amax), "largest |x| per group (f32 bits)");
-  w.put("exp_classes", npy::make_array("|u1", exp_classes), "case class index per group");
-  w.put("decode_expected", npy::make_array("<u4", decoded), "f32 decoding of the expected codes and exponents");
+  w.put("inputs", io::npy::make_array("<u4", cases.inputs), "f32 inputs as bit patterns");
+  w.put("expected_codes", io::npy::make_array("|i1", codes), "element codes (two's complement)");
+  w.put("expected_exps", io::npy::make_array("|u1", exps), "exponent field per group");
+  w.put("classes", io::npy::make_array("|u1", cases.classes), "case class index per element");
+  w.put("exp_inputs", io::npy::make_array("<u4", amax), "largest |x| per group (f32 bits)");
+  w.put("exp_classes", io::npy::make_array("|u1", exp_classes), "case class index per group");
+  w.put("decode_expected", io::npy::make_array("<u4", decoded), "f32 decoding of the expected codes and exponents");
   const std::vector<std::string> names(std::begin(kGseCaseClassNames), std::end(kGseCaseClassNames));
   w.test({"codes", "f32 -> gse codes", "inputs", "expected_codes", "classes", names, "twos-complement", "codes"});
   w.test({"exps", "f32 -> gse exponent fields", "exp_inputs", "expected_exps", "exp_classes", names, "unsigned",
@@ -127,11 +127,11 @@ GenSummary gen_gse(const GseGenOptions& o, const std::string& dir) {
   });
 }
 
-nlohmann::json gse_json(const GseFormat& f) {
+nlohmann::json gse_json(const gse::Format& f) {
   return {{"bits", f.bits}, {"group", f.group}, {"exp_bits", f.exp_bits}, {"exp_bias", f.exp_bias},
           {"exp_offset", f.exp_offset},
-          {"mantissa_overflow", f.mantissa_overflow == MantissaOverflow::saturate ? "saturate" : "bump"},
-          {"exponent_overflow", f.exponent_overflow == ExponentOverflow::saturate ? "saturate" : "nan"}};
+          {"mantissa_overflow", f.mantissa_overflow == gse::MantissaOverflow::saturate ? "saturate" : "bump"},
+          {"exponent_overflow", f.exponent_overflow == gse::ExponentOverflow::saturate ? "saturate" : "nan"}};
 }
 
 }  // namespace lowbit::conformance

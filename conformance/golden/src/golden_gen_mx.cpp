@@ -21,26 +21,26 @@ void check_level(int level) {
 }
 
 // The element magnitudes 0 .. max normal with the scale 2^0, ascending.
-std::vector<float> element_values(const MxTraits& t) {
+std::vector<float> element_values(const mx::Traits& t) {
   std::vector<float> v;
   for (unsigned c = 0; c <= t.max_code; ++c)
-    v.push_back(t.format == MxFormat::int8 ? static_cast<float>(c) / 64 : ref::mx_element_value(t, static_cast<std::uint8_t>(c)));
+    v.push_back(t.format == mx::Format::int8 ? static_cast<float>(c) / 64 : ref::mx_element_value(t, static_cast<std::uint8_t>(c)));
   return v;
 }
 
 // The largest f32 below 2^e, e in -126 .. 128 (FLT_MAX for 128).
 std::uint32_t below_pow2(int e) { return (static_cast<std::uint32_t>(e + 127) << 23) - 1; }
 
-std::uint8_t decode_class(const MxTraits& t, std::uint8_t code) {  // kFp8DecodeClassNames
-  const std::uint8_t mag = t.format == MxFormat::int8 ? static_cast<std::uint8_t>(std::abs(static_cast<std::int8_t>(code)))
-                                                       : code & (mx_sign_bit(t) - 1u);
+std::uint8_t decode_class(const mx::Traits& t, std::uint8_t code) {  // kFp8DecodeClassNames
+  const std::uint8_t mag = t.format == mx::Format::int8 ? static_cast<std::uint8_t>(std::abs(static_cast<std::int8_t>(code)))
+                                                       : code & (mx::sign_bit(t) - 1u);
   if (mag == 0) return 0;
   if (mag == t.max_code) return 3;
-  return t.format != MxFormat::int8 && (mag >> t.element.man_bits) == 0 ? 1 : 2;
+  return t.format != mx::Format::int8 && (mag >> t.element.man_bits) == 0 ? 1 : 2;
 }
 
-std::string code_order(const MxTraits& t) {
-  if (t.format == MxFormat::int8) return "twos-complement";
+std::string code_order(const mx::Traits& t) {
+  if (t.format == mx::Format::int8) return "twos-complement";
   const int w = t.element.total_bits();
   return w == 8 ? "sign-magnitude" : fmt::format("sign-magnitude-{}", w);
 }
@@ -56,10 +56,10 @@ std::string_view mx_rounding_name(Rounding r) {
   }
 }
 
-Fp8Cases mx_element_cases(MxFormat f, int level, std::uint64_t seed, std::size_t random) {
+Fp8Cases mx_element_cases(mx::Format f, int level, std::uint64_t seed, std::size_t random) {
   check_level(level);
-  if (f == MxFormat::int8) throw std::runtime_error("mxint8 elements are GSE codes: no element conversions");
-  const MxTraits& t = traits(f);
+  if (f == mx::Format::int8) throw std::runtime_error("mxint8 elements are GSE codes: no element conversions");
+  const mx::Traits& t = traits(f);
   const std::vector<float> v = element_values(t);
   using K = Fp8CaseClass;
   CaseList<K> l;
@@ -105,14 +105,14 @@ Fp8Cases mx_element_cases(MxFormat f, int level, std::uint64_t seed, std::size_t
   return std::move(l.c);
 }
 
-Fp8Cases mx_block_cases(MxFormat f, int level, std::uint64_t seed, std::size_t random) {
+Fp8Cases mx_block_cases(mx::Format f, int level, std::uint64_t seed, std::size_t random) {
   check_level(level);
-  const MxTraits& t = traits(f);
+  const mx::Traits& t = traits(f);
   const std::vector<float> v = element_values(t);
   std::vector<float> mids;
   for (std::size_t k = 0; k + 1 < v.size(); ++k) mids.push_back((v[k] + v[k + 1]) / 2);
   const float max = v.back(), over = (max + 2 * max - v[v.size() - 2]) / 2;  // rounds past max normal
-  const int n = kMxBlock;
+  const int n = mx::kBlock;
   using K = MxCaseClass;
   CaseList<K> l;
   auto tie = [&](int X, int j) {  // alternating signs in pairs
@@ -153,7 +153,7 @@ Fp8Cases mx_block_cases(MxFormat f, int level, std::uint64_t seed, std::size_t r
   for (int j = 0; j < n; ++j) l.add(j == n - 1 ? 0x7FC00000u : tie(0, j), K::special);
   if (level == 2) {
     SplitMix64 rng{seed};
-    const int span = t.format == MxFormat::int8 ? 10 : t.emax - t.element.emin() + t.element.man_bits + 3;
+    const int span = t.format == mx::Format::int8 ? 10 : t.emax - t.element.emin() + t.element.man_bits + 3;
     for (std::size_t b = 0; b < (random + n - 1) / n; ++b) {
       const int e = -126 + static_cast<int>(rng.next() % 254);
       for (int j = 0; j < n; ++j) {
@@ -168,32 +168,34 @@ Fp8Cases mx_block_cases(MxFormat f, int level, std::uint64_t seed, std::size_t r
 }
 
 GenSummary gen_mx(const MxGenOptions& o, const std::string& dir) {
-  const MxTraits& t = traits(o.format);
-  const bool is_int = o.format == MxFormat::int8;
+  const mx::Traits& t = traits(o.format);
+  const bool is_int = o.format == mx::Format::int8;
   const std::string fname(t.name), order = code_order(t), code_descr = is_int ? "|i1" : "|u1";
   const Fp8Cases cases = mx_block_cases(o.format, o.level, o.seed, o.random);
-  const std::size_t n = cases.inputs.size(), blocks = (n + kMxBlock - 1) / kMxBlock;
+  const std::size_t n = cases.inputs.size(), blocks = (n + mx::kBlock - 1) / mx::kBlock;
   std::vector<float> in(n), out(n);
   for (std::size_t i = 0; i < n; ++i) in[i] = std::bit_cast<float>(cases.inputs[i]);
   std::vector<std::uint8_t> codes(n), scales(blocks), scale_classes(blocks);
   BlockStats stats;
-  ref::mx_encode_ref(n, in.data(), codes.data(), scales.data(), {o.format, o.rounding, o.seed, 0}, &stats);
-  ref::mx_decode_ref(n, codes.data(), scales.data(), out.data(), o.format);
+  const mx::EncodeParams ep{o.format, o.rounding, o.seed, 0};
+  ref::mx_encode_ref(n, in.data(), codes.data(), scales.data(), &ep, &stats);
+  const mx::DecodeParams dp{o.format};
+  ref::mx_decode_ref(n, codes.data(), scales.data(), out.data(), &dp);
   std::vector<std::uint32_t> amax(blocks, 0);
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint32_t m = cases.inputs[i] & ~kF32Sign;  // NaN or Inf: shown as NaN, the scale it gets
-    amax[i / kMxBlock] = std::max(amax[i / kMxBlock], m >= 0x7F800000u ? 0x7FC00000u : m);
-    if (i % kMxBlock == 0) scale_classes[i / kMxBlock] = cases.classes[i];
+    amax[i / mx::kBlock] = std::max(amax[i / mx::kBlock], m >= 0x7F800000u ? 0x7FC00000u : m);
+    if (i % mx::kBlock == 0) scale_classes[i / mx::kBlock] = cases.classes[i];
   }
 
   GoldenWriter w(dir, o.container);
-  w.put("inputs", npy::make_array("<u4", cases.inputs), "f32 inputs as bit patterns, blocks of 32, the last short");
-  w.put("expected_codes", npy::make_array(code_descr, codes), fname + " element codes, one a byte");
-  w.put("classes", npy::make_array("|u1", cases.classes), "case class index per element");
-  w.put("expected_scales", npy::make_array("|u1", scales), "E8M0 scale per block (0xFF: NaN)");
-  w.put("scale_inputs", npy::make_array("<u4", amax), "largest |x| per block (f32 bits; NaN if NaN or Inf)");
-  w.put("scale_classes", npy::make_array("|u1", scale_classes), "case class index per block");
-  w.put("decode_expected", npy::make_array("<u4", f32_bits(out)), "f32 decoding of the expected codes and scales");
+  w.put("inputs", io::npy::make_array("<u4", cases.inputs), "f32 inputs as bit patterns, blocks of 32, the last short");
+  w.put("expected_codes", io::npy::make_array(code_descr, codes), fname + " element codes, one a byte");
+  w.put("classes", io::npy::make_array("|u1", cases.classes), "case class index per element");
+  w.put("expected_scales", io::npy::make_array("|u1", scales), "E8M0 scale per block (0xFF: NaN)");
+  w.put("scale_inputs", io::npy::make_array("<u4", amax), "largest |x| per block (f32 bits; NaN if NaN or Inf)");
+  w.put("scale_classes", io::npy::make_array("|u1", scale_classes), "case class index per block");
+  w.put("decode_expected", io::npy::make_array("<u4", f32_bits(out)), "f32 decoding of the expected codes and scales");
   const std::vector<std::string> names(std::begin(kMxCaseClassNames), std::end(kMxCaseClassNames));
   w.test({"codes", "f32 -> " + fname + " element codes", "inputs", "expected_codes", "classes", names, order, "codes"});
   w.test({"scales", "f32 -> E8M0 scale per block", "scale_inputs", "expected_scales", "scale_classes", names, "unsigned",
@@ -207,32 +209,33 @@ GenSummary gen_mx(const MxGenOptions& o, const std::string& dir) {
     for (std::size_t i = 0; i < e.inputs.size(); ++i)
       ecodes[i] = ref::mx_element_code(t, std::bit_cast<float>(e.inputs[i]), 0, o.rounding,
                                        o.rounding == Rounding::sr ? ref::philox_word(o.seed, i) : 0);
-    w.put("elem_inputs", npy::make_array("<u4", e.inputs), "f32 inputs as bit patterns");
-    w.put("elem_expected", npy::make_array("|u1", ecodes), fname + " element codes with the scale 2^0");
-    w.put("elem_classes", npy::make_array("|u1", e.classes), "case class index");
+    w.put("elem_inputs", io::npy::make_array("<u4", e.inputs), "f32 inputs as bit patterns");
+    w.put("elem_expected", io::npy::make_array("|u1", ecodes), fname + " element codes with the scale 2^0");
+    w.put("elem_classes", io::npy::make_array("|u1", e.classes), "case class index");
     w.test({"elements", "f32 -> " + fname + " element (scale 2^0)", "elem_inputs", "elem_expected", "elem_classes",
             {std::begin(kFp8CaseClassNames), std::end(kFp8CaseClassNames)}, order, "codes"});
   }
   std::vector<std::uint8_t> dcodes;
   for (unsigned c = 0; c <= t.max_code; ++c) dcodes.push_back(static_cast<std::uint8_t>(c));
   for (unsigned c = 0; c <= t.max_code; ++c)
-    dcodes.push_back(is_int ? static_cast<std::uint8_t>(-static_cast<int>(c)) : static_cast<std::uint8_t>(c | mx_sign_bit(t)));
+    dcodes.push_back(is_int ? static_cast<std::uint8_t>(-static_cast<int>(c)) : static_cast<std::uint8_t>(c | mx::sign_bit(t)));
   if (is_int) dcodes.erase(dcodes.begin() + t.max_code + 1);  // -0 is 0 in two's complement
   std::vector<float> dout(dcodes.size());
-  const std::vector<std::uint8_t> unit(dcodes.size() / kMxBlock + 1, 127);  // scale 2^0
-  ref::mx_decode_ref(dcodes.size(), dcodes.data(), unit.data(), dout.data(), o.format);
+  const std::vector<std::uint8_t> unit(dcodes.size() / mx::kBlock + 1, 127);  // scale 2^0
+  const mx::DecodeParams unit_p{o.format};
+  ref::mx_decode_ref(dcodes.size(), dcodes.data(), unit.data(), dout.data(), &unit_p);
   std::vector<std::uint8_t> dclasses;
   for (std::uint8_t c : dcodes) dclasses.push_back(decode_class(t, c));
-  w.put("elem_decode_inputs", npy::make_array(code_descr, dcodes), fname + " element codes");
-  w.put("elem_decode_expected", npy::make_array("<u4", f32_bits(dout)), "f32 values with the scale 2^0 (bits)");
-  w.put("elem_decode_classes", npy::make_array("|u1", dclasses), "case class index");
+  w.put("elem_decode_inputs", io::npy::make_array(code_descr, dcodes), fname + " element codes");
+  w.put("elem_decode_expected", io::npy::make_array("<u4", f32_bits(dout)), "f32 values with the scale 2^0 (bits)");
+  w.put("elem_decode_classes", io::npy::make_array("|u1", dclasses), "case class index");
   w.test({"element_decode", fname + " element -> f32 (scale 2^0)", "elem_decode_inputs", "elem_decode_expected",
           "elem_decode_classes", {std::begin(kFp8DecodeClassNames), std::end(kFp8DecodeClassNames)}, "sign-magnitude",
           "f32 ulps"});
   return w.write({
       {"kind", "mx"},
       {"format", fname},
-      {"block", kMxBlock},
+      {"block", mx::kBlock},
       {"rounding", std::string(mx_rounding_name(o.rounding))},
       {"seed", o.seed},
       {"level", o.level},

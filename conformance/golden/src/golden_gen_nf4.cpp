@@ -15,7 +15,7 @@ namespace lowbit::conformance {
 namespace {
 
 // The double quantization of `absmax` and the dequantization through it, as arrays and tests.
-void put_double_quant(GoldenWriter& w, const Nf4Profile& prof, const Nf4Params& p, std::size_t n,
+void put_double_quant(GoldenWriter& w, const nf4::Profile& prof, const nf4::Params& p, std::size_t n,
                       const std::vector<std::uint8_t>& packed, const std::vector<float>& absmax,
                       const std::vector<std::string>& names) {
   const ref::Nf4DynamicMap map = ref::bnb_dynamic_map();
@@ -28,23 +28,23 @@ void put_double_quant(GoldenWriter& w, const Nf4Profile& prof, const Nf4Params& 
   std::vector<std::uint32_t> nested_in(nested, 0);
   for (std::size_t b = 0; b < blocks; ++b) {
     const std::uint32_t d = f32_bits(absmax[b] - dq.offset) & ~kF32Sign;
-    nested_in[b / kNf4NestedBlock] = std::max(nested_in[b / kNf4NestedBlock], d);
+    nested_in[b / nf4::kNestedBlock] = std::max(nested_in[b / nf4::kNestedBlock], d);
   }
   std::vector<std::uint8_t> nested_classes(nested, 0);  // 0 full, 1 the short last nested block
-  if (blocks % kNf4NestedBlock) nested_classes.back() = 1;
-  w.put("expected_qabsmax", npy::make_array("|u1", dq.codes), "8-bit nested code of each absmax");
-  w.put("expected_nested_absmax", npy::make_array("<u4", f32_bits(dq.nested_absmax)),
+  if (blocks % nf4::kNestedBlock) nested_classes.back() = 1;
+  w.put("expected_qabsmax", io::npy::make_array("|u1", dq.codes), "8-bit nested code of each absmax");
+  w.put("expected_nested_absmax", io::npy::make_array("<u4", f32_bits(dq.nested_absmax)),
         "absmax of (absmax - offset) per nested block (f32 bits)");
-  w.put("nested_inputs", npy::make_array("<u4", nested_in), "largest |absmax - offset| per nested block (f32 bits)");
-  w.put("nested_classes", npy::make_array("|u1", nested_classes), "nested block class: 0 full, 1 tail");
-  w.put("expected_offset", npy::make_array("<u4", std::vector<std::uint32_t>{f32_bits(dq.offset)}),
+  w.put("nested_inputs", io::npy::make_array("<u4", nested_in), "largest |absmax - offset| per nested block (f32 bits)");
+  w.put("nested_classes", io::npy::make_array("|u1", nested_classes), "nested block class: 0 full, 1 tail");
+  w.put("expected_offset", io::npy::make_array("<u4", std::vector<std::uint32_t>{f32_bits(dq.offset)}),
         "offset: torch's fp32 mean of absmax (f32 bits)");
-  w.put("offset_inputs", npy::make_array("<u4", std::vector<std::uint32_t>{static_cast<std::uint32_t>(blocks)}),
+  w.put("offset_inputs", io::npy::make_array("<u4", std::vector<std::uint32_t>{static_cast<std::uint32_t>(blocks)}),
         "number of absmax values averaged");
-  w.put("offset_classes", npy::make_array("|u1", std::vector<std::uint8_t>{0}), "class index");
-  w.put("expected_dq_absmax", npy::make_array("<u4", f32_bits(back)), "reconstructed absmax (f32 bits)");
-  w.put("dq_decode_expected", npy::make_array("<u4", f32_bits(out)), "dequantized f32 with the reconstructed absmax");
-  w.put("dq_map", npy::make_array("<u4", f32_bits(map)), "the nested map, bitsandbytes create_dynamic_map (f32 bits)");
+  w.put("offset_classes", io::npy::make_array("|u1", std::vector<std::uint8_t>{0}), "class index");
+  w.put("expected_dq_absmax", io::npy::make_array("<u4", f32_bits(back)), "reconstructed absmax (f32 bits)");
+  w.put("dq_decode_expected", io::npy::make_array("<u4", f32_bits(out)), "dequantized f32 with the reconstructed absmax");
+  w.put("dq_map", io::npy::make_array("<u4", f32_bits(map)), "the nested map, bitsandbytes create_dynamic_map (f32 bits)");
   w.test({"qabsmax", "absmax -> 8-bit nested codes", "expected_absmax", "expected_qabsmax", "absmax_classes", names,
           "unsigned", "codes"});
   w.test({"nested_absmax", "absmax - offset -> f32 absmax per nested block", "nested_inputs", "expected_nested_absmax",
@@ -60,7 +60,7 @@ void put_double_quant(GoldenWriter& w, const Nf4Profile& prof, const Nf4Params& 
 }  // namespace
 
 Fp8Cases nf4_gen_cases(const Nf4GenOptions& o) {
-  if (!valid_nf4_block(o.block)) throw std::runtime_error(fmt::format("block must be a power of two in 32..4096, not {}", o.block));
+  if (!nf4::valid_block(o.block)) throw std::runtime_error(fmt::format("block must be a power of two in 32..4096, not {}", o.block));
   if (o.level != 1 && o.level != 2) throw std::runtime_error(fmt::format("level must be 1 or 2, not {}", o.level));
   using K = Nf4CaseClass;
   const int n = o.block;
@@ -118,16 +118,16 @@ Fp8Cases nf4_gen_cases(const Nf4GenOptions& o) {
 GenSummary gen_nf4(const Nf4GenOptions& o, const std::string& dir) { return gen_nf4(o, nf4_gen_cases(o), dir); }
 
 GenSummary gen_nf4(const Nf4GenOptions& o, const Fp8Cases& cases, const std::string& dir) {
-  const Nf4Profile* prof = find_nf4_profile(o.profile);
+  const nf4::Profile* prof = nf4::find_profile(o.profile);
   if (!prof) throw std::runtime_error(fmt::format("unknown NF4 profile '{}'", o.profile));
-  if (!valid_nf4_block(o.block)) throw std::runtime_error(fmt::format("block must be a power of two in 32..4096, not {}", o.block));
+  if (!nf4::valid_block(o.block)) throw std::runtime_error(fmt::format("block must be a power of two in 32..4096, not {}", o.block));
   if (cases.inputs.empty() || cases.classes.size() != cases.inputs.size())
     throw std::runtime_error("gen_nf4: no inputs, or not one class per input");
-  const std::size_t n = cases.inputs.size(), blocks = nf4_blocks(n, o.block), bytes = nf4_packed_bytes(n);
+  const std::size_t n = cases.inputs.size(), blocks = nf4::blocks(n, o.block), bytes = nf4::packed_bytes(n);
   std::vector<float> in(n), absmax(blocks), out(n);
   for (std::size_t i = 0; i < n; ++i) in[i] = std::bit_cast<float>(cases.inputs[i]);
   std::vector<std::uint8_t> packed(bytes), codes(n), packed_classes(bytes), absmax_classes(blocks);
-  const Nf4Params p = make_nf4_params(o.table, *prof, o.block);
+  const nf4::Params p = nf4::make_params(o.table, *prof, o.block);
   ref::nf4_quantize_ref(n, in.data(), packed.data(), absmax.data(), &p);
   ref::nf4_dequantize_ref(n, packed.data(), absmax.data(), out.data(), &p);
   std::vector<std::uint32_t> decoded(n), absmax_bits(blocks), amax(blocks, 0), packed_inputs(bytes);
@@ -145,16 +145,16 @@ GenSummary gen_nf4(const Nf4GenOptions& o, const Fp8Cases& cases, const std::str
   for (std::size_t b = 0; b < blocks; ++b) absmax_bits[b] = f32_bits(absmax[b]);
 
   GoldenWriter w(dir, o.container);
-  w.put("inputs", npy::make_array("<u4", cases.inputs), "f32 inputs as bit patterns");
-  w.put("expected_packed", npy::make_array("|u1", packed), "packed codes, element 2i in the high nibble");
-  w.put("expected_codes", npy::make_array("|u1", codes), "one 4-bit code per element");
-  w.put("expected_absmax", npy::make_array("<u4", absmax_bits), "absmax per block (f32 bits)");
-  w.put("classes", npy::make_array("|u1", cases.classes), "case class index per element");
-  w.put("packed_inputs", npy::make_array("<u4", packed_inputs), "f32 input of element 2i per packed byte (f32 bits)");
-  w.put("packed_classes", npy::make_array("|u1", packed_classes), "case class index per packed byte");
-  w.put("absmax_inputs", npy::make_array("<u4", amax), "largest |x| per block (f32 bits)");
-  w.put("absmax_classes", npy::make_array("|u1", absmax_classes), "case class index per block");
-  w.put("decode_expected", npy::make_array("<u4", decoded), "dequantized f32 as bit patterns");
+  w.put("inputs", io::npy::make_array("<u4", cases.inputs), "f32 inputs as bit patterns");
+  w.put("expected_packed", io::npy::make_array("|u1", packed), "packed codes, element 2i in the high nibble");
+  w.put("expected_codes", io::npy::make_array("|u1", codes), "one 4-bit code per element");
+  w.put("expected_absmax", io::npy::make_array("<u4", absmax_bits), "absmax per block (f32 bits)");
+  w.put("classes", io::npy::make_array("|u1", cases.classes), "case class index per element");
+  w.put("packed_inputs", io::npy::make_array("<u4", packed_inputs), "f32 input of element 2i per packed byte (f32 bits)");
+  w.put("packed_classes", io::npy::make_array("|u1", packed_classes), "case class index per packed byte");
+  w.put("absmax_inputs", io::npy::make_array("<u4", amax), "largest |x| per block (f32 bits)");
+  w.put("absmax_classes", io::npy::make_array("|u1", absmax_classes), "case class index per block");
+  w.put("decode_expected", io::npy::make_array("<u4", decoded), "dequantized f32 as bit patterns");
   const std::vector<std::string> names(std::begin(kNf4CaseClassNames), std::end(kNf4CaseClassNames));
   w.test({"codes", "f32 -> 4-bit codes", "inputs", "expected_codes", "classes", names, "unsigned", "codes"});
   w.test({"packed", "f32 -> packed bytes", "packed_inputs", "expected_packed", "packed_classes", names, "unsigned",
@@ -170,7 +170,7 @@ GenSummary gen_nf4(const Nf4GenOptions& o, const Fp8Cases& cases, const std::str
       {"profile", prof->name},
       {"block", o.block},
       {"double_quant", o.double_quant},
-      {"nested_block", o.double_quant ? kNf4NestedBlock : 0},
+      {"nested_block", o.double_quant ? nf4::kNestedBlock : 0},
       {"rounding", "nearest"},
       {"seed", o.seed},
       {"level", o.level},

@@ -32,7 +32,7 @@ std::vector<std::int32_t> pick_weak(SplitMix64& rng, std::size_t n, std::size_t 
 }
 
 // The values the quantizer sees in one group of row kind `kind` (len of them), and a weak column's value.
-float group_value(K kind, std::size_t j, std::size_t len, const WeakQuantOptions& q, SplitMix64& rng) {
+float group_value(K kind, std::size_t j, std::size_t len, const weak::QuantOptions& q, SplitMix64& rng) {
   const int maxq = (1 << q.bits) - 1, h = (maxq - 1) / 2;
   const float s = 0.25f;
   switch (kind) {
@@ -78,13 +78,13 @@ WeakGenLayer make_layer(const WeakGenOptions& o, std::size_t oc, std::size_t ic,
   return l;
 }
 
-template <class T> npy::Array array(std::string_view descr, const std::vector<T>& v) { return npy::make_array(descr, v); }
+template <class T> io::npy::Array array(std::string_view descr, const std::vector<T>& v) { return io::npy::make_array(descr, v); }
 
 }  // namespace
 
 std::vector<WeakGenLayer> weak_gen_layers(const WeakGenOptions& o) {
   if (o.level != 1 && o.level != 2) throw std::runtime_error(fmt::format("level must be 1 or 2, not {}", o.level));
-  const std::string_view e = weak_shape_error(o.layout, o.rows, o.cols, o.weak, o.quant);
+  const std::string_view e = weak::shape_error(o.layout, o.rows, o.cols, o.weak, o.quant);
   if (!e.empty()) throw std::runtime_error(fmt::format("{} {} x {} with {} weak columns: {}", name(o.layout), o.rows, o.cols, o.weak, e));
   SplitMix64 rng{o.seed};
   const std::size_t R = o.rows, C = o.cols, G = o.quant.group ? static_cast<std::size_t>(o.quant.group) : C;
@@ -102,7 +102,7 @@ std::vector<WeakGenLayer> weak_gen_layers(const WeakGenOptions& o) {
   return v;
 }
 
-std::vector<WeakGenBuffer> weak_gen_buffers(WeakLayout layout, const WeakQuantOptions& q, const WeakGenLayer& l) {
+std::vector<WeakGenBuffer> weak_gen_buffers(weak::Layout layout, const weak::QuantOptions& q, const WeakGenLayer& l) {
   const std::size_t oc = l.oc, ic = l.ic, k = l.weak.size();
   ref::WeakQuantized wq;
   try {
@@ -113,7 +113,7 @@ std::vector<WeakGenBuffer> weak_gen_buffers(WeakLayout layout, const WeakQuantOp
   // in(row, original column) and the row's class: every buffer element's operand and class.
   const auto in = [&](std::size_t r, std::size_t c) { return f32_bits(l.w[r * ic + c]); };
   std::vector<WeakGenBuffer> out;
-  const auto add = [&](std::string name, npy::Array a, std::size_t n, auto&& source) {  // source(i) -> {row, column}
+  const auto add = [&](std::string name, io::npy::Array a, std::size_t n, auto&& source) {  // source(i) -> {row, column}
     WeakGenBuffer b{std::move(name), std::move(a), {}, {}};
     for (std::size_t i = 0; i < n; ++i) {
       const auto [r, c] = source(i);
@@ -125,7 +125,7 @@ std::vector<WeakGenBuffer> weak_gen_buffers(WeakLayout layout, const WeakQuantOp
   const auto f32s = [](const std::vector<float>& v) {
     std::vector<std::uint32_t> u(v.size());
     for (std::size_t i = 0; i < v.size(); ++i) u[i] = f32_bits(v[i]);
-    return npy::make_array("<u4", u);
+    return io::npy::make_array("<u4", u);
   };
   const auto weak_index = [&](std::size_t c) {  // outlieridx: the index itself, the layer's class
     WeakGenBuffer b{"outlieridx", array("<i4", std::vector<std::int32_t>(l.weak)), {}, {}};
@@ -137,7 +137,7 @@ std::vector<WeakGenBuffer> weak_gen_buffers(WeakLayout layout, const WeakQuantOp
   };
   const std::vector<std::uint8_t> codes = ref::weak_codes(wq);
   using P = std::pair<std::size_t, std::size_t>;
-  if (layout == WeakLayout::qeft) {
+  if (layout == weak::Layout::qeft) {
     const ref::QeftPacked p = ref::qeft_pack(wq);
     const std::size_t G = p.group, ng = ic / G;
     add("qweight", array("<i2", p.qweight), p.qweight.size(), [&](std::size_t i) {  // [R][64b + 16r + j]: nibble 0
@@ -199,21 +199,21 @@ GenSummary gen_weak(const WeakGenOptions& o, const std::string& dir) {
     }
   }
   GoldenWriter w(dir, o.container);
-  w.put("layers", npy::make_array("<u4", shapes, {layers.size(), 3}), "oc, ic, k of each layer");
-  w.put("inputs", npy::make_array("<u4", inputs), "f32 weights as bit patterns, oc x ic per layer, original column order");
-  w.put("weak_idx", npy::make_array("<i4", weak), "weak columns of each layer, ascending original indices");
-  w.put("classes", npy::make_array("|u1", classes), "case class index per weight (its row's)");
+  w.put("layers", io::npy::make_array("<u4", shapes, {layers.size(), 3}), "oc, ic, k of each layer");
+  w.put("inputs", io::npy::make_array("<u4", inputs), "f32 weights as bit patterns, oc x ic per layer, original column order");
+  w.put("weak_idx", io::npy::make_array("<i4", weak), "weak columns of each layer, ascending original indices");
+  w.put("classes", io::npy::make_array("|u1", classes), "case class index per weight (its row's)");
   const std::vector<std::string> names(std::begin(kWeakCaseClassNames), std::end(kWeakCaseClassNames));
   for (WeakGenBuffer& b : all) {
-    const npy::DtypeInfo* d = npy::find_dtype(b.expected.descr);
+    const io::npy::DtypeInfo* d = io::npy::find_dtype(b.expected.descr);
     b.expected.shape = {b.expected.bytes.size() / d->size};
     const bool deq = b.name.rfind("deq_", 0) == 0, f16 = b.expected.descr == "<u2";
     const std::string in = deq ? "codes_inputs" : b.name + "_inputs", cls = deq ? "codes_classes" : b.name + "_classes";
     w.put("expected_" + b.name, std::move(b.expected),
           deq ? "dequantized weight of kernel path " + b.name.substr(4) + " (f32 bits, layout order)" : b.name + " buffer, layers concatenated");
     if (!deq) {
-      w.put(in, npy::make_array("<u4", b.inputs), b.name == "outlieridx" ? "the weak index" : "f32 bits of the first weight the element holds");
-      w.put(cls, npy::make_array("|u1", b.classes), "case class index per element");
+      w.put(in, io::npy::make_array("<u4", b.inputs), b.name == "outlieridx" ? "the weak index" : "f32 bits of the first weight the element holds");
+      w.put(cls, io::npy::make_array("|u1", b.classes), "case class index per element");
     }
     const char* order = deq || f16 ? "sign-magnitude" : b.name == "outlieridx" ? "twos-complement" : "unsigned";
     const char* unit = deq ? "f32 ulps" : f16 ? "f16 ulps" : b.name == "codes" ? "codes" : b.name == "outlieridx" ? "indices" : "words";
@@ -226,7 +226,7 @@ GenSummary gen_weak(const WeakGenOptions& o, const std::string& dir) {
       {"bits", o.quant.bits},
       {"group", o.quant.group},
       {"sym", o.quant.sym},
-      {"tuning", o.quant.tuning == WeakTuning::mse ? "mse" : "minmax"},
+      {"tuning", o.quant.tuning == weak::Tuning::mse ? "mse" : "minmax"},
       {"rounding", "rne"},  // of the results (f32) / the quantizer (torch.round): nearest, ties to even
       {"grid", o.quant.grid},
       {"rows", o.rows},

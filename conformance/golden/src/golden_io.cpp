@@ -27,8 +27,8 @@ bool valid_name(const std::string& s) {
   return true;
 }
 
-npy::Array from_tensor(const safetensors::Tensor& t) {
-  return npy::Array{npy_descr_of(t.dtype), t.shape, t.bytes};
+io::npy::Array from_tensor(const io::safetensors::Tensor& t) {
+  return io::npy::Array{npy_descr_of(t.dtype), t.shape, t.bytes};
 }
 
 }  // namespace
@@ -46,7 +46,7 @@ std::string npy_descr_of(std::string_view dtype) {
 }
 
 std::string safetensors_dtype_of(std::string_view descr) {
-  const npy::DtypeInfo* info = npy::find_dtype(descr);
+  const io::npy::DtypeInfo* info = io::npy::find_dtype(descr);
   for (const auto& [st, d] : kDtypeMap)
     if (info && d == info->descr) return std::string(st);
   throw std::runtime_error(fmt::format("npy dtype {} has no safetensors dtype here", descr));
@@ -54,7 +54,7 @@ std::string safetensors_dtype_of(std::string_view descr) {
 
 GoldenWriter::GoldenWriter(std::string dir, Container container) : dir_(std::move(dir)), container_(container) {}
 
-void GoldenWriter::put(const std::string& name, npy::Array a, std::string meaning) {
+void GoldenWriter::put(const std::string& name, io::npy::Array a, std::string meaning) {
   if (!valid_name(name) || meaning_.count(name)) throw std::logic_error("golden array name '" + name + "' bad or repeated");
   meaning_[name] = std::move(meaning);
   arrays_.emplace_back(name, std::move(a));
@@ -70,30 +70,30 @@ GenSummary GoldenWriter::write(json m) {
   fs::create_directories(dir_);
   GenSummary s;
   json files = json::object(), arrays = json::object(), tests = json::array();
-  auto find = [&](const std::string& name) -> const npy::Array& {
+  auto find = [&](const std::string& name) -> const io::npy::Array& {
     for (const auto& [n, a] : arrays_)
       if (n == name) return a;
     throw std::logic_error("no golden array " + name);
   };
   auto save = [&](const std::string& file, const std::vector<std::uint8_t>& bytes) {
-    npy::write_bytes((fs::path(dir_) / file).string(), bytes);
+    io::npy::write_bytes((fs::path(dir_) / file).string(), bytes);
     s.sha256[file] = sha256_hex(bytes);
     files[file] = {{"sha256", s.sha256[file]}, {"bytes", bytes.size()}};
   };
-  std::vector<safetensors::Tensor> tensors;
+  std::vector<io::safetensors::Tensor> tensors;
   for (const auto& [name, a] : arrays_) {
     arrays[name] = {{"dtype", a.descr}, {"shape", a.shape}, {"meaning", meaning_[name]}};
     if (container_ == Container::npy) {
       arrays[name]["file"] = name + ".npy";
-      save(name + ".npy", npy::serialize(a));
+      save(name + ".npy", io::npy::serialize(a));
     } else {
       arrays[name]["file"] = std::string(kGoldenSafetensors);
       tensors.push_back({name, safetensors_dtype_of(a.descr), a.shape, a.bytes});
     }
   }
-  if (container_ == Container::safetensors) save(std::string(kGoldenSafetensors), safetensors::write(tensors));
+  if (container_ == Container::safetensors) save(std::string(kGoldenSafetensors), io::safetensors::write(tensors));
   for (const GoldenTest& t : tests_) {
-    const npy::Array& cls = find(t.classes);
+    const io::npy::Array& cls = find(t.classes);
     json counts = json::object();
     std::vector<std::uint64_t> c(t.class_names.size());
     for (std::uint8_t k : cls.bytes)
@@ -134,17 +134,17 @@ GoldenSet::GoldenSet(const std::string& dir) {
     for (auto& [name, f] : manifest_.at("files").items()) {
       if (name.find('/') != std::string::npos || name.find('\\') != std::string::npos || name == "..")
         throw std::runtime_error("golden file name '" + name + "' is not a plain name");
-      std::vector<std::uint8_t> b = npy::read_bytes((g / name).string());
+      std::vector<std::uint8_t> b = io::npy::read_bytes((g / name).string());
       if (sha256_hex(b) != f.at("sha256").get<std::string>())
         throw std::runtime_error(fmt::format("golden file {} does not match its SHA-256 in manifest.json", name));
       files[name] = std::move(b);
     }
     const bool st = manifest_.value("container", "npy") == "safetensors";
-    std::optional<safetensors::File> container;
+    std::optional<io::safetensors::File> container;
     if (st) {
       const auto it = files.find(std::string(kGoldenSafetensors));
       if (it == files.end()) throw std::runtime_error("golden set has no golden.safetensors");
-      container = safetensors::read(it->second);
+      container = io::safetensors::read(it->second);
     }
     for (auto& [name, a] : manifest_.at("arrays").items()) {
       if (st) {
@@ -152,7 +152,7 @@ GoldenSet::GoldenSet(const std::string& dir) {
       } else {
         const auto it = files.find(a.at("file").get<std::string>());
         if (it == files.end()) throw std::runtime_error("golden array " + name + " is in no listed file");
-        arrays_[name] = npy::parse(it->second);
+        arrays_[name] = io::npy::parse(it->second);
       }
     }
   } catch (const json::exception& e) {
@@ -160,7 +160,7 @@ GoldenSet::GoldenSet(const std::string& dir) {
   }
 }
 
-const npy::Array& GoldenSet::array(const std::string& name) const {
+const io::npy::Array& GoldenSet::array(const std::string& name) const {
   const auto it = arrays_.find(name);
   if (it == arrays_.end()) throw std::runtime_error("golden set has no array '" + name + "'");
   return it->second;
@@ -188,19 +188,19 @@ std::vector<GoldenTest> GoldenSet::tests() const {
   return v;
 }
 
-std::map<std::string, npy::Array> read_actual(const std::string& path) {
-  std::map<std::string, npy::Array> out;
+std::map<std::string, io::npy::Array> read_actual(const std::string& path) {
+  std::map<std::string, io::npy::Array> out;
   const fs::path p(path);
   if (fs::is_directory(p)) {
     for (const auto& e : fs::directory_iterator(p))
-      if (e.is_regular_file() && e.path().extension() == ".npy") out[e.path().stem().string()] = npy::read(e.path().string());
+      if (e.is_regular_file() && e.path().extension() == ".npy") out[e.path().stem().string()] = io::npy::read(e.path().string());
     if (out.empty()) throw std::runtime_error("actual directory " + path + " holds no .npy files");
   } else if (p.extension() == ".safetensors") {
-    const safetensors::File f = safetensors::read(npy::read_bytes(path));
-    for (const safetensors::Tensor& t : f.tensors) out[t.name] = from_tensor(t);
+    const io::safetensors::File f = io::safetensors::read(io::npy::read_bytes(path));
+    for (const io::safetensors::Tensor& t : f.tensors) out[t.name] = from_tensor(t);
     if (out.empty()) throw std::runtime_error("actual file " + path + " holds no tensors");
   } else {
-    out[""] = npy::read(path);
+    out[""] = io::npy::read(path);
   }
   return out;
 }

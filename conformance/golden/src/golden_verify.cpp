@@ -13,8 +13,8 @@ namespace {
 
 using nlohmann::json;
 
-std::uint64_t element(const npy::Array& a, std::size_t i) {
-  const unsigned w = npy::find_dtype(a.descr)->size;
+std::uint64_t element(const io::npy::Array& a, std::size_t i) {
+  const unsigned w = io::npy::find_dtype(a.descr)->size;
   std::uint64_t v = 0;
   for (unsigned k = 0; k < w; ++k) v |= std::uint64_t{a.bytes[i * w + k]} << (8 * k);
   return v;
@@ -55,20 +55,20 @@ bool within(float got, float want, float bound, double& error) {
   return error < bound || (error == bound && residual <= 0);
 }
 
-void compare(VerifyResult& r, const GoldenSet& g, const GoldenTest& t, const npy::Array& got, std::size_t max_errors,
-             const npy::Array* tol) {
-  const npy::Array& want = g.array(t.expected);
+void compare(VerifyResult& r, const GoldenSet& g, const GoldenTest& t, const io::npy::Array& got, std::size_t max_errors,
+             const io::npy::Array* tol) {
+  const io::npy::Array& want = g.array(t.expected);
   if (!same_bits(got.descr, want.descr) || got.size() != want.size())
     throw std::runtime_error(fmt::format("actual {}: {} values of {}, expected {} values of {}", t.name, got.size(),
                                          got.descr, want.size(), want.descr));
-  const npy::Array& in = g.array(t.inputs);
-  const npy::Array& cls = g.array(t.classes);
+  const io::npy::Array& in = g.array(t.inputs);
+  const io::npy::Array& cls = g.array(t.classes);
   if (in.size() != want.size() || cls.size() != want.size() || cls.descr != "|u1")
     throw std::runtime_error("golden " + t.name + ": inputs, classes and expected outputs differ in size");
-  const unsigned in_w = npy::find_dtype(in.descr)->size, out_w = npy::find_dtype(want.descr)->size;
+  const unsigned in_w = io::npy::find_dtype(in.descr)->size, out_w = io::npy::find_dtype(want.descr)->size;
   ToleranceReport* rep = nullptr;
   if (tol) {
-    if (tol->size() != want.size() || out_w != 4 || npy::find_dtype(tol->descr)->size != 4)
+    if (tol->size() != want.size() || out_w != 4 || io::npy::find_dtype(tol->descr)->size != 4)
       throw std::runtime_error("golden " + t.name + ": a tolerance needs f32 outputs and one f32 bound per output");
     rep = &r.tolerance.emplace_back();
     rep->test = t.name;
@@ -132,15 +132,15 @@ VerifyResult verify_golden(const std::string& golden_dir, const std::string& act
   const std::vector<GoldenTest> tests = g.tests();
   if (o.tolerance && std::none_of(tests.begin(), tests.end(), [](const GoldenTest& t) { return t.extra.contains("tolerance"); }))
     throw std::runtime_error("the golden set defines no tolerance (gse-gemm sets with --accumulate fp32 do): verify it exactly");
-  const std::map<std::string, npy::Array> got = read_actual(actual);
+  const std::map<std::string, io::npy::Array> got = read_actual(actual);
   std::vector<std::string> units;
   for (const GoldenTest& t : tests) {
-    const npy::Array* a = nullptr;
+    const io::npy::Array* a = nullptr;
     if (const auto it = got.find(t.expected); it != got.end()) {
       a = &it->second;
     } else if (const auto one = got.find(""); one != got.end() && units.empty()) {
       // A single .npy file: the first test whose expected outputs have its dtype and size.
-      const npy::Array& want = g.array(t.expected);
+      const io::npy::Array& want = g.array(t.expected);
       if (same_bits(one->second.descr, want.descr) && one->second.size() == want.size()) a = &one->second;
     }
     if (!a) continue;

@@ -18,7 +18,7 @@
 #include "lowbit/conformance/sha256.hpp"
 
 namespace fs = std::filesystem;
-namespace npy = lowbit::conformance::npy;
+namespace npy = lowbit::io::npy;
 using namespace lowbit;
 using namespace lowbit::conformance;
 
@@ -40,8 +40,8 @@ std::uint8_t class_index(std::string_view name) {
 }  // namespace
 
 TEST(GoldenGen, ReferenceVerifiesForEveryFormatProfileRounding) {
-  for (Fp8Format f : kFp8Formats)
-    for (const Fp8Profile& p : kFp8Profiles)
+  for (fp8::Format f : fp8::kFormats)
+    for (const fp8::Profile& p : fp8::kProfiles)
       for (Rounding r : kRoundings) {
         const std::string dir = temp_dir("all");
         Fp8GenOptions o;
@@ -66,7 +66,7 @@ TEST(GoldenGen, ReferenceVerifiesForEveryFormatProfileRounding) {
 TEST(GoldenGen, Level2AddsSeededRandomCases) {
   const std::string a = temp_dir("l2a"), b = temp_dir("l2b");
   Fp8GenOptions o;
-  o.format = Fp8Format::e5m2;
+  o.format = fp8::Format::e5m2;
   o.level = 2;
   o.random = 1000;
   const GenSummary s = gen_fp8(o, a);
@@ -75,7 +75,7 @@ TEST(GoldenGen, Level2AddsSeededRandomCases) {
   o.seed = 2;
   EXPECT_NE(gen_fp8(o, b).sha256.at("inputs.npy"), s.sha256.at("inputs.npy"));
   EXPECT_TRUE(verify_fp8(a, a, 8).passed());
-  EXPECT_THROW(fp8_gen_cases(Fp8Format::e4m3, 3, 1, 0), std::runtime_error);
+  EXPECT_THROW(fp8_gen_cases(fp8::Format::e4m3, 3, 1, 0), std::runtime_error);
 }
 
 TEST(GoldenGen, TiesAndNearTiesAreWhereTheyShouldBe) {
@@ -83,9 +83,9 @@ TEST(GoldenGen, TiesAndNearTiesAreWhereTheyShouldBe) {
   const std::string dir = temp_dir("ties");
   Fp8GenOptions o;
   gen_fp8(o, dir);
-  const auto in = npy::read(dir + "/inputs.npy").values<std::uint32_t>();
-  const auto want = npy::read(dir + "/expected.npy").values<std::uint8_t>();
-  const auto cls = npy::read(dir + "/classes.npy").values<std::uint8_t>();
+  const auto in = io::npy::read(dir + "/inputs.npy").values<std::uint32_t>();
+  const auto want = io::npy::read(dir + "/expected.npy").values<std::uint8_t>();
+  const auto cls = io::npy::read(dir + "/classes.npy").values<std::uint8_t>();
   ASSERT_EQ(in.size(), want.size());
   std::size_t ties = 0;
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -103,7 +103,7 @@ TEST(GoldenGen, TiesAndNearTiesAreWhereTheyShouldBe) {
 TEST(GoldenGen, ManifestDescribesTheFiles) {
   const std::string dir = temp_dir("manifest");
   Fp8GenOptions o;
-  o.format = Fp8Format::e4m3;
+  o.format = fp8::Format::e4m3;
   o.profile = "cuda-satfinite";
   o.rounding = Rounding::sr;
   o.seed = 42;
@@ -119,15 +119,15 @@ TEST(GoldenGen, ManifestDescribesTheFiles) {
   EXPECT_EQ(m["tests"][0]["counts"]["tie"], s.counts.at("tie"));
   ASSERT_EQ(m["files"].size(), 6u);
   for (auto& [name, f] : m["files"].items()) {
-    const auto bytes = npy::read_bytes(dir + "/" + name);
+    const auto bytes = io::npy::read_bytes(dir + "/" + name);
     EXPECT_EQ(f["sha256"], sha256_hex(bytes)) << name;
     EXPECT_EQ(f["bytes"], bytes.size()) << name;
     EXPECT_EQ(f["sha256"], s.sha256.at(name)) << name;
   }
   // A golden file that no longer matches its manifest is refused.
-  auto cls = npy::read(dir + "/classes.npy");
+  auto cls = io::npy::read(dir + "/classes.npy");
   cls.bytes[0] ^= 1;
-  npy::write(dir + "/classes.npy", cls);
+  io::npy::write(dir + "/classes.npy", cls);
   EXPECT_THROW(verify_fp8(dir, dir, 8), std::runtime_error);
 }
 
@@ -135,9 +135,9 @@ TEST(GoldenGen, CorruptedOutputsAreReported) {
   const std::string dir = temp_dir("corrupt"), actual = temp_dir("corrupt_actual.npy");
   Fp8GenOptions o;
   gen_fp8(o, dir);
-  const auto in = npy::read(dir + "/inputs.npy").values<std::uint32_t>();
-  auto codes = npy::read(dir + "/expected.npy").values<std::uint8_t>();
-  const auto cls = npy::read(dir + "/classes.npy").values<std::uint8_t>();
+  const auto in = io::npy::read(dir + "/inputs.npy").values<std::uint32_t>();
+  auto codes = io::npy::read(dir + "/expected.npy").values<std::uint8_t>();
+  const auto cls = io::npy::read(dir + "/classes.npy").values<std::uint8_t>();
   std::size_t exact = 0, tie = 0;
   for (std::size_t i = 0; i < in.size(); ++i)
     if (cls[i] == class_index("exact") && codes[i] == 0x40) exact = i;
@@ -145,7 +145,7 @@ TEST(GoldenGen, CorruptedOutputsAreReported) {
   ASSERT_TRUE(exact && tie);
   codes[exact] = 0x41;  // one flipped code: distance 1
   codes[tie] = 0x43;    // the wrong neighbour of a tie: distance 1
-  npy::write(actual, npy::make_array("|u1", codes));
+  io::npy::write(actual, io::npy::make_array("|u1", codes));
   const VerifyResult r = verify_fp8(dir, actual, 8);
   EXPECT_FALSE(r.passed());
   EXPECT_EQ(r.errors, 2u);
@@ -165,28 +165,28 @@ TEST(GoldenGen, CorruptedOutputsAreReported) {
 
   // A sign error is far in the sign-magnitude order; --errors 1 lists one.
   codes[exact] = 0xC0;
-  npy::write(actual, npy::make_array("|u1", codes));
+  io::npy::write(actual, io::npy::make_array("|u1", codes));
   const VerifyResult s = verify_fp8(dir, actual, 1);
   EXPECT_EQ(s.first_errors.size(), 1u);
   EXPECT_EQ(s.distance, (std::map<std::uint64_t, std::uint64_t>{{1, 1}, {128, 1}}));  // 0x40 vs -0x40: 128
 
   // Wrong sizes and dtypes are errors, not mismatches.
   codes.pop_back();
-  npy::write(actual, npy::make_array("|u1", codes));
+  io::npy::write(actual, io::npy::make_array("|u1", codes));
   EXPECT_THROW(verify_fp8(dir, actual, 8), std::runtime_error);
-  npy::write(actual, npy::make_array<std::int32_t>("<i4", {1}));
+  io::npy::write(actual, io::npy::make_array<std::int32_t>("<i4", {1}));
   EXPECT_THROW(verify_fp8(dir, actual, 8), std::runtime_error);
 }
 
 TEST(GoldenGen, DecodeMismatchesInUlps) {
   const std::string dir = temp_dir("decode"), actual = temp_dir("decode_actual");
   Fp8GenOptions o;
-  o.format = Fp8Format::e5m2;
+  o.format = fp8::Format::e5m2;
   gen_fp8(o, dir);
   fs::create_directories(actual);
-  auto dec = npy::read(dir + "/decode_expected.npy").values<std::uint32_t>();
+  auto dec = io::npy::read(dir + "/decode_expected.npy").values<std::uint32_t>();
   dec[0x3C] += 3;  // 1.0 decoded 3 f32 ulps off
-  npy::write(actual + "/decode_expected.npy", npy::make_array("<u4", dec));
+  io::npy::write(actual + "/decode_expected.npy", io::npy::make_array("<u4", dec));
   const VerifyResult r = verify_fp8(dir, actual, 8);  // a directory with only the decode file
   EXPECT_EQ(r.tests, 256u);
   EXPECT_EQ(r.errors, 1u);
@@ -196,9 +196,9 @@ TEST(GoldenGen, DecodeMismatchesInUlps) {
 }
 
 TEST(GoldenGenGse, ReferenceVerifiesAndCorruptionIsReported) {
-  std::vector<GseFormat> formats{GseFormat{}, GseFormat{4, 16, 5, 15, 0, MantissaOverflow::bump, ExponentOverflow::saturate},
-                                 mxint8_format()};
-  for (const GseFormat& f : formats)
+  std::vector<gse::Format> formats{gse::Format{}, gse::Format{4, 16, 5, 15, 0, gse::MantissaOverflow::bump, gse::ExponentOverflow::saturate},
+                                 gse::mxint8_format()};
+  for (const gse::Format& f : formats)
     for (Rounding r : kRoundings) {
       const std::string dir = temp_dir("gse");
       GseGenOptions o;
@@ -221,12 +221,12 @@ TEST(GoldenGenGse, ReferenceVerifiesAndCorruptionIsReported) {
   GseGenOptions o;
   const GenSummary s = gen_gse(o, dir);
   fs::create_directories(actual);
-  auto codes = npy::read(dir + "/expected_codes.npy").values<std::int8_t>();
-  auto exps = npy::read(dir + "/expected_exps.npy").values<std::uint8_t>();
+  auto codes = io::npy::read(dir + "/expected_codes.npy").values<std::int8_t>();
+  auto exps = io::npy::read(dir + "/expected_exps.npy").values<std::uint8_t>();
   codes.back() = static_cast<std::int8_t>(codes.back() - 2);
   exps[0] = static_cast<std::uint8_t>(exps[0] + 1);
-  npy::write(actual + "/expected_codes.npy", npy::make_array("|i1", codes));
-  npy::write(actual + "/expected_exps.npy", npy::make_array("|u1", exps));
+  io::npy::write(actual + "/expected_codes.npy", io::npy::make_array("|i1", codes));
+  io::npy::write(actual + "/expected_exps.npy", io::npy::make_array("|u1", exps));
   const VerifyResult r = verify_golden(dir, actual, 8);
   EXPECT_EQ(r.tests, s.cases + exps.size());
   EXPECT_EQ(r.errors, 2u);
@@ -241,8 +241,8 @@ TEST(GoldenGenGse, ReferenceVerifiesAndCorruptionIsReported) {
 }
 
 TEST(GoldenGenNf4, ReferenceVerifiesAndCorruptionIsReported) {
-  for (FourBitTable t : {FourBitTable::nf4, FourBitTable::fp4})
-    for (const Nf4Profile& p : kNf4Profiles)
+  for (nf4::Table t : {nf4::Table::nf4, nf4::Table::fp4})
+    for (const nf4::Profile& p : nf4::kProfiles)
       for (int block : {32, 64, 256}) {
         const std::string dir = temp_dir("nf4");
         Nf4GenOptions o;
@@ -257,17 +257,17 @@ TEST(GoldenGenNf4, ReferenceVerifiesAndCorruptionIsReported) {
         EXPECT_EQ(s.counts.at("random"), (300u + block - 1) / block * block) << what;
         const VerifyResult v = verify_golden(dir, dir, 8);
         EXPECT_TRUE(v.passed()) << what << verify_text(v);
-        EXPECT_EQ(v.tests, 2 * s.cases + (s.cases + 1) / 2 + nf4_blocks(s.cases, block)) << what;
+        EXPECT_EQ(v.tests, 2 * s.cases + (s.cases + 1) / 2 + nf4::blocks(s.cases, block)) << what;
       }
   const std::string dir = temp_dir("nf4_c"), actual = temp_dir("nf4_c_actual.npy");
   Nf4GenOptions o;
   const GenSummary s = gen_nf4(o, dir);
-  auto codes = npy::read(dir + "/expected_codes.npy").values<std::uint8_t>();
-  const auto cls = npy::read(dir + "/classes.npy").values<std::uint8_t>();
+  auto codes = io::npy::read(dir + "/expected_codes.npy").values<std::uint8_t>();
+  const auto cls = io::npy::read(dir + "/classes.npy").values<std::uint8_t>();
   std::size_t tie = 0;
   while (cls[tie] != static_cast<std::uint8_t>(Nf4CaseClass::tie) || codes[tie] == 0 || codes[tie] == 15) ++tie;
   codes[tie] = static_cast<std::uint8_t>(codes[tie] + 1);  // the other neighbour of a tie
-  npy::write(actual, npy::make_array("|u1", codes));
+  io::npy::write(actual, io::npy::make_array("|u1", codes));
   const VerifyResult r = verify_golden(dir, actual, 8);  // a single |u1 file of n values: the codes
   EXPECT_EQ(r.tests, s.cases);
   EXPECT_EQ(r.errors, 1u);
@@ -282,7 +282,7 @@ TEST(GoldenGenNf4, ReferenceVerifiesAndCorruptionIsReported) {
 TEST(GoldenGen, SafetensorsContainerHoldsTheSameArrays) {
   const std::string a = temp_dir("st_npy"), b = temp_dir("st_st");
   Fp8GenOptions o;
-  o.format = Fp8Format::e5m2;
+  o.format = fp8::Format::e5m2;
   o.level = 2;
   o.random = 500;
   gen_fp8(o, a);
@@ -299,9 +299,9 @@ TEST(GoldenGen, SafetensorsContainerHoldsTheSameArrays) {
   EXPECT_TRUE(verify_golden(b, a, 8).passed());
   EXPECT_EQ(verify_golden(b, a, 8).tests, verify_golden(a, a, 8).tests);
   // A container changed after generation is refused.
-  auto bytes = npy::read_bytes(b + "/golden.safetensors");
+  auto bytes = io::npy::read_bytes(b + "/golden.safetensors");
   bytes.back() ^= 1;
-  npy::write_bytes(b + "/golden.safetensors", bytes);
+  io::npy::write_bytes(b + "/golden.safetensors", bytes);
   EXPECT_THROW(GoldenSet{b}, std::runtime_error);
 }
 
@@ -319,16 +319,16 @@ TEST(GoldenGen, FloatOutputsMayBeWrittenAsFloats) {
   const std::string dir = temp_dir("f4"), actual = temp_dir("f4_actual.npy");
   Fp8GenOptions o;
   gen_fp8(o, dir);
-  auto dec = npy::read(dir + "/decode_expected.npy");
+  auto dec = io::npy::read(dir + "/decode_expected.npy");
   dec.descr = "<f4";  // the same bits, as numpy writes a float32 array
-  npy::write(actual, dec);
+  io::npy::write(actual, dec);
   const VerifyResult r = verify_fp8(dir, actual, 8);
   EXPECT_TRUE(r.passed());
   EXPECT_EQ(r.tests, 256u);
   dec.bytes[4] ^= 1;  // one ulp off in code 1
-  npy::write(actual, dec);
+  io::npy::write(actual, dec);
   EXPECT_EQ(verify_fp8(dir, actual, 8).errors, 1u);
   dec.descr = "<i4";  // an integer array is not a float's bits
-  npy::write(actual, dec);
+  io::npy::write(actual, dec);
   EXPECT_THROW(verify_fp8(dir, actual, 8), std::runtime_error);
 }

@@ -26,7 +26,7 @@
 #include "lowbit/reference/nf4.hpp"
 
 namespace fs = std::filesystem;
-namespace npy = lowbit::conformance::npy;
+namespace npy = lowbit::io::npy;
 using namespace lowbit;
 using namespace lowbit::conformance;
 
@@ -35,7 +35,7 @@ namespace {
 std::string temp_dir(const std::string& name) { return fresh_temp_path("lowbit_golden_mxdq_" + name); }
 
 template <class T> std::vector<T> arr(const std::string& dir, const std::string& name) {
-  return npy::read(dir + "/" + name + ".npy").values<T>();
+  return io::npy::read(dir + "/" + name + ".npy").values<T>();
 }
 
 constexpr Rounding kMxRoundings[] = {Rounding::rna, Rounding::rne, Rounding::rtz, Rounding::sr};
@@ -43,7 +43,7 @@ constexpr Rounding kMxRoundings[] = {Rounding::rna, Rounding::rne, Rounding::rtz
 }  // namespace
 
 TEST(GoldenGenMx, ReferenceVerifiesForEveryFormatAndRounding) {
-  for (const MxTraits& t : kMxFormats)
+  for (const mx::Traits& t : mx::kFormats)
     for (Rounding r : kMxRoundings) {
       const std::string dir = temp_dir("all");
       MxGenOptions o;
@@ -56,9 +56,9 @@ TEST(GoldenGenMx, ReferenceVerifiesForEveryFormatAndRounding) {
       const std::string what = fmt::format("{} {}", t.name, mx_rounding_name(r));
       EXPECT_EQ(s.counts.at("random"), 512u) << what;
       EXPECT_EQ(s.counts.at("tail"), 17u) << what;
-      EXPECT_EQ(s.cases % kMxBlock, 17u) << what;  // the last block is short
-      const std::size_t blocks = (s.cases + kMxBlock - 1) / kMxBlock;
-      const bool minifloat = t.format != MxFormat::int8;
+      EXPECT_EQ(s.cases % mx::kBlock, 17u) << what;  // the last block is short
+      const std::size_t blocks = (s.cases + mx::kBlock - 1) / mx::kBlock;
+      const bool minifloat = t.format != mx::Format::int8;
       const std::size_t elements = minifloat ? arr<std::uint32_t>(dir, "elem_inputs").size() : 0;
       const std::size_t codes = minifloat ? 2 * (t.max_code + 1u) : 2 * t.max_code + 1u;
       if (minifloat) {
@@ -74,7 +74,7 @@ TEST(GoldenGenMx, ReferenceVerifiesForEveryFormatAndRounding) {
       const auto sc = arr<std::uint8_t>(dir, "expected_scales");
       const std::set<std::uint8_t> seen(sc.begin(), sc.end());
       for (int b = 0; b <= 254 - t.emax; ++b) EXPECT_TRUE(seen.count(static_cast<std::uint8_t>(b))) << what << " scale " << b;
-      EXPECT_TRUE(seen.count(kE8m0Nan)) << what;
+      EXPECT_TRUE(seen.count(mx::kE8m0Nan)) << what;
       if (t.emax > 0) {  // E <= 127: X <= 127 - emax
         EXPECT_FALSE(seen.count(static_cast<std::uint8_t>(255 - t.emax))) << what;
       }
@@ -83,21 +83,21 @@ TEST(GoldenGenMx, ReferenceVerifiesForEveryFormatAndRounding) {
       }
       EXPECT_THROW(verify_fp8(dir, dir, 8), std::runtime_error);
     }
-  EXPECT_THROW(mx_block_cases(MxFormat::fp4_e2m1, 3, 1, 0), std::runtime_error);
-  EXPECT_THROW(mx_element_cases(MxFormat::int8, 1, 1, 0), std::runtime_error);
+  EXPECT_THROW(mx_block_cases(mx::Format::fp4_e2m1, 3, 1, 0), std::runtime_error);
+  EXPECT_THROW(mx_element_cases(mx::Format::int8, 1, 1, 0), std::runtime_error);
 }
 
 TEST(GoldenGenMx, ElementsMatchTheFp8ReferenceAndMlDtypes) {
   // With the scale 2^0 an MX element is the saturating FP8 conversion (ml_dtypes-sat), and for
   // 'even' ml_dtypes' golden conversions of every element type; MX writes every zero as +0.
   const GoldenDir golden = GoldenDir::from_env();
-  const std::pair<MxFormat, const char*> runs_of[] = {
-      {MxFormat::fp8_e4m3, "fp8/mld_sat_f32_to_e4m3fn.runs"}, {MxFormat::fp8_e5m2, "fp8/mld_sat_f32_to_e5m2.runs"},
-      {MxFormat::fp6_e3m2, "fp8/f32_to_e3m2fn.runs"},         {MxFormat::fp6_e2m3, "fp8/f32_to_e2m3fn.runs"},
-      {MxFormat::fp4_e2m1, "fp8/f32_to_e2m1fn.runs"}};
+  const std::pair<mx::Format, const char*> runs_of[] = {
+      {mx::Format::fp8_e4m3, "fp8/mld_sat_f32_to_e4m3fn.runs"}, {mx::Format::fp8_e5m2, "fp8/mld_sat_f32_to_e5m2.runs"},
+      {mx::Format::fp6_e3m2, "fp8/f32_to_e3m2fn.runs"},         {mx::Format::fp6_e2m3, "fp8/f32_to_e2m3fn.runs"},
+      {mx::Format::fp4_e2m1, "fp8/f32_to_e2m1fn.runs"}};
   for (auto [f, runs_file] : runs_of)
     for (Rounding r : {Rounding::rne, Rounding::rna, Rounding::rtz}) {
-      const MxTraits& t = traits(f);
+      const mx::Traits& t = traits(f);
       const std::string dir = temp_dir("elem");
       MxGenOptions o;
       o.format = f;
@@ -107,12 +107,12 @@ TEST(GoldenGenMx, ElementsMatchTheFp8ReferenceAndMlDtypes) {
       gen_mx(o, dir);
       const auto in = arr<std::uint32_t>(dir, "elem_inputs");
       const auto want = arr<std::uint8_t>(dir, "elem_expected");
-      const std::uint8_t mag = mx_sign_bit(t) - 1;
+      const std::uint8_t mag = mx::sign_bit(t) - 1;
       auto same = [&](std::uint8_t mx, std::uint8_t other) { return mx == other || (mx == 0 && (other & mag) == 0); };
       std::size_t bad = 0;
-      if (f == MxFormat::fp8_e4m3 || f == MxFormat::fp8_e5m2) {
-        const Fp8Format ff = f == MxFormat::fp8_e4m3 ? Fp8Format::e4m3 : Fp8Format::e5m2;
-        const Fp8EncodeParams p = make_encode_params(ff, *find_fp8_profile("ml_dtypes-sat"), FloatType::f32, r, 0);
+      if (f == mx::Format::fp8_e4m3 || f == mx::Format::fp8_e5m2) {
+        const fp8::Format ff = f == mx::Format::fp8_e4m3 ? fp8::Format::e4m3 : fp8::Format::e5m2;
+        const fp8::EncodeParams p = fp8::encode_params(ff, *fp8::find_profile("ml_dtypes-sat"), FloatType::f32, r, 0);
         std::vector<float> x(in.size());
         for (std::size_t i = 0; i < in.size(); ++i) x[i] = std::bit_cast<float>(in[i]);
         std::vector<std::uint8_t> fp8(in.size());
@@ -129,7 +129,7 @@ TEST(GoldenGenMx, ElementsMatchTheFp8ReferenceAndMlDtypes) {
 }
 
 TEST(GoldenGenMx, BlocksMatchTheMicroxcalingModel) {
-  for (const MxTraits& t : kMxFormats)
+  for (const mx::Traits& t : mx::kFormats)
     for (Rounding r : {Rounding::rna, Rounding::rne, Rounding::rtz}) {
       const std::string dir = temp_dir("model");
       MxGenOptions o;
@@ -142,8 +142,8 @@ TEST(GoldenGenMx, BlocksMatchTheMicroxcalingModel) {
       const auto dec = arr<std::uint32_t>(dir, "decode_expected");
       const auto sc = arr<std::uint8_t>(dir, "expected_scales");
       std::size_t bad = 0, nan_blocks = 0;
-      for (std::size_t first = 0; first < in.size(); first += kMxBlock) {
-        const std::size_t end = std::min(in.size(), first + kMxBlock);
+      for (std::size_t first = 0; first < in.size(); first += mx::kBlock) {
+        const std::size_t end = std::min(in.size(), first + mx::kBlock);
         float amax = 0;
         bool special = false;
         for (std::size_t i = first; i < end; ++i) {
@@ -153,12 +153,12 @@ TEST(GoldenGenMx, BlocksMatchTheMicroxcalingModel) {
         }
         if (special) {
           ++nan_blocks;
-          bad += sc[first / kMxBlock] != kE8m0Nan;
+          bad += sc[first / mx::kBlock] != mx::kE8m0Nan;
           for (std::size_t i = first; i < end; ++i) bad += !std::isnan(std::bit_cast<float>(dec[i]));
           continue;
         }
         const int E = static_cast<int>((std::bit_cast<std::uint32_t>(amax) >> 23) & 0xFF) - 127;
-        bad += sc[first / kMxBlock] != std::max(E - t.emax, -127) + 127;
+        bad += sc[first / mx::kBlock] != std::max(E - t.emax, -127) + 127;
         for (std::size_t i = first; i < end; ++i)
           bad += dec[i] != std::bit_cast<std::uint32_t>(mx_oracle(std::bit_cast<float>(in[i]), amax, t, r));
       }
@@ -170,7 +170,7 @@ TEST(GoldenGenMx, BlocksMatchTheMicroxcalingModel) {
 TEST(GoldenGenMx, CorruptedOutputsAreReported) {
   const std::string dir = temp_dir("corrupt"), actual = temp_dir("corrupt_actual");
   MxGenOptions o;
-  o.format = MxFormat::fp4_e2m1;
+  o.format = mx::Format::fp4_e2m1;
   gen_mx(o, dir);
   fs::create_directories(actual);
   auto codes = arr<std::uint8_t>(dir, "expected_codes");
@@ -186,9 +186,9 @@ TEST(GoldenGenMx, CorruptedOutputsAreReported) {
   codes[tie] = static_cast<std::uint8_t>(codes[tie] + 1);  // the other neighbour of a tie: distance 1
   scales[0] = static_cast<std::uint8_t>(scales[0] + 1);    // one scale step
   elems[one] = 0x09;                                       // -0.5: distance 2 in FP4's sign-magnitude order
-  npy::write(actual + "/expected_codes.npy", npy::make_array("|u1", codes));
-  npy::write(actual + "/expected_scales.npy", npy::make_array("|u1", scales));
-  npy::write(actual + "/elem_expected.npy", npy::make_array("|u1", elems));
+  io::npy::write(actual + "/expected_codes.npy", io::npy::make_array("|u1", codes));
+  io::npy::write(actual + "/expected_scales.npy", io::npy::make_array("|u1", scales));
+  io::npy::write(actual + "/elem_expected.npy", io::npy::make_array("|u1", elems));
   const VerifyResult r = verify_golden(dir, actual, 8);
   EXPECT_EQ(r.tests, codes.size() + scales.size() + elems.size());
   EXPECT_EQ(r.errors, 3u);
@@ -205,21 +205,21 @@ TEST(GoldenGenMx, CorruptedOutputsAreReported) {
 
   // MXINT8: two's-complement codes, |i1; a sign error of code 1 is distance 2.
   const std::string idir = temp_dir("int8"), iactual = temp_dir("int8_actual.npy");
-  o.format = MxFormat::int8;
+  o.format = mx::Format::int8;
   gen_mx(o, idir);
   auto icodes = arr<std::int8_t>(idir, "expected_codes");
   std::size_t k = 0;
   while (icodes[k] != 1) ++k;
   icodes[k] = -1;
-  npy::write(iactual, npy::make_array("|i1", icodes));
+  io::npy::write(iactual, io::npy::make_array("|i1", icodes));
   const VerifyResult ir = verify_golden(idir, iactual, 8);  // one |i1 file of n values: the codes
   EXPECT_EQ(ir.errors, 1u);
   EXPECT_EQ(ir.distance, (std::map<std::uint64_t, std::uint64_t>{{2, 1}}));
 }
 
 TEST(GoldenGenNf4Dq, ReferenceVerifiesAndCorruptionIsReported) {
-  for (FourBitTable tab : {FourBitTable::nf4, FourBitTable::fp4})
-    for (const Nf4Profile& p : kNf4Profiles)
+  for (nf4::Table tab : {nf4::Table::nf4, nf4::Table::fp4})
+    for (const nf4::Profile& p : nf4::kProfiles)
       for (int block : {64, 256}) {
         const std::string dir = temp_dir("dq");
         Nf4GenOptions o;
@@ -231,14 +231,14 @@ TEST(GoldenGenNf4Dq, ReferenceVerifiesAndCorruptionIsReported) {
         o.double_quant = true;
         const GenSummary s = gen_nf4(o, dir);
         const std::string what = fmt::format("{} {} {}", name(tab), p.name, block);
-        const std::size_t blocks = nf4_blocks(s.cases, block), nested = nf4_blocks(blocks, kNf4NestedBlock);
+        const std::size_t blocks = nf4::blocks(s.cases, block), nested = nf4::blocks(blocks, nf4::kNestedBlock);
         EXPECT_EQ(s.counts.at("special"), 3u * block) << what;  // no NaN/Inf blocks with DQ
         const VerifyResult v = verify_golden(dir, dir, 8);
         EXPECT_TRUE(v.passed()) << what << verify_text(v);
         EXPECT_EQ(v.tests, 3 * s.cases + (s.cases + 1) / 2 + 3 * blocks + nested + 1) << what;
         const GoldenSet g(dir);
         EXPECT_EQ(g.manifest()["double_quant"], true);
-        EXPECT_EQ(g.manifest()["nested_block"], kNf4NestedBlock);
+        EXPECT_EQ(g.manifest()["nested_block"], nf4::kNestedBlock);
         EXPECT_EQ(v.classes.at("nested_absmax tail").tests, 1u) << what;
         EXPECT_EQ(v.classes.count("nested_absmax full"), block == 64 ? 1u : 0u) << what;
         const auto off = arr<std::uint32_t>(dir, "expected_offset");
@@ -261,9 +261,9 @@ TEST(GoldenGenNf4Dq, ReferenceVerifiesAndCorruptionIsReported) {
   std::size_t e = 0;
   while (cls[e] != static_cast<std::uint8_t>(Nf4CaseClass::tail) || (deq[e] & 0x7FFFFFFFu) == 0) ++e;
   deq[e] += 2;
-  npy::write(actual + "/expected_qabsmax.npy", npy::make_array("|u1", q));
-  npy::write(actual + "/expected_offset.npy", npy::make_array("<u4", off));
-  npy::write(actual + "/dq_decode_expected.npy", npy::make_array("<u4", deq));
+  io::npy::write(actual + "/expected_qabsmax.npy", io::npy::make_array("|u1", q));
+  io::npy::write(actual + "/expected_offset.npy", io::npy::make_array("<u4", off));
+  io::npy::write(actual + "/dq_decode_expected.npy", io::npy::make_array("<u4", deq));
   const VerifyResult r = verify_golden(dir, actual, 8);
   EXPECT_EQ(r.tests, q.size() + 1 + deq.size());
   EXPECT_EQ(r.errors, 3u);

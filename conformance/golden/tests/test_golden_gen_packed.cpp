@@ -29,7 +29,7 @@ VerifyResult verify_one(const std::string& golden, const std::string& name, cons
                         bool tolerance = false) {
   const std::string dir = temp_dir("actual_" + name);
   fs::create_directories(dir);
-  npy::write(dir + "/" + name + ".npy", npy::make_array(descr, values));
+  io::npy::write(dir + "/" + name + ".npy", io::npy::make_array(descr, values));
   return verify_golden(golden, dir, VerifyOptions{20, tolerance});
 }
 
@@ -40,24 +40,24 @@ VerifyResult verify_f32(const std::string& golden, const std::vector<float>& v, 
   return verify_one(golden, "expected", bits, "<u4", tolerance);
 }
 
-WeakGenOptions weak_options(WeakLayout l, int bits, WeakTuning t) {
+WeakGenOptions weak_options(weak::Layout l, int bits, weak::Tuning t) {
   WeakGenOptions o;
   o.layout = l;
   o.quant.bits = bits;
-  o.quant.group = l == WeakLayout::qeft ? 128 : 0;
+  o.quant.group = l == weak::Layout::qeft ? 128 : 0;
   o.quant.tuning = t;
-  o.quant.grid = default_weak_grid(l, o.quant.group);
+  o.quant.grid = weak::default_grid(l, o.quant.group);
   return o;
 }
 
-std::vector<std::uint16_t> read_u16(const std::string& f) { return npy::read(f).values<std::uint16_t>(); }
+std::vector<std::uint16_t> read_u16(const std::string& f) { return io::npy::read(f).values<std::uint16_t>(); }
 bool contains(const std::vector<std::uint16_t>& v, std::uint16_t x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
 }  // namespace
 
 TEST(GoldenGenWeak, EverySetVerifiesAgainstItself) {
-  for (auto [l, bits, tuning, level] : {std::tuple{WeakLayout::qeft, 4, WeakTuning::minmax, 1}, {WeakLayout::qeft, 4, WeakTuning::mse, 2},
-                                        {WeakLayout::owq, 3, WeakTuning::minmax, 2}, {WeakLayout::owq, 4, WeakTuning::mse, 1}}) {
+  for (auto [l, bits, tuning, level] : {std::tuple{weak::Layout::qeft, 4, weak::Tuning::minmax, 1}, {weak::Layout::qeft, 4, weak::Tuning::mse, 2},
+                                        {weak::Layout::owq, 3, weak::Tuning::minmax, 2}, {weak::Layout::owq, 4, weak::Tuning::mse, 1}}) {
     WeakGenOptions o = weak_options(l, bits, tuning);
     o.level = level;
     o.random = 5000;
@@ -68,14 +68,14 @@ TEST(GoldenGenWeak, EverySetVerifiesAgainstItself) {
     std::uint64_t weights = 0;
     for (const WeakGenLayer& layer : weak_gen_layers(o)) weights += layer.oc * layer.ic;
     // codes and every deq path cover each weight once, plus the packed buffers.
-    EXPECT_GT(r.tests, (l == WeakLayout::qeft ? 3 : 4) * weights);
+    EXPECT_GT(r.tests, (l == weak::Layout::qeft ? 3 : 4) * weights);
     EXPECT_EQ(r.kind, "weak");
     EXPECT_EQ(r.format, std::string(name(l)));
   }
 }
 
 TEST(GoldenGenWeak, StructuredCasesReachTheLayoutsEdges) {
-  WeakGenOptions o = weak_options(WeakLayout::qeft, 4, WeakTuning::minmax);
+  WeakGenOptions o = weak_options(weak::Layout::qeft, 4, weak::Tuning::minmax);
   const std::vector<WeakGenLayer> layers = weak_gen_layers(o);
   ASSERT_EQ(layers.size(), 4u);
   EXPECT_NE((o.cols - layers[0].weak.size()) % 128, 0u);  // the edge layer's last group is partial
@@ -87,18 +87,18 @@ TEST(GoldenGenWeak, StructuredCasesReachTheLayoutsEdges) {
   const auto zeros = read_u16(dir + "/expected_scaled_zeros.npy"), ow = read_u16(dir + "/expected_oweight.npy");
   EXPECT_TRUE(contains(zeros, 0x0000));  // minmax, all-positive group: zero point -0.0 -> +0
   for (std::uint16_t special : {0x7BFF, 0xFBFF, 0x0001, 0x8000, 0x0400}) EXPECT_TRUE(contains(ow, special)) << special;
-  const auto codes = npy::read(dir + "/expected_codes.npy").values<std::uint8_t>();
-  const auto cls = npy::read(dir + "/codes_classes.npy").values<std::uint8_t>();
+  const auto codes = io::npy::read(dir + "/expected_codes.npy").values<std::uint8_t>();
+  const auto cls = io::npy::read(dir + "/codes_classes.npy").values<std::uint8_t>();
   bool low = false, high = false;
   for (std::size_t i = 0; i < codes.size(); ++i)
     if (cls[i] == static_cast<std::uint8_t>(WeakCaseClass::code_extremes)) low |= codes[i] == 0, high |= codes[i] == 15;
   EXPECT_TRUE(low && high);
   // The fp16-special row's tiny weights are codes the reference packer would write out of range.
   std::vector<ref::WeakClamp> clamped;
-  ref::weak_codes(ref::weak_quantize(WeakLayout::qeft, layers[0].w, layers[0].oc, layers[0].ic, layers[0].weak, o.quant), &clamped);
+  ref::weak_codes(ref::weak_quantize(weak::Layout::qeft, layers[0].w, layers[0].oc, layers[0].ic, layers[0].weak, o.quant), &clamped);
   EXPECT_FALSE(clamped.empty());
   // mse's zero point is +0: scaled_zeros -0.
-  o.quant.tuning = WeakTuning::mse;
+  o.quant.tuning = weak::Tuning::mse;
   gen_weak(o, dir);
   EXPECT_TRUE(contains(read_u16(dir + "/expected_scaled_zeros.npy"), 0x8000));
   o.cols = 200;
@@ -106,19 +106,19 @@ TEST(GoldenGenWeak, StructuredCasesReachTheLayoutsEdges) {
 }
 
 TEST(GoldenGenWeak, CorruptionsAreReportedWithClassAndDistance) {
-  const WeakGenOptions o = weak_options(WeakLayout::qeft, 4, WeakTuning::minmax);
+  const WeakGenOptions o = weak_options(weak::Layout::qeft, 4, weak::Tuning::minmax);
   const std::string dir = temp_dir("corrupt");
   gen_weak(o, dir);
-  auto q = npy::read(dir + "/expected_qweight.npy").values<std::int16_t>();
+  auto q = io::npy::read(dir + "/expected_qweight.npy").values<std::int16_t>();
   std::size_t i = 0;
   while ((q[i] & 0xF) == 0xF || (static_cast<std::uint16_t>(q[i]) & 0x8000)) ++i;  // a low nibble that can grow
   q[i] = static_cast<std::int16_t>(q[i] + 1);
   VerifyResult r = verify_one(dir, "expected_qweight", q, "<i2");
   EXPECT_EQ(r.errors, 1u);
-  const std::uint8_t k = npy::read(dir + "/qweight_classes.npy").values<std::uint8_t>().at(i);
+  const std::uint8_t k = io::npy::read(dir + "/qweight_classes.npy").values<std::uint8_t>().at(i);
   EXPECT_EQ(r.classes.at("qweight " + std::string(kWeakCaseClassNames[k])).errors, 1u);
   EXPECT_EQ(r.distance.at(1), 1u);
-  const auto inputs = npy::read(dir + "/qweight_inputs.npy").values<std::uint32_t>();
+  const auto inputs = io::npy::read(dir + "/qweight_inputs.npy").values<std::uint32_t>();
   EXPECT_NE(r.first_errors.at(0).find(fmt::format("inputs 0x{:08x}", inputs[i])), std::string::npos) << r.first_errors[0];
 
   auto s = read_u16(dir + "/expected_scales.npy");
@@ -126,7 +126,7 @@ TEST(GoldenGenWeak, CorruptionsAreReportedWithClassAndDistance) {
   r = verify_one(dir, "expected_scales", s, "<u2");
   EXPECT_EQ(r.errors, 1u);
   EXPECT_EQ(r.distance.at(3), 1u);
-  auto d = npy::read(dir + "/expected_deq_gemv.npy").values<std::uint32_t>();
+  auto d = io::npy::read(dir + "/expected_deq_gemv.npy").values<std::uint32_t>();
   for (std::size_t j = 0; j < 40; ++j) d[j] ^= 0x80000000u;  // row 0 is all-zero groups: +-0 and dequantized zero codes
   r = verify_one(dir, "expected_deq_gemv", d, "<u4");
   EXPECT_EQ(r.errors, 40u);
@@ -136,7 +136,7 @@ TEST(GoldenGenWeak, CorruptionsAreReportedWithClassAndDistance) {
 // The generator's packing path on the repos' golden weights gives the repos' golden buffers.
 TEST(GoldenGenWeak, PackingPathEqualsRepoGoldenBuffers) {
   std::size_t compared = 0;
-  for (WeakLayout l : {WeakLayout::qeft, WeakLayout::owq}) {
+  for (weak::Layout l : {weak::Layout::qeft, weak::Layout::owq}) {
     const WeakGolden g(GoldenDir::from_env(), l);
     for (const WeakGoldenCase& c : g.cases()) {
       WeakGenLayer layer{c.oc, c.ic, g.read<float>(c.name, "w"), {}, std::vector<std::uint8_t>(c.oc), WeakCaseClass::random};
@@ -157,15 +157,15 @@ TEST(GoldenGenWeak, PackingPathEqualsRepoGoldenBuffers) {
 }
 
 TEST(GoldenGenGemm, EverySetVerifiesAgainstItself) {
-  GseFormat e8;
+  gse::Format e8;
   e8.exp_bits = 8;
   e8.exp_bias = 127;
-  GseFormat int4;
+  gse::Format int4;
   int4.bits = 4;
   int4.group = 16;
   int4.exp_offset = -20;
-  for (const GseFormat& f : {GseFormat{}, e8, int4})
-    for (Accumulate acc : {Accumulate::exact, Accumulate::fp32}) {
+  for (const gse::Format& f : {gse::Format{}, e8, int4})
+    for (gse::Accumulate acc : {gse::Accumulate::exact, gse::Accumulate::fp32}) {
       GseGemmGenOptions o;
       o.format = f;
       o.accumulate = acc;
@@ -175,7 +175,7 @@ TEST(GoldenGenGemm, EverySetVerifiesAgainstItself) {
       gen_gse_gemm(o, dir);
       VerifyResult r = verify_golden(dir, dir + "/expected.npy", 5);
       EXPECT_TRUE(r.passed()) << verify_text(r);
-      if (acc == Accumulate::fp32) {
+      if (acc == gse::Accumulate::fp32) {
         r = verify_golden(dir, dir, VerifyOptions{5, true});
         EXPECT_TRUE(r.passed()) << verify_text(r);
         ASSERT_EQ(r.tolerance.size(), 1u);
@@ -196,8 +196,8 @@ TEST(GoldenGenGemm, StructuredCases) {
   for (std::size_t k = 1; k <= 2 * N + 1; ++k) EXPECT_EQ(p[k - 1].k, k);  // every tail length, once and twice
   const std::string dir = temp_dir("gemm_cases");
   gen_gse_gemm(o, dir);
-  const auto e = npy::read(dir + "/expected.npy").values<float>(), other = npy::read(dir + "/other.npy").values<float>();
-  const auto cls = npy::read(dir + "/classes.npy").values<std::uint8_t>();
+  const auto e = io::npy::read(dir + "/expected.npy").values<float>(), other = io::npy::read(dir + "/other.npy").values<float>();
+  const auto cls = io::npy::read(dir + "/classes.npy").values<std::uint8_t>();
   std::map<std::uint8_t, int> nan, inf, zero, differ;
   for (std::size_t i = 0; i < e.size(); ++i) {
     nan[cls[i]] += std::isnan(e[i]);
@@ -214,11 +214,11 @@ TEST(GoldenGenGemm, StructuredCases) {
   EXPECT_GT(zero[k(K::zero_group)], 0);
   EXPECT_EQ(nan[k(K::zero_group)] + nan[k(K::tail)] + nan[k(K::cancellation)], 0);
   // With a 5-bit field nothing overflows and the largest bound is a sum of maximal mantissas.
-  o.format = GseFormat{};
-  o.accumulate = Accumulate::fp32;
+  o.format = gse::Format{};
+  o.accumulate = gse::Accumulate::fp32;
   gen_gse_gemm(o, dir);
-  const auto bound = npy::read(dir + "/tolerance.npy").values<float>();
-  const auto cls5 = npy::read(dir + "/classes.npy").values<std::uint8_t>();
+  const auto bound = io::npy::read(dir + "/tolerance.npy").values<float>();
+  const auto cls5 = io::npy::read(dir + "/classes.npy").values<std::uint8_t>();
   const std::size_t worst = static_cast<std::size_t>(std::max_element(bound.begin(), bound.end()) - bound.begin());
   EXPECT_TRUE(std::isfinite(bound[worst]));
   EXPECT_EQ(cls5[worst], k(K::max_mantissa));
@@ -227,7 +227,7 @@ TEST(GoldenGenGemm, StructuredCases) {
 namespace {
 
 // C in reverse k order, one f32 addition per product: another vendor's legitimate fp32 result.
-std::vector<float> reversed_fp32(const GseGemmProblem& p, const GseFormat& f) {
+std::vector<float> reversed_fp32(const GseGemmProblem& p, const gse::Format& f) {
   const std::size_t N = static_cast<std::size_t>(f.group), groups = f.groups(p.k);
   const int unit = 2 * (f.exp_offset - f.exp_bias - (f.bits - 2));
   std::vector<float> c(p.m * p.n);
@@ -249,7 +249,7 @@ std::vector<float> reversed_fp32(const GseGemmProblem& p, const GseFormat& f) {
 
 TEST(GoldenGenGemm, ToleranceAcceptsAnyOrderAndRejectsMore) {
   GseGemmGenOptions o;
-  o.accumulate = Accumulate::fp32;
+  o.accumulate = gse::Accumulate::fp32;
   o.level = 2;
   o.random = 2000;
   const std::string dir = temp_dir("gemm_tol");
@@ -268,11 +268,11 @@ TEST(GoldenGenGemm, ToleranceAcceptsAnyOrderAndRejectsMore) {
   EXPECT_GT(tol.tolerance[0].max_bound, 0);
   EXPECT_NE(verify_text(tol).find("worst |got - expected| / bound"), std::string::npos);
   // The exact result lies within the bound too (a vendor that accumulates exactly).
-  EXPECT_TRUE(verify_f32(dir, npy::read(dir + "/other.npy").values<float>(), true).passed());
+  EXPECT_TRUE(verify_f32(dir, io::npy::read(dir + "/other.npy").values<float>(), true).passed());
 
   // One output just beyond its bound, one NaN where a number is expected: two errors.
-  std::vector<float> want = npy::read(dir + "/expected.npy").values<float>();
-  const std::vector<float> bound = npy::read(dir + "/tolerance.npy").values<float>();
+  std::vector<float> want = io::npy::read(dir + "/expected.npy").values<float>();
+  const std::vector<float> bound = io::npy::read(dir + "/tolerance.npy").values<float>();
   std::size_t i = 0;
   while (!(std::isfinite(want[i]) && bound[i] > 0 && want[i] != 0)) ++i;
   const auto beyond = [&](float v) { return double(v) - double(want[i]) > double(bound[i]); };
@@ -287,14 +287,14 @@ TEST(GoldenGenGemm, ToleranceAcceptsAnyOrderAndRejectsMore) {
   EXPECT_EQ(bad.errors, 2u);
   EXPECT_NE(bad.first_errors.at(0).find("> bound"), std::string::npos) << bad.first_errors[0];
   EXPECT_GT(bad.tolerance.at(0).worst_ratio, 1);
-  want[j] = npy::read(dir + "/expected.npy").values<float>()[j];
+  want[j] = io::npy::read(dir + "/expected.npy").values<float>()[j];
   want[i] = std::nextafter(x, -std::numeric_limits<float>::infinity());  // the last float within the bound passes
   EXPECT_TRUE(verify_f32(dir, want, true).passed());
 }
 
 TEST(GoldenGenGemm, BoundFollowsTheFormula) {
   GseGemmProblem p{1, 1, 3, {1, -2, 3}, {4, 5, 6}, {15}, {15}, GseGemmCaseClass::tail};
-  GseFormat f;  // bits 8: unit 2^-6 per operand
+  gse::Format f;  // bits 8: unit 2^-6 per operand
   // S = (4 + 10 + 18) 2^-12, gamma_2 = 2u / (1 - 2u).
   const double u = 0x1p-24, s = 32 * 0x1p-12, beta = 2 * (2 * u / (1 - 2 * u)) * s * (1 + 0x1p-40) + 3 * 0x1p-148;
   const float b = gse_gemm_fp32_bound(p, f)[0];

@@ -1,6 +1,6 @@
 // The codecs of the example plugins: lowbit's own dispatched kernels (lowbit/kernels.hpp: the best
 // implementation this CPU runs) behind the C functions of lowbit/vendor.h. MX minifloat blocks have
-// no optimized kernel: they are the reference codec (MXINT8 is the GSE kernel on mxint8_format()).
+// no optimized kernel: they are the reference codec (MXINT8 is the GSE kernel on gse::mxint8_format()).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -16,62 +16,62 @@ namespace lowbit_plugin {
 using namespace lowbit;
 
 // Options -> kernel parameters; false for a bad format, rounding or profile.
-inline bool fp8_profile(const lowbit_fp8_options* o, const Fp8Profile*& p) {
+inline bool fp8_profile(const lowbit_fp8_options* o, const fp8::Profile*& p) {
   if (!o || !o->profile || o->format > LOWBIT_FP8_E5M2 || o->rounding > LOWBIT_ROUND_SR) return false;
-  p = find_fp8_profile(o->profile);
+  p = fp8::find_profile(o->profile);
   return p != nullptr;
 }
 
 template <class In, class Raw>
 int encode(std::size_t n, const Raw* in, std::uint8_t* out, const lowbit_fp8_options* o, bool ties_away = false) {
-  const Fp8Profile* p = nullptr;
+  const fp8::Profile* p = nullptr;
   if (!fp8_profile(o, p) || (n && (!in || !out))) return LOWBIT_VENDOR_E_INVALID;
   Rounding r = static_cast<Rounding>(o->rounding);
   if (ties_away && r == Rounding::rne) r = Rounding::rna;  // the faulty plugin's wrong tie rule
-  Fp8EncodeParams params = make_encode_params(static_cast<Fp8Format>(o->format), *p, FloatTraits<In>::type, r, o->seed);
+  fp8::EncodeParams params = fp8::encode_params(static_cast<fp8::Format>(o->format), *p, FloatTraits<In>::type, r, o->seed);
   params.index0 = o->index0;
   params.random_bits = o->random_bits;
-  encode_kernel<In>(fp8_best())(n, reinterpret_cast<const In*>(in), out, &params);
+  fp8::encode_kernel<In>(kernels::best<fp8::Impl>())(n, reinterpret_cast<const In*>(in), out, &params);
   return LOWBIT_VENDOR_OK;
 }
 
 template <class Out, class Raw>
 int decode(std::size_t n, const std::uint8_t* in, Raw* out, const lowbit_fp8_options* o) {
-  const Fp8Profile* p = nullptr;
+  const fp8::Profile* p = nullptr;
   if (!fp8_profile(o, p) || (n && (!in || !out))) return LOWBIT_VENDOR_E_INVALID;
-  const Fp8DecodeParams params = make_decode_params(static_cast<Fp8Format>(o->format), *p);
-  decode_kernel<Out>(fp8_best())(n, in, reinterpret_cast<Out*>(out), &params);
+  const fp8::DecodeParams params = fp8::decode_params(static_cast<fp8::Format>(o->format), *p);
+  fp8::decode_kernel<Out>(kernels::best<fp8::Impl>())(n, in, reinterpret_cast<Out*>(out), &params);
   return LOWBIT_VENDOR_OK;
 }
 
-inline bool nf4_params(const lowbit_nf4_options* o, Nf4Params& p) {
-  if (!o || !o->profile || o->table > LOWBIT_NF4_TABLE_FP4 || !valid_nf4_block(o->block)) return false;
-  const Nf4Profile* profile = find_nf4_profile(o->profile);
+inline bool nf4_params(const lowbit_nf4_options* o, nf4::Params& p) {
+  if (!o || !o->profile || o->table > LOWBIT_NF4_TABLE_FP4 || !nf4::valid_block(o->block)) return false;
+  const nf4::Profile* profile = nf4::find_profile(o->profile);
   if (!profile) return false;
-  p = make_nf4_params(static_cast<FourBitTable>(o->table), *profile, o->block);
+  p = nf4::make_params(static_cast<nf4::Table>(o->table), *profile, o->block);
   return true;
 }
 
 inline int nf4_quantize(std::size_t n, const float* in, std::uint8_t* packed, float* absmax, const lowbit_nf4_options* o) {
-  Nf4Params p;
+  nf4::Params p;
   if (!nf4_params(o, p) || (n && (!in || !packed || !absmax))) return LOWBIT_VENDOR_E_INVALID;
-  nf4_best().quantize(n, in, packed, absmax, &p);
+  kernels::best<nf4::Impl>().encode(n, in, packed, absmax, &p);
   return LOWBIT_VENDOR_OK;
 }
 
 inline int nf4_dequantize(std::size_t n, const std::uint8_t* packed, const float* absmax, float* out,
                           const lowbit_nf4_options* o) {
-  Nf4Params p;
+  nf4::Params p;
   if (!nf4_params(o, p) || (n && (!packed || !absmax || !out))) return LOWBIT_VENDOR_E_INVALID;
-  nf4_best().dequantize(n, packed, absmax, out, &p);
+  kernels::best<nf4::Impl>().decode(n, packed, absmax, out, &p);
   return LOWBIT_VENDOR_OK;
 }
 
 // Options -> kernel parameters; false for a bad field (the C enums arrive unchecked).
-inline bool gse_format(const lowbit_gse_format* c, GseFormat& f) {
+inline bool gse_format(const lowbit_gse_format* c, gse::Format& f) {
   if (!c || c->mantissa_overflow > LOWBIT_GSE_MANTISSA_BUMP || c->exponent_overflow > LOWBIT_GSE_EXPONENT_NAN) return false;
-  f = {c->bits, c->group, c->exp_bits, c->exp_bias, c->exp_offset, static_cast<MantissaOverflow>(c->mantissa_overflow),
-       static_cast<ExponentOverflow>(c->exponent_overflow)};
+  f = {c->bits, c->group, c->exp_bits, c->exp_bias, c->exp_offset, static_cast<gse::MantissaOverflow>(c->mantissa_overflow),
+       static_cast<gse::ExponentOverflow>(c->exponent_overflow)};
   return !validate(f);
 }
 
@@ -82,23 +82,23 @@ inline void copy_stats(const BlockStats& s, lowbit_gse_stats* out) {
 template <class In, class Raw>
 int gse_encode(std::size_t n, const Raw* in, std::int8_t* codes, std::uint8_t* exps, lowbit_gse_stats* stats,
                const lowbit_gse_options* o, bool ties_away = false) {
-  GseFormat f;
+  gse::Format f;
   if (!o || !gse_format(&o->format, f) || o->rounding > LOWBIT_ROUND_SR || (n && (!in || !codes || !exps)))
     return LOWBIT_VENDOR_E_INVALID;
   Rounding r = static_cast<Rounding>(o->rounding);
   if (ties_away && r == Rounding::rne) r = Rounding::rna;  // the faulty plugin's wrong tie rule
-  const GseEncodeParams p{f, r, o->seed, o->index0, o->random_bits};
+  const gse::EncodeParams p{f, r, o->seed, o->index0, o->random_bits};
   BlockStats s;
-  gse_encode_kernel<In>(gse_best())(n, reinterpret_cast<const In*>(in), codes, exps, &p, &s);
+  gse::encode_kernel<In>(kernels::best<gse::Impl>())(n, reinterpret_cast<const In*>(in), codes, exps, &p, &s);
   copy_stats(s, stats);
   return LOWBIT_VENDOR_OK;
 }
 
 template <class Out, class Raw>
 int gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Raw* out, const lowbit_gse_format* c) {
-  GseFormat f;
+  gse::Format f;
   if (!gse_format(c, f) || (n && (!codes || !exps || !out))) return LOWBIT_VENDOR_E_INVALID;
-  gse_decode_kernel<Out>(gse_best())(n, codes, exps, reinterpret_cast<Out*>(out), &f);
+  gse::decode_kernel<Out>(kernels::best<gse::Impl>())(n, codes, exps, reinterpret_cast<Out*>(out), &f);
   return LOWBIT_VENDOR_OK;
 }
 
@@ -106,13 +106,13 @@ int gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps
 inline int gse_gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
                     const std::int8_t* b, const std::uint8_t* b_exps, const lowbit_gse_format* a_format,
                     const lowbit_gse_format* b_format, std::uint32_t accumulate, float* c, bool ignore_b_offset = false) {
-  GseGemmParams p;
+  gse::GemmParams p;
   if (!gse_format(a_format, p.a) || !gse_format(b_format, p.b) || p.a.group != p.b.group ||
       accumulate > LOWBIT_GSE_ACCUMULATE_FP32 || (m && n && !c) || (m && n && k && (!a || !a_exps || !b || !b_exps)))
     return LOWBIT_VENDOR_E_INVALID;
-  p.accumulate = static_cast<Accumulate>(accumulate);
+  p.accumulate = static_cast<gse::Accumulate>(accumulate);
   if (ignore_b_offset) p.b.exp_offset = 0;
-  gse_gemm_best().gemm(m, n, k, a, a_exps, b, b_exps, c, &p);
+  kernels::best<gse::GemmImpl>().gemm(m, n, k, a, a_exps, b, b_exps, c, &p);
   return LOWBIT_VENDOR_OK;
 }
 
@@ -124,10 +124,11 @@ inline int mx_encode(std::size_t n, const float* in, std::uint8_t* codes, std::u
   if (!mx_valid(o) || (n && (!in || !codes || !scales))) return LOWBIT_VENDOR_E_INVALID;
   const Rounding r = static_cast<Rounding>(o->rounding);
   if (o->format == LOWBIT_MX_INT8) {
-    const GseEncodeParams p{mxint8_format(), r, o->seed, o->index0, nullptr};
-    gse_encode_kernel<float>(gse_best())(n, in, reinterpret_cast<std::int8_t*>(codes), scales, &p, nullptr);
+    const gse::EncodeParams p{gse::mxint8_format(), r, o->seed, o->index0, nullptr};
+    gse::encode_kernel<float>(kernels::best<gse::Impl>())(n, in, reinterpret_cast<std::int8_t*>(codes), scales, &p, nullptr);
   } else {
-    ref::mx_encode_ref(n, in, codes, scales, {static_cast<MxFormat>(o->format), r, o->seed, o->index0}, nullptr);
+    const mx::EncodeParams p{static_cast<mx::Format>(o->format), r, o->seed, o->index0};
+    ref::mx_encode_ref(n, in, codes, scales, &p, nullptr);
   }
   return LOWBIT_VENDOR_OK;
 }
@@ -135,27 +136,28 @@ inline int mx_encode(std::size_t n, const float* in, std::uint8_t* codes, std::u
 inline int mx_decode(std::size_t n, const std::uint8_t* codes, const std::uint8_t* scales, float* out, const lowbit_mx_options* o) {
   if (!mx_valid(o) || (n && (!codes || !scales || !out))) return LOWBIT_VENDOR_E_INVALID;
   if (o->format == LOWBIT_MX_INT8) {
-    const GseFormat f = mxint8_format();
-    gse_decode_kernel<float>(gse_best())(n, reinterpret_cast<const std::int8_t*>(codes), scales, out, &f);
+    const gse::Format f = gse::mxint8_format();
+    gse::decode_kernel<float>(kernels::best<gse::Impl>())(n, reinterpret_cast<const std::int8_t*>(codes), scales, out, &f);
   } else {
-    ref::mx_decode_ref(n, codes, scales, out, static_cast<MxFormat>(o->format));
+    const mx::DecodeParams p{static_cast<mx::Format>(o->format)};
+    ref::mx_decode_ref(n, codes, scales, out, &p);
   }
   return LOWBIT_VENDOR_OK;
 }
 
-inline QeftMatrix qeft_matrix(const lowbit_qeft_matrix& m) {
+inline qeft::Matrix qeft_matrix(const lowbit_qeft_matrix& m) {
   return {m.oc, m.ic, m.k, m.group, m.qweight, m.scales, m.scaled_zeros, m.oweight};
 }
 
 inline int qeft_matvec(const lowbit_qeft_matrix* m, const float* x, float* y) {
   if (!m || !x || !y) return LOWBIT_VENDOR_E_INVALID;
-  const QeftMatrix w = qeft_matrix(*m);
+  const qeft::Matrix w = qeft_matrix(*m);
   try {
     qeft::validate(w);
   } catch (const Error&) {
     return LOWBIT_VENDOR_E_INVALID;
   }
-  qeft_best().matvec(&w, x, y);
+  kernels::best<qeft::Impl>().matvec(&w, x, y);
   return LOWBIT_VENDOR_OK;
 }
 

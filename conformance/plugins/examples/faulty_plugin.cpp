@@ -80,11 +80,11 @@ int mx_enc(size_t n, const float* in, uint8_t* codes, uint8_t* scales, const low
   if (const int e = fault("mx")) return e;
   const int status = mx_encode(n, in, codes, scales, o);
   if (status != LOWBIT_VENDOR_OK || o->format == LOWBIT_MX_INT8) return status;
-  const MxTraits& t = traits(static_cast<MxFormat>(o->format));
+  const mx::Traits& t = traits(static_cast<mx::Format>(o->format));
   const Rounding r = static_cast<Rounding>(o->rounding);
-  for (size_t b = 0; b * kMxBlock < n; ++b) {
-    if (scales[b] == kE8m0Nan) continue;
-    const size_t first = b * kMxBlock, last = std::min(n, first + kMxBlock);
+  for (size_t b = 0; b * mx::kBlock < n; ++b) {
+    if (scales[b] == mx::kE8m0Nan) continue;
+    const size_t first = b * mx::kBlock, last = std::min(n, first + mx::kBlock);
     float amax = 0;
     for (size_t i = first; i < last; ++i) amax = std::max(amax, std::fabs(in[i]));
     const int X = std::max(amax == 0 ? -127 : std::ilogb(amax), -127);  // missing: - t.emax

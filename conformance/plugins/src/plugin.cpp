@@ -18,31 +18,31 @@
 #include "lowbit/conformance/block_suite.hpp"
 #include "lowbit/conformance/nf4_suite.hpp"
 #include "lowbit/conformance/weak_suite.hpp"
-#include "lowbit/formats/fp8_kernel.hpp"
-#include "lowbit/formats/nf4_kernel.hpp"
+#include "lowbit/formats/fp8.hpp"
+#include "lowbit/formats/nf4.hpp"
 
 namespace lowbit::conformance {
 
-static_assert(LOWBIT_FP8_E4M3 == static_cast<unsigned>(Fp8Format::e4m3) &&
-              LOWBIT_FP8_E5M2 == static_cast<unsigned>(Fp8Format::e5m2));
+static_assert(LOWBIT_FP8_E4M3 == static_cast<unsigned>(fp8::Format::e4m3) &&
+              LOWBIT_FP8_E5M2 == static_cast<unsigned>(fp8::Format::e5m2));
 static_assert(LOWBIT_ROUND_RNE == static_cast<unsigned>(Rounding::rne) &&
               LOWBIT_ROUND_RNA == static_cast<unsigned>(Rounding::rna) &&
               LOWBIT_ROUND_RTZ == static_cast<unsigned>(Rounding::rtz) &&
               LOWBIT_ROUND_SR == static_cast<unsigned>(Rounding::sr));
-static_assert(LOWBIT_NF4_TABLE_NF4 == static_cast<unsigned>(FourBitTable::nf4) &&
-              LOWBIT_NF4_TABLE_FP4 == static_cast<unsigned>(FourBitTable::fp4));
-static_assert(LOWBIT_GSE_MANTISSA_SATURATE == static_cast<unsigned>(MantissaOverflow::saturate) &&
-              LOWBIT_GSE_MANTISSA_BUMP == static_cast<unsigned>(MantissaOverflow::bump) &&
-              LOWBIT_GSE_EXPONENT_SATURATE == static_cast<unsigned>(ExponentOverflow::saturate) &&
-              LOWBIT_GSE_EXPONENT_NAN == static_cast<unsigned>(ExponentOverflow::nan));
-static_assert(LOWBIT_MX_INT8 == static_cast<unsigned>(MxFormat::int8) &&
-              LOWBIT_MX_FP8_E4M3 == static_cast<unsigned>(MxFormat::fp8_e4m3) &&
-              LOWBIT_MX_FP8_E5M2 == static_cast<unsigned>(MxFormat::fp8_e5m2) &&
-              LOWBIT_MX_FP6_E3M2 == static_cast<unsigned>(MxFormat::fp6_e3m2) &&
-              LOWBIT_MX_FP6_E2M3 == static_cast<unsigned>(MxFormat::fp6_e2m3) &&
-              LOWBIT_MX_FP4_E2M1 == static_cast<unsigned>(MxFormat::fp4_e2m1));
-static_assert(LOWBIT_GSE_ACCUMULATE_EXACT == static_cast<unsigned>(Accumulate::exact) &&
-              LOWBIT_GSE_ACCUMULATE_FP32 == static_cast<unsigned>(Accumulate::fp32));
+static_assert(LOWBIT_NF4_TABLE_NF4 == static_cast<unsigned>(nf4::Table::nf4) &&
+              LOWBIT_NF4_TABLE_FP4 == static_cast<unsigned>(nf4::Table::fp4));
+static_assert(LOWBIT_GSE_MANTISSA_SATURATE == static_cast<unsigned>(gse::MantissaOverflow::saturate) &&
+              LOWBIT_GSE_MANTISSA_BUMP == static_cast<unsigned>(gse::MantissaOverflow::bump) &&
+              LOWBIT_GSE_EXPONENT_SATURATE == static_cast<unsigned>(gse::ExponentOverflow::saturate) &&
+              LOWBIT_GSE_EXPONENT_NAN == static_cast<unsigned>(gse::ExponentOverflow::nan));
+static_assert(LOWBIT_MX_INT8 == static_cast<unsigned>(mx::Format::int8) &&
+              LOWBIT_MX_FP8_E4M3 == static_cast<unsigned>(mx::Format::fp8_e4m3) &&
+              LOWBIT_MX_FP8_E5M2 == static_cast<unsigned>(mx::Format::fp8_e5m2) &&
+              LOWBIT_MX_FP6_E3M2 == static_cast<unsigned>(mx::Format::fp6_e3m2) &&
+              LOWBIT_MX_FP6_E2M3 == static_cast<unsigned>(mx::Format::fp6_e2m3) &&
+              LOWBIT_MX_FP4_E2M1 == static_cast<unsigned>(mx::Format::fp4_e2m1));
+static_assert(LOWBIT_GSE_ACCUMULATE_EXACT == static_cast<unsigned>(gse::Accumulate::exact) &&
+              LOWBIT_GSE_ACCUMULATE_FP32 == static_cast<unsigned>(gse::Accumulate::fp32));
 static_assert(sizeof(f16) == 2 && sizeof(bf16) == 2);
 
 Plugin::Plugin(const std::string& path) : path_(path) {
@@ -137,7 +137,7 @@ void record(std::string_view fn, std::string_view type, std::size_t n, int statu
   record(status, [&] { return fmt::format("{}{}(n={})", fn, type, n); });
 }
 
-lowbit_fp8_options fp8_options(Fp8Format f, Rounding r, std::uint64_t seed, std::uint64_t index0,
+lowbit_fp8_options fp8_options(fp8::Format f, Rounding r, std::uint64_t seed, std::uint64_t index0,
                                const std::uint32_t* random_bits) {
   return {static_cast<std::uint32_t>(f), static_cast<std::uint32_t>(r), g_active.profile.c_str(), seed, index0,
           random_bits};
@@ -151,34 +151,34 @@ template <class T> constexpr std::string_view type_name() {
 }
 
 template <class In, class Raw, auto Slot>
-void encode(std::size_t n, const In* in, std::uint8_t* out, const Fp8EncodeParams* p) {
+void encode(std::size_t n, const In* in, std::uint8_t* out, const fp8::EncodeParams* p) {
   const lowbit_fp8_options o = fp8_options(p->format, p->rounding, p->seed, p->index0, p->random_bits);
   record("fp8_encode_", type_name<In>(), n, (g_active.d->*Slot)(n, reinterpret_cast<const Raw*>(in), out, &o));
 }
 template <class Out, class Raw, auto Slot>
-void decode(std::size_t n, const std::uint8_t* in, Out* out, const Fp8DecodeParams* p) {
+void decode(std::size_t n, const std::uint8_t* in, Out* out, const fp8::DecodeParams* p) {
   const lowbit_fp8_options o = fp8_options(p->format, Rounding::rne, 0, 0, nullptr);
   record("fp8_decode_", type_name<Out>(), n, (g_active.d->*Slot)(n, in, reinterpret_cast<Raw*>(out), &o));
 }
 
-void nf4_quantize(std::size_t n, const float* in, std::uint8_t* packed, float* absmax, const Nf4Params* p) {
+void nf4_quantize(std::size_t n, const float* in, std::uint8_t* packed, float* absmax, const nf4::Params* p) {
   const std::string profile(p->profile.name);
   const lowbit_nf4_options o{static_cast<std::uint32_t>(p->table), p->block, profile.c_str()};
   record("nf4_quantize_f32", "", n, g_active.d->nf4_quantize_f32(n, in, packed, absmax, &o));
 }
-void nf4_dequantize(std::size_t n, const std::uint8_t* packed, const float* absmax, float* out, const Nf4Params* p) {
+void nf4_dequantize(std::size_t n, const std::uint8_t* packed, const float* absmax, float* out, const nf4::Params* p) {
   const std::string profile(p->profile.name);
   const lowbit_nf4_options o{static_cast<std::uint32_t>(p->table), p->block, profile.c_str()};
   record("nf4_dequantize_f32", "", n, g_active.d->nf4_dequantize_f32(n, packed, absmax, out, &o));
 }
 
-lowbit_gse_format gse_format(const GseFormat& f) {
+lowbit_gse_format gse_format(const gse::Format& f) {
   return {f.bits, f.group, f.exp_bits, f.exp_bias, f.exp_offset, static_cast<std::uint32_t>(f.mantissa_overflow),
           static_cast<std::uint32_t>(f.exponent_overflow)};
 }
 
 template <class In, class Raw, auto Slot>
-void gse_encode(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* exps, const GseEncodeParams* p,
+void gse_encode(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* exps, const gse::EncodeParams* p,
                 BlockStats* stats) {
   const lowbit_gse_options o{gse_format(p->format), static_cast<std::uint32_t>(p->rounding), p->seed, p->index0,
                              p->random_bits};
@@ -187,64 +187,62 @@ void gse_encode(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* e
   if (stats) *stats += {s.groups, s.nan_groups, s.exp_underflow, s.exp_overflow, s.bumped, s.saturated};
 }
 template <class Out, class Raw, auto Slot>
-void gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const GseFormat* f) {
+void gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const gse::Format* f) {
   const lowbit_gse_format c = gse_format(*f);
   record("gse_decode_", type_name<Out>(), n, (g_active.d->*Slot)(n, codes, exps, reinterpret_cast<Raw*>(out), &c));
 }
 
 void gse_gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps, const std::int8_t* b,
-              const std::uint8_t* b_exps, float* c, const GseGemmParams* p) {
+              const std::uint8_t* b_exps, float* c, const gse::GemmParams* p) {
   const lowbit_gse_format fa = gse_format(p->a), fb = gse_format(p->b);
   record(g_active.d->gse_gemm_f32(m, n, k, a, a_exps, b, b_exps, &fa, &fb, static_cast<std::uint32_t>(p->accumulate), c),
-         [&] { return fmt::format("gse_gemm_f32(m={}, n={}, k={}, {})", m, n, k, p->accumulate == Accumulate::exact ? "exact" : "fp32"); });
+         [&] { return fmt::format("gse_gemm_f32(m={}, n={}, k={}, {})", m, n, k, p->accumulate == gse::Accumulate::exact ? "exact" : "fp32"); });
 }
 
-void mx_encode(std::size_t n, const float* in, std::uint8_t* codes, std::uint8_t* scales, const ref::MxParams& p,
+void mx_encode(std::size_t n, const float* in, std::uint8_t* codes, std::uint8_t* scales, const mx::EncodeParams* p,
                BlockStats*) {
-  const lowbit_mx_options o{static_cast<std::uint32_t>(p.format), static_cast<std::uint32_t>(p.rounding), p.seed, p.index0};
+  const lowbit_mx_options o{static_cast<std::uint32_t>(p->format), static_cast<std::uint32_t>(p->rounding), p->seed, p->index0};
   record("mx_encode_f32", "", n, g_active.d->mx_encode_f32(n, in, codes, scales, &o));
 }
-void mx_decode(std::size_t n, const std::uint8_t* codes, const std::uint8_t* scales, float* out, MxFormat f) {
-  const lowbit_mx_options o{static_cast<std::uint32_t>(f), LOWBIT_ROUND_RNE, 0, 0};
+void mx_decode(std::size_t n, const std::uint8_t* codes, const std::uint8_t* scales, float* out, const mx::DecodeParams* p) {
+  const lowbit_mx_options o{static_cast<std::uint32_t>(p->format), LOWBIT_ROUND_RNE, 0, 0};
   record("mx_decode_f32", "", n, g_active.d->mx_decode_f32(n, codes, scales, out, &o));
 }
 
-void qeft_matvec(const QeftMatrix* w, const float* x, float* y) {
+void qeft_matvec(const qeft::Matrix* w, const float* x, float* y) {
   const lowbit_qeft_matrix m{w->oc, w->ic, w->k, w->group, w->qweight, w->scales, w->scaled_zeros, w->oweight};
   record(g_active.d->qeft_matvec_f32(&m, x, y),
          [&] { return fmt::format("qeft_matvec_f32(oc={}, ic={}, k={}, group={})", w->oc, w->ic, w->k, w->group); });
 }
 
-bool always() { return true; }
-
 template <class Fn, class D> Fn slot_if(bool present, D fn) { return present ? Fn(fn) : nullptr; }
 
-Fp8Impl fp8_impl(const lowbit_vendor_descriptor& d, const char* name) {
+fp8::Impl fp8_impl(const lowbit_vendor_descriptor& d, const char* name) {
   using D = lowbit_vendor_descriptor;
-  return {name, 1, always,
-          slot_if<Fp8EncodeFn<float>>(d.fp8_encode_f32, encode<float, float, &D::fp8_encode_f32>),
-          slot_if<Fp8EncodeFn<double>>(d.fp8_encode_f64, encode<double, double, &D::fp8_encode_f64>),
-          slot_if<Fp8EncodeFn<f16>>(d.fp8_encode_f16, encode<f16, std::uint16_t, &D::fp8_encode_f16>),
-          slot_if<Fp8EncodeFn<bf16>>(d.fp8_encode_bf16, encode<bf16, std::uint16_t, &D::fp8_encode_bf16>),
-          slot_if<Fp8DecodeFn<float>>(d.fp8_decode_f32, decode<float, float, &D::fp8_decode_f32>),
-          slot_if<Fp8DecodeFn<f16>>(d.fp8_decode_f16, decode<f16, std::uint16_t, &D::fp8_decode_f16>),
-          slot_if<Fp8DecodeFn<bf16>>(d.fp8_decode_bf16, decode<bf16, std::uint16_t, &D::fp8_decode_bf16>)};
+  return {name, 1, 0,
+          slot_if<fp8::EncodeFn<float>>(d.fp8_encode_f32, encode<float, float, &D::fp8_encode_f32>),
+          slot_if<fp8::EncodeFn<double>>(d.fp8_encode_f64, encode<double, double, &D::fp8_encode_f64>),
+          slot_if<fp8::EncodeFn<f16>>(d.fp8_encode_f16, encode<f16, std::uint16_t, &D::fp8_encode_f16>),
+          slot_if<fp8::EncodeFn<bf16>>(d.fp8_encode_bf16, encode<bf16, std::uint16_t, &D::fp8_encode_bf16>),
+          slot_if<fp8::DecodeFn<float>>(d.fp8_decode_f32, decode<float, float, &D::fp8_decode_f32>),
+          slot_if<fp8::DecodeFn<f16>>(d.fp8_decode_f16, decode<f16, std::uint16_t, &D::fp8_decode_f16>),
+          slot_if<fp8::DecodeFn<bf16>>(d.fp8_decode_bf16, decode<bf16, std::uint16_t, &D::fp8_decode_bf16>)};
 }
 
-GseImpl gse_impl(const lowbit_vendor_descriptor& d, const char* name) {
+gse::Impl gse_impl(const lowbit_vendor_descriptor& d, const char* name) {
   using D = lowbit_vendor_descriptor;
-  return {name, 1, always,
-          slot_if<GseEncodeFn<float>>(d.gse_encode_f32, gse_encode<float, float, &D::gse_encode_f32>),
-          slot_if<GseEncodeFn<f16>>(d.gse_encode_f16, gse_encode<f16, std::uint16_t, &D::gse_encode_f16>),
-          slot_if<GseEncodeFn<bf16>>(d.gse_encode_bf16, gse_encode<bf16, std::uint16_t, &D::gse_encode_bf16>),
-          slot_if<GseDecodeFn<float>>(d.gse_decode_f32, gse_decode<float, float, &D::gse_decode_f32>),
-          slot_if<GseDecodeFn<f16>>(d.gse_decode_f16, gse_decode<f16, std::uint16_t, &D::gse_decode_f16>),
-          slot_if<GseDecodeFn<bf16>>(d.gse_decode_bf16, gse_decode<bf16, std::uint16_t, &D::gse_decode_bf16>)};
+  return {name, 1, 0,
+          slot_if<gse::EncodeFn<float>>(d.gse_encode_f32, gse_encode<float, float, &D::gse_encode_f32>),
+          slot_if<gse::EncodeFn<f16>>(d.gse_encode_f16, gse_encode<f16, std::uint16_t, &D::gse_encode_f16>),
+          slot_if<gse::EncodeFn<bf16>>(d.gse_encode_bf16, gse_encode<bf16, std::uint16_t, &D::gse_encode_bf16>),
+          slot_if<gse::DecodeFn<float>>(d.gse_decode_f32, gse_decode<float, float, &D::gse_decode_f32>),
+          slot_if<gse::DecodeFn<f16>>(d.gse_decode_f16, gse_decode<f16, std::uint16_t, &D::gse_decode_f16>),
+          slot_if<gse::DecodeFn<bf16>>(d.gse_decode_bf16, gse_decode<bf16, std::uint16_t, &D::gse_decode_bf16>)};
 }
 
 // Does a check of the GSE suite ("encode T groups ...", "decode T ...", "stream T encode+decode
 // ...") exercise an operation the plugin implements? Null slots fall back to the reference, as FP8's.
-bool gse_exercised(const Check& c, const GseImpl& impl) {
+bool gse_exercised(const Check& c, const gse::Impl& impl) {
   std::string_view n = c.name;
   const std::string_view kind = n.substr(0, n.find(' '));
   n.remove_prefix(std::min(n.size(), kind.size() + 1));
@@ -265,7 +263,7 @@ template <class Keep> std::vector<Check> kept(std::vector<Check> all, Keep keep)
 
 // Does a check of the FP8 suite exercise an operation the plugin implements? (Null slots fall back
 // to the reference in the kernel table; their checks would test lowbit, not the plugin.)
-bool exercised(const Check& c, const Fp8Impl& impl) {
+bool exercised(const Check& c, const fp8::Impl& impl) {
   std::string_view n = c.name;
   const bool is_decode = n.starts_with("decode ");
   if (is_decode) n.remove_prefix(7);
@@ -430,9 +428,9 @@ std::vector<Check> run_plugin_suites(const Plugin& plugin, const GoldenDir& gold
   const lowbit_vendor_descriptor& d = plugin.descriptor();
   const std::string& impl_name = plugin.name();
   const std::vector<std::string> formats = o.formats.empty() ? plugin.formats() : o.formats;
-  std::vector<const Fp8Profile*> profiles;
+  std::vector<const fp8::Profile*> profiles;
   for (const std::string& s : o.profiles) {
-    const Fp8Profile* p = find_fp8_profile(s);
+    const fp8::Profile* p = fp8::find_profile(s);
     if (!p) throw std::invalid_argument(fmt::format("unknown FP8 profile '{}'", s));
     profiles.push_back(p);
   }
@@ -444,12 +442,12 @@ std::vector<Check> run_plugin_suites(const Plugin& plugin, const GoldenDir& gold
   g_active.d = &d;
   std::vector<Check> out;
   auto add = [&](std::vector<Check> c) { out.insert(out.end(), std::make_move_iterator(c.begin()), std::make_move_iterator(c.end())); };
-  const Fp8Impl fp8 = fp8_impl(d, impl_name.c_str());
-  const GseImpl gse = gse_impl(d, impl_name.c_str());
-  const Nf4Impl nf4{impl_name.c_str(), 1, always, nf4_quantize, nf4_dequantize};
-  const MxImpl mx{impl_name.c_str(), mx_encode, mx_decode};
-  const QeftImpl qeft{impl_name.c_str(), 1, always, qeft_matvec};
-  const GseGemmImpl gemm{impl_name.c_str(), always, gse_gemm};
+  const fp8::Impl fp8 = fp8_impl(d, impl_name.c_str());
+  const gse::Impl gse = gse_impl(d, impl_name.c_str());
+  const nf4::Impl nf4{impl_name.c_str(), 1, 0, nf4_quantize, nf4_dequantize};
+  const mx::Impl mx{impl_name.c_str(), 1, 0, mx_encode, mx_decode};
+  const qeft::Impl qeft{impl_name.c_str(), 1, 0, qeft_matvec};
+  const gse::GemmImpl gemm{impl_name.c_str(), 1, 0, gse_gemm};
   const BlockSuiteOptions bo{o.max_errors, o.seed, o.groups};
   // A block format's suite in one group, or the failed check naming the functions it needs.
   const auto block_group = [&](const std::string& f, bool present, const char* needs, const std::function<std::vector<Check>()>& suite) {
@@ -481,12 +479,12 @@ std::vector<Check> run_plugin_suites(const Plugin& plugin, const GoldenDir& gold
       block_group(f, d.qeft_matvec_f32 != nullptr, "no qeft_matvec_f32", [&] { return run_weak_suite(qeft, golden, bo); });
       continue;
     }
-    const Fp8Format format = f == "e4m3" ? Fp8Format::e4m3 : Fp8Format::e5m2;
+    const fp8::Format format = f == "e4m3" ? fp8::Format::e4m3 : fp8::Format::e5m2;
     if (!has_fp8(d)) {
       out.push_back(failed_check(impl_name, f, "all", "not implemented by the plugin", "no fp8_* function"));
       continue;
     }
-    for (const Fp8Profile* p : profiles) {
+    for (const fp8::Profile* p : profiles) {
       Fp8SuiteOptions so;
       so.level = o.level;
       so.threads = std::max(1u, o.threads);

@@ -16,18 +16,22 @@
 namespace lowbit::conformance {
 namespace {
 
+// An MX slot of `impl`, or the reference's where it leaves it out.
+mx::EncodeFn mx_encode(const mx::Impl& impl) { return impl.encode_f32 ? impl.encode_f32 : ref::mx_encode_ref; }
+mx::DecodeFn mx_decode(const mx::Impl& impl) { return impl.decode_f32 ? impl.decode_f32 : ref::mx_decode_ref; }
+
 template <class T> T from_float(float x) { return ref::convert_nearest<T>(x); }
 template <class T> float to_float(T x) { return ref::convert_nearest<float>(x); }  // exact
 
-std::string describe(const GseFormat& f, Rounding r) {
+std::string describe(const gse::Format& f, Rounding r) {
   return fmt::format("b={} N={} e{} bias {} offset {} {}{} {}", f.bits, f.group, f.exp_bits, f.exp_bias, f.exp_offset,
-                     f.mantissa_overflow == MantissaOverflow::bump ? "bump" : "sat",
-                     f.exponent_overflow == ExponentOverflow::nan ? "/nan" : "", name(r));
+                     f.mantissa_overflow == gse::MantissaOverflow::bump ? "bump" : "sat",
+                     f.exponent_overflow == gse::ExponentOverflow::nan ? "/nan" : "", name(r));
 }
 
 class GseRunner {
  public:
-  GseRunner(const GseImpl& impl, const BlockSuiteOptions& o, std::vector<Check>& out) : impl_(impl), o_(o), out_(out) {}
+  GseRunner(const gse::Impl& impl, const BlockSuiteOptions& o, std::vector<Check>& out) : impl_(impl), o_(o), out_(out) {}
 
   void run() {
     encode_against_oracle<float>();
@@ -43,7 +47,7 @@ class GseRunner {
 
  private:
   bool is_reference() const {
-    const GseImpl& r = ref::kGseReference;
+    const gse::Impl& r = kernels::gse_reference;
     return impl_.encode_f32 == r.encode_f32 && impl_.encode_f16 == r.encode_f16 && impl_.encode_bf16 == r.encode_bf16 &&
            impl_.decode_f32 == r.decode_f32 && impl_.decode_f16 == r.decode_f16 && impl_.decode_bf16 == r.decode_bf16;
   }
@@ -57,7 +61,7 @@ class GseRunner {
     Check& c = start(fmt::format("encode {} groups -> spec oracle", name(FloatTraits<T>::type)));
     std::mt19937_64 rng(o_.seed);
     for (int trial = 0; trial < o_.groups; ++trial) {
-      const GseFormat f = random_gse_format(rng);
+      const gse::Format f = random_gse_format(rng);
       const Rounding r = kRoundings[rng() % kRoundings.size()];
       const int len = rng() % 4 ? f.group : 1 + static_cast<int>(rng() % f.group);
       std::vector<T> in;
@@ -68,11 +72,11 @@ class GseRunner {
       }
       std::vector<std::uint32_t> words(len);
       for (auto& w : words) w = static_cast<std::uint32_t>(rng());
-      const GseEncodeParams p{f, r, 0, 0, words.data()};
+      const gse::EncodeParams p{f, r, 0, 0, words.data()};
       std::vector<std::int8_t> codes(len);
       std::uint8_t field = 0;
       BlockStats stats;
-      gse_encode_kernel<T>(impl_)(in.size(), in.data(), codes.data(), &field, &p, &stats);
+      gse::encode_kernel<T>(impl_)(in.size(), in.data(), codes.data(), &field, &p, &stats);
       const OracleGroup want = gse_oracle(values, f, r, words);
       ++c.cases;
       std::string diff;
@@ -89,14 +93,14 @@ class GseRunner {
     Check& c = start("decode f32 -> exact value");
     std::mt19937_64 rng(o_.seed + 1);
     for (int trial = 0; trial < o_.groups; ++trial) {
-      const GseFormat f = random_gse_format(rng);
+      const gse::Format f = random_gse_format(rng);
       const std::size_t n = static_cast<std::size_t>(f.group) * 2 + 3;
       std::vector<std::int8_t> codes(n);
       for (auto& v : codes) v = static_cast<std::int8_t>(static_cast<int>(rng() % (2 * f.max_mantissa() + 1)) - f.max_mantissa());
       std::vector<std::uint8_t> exps(f.groups(n));
       for (auto& e : exps) e = static_cast<std::uint8_t>(rng() % (f.nan_field() + 1));
       std::vector<float> got(n);
-      gse_decode_kernel<float>(impl_)(n, codes.data(), exps.data(), got.data(), &f);
+      gse::decode_kernel<float>(impl_)(n, codes.data(), exps.data(), got.data(), &f);
       for (std::size_t i = 0; i < n; ++i) {
         ++c.cases;
         const float want = static_cast<float>(gse_oracle_value(codes[i], exps[i / f.group], f));
@@ -113,7 +117,7 @@ class GseRunner {
     std::mt19937_64 rng(o_.seed + 2);
     const std::vector<std::uint32_t> pool = f32_cases(o_.seed, 1 << 12);
     for (int trial = 0; trial < o_.groups / 20; ++trial) {
-      const GseFormat f = random_gse_format(rng);
+      const gse::Format f = random_gse_format(rng);
       const Rounding r = kRoundings[rng() % kRoundings.size()];
       const std::size_t n = rng() % (5 * static_cast<std::size_t>(f.group));
       std::vector<T> in(n);
@@ -122,14 +126,14 @@ class GseRunner {
         const float data = std::ldexp(static_cast<float>(static_cast<int>(rng() % 2001) - 1000) / 1000, scale);
         v = from_float<T>(rng() % 8 ? data : std::bit_cast<float>(pool[rng() % pool.size()]));
       }
-      const GseEncodeParams p{f, r, rng(), rng() % 1000, nullptr};
+      const gse::EncodeParams p{f, r, rng(), rng() % 1000, nullptr};
       std::vector<std::int8_t> codes(n), want_codes(n);
       std::vector<std::uint8_t> exps(f.groups(n)), want_exps(f.groups(n));
       BlockStats stats, want_stats;
-      gse_encode_kernel<T>(impl_)(n, in.data(), codes.data(), exps.data(), &p, &stats);
+      gse::encode_kernel<T>(impl_)(n, in.data(), codes.data(), exps.data(), &p, &stats);
       ref::gse_encode_ref<T>(n, in.data(), want_codes.data(), want_exps.data(), &p, &want_stats);
       std::vector<T> out(n), want_out(n);
-      gse_decode_kernel<T>(impl_)(n, want_codes.data(), want_exps.data(), out.data(), &f);
+      gse::decode_kernel<T>(impl_)(n, want_codes.data(), want_exps.data(), out.data(), &f);
       ref::gse_decode_ref<T>(n, want_codes.data(), want_exps.data(), want_out.data(), &f);
       c.cases += n;
       bool same = codes == want_codes && exps == want_exps && stats == want_stats;
@@ -138,14 +142,14 @@ class GseRunner {
     }
   }
 
-  const GseImpl& impl_;
+  const gse::Impl& impl_;
   const BlockSuiteOptions& o_;
   std::vector<Check>& out_;
 };
 
 }  // namespace
 
-std::vector<Check> run_gse_suite(const GseImpl& impl, const BlockSuiteOptions& o) {
+std::vector<Check> run_gse_suite(const gse::Impl& impl, const BlockSuiteOptions& o) {
   std::vector<Check> out;
   GseRunner(impl, o, out).run();
   return out;
@@ -155,27 +159,28 @@ namespace {
 
 // Long streams with short tails, every rounding, through impl's encode and decode against the
 // reference's (decode on the reference's codes, so that each side is checked on its own).
-void mx_streams_against_reference(const MxImpl& impl, const MxTraits& t, const BlockSuiteOptions& o, std::vector<Check>& out) {
+void mx_streams_against_reference(const mx::Impl& impl, const mx::Traits& t, const BlockSuiteOptions& o, std::vector<Check>& out) {
   out.push_back({impl.name, std::string(t.name), "microxcaling", "stream encode+decode -> reference", 0, 0, {}});
   Check& c = out.back();
   std::mt19937_64 rng(o.seed + 3);
   const std::vector<std::uint32_t> pool = f32_cases(o.seed, 1 << 12);
   for (int trial = 0; trial < o.groups / 20; ++trial) {
     const Rounding r = kRoundings[rng() % kRoundings.size()];
-    const std::size_t n = rng() % (5 * kMxBlock);
+    const std::size_t n = rng() % (5 * mx::kBlock);
     const int scale = static_cast<int>(rng() % 60) - 30;
     std::vector<float> in(n);
     for (float& v : in)  // mostly data-like values, some structured specials and ties
       v = rng() % 8 ? std::ldexp(static_cast<float>(static_cast<int>(rng() % 2001) - 1000) / 1000, scale)
                     : std::bit_cast<float>(pool[rng() % pool.size()]);
-    const std::size_t blocks = (n + kMxBlock - 1) / kMxBlock;
-    const ref::MxParams p{t.format, r, rng(), rng() % 1000};
+    const std::size_t blocks = (n + mx::kBlock - 1) / mx::kBlock;
+    const mx::EncodeParams p{t.format, r, rng(), rng() % 1000};
     std::vector<std::uint8_t> codes(n), want_codes(n), scales(blocks), want_scales(blocks);
-    impl.encode(n, in.data(), codes.data(), scales.data(), p, nullptr);
-    ref::mx_encode_ref(n, in.data(), want_codes.data(), want_scales.data(), p, nullptr);
+    const mx::DecodeParams dp{t.format};
+    mx_encode(impl)(n, in.data(), codes.data(), scales.data(), &p, nullptr);
+    ref::mx_encode_ref(n, in.data(), want_codes.data(), want_scales.data(), &p, nullptr);
     std::vector<float> y(n), want_y(n);
-    impl.decode(n, want_codes.data(), want_scales.data(), y.data(), t.format);
-    ref::mx_decode_ref(n, want_codes.data(), want_scales.data(), want_y.data(), t.format);
+    mx_decode(impl)(n, want_codes.data(), want_scales.data(), y.data(), &dp);
+    ref::mx_decode_ref(n, want_codes.data(), want_scales.data(), want_y.data(), &dp);
     c.cases += n;
     std::string diff;
     for (std::size_t b = 0; b < blocks && diff.empty(); ++b)
@@ -192,27 +197,29 @@ void mx_streams_against_reference(const MxImpl& impl, const MxTraits& t, const B
 
 }  // namespace
 
-std::vector<Check> run_mx_suite(const MxImpl& impl, const GoldenDir& golden, const BlockSuiteOptions& o) {
+std::vector<Check> run_mx_suite(const mx::Impl& impl, const GoldenDir& golden, const BlockSuiteOptions& o) {
   std::vector<Check> out;
   std::mt19937_64 rng(o.seed);
   std::uniform_real_distribution<float> u(-1, 1);
-  for (const MxTraits& t : kMxFormats) {
+  for (const mx::Traits& t : mx::kFormats) {
     for (Rounding r : {Rounding::rna, Rounding::rne, Rounding::rtz}) {
       out.push_back({impl.name, std::string(t.name), "microxcaling", fmt::format("quantize {} -> microxcaling oracle", name(r)), 0, 0, {}});
       Check& c = out.back();
       for (int trial = 0; trial < o.groups / 10; ++trial) {
-        std::vector<float> x(kMxBlock);
+        std::vector<float> x(mx::kBlock);
         const int scale = static_cast<int>(rng() % 80) - 40;
         for (float& v : x) v = std::ldexp(u(rng), trial % 10 == 0 ? static_cast<int>(rng() % 40) - scale : scale);
         if (trial % 7 == 0) x[3] = -0.0f;
         if (trial % 11 == 0) x[5] = std::ldexp(1.5f, scale);
         float amax = 0;
         for (float v : x) amax = std::max(amax, std::fabs(v));
-        std::vector<std::uint8_t> codes(kMxBlock), scales(1);
-        impl.encode(x.size(), x.data(), codes.data(), scales.data(), {t.format, r, 0, 0}, nullptr);
-        std::vector<float> y(kMxBlock);
-        impl.decode(x.size(), codes.data(), scales.data(), y.data(), t.format);
-        for (int i = 0; i < kMxBlock; ++i) {
+        std::vector<std::uint8_t> codes(mx::kBlock), scales(1);
+        const mx::EncodeParams ep{t.format, r, 0, 0};
+        const mx::DecodeParams dp{t.format};
+        mx_encode(impl)(x.size(), x.data(), codes.data(), scales.data(), &ep, nullptr);
+        std::vector<float> y(mx::kBlock);
+        mx_decode(impl)(x.size(), codes.data(), scales.data(), y.data(), &dp);
+        for (int i = 0; i < mx::kBlock; ++i) {
           ++c.cases;
           const float want = mx_oracle(x[i], amax, t, r);
           if (std::bit_cast<std::uint32_t>(y[i]) != std::bit_cast<std::uint32_t>(want))
@@ -221,20 +228,20 @@ std::vector<Check> run_mx_suite(const MxImpl& impl, const GoldenDir& golden, con
       }
     }
   }
-  if (impl.encode != ref::mx_encode_ref || impl.decode != ref::mx_decode_ref) {
-    for (const MxTraits& t : kMxFormats) mx_streams_against_reference(impl, t, o, out);
+  if (mx_encode(impl) != ref::mx_encode_ref || mx_decode(impl) != ref::mx_decode_ref) {
+    for (const mx::Traits& t : mx::kFormats) mx_streams_against_reference(impl, t, o, out);
     return out;
   }
   // Elements at scale 2^0 with 'even' are ml_dtypes' saturating conversions (zeros aside: MX writes +0).
   const std::vector<std::uint32_t> cases = f32_cases(o.seed, 1 << 16);
-  for (auto [format, file] : {std::pair{MxFormat::fp8_e4m3, "fp8/mld_sat_f32_to_e4m3fn.runs"}, std::pair{MxFormat::fp8_e5m2, "fp8/mld_sat_f32_to_e5m2.runs"},
-                              std::pair{MxFormat::fp6_e3m2, "fp8/f32_to_e3m2fn.runs"}, std::pair{MxFormat::fp6_e2m3, "fp8/f32_to_e2m3fn.runs"},
-                              std::pair{MxFormat::fp4_e2m1, "fp8/f32_to_e2m1fn.runs"}}) {
-    const MxTraits& t = traits(format);
+  for (auto [format, file] : {std::pair{mx::Format::fp8_e4m3, "fp8/mld_sat_f32_to_e4m3fn.runs"}, std::pair{mx::Format::fp8_e5m2, "fp8/mld_sat_f32_to_e5m2.runs"},
+                              std::pair{mx::Format::fp6_e3m2, "fp8/f32_to_e3m2fn.runs"}, std::pair{mx::Format::fp6_e2m3, "fp8/f32_to_e2m3fn.runs"},
+                              std::pair{mx::Format::fp4_e2m1, "fp8/f32_to_e2m1fn.runs"}}) {
+    const mx::Traits& t = traits(format);
     out.push_back({"reference", std::string(t.name), "microxcaling", fmt::format("f32 sample elements -> {}", file), 0, 0, {}});
     Check& c = out.back();
     const std::vector<Run> runs = golden.runs(file);
-    const std::uint8_t magnitude = mx_sign_bit(t) - 1;
+    const std::uint8_t magnitude = mx::sign_bit(t) - 1;
     for (std::uint32_t bits : cases) {
       const float x = std::bit_cast<float>(bits);
       if (!std::isfinite(x)) continue;

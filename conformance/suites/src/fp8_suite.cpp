@@ -12,22 +12,22 @@
 
 namespace lowbit::conformance {
 
-std::vector<const Fp8Profile*> Fp8SuiteOptions::all_profiles() {
-  std::vector<const Fp8Profile*> out;
-  for (const Fp8Profile& p : kFp8Profiles) out.push_back(&p);
+std::vector<const fp8::Profile*> Fp8SuiteOptions::all_profiles() {
+  std::vector<const fp8::Profile*> out;
+  for (const fp8::Profile& p : fp8::kProfiles) out.push_back(&p);
   return out;
 }
 
 namespace {
 
-bool is_cuda(const Fp8Profile& p) { return p.nan_decode == NanDecode::cuda; }
+bool is_cuda(const fp8::Profile& p) { return p.nan_decode == fp8::NanDecode::cuda; }
 
 // The golden data of ml_dtypes spells E4M3 "e4m3fn", CUDA's "e4m3".
-std::string golden_format_name(const Fp8Profile& p, Fp8Format f) {
-  return f == Fp8Format::e4m3 && !is_cuda(p) ? "e4m3fn" : std::string(traits(f).name);
+std::string golden_format_name(const fp8::Profile& p, fp8::Format f) {
+  return f == fp8::Format::e4m3 && !is_cuda(p) ? "e4m3fn" : std::string(traits(f).name);
 }
 
-std::string golden_prefix(const Fp8Profile& p) {
+std::string golden_prefix(const fp8::Profile& p) {
   std::string s(p.name == "ml_dtypes" ? "" : p.name == "ml_dtypes-sat" ? "mld_sat" : p.name);
   for (char& c : s) c = c == '-' ? '_' : c;
   return s.empty() ? s : s + "_";
@@ -52,8 +52,8 @@ template <class T, class Bits> std::vector<T> from_bits(const std::vector<Bits>&
 
 class Runner {
  public:
-  Runner(const Fp8Impl& impl, const GoldenDir& g, const Fp8SuiteOptions& o, Fp8Format f,
-         const Fp8Profile& p, std::vector<Check>& out)
+  Runner(const fp8::Impl& impl, const GoldenDir& g, const Fp8SuiteOptions& o, fp8::Format f,
+         const fp8::Profile& p, std::vector<Check>& out)
       : impl_(impl), g_(g), o_(o), f_(f), p_(p), out_(out) {}
 
   void run() {
@@ -63,7 +63,7 @@ class Runner {
 
  private:
   bool is_reference() const {
-    const Fp8Impl& r = ref::kFp8Reference;
+    const fp8::Impl& r = kernels::fp8_reference;
     return impl_.encode_f32 == r.encode_f32 && impl_.encode_f64 == r.encode_f64 &&
            impl_.encode_f16 == r.encode_f16 && impl_.encode_bf16 == r.encode_bf16 &&
            impl_.decode_f32 == r.decode_f32 && impl_.decode_f16 == r.decode_f16 &&
@@ -75,16 +75,16 @@ class Runner {
     return out_.back();
   }
 
-  Fp8EncodeParams params(FloatType source, Rounding r) const {
-    return make_encode_params(f_, p_, source, r, o_.seed);
+  fp8::EncodeParams params(FloatType source, Rounding r) const {
+    return fp8::encode_params(f_, p_, source, r, o_.seed);
   }
 
   template <class In>
   void encode_check(std::string name, const std::vector<In>& in, const std::vector<std::uint8_t>& want,
                     Rounding r) {
-    const Fp8EncodeParams p = params(FloatTraits<In>::type, r);
+    const fp8::EncodeParams p = params(FloatTraits<In>::type, r);
     std::vector<std::uint8_t> got(in.size());
-    encode_kernel<In>(impl_)(in.size(), in.data(), got.data(), &p);
+    fp8::encode_kernel<In>(impl_)(in.size(), in.data(), got.data(), &p);
     Check& c = start(std::move(name));
     c.cases = in.size();
     for (std::size_t i = 0; i < in.size(); ++i)
@@ -94,11 +94,11 @@ class Runner {
 
   template <class Out>
   void decode_check(std::string name, const std::vector<std::uint64_t>& want) {
-    const Fp8DecodeParams p = make_decode_params(f_, p_);
+    const fp8::DecodeParams p = fp8::decode_params(f_, p_);
     std::vector<std::uint8_t> codes(256);
     for (int i = 0; i < 256; ++i) codes[i] = static_cast<std::uint8_t>(i);
     std::vector<Out> got(256);
-    decode_kernel<Out>(impl_)(256, codes.data(), got.data(), &p);
+    fp8::decode_kernel<Out>(impl_)(256, codes.data(), got.data(), &p);
     Check& c = start(std::move(name));
     c.cases = 256;
     for (int i = 0; i < 256; ++i) {
@@ -109,13 +109,13 @@ class Runner {
   }
 
   template <class In> std::vector<std::uint8_t> reference(const std::vector<In>& in, Rounding r) const {
-    const Fp8EncodeParams p = params(FloatTraits<In>::type, r);
+    const fp8::EncodeParams p = params(FloatTraits<In>::type, r);
     std::vector<std::uint8_t> out(in.size());
     ref::fp8_encode_ref<In>(in.size(), in.data(), out.data(), &p);
     return out;
   }
   template <class Out> std::vector<std::uint64_t> reference_decode() const {
-    const Fp8DecodeParams p = make_decode_params(f_, p_);
+    const fp8::DecodeParams p = fp8::decode_params(f_, p_);
     std::vector<std::uint64_t> out(256);
     for (int i = 0; i < 256; ++i) out[i] = FloatTraits<Out>::to_bits(ref::fp8_decode<Out>(static_cast<std::uint8_t>(i), p));
     return out;
@@ -171,8 +171,8 @@ class Runner {
     Check& c = start(runs.empty() ? "f32 all 2^32 -> stream sha256" : "f32 all 2^32 -> " + runs_name + " + sha256");
     Sha256 hash;
     std::size_t r = 0;
-    const Fp8EncodeParams p = params(FloatType::f32, Rounding::rne);
-    sweep_f32(encode_kernel<float>(impl_), p, 0, std::uint64_t{1} << 32, o_.threads,
+    const fp8::EncodeParams p = params(FloatType::f32, Rounding::rne);
+    sweep_f32(fp8::encode_kernel<float>(impl_), p, 0, std::uint64_t{1} << 32, o_.threads,
               [&](std::uint64_t first, std::span<const std::uint8_t> out) {
                 hash.update(out);
                 c.cases += out.size();
@@ -195,7 +195,7 @@ class Runner {
   // implementation under test runs chunk by chunk in the sink.
   void f32_reference_sweep(Rounding r) {
     Check& c = start(fmt::format("f32 all 2^32 {} -> reference", name(r)));
-    const Fp8EncodeParams p = params(FloatType::f32, r);
+    const fp8::EncodeParams p = params(FloatType::f32, r);
     std::vector<float> in;
     std::vector<std::uint8_t> got;
     sweep_f32(ref::fp8_encode_ref<float>, p, 0, std::uint64_t{1} << 32, o_.threads,
@@ -203,9 +203,9 @@ class Runner {
                 in.resize(want.size());
                 got.resize(want.size());
                 for (std::size_t i = 0; i < in.size(); ++i) in[i] = std::bit_cast<float>(static_cast<std::uint32_t>(first + i));
-                Fp8EncodeParams q = p;
+                fp8::EncodeParams q = p;
                 q.index0 = first;
-                encode_kernel<float>(impl_)(in.size(), in.data(), got.data(), &q);
+                fp8::encode_kernel<float>(impl_)(in.size(), in.data(), got.data(), &q);
                 c.cases += want.size();
                 for (std::size_t i = 0; i < want.size(); ++i)
                   if (got[i] != want[i])
@@ -228,22 +228,22 @@ class Runner {
     decode_check<bf16>("decode bf16 -> reference", reference_decode<bf16>());
   }
 
-  const Fp8Impl& impl_;
+  const fp8::Impl& impl_;
   const GoldenDir& g_;
   const Fp8SuiteOptions& o_;
-  Fp8Format f_;
-  const Fp8Profile& p_;
+  fp8::Format f_;
+  const fp8::Profile& p_;
   std::vector<Check>& out_;
 };
 
 }  // namespace
 
-std::string fp8_golden_encode_file(const Fp8Profile& p, Fp8Format f, std::string_view source,
+std::string fp8_golden_encode_file(const fp8::Profile& p, fp8::Format f, std::string_view source,
                                    std::string_view ext) {
   return fmt::format("fp8/{}{}_to_{}.{}", golden_prefix(p), source, golden_format_name(p, f), ext);
 }
 
-std::string fp8_f32_stream_digest(const GoldenDir& g, const Fp8Profile& p, Fp8Format f) {
+std::string fp8_f32_stream_digest(const GoldenDir& g, const fp8::Profile& p, fp8::Format f) {
   const std::string file = fp8_golden_encode_file(p, f, "f32", "stream");
   const auto sums = g.sums("fp8/f32_streams.sha256");
   const auto it = sums.find(file.substr(4));  // names in the list are relative to fp8/
@@ -251,11 +251,11 @@ std::string fp8_f32_stream_digest(const GoldenDir& g, const Fp8Profile& p, Fp8Fo
   return it->second;
 }
 
-std::vector<Check> run_fp8_suite(const Fp8Impl& impl, const GoldenDir& golden,
+std::vector<Check> run_fp8_suite(const fp8::Impl& impl, const GoldenDir& golden,
                                  const Fp8SuiteOptions& options) {
   std::vector<Check> out;
-  for (Fp8Format f : options.formats)
-    for (const Fp8Profile* p : options.profiles) Runner(impl, golden, options, f, *p, out).run();
+  for (fp8::Format f : options.formats)
+    for (const fp8::Profile* p : options.profiles) Runner(impl, golden, options, f, *p, out).run();
   return out;
 }
 

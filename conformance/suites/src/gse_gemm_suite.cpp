@@ -28,7 +28,7 @@ using BigInt = boost::multiprecision::cpp_int;
 
 constexpr int kUnit = 400;  // every element is an integer multiple of 2^-400: exponents are >= -360
 
-int element_exponent(unsigned field, const GseFormat& f) {  // value = code * 2^this
+int element_exponent(unsigned field, const gse::Format& f) {  // value = code * 2^this
   return static_cast<int>(field) - f.exp_bias + f.exp_offset - (f.bits - 2);
 }
 
@@ -57,28 +57,28 @@ bool same(float got, float want) {
 
 // Every group size once, bits 4..8, both field widths, offsets from -100 (subnormal and zero
 // results) to +100 (Inf).
-const GseFormat kFormats[] = {GseFormat{8, 32, 5, 15, 0}, GseFormat{4, 16, 5, 15, -30}, GseFormat{6, 64, 8, 127, 20},
-                              GseFormat{5, 128, 8, 100, -100}, GseFormat{7, 256, 5, 0, 100}};
+const gse::Format kFormats[] = {gse::Format{8, 32, 5, 15, 0}, gse::Format{4, 16, 5, 15, -30}, gse::Format{6, 64, 8, 127, 20},
+                              gse::Format{5, 128, 8, 100, -100}, gse::Format{7, 256, 5, 0, 100}};
 
-std::string describe(const GseFormat& f) {
+std::string describe(const gse::Format& f) {
   return fmt::format("b={} N={} e{} bias {} off {}", f.bits, f.group, f.exp_bits, f.exp_bias, f.exp_offset);
 }
 
-GseFormat random_format(std::mt19937_64& rng, int group) {
+gse::Format random_format(std::mt19937_64& rng, int group) {
   const int exp_bits = rng() % 2 ? 5 : 8, top = (1 << exp_bits) - 2;
   const int bias = rng() % 2 ? top / 2 : static_cast<int>(rng() % (top + 1));
   const int offset = rng() % 2 ? 0 : static_cast<int>(rng() % 61) - 30;
-  return GseFormat{4 + static_cast<int>(rng() % 5), group, exp_bits, bias, offset};
+  return gse::Format{4 + static_cast<int>(rng() % 5), group, exp_bits, bias, offset};
 }
 
 // A random problem: A and B in their own formats; fields near E = 0 (or anywhere), a quarter of
 // the codes zero, some rows at +-max, 2% NaN groups.
-GseGemmProblem random_problem(std::mt19937_64& rng, const GseFormat& fa, const GseFormat& fb) {
+GseGemmProblem random_problem(std::mt19937_64& rng, const gse::Format& fa, const gse::Format& fb) {
   const std::size_t N = static_cast<std::size_t>(fa.group);
   GseGemmProblem p{1 + rng() % 9, 1 + rng() % 20, 1 + rng() % (3 * N + 2), {}, {}, {}, {}, GseGemmCaseClass::random};
   const bool spread = rng() % 4 == 0, at_max = rng() % 8 == 0;
   for (bool b : {false, true}) {
-    const GseFormat& f = b ? fb : fa;
+    const gse::Format& f = b ? fb : fa;
     const int M = f.max_mantissa(), top = static_cast<int>(f.nan_field()) - 1;
     const int mid = std::clamp(f.exp_bias - f.exp_offset, 0, top);
     for (std::size_t t = 0; t < (b ? p.n : p.m) * p.k; ++t) {
@@ -98,7 +98,7 @@ GseGemmProblem random_problem(std::mt19937_64& rng, const GseFormat& fa, const G
 // Four groups of +-big and +-small terms (2^40 apart where the field allows) whose f32 sum depends
 // on the order: row 0 is B -B s s (in order: 2s; reversed: 0), row 1 s B -B s (pairwise: 0), row 2
 // B s -B s, row 3 s s B -B. The generator's cancellation problem is symmetric: this one is not.
-GseGemmProblem order_problem(const GseFormat& f) {
+GseGemmProblem order_problem(const gse::Format& f) {
   const std::size_t N = static_cast<std::size_t>(f.group), k = 4 * N, n = 3;
   const int top = static_cast<int>(f.nan_field()) - 1, mid = std::clamp(f.exp_bias - f.exp_offset, 0, top);
   const int big = std::min(top, mid + 20), small = std::max(0, mid - 20);
@@ -118,12 +118,12 @@ GseGemmProblem order_problem(const GseFormat& f) {
 
 class GemmRunner {
  public:
-  GemmRunner(const GseGemmImpl& impl, const BlockSuiteOptions& o, std::vector<Check>& out)
-      : impl_(impl), o_(o), out_(out), reference_(impl.gemm == ref::kGseGemmReference.gemm) {}
+  GemmRunner(const gse::GemmImpl& impl, const BlockSuiteOptions& o, std::vector<Check>& out)
+      : impl_(impl), o_(o), out_(out), reference_(impl.gemm == kernels::gse_gemm_reference.gemm) {}
 
   void run() {
-    for (Accumulate mode : {Accumulate::exact, Accumulate::fp32}) {
-      for (const GseFormat& f : kFormats) {
+    for (gse::Accumulate mode : {gse::Accumulate::exact, gse::Accumulate::fp32}) {
+      for (const gse::Format& f : kFormats) {
         Check& c = start(mode, fmt::format("{}: level-1 set -> {}", describe(f), against()));
         GseGemmGenOptions g;
         g.format = f;
@@ -135,8 +135,8 @@ class GemmRunner {
       Check& c = start(mode, fmt::format("random mixed-format problems -> {}", against()));
       std::mt19937_64 rng(o_.seed + static_cast<unsigned>(mode));
       for (int trial = 0; trial < std::max(1, o_.groups / 20); ++trial) {
-        const int N = kGseGroupSizes[rng() % kGseGroupSizes.size()];
-        const GseFormat fa = random_format(rng, N), fb = random_format(rng, N);
+        const int N = gse::kGroupSizes[rng() % gse::kGroupSizes.size()];
+        const gse::Format fa = random_format(rng, N), fb = random_format(rng, N);
         compare(c, random_problem(rng, fa, fb), {fa, fb, mode});
       }
     }
@@ -145,12 +145,12 @@ class GemmRunner {
  private:
   const char* against() const { return reference_ ? "oracle" : "reference"; }
 
-  Check& start(Accumulate mode, std::string name) {
-    out_.push_back({impl_.name, "gse-gemm", mode == Accumulate::exact ? "exact" : "fp32", std::move(name), 0, 0, {}});
+  Check& start(gse::Accumulate mode, std::string name) {
+    out_.push_back({impl_.name, "gse-gemm", mode == gse::Accumulate::exact ? "exact" : "fp32", std::move(name), 0, 0, {}});
     return out_.back();
   }
 
-  void compare(Check& c, const GseGemmProblem& p, const GseGemmParams& params) {
+  void compare(Check& c, const GseGemmProblem& p, const gse::GemmParams& params) {
     std::vector<float> got(p.m * p.n, -1234.5f), want(p.m * p.n);
     impl_.gemm(p.m, p.n, p.k, p.a.data(), p.a_exps.data(), p.b.data(), p.b_exps.data(), got.data(), &params);
     if (reference_) want = gse_gemm_oracle(p.m, p.n, p.k, p.a.data(), p.a_exps.data(), p.b.data(), p.b_exps.data(), params);
@@ -164,7 +164,7 @@ class GemmRunner {
                    o_.max_errors);
   }
 
-  const GseGemmImpl& impl_;
+  const gse::GemmImpl& impl_;
   const BlockSuiteOptions& o_;
   std::vector<Check>& out_;
   bool reference_;
@@ -173,9 +173,9 @@ class GemmRunner {
 }  // namespace
 
 std::vector<float> gse_gemm_oracle(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
-                                   const std::int8_t* b, const std::uint8_t* b_exps, const GseGemmParams& p) {
+                                   const std::int8_t* b, const std::uint8_t* b_exps, const gse::GemmParams& p) {
   const std::size_t N = static_cast<std::size_t>(p.a.group), G = p.a.groups(k);
-  const auto nan_row = [&](const std::uint8_t* exps, const GseFormat& f) {
+  const auto nan_row = [&](const std::uint8_t* exps, const gse::Format& f) {
     return std::find(exps, exps + G, static_cast<std::uint8_t>(f.nan_field())) != exps + G;
   };
   std::vector<float> c(m * n);
@@ -186,7 +186,7 @@ std::vector<float> gse_gemm_oracle(std::size_t m, std::size_t n, std::size_t k, 
       float& out = c[i * n + j];
       if (nan_row(ea, p.a) || nan_row(eb, p.b)) {
         out = std::numeric_limits<float>::quiet_NaN();
-      } else if (p.accumulate == Accumulate::exact) {
+      } else if (p.accumulate == gse::Accumulate::exact) {
         BigInt sum = 0;  // in units of 2^(-2 kUnit)
         for (std::size_t t = 0; t < k; ++t)
           sum += BigInt(int{ca[t]} * int{cb[t]})
@@ -207,7 +207,7 @@ std::vector<float> gse_gemm_oracle(std::size_t m, std::size_t n, std::size_t k, 
   return c;
 }
 
-std::vector<Check> run_gse_gemm_suite(const GseGemmImpl& impl, const BlockSuiteOptions& o) {
+std::vector<Check> run_gse_gemm_suite(const gse::GemmImpl& impl, const BlockSuiteOptions& o) {
   std::vector<Check> out;
   GemmRunner(impl, o, out).run();
   return out;

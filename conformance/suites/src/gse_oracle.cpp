@@ -31,7 +31,7 @@ Big round_big(const Big& v, Rounding r, std::uint32_t w) {
 
 }  // namespace
 
-OracleGroup gse_oracle(const std::vector<float>& x, const GseFormat& f, Rounding r, const std::vector<std::uint32_t>& words) {
+OracleGroup gse_oracle(const std::vector<float>& x, const gse::Format& f, Rounding r, const std::vector<std::uint32_t>& words) {
   OracleGroup out;
   out.codes.assign(x.size(), 0);
   out.stats.groups = 1;
@@ -48,7 +48,7 @@ OracleGroup gse_oracle(const std::vector<float>& x, const GseFormat& f, Rounding
   if (amax != 0 && e < f.emin()) out.stats.exp_underflow = 1;
   if (e > f.emax()) {
     out.stats.exp_overflow = 1;
-    if (f.exponent_overflow == ExponentOverflow::nan) {
+    if (f.exponent_overflow == gse::ExponentOverflow::nan) {
       out.field = f.nan_field();
       out.stats.nan_groups = 1;
       return out;
@@ -63,7 +63,7 @@ OracleGroup gse_oracle(const std::vector<float>& x, const GseFormat& f, Rounding
       m[i] = round_big(ldexp(abs(Big(x[i])), f.bits - 2 - e), r, words[i]);
       over |= m[i] > max;
     }
-    if (!over || f.mantissa_overflow != MantissaOverflow::bump || e == f.emax()) break;
+    if (!over || f.mantissa_overflow != gse::MantissaOverflow::bump || e == f.emax()) break;
     ++e;
     ++out.stats.bumped;
   }
@@ -79,7 +79,7 @@ OracleGroup gse_oracle(const std::vector<float>& x, const GseFormat& f, Rounding
   return out;
 }
 
-std::vector<float> random_gse_group(std::mt19937_64& rng, int len, const GseFormat& f) {
+std::vector<float> random_gse_group(std::mt19937_64& rng, int len, const gse::Format& f) {
   const int kind = static_cast<int>(rng() % 7);
   std::uniform_real_distribution<float> u(-1, 1);
   std::vector<float> x(len);
@@ -103,31 +103,31 @@ std::vector<float> random_gse_group(std::mt19937_64& rng, int len, const GseForm
   return x;
 }
 
-double gse_oracle_value(int code, unsigned field, const GseFormat& f) {
+double gse_oracle_value(int code, unsigned field, const gse::Format& f) {
   if (field == f.nan_field()) return NAN;
   return std::ldexp(static_cast<double>(code), static_cast<int>(field) - f.exp_bias + f.exp_offset - (f.bits - 2));
 }
 
-GseFormat random_gse_format(std::mt19937_64& rng) {
-  GseFormat f;
+gse::Format random_gse_format(std::mt19937_64& rng) {
+  gse::Format f;
   f.bits = 4 + static_cast<int>(rng() % 5);
-  f.group = kGseGroupSizes[rng() % kGseGroupSizes.size()];
+  f.group = gse::kGroupSizes[rng() % gse::kGroupSizes.size()];
   f.exp_bits = rng() % 3 ? 5 : 8;
   f.exp_bias = f.exp_bits == 5 ? static_cast<int>(rng() % 31) : 127;
   f.exp_offset = static_cast<int>(rng() % 41) - 20;
-  f.mantissa_overflow = rng() % 2 ? MantissaOverflow::bump : MantissaOverflow::saturate;
-  f.exponent_overflow = rng() % 2 ? ExponentOverflow::nan : ExponentOverflow::saturate;
+  f.mantissa_overflow = rng() % 2 ? gse::MantissaOverflow::bump : gse::MantissaOverflow::saturate;
+  f.exponent_overflow = rng() % 2 ? gse::ExponentOverflow::nan : gse::ExponentOverflow::saturate;
   return f;
 }
 
 // microxcaling's C++ path, written from its documented behaviour (docs/formats/mx.md): the scale,
 // then per element a private exponent, the element grid, rounding, saturation; zeros are +0.
-float mx_oracle(float x, float amax, const MxTraits& t, Rounding r) {
+float mx_oracle(float x, float amax, const mx::Traits& t, Rounding r) {
   const int X = std::max(raw_exponent(amax) - t.emax, -127);
   const double v = std::ldexp(double{x}, -X);  // exact: x / 2^X
   double q;                                     // the element grid step at v
   double max_norm;
-  if (t.format == MxFormat::int8) {
+  if (t.format == mx::Format::int8) {
     q = 1.0 / 64;
     max_norm = 127.0 / 64;
   } else {

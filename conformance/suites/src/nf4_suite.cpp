@@ -35,32 +35,32 @@ std::vector<float> floats(const std::vector<std::uint32_t>& b) {
   if (!b.empty()) std::memcpy(v.data(), b.data(), b.size() * 4);
   return v;
 }
-bool is_reference(const Nf4Impl& impl) {
-  return impl.quantize == ref::kNf4Reference.quantize && impl.dequantize == ref::kNf4Reference.dequantize;
+bool is_reference(const nf4::Impl& impl) {
+  return impl.encode == kernels::nf4_reference.encode && impl.decode == kernels::nf4_reference.decode;
 }
 
 }  // namespace
 
-std::vector<Check> run_nf4_suite(const Nf4Impl& impl, const GoldenDir& golden, const BlockSuiteOptions& o) {
+std::vector<Check> run_nf4_suite(const nf4::Impl& impl, const GoldenDir& golden, const BlockSuiteOptions& o) {
   std::vector<Check> out;
   const Nf4Manifest m(golden);
   for (auto [sem, profile_name] : kNf4GoldenSemantics) {
-    const Nf4Profile& profile = *find_nf4_profile(profile_name);
-    const Nf4Params p = make_nf4_params(FourBitTable::nf4, profile, kNf4DefaultBlock);
+    const nf4::Profile& profile = *nf4::find_profile(profile_name);
+    const nf4::Params p = nf4::make_params(nf4::Table::nf4, profile, nf4::kDefaultBlock);
     out.push_back({impl.name, "nf4", std::string(profile.name), fmt::format("every case -> golden {}", sem), 0, 0, {}});
     Check& c = out.back();
     for (const std::string& name : m.cases()) {
       if (!m.has(name, sem, "nf4.u8")) continue;
       const std::vector<float> in = floats(m.f32(name, "*", "in.f32"));
-      std::vector<std::uint8_t> packed(nf4_packed_bytes(in.size()));
-      std::vector<float> absmax(nf4_blocks(in.size(), p.block));
-      impl.quantize(in.size(), in.data(), packed.data(), absmax.data(), &p);
+      std::vector<std::uint8_t> packed(nf4::packed_bytes(in.size()));
+      std::vector<float> absmax(nf4::blocks(in.size(), p.block));
+      impl.encode(in.size(), in.data(), packed.data(), absmax.data(), &p);
       compare_bits(c, name + " codes", packed, m.u8(name, sem, "nf4.u8"), o.max_errors);
       if (m.has(name, sem, "absmax.f32")) compare_bits(c, name + " absmax", absmax, m.f32(name, sem, "absmax.f32"), o.max_errors);
       if (m.has(name, sem, "deq.f32") && m.has(name, sem, "absmax.f32")) {
         const std::vector<float> gold_absmax = floats(m.f32(name, sem, "absmax.f32"));
         std::vector<float> deq(in.size());
-        impl.dequantize(in.size(), m.u8(name, sem, "nf4.u8").data(), gold_absmax.data(), deq.data(), &p);
+        impl.decode(in.size(), m.u8(name, sem, "nf4.u8").data(), gold_absmax.data(), deq.data(), &p);
         compare_bits(c, name + " dequantized", deq, m.f32(name, sem, "deq.f32"), o.max_errors);
       }
     }
@@ -89,23 +89,23 @@ std::vector<Check> run_nf4_suite(const Nf4Impl& impl, const GoldenDir& golden, c
   if (is_reference(impl)) return out;
   // Every profile and table, many block sizes and lengths, against the reference.
   std::mt19937_64 rng(o.seed);
-  for (const Nf4Profile& profile : kNf4Profiles)
-    for (FourBitTable table : {FourBitTable::nf4, FourBitTable::fp4}) {
+  for (const nf4::Profile& profile : nf4::kProfiles)
+    for (nf4::Table table : {nf4::Table::nf4, nf4::Table::fp4}) {
       out.push_back({impl.name, std::string(name(table)), std::string(profile.name), "random streams -> reference", 0, 0, {}});
       Check& c = out.back();
       for (int trial = 0; trial < o.groups / 20; ++trial) {
-        const Nf4Params p = make_nf4_params(table, profile, 32 << (rng() % 8));
+        const nf4::Params p = nf4::make_params(table, profile, 32 << (rng() % 8));
         const std::size_t n = rng() % (3 * static_cast<std::size_t>(p.block) + 2);
         std::vector<float> in(n);
         const int scale = static_cast<int>(rng() % 40) - 20;
         for (float& v : in) v = std::ldexp(static_cast<float>(static_cast<int>(rng() % 2001) - 1000) / 1000, scale);
         if (n > 3 && trial % 5 == 0) in[rng() % n] = trial % 10 ? NAN : INFINITY;
-        std::vector<std::uint8_t> packed(nf4_packed_bytes(n)), want_packed(packed.size());
-        std::vector<float> absmax(nf4_blocks(n, p.block)), want_absmax(absmax.size());
-        impl.quantize(n, in.data(), packed.data(), absmax.data(), &p);
+        std::vector<std::uint8_t> packed(nf4::packed_bytes(n)), want_packed(packed.size());
+        std::vector<float> absmax(nf4::blocks(n, p.block)), want_absmax(absmax.size());
+        impl.encode(n, in.data(), packed.data(), absmax.data(), &p);
         ref::nf4_quantize_ref(n, in.data(), want_packed.data(), want_absmax.data(), &p);
         std::vector<float> deq(n), want_deq(n);
-        impl.dequantize(n, want_packed.data(), want_absmax.data(), deq.data(), &p);
+        impl.decode(n, want_packed.data(), want_absmax.data(), deq.data(), &p);
         ref::nf4_dequantize_ref(n, want_packed.data(), want_absmax.data(), want_deq.data(), &p);
         const std::string what = fmt::format("block {} n {}", p.block, n);
         compare_bits(c, what + " codes", packed, want_packed, o.max_errors);

@@ -9,7 +9,7 @@ namespace lowbit::conformance {
 
 unsigned default_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
 
-void sweep_f32(Fp8EncodeFn<float> fn, const Fp8EncodeParams& p, std::uint64_t begin,
+void sweep_f32(fp8::EncodeFn<float> fn, const fp8::EncodeParams& p, std::uint64_t begin,
                std::uint64_t end, unsigned threads, const SweepSink& sink) {
   constexpr std::uint64_t kChunk = 1 << 22;
   threads = std::max(1u, threads);
@@ -22,7 +22,7 @@ void sweep_f32(Fp8EncodeFn<float> fn, const Fp8EncodeParams& p, std::uint64_t be
   auto work = [&](Slot& s) {
     for (std::uint64_t i = 0; i < s.count; ++i)
       s.in[i] = std::bit_cast<float>(static_cast<std::uint32_t>(s.first + i));
-    Fp8EncodeParams q = p;
+    fp8::EncodeParams q = p;
     q.index0 = p.index0 + s.first;
     fn(s.count, s.in.data(), s.out.data(), &q);
   };

@@ -9,7 +9,7 @@
 
 namespace lowbit::conformance {
 
-WeakGolden::WeakGolden(const GoldenDir& dir, WeakLayout layout) : dir_(dir), folder_(std::string(name(layout))) {
+WeakGolden::WeakGolden(const GoldenDir& dir, weak::Layout layout) : dir_(dir), folder_(std::string(name(layout))) {
   for (const std::vector<std::string>& f : dir_.tsv(folder_ + "/manifest.tsv")) {
     if (f.size() != 6) throw std::runtime_error(fmt::format("{}/manifest.tsv: a row has {} fields, not 6", folder_, f.size()));
     entries_[f[1]] = {f[1], f[2], f[3], f[5], std::stoul(f[4])};
@@ -20,9 +20,9 @@ WeakGolden::WeakGolden(const GoldenDir& dir, WeakLayout layout) : dir_(dir), fol
     WeakGoldenCase c;
     c.name = f[0];
     c.layout = layout;
-    c.options.tuning = WeakTuning::minmax;
-    c.options.bits = layout == WeakLayout::qeft ? 4 : (c.name.rfind("o3_", 0) == 0 ? 3 : 4);
-    c.options.group = layout == WeakLayout::qeft ? 128 : 0;
+    c.options.tuning = weak::Tuning::minmax;
+    c.options.bits = layout == weak::Layout::qeft ? 4 : (c.name.rfind("o3_", 0) == 0 ? 3 : 4);
+    c.options.group = layout == weak::Layout::qeft ? 128 : 0;
     const std::size_t x = f[3].find('x');
     c.oc = std::stoul(f[3].substr(0, x));
     c.ic = std::stoul(f[3].substr(x + 1));
@@ -85,9 +85,9 @@ std::vector<float> random_activations(std::uint64_t seed, std::size_t n) {
 
 namespace {
 
-bool is_reference(const QeftImpl& impl) { return impl.matvec == ref::kQeftReference.matvec; }
+bool is_reference(const qeft::Impl& impl) { return impl.matvec == kernels::qeft_reference.matvec; }
 
-// y = W x in the order of formats/weak_kernel.hpp, from a dequantized weight (oc x ic).
+// y = W x in the order of formats/weak.hpp, from a dequantized weight (oc x ic).
 std::vector<float> lane_order_matvec(const std::vector<float>& w, const std::vector<float>& x, std::size_t oc, std::size_t ic) {
   std::vector<float> y(oc);
   for (std::size_t o = 0; o < oc; ++o) {
@@ -103,7 +103,7 @@ ref::QeftPacked golden_qeft(const WeakGolden& g, const WeakGoldenCase& c) {
   p.oc = c.oc;
   p.ic = c.ic;
   p.k = c.k;
-  p.group = weak_group_columns(c.ic, c.options.group);
+  p.group = weak::group_columns(c.ic, c.options.group);
   p.qweight = g.read<std::int16_t>(c.name, "qweight");
   p.scales = g.read<std::uint16_t>(c.name, "scales");
   p.scaled_zeros = g.read<std::uint16_t>(c.name, "scaled_zeros");
@@ -145,7 +145,7 @@ void compare_quantizer(Check& c, const std::string& n, const ref::WeakQuantized&
 }
 
 void qeft_checks(std::vector<Check>& out, const GoldenDir& golden, const BlockSuiteOptions& o) {
-  const WeakGolden g(golden, WeakLayout::qeft);
+  const WeakGolden g(golden, weak::Layout::qeft);
   out.push_back({"reference", "qeft", "xvyaward/qeft", "quantize + pack -> golden buffers", 0, 0, {}});
   Check& pack = out.back();
   for (const WeakGoldenCase& c : g.cases()) {
@@ -173,7 +173,7 @@ void qeft_checks(std::vector<Check>& out, const GoldenDir& golden, const BlockSu
 }
 
 void owq_checks(std::vector<Check>& out, const GoldenDir& golden, const BlockSuiteOptions& o) {
-  const WeakGolden g(golden, WeakLayout::owq);
+  const WeakGolden g(golden, weak::Layout::owq);
   out.push_back({"reference", "owq", "xvyaward/owq", "quantize + pack -> golden buffers", 0, 0, {}});
   Check& pack = out.back();
   for (const WeakGoldenCase& c : g.cases()) {
@@ -201,7 +201,7 @@ void owq_checks(std::vector<Check>& out, const GoldenDir& golden, const BlockSui
 
 }  // namespace
 
-std::vector<Check> run_weak_suite(const QeftImpl& impl, const GoldenDir& golden, const BlockSuiteOptions& o) {
+std::vector<Check> run_weak_suite(const qeft::Impl& impl, const GoldenDir& golden, const BlockSuiteOptions& o) {
   std::vector<Check> out;
   if (is_reference(impl)) {
     qeft_checks(out, golden, o);
@@ -210,10 +210,10 @@ std::vector<Check> run_weak_suite(const QeftImpl& impl, const GoldenDir& golden,
   // The matvec on every golden layer equals the documented fp32 sum of the golden weights.
   out.push_back({impl.name, "qeft", "matvec", "golden layers -> lane-order sum of golden deq", 0, 0, {}});
   Check& mv = out.back();
-  const WeakGolden g(golden, WeakLayout::qeft);
+  const WeakGolden g(golden, weak::Layout::qeft);
   for (const WeakGoldenCase& c : g.cases()) {
     const ref::QeftPacked p = golden_qeft(g, c);
-    const QeftMatrix w = p.view();
+    const qeft::Matrix w = p.view();
     const std::vector<float> x = random_activations(o.seed + c.ic, c.ic);
     std::vector<float> y(c.oc);
     impl.matvec(&w, x.data(), y.data());
@@ -231,7 +231,7 @@ std::vector<Check> run_weak_suite(const QeftImpl& impl, const GoldenDir& golden,
       if (ic % gsz == 0) groups.push_back(gsz);
     const std::size_t group = groups[rng() % groups.size()], k = trial % 4 == 0 ? 0 : rng() % ic;
     const RandomQeft r = random_qeft(rng(), oc, ic, k, group);
-    const QeftMatrix w = r.view();
+    const qeft::Matrix w = r.view();
     const std::vector<float> x = random_activations(rng(), ic);
     std::vector<float> y(oc), want(oc);
     impl.matvec(&w, x.data(), y.data());

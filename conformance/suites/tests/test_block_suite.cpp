@@ -24,8 +24,8 @@ void expect_all_passed(const std::vector<Check>& checks) {
 
 TEST(GseConformance, EveryImplementationAgainstTheOracleAndTheReference) {
   std::size_t impls = 0;
-  for (const GseImpl& impl : gse_impls()) {
-    if (!impl.available()) continue;
+  for (const gse::Impl& impl : kernels::list<gse::Impl>()) {
+    if (!kernels::available(impl)) continue;
     SCOPED_TRACE(impl.name);
     expect_all_passed(run_gse_suite(impl, {}));
     ++impls;
@@ -40,15 +40,15 @@ TEST(MxConformance, ReferenceAgainstMicroxcalingAndTheGoldenElements) {
 }
 
 // Rounds ties toward zero on f32 input: only the oracle checks can see it.
-void faulty_encode(std::size_t n, const float* in, std::int8_t* codes, std::uint8_t* exps, const GseEncodeParams* p,
+void faulty_encode(std::size_t n, const float* in, std::int8_t* codes, std::uint8_t* exps, const gse::EncodeParams* p,
                    BlockStats* stats) {
-  GseEncodeParams q = *p;
+  gse::EncodeParams q = *p;
   if (q.rounding == Rounding::rne || q.rounding == Rounding::rna) q.rounding = Rounding::rtz;
   ref::gse_encode_ref(n, in, codes, exps, &q, stats);
 }
 
 TEST(GseConformance, FaultyImplementationIsReported) {
-  GseImpl faulty = ref::kGseReference;
+  gse::Impl faulty = kernels::reference<gse::Impl>();
   faulty.name = "faulty";
   faulty.encode_f32 = faulty_encode;
   std::uint64_t f32_errors = 0, other_errors = 0;
@@ -68,11 +68,11 @@ TEST(GseExhaustive, EveryF16ElementUnderAFixedMaximum) {
   std::vector<float> values;
   for (std::uint32_t h = 0; h < 0x7C00; ++h)  // non-negative finite f16; the sign is symmetric
     values.push_back(ref::convert_nearest<float>(f16{static_cast<std::uint16_t>(h)}));
-  for (const GseImpl& impl : gse_impls()) {
-    if (!impl.available()) continue;
+  for (const gse::Impl& impl : kernels::list<gse::Impl>()) {
+    if (!kernels::available(impl)) continue;
     for (int bits = 4; bits <= 8; ++bits)
       for (Rounding r : {Rounding::rne, Rounding::rna, Rounding::rtz}) {
-        GseFormat f;
+        gse::Format f;
         f.bits = bits;
         f.exp_offset = 0;
         const std::vector<std::uint32_t> words(32, 0);
@@ -84,11 +84,11 @@ TEST(GseExhaustive, EveryF16ElementUnderAFixedMaximum) {
             group.push_back(ref::convert_nearest<f16>(i % 2 ? -values[i] : values[i]));
             exact.push_back(i % 2 ? -values[i] : values[i]);
           }
-          const GseEncodeParams p{f, r, 0, 0, nullptr};
+          const gse::EncodeParams p{f, r, 0, 0, nullptr};
           std::vector<std::int8_t> codes(group.size());
           std::uint8_t field;
           BlockStats stats;
-          gse_encode_kernel<f16>(impl)(group.size(), group.data(), codes.data(), &field, &p, &stats);
+          gse::encode_kernel<f16>(impl)(group.size(), group.data(), codes.data(), &field, &p, &stats);
           const OracleGroup want = gse_oracle(exact, f, r, std::vector<std::uint32_t>(group.size(), 0));
           ASSERT_EQ(field, want.field) << impl.name << " b=" << bits << " " << name(r) << " group at " << start;
           for (std::size_t i = 0; i < group.size(); ++i)

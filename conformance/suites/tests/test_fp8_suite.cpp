@@ -24,8 +24,8 @@ void expect_all_passed(const std::vector<Check>& checks) {
 TEST(Fp8Conformance, EveryImplementationQuick) {
   Fp8SuiteOptions o;
   o.threads = default_threads();
-  for (const Fp8Impl& impl : fp8_impls()) {
-    if (!impl.available()) continue;
+  for (const fp8::Impl& impl : kernels::list<fp8::Impl>()) {
+    if (!kernels::available(impl)) continue;
     SCOPED_TRACE(impl.name);
     expect_all_passed(run_fp8_suite(impl, GoldenDir::from_env(), o));
   }
@@ -34,7 +34,7 @@ TEST(Fp8Conformance, EveryImplementationQuick) {
 TEST(Fp8Conformance, GoldenChecksCoverEveryProfileAndSource) {
   Fp8SuiteOptions o;
   o.random_cases = 1 << 10;
-  const std::vector<Check> checks = run_fp8_suite(ref::kFp8Reference, GoldenDir::from_env(), o);
+  const std::vector<Check> checks = run_fp8_suite(kernels::reference<fp8::Impl>(), GoldenDir::from_env(), o);
   // Per format: ml_dtypes and cuda profiles have f16, bf16, f64, decode golden files; the
   // ml_dtypes profiles also f32 runs. mld_sat has no f64 vectors.
   std::size_t f16 = 0, bf16 = 0, f64 = 0, f32 = 0, dec = 0;
@@ -54,28 +54,28 @@ TEST(Fp8Conformance, GoldenChecksCoverEveryProfileAndSource) {
 
 // A deliberately wrong implementation: ties away from zero on f16 inputs, NaN sign dropped on
 // bf16 inputs. The suite must report both.
-void faulty_encode_f16(std::size_t n, const f16* in, std::uint8_t* out, const Fp8EncodeParams* p) {
+void faulty_encode_f16(std::size_t n, const f16* in, std::uint8_t* out, const fp8::EncodeParams* p) {
   // Stochastic rounding with every word = 2^31 rounds up iff the dropped fraction >= 1/2.
   const std::vector<std::uint32_t> half(n, 0x80000000u);
-  Fp8EncodeParams q = *p;
+  fp8::EncodeParams q = *p;
   q.rounding = Rounding::sr;
   q.random_bits = half.data();
   ref::fp8_encode_ref(n, in, out, &q);
 }
-void faulty_encode_bf16(std::size_t n, const bf16* in, std::uint8_t* out, const Fp8EncodeParams* p) {
+void faulty_encode_bf16(std::size_t n, const bf16* in, std::uint8_t* out, const fp8::EncodeParams* p) {
   ref::fp8_encode_ref(n, in, out, p);
   for (std::size_t i = 0; i < n; ++i)
     if (is_nan(p->format, out[i])) out[i] &= 0x7F;
 }
 
 TEST(Fp8Conformance, FaultyImplementationIsReported) {
-  Fp8Impl faulty = ref::kFp8Reference;
+  fp8::Impl faulty = kernels::reference<fp8::Impl>();
   faulty.name = "faulty";
   faulty.encode_f16 = faulty_encode_f16;
   faulty.encode_bf16 = faulty_encode_bf16;
   Fp8SuiteOptions o;
   o.random_cases = 1 << 10;
-  o.profiles = {find_fp8_profile("ml_dtypes")};
+  o.profiles = {fp8::find_profile("ml_dtypes")};
   std::size_t tie_errors = 0, nan_errors = 0, passed = 0;
   for (const Check& c : run_fp8_suite(faulty, GoldenDir::from_env(), o)) {
     if (c.name.starts_with("f16 all")) tie_errors += c.errors;
@@ -92,8 +92,8 @@ TEST(Fp8Exhaustive, EveryF32InputEveryProfileMatchesTheGoldenStreams) {
   o.level = Level::full;
   o.threads = default_threads();
   o.random_cases = 1 << 10;
-  for (const Fp8Impl& impl : fp8_impls()) {
-    if (!impl.available()) continue;
+  for (const fp8::Impl& impl : kernels::list<fp8::Impl>()) {
+    if (!kernels::available(impl)) continue;
     SCOPED_TRACE(impl.name);
     std::vector<Check> checks = run_fp8_suite(impl, GoldenDir::from_env(), o);
     std::size_t streams = 0;

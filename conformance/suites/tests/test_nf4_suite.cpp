@@ -11,8 +11,8 @@ using namespace lowbit::conformance;
 
 TEST(Nf4Conformance, EveryImplementationAgainstTheGoldenDataAndTheReference) {
   std::size_t impls = 0;
-  for (const Nf4Impl& impl : nf4_impls()) {
-    if (!impl.available()) continue;
+  for (const nf4::Impl& impl : kernels::list<nf4::Impl>()) {
+    if (!kernels::available(impl)) continue;
     const std::vector<Check> checks = run_nf4_suite(impl, GoldenDir::from_env(), {});
     ASSERT_FALSE(checks.empty());
     for (const Check& c : checks)

@@ -13,7 +13,7 @@
 #include "testing/temp_dir.hpp"
 
 namespace fs = std::filesystem;
-namespace npy = lowbit::conformance::npy;
+namespace npy = lowbit::io::npy;
 using namespace lowbit;
 using namespace lowbit::conformance;
 
@@ -38,10 +38,10 @@ TEST(GoldenCommands, Fp8) {
   v.golden = dir;
   v.actual = dir + "/expected.npy";
   EXPECT_EQ(cli::run_verify(v), 0);
-  auto codes = npy::read(v.actual).values<std::uint8_t>();
+  auto codes = io::npy::read(v.actual).values<std::uint8_t>();
   codes[0] ^= 1;
   v.actual = temp_dir("cli_actual.npy");
-  npy::write(v.actual, npy::make_array("|u1", codes));
+  io::npy::write(v.actual, io::npy::make_array("|u1", codes));
   v.json = true;
   EXPECT_EQ(cli::run_verify(v), 1);
   v.format = "e5m2";
@@ -59,9 +59,9 @@ TEST(GoldenCommands, Gse) {
   GseGenOptions o;
   gen_gse(o, dir);
   fs::create_directories(actual);
-  auto exps = npy::read(dir + "/expected_exps.npy").values<std::uint8_t>();
+  auto exps = io::npy::read(dir + "/expected_exps.npy").values<std::uint8_t>();
   exps[0] = static_cast<std::uint8_t>(exps[0] + 1);
-  npy::write(actual + "/expected_exps.npy", npy::make_array("|u1", exps));
+  io::npy::write(actual + "/expected_exps.npy", io::npy::make_array("|u1", exps));
   cli::VerifyArgs v;
   v.format = "gse";
   v.golden = dir;
@@ -111,10 +111,10 @@ TEST(GoldenCommands, MxAndNf4DoubleQuant) {
   v.golden = g.out;
   v.actual = g.out;
   EXPECT_EQ(cli::run_verify(v), 0);
-  auto scales = npy::read(g.out + "/expected_scales.npy").values<std::uint8_t>();
+  auto scales = io::npy::read(g.out + "/expected_scales.npy").values<std::uint8_t>();
   scales.back() = static_cast<std::uint8_t>(scales.back() - 1);
   v.actual = temp_dir("mx_actual.npy");
-  npy::write(v.actual, npy::make_array("|u1", scales));
+  io::npy::write(v.actual, io::npy::make_array("|u1", scales));
   EXPECT_EQ(cli::run_verify(v), 1);  // a mismatch: exit 1
   v.format = "mxfp6-e3m2";
   EXPECT_THROW(cli::run_verify(v), cli::UsageError);  // another MX format's set
@@ -137,11 +137,11 @@ TEST(GoldenCommands, MxAndNf4DoubleQuant) {
   v.golden = g.out;
   v.actual = g.out;
   EXPECT_EQ(cli::run_verify(v), 0);
-  auto q = npy::read(g.out + "/expected_qabsmax.npy").values<std::uint8_t>();
+  auto q = io::npy::read(g.out + "/expected_qabsmax.npy").values<std::uint8_t>();
   q[0] ^= 1;
   v.actual = temp_dir("nf4dq_actual");
   fs::create_directories(v.actual);
-  npy::write(v.actual + "/expected_qabsmax.npy", npy::make_array("|u1", q));
+  io::npy::write(v.actual + "/expected_qabsmax.npy", io::npy::make_array("|u1", q));
   EXPECT_EQ(cli::run_verify(v), 1);
   g.rounding = "sr";
   EXPECT_THROW(cli::run_gen(g), cli::UsageError);
@@ -168,10 +168,10 @@ TEST(GoldenCommands, WeakPackingAndGseGemm) {
   EXPECT_THROW(cli::run_verify(v), std::runtime_error);  // the set holds qeft cases
   v.golden = v.actual = o;
   EXPECT_EQ(cli::run_verify(v), 0);
-  auto zeros = npy::read(o + "/expected_zeros.npy").values<std::uint8_t>();
+  auto zeros = io::npy::read(o + "/expected_zeros.npy").values<std::uint8_t>();
   zeros[1] ^= 0x10;
   v.actual = temp_dir("owq_zeros.npy");
-  npy::write(v.actual, npy::make_array("|u1", zeros));
+  io::npy::write(v.actual, io::npy::make_array("|u1", zeros));
   EXPECT_EQ(cli::run_verify(v), 1);
   for (auto bad : {+[](cli::GenArgs& a) { a.weak_group = 128; },  // OWQ is per channel
                    +[](cli::GenArgs& a) { a.rows = 7; }, +[](cli::GenArgs& a) { a.tuning = "best"; },
@@ -193,10 +193,10 @@ TEST(GoldenCommands, WeakPackingAndGseGemm) {
   EXPECT_EQ(cli::run_verify(v), 0);
   v.tolerance = true;
   EXPECT_EQ(cli::run_verify(v), 0);
-  auto c = npy::read(v.actual).values<std::uint32_t>();
+  auto c = io::npy::read(v.actual).values<std::uint32_t>();
   c[0] ^= 0x40000000u;  // far beyond any bound
   v.actual = temp_dir("gemm_actual.npy");
-  npy::write(v.actual, npy::make_array("<u4", c));
+  io::npy::write(v.actual, io::npy::make_array("<u4", c));
   EXPECT_EQ(cli::run_verify(v), 1);
   g.accumulate = "exact";
   g.out = temp_dir("gemm_exact");

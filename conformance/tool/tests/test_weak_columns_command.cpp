@@ -14,7 +14,7 @@
 #include "stream.hpp"
 #include "weak_columns_command.hpp"
 
-namespace st = lowbit::conformance::safetensors;
+namespace st = lowbit::io::safetensors;
 namespace ref = lowbit::ref;
 using lowbit::cli::UsageError;
 using lowbit::cli::WeakColumnsArgs;
@@ -116,7 +116,7 @@ TEST_F(WeakColumnsCommand, WeightsMultiplyTheFrobNormFactor) {
   a.tuning = "minmax";
   ASSERT_EQ(lowbit::cli::run_weak_columns(a), 0);
   std::vector<float> lambda = ref::weak_sensitivity(x, 4, 32);
-  ref::weak_apply_frob_norm(lambda, ref::weak_frob_error(w, 8, 32, 3, lowbit::WeakTuning::minmax));
+  ref::weak_apply_frob_norm(lambda, ref::weak_frob_error(w, 8, 32, 3, lowbit::weak::Tuning::minmax));
   const st::File f = output();
   EXPECT_EQ(st::values<std::int32_t>(f.at("l.up_proj"), "I32", 1), ref::weak_topk(lambda, 5));
   EXPECT_EQ(st::values<std::int32_t>(f.at("global"), "I32", 1), ref::weak_topk(lambda, 5));  // one layer: its own mean

@@ -524,7 +524,7 @@ MethodResult finetune_method(const FinetuneSettings& s, const Task& t, const Mlp
     std::vector<std::vector<std::int32_t>> weak(shapes.size()), perm(shapes.size());
     for (std::size_t l = 0; l < shapes.size(); ++l) {
       std::vector<float> lambda = ref::weak_sensitivity(acts[l].v, acts[l].rows, acts[l].cols);
-      ref::weak_apply_frob_norm(lambda, ref::weak_frob_error(pretrained.w[l].v, shapes[l].oc, shapes[l].ic, 4, WeakTuning::mse));
+      ref::weak_apply_frob_norm(lambda, ref::weak_frob_error(pretrained.w[l].v, shapes[l].oc, shapes[l].ic, 4, weak::Tuning::mse));
       weak[l] = ref::weak_topk(lambda, k[l]);
       perm[l] = ref::weak_permutation(weak[l], shapes[l].ic);
     }
@@ -536,12 +536,12 @@ MethodResult finetune_method(const FinetuneSettings& s, const Task& t, const Mlp
       if (l + 1 < shapes.size())
         for (std::size_t i = 0; i < w.rows; ++i)
           std::copy_n(&pretrained.w[l].v[static_cast<std::size_t>(perm[l + 1][i]) * w.cols], w.cols, &w.v[i * w.cols]);
-      WeakQuantOptions o;
+      weak::QuantOptions o;
       o.bits = 4;
       o.group = static_cast<int>(qeft_layer_group(shapes[l].ic, s.qeft_group));
-      o.tuning = WeakTuning::mse;
-      o.grid = default_weak_grid(WeakLayout::qeft, o.group);
-      const ref::WeakQuantized q = ref::weak_quantize(WeakLayout::qeft, w.v, w.rows, w.cols, weak[l], o);
+      o.tuning = weak::Tuning::mse;
+      o.grid = weak::default_grid(weak::Layout::qeft, o.group);
+      const ref::WeakQuantized q = ref::weak_quantize(weak::Layout::qeft, w.v, w.rows, w.cols, weak[l], o);
       net.layers.push_back(std::make_unique<WeakLayer>(ref::qeft_pack(q), adam(s.qeft_lr)));
     }
     r.memory = qeft_memory(shapes, k, s.qeft_group, s.batch);

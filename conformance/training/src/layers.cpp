@@ -14,7 +14,7 @@ namespace lowbit::training {
 
 double LoraConfig::base_bits_per_value() const {
   switch (base) {
-    case BaseStorage::nf4_dq: return 4 + 8.0 / kNf4DefaultBlock + 32.0 / (kNf4DefaultBlock * kNf4NestedBlock);
+    case BaseStorage::nf4_dq: return 4 + 8.0 / nf4::kDefaultBlock + 32.0 / (nf4::kDefaultBlock * nf4::kNestedBlock);
     case BaseStorage::gse: return OperandFormat::gse(base_bits).bits_per_value();
     case BaseStorage::f32: break;
   }
@@ -68,14 +68,14 @@ namespace {
 // double-quantized with bitsandbytes' dynamic map, all with the "lowbit" profile.
 Matrix nf4_dq_round_trip(const Matrix& w) {
   nf4::Options o;
-  std::vector<std::uint8_t> packed(nf4_packed_bytes(w.size()));
-  std::vector<float> absmax(nf4_blocks(w.size(), o.block));
-  nf4::quantize(w.v, packed, absmax, o);
+  std::vector<std::uint8_t> packed(nf4::packed_bytes(w.size()));
+  std::vector<float> absmax(nf4::blocks(w.size(), o.block));
+  nf4::encode(w.v, packed, absmax, o);
   static const ref::Nf4DynamicMap map = ref::bnb_dynamic_map();
-  const ref::Nf4DoubleQuant dq = ref::nf4_double_quantize(absmax, find_nf4_profile(o.profile)->nested, map);
+  const ref::Nf4DoubleQuant dq = ref::nf4_double_quantize(absmax, o.profile.nested, map);
   ref::nf4_double_dequantize(dq.codes, dq.nested_absmax, dq.offset, map, absmax);
   Matrix out(w.rows, w.cols);
-  nf4::dequantize(packed, absmax, out.v, o);
+  nf4::decode(packed, absmax, out.v, o);
   return out;
 }
 

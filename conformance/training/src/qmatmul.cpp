@@ -12,7 +12,7 @@ namespace lowbit::training {
 
 double OperandFormat::bits_per_value() const {
   switch (kind) {
-    case Kind::gse: return GseFormat{.bits = bits}.bits_per_value();
+    case Kind::gse: return gse::Format{.bits = bits}.bits_per_value();
     case Kind::fp8: return 8;
     case Kind::f32: break;
   }
@@ -31,7 +31,7 @@ float finite_amax(const Matrix& a) {
 }
 
 struct GseOperand {
-  GseFormat format;
+  gse::Format format;
   std::vector<std::int8_t> codes;
   std::vector<std::uint8_t> exps;
 };
@@ -61,7 +61,7 @@ struct Fp8Operand {
 };
 
 Fp8Operand encode_fp8(const Matrix& a, const OperandFormat& f, std::uint64_t seed, QuantStats* stats) {
-  const double max_finite = f.fp8 == Fp8Format::e4m3 ? 448.0 : 57344.0;
+  const double max_finite = f.fp8 == fp8::Format::e4m3 ? 448.0 : 57344.0;
   // The smallest k with amax <= max_finite * 2^k, found exactly (no log2 rounding); k = 0 for an
   // all-zero tensor; at least -149 so that 2^k is an f32.
   Fp8Operand q{Matrix(a.rows, a.cols), 0};
@@ -74,9 +74,9 @@ Fp8Operand encode_fp8(const Matrix& a, const OperandFormat& f, std::uint64_t see
   // a / 2^k in double is exact, so the fp8 encoder rounds once.
   std::vector<double> scaled(a.size());
   for (std::size_t i = 0; i < a.size(); ++i) scaled[i] = std::ldexp(static_cast<double>(a.v[i]), -q.scale_exp);
-  Fp8Options o;
+  fp8::Options o;
   o.format = f.fp8;
-  o.profile = "ml_dtypes-sat";
+  o.profile = fp8::profile("ml_dtypes-sat");
   o.rounding = f.rounding;
   o.seed = seed;
   std::vector<std::uint8_t> codes(a.size());
@@ -93,8 +93,8 @@ Matrix scaled_by_pow2(Matrix m, int e) {
 
 }  // namespace
 
-GseFormat gse_format(const OperandFormat& f, const Matrix& a) {
-  GseFormat g;
+gse::Format gse_format(const OperandFormat& f, const Matrix& a) {
+  gse::Format g;
   g.bits = f.bits;
   g.group = 32;
   if (const float amax = finite_amax(a); amax > 0) g.exp_offset = std::clamp(std::ilogb(amax) - 15, -100, 100);
@@ -138,7 +138,7 @@ Matrix qmatmul(const Matrix& a, const OperandFormat& fa, const Matrix& b, const 
       const GseOperand qa = encode_gse(a, fa, seed_a, stats), qb = encode_gse(b, fb, seed_b, stats);
       Matrix c(a.rows, b.rows);
       gse::gemm(a.rows, b.rows, a.cols, {qa.codes, qa.exps, qa.format}, {qb.codes, qb.exps, qb.format}, c.v,
-                Accumulate::exact);
+                {.accumulate = gse::Accumulate::exact});
       return c;
     }
   }

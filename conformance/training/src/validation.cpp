@@ -286,7 +286,7 @@ Matrix exact_matmul_nt(const Matrix& a, const Matrix& b) {
 double rel_step(const OperandFormat& f) {
   switch (f.kind) {
     case OperandFormat::Kind::gse: return std::ldexp(1.0, -(f.bits - 1));
-    case OperandFormat::Kind::fp8: return f.fp8 == Fp8Format::e4m3 ? 0x1p-4 : 0x1p-3;
+    case OperandFormat::Kind::fp8: return f.fp8 == fp8::Format::e4m3 ? 0x1p-4 : 0x1p-3;
     case OperandFormat::Kind::f32: break;
   }
   return 0;
@@ -441,10 +441,10 @@ MeanError mean_error(const Matrix& g, const SrGrid& grid, const std::vector<doub
 
 ref::QeftPacked qeft_test_layer(std::size_t oc, std::size_t ic, std::span<const std::int32_t> weak, std::uint64_t seed) {
   const Matrix w = gaussian(oc, ic, 1.0f / std::sqrt(static_cast<float>(ic)), seed);
-  WeakQuantOptions o;
+  weak::QuantOptions o;
   o.group = 64;
-  o.tuning = WeakTuning::minmax;
-  return ref::qeft_pack(ref::weak_quantize(WeakLayout::qeft, w.v, oc, ic, weak, o));
+  o.tuning = weak::Tuning::minmax;
+  return ref::qeft_pack(ref::weak_quantize(weak::Layout::qeft, w.v, oc, ic, weak, o));
 }
 
 std::vector<ValidationResult> validate_finite_differences() {

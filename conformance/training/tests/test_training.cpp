@@ -33,7 +33,7 @@ TEST(TrainQmatmul, GseOffsetFollowsTheAmax) {
   const Matrix g = gaussian(4, 40, 1e-7f, 3);
   float amax = 0;
   for (float v : g.v) amax = std::max(amax, std::fabs(v));
-  const GseFormat f = gse_format(OperandFormat::gse(8), g);
+  const gse::Format f = gse_format(OperandFormat::gse(8), g);
   EXPECT_EQ(f.exp_offset, std::ilogb(amax) - 15);
   EXPECT_EQ(f.group, 32);
   EXPECT_EQ(gse_format(OperandFormat::gse(8), Matrix(2, 2)).exp_offset, 0);
@@ -53,8 +53,8 @@ TEST(TrainQmatmul, Fp8ScaleIsThePowerOfTwoFromTheAmax) {
   a(2, 3) = 1.7e-4f;  // the amax: 1.7e-4 / 448 lies in (2^-22, 2^-21]
   const Matrix q = quantize_rows(a, OperandFormat::e4m3());
   const int k = -21;
-  Fp8Options o;
-  o.profile = "ml_dtypes-sat";
+  fp8::Options o;
+  o.profile = fp8::profile("ml_dtypes-sat");
   for (float v : q.v) {  // every value is an E4M3 value times 2^k
     const float scaled = std::ldexp(v, -k);
     std::uint8_t code;
@@ -99,8 +99,8 @@ TEST(TrainLora, Configs) {
   EXPECT_EQ(g6.lora_grad.rounding, Rounding::sr);
   EXPECT_EQ(g6.lora_act.rounding, Rounding::rne);
   const LoraConfig f8 = lora_config("fp8");
-  EXPECT_EQ(f8.base_act.fp8, Fp8Format::e4m3);
-  EXPECT_EQ(f8.lora_grad.fp8, Fp8Format::e5m2);
+  EXPECT_EQ(f8.base_act.fp8, fp8::Format::e4m3);
+  EXPECT_EQ(f8.lora_grad.fp8, fp8::Format::e5m2);
   EXPECT_DOUBLE_EQ(g6.base_bits_per_value(), 4 + 8.0 / 64 + 32.0 / (64 * 256));
   EXPECT_DOUBLE_EQ(g6.lora_act.bits_per_value(), 6 + 5.0 / 32);
   EXPECT_THROW(lora_config("gsq-4-7-7/7-7-7"), std::invalid_argument);
@@ -111,11 +111,11 @@ TEST(TrainLora, Nf4BaseIsTheDoubleQuantizedRoundTrip) {
   const LoraLinear layer(w, Matrix(2, 80), Matrix(12, 2), 4.0f, lora_config("qlora"));
   std::vector<std::uint8_t> packed(w.size() / 2);
   std::vector<float> absmax(w.size() / 64), out(w.size());
-  nf4::quantize(w.v, packed, absmax, {});
+  nf4::encode(w.v, packed, absmax, {});
   const ref::Nf4DynamicMap map = ref::bnb_dynamic_map();
-  const ref::Nf4DoubleQuant dq = ref::nf4_double_quantize(absmax, Nf4Nested::exact_nearest_even, map);
+  const ref::Nf4DoubleQuant dq = ref::nf4_double_quantize(absmax, nf4::Nested::exact_nearest_even, map);
   ref::nf4_double_dequantize(dq.codes, dq.nested_absmax, dq.offset, map, absmax);
-  nf4::dequantize(packed, absmax, out, {});
+  nf4::decode(packed, absmax, out, {});
   Matrix expected(12, 80);
   expected.v = out;
   EXPECT_TRUE(same_bits(layer.base(), expected));

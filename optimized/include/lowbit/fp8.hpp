@@ -1,35 +1,57 @@
-// lowbit's public FP8 API: spans in, spans out, an options struct. Runs the fastest kernel this
-// CPU has; every kernel is bit-identical to the reference. Throws lowbit::Error on bad arguments.
+// lowbit::fp8, the public FP8 E4M3 / E5M2 API: spans in, spans out, an Options struct with
+// defaults. Runs the fastest kernel this CPU has (every kernel is bit-identical to the reference);
+// throws lowbit::Error on bad arguments. The verbs (README, "One shape"):
+//   encode    values -> codes (one byte per element)
+//   decode    codes -> values
+//   quantize  encode then decode: each value -> the nearest representable one (fake quantization)
 #pragma once
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "lowbit/error.hpp"
-#include "lowbit/formats/fp8_kernel.hpp"
+#include "lowbit/formats/fp8.hpp"
 
-namespace lowbit {
+namespace lowbit::fp8 {
 
-struct Fp8Options {
-  Fp8Format format = Fp8Format::e4m3;
-  std::string_view profile = "ml_dtypes";  // a name from kFp8Profiles
-  Rounding rounding = Rounding::rne;
-  std::uint64_t seed = 0;    // sr: Philox key
-  std::uint64_t index0 = 0;  // sr: stream index of in[0], so chunks of a stream round as the whole
-  std::span<const std::uint32_t> random_bits = {};  // sr: one word per element, replaces Philox
-  const Fp8Impl* impl = nullptr;                    // null: the best for this CPU
+// The profile called `name` (kProfiles: "ml_dtypes", "ml_dtypes-sat", "cuda-nosat",
+// "cuda-satfinite"), or Error listing the valid names.
+const Profile& profile(std::string_view name);
+
+struct Options {
+  Format format = Format::e4m3;
+  Profile profile = default_profile();  // peer semantics, resolved once: o.profile = fp8::profile("cuda-satfinite")
+  Rounding rounding = Rounding::rne;    // encode: rne, rna, rtz or sr
+  std::uint64_t seed = 0;               // sr: the Philox-4x32-10 key
+  std::uint64_t index0 = 0;             // sr: stream index of in[0], so that chunks round as the whole
+  std::span<const std::uint32_t> random_bits = {};  // sr: one word per element, instead of Philox
+  const Impl* impl = nullptr;                       // a row of kernels::list<fp8::Impl>(); null: the fastest
 };
 
-void encode(std::span<const float> in, std::span<std::uint8_t> out, const Fp8Options& o = {});
-void encode(std::span<const double> in, std::span<std::uint8_t> out, const Fp8Options& o = {});
-void encode(std::span<const f16> in, std::span<std::uint8_t> out, const Fp8Options& o = {});
-void encode(std::span<const bf16> in, std::span<std::uint8_t> out, const Fp8Options& o = {});
+// out.size() == in.size().
+void encode(std::span<const float> in, std::span<std::uint8_t> out, const Options& o = {});
+void encode(std::span<const double> in, std::span<std::uint8_t> out, const Options& o = {});
+void encode(std::span<const f16> in, std::span<std::uint8_t> out, const Options& o = {});
+void encode(std::span<const bf16> in, std::span<std::uint8_t> out, const Options& o = {});
+std::vector<std::uint8_t> encode(std::span<const float> in, const Options& o = {});
+std::vector<std::uint8_t> encode(std::span<const double> in, const Options& o = {});
+std::vector<std::uint8_t> encode(std::span<const f16> in, const Options& o = {});
+std::vector<std::uint8_t> encode(std::span<const bf16> in, const Options& o = {});
 
-void decode(std::span<const std::uint8_t> in, std::span<float> out, const Fp8Options& o = {});
-void decode(std::span<const std::uint8_t> in, std::span<f16> out, const Fp8Options& o = {});
-void decode(std::span<const std::uint8_t> in, std::span<bf16> out, const Fp8Options& o = {});
+// Every value is exact in f32, f16 and bf16; NaN codes decode as the profile says.
+void decode(std::span<const std::uint8_t> in, std::span<float> out, const Options& o = {});
+void decode(std::span<const std::uint8_t> in, std::span<f16> out, const Options& o = {});
+void decode(std::span<const std::uint8_t> in, std::span<bf16> out, const Options& o = {});
+// Out: float, f16 or bf16.
+template <class Out = float> std::vector<Out> decode(std::span<const std::uint8_t> in, const Options& o = {});
 
-// The profile named in `o`, or Error listing the valid names.
-const Fp8Profile& profile_of(const Fp8Options& o);
+// out.size() == in.size(); in and out may be the same buffer.
+void quantize(std::span<const float> in, std::span<float> out, const Options& o = {});
+void quantize(std::span<const f16> in, std::span<f16> out, const Options& o = {});
+void quantize(std::span<const bf16> in, std::span<bf16> out, const Options& o = {});
+std::vector<float> quantize(std::span<const float> in, const Options& o = {});
+std::vector<f16> quantize(std::span<const f16> in, const Options& o = {});
+std::vector<bf16> quantize(std::span<const bf16> in, const Options& o = {});
 
-}  // namespace lowbit
+}  // namespace lowbit::fp8

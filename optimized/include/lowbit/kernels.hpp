@@ -1,50 +1,80 @@
-// The kernel tables: every implementation compiled into this build, one list per operation
-// family, reference first. The same lists drive dispatch, the conformance suite, the tests and
-// the benchmarks.
+// The kernel tables, read off the kernel list (lowbit/kernels.inc): every implementation built into
+// this library, per family, the reference first, then from slowest to fastest. Dispatch, `lowbit
+// list`, the tests, the benchmarks and `lowbit conform` all iterate these tables.
 #pragma once
+#include <cstdint>
 #include <span>
 #include <string_view>
 
-#include "lowbit/formats/fp8_kernel.hpp"
-#include "lowbit/formats/gse_kernel.hpp"
-#include "lowbit/formats/nf4_kernel.hpp"
-#include "lowbit/formats/weak_kernel.hpp"
+#include "lowbit/cpu.hpp"
+#include "lowbit/formats/fp8.hpp"
+#include "lowbit/formats/gse.hpp"
+#include "lowbit/formats/mx.hpp"
+#include "lowbit/formats/nf4.hpp"
+#include "lowbit/formats/weak.hpp"
 
-namespace lowbit {
+namespace lowbit::kernels {
 
-std::span<const Fp8Impl> fp8_impls();
-std::span<const GseImpl> gse_impls();
-std::span<const GseGemmImpl> gse_gemm_impls();
-std::span<const Nf4Impl> nf4_impls();
-std::span<const QeftImpl> qeft_impls();
+// The type of each family's rows: its Impl, a struct of kernel slots.
+namespace family {
+using fp8 = ::lowbit::fp8::Impl;
+using gse = ::lowbit::gse::Impl;
+using gse_gemm = ::lowbit::gse::GemmImpl;
+using mx = ::lowbit::mx::Impl;
+using nf4 = ::lowbit::nf4::Impl;
+using qeft = ::lowbit::qeft::Impl;
+}  // namespace family
 
-// The last entry of a list that this CPU runs: lists go from slowest to fastest.
-template <class Impl> const Impl& best_of(std::span<const Impl> list) {
-  const Impl* pick = &list.front();
-  for (const Impl& impl : list)
-    if (impl.available()) pick = &impl;
-  return *pick;
-}
+// Every symbol of the list (the rows of ISAs this build does not target are declared, not defined).
+#define LOWBIT_KERNEL(fam, isa, symbol, features) extern const family::fam symbol;
+#include "lowbit/kernels.inc"
+#undef LOWBIT_KERNEL
 
-template <class Impl> const Impl* find_impl(std::span<const Impl> list, std::string_view name) {
-  for (const Impl& impl : list)
+// The rows of one family built into this library (fp8::Impl, gse::Impl, gse::GemmImpl, mx::Impl,
+// nf4::Impl, qeft::Impl), each with its name (the ISA) and CPU features set from the list.
+template <class Impl> std::span<const Impl> list();
+// Does this CPU run `impl`?
+template <class Impl> bool available(const Impl& impl) { return cpu::supports(impl.cpu); }
+// The reference row of a family.
+template <class Impl> const Impl& reference() { return list<Impl>().front(); }
+// The last row of the family this CPU runs: the fastest (chosen once).
+template <class Impl> const Impl& best();
+// The row called `name` ("reference", "avx2", ...), or nullptr.
+template <class Impl> const Impl* find(std::string_view name) {
+  for (const Impl& impl : list<Impl>())
     if (name == impl.name) return &impl;
   return nullptr;
 }
 
-// Chosen once.
-const Fp8Impl& fp8_best();
-const GseImpl& gse_best();
-const GseGemmImpl& gse_gemm_best();
-const Nf4Impl& nf4_best();
-const QeftImpl& qeft_best();
+// A row of the list as `lowbit list` shows it.
+struct Row {
+  std::string_view family, isa, symbol;
+  std::uint32_t cpu;  // features needed
+  bool available;     // on this CPU
+};
+std::span<const Row> rows();
 
-inline const Fp8Impl* find_fp8_impl(std::string_view name) { return find_impl(fp8_impls(), name); }
+}  // namespace lowbit::kernels
 
-// An operation of `impl`, or the reference's where `impl` leaves it out.
-template <class In> Fp8EncodeFn<In> encode_kernel(const Fp8Impl& impl);
-template <class Out> Fp8DecodeFn<Out> decode_kernel(const Fp8Impl& impl);
-template <class In> GseEncodeFn<In> gse_encode_kernel(const GseImpl& impl);
-template <class Out> GseDecodeFn<Out> gse_decode_kernel(const GseImpl& impl);
+// An operation of `impl`, or the reference's where `impl` leaves it out (a null slot).
+namespace lowbit::fp8 {
+template <class In> EncodeFn<In> encode_kernel(const Impl& impl) {
+  const EncodeFn<In> f = impl.*encode_slot<In>();
+  return f ? f : kernels::reference<Impl>().*encode_slot<In>();
+}
+template <class Out> DecodeFn<Out> decode_kernel(const Impl& impl) {
+  const DecodeFn<Out> f = impl.*decode_slot<Out>();
+  return f ? f : kernels::reference<Impl>().*decode_slot<Out>();
+}
+}  // namespace lowbit::fp8
 
-}  // namespace lowbit
+namespace lowbit::gse {
+template <class In> EncodeFn<In> encode_kernel(const Impl& impl) {
+  const EncodeFn<In> f = impl.*encode_slot<In>();
+  return f ? f : kernels::reference<Impl>().*encode_slot<In>();
+}
+template <class Out> DecodeFn<Out> decode_kernel(const Impl& impl) {
+  const DecodeFn<Out> f = impl.*decode_slot<Out>();
+  return f ? f : kernels::reference<Impl>().*decode_slot<Out>();
+}
+}  // namespace lowbit::gse

@@ -1,28 +1,50 @@
-// lowbit's public NF4/FP4 API (bitsandbytes' 4-bit blockwise formats): spans in, spans out, an
-// options struct; the fastest kernel this CPU has, bit-identical to the reference. Double
-// quantization of the absmax values is in lowbit/reference/nf4.hpp (scalar: it touches n/64 values).
+// lowbit::nf4, the public API of NF4 and bitsandbytes' FP4 (4-bit blockwise formats), with the
+// double quantization of QLoRA: spans in, spans out, an Options struct with defaults; the fastest
+// kernel this CPU has, bit-identical to the reference; throws lowbit::Error. Storage is
+// bitsandbytes': two codes per byte (element 2j in the high nibble of byte j), one fp32 absmax per
+// block (docs/formats/nf4.md). The verbs are those of every family (README, "One shape"):
+//   encode    values -> packed codes + absmax
+//   decode    packed codes + absmax -> values
+//   quantize  encode then decode (fake quantization)
 #pragma once
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "lowbit/error.hpp"
-#include "lowbit/formats/nf4_kernel.hpp"
+#include "lowbit/formats/nf4.hpp"
 
 namespace lowbit::nf4 {
 
+// The profile called `name` ("lowbit", "bnb-cuda", "bnb-cpu", "bnb-torch"), or Error listing them.
+const Profile& profile(std::string_view name);
+
 struct Options {
-  FourBitTable table = FourBitTable::nf4;
-  std::string_view profile = "lowbit";  // lowbit, bnb-cuda, bnb-cpu, bnb-torch
-  int block = kNf4DefaultBlock;         // 32 .. 4096, a power of two
-  const Nf4Impl* impl = nullptr;        // null: the best for this CPU
+  Table table = Table::nf4;
+  Profile profile = default_profile();  // peer semantics, resolved once: o.profile = nf4::profile("bnb-cpu")
+  int block = kDefaultBlock;            // elements per absmax: a power of two in 32..4096
+  const Impl* impl = nullptr;           // a row of kernels::list<nf4::Impl>(); null: the fastest
 };
 
-// packed.size() == (n+1)/2, absmax.size() == ceil(n / block).
-void quantize(std::span<const float> in, std::span<std::uint8_t> packed, std::span<float> absmax, const Options& o = {});
-void dequantize(std::span<const std::uint8_t> packed, std::span<const float> absmax, std::span<float> out,
-                const Options& o = {});
+// packed.size() == packed_bytes(n), absmax.size() == blocks(n, o.block) for n = in.size().
+void encode(std::span<const float> in, std::span<std::uint8_t> packed, std::span<float> absmax, const Options& o = {});
+struct Encoded {
+  std::vector<std::uint8_t> packed;  // packed_bytes(n)
+  std::vector<float> absmax;         // blocks(n, block)
+};
+Encoded encode(std::span<const float> in, const Options& o = {});
 
-Nf4Params params(const Options& o);  // validated, or Error
+// out.size() == n, the element count (packed has packed_bytes(n) bytes).
+void decode(std::span<const std::uint8_t> packed, std::span<const float> absmax, std::span<float> out,
+            const Options& o = {});
+std::vector<float> decode(std::span<const std::uint8_t> packed, std::span<const float> absmax, std::size_t n,
+                          const Options& o = {});
+
+// out.size() == in.size(); in and out may be the same buffer.
+void quantize(std::span<const float> in, std::span<float> out, const Options& o = {});
+std::vector<float> quantize(std::span<const float> in, const Options& o = {});
+
+Params params(const Options& o);  // the kernel parameters, validated (or Error)
 
 }  // namespace lowbit::nf4

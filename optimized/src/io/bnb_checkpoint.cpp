@@ -13,7 +13,7 @@
 #include "json_excerpt.hpp"
 #include <stdexcept>
 
-namespace lowbit::conformance::bnb {
+namespace lowbit::io::bnb {
 namespace {
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error("bitsandbytes checkpoint: " + what); }
@@ -306,4 +306,4 @@ Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::str
   return s;
 }
 
-}  // namespace lowbit::conformance::bnb
+}  // namespace lowbit::io::bnb

@@ -7,7 +7,7 @@
 
 #include "lowbit/gse.hpp"
 
-namespace lowbit::conformance {
+namespace lowbit::io {
 namespace {
 
 constexpr char kMagic[4] = {'L', 'B', 'G', 'S'};
@@ -32,8 +32,8 @@ std::vector<std::uint8_t> write_gse(const GseFile& f) {
   out[4] = kVersion;
   out[5] = static_cast<std::uint8_t>(f.format.bits);
   out[6] = static_cast<std::uint8_t>(f.format.exp_bits);
-  out[7] = static_cast<std::uint8_t>((f.format.mantissa_overflow == MantissaOverflow::bump ? 1 : 0) |
-                                     (f.format.exponent_overflow == ExponentOverflow::nan ? 2 : 0));
+  out[7] = static_cast<std::uint8_t>((f.format.mantissa_overflow == gse::MantissaOverflow::bump ? 1 : 0) |
+                                     (f.format.exponent_overflow == gse::ExponentOverflow::nan ? 2 : 0));
   put<std::uint16_t>(out, 8, static_cast<std::uint16_t>(f.format.group));
   put<std::uint16_t>(out, 10, static_cast<std::uint16_t>(f.format.exp_bias));
   put<std::int16_t>(out, 12, static_cast<std::int16_t>(f.format.exp_offset));
@@ -52,8 +52,8 @@ GseFile read_gse(std::span<const std::uint8_t> in) {
   f.format.bits = in[5];
   f.format.exp_bits = in[6];
   if (in[7] & ~3u) throw std::runtime_error(fmt::format(".gse header: unknown flags 0x{:02x}", in[7]));
-  f.format.mantissa_overflow = in[7] & 1 ? MantissaOverflow::bump : MantissaOverflow::saturate;
-  f.format.exponent_overflow = in[7] & 2 ? ExponentOverflow::nan : ExponentOverflow::saturate;
+  f.format.mantissa_overflow = in[7] & 1 ? gse::MantissaOverflow::bump : gse::MantissaOverflow::saturate;
+  f.format.exponent_overflow = in[7] & 2 ? gse::ExponentOverflow::nan : gse::ExponentOverflow::saturate;
   f.format.group = get<std::uint16_t>(in, 8);
   f.format.exp_bias = get<std::uint16_t>(in, 10);
   f.format.exp_offset = get<std::int16_t>(in, 12);
@@ -76,4 +76,4 @@ GseFile read_gse(std::span<const std::uint8_t> in) {
   return f;
 }
 
-}  // namespace lowbit::conformance
+}  // namespace lowbit::io

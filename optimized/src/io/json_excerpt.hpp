@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-namespace lowbit::conformance {
+namespace lowbit::io {
 
 inline std::string json_excerpt(const nlohmann::json& v) {
   if (v.is_array()) return fmt::format("an array of {} elements", v.size());
@@ -16,4 +16,4 @@ inline std::string json_excerpt(const nlohmann::json& v) {
   return s;
 }
 
-}  // namespace lowbit::conformance
+}  // namespace lowbit::io

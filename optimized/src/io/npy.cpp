@@ -5,7 +5,7 @@
 #include <iterator>
 #include <optional>
 
-namespace lowbit::conformance::npy {
+namespace lowbit::io::npy {
 namespace {
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error("npy: " + what); }
@@ -220,4 +220,4 @@ Array read(const std::string& path) {
 
 void write(const std::string& path, const Array& a) { write_bytes(path, serialize(a)); }
 
-}  // namespace lowbit::conformance::npy
+}  // namespace lowbit::io::npy

@@ -11,7 +11,7 @@
 #include <set>
 #include <stdexcept>
 
-namespace lowbit::conformance::safetensors {
+namespace lowbit::io::safetensors {
 namespace {
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error("safetensors: " + what); }
@@ -278,4 +278,4 @@ File read(std::span<const std::uint8_t> in) {
   return file;
 }
 
-}  // namespace lowbit::conformance::safetensors
+}  // namespace lowbit::io::safetensors

@@ -5,7 +5,7 @@
 #include <charconv>
 #include <stdexcept>
 
-namespace lowbit::conformance::weak {
+namespace lowbit::io {
 namespace {
 
 using safetensors::make_tensor;
@@ -75,7 +75,7 @@ safetensors::File to_file(const ref::QeftPacked& p, const std::string& prefix) {
 safetensors::File to_file(const ref::OwqPacked& p, const std::string& prefix) {
   ref::owq_validate(p);
   safetensors::File f;
-  f.tensors.push_back(make_tensor(key(prefix, "qweight"), "I32", {owq_words(p.ic, p.bits), p.oc}, p.qweight));
+  f.tensors.push_back(make_tensor(key(prefix, "qweight"), "I32", {owq::words(p.ic, p.bits), p.oc}, p.qweight));
   f.tensors.push_back(make_tensor(key(prefix, "scales"), "F16", {p.oc, 1}, p.scales));
   f.tensors.push_back(make_tensor(key(prefix, "zeros"), "U8", {p.oc / 2, 1}, p.zeros));
   f.tensors.push_back(make_tensor(key(prefix, "bias"), "F16", {p.oc}, std::vector<std::uint16_t>(p.oc, 0)));
@@ -135,7 +135,7 @@ ref::OwqPacked owq_from_file(const safetensors::File& f, const std::string& pref
   p.k = ow.shape[0];
   expect_meta(f, "lowbit.in_features", p.ic);
   expect_meta(f, "lowbit.out_features", p.oc);
-  p.qweight = buffer<std::int32_t>(f, key(prefix, "qweight"), "I32", {owq_words(p.ic, p.bits), p.oc});
+  p.qweight = buffer<std::int32_t>(f, key(prefix, "qweight"), "I32", {owq::words(p.ic, p.bits), p.oc});
   p.scales = buffer<std::uint16_t>(f, key(prefix, "scales"), "F16", {p.oc, 1});
   p.zeros = buffer<std::uint8_t>(f, key(prefix, "zeros"), "U8", {p.oc / 2, 1});
   p.oweight = buffer<std::uint16_t>(f, key(prefix, "oweight"), "F16", {p.k, p.oc});
@@ -146,4 +146,4 @@ ref::OwqPacked owq_from_file(const safetensors::File& f, const std::string& pref
   return p;
 }
 
-}  // namespace lowbit::conformance::weak
+}  // namespace lowbit::io

@@ -62,12 +62,15 @@ install_lowbit() {
   local f
   for f in bin/lowbit include/lowbit/c_api.h include/lowbit/fp8.hpp include/lowbit/gse.hpp include/lowbit/nf4.hpp \
     include/lowbit/qeft.hpp include/lowbit/formats/fp8.hpp include/lowbit/reference/fp8.hpp \
-    include/lowbit/optimized/fp8_impls.hpp "${libdir#"$prefix"/}"/liblowbit.a \
+    include/lowbit/mx.hpp include/lowbit/kernels.hpp include/lowbit/kernels.inc include/lowbit/io/npy.hpp \
+    "${libdir#"$prefix"/}"/liblowbit.a \
     "${libdir#"$prefix"/}"/liblowbit_reference.a "${libdir#"$prefix"/}"/liblowbit.so \
     "${libdir#"$prefix"/}"/cmake/lowbit/lowbitConfigVersion.cmake "${libdir#"$prefix"/}"/cmake/lowbit/lowbitTargets.cmake \
     "${libdir#"$prefix"/}"/pkgconfig/lowbit.pc; do
     [[ -e $prefix/$f ]] || fail "not installed: $f"
   done
+  # The SIMD support headers are internal: never installed.
+  ! find "$prefix/include" -name '*_simd.hpp' -o -name 'blocks.hpp' | grep -q . || fail "internal SIMD headers were installed"
   ! grep -rqF -e "$build" -e "$src" "$libdir/cmake/lowbit" "$libdir/pkgconfig" || fail "the package names the build or source tree"
   "$prefix/bin/lowbit" list >/dev/null || fail "the installed lowbit tool does not run"
   # (Output to a file first: grep -q would end a pipe early, and pipefail would see a SIGPIPE.)

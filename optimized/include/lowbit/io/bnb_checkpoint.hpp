@@ -24,7 +24,7 @@
 
 #include "lowbit/io/safetensors.hpp"
 
-namespace lowbit::conformance::bnb {
+namespace lowbit::io::bnb {
 
 // Double quantization of the absmax values (compress_statistics=True).
 struct Bnb4bitNested {
@@ -90,4 +90,4 @@ std::vector<safetensors::Tensor> to_tensors(const Bnb4bitState& s, std::string_v
 // quant_state JSON agrees with the tensors (type suffix, nested or not).
 Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::string_view prefix = "weight");
 
-}  // namespace lowbit::conformance::bnb
+}  // namespace lowbit::io::bnb

@@ -5,12 +5,12 @@
 #include <span>
 #include <vector>
 
-#include "lowbit/formats/gse_kernel.hpp"
+#include "lowbit/formats/gse.hpp"
 
-namespace lowbit::conformance {
+namespace lowbit::io {
 
 struct GseFile {
-  GseFormat format;
+  gse::Format format;
   Rounding rounding = Rounding::rne;  // how it was encoded (informative)
   std::uint64_t seed = 0;             // sr seed (informative)
   std::vector<std::int8_t> codes;
@@ -21,4 +21,4 @@ std::vector<std::uint8_t> write_gse(const GseFile& f);
 // Throws std::runtime_error naming what is wrong: magic, version, a parameter, the size, a code.
 GseFile read_gse(std::span<const std::uint8_t> bytes);
 
-}  // namespace lowbit::conformance
+}  // namespace lowbit::io

@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-namespace lowbit::conformance::npy {
+namespace lowbit::io::npy {
 
 struct DtypeInfo {
   std::string_view descr;  // as written, e.g. "<f4", "|u1"
@@ -75,4 +75,4 @@ void write(const std::string& path, const Array& a);
 std::vector<std::uint8_t> read_bytes(const std::string& path);
 void write_bytes(const std::string& path, std::span<const std::uint8_t> bytes);
 
-}  // namespace lowbit::conformance::npy
+}  // namespace lowbit::io::npy

@@ -27,7 +27,7 @@
 #include <string_view>
 #include <vector>
 
-namespace lowbit::conformance::safetensors {
+namespace lowbit::io::safetensors {
 
 // Headers larger than this are refused (safetensors' own limit).
 inline constexpr std::uint64_t kMaxHeader = 100'000'000;
@@ -92,4 +92,4 @@ template <class T> std::vector<T> values(const Tensor& t, std::string_view dtype
 std::vector<std::uint8_t> write(std::span<const Tensor> tensors, const Metadata& metadata = {});
 File read(std::span<const std::uint8_t> bytes);
 
-}  // namespace lowbit::conformance::safetensors
+}  // namespace lowbit::io::safetensors

@@ -25,7 +25,7 @@
 #include "lowbit/io/safetensors.hpp"
 #include "lowbit/reference/weak.hpp"
 
-namespace lowbit::conformance::weak {
+namespace lowbit::io {
 
 safetensors::File to_file(const ref::QeftPacked& p, const std::string& prefix = "");
 safetensors::File to_file(const ref::OwqPacked& p, const std::string& prefix = "");
@@ -36,4 +36,4 @@ safetensors::File to_file(const ref::OwqPacked& p, const std::string& prefix = "
 ref::QeftPacked qeft_from_file(const safetensors::File& f, const std::string& prefix = "");
 ref::OwqPacked owq_from_file(const safetensors::File& f, const std::string& prefix = "", std::optional<int> bits = {});
 
-}  // namespace lowbit::conformance::weak
+}  // namespace lowbit::io

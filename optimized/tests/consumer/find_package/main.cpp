@@ -11,16 +11,14 @@ int main() {
   const std::vector<std::uint8_t> want{0x38, 0xC0, 0x7E, 0x00, 0x01};  // E4M3, ml_dtypes
   std::vector<std::uint8_t> codes(x.size());
   std::vector<float> back(x.size());
-  lowbit::encode(std::span<const float>(x), std::span(codes));
-  lowbit::decode(std::span<const std::uint8_t>(codes), std::span(back));
+  lowbit::fp8::encode(std::span<const float>(x), std::span(codes));
+  lowbit::fp8::decode(std::span<const std::uint8_t>(codes), std::span(back));
   if (codes != want || back != x) {
     std::fprintf(stderr, "find_package consumer: wrong FP8 round trip\n");
     return 1;
   }
   try {
-    lowbit::Fp8Options o;
-    o.profile = "no-such-profile";
-    lowbit::encode(std::span<const float>(x), std::span(codes), o);
+    lowbit::fp8::profile("no-such-profile");
     return 1;
   } catch (const lowbit::Error&) {
   }

@@ -5,7 +5,7 @@
 #include <span>
 #include <vector>
 
-#include "lowbit/formats/gse_kernel.hpp"
+#include "lowbit/formats/gse.hpp"
 
 namespace lowbit::ref {
 
@@ -15,21 +15,25 @@ template <class T> int gse_raw_exponent(T amax);
 
 template <class T>
 void gse_encode_ref(std::size_t n, const T* in, std::int8_t* codes, std::uint8_t* exps,
-                    const GseEncodeParams* p, BlockStats* stats);
+                    const gse::EncodeParams* p, BlockStats* stats);
 template <class T>
 void gse_decode_ref(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, T* out,
-                    const GseFormat* f);
+                    const gse::Format* f);
 
-extern const GseImpl kGseReference;
 
 // The bit-packed layout: an LSB-first bit stream; per group its exponent field (exp_bits),
 // then its elements (bits each, two's complement); zero bits pad the last byte. Bytes for n
 // elements, nullopt when that count does not fit size_t.
-std::optional<std::size_t> gse_packed_bytes(std::size_t n, const GseFormat& f);
-void gse_pack(std::span<const std::int8_t> codes, std::span<const std::uint8_t> exps, const GseFormat& f,
+std::optional<std::size_t> gse_packed_bytes(std::size_t n, const gse::Format& f);
+void gse_pack(std::span<const std::int8_t> codes, std::span<const std::uint8_t> exps, const gse::Format& f,
               std::span<std::uint8_t> packed);
 // False if `packed` has the wrong size or holds the unused code -2^(b-1).
-bool gse_unpack(std::span<const std::uint8_t> packed, const GseFormat& f, std::span<std::int8_t> codes,
+bool gse_unpack(std::span<const std::uint8_t> packed, const gse::Format& f, std::span<std::int8_t> codes,
                 std::span<std::uint8_t> exps);
 
 }  // namespace lowbit::ref
+
+// The reference row of the kernel list (lowbit/kernels.inc).
+namespace lowbit::kernels {
+extern const gse::Impl gse_reference;
+}  // namespace lowbit::kernels

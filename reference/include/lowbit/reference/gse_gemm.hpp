@@ -1,13 +1,17 @@
 // The GSE-INT GEMM reference: C = A B^T with integer products inside each group, read beside
 // docs/formats/gse.md "GEMM".
 #pragma once
-#include "lowbit/formats/gse_kernel.hpp"
+#include "lowbit/formats/gse.hpp"
 
 namespace lowbit::ref {
 
 void gse_gemm_ref(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
-                  const std::int8_t* b, const std::uint8_t* b_exps, float* c, const GseGemmParams* p);
+                  const std::int8_t* b, const std::uint8_t* b_exps, float* c, const gse::GemmParams* p);
 
-extern const GseGemmImpl kGseGemmReference;
 
 }  // namespace lowbit::ref
+
+// The reference row of the kernel list (lowbit/kernels.inc).
+namespace lowbit::kernels {
+extern const gse::GemmImpl gse_gemm_reference;
+}  // namespace lowbit::kernels

@@ -7,18 +7,17 @@
 #include <span>
 #include <vector>
 
-#include "lowbit/formats/nf4_kernel.hpp"
+#include "lowbit/formats/nf4.hpp"
 #include "lowbit/reference/torch_ops.hpp"
 
 namespace lowbit::ref {
 
-// ---- 4-bit blockwise codec (the kernel signature of nf4_kernel.hpp) ---------------------------------
+// ---- 4-bit blockwise codec (the kernel signature of formats/nf4.hpp) ---------------------------------
 
-void nf4_quantize_ref(std::size_t n, const float* in, std::uint8_t* packed, float* absmax, const Nf4Params* p);
+void nf4_quantize_ref(std::size_t n, const float* in, std::uint8_t* packed, float* absmax, const nf4::Params* p);
 void nf4_dequantize_ref(std::size_t n, const std::uint8_t* packed, const float* absmax, float* out,
-                        const Nf4Params* p);
+                        const nf4::Params* p);
 
-extern const Nf4Impl kNf4Reference;
 
 // The code of element i (0..n-1) of a packed array.
 inline std::uint8_t nf4_code_at(const std::uint8_t* packed, std::size_t i) {
@@ -43,9 +42,9 @@ Nf4DynamicMap bnb_dynamic_map(int lanes = 8, bool fused = true);
 bool valid_dynamic_map(std::span<const float, 256> map);
 
 
-// 8-bit codes of a (blocks of kNf4NestedBlock) into `map` with the profile's nested quantizer:
+// 8-bit codes of a (blocks of nf4::kNestedBlock) into `map` with the profile's nested quantizer:
 // codes a.size(), nested_absmax ceil(a.size() / 256).
-void nf4_nested_quantize(std::span<const float> a, Nf4Nested q, std::span<const float, 256> map,
+void nf4_nested_quantize(std::span<const float> a, nf4::Nested q, std::span<const float, 256> map,
                          std::span<std::uint8_t> codes, std::span<float> nested_absmax);
 
 struct Nf4DoubleQuant {
@@ -55,7 +54,7 @@ struct Nf4DoubleQuant {
 };
 
 // offset = given, else torch_mean_f32(absmax); codes and nested absmax of fl(absmax - offset).
-Nf4DoubleQuant nf4_double_quantize(std::span<const float> absmax, Nf4Nested q, std::span<const float, 256> map,
+Nf4DoubleQuant nf4_double_quantize(std::span<const float> absmax, nf4::Nested q, std::span<const float, 256> map,
                                    std::optional<float> offset = std::nullopt);
 
 // absmax[i] = fl(fl(map[codes[i]] * nested_absmax[i / 256]) + offset): two fp32 roundings.
@@ -63,3 +62,8 @@ void nf4_double_dequantize(std::span<const std::uint8_t> codes, std::span<const 
                            std::span<const float, 256> map, std::span<float> absmax);
 
 }  // namespace lowbit::ref
+
+// The reference row of the kernel list (lowbit/kernels.inc).
+namespace lowbit::kernels {
+extern const nf4::Impl nf4_reference;
+}  // namespace lowbit::kernels

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "lowbit/formats/weak.hpp"
-#include "lowbit/formats/weak_kernel.hpp"
+#include "lowbit/formats/weak.hpp"
 
 namespace lowbit::ref {
 
@@ -26,27 +26,27 @@ struct WeakGroupParams {
 };
 
 // Parameters of one group of one output row, by o.tuning with o.grid clip ranges.
-WeakGroupParams weak_find_params(std::span<const float> x, const WeakQuantOptions& o);
+WeakGroupParams weak_find_params(std::span<const float> x, const weak::QuantOptions& o);
 // scale * (clamp(round_half_even(x / scale) + zero, minq, maxq) - zero), all fp32.
-float weak_fake_quant(float x, WeakGroupParams p, const WeakQuantOptions& o);
+float weak_fake_quant(float x, WeakGroupParams p, const weak::QuantOptions& o);
 
 // A layer after quantization, before packing (the reference's intermediate state).
 struct WeakQuantized {
-  WeakLayout layout{};
-  WeakQuantOptions options{};
+  weak::Layout layout{};
+  weak::QuantOptions options{};
   std::size_t oc = 0, ic = 0, k = 0;
   std::vector<std::int32_t> weak;   // the weak columns, ascending original indices
   std::vector<std::int32_t> perm;   // layout column j = original column perm[j] (OWQ: identity)
-  std::size_t groups = 0;           // stored groups per row (weak_groups)
+  std::size_t groups = 0;           // stored groups per row (weak::groups)
   std::vector<float> scale, zero;   // oc x groups, fp32
   std::vector<float> fakeq;         // oc x ic, layout order: quantized columns s*(q - z), weak columns w
 };
 
 // w: oc x ic row-major, original column order; weak: ascending, distinct, < ic. Throws
-// std::invalid_argument for a shape the layout cannot store (weak_shape_error), bad indices, or
+// std::invalid_argument for a shape the layout cannot store (weak::shape_error), bad indices, or
 // a weight that is not finite or overflows binary16.
-WeakQuantized weak_quantize(WeakLayout layout, std::span<const float> w, std::size_t oc, std::size_t ic,
-                            std::span<const std::int32_t> weak, const WeakQuantOptions& o);
+WeakQuantized weak_quantize(weak::Layout layout, std::span<const float> w, std::size_t oc, std::size_t ic,
+                            std::span<const std::int32_t> weak, const weak::QuantOptions& o);
 
 // [non-weak ascending] ++ [weak ascending]: QEFT's sparse_to_dense_ids.
 std::vector<std::int32_t> weak_permutation(std::span<const std::int32_t> weak, std::size_t n);
@@ -73,7 +73,7 @@ struct QeftPacked {
   std::vector<std::uint16_t> oweight_interleaved; // oc/2 x 2k (binary16)
   std::vector<std::int32_t> outlieridx;           // k
 
-  QeftMatrix view() const;
+  qeft::Matrix view() const;
 };
 
 QeftPacked qeft_pack(const WeakQuantized& q, std::vector<WeakClamp>* clamped = nullptr);
@@ -118,9 +118,13 @@ std::vector<float> owq_dequantize(const OwqPacked& p, OwqPath path);
 
 void owq_validate(const OwqPacked& p);
 
-// ---- the QEFT matvec (formats/weak_kernel.hpp) -------------------------------------------------------
+// ---- the QEFT matvec (formats/weak.hpp) -------------------------------------------------------
 
-void qeft_matvec_ref(const QeftMatrix* w, const float* x, float* y);
-extern const QeftImpl kQeftReference;
+void qeft_matvec_ref(const qeft::Matrix* w, const float* x, float* y);
 
 }  // namespace lowbit::ref
+
+// The reference row of the kernel list (lowbit/kernels.inc).
+namespace lowbit::kernels {
+extern const qeft::Impl qeft_reference;
+}  // namespace lowbit::kernels

@@ -36,7 +36,7 @@ std::vector<float> weak_sensitivity(std::span<const float> activations, std::siz
 // ascending order and rounded once to fp32 (the peer's CUDA column sum has its own order).
 // w: oc x ic row-major. Throws std::invalid_argument for a bad size, bits outside 2..8, or a
 // weight that is not finite.
-std::vector<float> weak_frob_error(std::span<const float> w, std::size_t oc, std::size_t ic, int bits, WeakTuning tuning);
+std::vector<float> weak_frob_error(std::span<const float> w, std::size_t oc, std::size_t ic, int bits, weak::Tuning tuning);
 
 // lambda_j *= frob_j in fp32 (hessian_sorting's `H_diag *= frob_norm`). Sizes must match.
 void weak_apply_frob_norm(std::span<float> lambda, std::span<const float> frob);

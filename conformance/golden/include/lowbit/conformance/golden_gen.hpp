@@ -12,7 +12,7 @@
 //   manifest.json       format, profile, rounding, seed, level, lowbit version, counts, and the
 //                       SHA-256 of every file
 // With rounding sr the random word of element i is Philox-4x32-10(seed) at counter i (the position
-// in inputs.npy), as lowbit::encode with Fp8Options::seed = seed over the whole array.
+// in inputs.npy), as lowbit::encode with fp8::Options::seed = seed over the whole array.
 //
 // The other sets are described beside their generators below: GSE, NF4/FP4 (with double
 // quantization: the nested codes, nested absmax, offset, reconstructed absmax and DQ decode), MX
@@ -50,10 +50,10 @@ struct Fp8Cases {
 // smallest subnormal), +-0, +-Inf, NaNs (quiet, signalling, payloads, both signs), f32 subnormals.
 // Level 2: level 1, then `random` seeded (SplitMix64) patterns, half uniform over all 32 bits and
 // half with exponents near the format's range.
-Fp8Cases fp8_gen_cases(Fp8Format f, int level, std::uint64_t seed, std::size_t random);
+Fp8Cases fp8_gen_cases(fp8::Format f, int level, std::uint64_t seed, std::size_t random);
 
 struct Fp8GenOptions : GenCommon {
-  Fp8Format format = Fp8Format::e4m3;
+  fp8::Format format = fp8::Format::e4m3;
   std::string profile = "ml_dtypes";
   Rounding rounding = Rounding::rne;
 };
@@ -61,7 +61,7 @@ struct Fp8GenOptions : GenCommon {
 // Writes the directory (created if missing); throws std::runtime_error on bad options or I/O errors.
 GenSummary gen_fp8(const Fp8GenOptions& o, const std::string& dir);
 
-// GSE directory (one GseFormat x rounding): a flat stream of groups, the last one short (a tail).
+// GSE directory (one gse::Format x rounding): a flat stream of groups, the last one short (a tail).
 //   inputs.npy          <u4: the f32 inputs as bit patterns
 //   expected_codes.npy  |i1: the element codes of the reference (lowbit/reference/gse.hpp)
 //   expected_exps.npy   |u1: the exponent field of each group
@@ -70,7 +70,7 @@ GenSummary gen_fp8(const Fp8GenOptions& o, const std::string& dir);
 //                            operand shown for exponent mismatches
 //   exp_classes.npy     |u1: each group's class
 //   decode_expected.npy <u4: the f32 decoding of the expected codes and exponents
-//   manifest.json       as for FP8, plus the GseFormat parameters
+//   manifest.json       as for FP8, plus the gse::Format parameters
 // sr: Philox-4x32-10(seed) at counter = element index, as lowbit::gse::encode with index0 = 0.
 enum class GseCaseClass : std::uint8_t { exact, tie, near_tie, mantissa_overflow, exp_range, special, random, tail };
 inline constexpr std::string_view kGseCaseClassNames[] = {"exact",     "tie",     "near-tie", "mantissa-overflow",
@@ -87,15 +87,15 @@ struct GseCases {
 // groups with NaN, Inf, zeros, -0 and f32 subnormals; a short last group of ties (the tail).
 // Level 2 inserts `random` seeded elements (rounded up to whole groups) before the tail: random
 // exponents around the field's range and random mantissas.
-GseCases gse_gen_cases(const GseFormat& f, int level, std::uint64_t seed, std::size_t random);
+GseCases gse_gen_cases(const gse::Format& f, int level, std::uint64_t seed, std::size_t random);
 
 struct GseGenOptions : GenCommon {
-  GseFormat format;
+  gse::Format format;
   Rounding rounding = Rounding::rne;
 };
 GenSummary gen_gse(const GseGenOptions& o, const std::string& dir);
-// The GseFormat parameters as the manifests record them.
-nlohmann::json gse_json(const GseFormat& f);
+// The gse::Format parameters as the manifests record them.
+nlohmann::json gse_json(const gse::Format& f);
 
 // NF4 / FP4 directory (bitsandbytes blockwise 4-bit, one table x profile x block size): inputs.npy <u4;
 // expected_packed.npy |u1 (two codes a byte, element 2i in the high nibble); expected_codes.npy |u1
@@ -103,7 +103,7 @@ nlohmann::json gse_json(const GseFormat& f);
 // <u4 (input of element 2i); classes.npy / packed_classes.npy / absmax_classes.npy |u1; absmax_inputs.npy
 // <u4 (largest |x| per block); decode_expected.npy <u4 (dequantized f32 bits).
 // With double_quant (QLoRA, the profile's nested quantizer, offset = torch's fp32 mean of absmax, the
-// map bnb_dynamic_map(), nested blocks of kNf4NestedBlock absmax values), additionally:
+// map bnb_dynamic_map(), nested blocks of nf4::kNestedBlock absmax values), additionally:
 //   expected_qabsmax.npy       |u1: the 8-bit code of each absmax (tested with expected_absmax as inputs)
 //   expected_nested_absmax.npy <u4: f32 absmax of (absmax - offset) per nested block; nested_inputs.npy
 //                              <u4 its largest |absmax - offset|; nested_classes.npy |u1 (full, tail)
@@ -117,7 +117,7 @@ enum class Nf4CaseClass : std::uint8_t { exact, tie, near_tie, special, random, 
 inline constexpr std::string_view kNf4CaseClassNames[] = {"exact", "tie", "near-tie", "special", "random", "tail"};
 
 struct Nf4GenOptions : GenCommon {
-  FourBitTable table = FourBitTable::nf4;
+  nf4::Table table = nf4::Table::nf4;
   std::string profile = "lowbit";
   int block = 64;
   bool double_quant = false;
@@ -130,7 +130,7 @@ GenSummary gen_nf4(const Nf4GenOptions& o, const std::string& dir);
 // The same set for given inputs (e.g. a peer's, to cross-check the generator); classes: Nf4CaseClass.
 GenSummary gen_nf4(const Nf4GenOptions& o, const Fp8Cases& cases, const std::string& dir);
 
-// MX directory (one MxFormat x rounding, docs/formats/mx.md; rounding names as microxcaling's:
+// MX directory (one mx::Format x rounding, docs/formats/mx.md; rounding names as microxcaling's:
 // nearest = rna, even = rne, floor = rtz, sr). Codes are one per byte as the reference stores them:
 // FP6/FP4 in the low bits with the sign at bit 5 / bit 3, MXINT8 two's complement (|i1).
 //   Element conversions with the scale 2^0 (minifloat formats; MXINT8's elements are GSE codes):
@@ -140,7 +140,7 @@ GenSummary gen_nf4(const Nf4GenOptions& o, const Fp8Cases& cases, const std::str
 //   index in elem_inputs.
 //   elem_decode_inputs.npy |u1 (every code an encoder writes and -0), elem_decode_expected.npy <u4,
 //   elem_decode_classes.npy |u1 (kFp8DecodeClassNames).
-//   Blocks of kMxBlock, the last one short: inputs.npy <u4, expected_codes.npy |u1 (|i1 for mxint8),
+//   Blocks of mx::kBlock, the last one short: inputs.npy <u4, expected_codes.npy |u1 (|i1 for mxint8),
 //   classes.npy |u1 (kMxCaseClassNames, per element: its block's), expected_scales.npy |u1 (E8M0, 0xFF
 //   = NaN), scale_inputs.npy <u4 (largest |x| per block, NaN if the block holds NaN or Inf),
 //   scale_classes.npy |u1, decode_expected.npy <u4; sr: counter = index in inputs.
@@ -149,18 +149,18 @@ inline constexpr std::string_view kMxCaseClassNames[] = {"exact",     "tie",    
                                                          "scale-min", "special", "random",   "tail"};
 
 struct MxGenOptions : GenCommon {
-  MxFormat format = MxFormat::fp8_e4m3;
+  mx::Format format = mx::Format::fp8_e4m3;
   Rounding rounding = Rounding::rna;  // microxcaling's default, 'nearest'
 };
 // Element cases (classes Fp8CaseClass), as fp8_gen_cases over the element format; minifloats only.
-Fp8Cases mx_element_cases(MxFormat f, int level, std::uint64_t seed, std::size_t random);
+Fp8Cases mx_element_cases(mx::Format f, int level, std::uint64_t seed, std::size_t random);
 // Block cases (classes MxCaseClass). Level 1: for every scale X the encoder writes (-127 .. 127 - emax)
 // a block led by max normal x 2^X (so that the block's scale is X) of exact element values, one of
 // ties between neighbouring values, one a ulp either side of ties, and four whose leader rounds past
 // max normal (saturation); blocks whose scale is clamped at 2^-127 (scale-min); zero, -0, NaN and
 // +-Inf blocks; a short last block of ties (tail). Level 2 inserts `random` elements (whole blocks)
 // before the tail.
-Fp8Cases mx_block_cases(MxFormat f, int level, std::uint64_t seed, std::size_t random);
+Fp8Cases mx_block_cases(mx::Format f, int level, std::uint64_t seed, std::size_t random);
 GenSummary gen_mx(const MxGenOptions& o, const std::string& dir);
 // nearest, even, floor or sr (rna, rne, rtz, sr).
 std::string_view mx_rounding_name(Rounding r);
@@ -216,7 +216,7 @@ std::string verify_json(const VerifyResult& r);
 
 // ---- QEFT / OWQ packing sets (src/golden_gen_weak.cpp), GSE GEMM sets (src/golden_gen_gemm.cpp), and
 // the verifier's tolerance mode ------------------------------------------------------------------------
-#include "lowbit/formats/gse_kernel.hpp"
+#include "lowbit/formats/gse.hpp"
 #include "lowbit/formats/weak.hpp"
 
 namespace lowbit::conformance {
@@ -248,8 +248,8 @@ inline constexpr std::string_view kWeakCaseClassNames[] = {
     "outlier", "fp16-special", "partial-group", "k0",          "weak-only",   "edge"};
 
 struct WeakGenOptions : GenCommon {
-  WeakLayout layout = WeakLayout::qeft;
-  WeakQuantOptions quant;                            // bits, group (0 = per channel), sym, tuning, grid
+  weak::Layout layout = weak::Layout::qeft;
+  weak::QuantOptions quant;                            // bits, group (0 = per channel), sym, tuning, grid
   std::size_t rows = 16, cols = 256, weak = 32;      // the edge layer's and the random layers' shape
 };
 
@@ -272,16 +272,16 @@ std::vector<WeakGenLayer> weak_gen_layers(const WeakGenOptions& o);
 // One buffer of one layer, as gen_weak writes it (before concatenation).
 struct WeakGenBuffer {
   std::string name;  // qweight, scales, ..., codes, deq_gemv, ...
-  npy::Array expected;
+  io::npy::Array expected;
   std::vector<std::uint32_t> inputs;  // empty for codes-shaped buffers (they use codes_inputs)
   std::vector<std::uint8_t> classes;
 };
 // The generator's packing path: ref::weak_quantize + qeft_pack / owq_pack + the unpack paths.
 // Throws std::runtime_error for a shape or option the layout rejects.
-std::vector<WeakGenBuffer> weak_gen_buffers(WeakLayout l, const WeakQuantOptions& q, const WeakGenLayer& layer);
+std::vector<WeakGenBuffer> weak_gen_buffers(weak::Layout l, const weak::QuantOptions& q, const WeakGenLayer& layer);
 GenSummary gen_weak(const WeakGenOptions& o, const std::string& dir);
 
-// GSE GEMM directory (docs/formats/gse.md section 9; one GseFormat for A and B x accumulation): P
+// GSE GEMM directory (docs/formats/gse.md section 9; one gse::Format for A and B x accumulation): P
 // problems C = A B^T, arrays concatenated problem by problem, each row-major.
 //   problems.npy   <u4 [P, 3]: m, n, k
 //   a_codes.npy    |i1 (m x k), a_exps.npy |u1 (m x groups(k)); b_codes, b_exps likewise with n rows
@@ -296,8 +296,8 @@ inline constexpr std::string_view kGseGemmCaseClassNames[] = {"tail",         "e
                                                               "zero-group",   "nan",         "random"};
 
 struct GseGemmGenOptions : GenCommon {
-  GseFormat format;
-  Accumulate accumulate = Accumulate::exact;
+  gse::Format format;
+  gse::Accumulate accumulate = gse::Accumulate::exact;
   std::size_t m = 5, n = 17, k = 0;  // k = 0: 4 N + 3
 };
 
@@ -318,7 +318,7 @@ std::vector<GseGemmProblem> gse_gemm_gen_cases(const GseGemmGenOptions& o);
 // products exactly (or rounds each once) and adds them in f32 in any order (docs/conformance.md):
 // 2 gamma_{k-1} S + k 2^-148, S = sum |a_t b_t| 2^(e_t) exactly, gamma_j = j u / (1 - j u), u = 2^-24,
 // rounded up to f32 (Inf beyond FLT_MAX); 0 for an output with a NaN group.
-std::vector<float> gse_gemm_fp32_bound(const GseGemmProblem& p, const GseFormat& f);
+std::vector<float> gse_gemm_fp32_bound(const GseGemmProblem& p, const gse::Format& f);
 GenSummary gen_gse_gemm(const GseGemmGenOptions& o, const std::string& dir);
 
 // Verification with options. tolerance: a test whose manifest entry names a "tolerance" array (f32

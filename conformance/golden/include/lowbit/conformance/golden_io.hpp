@@ -56,7 +56,7 @@ class GoldenWriter {
  public:
   GoldenWriter(std::string dir, Container container);
   // Arrays are kept until write(); names are unique, [A-Za-z0-9_]+.
-  void put(const std::string& name, npy::Array a, std::string meaning);
+  void put(const std::string& name, io::npy::Array a, std::string meaning);
   // A test over arrays already put; its counts per class go into the manifest.
   void test(GoldenTest t);
   // Writes the arrays and manifest.json = `manifest` + lowbit_version, container, tests, files.
@@ -66,7 +66,7 @@ class GoldenWriter {
  private:
   std::string dir_;
   Container container_;
-  std::vector<std::pair<std::string, npy::Array>> arrays_;
+  std::vector<std::pair<std::string, io::npy::Array>> arrays_;
   std::map<std::string, std::string> meaning_;
   std::vector<GoldenTest> tests_;
 };
@@ -76,17 +76,17 @@ class GoldenSet {
  public:
   explicit GoldenSet(const std::string& dir);  // throws std::runtime_error naming the problem
   const nlohmann::json& manifest() const { return manifest_; }
-  const npy::Array& array(const std::string& name) const;  // throws when absent
+  const io::npy::Array& array(const std::string& name) const;  // throws when absent
   std::vector<GoldenTest> tests() const;
 
  private:
   nlohmann::json manifest_;
-  std::map<std::string, npy::Array> arrays_;
+  std::map<std::string, io::npy::Array> arrays_;
 };
 
 // A vendor's outputs: NAME -> array, from a directory of NAME.npy files, a .safetensors file with a
 // tensor NAME each, or one .npy file (returned under the name "").
-std::map<std::string, npy::Array> read_actual(const std::string& path);
+std::map<std::string, io::npy::Array> read_actual(const std::string& path);
 
 // safetensors dtype <-> npy descr of the dtypes golden sets use ("U32" <-> "<u4", ...).
 std::string npy_descr_of(std::string_view safetensors_dtype);

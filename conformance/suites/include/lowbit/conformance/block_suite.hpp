@@ -7,8 +7,8 @@
 
 #include "lowbit/conformance/golden.hpp"
 #include "lowbit/conformance/report.hpp"
-#include "lowbit/formats/gse_kernel.hpp"
-#include "lowbit/reference/mx.hpp"
+#include "lowbit/formats/gse.hpp"
+#include "lowbit/kernels.hpp"
 
 namespace lowbit::conformance {
 
@@ -18,7 +18,7 @@ struct BlockSuiteOptions {
   int groups = 2000;  // random groups per check
 };
 
-std::vector<Check> run_gse_suite(const GseImpl& impl, const BlockSuiteOptions& o);
+std::vector<Check> run_gse_suite(const gse::Impl& impl, const BlockSuiteOptions& o);
 
 // The GSE GEMM (format "gse-gemm", profile "exact" or "fp32": the accumulation): the golden
 // generator's level-1 problems on five formats (every k tail, extreme fields, max mantissas,
@@ -26,25 +26,17 @@ std::vector<Check> run_gse_suite(const GseImpl& impl, const BlockSuiteOptions& o
 // o.groups / 20 random problems with A and B in different
 // formats. The reference against gse_gemm_oracle, any other impl against the reference; bit for bit,
 // any NaN equal to any NaN.
-std::vector<Check> run_gse_gemm_suite(const GseGemmImpl& impl, const BlockSuiteOptions& o);
+std::vector<Check> run_gse_gemm_suite(const gse::GemmImpl& impl, const BlockSuiteOptions& o);
 // C = A B^T computed independently of lowbit: exact sums in big integers rounded once to f32, or
 // the documented fp32 loop with each group's term formed in double; NaN where a row has a NaN group.
 std::vector<float> gse_gemm_oracle(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
-                                   const std::int8_t* b, const std::uint8_t* b_exps, const GseGemmParams& p);
-// An MX codec with the reference's signatures (lowbit has no other: MX is reference-only).
-struct MxImpl {
-  const char* name;
-  decltype(&ref::mx_encode_ref) encode;
-  decltype(&ref::mx_decode_ref) decode;
-};
-inline constexpr MxImpl kMxReference{"reference", ref::mx_encode_ref, ref::mx_decode_ref};
-
+                                   const std::int8_t* b, const std::uint8_t* b_exps, const gse::GemmParams& p);
 // Every impl: quantize (encode + decode) against the microxcaling oracle. The reference: its
 // element conversions against ml_dtypes' golden runs; any other impl: random streams (every
 // rounding, sr included) against the reference, codes and scales bit for bit.
-std::vector<Check> run_mx_suite(const MxImpl& impl, const GoldenDir& golden, const BlockSuiteOptions& o);
+std::vector<Check> run_mx_suite(const mx::Impl& impl, const GoldenDir& golden, const BlockSuiteOptions& o);
 inline std::vector<Check> run_mx_suite(const GoldenDir& golden, const BlockSuiteOptions& o) {
-  return run_mx_suite(kMxReference, golden, o);
+  return run_mx_suite(kernels::reference<mx::Impl>(), golden, o);
 }
 
 }  // namespace lowbit::conformance

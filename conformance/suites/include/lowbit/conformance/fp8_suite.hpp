@@ -6,7 +6,7 @@
 
 #include "lowbit/conformance/golden.hpp"
 #include "lowbit/conformance/report.hpp"
-#include "lowbit/formats/fp8_kernel.hpp"
+#include "lowbit/formats/fp8.hpp"
 
 namespace lowbit::conformance {
 
@@ -21,19 +21,19 @@ struct Fp8SuiteOptions {
   std::size_t max_errors = 8;
   std::uint64_t seed = 1;          // random cases and the Philox key of the sr checks
   std::size_t random_cases = 1 << 18;
-  std::vector<Fp8Format> formats{kFp8Formats.begin(), kFp8Formats.end()};
-  std::vector<const Fp8Profile*> profiles = all_profiles();
+  std::vector<fp8::Format> formats{fp8::kFormats.begin(), fp8::kFormats.end()};
+  std::vector<const fp8::Profile*> profiles = all_profiles();
 
-  static std::vector<const Fp8Profile*> all_profiles();
+  static std::vector<const fp8::Profile*> all_profiles();
 };
 
-std::vector<Check> run_fp8_suite(const Fp8Impl& impl, const GoldenDir& golden,
+std::vector<Check> run_fp8_suite(const fp8::Impl& impl, const GoldenDir& golden,
                                  const Fp8SuiteOptions& options);
 
 // Golden file names of a profile, e.g. ("cuda-nosat", e4m3, "f16") -> "fp8/cuda_nosat_f16_to_e4m3.u8".
-std::string fp8_golden_encode_file(const Fp8Profile& p, Fp8Format f, std::string_view source,
+std::string fp8_golden_encode_file(const fp8::Profile& p, fp8::Format f, std::string_view source,
                                    std::string_view ext);
 // Full-stream SHA-256 of the 2^32 f32 encodings, from fp8/f32_streams.sha256.
-std::string fp8_f32_stream_digest(const GoldenDir& g, const Fp8Profile& p, Fp8Format f);
+std::string fp8_f32_stream_digest(const GoldenDir& g, const fp8::Profile& p, fp8::Format f);
 
 }  // namespace lowbit::conformance

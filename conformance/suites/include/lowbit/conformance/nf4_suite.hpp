@@ -9,7 +9,7 @@
 #include "lowbit/conformance/block_suite.hpp"
 #include "lowbit/conformance/golden.hpp"
 #include "lowbit/conformance/report.hpp"
-#include "lowbit/formats/nf4_kernel.hpp"
+#include "lowbit/formats/nf4.hpp"
 
 namespace lowbit::conformance {
 
@@ -39,6 +39,6 @@ class Nf4Manifest {
 inline constexpr std::pair<const char*, const char*> kNf4GoldenSemantics[] = {
     {"bnbcpu", "bnb-cpu"}, {"bnbdefault", "bnb-torch"}, {"cudasem", "bnb-cuda"}};
 
-std::vector<Check> run_nf4_suite(const Nf4Impl& impl, const GoldenDir& golden, const BlockSuiteOptions& o);
+std::vector<Check> run_nf4_suite(const nf4::Impl& impl, const GoldenDir& golden, const BlockSuiteOptions& o);
 
 }  // namespace lowbit::conformance

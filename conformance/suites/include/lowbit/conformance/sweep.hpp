@@ -4,7 +4,7 @@
 #include <functional>
 #include <span>
 
-#include "lowbit/formats/fp8_kernel.hpp"
+#include "lowbit/formats/fp8.hpp"
 
 namespace lowbit::conformance {
 
@@ -13,7 +13,7 @@ using SweepSink = std::function<void(std::uint64_t first_input, std::span<const 
 // Encodes the f32 bit patterns [begin, end) with `fn` on `threads` threads; `sink` receives the
 // outputs chunk by chunk in increasing input order. Element index = input bit pattern, so
 // stochastic rounding gives the same stream however it is sharded.
-void sweep_f32(Fp8EncodeFn<float> fn, const Fp8EncodeParams& p, std::uint64_t begin,
+void sweep_f32(fp8::EncodeFn<float> fn, const fp8::EncodeParams& p, std::uint64_t begin,
                std::uint64_t end, unsigned threads, const SweepSink& sink);
 
 unsigned default_threads();

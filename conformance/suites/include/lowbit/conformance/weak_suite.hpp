@@ -11,14 +11,14 @@
 #include "lowbit/conformance/golden.hpp"
 #include "lowbit/conformance/report.hpp"
 #include "lowbit/formats/weak.hpp"
-#include "lowbit/formats/weak_kernel.hpp"
+#include "lowbit/formats/weak.hpp"
 
 namespace lowbit::conformance {
 
 struct WeakGoldenCase {
   std::string name;  // e.g. q_rand_128x256_k64, o3_edge_128x256_k8
-  WeakLayout layout;
-  WeakQuantOptions options;  // every shipped case is the repos' minmax (RTN) path
+  weak::Layout layout;
+  weak::QuantOptions options;  // every shipped case is the repos' minmax (RTN) path
   std::size_t oc = 0, ic = 0, k = 0;
 };
 
@@ -29,7 +29,7 @@ class WeakGolden {
     std::string file, dtype, shape, sha;
     std::size_t bytes = 0;
   };
-  WeakGolden(const GoldenDir& dir, WeakLayout layout);
+  WeakGolden(const GoldenDir& dir, weak::Layout layout);
 
   const std::vector<WeakGoldenCase>& cases() const { return cases_; }
   const std::map<std::string, Entry>& entries() const { return entries_; }  // key: file name
@@ -54,7 +54,7 @@ struct RandomQeft {
   std::size_t oc, ic, k, group;
   std::vector<std::int16_t> qweight;
   std::vector<std::uint16_t> scales, scaled_zeros, oweight;
-  QeftMatrix view() const { return {oc, ic, k, group, qweight.data(), scales.data(), scaled_zeros.data(), oweight.empty() ? nullptr : oweight.data()}; }
+  qeft::Matrix view() const { return {oc, ic, k, group, qweight.data(), scales.data(), scaled_zeros.data(), oweight.empty() ? nullptr : oweight.data()}; }
 };
 RandomQeft random_qeft(std::uint64_t seed, std::size_t oc, std::size_t ic, std::size_t k, std::size_t group);
 std::vector<float> random_activations(std::uint64_t seed, std::size_t n);
@@ -62,6 +62,6 @@ std::vector<float> random_activations(std::uint64_t seed, std::size_t n);
 // The reference's golden checks (pack, unpack) when `impl` is the reference; for every impl its
 // matvec on the golden layers (against the 8-lane fma sum of the golden weights) and, for an
 // optimized impl, on random layers against the reference.
-std::vector<Check> run_weak_suite(const QeftImpl& impl, const GoldenDir& golden, const BlockSuiteOptions& o);
+std::vector<Check> run_weak_suite(const qeft::Impl& impl, const GoldenDir& golden, const BlockSuiteOptions& o);
 
 }  // namespace lowbit::conformance

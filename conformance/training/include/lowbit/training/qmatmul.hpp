@@ -3,7 +3,7 @@
 //   f32:  no quantization; matmul_nt.
 //   gse:  every row of A and of B is encoded on its own as GSE-INT (bits b, groups of 32 along k,
 //         5-bit shared exponent, the per-tensor exponent offset below), then the integer GEMM with
-//         exact accumulation (lowbit::gse::gemm, Accumulate::exact): C is the exact sum of the
+//         exact accumulation (lowbit::gse::gemm, gse::Accumulate::exact): C is the exact sum of the
 //         dequantized products rounded once to fp32.
 //   fp8:  per-tensor scaling by a power of two from the current (finite) amax: scale =
 //         2^ceil(log2(amax / max_finite)), found exactly, at least 2^-149 (1 for an all-zero
@@ -27,13 +27,13 @@ struct OperandFormat {
   enum class Kind : std::uint8_t { f32, gse, fp8 };
   Kind kind = Kind::f32;
   int bits = 8;                         // gse: 4..8, sign included
-  Fp8Format fp8 = Fp8Format::e4m3;      // fp8
+  fp8::Format fp8 = fp8::Format::e4m3;      // fp8
   Rounding rounding = Rounding::rne;    // gse and fp8: rne, or sr for gradients
 
   static OperandFormat f32() { return {}; }
-  static OperandFormat gse(int bits, Rounding r = Rounding::rne) { return {Kind::gse, bits, Fp8Format::e4m3, r}; }
-  static OperandFormat e4m3() { return {Kind::fp8, 8, Fp8Format::e4m3, Rounding::rne}; }
-  static OperandFormat e5m2() { return {Kind::fp8, 8, Fp8Format::e5m2, Rounding::rne}; }
+  static OperandFormat gse(int bits, Rounding r = Rounding::rne) { return {Kind::gse, bits, fp8::Format::e4m3, r}; }
+  static OperandFormat e4m3() { return {Kind::fp8, 8, fp8::Format::e4m3, Rounding::rne}; }
+  static OperandFormat e5m2() { return {Kind::fp8, 8, fp8::Format::e5m2, Rounding::rne}; }
   // Bits per element as stored (GSE: b + 5/32 for the shared exponent; fp8 8; f32 32).
   double bits_per_value() const;
 };
@@ -46,7 +46,7 @@ struct QuantStats {
 
 // The GSE format of operand `a`: f.bits, groups of 32, 5-bit exponent (bias 15), the offset from
 // a's finite amax as above (0 for an all-zero tensor), clamped to the field's -100..100.
-GseFormat gse_format(const OperandFormat& f, const Matrix& a);
+gse::Format gse_format(const OperandFormat& f, const Matrix& a);
 
 // The operand as the matmul sees it: quantized along each row and dequantized back to fp32
 // (exactly the values the integer GEMM multiplies). `seed` keys stochastic rounding (Philox; the
