@@ -11,12 +11,13 @@
 #include <nlohmann/json.hpp>
 
 #include "json_excerpt.hpp"
-#include <stdexcept>
+#include "reading.hpp"
 
 namespace lowbit::io::bnb {
 namespace {
 
-[[noreturn]] void fail(const std::string& what) { throw std::runtime_error("bitsandbytes checkpoint: " + what); }
+// Errc::invalid; what the readers find becomes Errc::data (reading()).
+[[noreturn]] void fail(const std::string& what) { throw Error("bitsandbytes checkpoint: " + what); }
 
 // Deepest nesting of arrays and objects a quant_state JSON may have.
 constexpr int kMaxJsonDepth = 128;
@@ -105,57 +106,7 @@ std::string json_identifier(const nlohmann::json& v, std::string_view key) {
   return v.get<std::string>();
 }
 
-}  // namespace
-
-std::uint64_t Bnb4bitState::elements() const {
-  std::uint64_t n = 1;
-  for (std::uint64_t d : shape)
-    if (__builtin_mul_overflow(n, d, &n)) fail(fmt::format("shape [{}] has more than 2^64 elements", fmt::join(shape, ", ")));
-  return n;
-}
-
-std::string python_float_repr(double x) {
-  if (std::isnan(x)) return "NaN";
-  if (std::isinf(x)) return x > 0 ? "Infinity" : "-Infinity";
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);  // shortest round trip
-  const std::string_view sci(buf, static_cast<std::size_t>(r.ptr - buf));             // [-]d[.ddd]e[+-]XX
-  const std::size_t e_at = sci.find('e');
-  std::string digits;
-  for (char c : sci.substr(0, e_at))
-    if (c >= '0' && c <= '9') digits += c;
-  int exp10 = 0;
-  std::from_chars(sci.data() + e_at + 1 + (sci[e_at + 1] == '+'), sci.data() + sci.size(), exp10);
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();  // to_chars gives none, but be sure
-  std::string out = std::signbit(x) ? "-" : "";
-  if (exp10 < -4 || exp10 >= 16) {
-    out += digits[0];
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    out += fmt::format("e{}{:02d}", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
-  } else if (exp10 < 0) {
-    out += "0." + std::string(static_cast<std::size_t>(-exp10 - 1), '0') + digits;
-  } else {
-    const std::size_t int_digits = static_cast<std::size_t>(exp10) + 1;
-    if (digits.size() <= int_digits) out += digits + std::string(int_digits - digits.size(), '0') + ".0";
-    else out += digits.substr(0, int_digits) + "." + digits.substr(int_digits);
-  }
-  return out;
-}
-
-std::string encode_quant_state_json(const QuantStateJson& q) {
-  if (q.quant_type != "nf4" && q.quant_type != "fp4") fail(fmt::format("quant_type '{}' is neither nf4 nor fp4", q.quant_type));
-  if (!is_identifier(q.dtype)) fail(fmt::format("dtype '{}' is not a torch dtype name", q.dtype));
-  std::string out = fmt::format(R"({{"quant_type": "{}", "blocksize": {}, "dtype": "{}", "shape": [{}])", q.quant_type,
-                                q.blocksize, q.dtype, fmt::join(q.shape, ", "));
-  if (q.nested) {
-    if (!is_identifier(q.nested->dtype)) fail(fmt::format("nested_dtype '{}' is not a torch dtype name", q.nested->dtype));
-    out += fmt::format(R"(, "nested_blocksize": {}, "nested_dtype": "{}", "nested_offset": {})", q.nested->blocksize,
-                       q.nested->dtype, python_float_repr(static_cast<double>(q.nested->offset)));
-  }
-  return out + "}";
-}
-
-QuantStateJson decode_quant_state_json(std::string_view text) {
+QuantStateJson parse_quant_state(std::string_view text) {
   nlohmann::json j;
   if (text.find('\0') != std::string_view::npos) fail("quant_state is not valid JSON: it holds a NUL byte");
   // nlohmann's parser is iterative but dump() (error messages) recurses: bound the nesting (the
@@ -210,6 +161,56 @@ QuantStateJson decode_quant_state_json(std::string_view text) {
   return q;
 }
 
+}  // namespace
+
+std::uint64_t Bnb4bitState::elements() const {
+  std::uint64_t n = 1;
+  for (std::uint64_t d : shape)
+    if (__builtin_mul_overflow(n, d, &n)) fail(fmt::format("shape [{}] has more than 2^64 elements", fmt::join(shape, ", ")));
+  return n;
+}
+
+std::string python_float_repr(double x) {
+  if (std::isnan(x)) return "NaN";
+  if (std::isinf(x)) return x > 0 ? "Infinity" : "-Infinity";
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);  // shortest round trip
+  const std::string_view sci(buf, static_cast<std::size_t>(r.ptr - buf));             // [-]d[.ddd]e[+-]XX
+  const std::size_t e_at = sci.find('e');
+  std::string digits;
+  for (char c : sci.substr(0, e_at))
+    if (c >= '0' && c <= '9') digits += c;
+  int exp10 = 0;
+  std::from_chars(sci.data() + e_at + 1 + (sci[e_at + 1] == '+'), sci.data() + sci.size(), exp10);
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();  // to_chars gives none, but be sure
+  std::string out = std::signbit(x) ? "-" : "";
+  if (exp10 < -4 || exp10 >= 16) {
+    out += digits[0];
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    out += fmt::format("e{}{:02d}", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
+  } else if (exp10 < 0) {
+    out += "0." + std::string(static_cast<std::size_t>(-exp10 - 1), '0') + digits;
+  } else {
+    const std::size_t int_digits = static_cast<std::size_t>(exp10) + 1;
+    if (digits.size() <= int_digits) out += digits + std::string(int_digits - digits.size(), '0') + ".0";
+    else out += digits.substr(0, int_digits) + "." + digits.substr(int_digits);
+  }
+  return out;
+}
+
+std::string encode_quant_state_json(const QuantStateJson& q) {
+  if (q.quant_type != "nf4" && q.quant_type != "fp4") fail(fmt::format("quant_type '{}' is neither nf4 nor fp4", q.quant_type));
+  if (!is_identifier(q.dtype)) fail(fmt::format("dtype '{}' is not a torch dtype name", q.dtype));
+  std::string out = fmt::format(R"({{"quant_type": "{}", "blocksize": {}, "dtype": "{}", "shape": [{}])", q.quant_type,
+                                q.blocksize, q.dtype, fmt::join(q.shape, ", "));
+  if (q.nested) {
+    if (!is_identifier(q.nested->dtype)) fail(fmt::format("nested_dtype '{}' is not a torch dtype name", q.nested->dtype));
+    out += fmt::format(R"(, "nested_blocksize": {}, "nested_dtype": "{}", "nested_offset": {})", q.nested->blocksize,
+                       q.nested->dtype, python_float_repr(static_cast<double>(q.nested->offset)));
+  }
+  return out + "}";
+}
+
 QuantStateJson quant_state_json(const Bnb4bitState& s) {
   QuantStateJson q{s.quant_type, s.blocksize, s.dtype, s.shape, std::nullopt};
   if (s.nested) q.nested = QuantStateJson::Nested{s.nested->nested_blocksize, s.nested->nested_dtype, s.nested->offset};
@@ -235,8 +236,9 @@ std::vector<safetensors::Tensor> to_tensors(const Bnb4bitState& s, std::string_v
   return out;
 }
 
-Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::string_view prefix_view) {
-  if (prefix_view.empty()) fail("the tensor prefix is empty");
+namespace {
+
+Bnb4bitState parse_tensors(std::span<const safetensors::Tensor> tensors, std::string_view prefix_view) {
   const std::string p(prefix_view);
   std::map<std::string, const safetensors::Tensor*> field;  // "" is the packed weight itself
   for (const safetensors::Tensor& t : tensors) {
@@ -304,6 +306,17 @@ Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::str
   }
   validate(s, p);
   return s;
+}
+
+}  // namespace
+
+QuantStateJson decode_quant_state_json(std::string_view text) {
+  return reading([&] { return parse_quant_state(text); });
+}
+
+Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::string_view prefix) {
+  if (prefix.empty()) fail("the tensor prefix is empty");
+  return reading([&] { return parse_tensors(tensors, prefix); });
 }
 
 }  // namespace lowbit::io::bnb

@@ -72,22 +72,22 @@ struct QuantStateJson {
 // exponent digits ("1e-05", "1e+16", "1.5e+300"); "-0.0"; json.dumps' "NaN", "Infinity", "-Infinity".
 std::string python_float_repr(double x);
 
-// Exactly the bytes json.dumps writes. Throws std::runtime_error when a string field is not a
+// Exactly the bytes json.dumps writes. Throws lowbit::Error when a string field is not a
 // plain identifier (so that no escaping question arises) or quant_type is not nf4/fp4.
 std::string encode_quant_state_json(const QuantStateJson& q);
 // Accepts any key order and whitespace (json.loads does); NaN/Infinity/-Infinity as json.dumps
-// writes them. Throws std::runtime_error naming the field for anything else (and for arrays or
-// objects nested deeper than 128 levels).
+// writes them. Throws lowbit::Error (Errc::data) naming the field for anything else (and for
+// arrays or objects nested deeper than 128 levels).
 QuantStateJson decode_quant_state_json(std::string_view json);
 
 QuantStateJson quant_state_json(const Bnb4bitState& s);
 
-// Checks every size against shape/blocksize (std::runtime_error naming the tensor) and returns the
+// Checks every size against shape/blocksize (lowbit::Error naming the tensor) and returns the
 // tensors in the order of the table above; prefix must not be empty.
 std::vector<safetensors::Tensor> to_tensors(const Bnb4bitState& s, std::string_view prefix = "weight");
 // Reads the tensors named prefix and prefix + ".<field>"; tensors outside the prefix are ignored,
-// an unknown prefix + "." field is an error. Checks what to_tensors checks, and that the
-// quant_state JSON agrees with the tensors (type suffix, nested or not).
+// an unknown prefix + "." field is an error (Errc::data). Checks what to_tensors checks, and that
+// the quant_state JSON agrees with the tensors (type suffix, nested or not).
 Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::string_view prefix = "weight");
 
 }  // namespace lowbit::io::bnb
