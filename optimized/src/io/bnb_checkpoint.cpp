@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -317,6 +319,50 @@ QuantStateJson decode_quant_state_json(std::string_view text) {
 Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::string_view prefix) {
   if (prefix.empty()) fail("the tensor prefix is empty");
   return reading([&] { return parse_tensors(tensors, prefix); });
+}
+
+Bnb4bitState encode(std::span<const float> in, std::vector<std::uint64_t> shape, const nf4::Options& o,
+                    const std::optional<nf4::DoubleQuantOptions>& dq) {
+  Bnb4bitState s;
+  s.shape = std::move(shape);
+  if (s.elements() != in.size())
+    fail(fmt::format("shape [{}] holds {} elements, the weight {}", fmt::join(s.shape, ", "), s.elements(), in.size()));
+  nf4::Encoded e = nf4::encode(in, o);
+  s.quant_type = nf4::name(o.table);
+  s.blocksize = static_cast<std::uint64_t>(o.block);
+  s.packed = std::move(e.packed);
+  for (unsigned c = 0; c < 16; ++c) s.quant_map.push_back(nf4::table_value(o.table, c));
+  if (dq) s.nested = nested(nf4::double_quantize(e.absmax, o, *dq));
+  else s.absmax = std::move(e.absmax);
+  return s;
+}
+
+std::vector<float> decode(const Bnb4bitState& s) {
+  validate(s, "weight");
+  nf4::Options o;
+  o.table = *nf4::parse_table(s.quant_type);  // validate() checked it
+  if (s.blocksize > 4096 || !nf4::valid_block(static_cast<int>(s.blocksize)))
+    throw Error(fmt::format("blocksize {} is not supported (powers of two 32..4096)", s.blocksize), Errc::unsupported);
+  o.block = static_cast<int>(s.blocksize);
+  for (unsigned c = 0; c < 16; ++c)
+    if (std::bit_cast<std::uint32_t>(s.quant_map[c]) != std::bit_cast<std::uint32_t>(nf4::table_value(o.table, c)))
+      throw Error(fmt::format("quant_map entry {} is not bitsandbytes' {} table", c, s.quant_type), Errc::unsupported);
+  const std::vector<float> absmax = s.nested ? nf4::double_dequantize(double_quantized(*s.nested)) : s.absmax;
+  return nf4::decode(s.packed, absmax, s.elements(), o);
+}
+
+Bnb4bitNested nested(const nf4::DoubleQuantized& q) {
+  return {q.codes, q.nested_absmax, {q.map.begin(), q.map.end()}, static_cast<std::uint64_t>(q.nested_block), "float32", q.offset};
+}
+
+nf4::DoubleQuantized double_quantized(const Bnb4bitNested& n) {
+  if (n.nested_map.size() != 256) fail(fmt::format("nested_quant_map has {} entries, an 8-bit code needs 256", n.nested_map.size()));
+  if (n.nested_blocksize != static_cast<std::uint64_t>(nf4::kNestedBlock))
+    throw Error(fmt::format("nested blocksize {} is not supported (bitsandbytes uses {})", n.nested_blocksize, nf4::kNestedBlock),
+                Errc::unsupported);
+  nf4::DoubleQuantized q{n.offset, n.codes, n.nested_absmax, {}, nf4::kNestedBlock};
+  std::copy(n.nested_map.begin(), n.nested_map.end(), q.map.begin());
+  return q;
 }
 
 }  // namespace lowbit::io::bnb

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "lowbit/io/safetensors.hpp"
+#include "lowbit/nf4.hpp"
 
 namespace lowbit::io::bnb {
 
@@ -89,5 +90,23 @@ std::vector<safetensors::Tensor> to_tensors(const Bnb4bitState& s, std::string_v
 // an unknown prefix + "." field is an error (Errc::data). Checks what to_tensors checks, and that
 // the quant_state JSON agrees with the tensors (type suffix, nested or not).
 Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::string_view prefix = "weight");
+
+// ---- the state of lowbit::nf4 data, in one call ------------------------------------------------------
+
+// The Linear4bit state of a weight `in` of `shape` (the product of shape is in.size(); a 2-D
+// [OC, IC] weight is what bitsandbytes stores for a layer): nf4::encode with o (its table gives
+// quant_type and quant_map, its block the blocksize), then, with `dq`, nf4::double_quantize of
+// the absmax with o's profile. dtype "float32".
+Bnb4bitState encode(std::span<const float> in, std::vector<std::uint64_t> shape, const nf4::Options& o = {},
+                    const std::optional<nf4::DoubleQuantOptions>& dq = std::nullopt);
+
+// The weight a state holds, product(shape) values (nested absmax double dequantized with the
+// stored map first). The quant_map must be bitsandbytes' table of quant_type and the blocksize one
+// nf4 supports (Errc::unsupported otherwise). Decoding is the same for every nf4 profile.
+std::vector<float> decode(const Bnb4bitState& s);
+
+// The nested state of double quantized absmax values, and back (nested_dtype "float32").
+Bnb4bitNested nested(const nf4::DoubleQuantized& q);
+nf4::DoubleQuantized double_quantized(const Bnb4bitNested& n);
 
 }  // namespace lowbit::io::bnb
