@@ -108,6 +108,58 @@ std::string json_identifier(const nlohmann::json& v, std::string_view key) {
   return v.get<std::string>();
 }
 
+}  // namespace
+
+std::uint64_t Bnb4bitState::elements() const {
+  std::uint64_t n = 1;
+  for (std::uint64_t d : shape)
+    if (__builtin_mul_overflow(n, d, &n)) fail(fmt::format("shape [{}] has more than 2^64 elements", fmt::join(shape, ", ")));
+  return n;
+}
+
+std::string python_float_repr(double x) {
+  if (std::isnan(x)) return "NaN";
+  if (std::isinf(x)) return x > 0 ? "Infinity" : "-Infinity";
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);  // shortest round trip
+  const std::string_view sci(buf, static_cast<std::size_t>(r.ptr - buf));             // [-]d[.ddd]e[+-]XX
+  const std::size_t e_at = sci.find('e');
+  std::string digits;
+  for (char c : sci.substr(0, e_at))
+    if (c >= '0' && c <= '9') digits += c;
+  int exp10 = 0;
+  std::from_chars(sci.data() + e_at + 1 + (sci[e_at + 1] == '+'), sci.data() + sci.size(), exp10);
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();  // to_chars gives none, but be sure
+  std::string out = std::signbit(x) ? "-" : "";
+  if (exp10 < -4 || exp10 >= 16) {
+    out += digits[0];
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    out += fmt::format("e{}{:02d}", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
+  } else if (exp10 < 0) {
+    out += "0." + std::string(static_cast<std::size_t>(-exp10 - 1), '0') + digits;
+  } else {
+    const std::size_t int_digits = static_cast<std::size_t>(exp10) + 1;
+    if (digits.size() <= int_digits) out += digits + std::string(int_digits - digits.size(), '0') + ".0";
+    else out += digits.substr(0, int_digits) + "." + digits.substr(int_digits);
+  }
+  return out;
+}
+
+std::string encode_quant_state_json(const QuantStateJson& q) {
+  if (q.quant_type != "nf4" && q.quant_type != "fp4") fail(fmt::format("quant_type '{}' is neither nf4 nor fp4", q.quant_type));
+  if (!is_identifier(q.dtype)) fail(fmt::format("dtype '{}' is not a torch dtype name", q.dtype));
+  std::string out = fmt::format(R"({{"quant_type": "{}", "blocksize": {}, "dtype": "{}", "shape": [{}])", q.quant_type,
+                                q.blocksize, q.dtype, fmt::join(q.shape, ", "));
+  if (q.nested) {
+    if (!is_identifier(q.nested->dtype)) fail(fmt::format("nested_dtype '{}' is not a torch dtype name", q.nested->dtype));
+    out += fmt::format(R"(, "nested_blocksize": {}, "nested_dtype": "{}", "nested_offset": {})", q.nested->blocksize,
+                       q.nested->dtype, python_float_repr(static_cast<double>(q.nested->offset)));
+  }
+  return out + "}";
+}
+
+namespace {
+
 QuantStateJson parse_quant_state(std::string_view text) {
   nlohmann::json j;
   if (text.find('\0') != std::string_view::npos) fail("quant_state is not valid JSON: it holds a NUL byte");
@@ -165,52 +217,8 @@ QuantStateJson parse_quant_state(std::string_view text) {
 
 }  // namespace
 
-std::uint64_t Bnb4bitState::elements() const {
-  std::uint64_t n = 1;
-  for (std::uint64_t d : shape)
-    if (__builtin_mul_overflow(n, d, &n)) fail(fmt::format("shape [{}] has more than 2^64 elements", fmt::join(shape, ", ")));
-  return n;
-}
-
-std::string python_float_repr(double x) {
-  if (std::isnan(x)) return "NaN";
-  if (std::isinf(x)) return x > 0 ? "Infinity" : "-Infinity";
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);  // shortest round trip
-  const std::string_view sci(buf, static_cast<std::size_t>(r.ptr - buf));             // [-]d[.ddd]e[+-]XX
-  const std::size_t e_at = sci.find('e');
-  std::string digits;
-  for (char c : sci.substr(0, e_at))
-    if (c >= '0' && c <= '9') digits += c;
-  int exp10 = 0;
-  std::from_chars(sci.data() + e_at + 1 + (sci[e_at + 1] == '+'), sci.data() + sci.size(), exp10);
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();  // to_chars gives none, but be sure
-  std::string out = std::signbit(x) ? "-" : "";
-  if (exp10 < -4 || exp10 >= 16) {
-    out += digits[0];
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    out += fmt::format("e{}{:02d}", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
-  } else if (exp10 < 0) {
-    out += "0." + std::string(static_cast<std::size_t>(-exp10 - 1), '0') + digits;
-  } else {
-    const std::size_t int_digits = static_cast<std::size_t>(exp10) + 1;
-    if (digits.size() <= int_digits) out += digits + std::string(int_digits - digits.size(), '0') + ".0";
-    else out += digits.substr(0, int_digits) + "." + digits.substr(int_digits);
-  }
-  return out;
-}
-
-std::string encode_quant_state_json(const QuantStateJson& q) {
-  if (q.quant_type != "nf4" && q.quant_type != "fp4") fail(fmt::format("quant_type '{}' is neither nf4 nor fp4", q.quant_type));
-  if (!is_identifier(q.dtype)) fail(fmt::format("dtype '{}' is not a torch dtype name", q.dtype));
-  std::string out = fmt::format(R"({{"quant_type": "{}", "blocksize": {}, "dtype": "{}", "shape": [{}])", q.quant_type,
-                                q.blocksize, q.dtype, fmt::join(q.shape, ", "));
-  if (q.nested) {
-    if (!is_identifier(q.nested->dtype)) fail(fmt::format("nested_dtype '{}' is not a torch dtype name", q.nested->dtype));
-    out += fmt::format(R"(, "nested_blocksize": {}, "nested_dtype": "{}", "nested_offset": {})", q.nested->blocksize,
-                       q.nested->dtype, python_float_repr(static_cast<double>(q.nested->offset)));
-  }
-  return out + "}";
+QuantStateJson decode_quant_state_json(std::string_view text) {
+  return reading([&] { return parse_quant_state(text); });
 }
 
 QuantStateJson quant_state_json(const Bnb4bitState& s) {
@@ -311,10 +319,6 @@ Bnb4bitState parse_tensors(std::span<const safetensors::Tensor> tensors, std::st
 }
 
 }  // namespace
-
-QuantStateJson decode_quant_state_json(std::string_view text) {
-  return reading([&] { return parse_quant_state(text); });
-}
 
 Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::string_view prefix) {
   if (prefix.empty()) fail("the tensor prefix is empty");

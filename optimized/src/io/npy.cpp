@@ -8,8 +8,10 @@
 namespace lowbit::io::npy {
 namespace {
 
-// Errc::data: what parse() finds in a file; checks of the caller's Array pass Errc::invalid.
-[[noreturn]] void fail(const std::string& what, Errc code = Errc::data) { throw Error("npy: " + what, code); }
+// What parse() finds in a file (Errc::data).
+[[noreturn]] void fail(const std::string& what) { throw Error("npy: " + what, Errc::data); }
+// What the caller's Array cannot be (Errc::invalid).
+[[noreturn]] void reject(const std::string& what) { throw Error("npy: " + what, Errc::invalid); }
 
 constexpr char kMagic[] = "\x93NUMPY";
 
@@ -91,7 +93,7 @@ const DtypeInfo* find_dtype(std::string_view descr) {
 std::uint64_t Array::size() const {
   std::uint64_t n = 1;
   for (std::uint64_t d : shape)
-    if (__builtin_mul_overflow(n, d, &n)) fail("shape product overflow", Errc::invalid);
+    if (__builtin_mul_overflow(n, d, &n)) reject("shape product overflow");
   return n;
 }
 
@@ -170,10 +172,10 @@ Array parse(std::span<const std::uint8_t> f) {
 
 std::vector<std::uint8_t> serialize(const Array& a) {
   const DtypeInfo* d = find_dtype(a.descr);
-  if (!d) fail("unsupported dtype '" + a.descr + "'", Errc::invalid);
+  if (!d) reject("unsupported dtype '" + a.descr + "'");
   std::uint64_t nbytes = 0;
   if (__builtin_mul_overflow(a.size(), std::uint64_t{d->size}, &nbytes) || nbytes != a.bytes.size())
-    fail("data size mismatch: " + std::to_string(a.bytes.size()) + " bytes for dtype x shape", Errc::invalid);
+    reject("data size mismatch: " + std::to_string(a.bytes.size()) + " bytes for dtype x shape");
   std::string h = header_dict(a);
   unsigned major = 1;
   std::size_t prefix = 10;

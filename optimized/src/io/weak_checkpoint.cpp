@@ -56,66 +56,6 @@ void expect_meta(const safetensors::File& f, const char* name, std::size_t deriv
     fail(fmt::format("metadata {} = {} disagrees with the buffers ({})", name, *v, derived));
 }
 
-qeft::Packed read_qeft(const safetensors::File& f, const std::string& prefix) {
-  expect_layout(f, "qeft");
-  qeft::Packed p;
-  const safetensors::Tensor& qw = need(f, key(prefix, "qweight"), "I16", 2);
-  const safetensors::Tensor& sc = need(f, key(prefix, "scales"), "F16", 2);
-  p.oc = qw.shape[0] * 4;
-  p.ic = qw.shape[1];
-  if (sc.shape[0] == 0 || p.ic % sc.shape[0]) fail(fmt::format("scales has {} groups, which does not divide IC = {}", sc.shape[0], p.ic));
-  p.group = p.ic / sc.shape[0];
-  const safetensors::Tensor* ow = f.find(key(prefix, "oweight"));
-  if (ow && ow->shape.size() != 2) fail(fmt::format("oweight must have 2 dimensions, not {}", ow->shape.size()));
-  p.k = ow ? ow->shape[1] : 0;
-  if (const auto bits = meta_number(f, "lowbit.bits"); bits && *bits != 4) fail("QEFT checkpoints are 4-bit");
-  expect_meta(f, "lowbit.in_features", p.ic);
-  expect_meta(f, "lowbit.out_features", p.oc);
-  expect_meta(f, "lowbit.group_size", p.group);
-  p.qweight = buffer<std::int16_t>(f, key(prefix, "qweight"), "I16", {p.oc / 4, p.ic});
-  p.scales = buffer<std::uint16_t>(f, key(prefix, "scales"), "F16", {p.ic / p.group, p.oc});
-  p.scaled_zeros = buffer<std::uint16_t>(f, key(prefix, "scaled_zeros"), "F16", {p.ic / p.group, p.oc});
-  if (p.k) {
-    p.oweight = buffer<std::uint16_t>(f, key(prefix, "oweight"), "F16", {p.oc, p.k});
-    p.oweight_interleaved = buffer<std::uint16_t>(f, key(prefix, "oweight_interleaved"), "F16", {p.oc / 2, 2 * p.k});
-    p.outlieridx = buffer<std::int32_t>(f, key(prefix, "outlieridx"), "I32", {p.k});
-    if (p.oweight_interleaved != ref::qeft_interleave_oweight(p.oweight, p.oc, p.k))
-      fail("oweight_interleaved is not the interleaving of oweight");
-  }
-  ref::qeft_validate(p);
-  return p;
-}
-
-owq::Packed read_owq(const safetensors::File& f, const std::string& prefix, std::optional<int> bits) {
-  expect_layout(f, "owq");
-  owq::Packed p;
-  const auto meta_bits = meta_number(f, "lowbit.bits");
-  if (bits && meta_bits && static_cast<std::size_t>(*bits) != *meta_bits)
-    fail(fmt::format("--bits {} disagrees with the checkpoint's {} bits", *bits, *meta_bits));
-  if (!bits && !meta_bits) fail("an OWQ checkpoint without lowbit metadata needs the bit width (--bits 3|4)");
-  if (!bits && *meta_bits != 3 && *meta_bits != 4)  // checked before the cast to int, which would wrap
-    fail(fmt::format("OWQ stores 3 or 4 bits, not {}", *meta_bits));
-  p.bits = bits ? *bits : static_cast<int>(*meta_bits);
-  if (p.bits != 3 && p.bits != 4) fail(fmt::format("OWQ stores 3 or 4 bits, not {}", p.bits));
-  const safetensors::Tensor& qw = need(f, key(prefix, "qweight"), "I32", 2);
-  p.oc = qw.shape[1];
-  if (qw.shape[0] % static_cast<U64>(p.bits)) fail(fmt::format("qweight has {} rows, not a multiple of {} bits", qw.shape[0], p.bits));
-  p.ic = qw.shape[0] / static_cast<U64>(p.bits) * 32;
-  const safetensors::Tensor& ow = need(f, key(prefix, "oweight"), "F16", 2);
-  p.k = ow.shape[0];
-  expect_meta(f, "lowbit.in_features", p.ic);
-  expect_meta(f, "lowbit.out_features", p.oc);
-  p.qweight = buffer<std::int32_t>(f, key(prefix, "qweight"), "I32", {owq::words(p.ic, p.bits), p.oc});
-  p.scales = buffer<std::uint16_t>(f, key(prefix, "scales"), "F16", {p.oc, 1});
-  p.zeros = buffer<std::uint8_t>(f, key(prefix, "zeros"), "U8", {p.oc / 2, 1});
-  p.oweight = buffer<std::uint16_t>(f, key(prefix, "oweight"), "F16", {p.k, p.oc});
-  p.outlieridx = buffer<std::int32_t>(f, key(prefix, "outlieridx"), "I32", {p.k});
-  if (const safetensors::Tensor* b = f.find(key(prefix, "bias")))
-    if (b->dtype != "F16" || b->shape != std::vector<U64>{p.oc}) fail("tensor 'bias' must be F16 [OC]");
-  ref::owq_validate(p);
-  return p;
-}
-
 }  // namespace
 
 safetensors::File to_file(const qeft::Packed& p, const std::string& prefix) {
@@ -148,9 +88,77 @@ safetensors::File to_file(const owq::Packed& p, const std::string& prefix) {
   return f;
 }
 
+namespace {
+
+qeft::Packed read_qeft(const safetensors::File& f, const std::string& prefix) {
+  expect_layout(f, "qeft");
+  qeft::Packed p;
+  const safetensors::Tensor& qw = need(f, key(prefix, "qweight"), "I16", 2);
+  const safetensors::Tensor& sc = need(f, key(prefix, "scales"), "F16", 2);
+  p.oc = qw.shape[0] * 4;
+  p.ic = qw.shape[1];
+  if (sc.shape[0] == 0 || p.ic % sc.shape[0]) fail(fmt::format("scales has {} groups, which does not divide IC = {}", sc.shape[0], p.ic));
+  p.group = p.ic / sc.shape[0];
+  const safetensors::Tensor* ow = f.find(key(prefix, "oweight"));
+  if (ow && ow->shape.size() != 2) fail(fmt::format("oweight must have 2 dimensions, not {}", ow->shape.size()));
+  p.k = ow ? ow->shape[1] : 0;
+  if (const auto bits = meta_number(f, "lowbit.bits"); bits && *bits != 4) fail("QEFT checkpoints are 4-bit");
+  expect_meta(f, "lowbit.in_features", p.ic);
+  expect_meta(f, "lowbit.out_features", p.oc);
+  expect_meta(f, "lowbit.group_size", p.group);
+  p.qweight = buffer<std::int16_t>(f, key(prefix, "qweight"), "I16", {p.oc / 4, p.ic});
+  p.scales = buffer<std::uint16_t>(f, key(prefix, "scales"), "F16", {p.ic / p.group, p.oc});
+  p.scaled_zeros = buffer<std::uint16_t>(f, key(prefix, "scaled_zeros"), "F16", {p.ic / p.group, p.oc});
+  if (p.k) {
+    p.oweight = buffer<std::uint16_t>(f, key(prefix, "oweight"), "F16", {p.oc, p.k});
+    p.oweight_interleaved = buffer<std::uint16_t>(f, key(prefix, "oweight_interleaved"), "F16", {p.oc / 2, 2 * p.k});
+    p.outlieridx = buffer<std::int32_t>(f, key(prefix, "outlieridx"), "I32", {p.k});
+    if (p.oweight_interleaved != ref::qeft_interleave_oweight(p.oweight, p.oc, p.k))
+      fail("oweight_interleaved is not the interleaving of oweight");
+  }
+  ref::qeft_validate(p);
+  return p;
+}
+
+}  // namespace
+
 qeft::Packed qeft_from_file(const safetensors::File& f, const std::string& prefix) {
   return reading([&] { return read_qeft(f, prefix); });
 }
+
+namespace {
+
+owq::Packed read_owq(const safetensors::File& f, const std::string& prefix, std::optional<int> bits) {
+  expect_layout(f, "owq");
+  owq::Packed p;
+  const auto meta_bits = meta_number(f, "lowbit.bits");
+  if (bits && meta_bits && static_cast<std::size_t>(*bits) != *meta_bits)
+    fail(fmt::format("--bits {} disagrees with the checkpoint's {} bits", *bits, *meta_bits));
+  if (!bits && !meta_bits) fail("an OWQ checkpoint without lowbit metadata needs the bit width (--bits 3|4)");
+  if (!bits && *meta_bits != 3 && *meta_bits != 4)  // checked before the cast to int, which would wrap
+    fail(fmt::format("OWQ stores 3 or 4 bits, not {}", *meta_bits));
+  p.bits = bits ? *bits : static_cast<int>(*meta_bits);
+  if (p.bits != 3 && p.bits != 4) fail(fmt::format("OWQ stores 3 or 4 bits, not {}", p.bits));
+  const safetensors::Tensor& qw = need(f, key(prefix, "qweight"), "I32", 2);
+  p.oc = qw.shape[1];
+  if (qw.shape[0] % static_cast<U64>(p.bits)) fail(fmt::format("qweight has {} rows, not a multiple of {} bits", qw.shape[0], p.bits));
+  p.ic = qw.shape[0] / static_cast<U64>(p.bits) * 32;
+  const safetensors::Tensor& ow = need(f, key(prefix, "oweight"), "F16", 2);
+  p.k = ow.shape[0];
+  expect_meta(f, "lowbit.in_features", p.ic);
+  expect_meta(f, "lowbit.out_features", p.oc);
+  p.qweight = buffer<std::int32_t>(f, key(prefix, "qweight"), "I32", {owq::words(p.ic, p.bits), p.oc});
+  p.scales = buffer<std::uint16_t>(f, key(prefix, "scales"), "F16", {p.oc, 1});
+  p.zeros = buffer<std::uint8_t>(f, key(prefix, "zeros"), "U8", {p.oc / 2, 1});
+  p.oweight = buffer<std::uint16_t>(f, key(prefix, "oweight"), "F16", {p.k, p.oc});
+  p.outlieridx = buffer<std::int32_t>(f, key(prefix, "outlieridx"), "I32", {p.k});
+  if (const safetensors::Tensor* b = f.find(key(prefix, "bias")))
+    if (b->dtype != "F16" || b->shape != std::vector<U64>{p.oc}) fail("tensor 'bias' must be F16 [OC]");
+  ref::owq_validate(p);
+  return p;
+}
+
+}  // namespace
 
 owq::Packed owq_from_file(const safetensors::File& f, const std::string& prefix, std::optional<int> bits) {
   return reading([&] { return read_owq(f, prefix, bits); });
