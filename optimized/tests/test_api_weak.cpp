@@ -205,6 +205,31 @@ TEST(WeakApi, SelectionIsTheReferenceOnceForBothLayouts) {
             bits(ref::ogr_scores(lambdas, 4, qeft::OgrVariant::per_layer_topk)));
 }
 
+// A decoder of one block (d 4, a 2, ff 3): the global index moves residual column 1 last, o_proj's
+// index attention column 0 (gathered at run time), down_proj's index MLP column 1.
+TEST(WeakApi, ReorderModelPermutesAsThePlanSays) {
+  qeft::DecoderModel m;
+  m.vocab = 2, m.d = 4, m.a = 2, m.ff = 3;
+  const auto iota = [](std::size_t n) {
+    std::vector<float> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<float>(i);
+    return v;
+  };
+  m.embedding = iota(8), m.final_norm = iota(4), m.head = iota(8);
+  qeft::DecoderBlock b;
+  b.attn_norm = iota(4), b.q = iota(8), b.k = iota(8), b.v = iota(8), b.o = iota(8), b.mlp_norm = iota(4);
+  b.gate = iota(12), b.up = iota(12), b.down = iota(12);
+  m.blocks = {b};
+  const qeft::WeakPlan plan{{1}, {{0}}, {{1}}};
+  const qeft::DecoderModel r = qeft::reorder_model(m, plan);
+  EXPECT_EQ(r.embedding, (std::vector<float>{0, 2, 3, 1, 4, 6, 7, 5}));
+  EXPECT_EQ(r.blocks[0].o_gather, (std::vector<std::int32_t>{1, 0}));
+  EXPECT_EQ(r.blocks[0].down, (std::vector<float>{0, 2, 1, 6, 8, 7, 9, 11, 10, 3, 5, 4}));  // rows 0 2 3 1, columns 0 2 1
+  const qeft::DecoderModel want = ref::reorder_model(m, plan);
+  EXPECT_EQ(r.head, want.head);
+  EXPECT_EQ(r.blocks[0].gate, want.blocks[0].gate);
+}
+
 TEST(WeakApi, ErrorsHaveTheirCodes) {
   const std::vector<float> w = gaussian(1, 8 * 64);
   EXPECT_EQ(error_code([&] { qeft::encode(4, 128, w, {}); }), Errc::invalid);  // OC % 8
