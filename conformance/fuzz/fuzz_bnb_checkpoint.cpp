@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<float> absmax = s.absmax;
   if (s.nested) {
     if (s.nested->nested_blocksize != static_cast<std::uint64_t>(lowbit::nf4::kNestedBlock)) return 0;
-    lowbit::ref::Nf4DynamicMap map;
+    lowbit::nf4::DynamicMap map;
     std::copy(s.nested->nested_map.begin(), s.nested->nested_map.end(), map.begin());
     absmax.resize(s.nested->codes.size());
     lowbit::ref::nf4_double_dequantize(s.nested->codes, s.nested->nested_absmax, s.nested->offset, map, absmax);

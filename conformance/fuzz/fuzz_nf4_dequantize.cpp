@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::size_t nb2 = lowbit::nf4::blocks(nb, lowbit::nf4::kNestedBlock);
     const std::vector<float> nested_absmax = lowbit::fuzz::values_from<float>(in.take(4 * nb2), nb2);
     const float offset = lowbit::fuzz::values_from<float>(in.take(4), 1)[0];
-    const lowbit::ref::Nf4DynamicMap map = lowbit::ref::bnb_dynamic_map();
+    const lowbit::nf4::DynamicMap map = lowbit::ref::bnb_dynamic_map();
     lowbit::ref::nf4_double_dequantize(codes, nested_absmax, offset, map, absmax);
   } else {
     absmax = lowbit::fuzz::values_from<float>(in.take(4 * nb), nb);

@@ -8,6 +8,7 @@
 
 #include "fuzz.hpp"
 #include "lowbit/io/weak_checkpoint.hpp"
+#include "lowbit/reference/weak.hpp"
 
 namespace st = lowbit::io::safetensors;
 namespace weak = lowbit::io;
@@ -15,13 +16,13 @@ namespace ref = lowbit::ref;
 
 namespace {
 
-bool same(const ref::QeftPacked& a, const ref::QeftPacked& b) {
+bool same(const lowbit::qeft::Packed& a, const lowbit::qeft::Packed& b) {
   return a.oc == b.oc && a.ic == b.ic && a.k == b.k && a.group == b.group && a.qweight == b.qweight &&
          a.scales == b.scales && a.scaled_zeros == b.scaled_zeros && a.oweight == b.oweight &&
          a.oweight_interleaved == b.oweight_interleaved && a.outlieridx == b.outlieridx;
 }
 
-bool same(const ref::OwqPacked& a, const ref::OwqPacked& b) {
+bool same(const lowbit::owq::Packed& a, const lowbit::owq::Packed& b) {
   return a.oc == b.oc && a.ic == b.ic && a.k == b.k && a.bits == b.bits && a.qweight == b.qweight &&
          a.scales == b.scales && a.zeros == b.zeros && a.oweight == b.oweight && a.outlieridx == b.outlieridx;
 }
@@ -45,13 +46,13 @@ void check_metadata(const st::Metadata& read, const st::Metadata& derived) {
 }
 
 void qeft(const st::File& f) {
-  ref::QeftPacked p;
+  lowbit::qeft::Packed p;
   if (!lowbit::fuzz::accepted([&] { p = lowbit::io::qeft_from_file(f); })) return;
   const st::File written = lowbit::io::to_file(p);
   check_metadata(f.metadata, written.metadata);
   LOWBIT_FUZZ_CHECK(same(lowbit::io::qeft_from_file(written), p));
-  const std::vector<float> gemv = ref::qeft_dequantize(p, ref::QeftPath::gemv);
-  const std::vector<float> nowc = ref::qeft_dequantize(p, ref::QeftPath::nowc);
+  const std::vector<float> gemv = ref::qeft_dequantize(p, lowbit::qeft::Path::gemv);
+  const std::vector<float> nowc = ref::qeft_dequantize(p, lowbit::qeft::Path::nowc);
   LOWBIT_FUZZ_CHECK(gemv.size() == p.oc * p.ic && nowc.size() == p.oc * p.ic);
   const std::vector<float> x(p.ic, 1.0f);
   std::vector<float> y(p.oc);
@@ -60,12 +61,12 @@ void qeft(const st::File& f) {
 }
 
 void owq(const st::File& f, std::optional<int> bits) {
-  ref::OwqPacked p;
+  lowbit::owq::Packed p;
   if (!lowbit::fuzz::accepted([&] { p = lowbit::io::owq_from_file(f, "", bits); })) return;
   const st::File written = lowbit::io::to_file(p);
   check_metadata(f.metadata, written.metadata);
   LOWBIT_FUZZ_CHECK(same(lowbit::io::owq_from_file(written), p));
-  for (const ref::OwqPath path : {ref::OwqPath::fp16, ref::OwqPath::fp32, ref::OwqPath::nowc})
+  for (const lowbit::owq::Path path : {lowbit::owq::Path::fp16, lowbit::owq::Path::fp32, lowbit::owq::Path::nowc})
     LOWBIT_FUZZ_CHECK(ref::owq_dequantize(p, path).size() == p.oc * p.ic);
 }
 

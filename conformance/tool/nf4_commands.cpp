@@ -33,14 +33,14 @@ int run_encode_nf4(const CodecArgs& a, const Nf4Args& n) {
   if (!n.double_quant) {
     s.absmax = std::move(absmax);
   } else {
-    ref::Nf4DynamicMap map = ref::bnb_dynamic_map();
+    nf4::DynamicMap map = ref::bnb_dynamic_map();
     if (!n.dq_map.empty()) {
       const std::vector<float> given = read_words<float>(n.dq_map, "--dq-map");
       if (given.size() != 256) throw UsageError(fmt::format("--dq-map holds {} floats, expected 256", given.size()));
       std::copy(given.begin(), given.end(), map.begin());
       if (!ref::valid_dynamic_map(map)) throw UsageError("--dq-map is not a non-decreasing map within [-1, 1]");
     }
-    const ref::Nf4DoubleQuant dq = ref::nf4_double_quantize(absmax, p.profile.nested, map, n.dq_offset);
+    const nf4::DoubleQuantized dq = ref::nf4_double_quantize(absmax, p.profile.nested, map, n.dq_offset);
     s.nested = io::bnb::Bnb4bitNested{dq.codes, dq.nested_absmax, {map.begin(), map.end()},
                                                static_cast<std::uint64_t>(nf4::kNestedBlock), "float32", dq.offset};
   }
@@ -73,7 +73,7 @@ int run_decode_nf4(const CodecArgs& a) {
   if (s.nested) {
     if (s.nested->nested_blocksize != static_cast<std::uint64_t>(nf4::kNestedBlock))
       throw UsageError(fmt::format("nested blocksize {} is not supported (bitsandbytes uses 256)", s.nested->nested_blocksize));
-    ref::Nf4DynamicMap map;
+    nf4::DynamicMap map;
     std::copy(s.nested->nested_map.begin(), s.nested->nested_map.end(), map.begin());  // the stored map
     absmax.resize(s.nested->codes.size());
     ref::nf4_double_dequantize(s.nested->codes, s.nested->nested_absmax, s.nested->offset, map, absmax);

@@ -54,7 +54,7 @@ std::vector<float> sensitivity(const st::Tensor& x, const WeakColumnsArgs& a, co
       throw UsageError(fmt::format("weight '{}' has {} input channels, its activations {}", x.name, w->shape[1], ic));
     ref::weak_apply_frob_norm(lambda, ref::weak_frob_error(wv, w->shape[0], ic, bits, tuning));
     return lambda;
-  } catch (const std::invalid_argument& e) {
+  } catch (const Error& e) {
     throw UsageError(fmt::format("layer '{}': {}", x.name, e.what()));
   }
 }
@@ -80,7 +80,7 @@ std::vector<std::string> residual_readers(const st::File& f) {
 }
 
 std::vector<std::int32_t> global_index(const WeakColumnsArgs& a, const st::File& acts,
-                                       const std::map<std::string, std::vector<float>>& lambda, ref::OgrVariant v) {
+                                       const std::map<std::string, std::vector<float>>& lambda, qeft::OgrVariant v) {
   const std::vector<std::string> names = a.layers.empty() ? residual_readers(acts) : a.layers;
   if (names.empty())
     throw UsageError("no layer name ends in q_proj, k_proj, v_proj, up_proj or gate_proj: name the layers of the "
@@ -100,7 +100,7 @@ std::vector<std::int32_t> global_index(const WeakColumnsArgs& a, const st::File&
   }
   try {
     return ref::ogr_global(lambdas, a.k, v);
-  } catch (const std::invalid_argument& e) {
+  } catch (const Error& e) {
     throw UsageError(fmt::format("the global index: {}", e.what()));
   }
 }
@@ -110,7 +110,7 @@ std::vector<std::int32_t> global_index(const WeakColumnsArgs& a, const st::File&
 int run_weak_columns(const WeakColumnsArgs& a) {
   if (a.global != "qeft" && a.global != "per-layer-topk")
     throw UsageError(fmt::format("unknown --global '{}' (valid: qeft, per-layer-topk)", a.global));
-  const ref::OgrVariant variant = a.global == "qeft" ? ref::OgrVariant::qeft : ref::OgrVariant::per_layer_topk;
+  const qeft::OgrVariant variant = a.global == "qeft" ? qeft::OgrVariant::qeft : qeft::OgrVariant::per_layer_topk;
   if (a.no_global && !a.layers.empty()) throw UsageError("--layers names the layers of the global index: not with --no-global");
   if (a.weights.empty() && (a.bits || a.tuning)) throw UsageError("--bits and --tuning apply to --weights only");
   const int bits = a.bits.value_or(4);

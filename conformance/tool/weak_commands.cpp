@@ -57,13 +57,13 @@ int run_pack(const PackArgs& a) {
   const std::vector<std::int32_t> weak = a.weak_idx.empty() ? std::vector<std::int32_t>{} : read_words<std::int32_t>(a.weak_idx, "--weak-idx");
 
   ref::WeakQuantized q;
-  std::vector<ref::WeakClamp> clamped;
+  std::vector<weak::Clamp> clamped;
   st::File out;
   try {
     q = ref::weak_quantize(layout, w, oc, ic, weak, o);
     out = layout == weak::Layout::qeft ? io::to_file(ref::qeft_pack(q, &clamped), a.prefix)
                                      : io::to_file(ref::owq_pack(q, &clamped), a.prefix);
-  } catch (const std::invalid_argument& e) {
+  } catch (const Error& e) {
     throw UsageError(e.what());
   }
   out.metadata["lowbit.tuning"] = a.tuning;
@@ -73,7 +73,7 @@ int run_pack(const PackArgs& a) {
     fmt::print(stderr, "lowbit: note: {} codes out of range were clamped; the reference packer would write them unclamped "
                        "and corrupt neighbouring codes{}\n", clamped.size(), a.report_clamped ? ":" : " (--report-clamped lists them)");
     if (a.report_clamped)
-      for (const ref::WeakClamp& c : clamped)
+      for (const weak::Clamp& c : clamped)
         fmt::print(stderr, "  row {} column {} (original column {}): code {} stored as {}\n", c.row, c.col, q.perm[c.col], c.code,
                    c.code < 0 || std::isnan(c.code) ? 0 : (1 << o.bits) - 1);
   }
@@ -92,10 +92,10 @@ int run_unpack(const UnpackArgs& a) {
       if (a.bits && *a.bits != 4) throw UsageError("QEFT is 4-bit only");
       const std::string path = a.path.empty() ? "gemv" : a.path;
       if (path != "gemv" && path != "nowc") throw UsageError(fmt::format("unknown QEFT --path '{}' (valid: gemv, nowc)", path));
-      const ref::QeftPacked p = io::qeft_from_file(in, a.prefix);
+      const qeft::Packed p = io::qeft_from_file(in, a.prefix);
       oc = p.oc;
       ic = p.ic;
-      const std::vector<float> stored = ref::qeft_dequantize(p, path == "gemv" ? ref::QeftPath::gemv : ref::QeftPath::nowc);
+      const std::vector<float> stored = ref::qeft_dequantize(p, path == "gemv" ? qeft::Path::gemv : qeft::Path::nowc);
       w = stored;
       if (a.order == "original") {  // stored column j is original column perm[j]
         const std::vector<std::int32_t> perm = ref::weak_permutation(p.outlieridx, ic);
@@ -106,14 +106,12 @@ int run_unpack(const UnpackArgs& a) {
       const std::string path = a.path.empty() ? "fp16" : a.path;
       if (path != "fp16" && path != "fp32" && path != "nowc")
         throw UsageError(fmt::format("unknown OWQ --path '{}' (valid: fp16, fp32, nowc)", path));
-      const ref::OwqPacked p = io::owq_from_file(in, a.prefix, a.bits);
+      const owq::Packed p = io::owq_from_file(in, a.prefix, a.bits);
       oc = p.oc;
       ic = p.ic;
-      w = ref::owq_dequantize(p, path == "fp16" ? ref::OwqPath::fp16 : path == "fp32" ? ref::OwqPath::fp32 : ref::OwqPath::nowc);
+      w = ref::owq_dequantize(p, path == "fp16" ? owq::Path::fp16 : path == "fp32" ? owq::Path::fp32 : owq::Path::nowc);
     }
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  } catch (const std::runtime_error& e) {
+  } catch (const std::runtime_error& e) {  // lowbit::Error is one
     throw UsageError(e.what());
   }
   st::File out;

@@ -150,9 +150,7 @@ Encoded encode_rows(std::size_t rows, std::size_t cols, std::span<const float> i
 
 std::size_t packed_bytes(std::size_t n, const Format& f) {
   check_format(f);
-  const auto bytes = ref::gse_packed_bytes(n, f);
-  if (!bytes) throw Error(fmt::format("{} elements of {} bits do not fit size_t bytes when packed", n, f.bits));
-  return *bytes;
+  return ref::gse_packed_bytes(n, f);
 }
 
 void pack(std::span<const std::int8_t> codes, std::span<const std::uint8_t> exps, const Format& f,
@@ -173,8 +171,7 @@ void unpack(std::span<const std::uint8_t> packed, const Format& f, std::span<std
             std::span<std::uint8_t> exps) {
   check_size("packed bytes", packed.size(), packed_bytes(codes.size(), f));
   check_size("exps", exps.size(), f.groups(codes.size()));
-  if (!ref::gse_unpack(packed, f, codes, exps))
-    throw Error(fmt::format("packed GSE data holds the unused code -{}", 1 << (f.bits - 1)), Errc::data);
+  ref::gse_unpack(packed, f, codes, exps);
 }
 
 Encoded unpack(std::span<const std::uint8_t> packed, std::size_t n, const Format& f) {

@@ -1,16 +1,17 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
+#include "checks.hpp"
 #include "lowbit/kernels.hpp"
 #include "lowbit/nf4.hpp"
+#include "lowbit/reference/nf4.hpp"
 
 namespace lowbit::nf4 {
 namespace {
 
-void check_size(std::string_view what, std::size_t got, std::size_t want) {
-  if (got != want) throw Error(fmt::format("{} has {} elements, expected {}", what, got, want));
-}
+using detail::check_size;
 
 const Impl& impl_of(const Options& o) { return o.impl ? *o.impl : kernels::best<Impl>(); }
 
@@ -81,6 +82,33 @@ std::vector<float> quantize(std::span<const float> in, const Options& o) {
   std::vector<float> out(in.size());
   quantize(in, std::span(out), o);
   return out;
+}
+
+DynamicMap dynamic_map(int lanes, bool fused) {
+  if (lanes < 1) throw Error(fmt::format("dynamic_map: lanes must be at least 1, not {}", lanes));
+  return ref::bnb_dynamic_map(lanes, fused);
+}
+
+DoubleQuantized double_quantize(std::span<const float> absmax, const Options& o, const DoubleQuantOptions& dq) {
+  const DynamicMap map = dq.map ? *dq.map : dynamic_map();
+  if (!ref::valid_dynamic_map(map)) throw Error("the double quantization map is not finite, within [-1, 1] and non-decreasing");
+  if (dq.offset && !std::isfinite(*dq.offset)) throw Error(fmt::format("the double quantization offset {} is not finite", *dq.offset));
+  return ref::nf4_double_quantize(absmax, o.profile.nested, map, dq.offset);
+}
+
+void double_dequantize(const DoubleQuantized& q, std::span<float> absmax) {
+  if (q.nested_block != kNestedBlock)
+    throw Error(fmt::format("nested block {} is not supported (bitsandbytes uses {})", q.nested_block, kNestedBlock),
+                Errc::unsupported);
+  check_size("absmax", absmax.size(), q.codes.size());
+  check_size("nested_absmax", q.nested_absmax.size(), blocks(q.codes.size(), kNestedBlock));
+  ref::nf4_double_dequantize(q.codes, q.nested_absmax, q.offset, q.map, absmax);
+}
+
+std::vector<float> double_dequantize(const DoubleQuantized& q) {
+  std::vector<float> absmax(q.codes.size());
+  double_dequantize(q, std::span(absmax));
+  return absmax;
 }
 
 }  // namespace lowbit::nf4

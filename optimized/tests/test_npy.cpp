@@ -28,7 +28,8 @@ std::vector<std::uint8_t> file(unsigned major, const std::string& header, std::v
 std::string message(const std::vector<std::uint8_t>& f) {
   try {
     lowbit::io::npy::parse(f);
-  } catch (const std::runtime_error& e) {
+  } catch (const lowbit::Error& e) {
+    EXPECT_EQ(e.code(), lowbit::Errc::data) << e.what();
     return e.what();
   }
   return "accepted";
@@ -148,17 +149,23 @@ TEST(Npy, FilesAndErrorsNameThePath) {
   try {
     lowbit::io::npy::read(path);
     FAIL();
-  } catch (const std::runtime_error& e) {
+  } catch (const lowbit::Error& e) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
+    EXPECT_EQ(e.code(), lowbit::Errc::data);
   }
-  EXPECT_THROW(lowbit::io::npy::read(path + ".missing"), std::runtime_error);
-  EXPECT_THROW(lowbit::io::npy::make_array<std::uint32_t>("|u1", {1}), std::runtime_error);
+  try {
+    lowbit::io::npy::read(path + ".missing");
+    FAIL();
+  } catch (const lowbit::Error& e) {
+    EXPECT_EQ(e.code(), lowbit::Errc::io) << e.what();
+  }
+  EXPECT_THROW(lowbit::io::npy::make_array<std::uint32_t>("|u1", {1}), lowbit::Error);
 }
 
 TEST(Npy, TruncationsAndByteFlipsNeverCrash) {
   const std::vector<std::uint8_t> good = lowbit::io::npy::serialize(lowbit::io::npy::make_array<std::uint16_t>("<u2", {1, 2, 3, 4}, {2, 2}));
   for (std::size_t n = 0; n < good.size(); ++n)  // every proper prefix is malformed
-    EXPECT_THROW(lowbit::io::npy::parse(std::span(good.data(), n)), std::runtime_error) << n;
+    EXPECT_THROW(lowbit::io::npy::parse(std::span(good.data(), n)), lowbit::Error) << n;
   std::uint64_t s = 12345;
   for (int t = 0; t < 20000; ++t) {
     std::vector<std::uint8_t> f = good;
@@ -169,7 +176,7 @@ TEST(Npy, TruncationsAndByteFlipsNeverCrash) {
     try {
       const lowbit::io::npy::Array a = lowbit::io::npy::parse(f);
       EXPECT_EQ(a.bytes.size(), a.size() * lowbit::io::npy::find_dtype(a.descr)->size);
-    } catch (const std::runtime_error&) {
+    } catch (const lowbit::Error&) {
     }
   }
 }

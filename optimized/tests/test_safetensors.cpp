@@ -42,7 +42,8 @@ std::vector<std::uint8_t> file_with(std::string_view header, std::vector<std::ui
 std::string error_of(std::span<const std::uint8_t> file) {
   try {
     st::read(file);
-  } catch (const std::runtime_error& e) {
+  } catch (const lowbit::Error& e) {
+    EXPECT_EQ(e.code(), lowbit::Errc::data) << e.what();
     return e.what();
   }
   return "(no error)";
@@ -164,7 +165,7 @@ TEST(Safetensors, RoundTripAndDeterministicOrder) {
   std::vector<st::Tensor> reversed(t.rbegin(), t.rend());
   EXPECT_EQ(st::write(reversed, meta), file);
   EXPECT_EQ(st::write(back.tensors, back.metadata), file);
-  EXPECT_THROW(back.at("nope"), std::runtime_error);
+  EXPECT_THROW(back.at("nope"), lowbit::Error);
 }
 
 TEST(Safetensors, AcceptsWhatTheReferenceAccepts) {
@@ -187,7 +188,8 @@ TEST(Safetensors, WriterRejectsBadTensors) {
     try {
       st::write(t, m);
       ADD_FAILURE() << "no error for " << what;
-    } catch (const std::runtime_error& e) {
+    } catch (const lowbit::Error& e) {
+      EXPECT_EQ(e.code(), lowbit::Errc::invalid) << e.what();
       EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
     }
   };
@@ -284,8 +286,8 @@ TEST(Safetensors, MalformedFilesGiveClearErrors) {
 }
 
 // Random byte flips, truncations, extensions and header-length edits of valid files: every
-// outcome is a parse or a std::runtime_error (the sanitizer builds catch anything worse).
-TEST(Safetensors, MutationFuzzOnlyThrowsRuntimeError) {
+// outcome is a parse or a lowbit::Error (the sanitizer builds catch anything worse).
+TEST(Safetensors, MutationFuzzOnlyThrowsLowbitError) {
   std::vector<std::vector<std::uint8_t>> seeds = {st::write(sample_tensors(), {{"format", "pt"}})};
   {
     lowbit::io::bnb::Bnb4bitState s;
@@ -333,12 +335,12 @@ TEST(Safetensors, MutationFuzzOnlyThrowsRuntimeError) {
       ++parsed;
       try {
         lowbit::io::bnb::from_tensors(r.tensors);
-      } catch (const std::runtime_error&) {
+      } catch (const lowbit::Error&) {
       }
-    } catch (const std::runtime_error&) {
+    } catch (const lowbit::Error&) {
       ++rejected;
     } catch (...) {
-      FAIL() << "iteration " << iter << ": an exception other than std::runtime_error";
+      FAIL() << "iteration " << iter << ": an exception other than lowbit::Error";
     }
   }
   EXPECT_GT(rejected, 2000);
@@ -437,13 +439,13 @@ TEST(BnbCheckpoint, GoldenTensorsAssembleIntoAFileThatReadsBackIdentically) {
       EXPECT_EQ(r.at(prefix + ".absmax").dtype, nested ? "U8" : "F32");
       const lowbit::io::bnb::Bnb4bitState back = lowbit::io::bnb::from_tensors(r.tensors, prefix);
       expect_same_state(s, back);
-      EXPECT_THROW(lowbit::io::bnb::from_tensors(r.tensors), std::runtime_error);  // nothing under "weight"
+      EXPECT_THROW(lowbit::io::bnb::from_tensors(r.tensors), lowbit::Error);  // nothing under "weight"
 
       std::vector<float> absmax = back.absmax;
       if (nested) {
         const lowbit::io::bnb::Bnb4bitNested& q = *back.nested;
         absmax.resize(q.codes.size());
-        lowbit::ref::Nf4DynamicMap map;
+        lowbit::nf4::DynamicMap map;
         std::copy(q.nested_map.begin(), q.nested_map.end(), map.begin());  // the stored map
         lowbit::ref::nf4_double_dequantize(q.codes, q.nested_absmax, q.offset, map, absmax);
         EXPECT_EQ(bits(absmax), bits(golden_f32(g, "nf4/" + c + ".bnbcpu.dq.absmax.f32")));
@@ -545,13 +547,14 @@ TEST(BnbCheckpoint, QuantStateJsonDecoding) {
     try {
       lowbit::io::bnb::decode_quant_state_json(b.json);
       ADD_FAILURE() << "no error for " << b.json;
-    } catch (const std::runtime_error& e) {
+    } catch (const lowbit::Error& e) {
+      EXPECT_EQ(e.code(), lowbit::Errc::data) << e.what();
       EXPECT_NE(std::string(e.what()).find(b.message), std::string::npos) << b.json << ": " << e.what();
     }
   }
   // A string holding NaN is not a number token (and "NaN" inside strings stays a string).
   EXPECT_THROW(lowbit::io::bnb::decode_quant_state_json(head + R"(, "shape": [1], "nested_blocksize": 256, "nested_dtype": "float32", "nested_offset": "NaN"})"),
-               std::runtime_error);
+               lowbit::Error);
 }
 
 TEST(BnbCheckpoint, InconsistentTensorsAreRejected) {
@@ -566,7 +569,8 @@ TEST(BnbCheckpoint, InconsistentTensorsAreRejected) {
   const auto error = [](std::vector<st::Tensor> t) -> std::string {
     try {
       lowbit::io::bnb::from_tensors(t);
-    } catch (const std::runtime_error& e) {
+    } catch (const lowbit::Error& e) {
+      EXPECT_EQ(e.code(), lowbit::Errc::data) << e.what();
       return e.what();
     }
     return "(no error)";
@@ -635,24 +639,24 @@ TEST(BnbCheckpoint, WriterChecksSizes) {
   s.absmax = {1};
   s.quant_map.assign(16, 0.0f);
   EXPECT_NO_THROW(lowbit::io::bnb::to_tensors(s));
-  EXPECT_THROW(lowbit::io::bnb::to_tensors(s, ""), std::runtime_error);
+  EXPECT_THROW(lowbit::io::bnb::to_tensors(s, ""), lowbit::Error);
   lowbit::io::bnb::Bnb4bitState b = s;
   b.packed.resize(4);
-  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), std::runtime_error);
+  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), lowbit::Error);
   b = s;
   b.quant_type = "int4";
-  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), std::runtime_error);
+  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), lowbit::Error);
   b = s;
   b.dtype = "torch.float32\"";
-  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), std::runtime_error);
+  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), lowbit::Error);
   b = s;
   b.nested = lowbit::io::bnb::Bnb4bitNested{{1}, {1.0f}, std::vector<float>(256), 256, "float32", 0.0f};
-  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), std::runtime_error);  // absmax must be empty when nested
+  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), lowbit::Error);  // absmax must be empty when nested
   b.absmax.clear();
   EXPECT_NO_THROW(lowbit::io::bnb::to_tensors(b));
   b.nested->nested_map.resize(255);
-  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), std::runtime_error);
+  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), lowbit::Error);
   b = s;
   b.shape = {1ull << 32, 1ull << 32, 2};
-  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), std::runtime_error);
+  EXPECT_THROW(lowbit::io::bnb::to_tensors(b), lowbit::Error);
 }

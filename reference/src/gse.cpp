@@ -6,6 +6,7 @@
 
 #include "lowbit/reference/binary_float.hpp"
 #include "lowbit/reference/philox.hpp"
+#include "require.hpp"
 
 namespace lowbit::ref {
 namespace {
@@ -134,14 +135,14 @@ LOWBIT_INSTANTIATE(bf16)
 #undef LOWBIT_INSTANTIATE
 
 
-std::optional<std::size_t> gse_packed_bytes(std::size_t n, const gse::Format& f) {
+std::size_t gse_packed_bytes(std::size_t n, const gse::Format& f) {
   // n * bits may not fit size_t even when the byte count does: count whole bytes of 8 elements
   // (8 * bits bits = bits bytes) and of 8 groups apart from the bits of the remainders.
   const std::size_t g = f.groups(n), b = static_cast<std::size_t>(f.bits), e = static_cast<std::size_t>(f.exp_bits);
   const std::size_t rest_bits = n % 8 * b + g % 8 * e;
   std::size_t bytes = 0;
-  if (__builtin_add_overflow(n / 8 * b, g / 8 * e, &bytes) || __builtin_add_overflow(bytes, ceil_div(rest_bits, 8), &bytes))
-    return std::nullopt;
+  require(!__builtin_add_overflow(n / 8 * b, g / 8 * e, &bytes) && !__builtin_add_overflow(bytes, ceil_div(rest_bits, 8), &bytes),
+          std::to_string(n) + " elements of " + std::to_string(f.bits) + " bits do not fit size_t bytes when packed");
   return bytes;
 }
 
@@ -177,9 +178,11 @@ void gse_pack(std::span<const std::int8_t> codes, std::span<const std::uint8_t> 
   }
 }
 
-bool gse_unpack(std::span<const std::uint8_t> packed, const gse::Format& f, std::span<std::int8_t> codes,
+void gse_unpack(std::span<const std::uint8_t> packed, const gse::Format& f, std::span<std::int8_t> codes,
                 std::span<std::uint8_t> exps) {
-  if (packed.size() != gse_packed_bytes(codes.size(), f) || exps.size() != f.groups(codes.size())) return false;
+  require(packed.size() == gse_packed_bytes(codes.size(), f), "gse_unpack: " + std::to_string(packed.size()) +
+                                                                   " packed bytes for " + std::to_string(codes.size()) + " elements");
+  require(exps.size() == f.groups(codes.size()), "gse_unpack: exps must hold one field per group");
   BitReader r{packed};
   const std::size_t N = static_cast<std::size_t>(f.group);
   const int lowest = -(1 << (f.bits - 1));
@@ -188,11 +191,10 @@ bool gse_unpack(std::span<const std::uint8_t> packed, const gse::Format& f, std:
     for (std::size_t i = g * N; i < std::min(codes.size(), (g + 1) * N); ++i) {
       const unsigned raw = r.get(f.bits);
       const int v = raw >= (1u << (f.bits - 1)) ? static_cast<int>(raw) - (1 << f.bits) : static_cast<int>(raw);
-      if (v == lowest) return false;
+      if (v == lowest) throw Error("packed GSE data holds the unused code " + std::to_string(lowest), Errc::data);
       codes[i] = static_cast<std::int8_t>(v);
     }
   }
-  return true;
 }
 
 }  // namespace lowbit::ref

@@ -5,7 +5,8 @@
 #include <cfloat>
 #include <cmath>
 #include <limits>
-#include <stdexcept>
+
+#include "lowbit/error.hpp"
 
 namespace lowbit::ref {
 namespace {
@@ -279,7 +280,7 @@ static std::vector<float> torch_linspace(float start, float end, int steps, int 
   return out;
 }
 
-Nf4DynamicMap bnb_dynamic_map(int lanes, bool fused) {
+nf4::DynamicMap bnb_dynamic_map(int lanes, bool fused) {
   // fp32(10^(i-6)) for i = 0..6: torch casts the Python float to the tensor's fp32.
   static constexpr double kPowers[7] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0};
   std::vector<float> data;
@@ -295,7 +296,7 @@ Nf4DynamicMap bnb_dynamic_map(int lanes, bool fused) {
   data.push_back(0.0f);
   data.push_back(1.0f);
   std::sort(data.begin(), data.end());
-  Nf4DynamicMap map{};
+  nf4::DynamicMap map{};
   std::copy(data.begin(), data.end(), map.begin());
   return map;
 }
@@ -313,7 +314,7 @@ void nf4_nested_quantize(std::span<const float> a, nf4::Nested q, std::span<cons
                          std::span<std::uint8_t> codes, std::span<float> nested_absmax) {
   const std::size_t block = nf4::kNestedBlock, n = a.size();
   if (codes.size() != n || nested_absmax.size() != nf4::blocks(n, nf4::kNestedBlock))
-    throw std::invalid_argument("nf4_nested_quantize: wrong output sizes");
+    throw Error("nf4_nested_quantize: wrong output sizes");
   std::array<float, 255> torch_bounds{};
   for (int k = 0; k < 255; ++k) torch_bounds[k] = (map[k] + map[k + 1]) / 2.0f;
   const std::vector<std::uint8_t> lut = q == nf4::Nested::cpu_lut65536 ? cpu_lut(map) : std::vector<std::uint8_t>{};
@@ -369,9 +370,10 @@ void nf4_nested_quantize(std::span<const float> a, nf4::Nested q, std::span<cons
   }
 }
 
-Nf4DoubleQuant nf4_double_quantize(std::span<const float> absmax, nf4::Nested q, std::span<const float, 256> map,
-                                   std::optional<float> offset) {
-  Nf4DoubleQuant r;
+nf4::DoubleQuantized nf4_double_quantize(std::span<const float> absmax, nf4::Nested q, std::span<const float, 256> map,
+                                         std::optional<float> offset) {
+  nf4::DoubleQuantized r;
+  std::copy(map.begin(), map.end(), r.map.begin());
   r.offset = offset ? *offset : torch_mean_f32(absmax);
   std::vector<float> a(absmax.size());
   for (std::size_t i = 0; i < a.size(); ++i) a[i] = absmax[i] - r.offset;
@@ -384,7 +386,7 @@ Nf4DoubleQuant nf4_double_quantize(std::span<const float> absmax, nf4::Nested q,
 void nf4_double_dequantize(std::span<const std::uint8_t> codes, std::span<const float> nested_absmax, float offset,
                            std::span<const float, 256> map, std::span<float> absmax) {
   if (absmax.size() != codes.size() || nested_absmax.size() != nf4::blocks(codes.size(), nf4::kNestedBlock))
-    throw std::invalid_argument("nf4_double_dequantize: wrong sizes");
+    throw Error("nf4_double_dequantize: wrong sizes");
   for (std::size_t i = 0; i < codes.size(); ++i) {
     absmax[i] = add_f32(mul_f32(map[codes[i]], nested_absmax[i / nf4::kNestedBlock]), offset);
   }

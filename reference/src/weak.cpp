@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
 #include <string>
 
 #include "lowbit/reference/binary_float.hpp"
 #include "lowbit/reference/torch_ops.hpp"
+#include "require.hpp"
 
 namespace lowbit::ref {
 
@@ -105,10 +105,6 @@ WeakGroupParams find_mse_asym(std::span<const float> x, float xmin, float xmax, 
   return {scale, clampf(lo - round_even(min_neg / scale), lo, hi)};
 }
 
-void require(bool ok, const std::string& what) {
-  if (!ok) throw std::invalid_argument(what);
-}
-
 }  // namespace
 
 WeakGroupParams weak_find_params(std::span<const float> x, const weak::QuantOptions& o) {
@@ -132,8 +128,10 @@ float weak_fake_quant(float x, WeakGroupParams p, const weak::QuantOptions& o) {
 
 std::vector<std::int32_t> weak_permutation(std::span<const std::int32_t> weak, std::size_t n) {
   std::vector<bool> is_weak(n, false);
-  for (std::int32_t c : weak) {
+  for (std::size_t i = 0; i < weak.size(); ++i) {
+    const std::int32_t c = weak[i];
     require(c >= 0 && static_cast<std::size_t>(c) < n, "weak column index out of range");
+    require(i == 0 || weak[i - 1] < c, "weak column indices must be ascending and distinct");
     is_weak[static_cast<std::size_t>(c)] = true;
   }
   std::vector<std::int32_t> perm;
@@ -147,7 +145,7 @@ std::vector<std::int32_t> weak_permutation(std::span<const std::int32_t> weak, s
 WeakQuantized weak_quantize(weak::Layout layout, std::span<const float> w, std::size_t oc, std::size_t ic,
                             std::span<const std::int32_t> weak, const weak::QuantOptions& o) {
   const std::size_t k = weak.size();
-  if (const std::string_view e = weak::shape_error(layout, oc, ic, k, o); !e.empty()) throw std::invalid_argument(std::string(e));
+  if (const std::string_view e = weak::shape_error(layout, oc, ic, k, o); !e.empty()) throw Error(std::string(e));
   require(w.size() == oc * ic, "weak_quantize: the weight holds " + std::to_string(w.size()) + " values, not OC x IC");
   for (std::size_t i = 1; i < k; ++i) require(weak[i - 1] < weak[i], "weak column indices must be ascending and distinct");
   for (std::size_t i = 0; i < w.size(); ++i)
@@ -195,7 +193,7 @@ WeakQuantized weak_quantize(weak::Layout layout, std::span<const float> w, std::
   return q;
 }
 
-std::vector<std::uint8_t> weak_codes(const WeakQuantized& q, std::vector<WeakClamp>* clamped) {
+std::vector<std::uint8_t> weak_codes(const WeakQuantized& q, std::vector<weak::Clamp>* clamped) {
   const weak::QuantOptions& o = q.options;
   const std::size_t gcols = weak::group_columns(q.ic, o.group), nonweak = q.ic - q.k;
   const float code_max = static_cast<float>((1 << o.bits) - 1);
@@ -279,9 +277,9 @@ std::vector<std::uint16_t> qeft_interleave_oweight(std::span<const std::uint16_t
   return out;
 }
 
-QeftPacked qeft_pack(const WeakQuantized& q, std::vector<WeakClamp>* clamped) {
+qeft::Packed qeft_pack(const WeakQuantized& q, std::vector<weak::Clamp>* clamped) {
   require(q.layout == weak::Layout::qeft, "qeft_pack: not a QEFT quantization");
-  QeftPacked p;
+  qeft::Packed p;
   p.oc = q.oc;
   p.ic = q.ic;
   p.k = q.k;
@@ -303,11 +301,11 @@ QeftPacked qeft_pack(const WeakQuantized& q, std::vector<WeakClamp>* clamped) {
   return p;
 }
 
-void qeft_validate(const QeftPacked& p) {
+void qeft_validate(const qeft::Packed& p) {
   weak::QuantOptions o;
   o.group = p.group == p.ic ? 0 : static_cast<int>(p.group);
   if (const std::string_view e = weak::shape_error(weak::Layout::qeft, p.oc, p.ic, p.k, o); !e.empty())
-    throw std::invalid_argument(std::string(e));
+    throw Error(std::string(e));
   const std::size_t groups = p.ic / p.group;
   require(p.qweight.size() == p.oc / 4 * p.ic, "qweight must hold OC/4 x IC int16");
   require(p.scales.size() == groups * p.oc && p.scaled_zeros.size() == groups * p.oc,
@@ -317,11 +315,7 @@ void qeft_validate(const QeftPacked& p) {
   validate_outlieridx(p.outlieridx, p.k, p.ic);
 }
 
-qeft::Matrix QeftPacked::view() const {
-  return {oc, ic, k, group, qweight.data(), scales.data(), scaled_zeros.data(), oweight.empty() ? nullptr : oweight.data()};
-}
-
-std::vector<float> qeft_dequantize(const QeftPacked& p, QeftPath path) {
+std::vector<float> qeft_dequantize(const qeft::Packed& p, qeft::Path path) {
   qeft_validate(p);
   const std::vector<std::uint8_t> codes = qeft_unpack_codes(p.qweight, p.oc, p.ic);
   std::vector<float> w(p.oc * p.ic);
@@ -329,7 +323,7 @@ std::vector<float> qeft_dequantize(const QeftPacked& p, QeftPath path) {
   for (std::size_t o = 0; o < p.oc; ++o)
     for (std::size_t j = 0; j < p.ic; ++j) {
       const std::size_t g = j / p.group;
-      const std::uint16_t v = path == QeftPath::gemv && j >= nonweak
+      const std::uint16_t v = path == qeft::Path::gemv && j >= nonweak
                                   ? p.oweight[o * p.k + j - nonweak]
                                   : fma_f16(codes[o * p.ic + j], p.scales[g * p.oc + o], p.scaled_zeros[g * p.oc + o]);
       w[o * p.ic + j] = f16_to_f32(v);
@@ -369,9 +363,9 @@ std::vector<std::uint8_t> owq_unpack_codes(std::span<const std::int32_t> qweight
   return codes;
 }
 
-OwqPacked owq_pack(const WeakQuantized& q, std::vector<WeakClamp>* clamped) {
+owq::Packed owq_pack(const WeakQuantized& q, std::vector<weak::Clamp>* clamped) {
   require(q.layout == weak::Layout::owq, "owq_pack: not an OWQ quantization");
-  OwqPacked p;
+  owq::Packed p;
   p.oc = q.oc;
   p.ic = q.ic;
   p.k = q.k;
@@ -392,12 +386,12 @@ OwqPacked owq_pack(const WeakQuantized& q, std::vector<WeakClamp>* clamped) {
   return p;
 }
 
-void owq_validate(const OwqPacked& p) {
+void owq_validate(const owq::Packed& p) {
   weak::QuantOptions o;
   o.bits = p.bits;
   o.group = 0;
   if (const std::string_view e = weak::shape_error(weak::Layout::owq, p.oc, p.ic, p.k, o); !e.empty())
-    throw std::invalid_argument(std::string(e));
+    throw Error(std::string(e));
   require(p.qweight.size() == owq::words(p.ic, p.bits) * p.oc, "qweight must hold IC/32*bits x OC int32");
   require(p.scales.size() == p.oc, "scales must hold OC values");
   require(p.zeros.size() == p.oc / 2, "zeros must hold OC/2 bytes");
@@ -405,7 +399,7 @@ void owq_validate(const OwqPacked& p) {
   validate_outlieridx(p.outlieridx, p.k, p.ic);
 }
 
-std::vector<float> owq_dequantize(const OwqPacked& p, OwqPath path) {
+std::vector<float> owq_dequantize(const owq::Packed& p, owq::Path path) {
   owq_validate(p);
   const std::vector<std::uint8_t> codes = owq_unpack_codes(p.qweight, p.oc, p.ic, p.bits);
   std::vector<float> w(p.oc * p.ic);
@@ -416,10 +410,10 @@ std::vector<float> owq_dequantize(const OwqPacked& p, OwqPath path) {
     const std::uint16_t zneg = f32_to_f16(-(static_cast<float>(zq) * s));  // hmul(int2half(z), -scale): exact product
     for (std::size_t i = 0; i < p.ic; ++i) {
       const int q = codes[o * p.ic + i];
-      w[o * p.ic + i] = path == OwqPath::fp32 ? s * static_cast<float>(q) - static_cast<float>(zq) * s
+      w[o * p.ic + i] = path == owq::Path::fp32 ? s * static_cast<float>(q) - static_cast<float>(zq) * s
                                               : f16_to_f32(fma_f16(q, s16, zneg));
     }
-    if (path == OwqPath::nowc) continue;
+    if (path == owq::Path::nowc) continue;
     for (std::size_t c = 0; c < p.k; ++c)
       w[o * p.ic + static_cast<std::size_t>(p.outlieridx[c])] = f16_to_f32(p.oweight[c * p.oc + o]);
   }

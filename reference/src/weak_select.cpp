@@ -3,18 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <stdexcept>
 #include <string>
 
 #include "lowbit/reference/torch_ops.hpp"
 #include "lowbit/reference/weak.hpp"
+#include "require.hpp"
 
 namespace lowbit::ref {
 namespace {
-
-void require(bool ok, const std::string& what) {
-  if (!ok) throw std::invalid_argument(what);
-}
 
 bool all_finite(std::span<const float> x) {
   return std::all_of(x.begin(), x.end(), [](float v) { return std::isfinite(v); });
@@ -83,7 +79,7 @@ std::vector<std::int32_t> weak_topk(std::span<const float> lambda, std::size_t k
   return idx;
 }
 
-std::vector<float> ogr_scores(std::span<const std::vector<float>> lambdas, std::size_t k, OgrVariant v) {
+std::vector<float> ogr_scores(std::span<const std::vector<float>> lambdas, std::size_t k, qeft::OgrVariant v) {
   require(!lambdas.empty(), "ogr_scores: no layers");
   const std::size_t d = lambdas[0].size();
   std::vector<float> s(d, 0.0f);
@@ -94,7 +90,7 @@ std::vector<float> ogr_scores(std::span<const std::vector<float>> lambdas, std::
     const float mean = torch_mean_f32(lambda);
     require(std::isfinite(mean) && mean > 0, "ogr_scores: the mean sensitivity of layer " + std::to_string(l) +
                                                  " is not a positive finite number");
-    if (v == OgrVariant::qeft) {
+    if (v == qeft::OgrVariant::qeft) {
       for (std::size_t j = 0; j < d; ++j) s[j] += lambda[j] / mean;
     } else {
       for (std::int32_t j : weak_topk(lambda, k)) s[static_cast<std::size_t>(j)] += lambda[static_cast<std::size_t>(j)] / mean;
@@ -103,7 +99,7 @@ std::vector<float> ogr_scores(std::span<const std::vector<float>> lambdas, std::
   return s;
 }
 
-std::vector<std::int32_t> ogr_global(std::span<const std::vector<float>> lambdas, std::size_t k, OgrVariant v) {
+std::vector<std::int32_t> ogr_global(std::span<const std::vector<float>> lambdas, std::size_t k, qeft::OgrVariant v) {
   return weak_topk(ogr_scores(lambdas, k, v), k);
 }
 
@@ -136,19 +132,19 @@ std::vector<std::int32_t> plan_permutation(std::span<const std::int32_t> weak, s
 
 }  // namespace
 
-DecoderModel reorder_model(const DecoderModel& m, const WeakPlan& plan) {
+qeft::DecoderModel reorder_model(const qeft::DecoderModel& m, const qeft::WeakPlan& plan) {
   require(plan.o_weak.size() == m.blocks.size() && plan.down_weak.size() == m.blocks.size(),
           "reorder_model: the plan does not have one o_proj and one down_proj index per block");
   const std::vector<std::int32_t> pg = plan_permutation(plan.global, m.d, "the global index");
   const std::size_t d = m.d, a = m.a, ff = m.ff;
   constexpr std::span<const std::int32_t> id{};
-  DecoderModel r = m;
+  qeft::DecoderModel r = m;
   r.embedding = permuted(m.embedding, m.vocab, d, "embedding", id, pg);
   r.final_norm = permuted(m.final_norm, 1, d, "final_norm", id, pg);
   r.head = permuted(m.head, m.vocab, d, "head", id, pg);
   for (std::size_t b = 0; b < m.blocks.size(); ++b) {
-    const DecoderBlock& in = m.blocks[b];
-    DecoderBlock& out = r.blocks[b];
+    const qeft::DecoderBlock& in = m.blocks[b];
+    qeft::DecoderBlock& out = r.blocks[b];
     require(in.o_gather.empty(), "reorder_model: block " + std::to_string(b) + " is already reordered");
     const std::string block = "block " + std::to_string(b) + "'s ";
     const std::vector<std::int32_t> po = plan_permutation(plan.o_weak[b], a, block + "o_proj index");

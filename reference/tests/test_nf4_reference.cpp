@@ -59,9 +59,9 @@ template <class T>
 
 using lowbit::conformance::kNf4GoldenSemantics;
 
-ref::Nf4DynamicMap golden_map() {
+nf4::DynamicMap golden_map() {
   const auto b = manifest().f32("-", "-", "dynamic_map.f32");
-  ref::Nf4DynamicMap m{};
+  nf4::DynamicMap m{};
   std::memcpy(m.data(), b.data(), 1024);
   return m;
 }
@@ -118,12 +118,12 @@ TEST(Nf4Golden, Tables) {
 }
 
 TEST(Nf4Golden, DynamicMapProcedure) {
-  const ref::Nf4DynamicMap want = golden_map();
-  const ref::Nf4DynamicMap got = ref::bnb_dynamic_map(8);
+  const nf4::DynamicMap want = golden_map();
+  const nf4::DynamicMap got = ref::bnb_dynamic_map(8);
   EXPECT_TRUE(same(bits_of({got.begin(), got.end()}), bits_of({want.begin(), want.end()})));
   EXPECT_TRUE(ref::valid_dynamic_map(want));
   std::size_t scalar_diff = 0;
-  const ref::Nf4DynamicMap scalar = ref::bnb_dynamic_map(1);
+  const nf4::DynamicMap scalar = ref::bnb_dynamic_map(1);
   for (int k = 0; k < 256; ++k) scalar_diff += scalar[k] != want[k];
   RecordProperty("scalar_linspace_differences", static_cast<int>(scalar_diff));
 }
@@ -150,7 +150,7 @@ TEST(Nf4Golden, QuantizeDequantizeEveryCaseEveryProfile) {
 // reconstructed absmax, dequantized values.
 TEST(Nf4Golden, DoubleQuantEveryCaseEveryProfile) {
   const Manifest& m = manifest();
-  const ref::Nf4DynamicMap map = golden_map();
+  const nf4::DynamicMap map = golden_map();
   int checked = 0;
   for (const std::string& c : m.cases())
     for (const auto& [sem, profile_name] : kNf4GoldenSemantics) {
@@ -162,7 +162,7 @@ TEST(Nf4Golden, DoubleQuantEveryCaseEveryProfile) {
       const Quantized q = quantize(x, p);
       const float offset = ref::torch_mean_f32(q.absmax);
       EXPECT_EQ(std::bit_cast<std::uint32_t>(offset), m.f32(c, sem, "dq.offset.f32").at(0));
-      const ref::Nf4DoubleQuant dq = ref::nf4_double_quantize(q.absmax, p.nested, map);
+      const nf4::DoubleQuantized dq = ref::nf4_double_quantize(q.absmax, p.nested, map);
       EXPECT_EQ(dq.offset, offset);
       EXPECT_TRUE(same(dq.codes, m.u8(c, sem, "dq.qabsmax.u8")));
       EXPECT_TRUE(same(bits_of(dq.nested_absmax), m.f32(c, sem, "dq.nested_absmax.f32")));
@@ -171,7 +171,7 @@ TEST(Nf4Golden, DoubleQuantEveryCaseEveryProfile) {
       EXPECT_TRUE(same(bits_of(absmax), m.f32(c, sem, "dq.absmax.f32")));
       EXPECT_TRUE(same(bits_of(dequantize(q.packed, absmax, x.size(), p)), m.f32(c, sem, "dq.deq.f32")));
       // a given offset reproduces the same state
-      const ref::Nf4DoubleQuant given = ref::nf4_double_quantize(q.absmax, p.nested, map, offset);
+      const nf4::DoubleQuantized given = ref::nf4_double_quantize(q.absmax, p.nested, map, offset);
       EXPECT_TRUE(same(given.codes, dq.codes));
     }
   EXPECT_EQ(checked, 27);
@@ -246,9 +246,9 @@ TEST(Nf4Lowbit, TiesGoToTheSmallerValueAndNearestIsExact) {
 }
 
 TEST(Nf4Lowbit, NestedExactNearestTiesEven) {
-  const ref::Nf4DynamicMap map = golden_map();
+  const nf4::DynamicMap map = golden_map();
   // a zero block (one absmax: a - offset = 0) stores nested absmax 0 and the code of 0.0
-  const ref::Nf4DoubleQuant one = ref::nf4_double_quantize(std::vector<float>{2.5f}, nf4::Nested::exact_nearest_even, map);
+  const nf4::DoubleQuantized one = ref::nf4_double_quantize(std::vector<float>{2.5f}, nf4::Nested::exact_nearest_even, map);
   EXPECT_EQ(one.offset, 2.5f);
   EXPECT_EQ(one.codes, std::vector<std::uint8_t>{127});
   EXPECT_EQ(one.nested_absmax, std::vector<float>{0.0f});
@@ -336,7 +336,7 @@ namespace {
 // (`tail1`, `tail63`: one absmax, so a zero nested block, where lowbit writes the code of 0.0).
 TEST(Nf4Lowbit, MatchesBitsandbytesOnOrdinaryData) {
   const Manifest& m = manifest();
-  const lowbit::ref::Nf4DynamicMap map = golden_map();
+  const lowbit::nf4::DynamicMap map = golden_map();
   for (const std::string& c : m.cases()) {
     if (c == "edge" || c == "divmul" || c == "divergent") continue;
     SCOPED_TRACE(c);

@@ -215,13 +215,13 @@ TEST(WeakQuantizer, TinyWeightsAreClampedAndReported) {
   const std::size_t oc = 8, ic = 64;
   std::vector<float> w(oc * ic);
   for (std::size_t i = 0; i < w.size(); ++i) w[i] = 1.55e-7f * static_cast<float>(i % 16) / 15.0f;  // 15 s = 2.6 ulp -> fp16 3 ulp: code 17
-  std::vector<ref::WeakClamp> clamped;
+  std::vector<weak::Clamp> clamped;
   const ref::WeakQuantized q = ref::weak_quantize(weak::Layout::qeft, w, oc, ic, {}, minmax(4, 0));
   const std::vector<std::uint8_t> codes = ref::weak_codes(q, &clamped);
   for (std::uint8_t c : codes) EXPECT_LT(c, 16);
   EXPECT_FALSE(clamped.empty());
-  for (const ref::WeakClamp& c : clamped) EXPECT_TRUE(c.code < 0 || c.code > 15);
-  std::vector<ref::WeakClamp> none;
+  for (const weak::Clamp& c : clamped) EXPECT_TRUE(c.code < 0 || c.code > 15);
+  std::vector<weak::Clamp> none;
   ref::weak_codes(ref::weak_quantize(weak::Layout::qeft, gaussian(5, oc * ic), oc, ic, {}, minmax(4, 0)), &none);
   EXPECT_TRUE(none.empty());
 }
@@ -231,18 +231,18 @@ TEST(WeakQuantizer, BadInputIsRejected) {
   const auto q = [&](weak::Layout l, std::vector<float> v, std::size_t oc, std::size_t ic, std::vector<std::int32_t> weak, weak::QuantOptions o) {
     return ref::weak_quantize(l, v, oc, ic, weak, o);
   };
-  EXPECT_THROW(q(weak::Layout::qeft, w, 8, 64, {3, 2}, minmax(4, 0)), std::invalid_argument);   // not ascending
-  EXPECT_THROW(q(weak::Layout::qeft, w, 8, 64, {64}, minmax(4, 0)), std::invalid_argument);     // out of range
-  EXPECT_THROW(q(weak::Layout::qeft, w, 8, 64, {}, minmax(3, 0)), std::invalid_argument);       // QEFT is 4-bit
-  EXPECT_THROW(q(weak::Layout::qeft, w, 4, 128, {}, minmax(4, 0)), std::invalid_argument);      // OC % 8
-  EXPECT_THROW(q(weak::Layout::qeft, w, 8, 64, {}, minmax(4, 48)), std::invalid_argument);      // group
-  EXPECT_THROW(q(weak::Layout::owq, w, 8, 64, {}, minmax(4, 32)), std::invalid_argument);       // OWQ: per channel
-  EXPECT_THROW(q(weak::Layout::owq, w, 8, 60, {}, minmax(4, 0)), std::invalid_argument);        // size mismatch
+  EXPECT_THROW(q(weak::Layout::qeft, w, 8, 64, {3, 2}, minmax(4, 0)), lowbit::Error);   // not ascending
+  EXPECT_THROW(q(weak::Layout::qeft, w, 8, 64, {64}, minmax(4, 0)), lowbit::Error);     // out of range
+  EXPECT_THROW(q(weak::Layout::qeft, w, 8, 64, {}, minmax(3, 0)), lowbit::Error);       // QEFT is 4-bit
+  EXPECT_THROW(q(weak::Layout::qeft, w, 4, 128, {}, minmax(4, 0)), lowbit::Error);      // OC % 8
+  EXPECT_THROW(q(weak::Layout::qeft, w, 8, 64, {}, minmax(4, 48)), lowbit::Error);      // group
+  EXPECT_THROW(q(weak::Layout::owq, w, 8, 64, {}, minmax(4, 32)), lowbit::Error);       // OWQ: per channel
+  EXPECT_THROW(q(weak::Layout::owq, w, 8, 60, {}, minmax(4, 0)), lowbit::Error);        // size mismatch
   std::vector<float> bad = w;
   bad[7] = NAN;
-  EXPECT_THROW(q(weak::Layout::owq, bad, 8, 64, {}, minmax(4, 0)), std::invalid_argument);
+  EXPECT_THROW(q(weak::Layout::owq, bad, 8, 64, {}, minmax(4, 0)), lowbit::Error);
   bad[7] = 70000.0f;  // beyond binary16
-  EXPECT_THROW(q(weak::Layout::owq, bad, 8, 64, {}, minmax(4, 0)), std::invalid_argument);
+  EXPECT_THROW(q(weak::Layout::owq, bad, 8, 64, {}, minmax(4, 0)), lowbit::Error);
 }
 
 TEST(WeakMatvec, ReferenceIsTheLaneOrderSumOfTheGemvWeight) {
@@ -250,8 +250,8 @@ TEST(WeakMatvec, ReferenceIsTheLaneOrderSumOfTheGemvWeight) {
     std::vector<std::int32_t> weak;
     for (std::size_t j = 0; j < k; ++j) weak.push_back(static_cast<std::int32_t>(3 * j));
     const ref::WeakQuantized q = ref::weak_quantize(weak::Layout::qeft, gaussian(k, 16 * 256), 16, 256, weak, minmax());
-    const ref::QeftPacked p = ref::qeft_pack(q);
-    const std::vector<float> w = ref::qeft_dequantize(p, ref::QeftPath::gemv);
+    const qeft::Packed p = ref::qeft_pack(q);
+    const std::vector<float> w = ref::qeft_dequantize(p, qeft::Path::gemv);
     const std::vector<float> x = conformance::random_activations(k + 1, 256);
     std::vector<float> y(16);
     const qeft::Matrix m = p.view();
@@ -269,28 +269,33 @@ TEST(WeakCheckpoint, RoundTripsBothLayouts) {
   namespace st = io::safetensors;
   std::vector<std::int32_t> weak{1, 9, 40};
   const std::vector<float> w = gaussian(11, 16 * 128);
-  const ref::QeftPacked qp = ref::qeft_pack(ref::weak_quantize(weak::Layout::qeft, w, 16, 128, weak, minmax(4, 64)));
+  const qeft::Packed qp = ref::qeft_pack(ref::weak_quantize(weak::Layout::qeft, w, 16, 128, weak, minmax(4, 64)));
   const st::File qf = io::to_file(qp, "layers.0.q_proj");
   const st::File qr = st::read(st::write(qf.tensors, qf.metadata));
-  const ref::QeftPacked qb = io::qeft_from_file(qr, "layers.0.q_proj");
+  const qeft::Packed qb = io::qeft_from_file(qr, "layers.0.q_proj");
   EXPECT_EQ(qb.qweight, qp.qweight);
   EXPECT_EQ(qb.scales, qp.scales);
   EXPECT_EQ(qb.scaled_zeros, qp.scaled_zeros);
   EXPECT_EQ(qb.oweight_interleaved, qp.oweight_interleaved);
   EXPECT_EQ(qb.group, 64u);
-  EXPECT_THROW(io::qeft_from_file(qr, "layers.1.q_proj"), std::runtime_error);
-  EXPECT_THROW(io::owq_from_file(qr, "layers.0.q_proj"), std::runtime_error);  // a QEFT file
+  EXPECT_THROW(io::qeft_from_file(qr, "layers.1.q_proj"), Error);
+  try {
+    io::owq_from_file(qr, "layers.0.q_proj");  // a QEFT file
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::data) << e.what();
+  }
 
   for (int bits : {3, 4}) {
-    const ref::OwqPacked op = ref::owq_pack(ref::weak_quantize(weak::Layout::owq, w, 16, 128, weak, minmax(bits, 0)));
+    const owq::Packed op = ref::owq_pack(ref::weak_quantize(weak::Layout::owq, w, 16, 128, weak, minmax(bits, 0)));
     st::File of = io::to_file(op);
-    const ref::OwqPacked ob = io::owq_from_file(st::read(st::write(of.tensors, of.metadata)));
+    const owq::Packed ob = io::owq_from_file(st::read(st::write(of.tensors, of.metadata)));
     EXPECT_EQ(ob.qweight, op.qweight);
     EXPECT_EQ(ob.zeros, op.zeros);
     EXPECT_EQ(ob.oweight, op.oweight);
     EXPECT_EQ(ob.bits, bits);
     of.metadata.clear();  // a repo state dict: the bit width must be given
-    EXPECT_THROW(io::owq_from_file(of), std::runtime_error);
+    EXPECT_THROW(io::owq_from_file(of), Error);
     EXPECT_EQ(io::owq_from_file(of, "", bits).qweight, op.qweight);
   }
 }

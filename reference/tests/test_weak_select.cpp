@@ -8,7 +8,6 @@
 #include <cmath>
 #include <functional>
 #include <random>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +16,7 @@
 #include "lowbit/reference/weak_select.hpp"
 
 namespace ref = lowbit::ref;
+namespace qeft = lowbit::qeft;
 using lowbit::weak::QuantOptions;
 using lowbit::weak::Tuning;
 using Idx = std::vector<std::int32_t>;
@@ -40,10 +40,16 @@ TEST(WeakSelect, SensitivityAccumulatesInBinary64) {
 }
 
 TEST(WeakSelect, SensitivityRejectsBadInput) {
-  EXPECT_THROW(ref::weak_sensitivity(std::vector<float>{}, 0, 3), std::invalid_argument);
-  EXPECT_THROW(ref::weak_sensitivity(std::vector<float>(5), 2, 3), std::invalid_argument);
-  EXPECT_THROW(ref::weak_sensitivity(std::vector<float>{1, NAN}, 1, 2), std::invalid_argument);
-  EXPECT_THROW(ref::weak_sensitivity(std::vector<float>{3e38f, 3e38f}, 1, 2), std::invalid_argument);  // lambda = 2 x^2
+  EXPECT_THROW(ref::weak_sensitivity(std::vector<float>{}, 0, 3), lowbit::Error);
+  EXPECT_THROW(ref::weak_sensitivity(std::vector<float>(5), 2, 3), lowbit::Error);
+  EXPECT_THROW(ref::weak_sensitivity(std::vector<float>{1, NAN}, 1, 2), lowbit::Error);
+  EXPECT_THROW(ref::weak_sensitivity(std::vector<float>{3e38f, 3e38f}, 1, 2), lowbit::Error);  // lambda = 2 x^2
+  try {
+    ref::weak_sensitivity(std::vector<float>(5), 2, 3);
+    ADD_FAILURE() << "no error";
+  } catch (const lowbit::Error& e) {
+    EXPECT_EQ(e.code(), lowbit::Errc::invalid);
+  }
 }
 
 // Independent min-max RTN of one row (Quantizer.find_params with mse=False, then quantize).
@@ -99,15 +105,15 @@ TEST(WeakSelect, FrobErrorIsTheColumnSumOfTheSquaredRowRtnError) {
     };
     EXPECT_EQ(ref::weak_frob_error(w, oc, ic, bits, lowbit::weak::Tuning::mse), direct_frob(w, oc, ic, mse_row)) << bits << " bits, mse";
   }
-  EXPECT_THROW(ref::weak_frob_error(w, oc, ic + 1, 4, lowbit::weak::Tuning::mse), std::invalid_argument);
-  EXPECT_THROW(ref::weak_frob_error(w, oc, ic, 1, lowbit::weak::Tuning::mse), std::invalid_argument);
+  EXPECT_THROW(ref::weak_frob_error(w, oc, ic + 1, 4, lowbit::weak::Tuning::mse), lowbit::Error);
+  EXPECT_THROW(ref::weak_frob_error(w, oc, ic, 1, lowbit::weak::Tuning::mse), lowbit::Error);
 }
 
 TEST(WeakSelect, FrobNormMultipliesInFp32) {
   std::vector<float> lambda = {3.0f, 1.0f / 3.0f, 0.0f};
   ref::weak_apply_frob_norm(lambda, std::vector<float>{0.5f, 3.0f, 7.0f});
   EXPECT_EQ(lambda, (std::vector<float>{1.5f, (1.0f / 3.0f) * 3.0f, 0.0f}));
-  EXPECT_THROW(ref::weak_apply_frob_norm(lambda, std::vector<float>{1.0f}), std::invalid_argument);
+  EXPECT_THROW(ref::weak_apply_frob_norm(lambda, std::vector<float>{1.0f}), lowbit::Error);
 }
 
 TEST(WeakSelect, TopKIsAscendingWithTiesToTheLowerIndex) {
@@ -117,8 +123,8 @@ TEST(WeakSelect, TopKIsAscendingWithTiesToTheLowerIndex) {
   EXPECT_EQ(ref::weak_topk(ties, 2), (Idx{1, 2}));
   EXPECT_EQ(ref::weak_topk(ties, 4), (Idx{0, 1, 2, 4}));
   EXPECT_EQ(ref::weak_topk(ties, 0), Idx{});
-  EXPECT_THROW(ref::weak_topk(ties, 5), std::invalid_argument);  // every column weak
-  EXPECT_THROW(ref::weak_topk(std::vector<float>{1, NAN, 2}, 1), std::invalid_argument);
+  EXPECT_THROW(ref::weak_topk(ties, 5), lowbit::Error);  // every column weak
+  EXPECT_THROW(ref::weak_topk(std::vector<float>{1, NAN, 2}, 1), lowbit::Error);
 }
 
 // Two layers where the two variants disagree. Both means are 2: the scores are exact.
@@ -127,12 +133,12 @@ TEST(WeakSelect, TopKIsAscendingWithTiesToTheLowerIndex) {
 //   per-layer top1: L1 adds 2 at 0, L2 adds 2 at 3: s = {2, 0, 0, 2} -> top-1 {0} (the tie)
 TEST(WeakSelect, OgrVariantsOnAHandComputedExample) {
   const std::vector<std::vector<float>> layers = {{4, 3, 1, 0}, {0, 3, 1, 4}};
-  EXPECT_EQ(ref::ogr_scores(layers, 1, ref::OgrVariant::qeft), (std::vector<float>{2, 3, 1, 2}));
-  EXPECT_EQ(ref::ogr_global(layers, 1, ref::OgrVariant::qeft), (Idx{1}));
-  EXPECT_EQ(ref::ogr_scores(layers, 1, ref::OgrVariant::per_layer_topk), (std::vector<float>{2, 0, 0, 2}));
-  EXPECT_EQ(ref::ogr_global(layers, 1, ref::OgrVariant::per_layer_topk), (Idx{0}));
+  EXPECT_EQ(ref::ogr_scores(layers, 1, qeft::OgrVariant::qeft), (std::vector<float>{2, 3, 1, 2}));
+  EXPECT_EQ(ref::ogr_global(layers, 1, qeft::OgrVariant::qeft), (Idx{1}));
+  EXPECT_EQ(ref::ogr_scores(layers, 1, qeft::OgrVariant::per_layer_topk), (std::vector<float>{2, 0, 0, 2}));
+  EXPECT_EQ(ref::ogr_global(layers, 1, qeft::OgrVariant::per_layer_topk), (Idx{0}));
   // k = 2: L1 adds at {0, 1}, L2 at {1, 3}.
-  EXPECT_EQ(ref::ogr_scores(layers, 2, ref::OgrVariant::per_layer_topk), (std::vector<float>{2, 3, 0, 2}));
+  EXPECT_EQ(ref::ogr_scores(layers, 2, qeft::OgrVariant::per_layer_topk), (std::vector<float>{2, 3, 0, 2}));
 }
 
 TEST(WeakSelect, OgrScoresAreFp32QuotientsAddedInLayerOrder) {
@@ -143,7 +149,7 @@ TEST(WeakSelect, OgrScoresAreFp32QuotientsAddedInLayerOrder) {
     const float mean = (l[0] + l[1] + l[2]) / 3.0f;  // torch's sum of 3 floats: in order
     for (int j = 0; j < 3; ++j) expect[j] += l[j] / mean;
   }
-  EXPECT_EQ(ref::ogr_scores(layers, 1, ref::OgrVariant::qeft), expect);
+  EXPECT_EQ(ref::ogr_scores(layers, 1, qeft::OgrVariant::qeft), expect);
 }
 
 TEST(WeakSelect, OgrIgnoresTheScaleOfALayer) {
@@ -154,17 +160,17 @@ TEST(WeakSelect, OgrIgnoresTheScaleOfALayer) {
     for (float& x : v) x *= x;
     layers.push_back(v);
   }
-  const Idx before = ref::ogr_global(layers, 6, ref::OgrVariant::qeft);
+  const Idx before = ref::ogr_global(layers, 6, qeft::OgrVariant::qeft);
   for (float& x : layers[2]) x *= 1024.0f;  // a power of two: every quotient is unchanged
-  EXPECT_EQ(ref::ogr_global(layers, 6, ref::OgrVariant::qeft), before);
+  EXPECT_EQ(ref::ogr_global(layers, 6, qeft::OgrVariant::qeft), before);
 }
 
 TEST(WeakSelect, OgrRejectsBadLayers) {
-  EXPECT_THROW(ref::ogr_global({}, 1, ref::OgrVariant::qeft), std::invalid_argument);
+  EXPECT_THROW(ref::ogr_global({}, 1, qeft::OgrVariant::qeft), lowbit::Error);
   const std::vector<std::vector<float>> ragged = {{1, 2, 3}, {1, 2}};
-  EXPECT_THROW(ref::ogr_global(ragged, 1, ref::OgrVariant::qeft), std::invalid_argument);
+  EXPECT_THROW(ref::ogr_global(ragged, 1, qeft::OgrVariant::qeft), lowbit::Error);
   const std::vector<std::vector<float>> dead = {{1, 2, 3}, {0, 0, 0}};
-  EXPECT_THROW(ref::ogr_global(dead, 1, ref::OgrVariant::per_layer_topk), std::invalid_argument);
+  EXPECT_THROW(ref::ogr_global(dead, 1, qeft::OgrVariant::per_layer_topk), lowbit::Error);
 }
 
 // ---- a toy decoder ---------------------------------------------------------------------------------
@@ -235,7 +241,7 @@ struct Capture {
 };
 
 // logits [T x vocab] of a Llama-style decoder: RMSNorm, causal attention, SwiGLU, final norm, head.
-std::vector<float> forward(const ref::DecoderModel& m, const std::vector<int>& tokens, Capture* cap = nullptr) {
+std::vector<float> forward(const qeft::DecoderModel& m, const std::vector<int>& tokens, Capture* cap = nullptr) {
   const std::size_t T = tokens.size();
   std::vector<std::vector<float>> h(T);
   for (std::size_t t = 0; t < T; ++t)
@@ -245,7 +251,7 @@ std::vector<float> forward(const ref::DecoderModel& m, const std::vector<int>& t
   const auto record = [&](std::vector<std::vector<float>> Capture::*where, const std::vector<float>& x) {
     if (cap) (cap->*where).back().insert((cap->*where).back().end(), x.begin(), x.end());
   };
-  for (const ref::DecoderBlock& b : m.blocks) {
+  for (const qeft::DecoderBlock& b : m.blocks) {
     if (cap)
       for (auto* c : {&cap->attn_in, &cap->o_in, &cap->mlp_in, &cap->down_in}) c->emplace_back();
     std::vector<std::vector<float>> q(T), k(T), v(T);
@@ -281,9 +287,9 @@ std::vector<float> forward(const ref::DecoderModel& m, const std::vector<int>& t
   return logits;
 }
 
-ref::DecoderModel toy_model(unsigned seed) {
+qeft::DecoderModel toy_model(unsigned seed) {
   std::mt19937 g(seed);
-  ref::DecoderModel m;
+  qeft::DecoderModel m;
   m.vocab = 11;
   m.d = 16;
   m.heads = 2;
@@ -296,7 +302,7 @@ ref::DecoderModel toy_model(unsigned seed) {
   };
   m.embedding = random_floats(g, m.vocab * m.d);
   for (int b = 0; b < 2; ++b) {
-    ref::DecoderBlock blk;
+    qeft::DecoderBlock blk;
     blk.attn_norm = norm();
     blk.q = random_floats(g, m.a * m.d, 0.4f);
     blk.k = random_floats(g, m.a * m.d, 0.4f);
@@ -318,7 +324,7 @@ const std::vector<int> kTokens = {3, 7, 0, 10, 7, 2};
 // The weak columns chosen the QEFT way from the model's own activations on kTokens: OGR over
 // q, k, v, up, gate of every block (with the frob-norm factor), the o_proj and down_proj inputs
 // per layer.
-ref::WeakPlan plan_from_activations(const ref::DecoderModel& m, std::size_t kg, std::size_t kl) {
+qeft::WeakPlan plan_from_activations(const qeft::DecoderModel& m, std::size_t kg, std::size_t kl) {
   Capture cap;
   forward(m, kTokens, &cap);
   const std::size_t T = kTokens.size();
@@ -327,16 +333,16 @@ ref::WeakPlan plan_from_activations(const ref::DecoderModel& m, std::size_t kg, 
     if (w) ref::weak_apply_frob_norm(l, ref::weak_frob_error(*w, oc, ic, 4, lowbit::weak::Tuning::mse));
     return l;
   };
-  ref::WeakPlan p;
+  qeft::WeakPlan p;
   std::vector<std::vector<float>> residual_readers;
   for (std::size_t b = 0; b < m.blocks.size(); ++b) {
-    const ref::DecoderBlock& blk = m.blocks[b];
+    const qeft::DecoderBlock& blk = m.blocks[b];
     for (const auto* w : {&blk.q, &blk.k, &blk.v}) residual_readers.push_back(lambda(cap.attn_in[b], w, m.a, m.d));
     for (const auto* w : {&blk.up, &blk.gate}) residual_readers.push_back(lambda(cap.mlp_in[b], w, m.ff, m.d));
     p.o_weak.push_back(ref::weak_topk(lambda(cap.o_in[b], &blk.o, m.d, m.a), kl));
     p.down_weak.push_back(ref::weak_topk(lambda(cap.down_in[b], &blk.down, m.d, m.ff), kl));
   }
-  p.global = ref::ogr_global(residual_readers, kg, ref::OgrVariant::qeft);
+  p.global = ref::ogr_global(residual_readers, kg, qeft::OgrVariant::qeft);
   return p;
 }
 
@@ -350,10 +356,10 @@ std::vector<float> permute(const std::vector<float>& in, std::size_t rows, std::
 }
 
 TEST(WeakSelect, ReorderedDecoderGivesTheSameLogitsBitForBit) {
-  const ref::DecoderModel m = toy_model(11);
-  const ref::WeakPlan plan = plan_from_activations(m, 3, 2);
+  const qeft::DecoderModel m = toy_model(11);
+  const qeft::WeakPlan plan = plan_from_activations(m, 3, 2);
   ASSERT_EQ(plan.global.size(), 3u);
-  const ref::DecoderModel r = ref::reorder_model(m, plan);
+  const qeft::DecoderModel r = ref::reorder_model(m, plan);
   const std::vector<float> want = forward(m, kTokens), got = forward(r, kTokens);
   ASSERT_EQ(want.size(), kTokens.size() * m.vocab);
   for (std::size_t i = 0; i < want.size(); ++i) ASSERT_EQ(std::bit_cast<std::uint32_t>(got[i]), std::bit_cast<std::uint32_t>(want[i])) << i;
@@ -366,51 +372,51 @@ TEST(WeakSelect, ReorderedDecoderGivesTheSameLogitsBitForBit) {
 
 // Each rule of reorder_model undone on its own, keeping every other: the logits must change.
 TEST(WeakSelect, DroppingAnyReorderRuleChangesTheLogits) {
-  const ref::DecoderModel m = toy_model(12);
-  const ref::WeakPlan plan = plan_from_activations(m, 4, 3);
-  const ref::DecoderModel r = ref::reorder_model(m, plan);
+  const qeft::DecoderModel m = toy_model(12);
+  const qeft::WeakPlan plan = plan_from_activations(m, 4, 3);
+  const qeft::DecoderModel r = ref::reorder_model(m, plan);
   const std::vector<float> want = forward(m, kTokens);
   ASSERT_EQ(forward(r, kTokens), want);
   const Idx pg = ref::weak_permutation(plan.global, m.d), pd0 = ref::weak_permutation(plan.down_weak[0], m.ff);
   const Idx po1 = ref::weak_permutation(plan.o_weak[1], m.a);
-  const std::vector<std::pair<std::string, std::function<void(ref::DecoderModel&)>>> drops = {
-      {"o_proj gather", [](ref::DecoderModel& x) { x.blocks[0].o_gather.clear(); }},
-      {"o_proj columns", [&](ref::DecoderModel& x) { x.blocks[1].o = permute(m.blocks[1].o, m.d, m.a, pg, {}); }},
-      {"o_proj rows", [&](ref::DecoderModel& x) { x.blocks[1].o = permute(m.blocks[1].o, m.d, m.a, {}, po1); }},
-      {"attention norm", [&](ref::DecoderModel& x) { x.blocks[0].attn_norm = m.blocks[0].attn_norm; }},
-      {"mlp norm", [&](ref::DecoderModel& x) { x.blocks[1].mlp_norm = m.blocks[1].mlp_norm; }},
-      {"final norm", [&](ref::DecoderModel& x) { x.final_norm = m.final_norm; }},
-      {"embedding", [&](ref::DecoderModel& x) { x.embedding = m.embedding; }},
-      {"head", [&](ref::DecoderModel& x) { x.head = m.head; }},
-      {"k columns", [&](ref::DecoderModel& x) { x.blocks[1].k = m.blocks[1].k; }},
-      {"up rows (down's index)", [&](ref::DecoderModel& x) { x.blocks[0].up = permute(m.blocks[0].up, m.ff, m.d, {}, pg); }},
-      {"down columns", [&](ref::DecoderModel& x) { x.blocks[0].down = permute(m.blocks[0].down, m.d, m.ff, pg, {}); }},
-      {"down rows", [&](ref::DecoderModel& x) { x.blocks[0].down = permute(m.blocks[0].down, m.d, m.ff, {}, pd0); }},
+  const std::vector<std::pair<std::string, std::function<void(qeft::DecoderModel&)>>> drops = {
+      {"o_proj gather", [](qeft::DecoderModel& x) { x.blocks[0].o_gather.clear(); }},
+      {"o_proj columns", [&](qeft::DecoderModel& x) { x.blocks[1].o = permute(m.blocks[1].o, m.d, m.a, pg, {}); }},
+      {"o_proj rows", [&](qeft::DecoderModel& x) { x.blocks[1].o = permute(m.blocks[1].o, m.d, m.a, {}, po1); }},
+      {"attention norm", [&](qeft::DecoderModel& x) { x.blocks[0].attn_norm = m.blocks[0].attn_norm; }},
+      {"mlp norm", [&](qeft::DecoderModel& x) { x.blocks[1].mlp_norm = m.blocks[1].mlp_norm; }},
+      {"final norm", [&](qeft::DecoderModel& x) { x.final_norm = m.final_norm; }},
+      {"embedding", [&](qeft::DecoderModel& x) { x.embedding = m.embedding; }},
+      {"head", [&](qeft::DecoderModel& x) { x.head = m.head; }},
+      {"k columns", [&](qeft::DecoderModel& x) { x.blocks[1].k = m.blocks[1].k; }},
+      {"up rows (down's index)", [&](qeft::DecoderModel& x) { x.blocks[0].up = permute(m.blocks[0].up, m.ff, m.d, {}, pg); }},
+      {"down columns", [&](qeft::DecoderModel& x) { x.blocks[0].down = permute(m.blocks[0].down, m.d, m.ff, pg, {}); }},
+      {"down rows", [&](qeft::DecoderModel& x) { x.blocks[0].down = permute(m.blocks[0].down, m.d, m.ff, {}, pd0); }},
   };
   for (const auto& [rule, drop] : drops) {
-    ref::DecoderModel broken = r;
+    qeft::DecoderModel broken = r;
     drop(broken);
     EXPECT_NE(forward(broken, kTokens), want) << "without the " << rule << " rule";
   }
 }
 
 TEST(WeakSelect, ReorderRejectsABadPlan) {
-  const ref::DecoderModel m = toy_model(13);
-  ref::WeakPlan p{{1, 5}, {{0}, {2}}, {{3}, {4}}};
+  const qeft::DecoderModel m = toy_model(13);
+  qeft::WeakPlan p{{1, 5}, {{0}, {2}}, {{3}, {4}}};
   EXPECT_NO_THROW(ref::reorder_model(m, p));
-  ref::WeakPlan unsorted = p;
+  qeft::WeakPlan unsorted = p;
   unsorted.global = {5, 1};
-  EXPECT_THROW(ref::reorder_model(m, unsorted), std::invalid_argument);
-  ref::WeakPlan out_of_range = p;
+  EXPECT_THROW(ref::reorder_model(m, unsorted), lowbit::Error);
+  qeft::WeakPlan out_of_range = p;
   out_of_range.o_weak[1] = {static_cast<std::int32_t>(m.a)};
-  EXPECT_THROW(ref::reorder_model(m, out_of_range), std::invalid_argument);
-  ref::WeakPlan short_plan = p;
+  EXPECT_THROW(ref::reorder_model(m, out_of_range), lowbit::Error);
+  qeft::WeakPlan short_plan = p;
   short_plan.down_weak.pop_back();
-  EXPECT_THROW(ref::reorder_model(m, short_plan), std::invalid_argument);
-  ref::DecoderModel bad = m;
+  EXPECT_THROW(ref::reorder_model(m, short_plan), lowbit::Error);
+  qeft::DecoderModel bad = m;
   bad.blocks[1].up.pop_back();
-  EXPECT_THROW(ref::reorder_model(bad, p), std::invalid_argument);
-  EXPECT_THROW(ref::reorder_model(ref::reorder_model(m, p), p), std::invalid_argument);  // o_gather already set
+  EXPECT_THROW(ref::reorder_model(bad, p), lowbit::Error);
+  EXPECT_THROW(ref::reorder_model(ref::reorder_model(m, p), p), lowbit::Error);  // o_gather already set
 }
 
 }  // namespace

@@ -18,8 +18,8 @@ namespace {
 void put_double_quant(GoldenWriter& w, const nf4::Profile& prof, const nf4::Params& p, std::size_t n,
                       const std::vector<std::uint8_t>& packed, const std::vector<float>& absmax,
                       const std::vector<std::string>& names) {
-  const ref::Nf4DynamicMap map = ref::bnb_dynamic_map();
-  const ref::Nf4DoubleQuant dq = ref::nf4_double_quantize(absmax, prof.nested, map);
+  const nf4::DynamicMap map = ref::bnb_dynamic_map();
+  const nf4::DoubleQuantized dq = ref::nf4_double_quantize(absmax, prof.nested, map);
   const std::size_t blocks = absmax.size(), nested = dq.nested_absmax.size();
   std::vector<float> back(blocks);
   ref::nf4_double_dequantize(dq.codes, dq.nested_absmax, dq.offset, map, back);

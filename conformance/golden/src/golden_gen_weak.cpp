@@ -104,12 +104,7 @@ std::vector<WeakGenLayer> weak_gen_layers(const WeakGenOptions& o) {
 
 std::vector<WeakGenBuffer> weak_gen_buffers(weak::Layout layout, const weak::QuantOptions& q, const WeakGenLayer& l) {
   const std::size_t oc = l.oc, ic = l.ic, k = l.weak.size();
-  ref::WeakQuantized wq;
-  try {
-    wq = ref::weak_quantize(layout, l.w, oc, ic, l.weak, q);
-  } catch (const std::invalid_argument& e) {
-    throw std::runtime_error(e.what());
-  }
+  const ref::WeakQuantized wq = ref::weak_quantize(layout, l.w, oc, ic, l.weak, q);
   // in(row, original column) and the row's class: every buffer element's operand and class.
   const auto in = [&](std::size_t r, std::size_t c) { return f32_bits(l.w[r * ic + c]); };
   std::vector<WeakGenBuffer> out;
@@ -138,7 +133,7 @@ std::vector<WeakGenBuffer> weak_gen_buffers(weak::Layout layout, const weak::Qua
   const std::vector<std::uint8_t> codes = ref::weak_codes(wq);
   using P = std::pair<std::size_t, std::size_t>;
   if (layout == weak::Layout::qeft) {
-    const ref::QeftPacked p = ref::qeft_pack(wq);
+    const qeft::Packed p = ref::qeft_pack(wq);
     const std::size_t G = p.group, ng = ic / G;
     add("qweight", array("<i2", p.qweight), p.qweight.size(), [&](std::size_t i) {  // [R][64b + 16r + j]: nibble 0
       const std::size_t R = i / ic, x = i % ic, b = x / 64, r = x % 64 / 16, j = x % 16;
@@ -155,10 +150,10 @@ std::vector<WeakGenBuffer> weak_gen_buffers(weak::Layout layout, const weak::Qua
     weak_index(k);
     const auto layout_elem = [&](std::size_t i) { return P{i / ic, static_cast<std::size_t>(wq.perm[i % ic])}; };
     add("codes", array("|u1", codes), oc * ic, layout_elem);
-    out.push_back({"deq_gemv", f32s(ref::qeft_dequantize(p, ref::QeftPath::gemv)), {}, {}});
-    out.push_back({"deq_nowc", f32s(ref::qeft_dequantize(p, ref::QeftPath::nowc)), {}, {}});
+    out.push_back({"deq_gemv", f32s(ref::qeft_dequantize(p, qeft::Path::gemv)), {}, {}});
+    out.push_back({"deq_nowc", f32s(ref::qeft_dequantize(p, qeft::Path::nowc)), {}, {}});
   } else {
-    const ref::OwqPacked p = ref::owq_pack(wq);
+    const owq::Packed p = ref::owq_pack(wq);
     add("qweight", array("<i4", p.qweight), p.qweight.size(), [&](std::size_t i) {  // [w][o]: the code at bit 32 w
       return P{i % oc, 32 * (i / oc) / static_cast<std::size_t>(q.bits)};
     });
@@ -167,9 +162,9 @@ std::vector<WeakGenBuffer> weak_gen_buffers(weak::Layout layout, const weak::Qua
     add("oweight", array("<u2", p.oweight), k * oc, [&](std::size_t i) { return P{i % oc, static_cast<std::size_t>(l.weak[i / oc])}; });
     weak_index(k);
     add("codes", array("|u1", codes), oc * ic, [&](std::size_t i) { return P{i / ic, i % ic}; });
-    out.push_back({"deq_fp16", f32s(ref::owq_dequantize(p, ref::OwqPath::fp16)), {}, {}});
-    out.push_back({"deq_fp32", f32s(ref::owq_dequantize(p, ref::OwqPath::fp32)), {}, {}});
-    out.push_back({"deq_nowc", f32s(ref::owq_dequantize(p, ref::OwqPath::nowc)), {}, {}});
+    out.push_back({"deq_fp16", f32s(ref::owq_dequantize(p, owq::Path::fp16)), {}, {}});
+    out.push_back({"deq_fp32", f32s(ref::owq_dequantize(p, owq::Path::fp32)), {}, {}});
+    out.push_back({"deq_nowc", f32s(ref::owq_dequantize(p, owq::Path::nowc)), {}, {}});
   }
   return out;
 }

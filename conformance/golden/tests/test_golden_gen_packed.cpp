@@ -94,7 +94,7 @@ TEST(GoldenGenWeak, StructuredCasesReachTheLayoutsEdges) {
     if (cls[i] == static_cast<std::uint8_t>(WeakCaseClass::code_extremes)) low |= codes[i] == 0, high |= codes[i] == 15;
   EXPECT_TRUE(low && high);
   // The fp16-special row's tiny weights are codes the reference packer would write out of range.
-  std::vector<ref::WeakClamp> clamped;
+  std::vector<weak::Clamp> clamped;
   ref::weak_codes(ref::weak_quantize(weak::Layout::qeft, layers[0].w, layers[0].oc, layers[0].ic, layers[0].weak, o.quant), &clamped);
   EXPECT_FALSE(clamped.empty());
   // mse's zero point is +0: scaled_zeros -0.

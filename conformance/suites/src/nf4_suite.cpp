@@ -68,13 +68,13 @@ std::vector<Check> run_nf4_suite(const nf4::Impl& impl, const GoldenDir& golden,
     // Double quantization is scalar code shared by every implementation: checked once.
     out.push_back({impl.name, "nf4", std::string(profile.name), fmt::format("double quant -> golden {}", sem), 0, 0, {}});
     Check& d = out.back();
-    ref::Nf4DynamicMap map;
+    nf4::DynamicMap map;
     const std::vector<float> golden_map = floats(m.f32("-", "-", "dynamic_map.f32"));
     std::copy(golden_map.begin(), golden_map.end(), map.begin());
     for (const std::string& name : m.cases()) {
       if (!m.has(name, sem, "dq.qabsmax.u8") || !m.has(name, "bnbcpu", "absmax.f32")) continue;
       const std::vector<float> absmax = floats(m.f32(name, "bnbcpu", "absmax.f32"));
-      const ref::Nf4DoubleQuant dq = ref::nf4_double_quantize(absmax, profile.nested, map);
+      const nf4::DoubleQuantized dq = ref::nf4_double_quantize(absmax, profile.nested, map);
       compare_bits(d, name + " nested codes", dq.codes, m.u8(name, sem, "dq.qabsmax.u8"), o.max_errors);
       if (m.has(name, sem, "dq.nested_absmax.f32"))
         compare_bits(d, name + " nested absmax", dq.nested_absmax, m.f32(name, sem, "dq.nested_absmax.f32"), o.max_errors);

@@ -98,8 +98,8 @@ std::vector<float> lane_order_matvec(const std::vector<float>& w, const std::vec
   return y;
 }
 
-ref::QeftPacked golden_qeft(const WeakGolden& g, const WeakGoldenCase& c) {
-  ref::QeftPacked p;
+qeft::Packed golden_qeft(const WeakGolden& g, const WeakGoldenCase& c) {
+  qeft::Packed p;
   p.oc = c.oc;
   p.ic = c.ic;
   p.k = c.k;
@@ -115,8 +115,8 @@ ref::QeftPacked golden_qeft(const WeakGolden& g, const WeakGoldenCase& c) {
   return p;
 }
 
-ref::OwqPacked golden_owq(const WeakGolden& g, const WeakGoldenCase& c) {
-  ref::OwqPacked p;
+owq::Packed golden_owq(const WeakGolden& g, const WeakGoldenCase& c) {
+  owq::Packed p;
   p.oc = c.oc;
   p.ic = c.ic;
   p.k = c.k;
@@ -151,7 +151,7 @@ void qeft_checks(std::vector<Check>& out, const GoldenDir& golden, const BlockSu
   for (const WeakGoldenCase& c : g.cases()) {
     const ref::WeakQuantized q = quantize_case(g, c);
     compare_quantizer(pack, c.name, q, g, o.max_errors);
-    const ref::QeftPacked p = ref::qeft_pack(q), want = golden_qeft(g, c);
+    const qeft::Packed p = ref::qeft_pack(q), want = golden_qeft(g, c);
     if (c.k) compare_bits(pack, c.name + " perm", q.perm, g.read<std::int32_t>(c.name, "perm"), o.max_errors);
     compare_bits(pack, c.name + " qweight", p.qweight, want.qweight, o.max_errors);
     compare_bits(pack, c.name + " scales", p.scales, want.scales, o.max_errors);
@@ -163,12 +163,12 @@ void qeft_checks(std::vector<Check>& out, const GoldenDir& golden, const BlockSu
   out.push_back({"reference", "qeft", "xvyaward/qeft", "unpack -> golden codes and weights", 0, 0, {}});
   Check& unpack = out.back();
   for (const WeakGoldenCase& c : g.cases()) {
-    const ref::QeftPacked p = golden_qeft(g, c);
+    const qeft::Packed p = golden_qeft(g, c);
     const std::vector<std::uint8_t> codes = ref::qeft_unpack_codes(p.qweight, c.oc, c.ic);
     compare_bits(unpack, c.name + " codes", codes, g.read<std::uint8_t>(c.name, "codes"), o.max_errors);
     compare_bits(unpack, c.name + " repacked qweight", ref::qeft_pack_codes(codes, c.oc, c.ic), p.qweight, o.max_errors);
-    compare_bits(unpack, c.name + " deq (gemv)", ref::qeft_dequantize(p, ref::QeftPath::gemv), g.read<float>(c.name, "deq"), o.max_errors);
-    compare_bits(unpack, c.name + " deq_nowc", ref::qeft_dequantize(p, ref::QeftPath::nowc), g.read<float>(c.name, "deq_nowc"), o.max_errors);
+    compare_bits(unpack, c.name + " deq (gemv)", ref::qeft_dequantize(p, qeft::Path::gemv), g.read<float>(c.name, "deq"), o.max_errors);
+    compare_bits(unpack, c.name + " deq_nowc", ref::qeft_dequantize(p, qeft::Path::nowc), g.read<float>(c.name, "deq_nowc"), o.max_errors);
   }
 }
 
@@ -179,7 +179,7 @@ void owq_checks(std::vector<Check>& out, const GoldenDir& golden, const BlockSui
   for (const WeakGoldenCase& c : g.cases()) {
     const ref::WeakQuantized q = quantize_case(g, c);
     compare_quantizer(pack, c.name, q, g, o.max_errors);
-    const ref::OwqPacked p = ref::owq_pack(q), want = golden_owq(g, c);
+    const owq::Packed p = ref::owq_pack(q), want = golden_owq(g, c);
     compare_bits(pack, c.name + " qweight", p.qweight, want.qweight, o.max_errors);
     compare_bits(pack, c.name + " scales", p.scales, want.scales, o.max_errors);
     compare_bits(pack, c.name + " zeros", p.zeros, want.zeros, o.max_errors);
@@ -189,13 +189,13 @@ void owq_checks(std::vector<Check>& out, const GoldenDir& golden, const BlockSui
   out.push_back({"reference", "owq", "xvyaward/owq", "unpack -> golden codes and weights", 0, 0, {}});
   Check& unpack = out.back();
   for (const WeakGoldenCase& c : g.cases()) {
-    const ref::OwqPacked p = golden_owq(g, c);
+    const owq::Packed p = golden_owq(g, c);
     const std::vector<std::uint8_t> codes = ref::owq_unpack_codes(p.qweight, c.oc, c.ic, p.bits);
     compare_bits(unpack, c.name + " codes", codes, g.read<std::uint8_t>(c.name, "codes"), o.max_errors);
     compare_bits(unpack, c.name + " repacked qweight", ref::owq_pack_codes(codes, c.oc, c.ic, p.bits), p.qweight, o.max_errors);
-    compare_bits(unpack, c.name + " deq (fp16)", ref::owq_dequantize(p, ref::OwqPath::fp16), g.read<float>(c.name, "deq"), o.max_errors);
-    compare_bits(unpack, c.name + " deq_fp32k", ref::owq_dequantize(p, ref::OwqPath::fp32), g.read<float>(c.name, "deq_fp32k"), o.max_errors);
-    compare_bits(unpack, c.name + " deq_nowc", ref::owq_dequantize(p, ref::OwqPath::nowc), g.read<float>(c.name, "deq_nowc"), o.max_errors);
+    compare_bits(unpack, c.name + " deq (fp16)", ref::owq_dequantize(p, owq::Path::fp16), g.read<float>(c.name, "deq"), o.max_errors);
+    compare_bits(unpack, c.name + " deq_fp32k", ref::owq_dequantize(p, owq::Path::fp32), g.read<float>(c.name, "deq_fp32k"), o.max_errors);
+    compare_bits(unpack, c.name + " deq_nowc", ref::owq_dequantize(p, owq::Path::nowc), g.read<float>(c.name, "deq_nowc"), o.max_errors);
   }
 }
 
@@ -212,7 +212,7 @@ std::vector<Check> run_weak_suite(const qeft::Impl& impl, const GoldenDir& golde
   Check& mv = out.back();
   const WeakGolden g(golden, weak::Layout::qeft);
   for (const WeakGoldenCase& c : g.cases()) {
-    const ref::QeftPacked p = golden_qeft(g, c);
+    const qeft::Packed p = golden_qeft(g, c);
     const qeft::Matrix w = p.view();
     const std::vector<float> x = random_activations(o.seed + c.ic, c.ic);
     std::vector<float> y(c.oc);

@@ -16,6 +16,7 @@
 
 namespace st = lowbit::io::safetensors;
 namespace ref = lowbit::ref;
+namespace qeft = lowbit::qeft;
 using lowbit::cli::UsageError;
 using lowbit::cli::WeakColumnsArgs;
 
@@ -100,7 +101,7 @@ TEST_F(WeakColumnsCommand, PerLayerAndGlobalIndicesAreTheReferences) {
     for (const st::Tensor& x : acts)
       EXPECT_EQ(st::values<std::int32_t>(f.at(x.name), "I32", 1),
                 ref::weak_topk(ref::weak_sensitivity(st::values<float>(x, "F32"), 5, x.shape[1]), 3)) << x.name;
-    const auto v = a.global == "qeft" ? ref::OgrVariant::qeft : ref::OgrVariant::per_layer_topk;
+    const auto v = a.global == "qeft" ? qeft::OgrVariant::qeft : qeft::OgrVariant::per_layer_topk;
     EXPECT_EQ(st::values<std::int32_t>(f.at("global"), "I32", 1), ref::ogr_global(residual, 3, v));
     EXPECT_EQ(f.metadata, (st::Metadata{{"k", "3"}, {"global", variant}, {"frob_norm", "none"}}));
   }
@@ -136,7 +137,7 @@ TEST_F(WeakColumnsCommand, LayersNameTheGlobalIndexInTheirOrder) {
   a.layers = {"b", "a"};
   ASSERT_EQ(lowbit::cli::run_weak_columns(a), 0);
   const std::vector<std::vector<float>> ba = {ref::weak_sensitivity(x2, 3, 8), ref::weak_sensitivity(x1, 3, 8)};
-  EXPECT_EQ(st::values<std::int32_t>(output().at("global"), "I32", 1), ref::ogr_global(ba, 2, ref::OgrVariant::qeft));
+  EXPECT_EQ(st::values<std::int32_t>(output().at("global"), "I32", 1), ref::ogr_global(ba, 2, qeft::OgrVariant::qeft));
 }
 
 TEST_F(WeakColumnsCommand, EveryBadInputIsOneUsageError) {

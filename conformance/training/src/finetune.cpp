@@ -307,7 +307,7 @@ class LoraLayer final : public TrainLayer {
 
 class WeakLayer final : public TrainLayer {
  public:
-  WeakLayer(const ref::QeftPacked& p, AdamW h) : layer_(p), h_(h), params_(p.oc * p.k) {}
+  WeakLayer(const qeft::Packed& p, AdamW h) : layer_(p), h_(h), params_(p.oc * p.k) {}
   Matrix forward(const Matrix& x) override { return layer_.forward(x); }
   Matrix backward(const Matrix& g, std::uint64_t) override {
     WeakGrads gr = layer_.backward(g);

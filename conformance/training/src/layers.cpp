@@ -71,8 +71,8 @@ Matrix nf4_dq_round_trip(const Matrix& w) {
   std::vector<std::uint8_t> packed(nf4::packed_bytes(w.size()));
   std::vector<float> absmax(nf4::blocks(w.size(), o.block));
   nf4::encode(w.v, packed, absmax, o);
-  static const ref::Nf4DynamicMap map = ref::bnb_dynamic_map();
-  const ref::Nf4DoubleQuant dq = ref::nf4_double_quantize(absmax, o.profile.nested, map);
+  static const nf4::DynamicMap map = ref::bnb_dynamic_map();
+  const nf4::DoubleQuantized dq = ref::nf4_double_quantize(absmax, o.profile.nested, map);
   ref::nf4_double_dequantize(dq.codes, dq.nested_absmax, dq.offset, map, absmax);
   Matrix out(w.rows, w.cols);
   nf4::decode(packed, absmax, out.v, o);
@@ -139,8 +139,8 @@ LoraGrads LoraLinear::backward(const Matrix& g, std::uint64_t seed) {
 
 // ---- WeakColumnLinear -----------------------------------------------------------------------------
 
-WeakColumnLinear::WeakColumnLinear(const ref::QeftPacked& p) : w4_(p.oc, p.ic), o_(p.oc, p.k) {
-  w4_.v = ref::qeft_dequantize(p, ref::QeftPath::nowc);
+WeakColumnLinear::WeakColumnLinear(const qeft::Packed& p) : w4_(p.oc, p.ic), o_(p.oc, p.k) {
+  w4_.v = ref::qeft_dequantize(p, qeft::Path::nowc);
   for (std::size_t i = 0; i < o_.size(); ++i) o_.v[i] = ref::f16_to_f32(p.oweight[i]);
 }
 

@@ -183,13 +183,13 @@ std::vector<ValidationResult> weak_finite_differences() {
   const std::size_t t = 2, oc = 8, ic = 64;
   const std::vector<std::int32_t> weak{5, 20, 41};
   const std::size_t k = weak.size(), first = ic - k;
-  const ref::QeftPacked p = qeft_test_layer(oc, ic, weak, 21);
+  const qeft::Packed p = qeft_test_layer(oc, ic, weak, 21);
   WeakColumnLinear layer(p);
   const Matrix x = gaussian(t, ic, 1.0f, 22), g = gaussian(t, oc, 1e-6f, 23);
   layer.forward(x);
   const WeakGrads d = layer.backward(g);
   Matrix w4(oc, ic);
-  w4.v = ref::qeft_dequantize(p, ref::QeftPath::nowc);
+  w4.v = ref::qeft_dequantize(p, qeft::Path::nowc);
   const Matrix o = layer.oweight();
 
   // The formula on |.|: dx = |g| |W4| + [0 | |g| |O|], dO = |g|^T |x[:, IC-k:]|.
@@ -439,7 +439,7 @@ MeanError mean_error(const Matrix& g, const SrGrid& grid, const std::vector<doub
 
 }  // namespace
 
-ref::QeftPacked qeft_test_layer(std::size_t oc, std::size_t ic, std::span<const std::int32_t> weak, std::uint64_t seed) {
+qeft::Packed qeft_test_layer(std::size_t oc, std::size_t ic, std::span<const std::int32_t> weak, std::uint64_t seed) {
   const Matrix w = gaussian(oc, ic, 1.0f / std::sqrt(static_cast<float>(ic)), seed);
   weak::QuantOptions o;
   o.group = 64;
@@ -544,9 +544,9 @@ std::vector<ValidationResult> validate_ogr_invariance() {
 
   // QEFT: its layout is the reordered one (weak columns last); the original layer reads oweight's
   // inputs where the packer says they are (outlieridx).
-  const ref::QeftPacked q = qeft_test_layer(8, ic, weak, 72);
+  const qeft::Packed q = qeft_test_layer(8, ic, weak, 72);
   Matrix w4(q.oc, ic);
-  w4.v = ref::qeft_dequantize(q, ref::QeftPath::nowc);
+  w4.v = ref::qeft_dequantize(q, qeft::Path::nowc);
   const Matrix o = WeakColumnLinear(q).oweight();
   const Matrix x = gaussian(6, ic, 1.0f, 73), g = gaussian(6, q.oc, 1e-6f, 74);
   std::vector<std::int32_t> tail(weak.size());

@@ -112,8 +112,8 @@ TEST(TrainLora, Nf4BaseIsTheDoubleQuantizedRoundTrip) {
   std::vector<std::uint8_t> packed(w.size() / 2);
   std::vector<float> absmax(w.size() / 64), out(w.size());
   nf4::encode(w.v, packed, absmax, {});
-  const ref::Nf4DynamicMap map = ref::bnb_dynamic_map();
-  const ref::Nf4DoubleQuant dq = ref::nf4_double_quantize(absmax, nf4::Nested::exact_nearest_even, map);
+  const nf4::DynamicMap map = ref::bnb_dynamic_map();
+  const nf4::DoubleQuantized dq = ref::nf4_double_quantize(absmax, nf4::Nested::exact_nearest_even, map);
   ref::nf4_double_dequantize(dq.codes, dq.nested_absmax, dq.offset, map, absmax);
   nf4::decode(packed, absmax, out, {});
   Matrix expected(12, 80);
@@ -156,12 +156,12 @@ TEST(TrainLora, QuantizedLayerCountsAndSeeds) {
 
 TEST(TrainWeak, ForwardAndShapes) {
   const std::vector<std::int32_t> weak{1, 40, 70};
-  const ref::QeftPacked p = qeft_test_layer(16, 128, weak, 18);
+  const qeft::Packed p = qeft_test_layer(16, 128, weak, 18);
   WeakColumnLinear layer(p);
   ASSERT_EQ(layer.k(), 3u);
   ASSERT_EQ(layer.oweight().rows, 16u);
   Matrix w4(16, 128);
-  w4.v = ref::qeft_dequantize(p, ref::QeftPath::nowc);
+  w4.v = ref::qeft_dequantize(p, qeft::Path::nowc);
   const Matrix x = gaussian(4, 128, 1.0f, 19);
   EXPECT_TRUE(same_bits(layer.forward(x), add_scaled(matmul_nt(x, w4), 1.0f, matmul_nt(columns(x, 125, 128), layer.oweight()))));
   const WeakGrads d = layer.backward(gaussian(4, 16, 1e-3f, 20));

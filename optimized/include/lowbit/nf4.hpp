@@ -6,8 +6,10 @@
 //   encode    values -> packed codes + absmax
 //   decode    packed codes + absmax -> values
 //   quantize  encode then decode (fake quantization)
+// and, for the absmax array of an encode, double quantization (double_quantize) and its inverse.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -46,5 +48,28 @@ void quantize(std::span<const float> in, std::span<float> out, const Options& o 
 std::vector<float> quantize(std::span<const float> in, const Options& o = {});
 
 Params params(const Options& o);  // the kernel parameters, validated (or Error)
+
+// ---- double quantization (QLoRA; bitsandbytes' compress_statistics=True) ---------------------------
+
+// bitsandbytes' create_dynamic_map(signed=True) as torch's CPU kernels compute it: `lanes`-wide
+// vectors (8: AVX2 and the default build, 16: AVX-512, 1: element by element), the per-index
+// formula fused or not. The default is the map of the golden checkpoints (docs/formats/nf4.md
+// section 6). A reader uses the map a checkpoint stores instead of building one.
+DynamicMap dynamic_map(int lanes = 8, bool fused = true);
+
+struct DoubleQuantOptions {
+  std::optional<float> offset = {};    // subtracted from every absmax first; default: torch's fp32 mean of absmax
+  std::optional<DynamicMap> map = {};  // the 8-bit code map: finite, within [-1, 1], non-decreasing; default: dynamic_map()
+};
+
+// The absmax of an encode, double quantized with the nested quantizer of o.profile (the profile's
+// `nested`: the default profile's is an exact nearest search, slow on large arrays): 8-bit codes
+// of fl(absmax - offset) in blocks of kNestedBlock, one fp32 nested absmax per block.
+DoubleQuantized double_quantize(std::span<const float> absmax, const Options& o = {}, const DoubleQuantOptions& dq = {});
+
+// absmax[i] = fl(fl(map[codes[i]] * nested_absmax[i / nested_block]) + offset), the same for every
+// profile. absmax.size() == q.codes.size(); nested_block must be kNestedBlock (Errc::unsupported).
+void double_dequantize(const DoubleQuantized& q, std::span<float> absmax);
+std::vector<float> double_dequantize(const DoubleQuantized& q);
 
 }  // namespace lowbit::nf4

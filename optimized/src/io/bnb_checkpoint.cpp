@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -11,12 +13,13 @@
 #include <nlohmann/json.hpp>
 
 #include "json_excerpt.hpp"
-#include <stdexcept>
+#include "reading.hpp"
 
 namespace lowbit::io::bnb {
 namespace {
 
-[[noreturn]] void fail(const std::string& what) { throw std::runtime_error("bitsandbytes checkpoint: " + what); }
+// Errc::invalid; what the readers find becomes Errc::data (reading()).
+[[noreturn]] void fail(const std::string& what) { throw Error("bitsandbytes checkpoint: " + what); }
 
 // Deepest nesting of arrays and objects a quant_state JSON may have.
 constexpr int kMaxJsonDepth = 128;
@@ -155,7 +158,9 @@ std::string encode_quant_state_json(const QuantStateJson& q) {
   return out + "}";
 }
 
-QuantStateJson decode_quant_state_json(std::string_view text) {
+namespace {
+
+QuantStateJson parse_quant_state(std::string_view text) {
   nlohmann::json j;
   if (text.find('\0') != std::string_view::npos) fail("quant_state is not valid JSON: it holds a NUL byte");
   // nlohmann's parser is iterative but dump() (error messages) recurses: bound the nesting (the
@@ -210,6 +215,12 @@ QuantStateJson decode_quant_state_json(std::string_view text) {
   return q;
 }
 
+}  // namespace
+
+QuantStateJson decode_quant_state_json(std::string_view text) {
+  return reading([&] { return parse_quant_state(text); });
+}
+
 QuantStateJson quant_state_json(const Bnb4bitState& s) {
   QuantStateJson q{s.quant_type, s.blocksize, s.dtype, s.shape, std::nullopt};
   if (s.nested) q.nested = QuantStateJson::Nested{s.nested->nested_blocksize, s.nested->nested_dtype, s.nested->offset};
@@ -235,8 +246,9 @@ std::vector<safetensors::Tensor> to_tensors(const Bnb4bitState& s, std::string_v
   return out;
 }
 
-Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::string_view prefix_view) {
-  if (prefix_view.empty()) fail("the tensor prefix is empty");
+namespace {
+
+Bnb4bitState parse_tensors(std::span<const safetensors::Tensor> tensors, std::string_view prefix_view) {
   const std::string p(prefix_view);
   std::map<std::string, const safetensors::Tensor*> field;  // "" is the packed weight itself
   for (const safetensors::Tensor& t : tensors) {
@@ -304,6 +316,57 @@ Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::str
   }
   validate(s, p);
   return s;
+}
+
+}  // namespace
+
+Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::string_view prefix) {
+  if (prefix.empty()) fail("the tensor prefix is empty");
+  return reading([&] { return parse_tensors(tensors, prefix); });
+}
+
+Bnb4bitState encode(std::span<const float> in, std::vector<std::uint64_t> shape, const nf4::Options& o,
+                    const std::optional<nf4::DoubleQuantOptions>& dq) {
+  Bnb4bitState s;
+  s.shape = std::move(shape);
+  if (s.elements() != in.size())
+    fail(fmt::format("shape [{}] holds {} elements, the weight {}", fmt::join(s.shape, ", "), s.elements(), in.size()));
+  nf4::Encoded e = nf4::encode(in, o);
+  s.quant_type = nf4::name(o.table);
+  s.blocksize = static_cast<std::uint64_t>(o.block);
+  s.packed = std::move(e.packed);
+  for (unsigned c = 0; c < 16; ++c) s.quant_map.push_back(nf4::table_value(o.table, c));
+  if (dq) s.nested = nested(nf4::double_quantize(e.absmax, o, *dq));
+  else s.absmax = std::move(e.absmax);
+  return s;
+}
+
+std::vector<float> decode(const Bnb4bitState& s) {
+  validate(s, "weight");
+  nf4::Options o;
+  o.table = *nf4::parse_table(s.quant_type);  // validate() checked it
+  if (s.blocksize > 4096 || !nf4::valid_block(static_cast<int>(s.blocksize)))
+    throw Error(fmt::format("blocksize {} is not supported (powers of two 32..4096)", s.blocksize), Errc::unsupported);
+  o.block = static_cast<int>(s.blocksize);
+  for (unsigned c = 0; c < 16; ++c)
+    if (std::bit_cast<std::uint32_t>(s.quant_map[c]) != std::bit_cast<std::uint32_t>(nf4::table_value(o.table, c)))
+      throw Error(fmt::format("quant_map entry {} is not bitsandbytes' {} table", c, s.quant_type), Errc::unsupported);
+  const std::vector<float> absmax = s.nested ? nf4::double_dequantize(double_quantized(*s.nested)) : s.absmax;
+  return nf4::decode(s.packed, absmax, s.elements(), o);
+}
+
+Bnb4bitNested nested(const nf4::DoubleQuantized& q) {
+  return {q.codes, q.nested_absmax, {q.map.begin(), q.map.end()}, static_cast<std::uint64_t>(q.nested_block), "float32", q.offset};
+}
+
+nf4::DoubleQuantized double_quantized(const Bnb4bitNested& n) {
+  if (n.nested_map.size() != 256) fail(fmt::format("nested_quant_map has {} entries, an 8-bit code needs 256", n.nested_map.size()));
+  if (n.nested_blocksize != static_cast<std::uint64_t>(nf4::kNestedBlock))
+    throw Error(fmt::format("nested blocksize {} is not supported (bitsandbytes uses {})", n.nested_blocksize, nf4::kNestedBlock),
+                Errc::unsupported);
+  nf4::DoubleQuantized q{n.offset, n.codes, n.nested_absmax, {}, nf4::kNestedBlock};
+  std::copy(n.nested_map.begin(), n.nested_map.end(), q.map.begin());
+  return q;
 }
 
 }  // namespace lowbit::io::bnb

@@ -1,14 +1,17 @@
 #include "lowbit/io/npy.hpp"
 
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <optional>
+
+#include "lowbit/io/files.hpp"
 
 namespace lowbit::io::npy {
 namespace {
 
-[[noreturn]] void fail(const std::string& what) { throw std::runtime_error("npy: " + what); }
+// What parse() finds in a file (Errc::data).
+[[noreturn]] void fail(const std::string& what) { throw Error("npy: " + what, Errc::data); }
+// What the caller's Array cannot be (Errc::invalid).
+[[noreturn]] void reject(const std::string& what) { throw Error("npy: " + what, Errc::invalid); }
 
 constexpr char kMagic[] = "\x93NUMPY";
 
@@ -90,7 +93,7 @@ const DtypeInfo* find_dtype(std::string_view descr) {
 std::uint64_t Array::size() const {
   std::uint64_t n = 1;
   for (std::uint64_t d : shape)
-    if (__builtin_mul_overflow(n, d, &n)) fail("shape product overflow");
+    if (__builtin_mul_overflow(n, d, &n)) reject("shape product overflow");
   return n;
 }
 
@@ -169,10 +172,10 @@ Array parse(std::span<const std::uint8_t> f) {
 
 std::vector<std::uint8_t> serialize(const Array& a) {
   const DtypeInfo* d = find_dtype(a.descr);
-  if (!d) fail("unsupported dtype '" + a.descr + "'");
+  if (!d) reject("unsupported dtype '" + a.descr + "'");
   std::uint64_t nbytes = 0;
   if (__builtin_mul_overflow(a.size(), std::uint64_t{d->size}, &nbytes) || nbytes != a.bytes.size())
-    fail("data size mismatch: " + std::to_string(a.bytes.size()) + " bytes for dtype x shape");
+    reject("data size mismatch: " + std::to_string(a.bytes.size()) + " bytes for dtype x shape");
   std::string h = header_dict(a);
   unsigned major = 1;
   std::size_t prefix = 10;
@@ -194,27 +197,16 @@ std::vector<std::uint8_t> serialize(const Array& a) {
   return out;
 }
 
-std::vector<std::uint8_t> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  std::vector<std::uint8_t> b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw std::runtime_error("cannot read " + path);
-  return b;
-}
+std::vector<std::uint8_t> read_bytes(const std::string& path) { return read_file(path); }
 
-void write_bytes(const std::string& path, std::span<const std::uint8_t> bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw std::runtime_error("cannot create " + path);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  if (!out.flush()) throw std::runtime_error("cannot write " + path);
-}
+void write_bytes(const std::string& path, std::span<const std::uint8_t> bytes) { write_file(path, bytes); }
 
 Array read(const std::string& path) {
-  const std::vector<std::uint8_t> b = read_bytes(path);
+  const std::vector<std::uint8_t> b = read_file(path);
   try {
     return parse(b);
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error(path + ": " + e.what());
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what(), e.code());
   }
 }
 

@@ -5,16 +5,19 @@
 #include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
-
-#include "json_excerpt.hpp"
 #include <numeric>
 #include <set>
-#include <stdexcept>
+
+#include "json_excerpt.hpp"
+#include "lowbit/error.hpp"
 
 namespace lowbit::io::safetensors {
 namespace {
 
-[[noreturn]] void fail(const std::string& what) { throw std::runtime_error("safetensors: " + what); }
+// What reading a file finds (Errc::data).
+[[noreturn]] void fail(const std::string& what) { throw Error("safetensors: " + what, Errc::data); }
+// What the caller's arguments to write() or byte_size() cannot be (Errc::invalid).
+[[noreturn]] void reject(const std::string& what) { throw Error("safetensors: " + what, Errc::invalid); }
 
 // Deepest nesting of arrays and objects a header may have (the schema needs 3).
 // A safetensors header nests containers two deep at most ({"t": {"shape": [..]}}); anything deeper
@@ -106,14 +109,14 @@ const DtypeInfo* find_dtype(std::string_view name) {
 
 std::uint64_t byte_size(std::string_view dtype, std::span<const std::uint64_t> shape) {
   const DtypeInfo* d = find_dtype(dtype);
-  if (!d) fail(fmt::format("unknown dtype '{}'", dtype));
+  if (!d) reject(fmt::format("unknown dtype '{}'", dtype));
   std::uint64_t n = 1;
   for (std::uint64_t dim : shape)
-    if (__builtin_mul_overflow(n, dim, &n)) fail(fmt::format("shape [{}] has more than 2^64 elements", fmt::join(shape, ", ")));
+    if (__builtin_mul_overflow(n, dim, &n)) reject(fmt::format("shape [{}] has more than 2^64 elements", fmt::join(shape, ", ")));
   std::uint64_t bits;
   if (__builtin_mul_overflow(n, std::uint64_t{d->bits}, &bits))
-    fail(fmt::format("shape [{}] of {} needs more than 2^64 bits", fmt::join(shape, ", "), dtype));
-  if (bits % 8) fail(fmt::format("shape [{}] of {} does not fill whole bytes", fmt::join(shape, ", "), dtype));
+    reject(fmt::format("shape [{}] of {} needs more than 2^64 bits", fmt::join(shape, ", "), dtype));
+  if (bits % 8) reject(fmt::format("shape [{}] of {} does not fill whole bytes", fmt::join(shape, ", "), dtype));
   return bits / 8;
 }
 
@@ -137,17 +140,17 @@ void expect_tensor(const Tensor& t, std::string_view dtype, int rank) {
 std::vector<std::uint8_t> write(std::span<const Tensor> tensors, const Metadata& metadata) {
   std::set<std::string_view> names;
   for (const Tensor& t : tensors) {
-    if (utf8_error(t.name) != std::string_view::npos) fail("a tensor name is not valid UTF-8");
-    if (t.name == "__metadata__") fail("a tensor cannot be named __metadata__");
-    if (!names.insert(t.name).second) fail(fmt::format("two tensors are named '{}'", t.name));
+    if (utf8_error(t.name) != std::string_view::npos) reject("a tensor name is not valid UTF-8");
+    if (t.name == "__metadata__") reject("a tensor cannot be named __metadata__");
+    if (!names.insert(t.name).second) reject(fmt::format("two tensors are named '{}'", t.name));
     const std::uint64_t want = byte_size(t.dtype, t.shape);
     if (t.bytes.size() != want)
-      fail(fmt::format("tensor '{}': {} x [{}] needs {} bytes, it has {}", t.name, t.dtype, fmt::join(t.shape, ", "), want,
-                       t.bytes.size()));
+      reject(fmt::format("tensor '{}': {} x [{}] needs {} bytes, it has {}", t.name, t.dtype, fmt::join(t.shape, ", "), want,
+                         t.bytes.size()));
   }
   for (const auto& [k, v] : metadata)
     if (utf8_error(k) != std::string_view::npos || utf8_error(v) != std::string_view::npos)
-      fail("a __metadata__ string is not valid UTF-8");
+      reject("a __metadata__ string is not valid UTF-8");
 
   std::vector<std::size_t> order(tensors.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -174,7 +177,7 @@ std::vector<std::uint8_t> write(std::span<const Tensor> tensors, const Metadata&
   }
   std::string json = header.dump();
   json.append((8 - json.size() % 8) % 8, ' ');
-  if (json.size() > kMaxHeader) fail(fmt::format("the header would have {} bytes, above the limit of {}", json.size(), kMaxHeader));
+  if (json.size() > kMaxHeader) reject(fmt::format("the header would have {} bytes, above the limit of {}", json.size(), kMaxHeader));
 
   std::vector<std::uint8_t> out(8 + json.size());
   const std::uint64_t n = json.size();
@@ -241,7 +244,7 @@ File read(std::span<const std::uint8_t> in) {
       std::uint64_t want;
       try {
         want = byte_size(e.dtype, e.shape);
-      } catch (const std::runtime_error& err) {
+      } catch (const Error& err) {
         fail(fmt::format("tensor '{}': {}", key, err.what() + std::strlen("safetensors: ")));
       }
       if (e.end > buffer)

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <charconv>
-#include <stdexcept>
+
+#include "lowbit/reference/weak.hpp"
+#include "reading.hpp"
 
 namespace lowbit::io {
 namespace {
@@ -13,7 +15,7 @@ using U64 = std::uint64_t;
 
 std::string key(const std::string& prefix, const char* name) { return prefix.empty() ? name : prefix + "." + name; }
 
-[[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
+[[noreturn]] void fail(const std::string& what) { throw Error(what, Errc::data); }
 
 // The tensor `name` with dtype and exact shape, as values.
 template <class T> std::vector<T> buffer(const safetensors::File& f, const std::string& name, std::string_view dtype,
@@ -56,7 +58,7 @@ void expect_meta(const safetensors::File& f, const char* name, std::size_t deriv
 
 }  // namespace
 
-safetensors::File to_file(const ref::QeftPacked& p, const std::string& prefix) {
+safetensors::File to_file(const qeft::Packed& p, const std::string& prefix) {
   ref::qeft_validate(p);
   safetensors::File f;
   f.tensors.push_back(make_tensor(key(prefix, "qweight"), "I16", {p.oc / 4, p.ic}, p.qweight));
@@ -72,7 +74,7 @@ safetensors::File to_file(const ref::QeftPacked& p, const std::string& prefix) {
   return f;
 }
 
-safetensors::File to_file(const ref::OwqPacked& p, const std::string& prefix) {
+safetensors::File to_file(const owq::Packed& p, const std::string& prefix) {
   ref::owq_validate(p);
   safetensors::File f;
   f.tensors.push_back(make_tensor(key(prefix, "qweight"), "I32", {owq::words(p.ic, p.bits), p.oc}, p.qweight));
@@ -86,9 +88,11 @@ safetensors::File to_file(const ref::OwqPacked& p, const std::string& prefix) {
   return f;
 }
 
-ref::QeftPacked qeft_from_file(const safetensors::File& f, const std::string& prefix) {
+namespace {
+
+qeft::Packed read_qeft(const safetensors::File& f, const std::string& prefix) {
   expect_layout(f, "qeft");
-  ref::QeftPacked p;
+  qeft::Packed p;
   const safetensors::Tensor& qw = need(f, key(prefix, "qweight"), "I16", 2);
   const safetensors::Tensor& sc = need(f, key(prefix, "scales"), "F16", 2);
   p.oc = qw.shape[0] * 4;
@@ -116,9 +120,17 @@ ref::QeftPacked qeft_from_file(const safetensors::File& f, const std::string& pr
   return p;
 }
 
-ref::OwqPacked owq_from_file(const safetensors::File& f, const std::string& prefix, std::optional<int> bits) {
+}  // namespace
+
+qeft::Packed qeft_from_file(const safetensors::File& f, const std::string& prefix) {
+  return reading([&] { return read_qeft(f, prefix); });
+}
+
+namespace {
+
+owq::Packed read_owq(const safetensors::File& f, const std::string& prefix, std::optional<int> bits) {
   expect_layout(f, "owq");
-  ref::OwqPacked p;
+  owq::Packed p;
   const auto meta_bits = meta_number(f, "lowbit.bits");
   if (bits && meta_bits && static_cast<std::size_t>(*bits) != *meta_bits)
     fail(fmt::format("--bits {} disagrees with the checkpoint's {} bits", *bits, *meta_bits));
@@ -144,6 +156,12 @@ ref::OwqPacked owq_from_file(const safetensors::File& f, const std::string& pref
     if (b->dtype != "F16" || b->shape != std::vector<U64>{p.oc}) fail("tensor 'bias' must be F16 [OC]");
   ref::owq_validate(p);
   return p;
+}
+
+}  // namespace
+
+owq::Packed owq_from_file(const safetensors::File& f, const std::string& prefix, std::optional<int> bits) {
+  return reading([&] { return read_owq(f, prefix, bits); });
 }
 
 }  // namespace lowbit::io

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "lowbit/formats/sizes.hpp"
 
@@ -84,6 +85,19 @@ constexpr bool valid_block(int b) { return b >= 32 && b <= 4096 && (b & (b - 1))
 
 // Double quantization: absmax - offset in blocks of this many, 8-bit codes into a 256-entry map.
 inline constexpr int kNestedBlock = 256;
+
+// The 256-entry signed map of the nested 8-bit codes (checkpoints store it as `nested_quant_map`).
+using DynamicMap = std::array<float, 256>;
+
+// The absmax array after double quantization: absmax[i] = fl(fl(map[codes[i]] *
+// nested_absmax[i / nested_block]) + offset).
+struct DoubleQuantized {
+  float offset = 0;                  // subtracted before, added back after
+  std::vector<std::uint8_t> codes;   // one per absmax (the checkpoint's uint8 weight.absmax)
+  std::vector<float> nested_absmax;  // one per nested block
+  DynamicMap map{};                  // the map the codes index
+  int nested_block = kNestedBlock;   // absmax values per nested absmax (bitsandbytes: 256)
+};
 
 // fp32(1e-38) (a subnormal, 0x006CE3EE): bitsandbytes' torch code clamps absmax to it.
 inline constexpr float kBnbAbsmaxClamp = static_cast<float>(1e-38);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "lowbit/formats/sizes.hpp"
 
@@ -93,6 +94,17 @@ constexpr std::string_view shape_error(Layout l, std::size_t oc, std::size_t ic,
   return {};
 }
 
+// The column order of a weight: as the layout stores it (QEFT: the weak columns last), or the
+// layer's original order. OWQ stores the original order.
+enum class Order : std::uint8_t { stored, original };
+
+// An element whose code the reference packers write out of range (they do not clamp, so the
+// value spills into its neighbours' bits); lowbit stores the clamped code, 0 or 2^bits - 1.
+struct Clamp {
+  std::size_t row, col;  // stored order
+  double code;           // round_half_even((fp16(Q) + z*s) / s) before the clamp
+};
+
 // Columns per group as stored: the group size, or IC for per-channel.
 constexpr std::size_t group_columns(std::size_t ic, int group) { return group == 0 ? ic : static_cast<std::size_t>(group); }
 constexpr std::size_t groups(std::size_t ic, int group) { return ic / group_columns(ic, group); }
@@ -132,11 +144,91 @@ struct Impl {
   MatvecFn matvec = nullptr;
 };
 
+// A layer's QEFT buffers, owned: the QuantLinear state dict (little-endian, row-major). Columns
+// are in stored order: the k weak columns last, outlieridx[c] the original index of stored
+// column IC - k + c.
+struct Packed {
+  std::size_t oc = 0, ic = 0, k = 0, group = 0;     // group: columns per group (IC for per channel)
+  std::vector<std::int16_t> qweight;                // OC/4 x IC: 4-bit codes (kRowInterleave, kColumnBlock)
+  std::vector<std::uint16_t> scales, scaled_zeros;  // IC/group x OC, binary16: -scale * zero for the fma
+  std::vector<std::uint16_t> oweight;               // OC x k, binary16: the weak columns
+  std::vector<std::uint16_t> oweight_interleaved;   // OC/2 x 2k, binary16: rows r and r+4 of every 8 paired
+  std::vector<std::int32_t> outlieridx;             // k, ascending original indices
+
+  Matrix view() const {
+    return {oc, ic, k, group, qweight.data(), scales.data(), scaled_zeros.data(), oweight.empty() ? nullptr : oweight.data()};
+  }
+  bool operator==(const Packed&) const = default;
+};
+
+// The effective weight a kernel path computes with.
+enum class Path : std::uint8_t {
+  gemv,  // gemv_4bit_qeft (< 8 tokens): weak columns are oweight
+  nowc,  // the 4-bit part alone on every column (gemm_4bit's B operand; weak columns = the zero code)
+};
+
+// ---- weak-column selection (OGR) and the reordering of a decoder ---------------------------------
+
+// How the global index (OGR) sums the layers' sensitivities lambda_l.
+enum class OgrVariant : std::uint8_t {
+  qeft,            // extract_outidx.py: s += lambda_l / mean(lambda_l), the whole vector
+  per_layer_topk,  // the paper (commented out in the code): s[t] += lambda_l[t] / mean(lambda_l), t in topk(lambda_l, k)
+};
+
+// One pre-norm decoder block (Llama layout; RMSNorm, no biases). d = hidden size, a = heads x
+// head_dim, ff = MLP width. Linear weights are [out x in], row-major.
+struct DecoderBlock {
+  std::vector<float> attn_norm;  // [d]
+  std::vector<float> q, k, v;    // [a x d]
+  std::vector<float> o;          // [d x a]
+  std::vector<float> mlp_norm;   // [d]
+  std::vector<float> gate, up;   // [ff x d]
+  std::vector<float> down;       // [d x ff]
+  // o_proj's run-time input gather: its input j is the attention output o_gather[j] (QEFT's
+  // index_select(x, -1, reorder_ids)); empty = identity.
+  std::vector<std::int32_t> o_gather;
+};
+
+struct DecoderModel {
+  std::size_t vocab = 0, d = 0, heads = 1, a = 0, ff = 0;
+  std::vector<float> embedding;  // [vocab x d]
+  std::vector<DecoderBlock> blocks;
+  std::vector<float> final_norm;  // [d]
+  std::vector<float> head;        // [vocab x d] (a tied head holds a copy of the embedding)
+};
+
+// The weak columns of a model; every index list ascending and distinct.
+struct WeakPlan {
+  std::vector<std::int32_t> global;                  // the OGR index, < d
+  std::vector<std::vector<std::int32_t>> o_weak;     // per block: o_proj's own weak columns, < a
+  std::vector<std::vector<std::int32_t>> down_weak;  // per block: down_proj's own weak columns, < ff
+};
+
 }  // namespace lowbit::qeft
 
 namespace lowbit::owq {
 
 // Words of OWQ's qweight per output channel: IC/32 * bits.
 constexpr std::size_t words(std::size_t ic, int bits) { return ic / 32 * static_cast<std::size_t>(bits); }
+
+// A layer's OWQ buffers, owned: the QuantLinear state dict, columns in the original order.
+struct Packed {
+  std::size_t oc = 0, ic = 0, k = 0;
+  int bits = 4;
+  std::vector<std::int32_t> qweight;     // IC/32*bits x OC: codes packed along IC, LSB first
+  std::vector<std::uint16_t> scales;     // OC x 1, binary16
+  std::vector<std::uint8_t> zeros;       // OC/2 x 1: z[2p] | z[2p+1] << 4
+  std::vector<std::uint16_t> oweight;    // k x OC, binary16: the weak columns
+  std::vector<std::int32_t> outlieridx;  // k, ascending original indices
+
+  bool operator==(const Packed&) const = default;
+};
+
+// The effective weight a kernel path computes with.
+enum class Path : std::uint8_t {
+  fp16,  // matquant{3,4}dequant_faster (fp16), weak columns overwritten by oweight (golden deq)
+  fp32,  // matquant{3,4}dequant (fp32 kernel, main.py's default), weak columns float(oweight) (deq_fp32k)
+  nowc,  // the fp16 kernel before the overwrite (weak columns = the zero code)
+};
 
 }  // namespace lowbit::owq

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "lowbit/io/safetensors.hpp"
+#include "lowbit/nf4.hpp"
 
 namespace lowbit::io::bnb {
 
@@ -72,22 +73,40 @@ struct QuantStateJson {
 // exponent digits ("1e-05", "1e+16", "1.5e+300"); "-0.0"; json.dumps' "NaN", "Infinity", "-Infinity".
 std::string python_float_repr(double x);
 
-// Exactly the bytes json.dumps writes. Throws std::runtime_error when a string field is not a
+// Exactly the bytes json.dumps writes. Throws lowbit::Error when a string field is not a
 // plain identifier (so that no escaping question arises) or quant_type is not nf4/fp4.
 std::string encode_quant_state_json(const QuantStateJson& q);
 // Accepts any key order and whitespace (json.loads does); NaN/Infinity/-Infinity as json.dumps
-// writes them. Throws std::runtime_error naming the field for anything else (and for arrays or
-// objects nested deeper than 128 levels).
+// writes them. Throws lowbit::Error (Errc::data) naming the field for anything else (and for
+// arrays or objects nested deeper than 128 levels).
 QuantStateJson decode_quant_state_json(std::string_view json);
 
 QuantStateJson quant_state_json(const Bnb4bitState& s);
 
-// Checks every size against shape/blocksize (std::runtime_error naming the tensor) and returns the
+// Checks every size against shape/blocksize (lowbit::Error naming the tensor) and returns the
 // tensors in the order of the table above; prefix must not be empty.
 std::vector<safetensors::Tensor> to_tensors(const Bnb4bitState& s, std::string_view prefix = "weight");
 // Reads the tensors named prefix and prefix + ".<field>"; tensors outside the prefix are ignored,
-// an unknown prefix + "." field is an error. Checks what to_tensors checks, and that the
-// quant_state JSON agrees with the tensors (type suffix, nested or not).
+// an unknown prefix + "." field is an error (Errc::data). Checks what to_tensors checks, and that
+// the quant_state JSON agrees with the tensors (type suffix, nested or not).
 Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::string_view prefix = "weight");
+
+// ---- the state of lowbit::nf4 data, in one call ------------------------------------------------------
+
+// The Linear4bit state of a weight `in` of `shape` (the product of shape is in.size(); a 2-D
+// [OC, IC] weight is what bitsandbytes stores for a layer): nf4::encode with o (its table gives
+// quant_type and quant_map, its block the blocksize), then, with `dq`, nf4::double_quantize of
+// the absmax with o's profile. dtype "float32".
+Bnb4bitState encode(std::span<const float> in, std::vector<std::uint64_t> shape, const nf4::Options& o = {},
+                    const std::optional<nf4::DoubleQuantOptions>& dq = std::nullopt);
+
+// The weight a state holds, product(shape) values (nested absmax double dequantized with the
+// stored map first). The quant_map must be bitsandbytes' table of quant_type and the blocksize one
+// nf4 supports (Errc::unsupported otherwise). Decoding is the same for every nf4 profile.
+std::vector<float> decode(const Bnb4bitState& s);
+
+// The nested state of double quantized absmax values, and back (nested_dtype "float32").
+Bnb4bitNested nested(const nf4::DoubleQuantized& q);
+nf4::DoubleQuantized double_quantized(const Bnb4bitNested& n);
 
 }  // namespace lowbit::io::bnb

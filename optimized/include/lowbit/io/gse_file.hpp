@@ -18,7 +18,7 @@ struct GseFile {
 };
 
 std::vector<std::uint8_t> write_gse(const GseFile& f);
-// Throws std::runtime_error naming what is wrong: magic, version, a parameter, the size, a code.
+// Throws lowbit::Error (Errc::data) naming what is wrong: magic, version, a parameter, the size, a code.
 GseFile read_gse(std::span<const std::uint8_t> bytes);
 
 }  // namespace lowbit::io

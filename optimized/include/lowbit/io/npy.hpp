@@ -6,7 +6,7 @@
 // {'descr': '<f4', 'fortran_order': False, 'shape': (3,), } (ASCII for 1.0/2.0, UTF-8 for 3.0),
 // padded with spaces and ended by '\n' — then the raw data.
 //
-// parse() is strict and throws one std::runtime_error naming the problem for each malformed input:
+// parse() is strict and throws one lowbit::Error (Errc::data) naming the problem for each malformed input:
 // bad magic, an unsupported version, a truncated header, a header that is not a dict of exactly
 // 'descr', 'fortran_order' and 'shape', fortran_order True, an unsupported dtype (big-endian,
 // object, structured, ...), a shape whose element or byte count overflows 64 bits, or data whose size
@@ -17,10 +17,11 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "lowbit/error.hpp"
 
 namespace lowbit::io::npy {
 
@@ -42,11 +43,11 @@ struct Array {
   std::uint64_t size() const;  // elements
   bool operator==(const Array&) const = default;
 
-  // The elements as T; throws std::runtime_error when T's size is not the dtype's.
+  // The elements as T; Error (Errc::invalid) when T's size is not the dtype's.
   template <class T> std::vector<T> values() const {
     const DtypeInfo* d = find_dtype(descr);
     if (!d || d->size != sizeof(T))
-      throw std::runtime_error("npy: dtype " + descr + " read as a " + std::to_string(sizeof(T)) + "-byte type");
+      throw Error("npy: dtype " + descr + " read as a " + std::to_string(sizeof(T)) + "-byte type");
     std::vector<T> v(bytes.size() / sizeof(T));
     if (!v.empty()) std::memcpy(v.data(), bytes.data(), v.size() * sizeof(T));
     return v;
@@ -56,10 +57,10 @@ struct Array {
 // A 1-D (or `shape`d) array from values; T's size must match descr's.
 template <class T> Array make_array(std::string_view descr, const std::vector<T>& v, std::vector<std::uint64_t> shape = {}) {
   const DtypeInfo* d = find_dtype(descr);
-  if (!d || d->size != sizeof(T)) throw std::runtime_error("npy: bad dtype " + std::string(descr) + " for the values");
+  if (!d || d->size != sizeof(T)) throw Error("npy: bad dtype " + std::string(descr) + " for the values");
   Array a{std::string(d->descr), shape.empty() ? std::vector<std::uint64_t>{v.size()} : std::move(shape),
           std::vector<std::uint8_t>(v.size() * sizeof(T))};
-  if (a.size() != v.size()) throw std::runtime_error("npy: shape does not match the number of values");
+  if (a.size() != v.size()) throw Error("npy: shape does not match the number of values");
   if (!v.empty()) std::memcpy(a.bytes.data(), v.data(), a.bytes.size());
   return a;
 }
@@ -69,7 +70,9 @@ std::vector<std::uint8_t> serialize(const Array& a);
 // The header dict as serialize() writes it, without padding: "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }".
 std::string header_dict(const Array& a);
 
-// Files; read() throws std::runtime_error naming the path on any problem.
+// Files; read() throws lowbit::Error naming the path on any problem (Errc::io for a file that
+// cannot be read, Errc::data for one that is not a valid .npy). read_bytes and write_bytes are
+// io::read_file and io::write_file (lowbit/io/files.hpp).
 Array read(const std::string& path);
 void write(const std::string& path, const Array& a);
 std::vector<std::uint8_t> read_bytes(const std::string& path);

@@ -9,7 +9,7 @@
 // {"dtype", "shape", "data_offsets"}; the header padded with spaces to a multiple of 8 bytes.
 //
 // read() accepts any file the reference reader accepts, with stricter checks, and throws
-// std::runtime_error naming the problem for every malformed input; it never reads outside the
+// lowbit::Error (Errc::data) naming the problem for every malformed input; it never reads outside the
 // input. It rejects: a file shorter than 8 bytes; a header length beyond the file or above
 // kMaxHeader; a header that is not UTF-8 or not a JSON object, or nests arrays and objects
 // deeper than the schema's 2 levels (refused while parsing, so a header of nested empty arrays
@@ -45,7 +45,7 @@ inline constexpr DtypeInfo kDtypes[] = {
 // nullptr when `name` is not a safetensors dtype.
 const DtypeInfo* find_dtype(std::string_view name);
 
-// Bytes that `shape` elements of `dtype` occupy; throws std::runtime_error for an unknown dtype,
+// Bytes that `shape` elements of `dtype` occupy; throws lowbit::Error for an unknown dtype,
 // a product that overflows 64 bits, or a sub-byte tensor that does not fill whole bytes.
 std::uint64_t byte_size(std::string_view dtype, std::span<const std::uint64_t> shape);
 
@@ -66,7 +66,7 @@ struct File {
 
   // The tensor called `name`, or nullptr.
   const Tensor* find(std::string_view name) const;
-  // The tensor called `name`; throws std::runtime_error when there is none.
+  // The tensor called `name`; throws lowbit::Error (Errc::data) when there is none.
   const Tensor& at(std::string_view name) const;
 };
 
@@ -78,7 +78,7 @@ template <class T> Tensor make_tensor(std::string name, std::string dtype, std::
   return t;
 }
 // The values of `t`, which must have dtype `dtype` and `rank` dimensions (any rank if rank < 0);
-// throws std::runtime_error naming the tensor otherwise.
+// throws lowbit::Error (Errc::data) naming the tensor otherwise.
 void expect_tensor(const Tensor& t, std::string_view dtype, int rank);
 template <class T> std::vector<T> values(const Tensor& t, std::string_view dtype, int rank = -1) {
   expect_tensor(t, dtype, rank);
@@ -87,7 +87,7 @@ template <class T> std::vector<T> values(const Tensor& t, std::string_view dtype
   return v;
 }
 
-// Throws std::runtime_error for an unknown dtype, a size that does not match dtype x shape, a
+// Throws lowbit::Error (Errc::invalid) for an unknown dtype, a size that does not match dtype x shape, a
 // duplicate name, the name "__metadata__", or a name or metadata string that is not UTF-8.
 std::vector<std::uint8_t> write(std::span<const Tensor> tensors, const Metadata& metadata = {});
 File read(std::span<const std::uint8_t> bytes);

@@ -22,18 +22,20 @@
 #include <span>
 #include <string>
 
+#include "lowbit/formats/weak.hpp"
 #include "lowbit/io/safetensors.hpp"
-#include "lowbit/reference/weak.hpp"
 
 namespace lowbit::io {
 
-safetensors::File to_file(const ref::QeftPacked& p, const std::string& prefix = "");
-safetensors::File to_file(const ref::OwqPacked& p, const std::string& prefix = "");
+// The tensors and metadata of a layer (Error, Errc::invalid, for buffers that do not validate);
+// safetensors::write(f.tensors, f.metadata) is the file.
+safetensors::File to_file(const qeft::Packed& p, const std::string& prefix = "");
+safetensors::File to_file(const owq::Packed& p, const std::string& prefix = "");
 
-// Read and validated (ref::qeft_validate / owq_validate); throws std::runtime_error naming the
-// missing or malformed buffer. OWQ's bit width comes from the metadata or `bits`; without either
+// Read and validated (qeft::validate / owq::validate); throws lowbit::Error (Errc::data) naming
+// the missing or malformed buffer. OWQ's bit width comes from the metadata or `bits`; without either
 // it is an error (the shapes cannot tell 3 from 4 bits).
-ref::QeftPacked qeft_from_file(const safetensors::File& f, const std::string& prefix = "");
-ref::OwqPacked owq_from_file(const safetensors::File& f, const std::string& prefix = "", std::optional<int> bits = {});
+qeft::Packed qeft_from_file(const safetensors::File& f, const std::string& prefix = "");
+owq::Packed owq_from_file(const safetensors::File& f, const std::string& prefix = "", std::optional<int> bits = {});
 
 }  // namespace lowbit::io

@@ -1,10 +1,10 @@
 // The GSE-INT reference codec: plain scalar code to be read beside docs/formats/gse.md.
 #pragma once
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <vector>
 
+#include "lowbit/error.hpp"
 #include "lowbit/formats/gse.hpp"
 
 namespace lowbit::ref {
@@ -23,12 +23,12 @@ void gse_decode_ref(std::size_t n, const std::int8_t* codes, const std::uint8_t*
 
 // The bit-packed layout: an LSB-first bit stream; per group its exponent field (exp_bits),
 // then its elements (bits each, two's complement); zero bits pad the last byte. Bytes for n
-// elements, nullopt when that count does not fit size_t.
-std::optional<std::size_t> gse_packed_bytes(std::size_t n, const gse::Format& f);
+// elements; Error when that count does not fit size_t.
+std::size_t gse_packed_bytes(std::size_t n, const gse::Format& f);
 void gse_pack(std::span<const std::int8_t> codes, std::span<const std::uint8_t> exps, const gse::Format& f,
               std::span<std::uint8_t> packed);
-// False if `packed` has the wrong size or holds the unused code -2^(b-1).
-bool gse_unpack(std::span<const std::uint8_t> packed, const gse::Format& f, std::span<std::int8_t> codes,
+// Error if `packed` has the wrong size (Errc::invalid) or holds the unused code -2^(b-1) (Errc::data).
+void gse_unpack(std::span<const std::uint8_t> packed, const gse::Format& f, std::span<std::int8_t> codes,
                 std::span<std::uint8_t> exps);
 
 }  // namespace lowbit::ref

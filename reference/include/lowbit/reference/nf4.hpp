@@ -1,12 +1,12 @@
 // The NF4/FP4 reference codec and bitsandbytes' double quantization: plain scalar code to be read
 // beside docs/formats/nf4.md. Every profile of formats/nf4.hpp, bit for bit.
 #pragma once
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <vector>
 
+#include "lowbit/error.hpp"
 #include "lowbit/formats/nf4.hpp"
 #include "lowbit/reference/torch_ops.hpp"
 
@@ -26,16 +26,13 @@ inline std::uint8_t nf4_code_at(const std::uint8_t* packed, std::size_t i) {
 
 // ---- double quantization --------------------------------------------------------------------------
 
-// The 256-entry signed dynamic map that checkpoints store as `nested_quant_map`.
-using Nf4DynamicMap = std::array<float, 256>;
-
 // bitsandbytes create_dynamic_map(signed=True, max_exponent_bits=7, total_bits=8) as torch's CPU
 // kernels compute it: `lanes`-wide float vectors in torch.linspace (8 for AVX2 and for the default
 // build's 32-byte vectors, 16 for AVX-512), its per-index formula fused (FMA) or not. The golden
 // map (torch 1.13, ATen AVX2) is lanes = 8, fused = true; lanes 8 unfused is the default
 // capability's (12 entries differ), lanes 16 fused AVX-512's (28 differ). See
 // docs/formats/nf4.md section 6; readers must use a stored map instead of regenerating it.
-Nf4DynamicMap bnb_dynamic_map(int lanes = 8, bool fused = true);
+nf4::DynamicMap bnb_dynamic_map(int lanes = 8, bool fused = true);
 
 // True if every entry is finite, in [-1, 1] and the map is non-decreasing (what every nested
 // quantizer's search assumes).
@@ -47,15 +44,10 @@ bool valid_dynamic_map(std::span<const float, 256> map);
 void nf4_nested_quantize(std::span<const float> a, nf4::Nested q, std::span<const float, 256> map,
                          std::span<std::uint8_t> codes, std::span<float> nested_absmax);
 
-struct Nf4DoubleQuant {
-  float offset = 0;                    // subtracted before, added back after
-  std::vector<std::uint8_t> codes;     // one per absmax (the checkpoint's uint8 weight.absmax)
-  std::vector<float> nested_absmax;    // one per 256 absmax values
-};
-
-// offset = given, else torch_mean_f32(absmax); codes and nested absmax of fl(absmax - offset).
-Nf4DoubleQuant nf4_double_quantize(std::span<const float> absmax, nf4::Nested q, std::span<const float, 256> map,
-                                   std::optional<float> offset = std::nullopt);
+// offset = given, else torch_mean_f32(absmax); codes and nested absmax of fl(absmax - offset)
+// in blocks of nf4::kNestedBlock; the result holds a copy of `map`.
+nf4::DoubleQuantized nf4_double_quantize(std::span<const float> absmax, nf4::Nested q, std::span<const float, 256> map,
+                                         std::optional<float> offset = std::nullopt);
 
 // absmax[i] = fl(fl(map[codes[i]] * nested_absmax[i / 256]) + offset): two fp32 roundings.
 void nf4_double_dequantize(std::span<const std::uint8_t> codes, std::span<const float> nested_absmax, float offset,

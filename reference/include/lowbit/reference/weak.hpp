@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "lowbit/formats/weak.hpp"
+#include "lowbit/error.hpp"
 #include "lowbit/formats/weak.hpp"
 
 namespace lowbit::ref {
@@ -43,80 +43,44 @@ struct WeakQuantized {
 };
 
 // w: oc x ic row-major, original column order; weak: ascending, distinct, < ic. Throws
-// std::invalid_argument for a shape the layout cannot store (weak::shape_error), bad indices, or
+// lowbit::Error for a shape the layout cannot store (weak::shape_error), bad indices, or
 // a weight that is not finite or overflows binary16.
 WeakQuantized weak_quantize(weak::Layout layout, std::span<const float> w, std::size_t oc, std::size_t ic,
                             std::span<const std::int32_t> weak, const weak::QuantOptions& o);
 
-// [non-weak ascending] ++ [weak ascending]: QEFT's sparse_to_dense_ids.
+// [non-weak ascending] ++ [weak ascending]: QEFT's sparse_to_dense_ids. weak: ascending,
+// distinct, < n.
 std::vector<std::int32_t> weak_permutation(std::span<const std::int32_t> weak, std::size_t n);
-
-// An element whose code the reference packer writes out of range (it does not clamp, so the
-// value spills into its neighbours' bits); lowbit stores the clamped code.
-struct WeakClamp {
-  std::size_t row, col;  // layout order
-  double code;           // round_half_even((fp16(Q) + z*s) / s) before the clamp
-};
 
 // The code of every element as the packers compute it (oc x ic, layout order): quantized
 // columns clamp(round_half_even((fp16(fakeq) + z*s) / s), 0, 2^bits - 1) in fp32, weak columns
 // the zero point of their group. `clamped`, if given, receives every element that was clamped.
-std::vector<std::uint8_t> weak_codes(const WeakQuantized& q, std::vector<WeakClamp>* clamped = nullptr);
+std::vector<std::uint8_t> weak_codes(const WeakQuantized& q, std::vector<weak::Clamp>* clamped = nullptr);
 
 // ---- QEFT buffers -----------------------------------------------------------------------------------
 
-struct QeftPacked {
-  std::size_t oc = 0, ic = 0, k = 0, group = 0;  // group: columns per group (ic for per channel)
-  std::vector<std::int16_t> qweight;              // oc/4 x ic
-  std::vector<std::uint16_t> scales, scaled_zeros;  // ic/group x oc (binary16)
-  std::vector<std::uint16_t> oweight;             // oc x k (binary16)
-  std::vector<std::uint16_t> oweight_interleaved; // oc/2 x 2k (binary16)
-  std::vector<std::int32_t> outlieridx;           // k
-
-  qeft::Matrix view() const;
-};
-
-QeftPacked qeft_pack(const WeakQuantized& q, std::vector<WeakClamp>* clamped = nullptr);
+qeft::Packed qeft_pack(const WeakQuantized& q, std::vector<weak::Clamp>* clamped = nullptr);
 // The codes (oc x ic) held in qweight; the inverse of the packing for every bit pattern.
 std::vector<std::int16_t> qeft_pack_codes(std::span<const std::uint8_t> codes, std::size_t oc, std::size_t ic);
 std::vector<std::uint8_t> qeft_unpack_codes(std::span<const std::int16_t> qweight, std::size_t oc, std::size_t ic);
 std::vector<std::uint16_t> qeft_interleave_oweight(std::span<const std::uint16_t> oweight, std::size_t oc, std::size_t k);
 
-enum class QeftPath : std::uint8_t {
-  gemv,    // gemv_4bit_qeft (< 8 tokens): weak columns are oweight
-  nowc,    // the 4-bit part alone on every column (gemm_4bit's B operand; weak columns = the zero code)
-};
 // The effective weight (oc x ic, fp32 holding binary16 values) in the layout's column order.
-std::vector<float> qeft_dequantize(const QeftPacked& p, QeftPath path);
+std::vector<float> qeft_dequantize(const qeft::Packed& p, qeft::Path path);
 
-// Checks the sizes of every buffer against (oc, ic, k, group); throws std::invalid_argument.
-void qeft_validate(const QeftPacked& p);
+// Checks the sizes of every buffer against (oc, ic, k, group), and outlieridx; throws lowbit::Error.
+void qeft_validate(const qeft::Packed& p);
 
 // ---- OWQ buffers ------------------------------------------------------------------------------------
 
-struct OwqPacked {
-  std::size_t oc = 0, ic = 0, k = 0;
-  int bits = 4;
-  std::vector<std::int32_t> qweight;   // ic/32*bits x oc, packed along ic
-  std::vector<std::uint16_t> scales;   // oc x 1 (binary16)
-  std::vector<std::uint8_t> zeros;     // oc/2 x 1: z[2p] | z[2p+1] << 4
-  std::vector<std::uint16_t> oweight;  // k x oc (binary16)
-  std::vector<std::int32_t> outlieridx;  // k, ascending original indices
-};
-
-OwqPacked owq_pack(const WeakQuantized& q, std::vector<WeakClamp>* clamped = nullptr);
+owq::Packed owq_pack(const WeakQuantized& q, std::vector<weak::Clamp>* clamped = nullptr);
 std::vector<std::int32_t> owq_pack_codes(std::span<const std::uint8_t> codes, std::size_t oc, std::size_t ic, int bits);
 std::vector<std::uint8_t> owq_unpack_codes(std::span<const std::int32_t> qweight, std::size_t oc, std::size_t ic, int bits);
 
-enum class OwqPath : std::uint8_t {
-  fp16,  // matquant{3,4}dequant_faster (fp16), weak columns overwritten by oweight (golden deq)
-  fp32,  // matquant{3,4}dequant (fp32 kernel, main.py's default), weak columns float(oweight) (deq_fp32k)
-  nowc,  // the fp16 kernel before the overwrite (weak columns = the zero code)
-};
 // The effective weight (oc x ic, fp32) in the original column order.
-std::vector<float> owq_dequantize(const OwqPacked& p, OwqPath path);
+std::vector<float> owq_dequantize(const owq::Packed& p, owq::Path path);
 
-void owq_validate(const OwqPacked& p);
+void owq_validate(const owq::Packed& p);
 
 // ---- the QEFT matvec (formats/weak.hpp) -------------------------------------------------------
 

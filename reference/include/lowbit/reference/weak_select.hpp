@@ -11,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "lowbit/error.hpp"
 #include "lowbit/formats/weak.hpp"
 
 namespace lowbit::ref {
@@ -24,7 +25,7 @@ namespace lowbit::ref {
 // H += (sqrt(2/n) X)^T (sqrt(2/n) X)), whose rounding this does not reproduce.
 // The factor 2/N is one positive constant per layer: it never changes the layer's top-k, and OGR
 // divides each layer by its own mean, so it cancels there as well (up to rounding).
-// Throws std::invalid_argument for no tokens, a size that is not tokens x ic, an activation that
+// Throws lowbit::Error for no tokens, a size that is not tokens x ic, an activation that
 // is not finite, or a lambda that overflows fp32.
 std::vector<float> weak_sensitivity(std::span<const float> activations, std::size_t tokens, std::size_t ic);
 
@@ -34,7 +35,7 @@ std::vector<float> weak_sensitivity(std::span<const float> activations, std::siz
 // find_params(W, weight=True, num=30); minmax has no grid) and weak_fake_quant. Each error
 // e = w - RTN(w) is one fp32 subtraction, as torch's; e^2 is summed in binary64 over the rows in
 // ascending order and rounded once to fp32 (the peer's CUDA column sum has its own order).
-// w: oc x ic row-major. Throws std::invalid_argument for a bad size, bits outside 2..8, or a
+// w: oc x ic row-major. Throws lowbit::Error for a bad size, bits outside 2..8, or a
 // weight that is not finite.
 std::vector<float> weak_frob_error(std::span<const float> w, std::size_t oc, std::size_t ic, int bits, weak::Tuning tuning);
 
@@ -45,55 +46,21 @@ void weak_apply_frob_norm(std::span<float> lambda, std::span<const float> frob);
 
 // The indices of the k largest values, ascending (torch.sort(argsort(descending)[:k])). Equal
 // values are taken lowest index first: torch's argsort and topk leave the order of ties
-// unspecified, so the peer may pick any of them. Throws std::invalid_argument for k >= size (a
+// unspecified, so the peer may pick any of them. Throws lowbit::Error for k >= size (a
 // layer keeps at least one quantized column, as sparse_to_dense_ids asserts) or a NaN.
 std::vector<std::int32_t> weak_topk(std::span<const float> lambda, std::size_t k);
-
-enum class OgrVariant : std::uint8_t {
-  qeft,            // extract_outidx.py: s += lambda_l / mean(lambda_l), the whole vector
-  per_layer_topk,  // the paper (commented out in the code): s[t] += lambda_l[t] / mean(lambda_l), t in topk(lambda_l, k)
-};
 
 // The global scores s (length d) over `lambdas`, the sensitivities of the layers that read the
 // residual stream, in the order the peer visits them (per block: q, k, v, up, gate). s starts at
 // +0; mean(lambda_l) is torch's fp32 CPU mean (torch_mean_f32); every lambda_l[j] / mean is one
 // fp32 division and is added to s[j] in fp32, layer after layer. `k` is used by per_layer_topk
-// only. Throws std::invalid_argument for no layers, layers of different lengths, a layer whose
+// only. Throws lowbit::Error for no layers, layers of different lengths, a layer whose
 // mean is not a positive finite number (all zero: 0/0 in the peer), or per_layer_topk with k >= d.
-std::vector<float> ogr_scores(std::span<const std::vector<float>> lambdas, std::size_t k, OgrVariant v);
+std::vector<float> ogr_scores(std::span<const std::vector<float>> lambdas, std::size_t k, qeft::OgrVariant v);
 // weak_topk(ogr_scores(lambdas, k, v), k): the global weak columns, ascending.
-std::vector<std::int32_t> ogr_global(std::span<const std::vector<float>> lambdas, std::size_t k, OgrVariant v);
+std::vector<std::int32_t> ogr_global(std::span<const std::vector<float>> lambdas, std::size_t k, qeft::OgrVariant v);
 
 // ---- reordering a decoder ----------------------------------------------------------------------------
-
-// One pre-norm decoder block (Llama layout; RMSNorm, no biases). d = hidden size, a = heads x
-// head_dim, ff = MLP width. Linear weights are [out x in], row-major.
-struct DecoderBlock {
-  std::vector<float> attn_norm;  // [d]
-  std::vector<float> q, k, v;    // [a x d]
-  std::vector<float> o;          // [d x a]
-  std::vector<float> mlp_norm;   // [d]
-  std::vector<float> gate, up;   // [ff x d]
-  std::vector<float> down;       // [d x ff]
-  // o_proj's run-time input gather: its input j is the attention output o_gather[j] (QEFT's
-  // index_select(x, -1, reorder_ids)); empty = identity.
-  std::vector<std::int32_t> o_gather;
-};
-
-struct DecoderModel {
-  std::size_t vocab = 0, d = 0, heads = 1, a = 0, ff = 0;
-  std::vector<float> embedding;  // [vocab x d]
-  std::vector<DecoderBlock> blocks;
-  std::vector<float> final_norm;  // [d]
-  std::vector<float> head;        // [vocab x d] (a tied head holds a copy of the embedding)
-};
-
-// The weak columns of a model; every index list ascending and distinct.
-struct WeakPlan {
-  std::vector<std::int32_t> global;                 // the OGR index, < d
-  std::vector<std::vector<std::int32_t>> o_weak;    // per block: o_proj's own weak columns, < a
-  std::vector<std::vector<std::int32_t>> down_weak; // per block: down_proj's own weak columns, < ff
-};
 
 // The model with every weak column last, computing the same function. With P = weak_permutation
 // (new index j = old index P[j]) of plan.global over d, of o_weak[b] over a, of down_weak[b]
@@ -103,8 +70,8 @@ struct WeakPlan {
 //   P_down:   down columns and gate/up rows (reorder_in_mlp: offline, the MLP is elementwise).
 //   P_o:      o columns, and o_gather = P_o: the attention output is gathered at run time,
 //             because its per-head layout cannot be permuted offline (the W_O exception).
-// Throws std::invalid_argument for sizes that do not match the model's dimensions, a plan whose
+// Throws lowbit::Error for sizes that do not match the model's dimensions, a plan whose
 // block count differs from the model's, bad indices, or a block whose o_gather is already set.
-DecoderModel reorder_model(const DecoderModel& m, const WeakPlan& plan);
+qeft::DecoderModel reorder_model(const qeft::DecoderModel& m, const qeft::WeakPlan& plan);
 
 }  // namespace lowbit::ref

@@ -97,7 +97,7 @@ struct WeakGrads {
 
 class WeakColumnLinear {
  public:
-  explicit WeakColumnLinear(const ref::QeftPacked& p);
+  explicit WeakColumnLinear(const qeft::Packed& p);
   Matrix forward(const Matrix& x);
   WeakGrads backward(const Matrix& g);
   Matrix& oweight() { return o_; }

@@ -53,6 +53,6 @@ std::vector<ValidationResult> validate_all();
 
 // A QEFT layer (4-bit, groups of 64, minmax) of N(0, 1/ic) weights with the given weak columns
 // (ascending, original indices); oc % 8 == 0, ic % 64 == 0.
-ref::QeftPacked qeft_test_layer(std::size_t oc, std::size_t ic, std::span<const std::int32_t> weak, std::uint64_t seed);
+qeft::Packed qeft_test_layer(std::size_t oc, std::size_t ic, std::span<const std::int32_t> weak, std::uint64_t seed);
 
 }  // namespace lowbit::training

@@ -1,0 +1,13 @@
+// lowbit::io, the file containers of every format (docs/api.md, "io"): NumPy .npy, .safetensors,
+// bitsandbytes' Linear4bit tensors and their quant_state JSON, QEFT/OWQ QuantLinear buffers and the
+// self-describing .gse stream. Each container parses and writes byte buffers; read_file and
+// write_file move them to and from disk. Every function throws lowbit::Error: Errc::data for
+// malformed contents, Errc::io for a file that cannot be read or written, Errc::invalid for bad
+// arguments.
+#pragma once
+#include "lowbit/io/bnb_checkpoint.hpp"
+#include "lowbit/io/files.hpp"
+#include "lowbit/io/gse_file.hpp"
+#include "lowbit/io/npy.hpp"
+#include "lowbit/io/safetensors.hpp"
+#include "lowbit/io/weak_checkpoint.hpp"

@@ -1,0 +1,34 @@
+// The argument checks of the public API's sources: each failure is one lowbit::Error naming the
+// argument.
+#pragma once
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "lowbit/error.hpp"
+#include "lowbit/formats/sizes.hpp"
+
+namespace lowbit::detail {
+
+inline void check_size(std::string_view what, std::size_t got, std::size_t want) {
+  if (got != want) throw Error(fmt::format("{} has {} elements, expected {}", what, got, want));
+}
+
+// rows x cols of `what`, which must fit size_t.
+inline std::size_t product(std::string_view what, std::size_t rows, std::size_t cols) {
+  const auto n = checked_mul(rows, cols);
+  if (!n) throw Error(fmt::format("{}: {} x {} elements overflow size_t", what, rows, cols));
+  return *n;
+}
+
+// The span form of an allocating call: `v` into `out`, which must have its size.
+template <class T> void copy_out(std::string_view what, const std::vector<T>& v, std::span<T> out) {
+  check_size(what, out.size(), v.size());
+  std::copy(v.begin(), v.end(), out.begin());
+}
+
+}  // namespace lowbit::detail
