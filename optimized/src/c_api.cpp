@@ -36,35 +36,32 @@ using capi::guarded;
 
 // ---- the C types are the C++ ones -------------------------------------------------------------------
 
-static_assert(LOWBIT_E_UNSUPPORTED == static_cast<int>(Errc::unsupported) && LOWBIT_E_INVALID == static_cast<int>(Errc::invalid) &&
-              LOWBIT_E_NULL == static_cast<int>(Errc::null) && LOWBIT_E_NOMEM == static_cast<int>(Errc::no_memory) &&
-              LOWBIT_E_INTERNAL == static_cast<int>(Errc::internal) && LOWBIT_E_DATA == static_cast<int>(Errc::data) &&
-              LOWBIT_E_IO == static_cast<int>(Errc::io));
-static_assert(LOWBIT_ROUND_RNE == static_cast<unsigned>(Rounding::rne) && LOWBIT_ROUND_RNA == static_cast<unsigned>(Rounding::rna) &&
-              LOWBIT_ROUND_RTZ == static_cast<unsigned>(Rounding::rtz) && LOWBIT_ROUND_SR == static_cast<unsigned>(Rounding::sr));
-static_assert(LOWBIT_FP8_E4M3 == static_cast<unsigned>(fp8::Format::e4m3) && LOWBIT_FP8_E5M2 == static_cast<unsigned>(fp8::Format::e5m2));
-static_assert(LOWBIT_NF4_TABLE_NF4 == static_cast<unsigned>(nf4::Table::nf4) &&
-              LOWBIT_NF4_TABLE_FP4 == static_cast<unsigned>(nf4::Table::fp4));
-static_assert(LOWBIT_MX_INT8 == static_cast<unsigned>(mx::Format::int8) && LOWBIT_MX_FP8_E4M3 == static_cast<unsigned>(mx::Format::fp8_e4m3) &&
-              LOWBIT_MX_FP8_E5M2 == static_cast<unsigned>(mx::Format::fp8_e5m2) && LOWBIT_MX_FP6_E3M2 == static_cast<unsigned>(mx::Format::fp6_e3m2) &&
-              LOWBIT_MX_FP6_E2M3 == static_cast<unsigned>(mx::Format::fp6_e2m3) && LOWBIT_MX_FP4_E2M1 == static_cast<unsigned>(mx::Format::fp4_e2m1));
-static_assert(LOWBIT_GSE_MANTISSA_SATURATE == static_cast<unsigned>(gse::MantissaOverflow::saturate) &&
-              LOWBIT_GSE_MANTISSA_BUMP == static_cast<unsigned>(gse::MantissaOverflow::bump) &&
-              LOWBIT_GSE_EXPONENT_SATURATE == static_cast<unsigned>(gse::ExponentOverflow::saturate) &&
-              LOWBIT_GSE_EXPONENT_NAN == static_cast<unsigned>(gse::ExponentOverflow::nan));
-static_assert(LOWBIT_GSE_ACCUMULATE_EXACT == static_cast<unsigned>(gse::Accumulate::exact) &&
-              LOWBIT_GSE_ACCUMULATE_FP32 == static_cast<unsigned>(gse::Accumulate::fp32));
-static_assert(LOWBIT_WEAK_TUNING_MINMAX == static_cast<unsigned>(weak::Tuning::minmax) &&
-              LOWBIT_WEAK_TUNING_MSE == static_cast<unsigned>(weak::Tuning::mse));
+template <class E> constexpr std::int64_t c(E e) { return static_cast<std::int64_t>(e); }
+static_assert(LOWBIT_E_UNSUPPORTED == c(Errc::unsupported) && LOWBIT_E_INVALID == c(Errc::invalid) &&
+              LOWBIT_E_NULL == c(Errc::null) && LOWBIT_E_NOMEM == c(Errc::no_memory) &&
+              LOWBIT_E_INTERNAL == c(Errc::internal) && LOWBIT_E_DATA == c(Errc::data) && LOWBIT_E_IO == c(Errc::io));
+static_assert(LOWBIT_ROUND_RNE == c(Rounding::rne) && LOWBIT_ROUND_RNA == c(Rounding::rna) &&
+              LOWBIT_ROUND_RTZ == c(Rounding::rtz) && LOWBIT_ROUND_SR == c(Rounding::sr));
+static_assert(LOWBIT_FP8_E4M3 == c(fp8::Format::e4m3) && LOWBIT_FP8_E5M2 == c(fp8::Format::e5m2));
+static_assert(LOWBIT_NF4_TABLE_NF4 == c(nf4::Table::nf4) && LOWBIT_NF4_TABLE_FP4 == c(nf4::Table::fp4));
+static_assert(LOWBIT_MX_INT8 == c(mx::Format::int8) && LOWBIT_MX_FP8_E4M3 == c(mx::Format::fp8_e4m3) &&
+              LOWBIT_MX_FP8_E5M2 == c(mx::Format::fp8_e5m2) && LOWBIT_MX_FP6_E3M2 == c(mx::Format::fp6_e3m2) &&
+              LOWBIT_MX_FP6_E2M3 == c(mx::Format::fp6_e2m3) && LOWBIT_MX_FP4_E2M1 == c(mx::Format::fp4_e2m1));
+static_assert(LOWBIT_GSE_MANTISSA_SATURATE == c(gse::MantissaOverflow::saturate) &&
+              LOWBIT_GSE_MANTISSA_BUMP == c(gse::MantissaOverflow::bump) &&
+              LOWBIT_GSE_EXPONENT_SATURATE == c(gse::ExponentOverflow::saturate) &&
+              LOWBIT_GSE_EXPONENT_NAN == c(gse::ExponentOverflow::nan));
+static_assert(LOWBIT_GSE_ACCUMULATE_EXACT == c(gse::Accumulate::exact) && LOWBIT_GSE_ACCUMULATE_FP32 == c(gse::Accumulate::fp32));
+static_assert(LOWBIT_WEAK_TUNING_MINMAX == c(weak::Tuning::minmax) && LOWBIT_WEAK_TUNING_MSE == c(weak::Tuning::mse));
 static_assert(LOWBIT_NF4_NESTED_BLOCK == nf4::kNestedBlock && LOWBIT_NF4_MAP_SIZE == std::tuple_size_v<ref::Nf4DynamicMap>);
 
 // The *_INIT initializers are the C++ defaults.
 constexpr lowbit_fp8_options kFp8Init = LOWBIT_FP8_OPTIONS_INIT;
-static_assert(kFp8Init.format == static_cast<unsigned>(fp8::Options{}.format) &&
-              kFp8Init.rounding == static_cast<unsigned>(fp8::Options{}.rounding) &&
+static_assert(kFp8Init.format == c(fp8::Options{}.format) &&
+              kFp8Init.rounding == c(fp8::Options{}.rounding) &&
               std::string_view(kFp8Init.profile) == fp8::default_profile().name);
 constexpr lowbit_nf4_options kNf4Init = LOWBIT_NF4_OPTIONS_INIT;
-static_assert(kNf4Init.table == static_cast<unsigned>(nf4::Options{}.table) && kNf4Init.block == nf4::Options{}.block &&
+static_assert(kNf4Init.table == c(nf4::Options{}.table) && kNf4Init.block == nf4::Options{}.block &&
               std::string_view(kNf4Init.profile) == nf4::default_profile().name);
 constexpr lowbit_nf4_dq_options kDqInit = LOWBIT_NF4_DQ_OPTIONS_INIT;
 static_assert(std::string_view(kDqInit.profile) == nf4::default_profile().name);
@@ -73,15 +70,15 @@ constexpr gse::Format kGseFormat{};
 static_assert(kGseInit.format.bits == kGseFormat.bits && kGseInit.format.group == kGseFormat.group &&
               kGseInit.format.exp_bits == kGseFormat.exp_bits && kGseInit.format.exp_bias == kGseFormat.exp_bias &&
               kGseInit.format.exp_offset == kGseFormat.exp_offset &&
-              kGseInit.format.mantissa_overflow == static_cast<unsigned>(kGseFormat.mantissa_overflow) &&
-              kGseInit.format.exponent_overflow == static_cast<unsigned>(kGseFormat.exponent_overflow) &&
-              kGseInit.rounding == static_cast<unsigned>(gse::Options{}.rounding));
+              kGseInit.format.mantissa_overflow == c(kGseFormat.mantissa_overflow) &&
+              kGseInit.format.exponent_overflow == c(kGseFormat.exponent_overflow) &&
+              kGseInit.rounding == c(gse::Options{}.rounding));
 constexpr lowbit_mx_options kMxInit = LOWBIT_MX_OPTIONS_INIT;
-static_assert(kMxInit.format == static_cast<unsigned>(mx::Options{}.format) &&
-              kMxInit.rounding == static_cast<unsigned>(mx::Options{}.rounding));
+static_assert(kMxInit.format == c(mx::Options{}.format) &&
+              kMxInit.rounding == c(mx::Options{}.rounding));
 constexpr lowbit_qeft_pack_options kQeftInit = LOWBIT_QEFT_PACK_OPTIONS_INIT;
 static_assert(kQeftInit.group == weak::QuantOptions{}.group && kQeftInit.sym == weak::QuantOptions{}.sym &&
-              kQeftInit.tuning == static_cast<unsigned>(weak::QuantOptions{}.tuning));
+              kQeftInit.tuning == c(weak::QuantOptions{}.tuning));
 
 // ---- buffers ---------------------------------------------------------------------------------------
 
