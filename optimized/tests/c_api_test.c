@@ -5,17 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "c_check.h"
 #include "lowbit/c_api.h"
-
-static int failures = 0;
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-      ++failures;                                                                \
-    }                                                                            \
-  } while (0)
 
 /* The call returns `want`; a failure leaves a message naming the function, a success none. */
 #define EXPECT_STATUS(want, call)                                                                       \
@@ -752,10 +743,5 @@ int main(void) {
   test_nf4_double_quantization();
   test_qeft_matvec();
   test_qeft_pack();
-  if (failures) {
-    fprintf(stderr, "c_api_test: %d failure(s)\n", failures);
-    return 1;
-  }
-  printf("c_api_test: lowbit %s, all checks passed\n", lowbit_version_string());
-  return 0;
+  return c_check_exit("c_api_test", "all checks passed");
 }

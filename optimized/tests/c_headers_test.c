@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "c_check.h"
 #include "lowbit/c_api.h"
 #include "lowbit/vendor.h"
 
@@ -131,15 +132,6 @@ static const lowbit_vendor_descriptor descriptor = {
 
 LOWBIT_VENDOR_EXPORT const lowbit_vendor_descriptor* lowbit_vendor_descriptor_v1(void) { return &descriptor; }
 
-static int failures = 0;
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                              \
-    }                                                                          \
-  } while (0)
-
 int main(void) {
   const lowbit_vendor_descriptor* d = lowbit_vendor_descriptor_v1();
   const float x[4] = {1.0f, -1.0f, 0.0f, 0.5f};
@@ -194,16 +186,9 @@ int main(void) {
   memset(&w, 0, sizeof w);
   CHECK(d->qeft_matvec_f32(&w, x, y) == LOWBIT_E_INVALID);
 
-  if (failures) {
-    fprintf(stderr, "c_headers_test: %d failure(s)\n", failures);
-    return 1;
-  }
-  printf("c_headers_test: both headers in one %s translation unit\n",
 #ifdef __cplusplus
-         "C++"
+  return c_check_exit("c_headers_test", "both headers in one C++ translation unit");
 #else
-         "C"
+  return c_check_exit("c_headers_test", "both headers in one C translation unit");
 #endif
-  );
-  return 0;
 }
