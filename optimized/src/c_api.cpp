@@ -97,10 +97,6 @@ std::span<T> output(T* p, std::size_t length, std::size_t want, std::string_view
   return p ? std::span<T>(p, length) : std::span<T>();
 }
 
-// f16 and bf16 travel as their bit patterns.
-template <class T> const T* as(const std::uint16_t* p) { return reinterpret_cast<const T*>(p); }
-template <class T> T* as(std::uint16_t* p) { return reinterpret_cast<T*>(p); }
-
 // ---- options ---------------------------------------------------------------------------------------
 
 template <class Enum>
@@ -110,7 +106,9 @@ Enum enum_of(std::uint32_t v, std::uint32_t last, std::string_view what) {
 }
 
 // sr words: n of them, or none.
-std::span<const std::uint32_t> random_bits(const std::uint32_t* p, std::size_t n) { return p ? std::span(p, n) : std::span<const std::uint32_t>(); }
+std::span<const std::uint32_t> random_bits(const std::uint32_t* p, std::size_t n) {
+  return p ? std::span(p, n) : std::span<const std::uint32_t>();
+}
 
 fp8::Options fp8_options(const lowbit_fp8_options* c, std::size_t n) {
   const lowbit_fp8_options d = LOWBIT_FP8_OPTIONS_INIT;
@@ -200,7 +198,7 @@ lowbit_qeft_sizes qeft_sizes(std::size_t oc, std::size_t ic, std::size_t k, cons
   return {oc / qeft::kRowInterleave * ic, weak::groups(ic, o.group) * oc, oc * k, weak::group_columns(ic, o.group)};
 }
 
-// ---- the codecs, once per element type ----------------------------------------------------------------
+// ---- the codecs, once per element type (f16 and bf16 arrive as their uint16_t bit patterns: Raw) -------
 
 void copy_stats(const BlockStats& s, lowbit_gse_stats* out) {
   if (out) *out = {s.groups, s.nan_groups, s.exp_underflow, s.exp_overflow, s.bumped, s.saturated};

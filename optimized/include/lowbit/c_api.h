@@ -4,9 +4,10 @@
  * the `lowbit` tool. docs/api.md, "The C API", has a complete example per family.
  *
  * Conventions:
- *  - Arguments come in the order (n, inputs, outputs, options[, stats]), as in lowbit/vendor.h. n is the
- *    element count; input buffers hold what n implies. Every output buffer is followed by its length in
- *    elements (not bytes), which must be the one the function names (else LOWBIT_E_INVALID).
+ *  - Arguments come in the order (n, inputs, outputs, options[, stats]), as in lowbit/vendor.h (whose
+ *    version-1 GSE encode alone puts the stats before the options). n is the element count; input buffers
+ *    hold what n implies. Every output buffer is followed by its length in elements (not bytes), which
+ *    must be the one the function names (else LOWBIT_E_INVALID).
  *  - Every function that can fail returns a lowbit_status (lowbit/c_types.h) and never throws nor
  *    aborts; on failure the outputs hold unspecified values and lowbit_last_error() says what was wrong.
  *  - A buffer pointer may be NULL only when its length is 0 (else LOWBIT_E_NULL). Buffers must not overlap.

@@ -153,7 +153,7 @@ typedef struct lowbit_qeft_matrix {
 /* How a weight is quantized into a QEFT layer (4-bit codes, group-wise asymmetric min-max). */
 typedef struct lowbit_qeft_pack_options {
   int32_t group;             /* input channels per group: 0 (one group per row) or a multiple of 32 dividing ic */
-  uint32_t sym;              /* non-zero: symmetric codes (zero point 8) */
+  uint32_t sym;              /* 0, or 1: symmetric codes (zero point 8) */
   lowbit_weak_tuning tuning;
   int32_t grid;              /* LOWBIT_WEAK_TUNING_MSE: clip ranges tried (>= 1); 0 = QEFT's own (1 grouped, 100 per channel) */
 } lowbit_qeft_pack_options;
