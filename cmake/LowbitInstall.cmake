@@ -1,6 +1,6 @@
 # Packaging: cmake --install puts the headers, liblowbit.a (+ liblowbit_reference.a), liblowbit.so, the
 # lowbit tool, lib/cmake/lowbit (find_package(lowbit): lowbit::lowbit, lowbit::lowbit_shared) and
-# lib/pkgconfig/lowbit.pc under the prefix.
+# lib/pkgconfig/lowbit.pc and lowbit-static.pc under the prefix.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 set(lowbit_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/lowbit)
@@ -19,7 +19,16 @@ configure_package_config_file(cmake/lowbitConfig.cmake.in ${PROJECT_BINARY_DIR}/
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/lowbitConfigVersion.cmake COMPATIBILITY SameMajorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/lowbitConfig.cmake ${PROJECT_BINARY_DIR}/lowbitConfigVersion.cmake
   DESTINATION ${lowbit_cmake_dir})
-# lowbit.pc finds its prefix from its own folder, so the tree can be installed anywhere (--prefix).
+# The archives are C++: a C program, linked by the C compiler's driver, also needs the libraries the C++
+# driver adds beyond the C one (libstdc++ and libm with GCC). The static target's interface names them for C
+# linkers; lowbit.pc and lowbit-static.pc list them too.
+set(lowbit_cxx_runtime ${CMAKE_CXX_IMPLICIT_LINK_LIBRARIES})
+list(REMOVE_ITEM lowbit_cxx_runtime ${CMAKE_C_IMPLICIT_LINK_LIBRARIES})
+list(REMOVE_DUPLICATES lowbit_cxx_runtime)
+target_link_libraries(lowbit_lib INTERFACE "$<$<LINK_LANGUAGE:C>:${lowbit_cxx_runtime}>")
+# pkg-config: lowbit.pc links -llowbit (liblowbit.so when it is installed; `--static` adds Libs.private but
+# cannot turn -llowbit into the archive while liblowbit.so lies beside it), lowbit-static.pc names the archives.
+# Both find their prefix from their own folder, so the tree can be installed anywhere (--prefix).
 file(RELATIVE_PATH lowbit_pc_up /x/${CMAKE_INSTALL_LIBDIR}/pkgconfig /x)
 string(REGEX REPLACE "/$" "" lowbit_pc_up "${lowbit_pc_up}")
 set(lowbit_pc_prefix "\${pcfiledir}/${lowbit_pc_up}")
@@ -30,5 +39,21 @@ foreach(dir LIBDIR INCLUDEDIR)
     set(lowbit_pc_${dir} "\${prefix}/${CMAKE_INSTALL_${dir}}")
   endif()
 endforeach()
+list(TRANSFORM lowbit_cxx_runtime PREPEND -l OUTPUT_VARIABLE lowbit_pc_runtime)
+list(JOIN lowbit_pc_runtime " " lowbit_pc_runtime)
+set(lowbit_pc_name lowbit)
+set(lowbit_pc_linkage "")
+set(lowbit_pc_libs "-L\${libdir} -llowbit")
+set(lowbit_pc_libs_private "-llowbit_reference -lfmt ${lowbit_pc_runtime}")
 configure_file(cmake/lowbit.pc.in ${PROJECT_BINARY_DIR}/lowbit.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/lowbit.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+set(lowbit_pc_name lowbit-static)
+set(lowbit_pc_linkage ", linked statically")
+set(lowbit_pc_libs "")
+foreach(lib lowbit lowbit_reference)
+  string(APPEND lowbit_pc_libs "\${libdir}/${CMAKE_STATIC_LIBRARY_PREFIX}${lib}${CMAKE_STATIC_LIBRARY_SUFFIX} ")
+endforeach()
+string(APPEND lowbit_pc_libs "-lfmt ${lowbit_pc_runtime}")
+set(lowbit_pc_libs_private "")
+configure_file(cmake/lowbit.pc.in ${PROJECT_BINARY_DIR}/lowbit-static.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/lowbit.pc ${PROJECT_BINARY_DIR}/lowbit-static.pc
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,20 +1,27 @@
-// lowbit/c_api.h on the C++ API: argument checks, then the same calls as C++ users make. Every entry
-// point is noexcept: lowbit::Error and other invalid-argument exceptions become LOWBIT_E_INVALID,
-// std::bad_alloc LOWBIT_E_NOMEM, anything else LOWBIT_E_INTERNAL, with the message kept per thread.
+// lowbit/c_api.h on the C++ API: the C arguments become spans and Options (checking what C cannot:
+// NULL pointers, output lengths, enumeration values), then the same calls as C++ users make. Errors
+// travel as exceptions to guarded() (c_api_status.hpp), which returns their status.
 #include "lowbit/c_api.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cstdio>
-#include <exception>
 #include <new>
+#include <optional>
 #include <span>
 #include <stdexcept>
-#include <string>
 #include <string_view>
+#include <tuple>
 
+#include "c_api_status.hpp"
 #include "lowbit/fp8.hpp"
 #include "lowbit/gse.hpp"
+#include "lowbit/mx.hpp"
 #include "lowbit/nf4.hpp"
 #include "lowbit/qeft.hpp"
+#include "lowbit/reference/nf4.hpp"
+#include "lowbit/reference/weak.hpp"
 
 #if defined(LOWBIT_PROJECT_VERSION_MAJOR)
 static_assert(LOWBIT_VERSION_MAJOR == LOWBIT_PROJECT_VERSION_MAJOR && LOWBIT_VERSION_MINOR == LOWBIT_PROJECT_VERSION_MINOR &&
@@ -24,119 +31,216 @@ static_assert(LOWBIT_VERSION_MAJOR == LOWBIT_PROJECT_VERSION_MAJOR && LOWBIT_VER
 
 namespace {
 
-using lowbit::Rounding;
+using namespace lowbit;
+using capi::guarded;
 
-static_assert(LOWBIT_ROUND_RNE == static_cast<int>(Rounding::rne) && LOWBIT_ROUND_RNA == static_cast<int>(Rounding::rna) &&
-              LOWBIT_ROUND_RTZ == static_cast<int>(Rounding::rtz) && LOWBIT_ROUND_SR == static_cast<int>(Rounding::sr));
-static_assert(LOWBIT_FP8_E4M3 == static_cast<int>(lowbit::fp8::Format::e4m3) &&
-              LOWBIT_FP8_E5M2 == static_cast<int>(lowbit::fp8::Format::e5m2));
-static_assert(LOWBIT_NF4 == static_cast<int>(lowbit::nf4::Table::nf4) &&
-              LOWBIT_FP4 == static_cast<int>(lowbit::nf4::Table::fp4));
+// ---- the C types are the C++ ones -------------------------------------------------------------------
 
-// The last call's message, per thread; a fixed buffer, so that reporting an error cannot fail.
-thread_local char last_error[512];
+template <class E> constexpr std::int64_t c(E e) { return static_cast<std::int64_t>(e); }
+static_assert(LOWBIT_E_UNSUPPORTED == c(Errc::unsupported) && LOWBIT_E_INVALID == c(Errc::invalid) &&
+              LOWBIT_E_NULL == c(Errc::null) && LOWBIT_E_NOMEM == c(Errc::no_memory) &&
+              LOWBIT_E_INTERNAL == c(Errc::internal) && LOWBIT_E_DATA == c(Errc::data) && LOWBIT_E_IO == c(Errc::io));
+static_assert(LOWBIT_ROUND_RNE == c(Rounding::rne) && LOWBIT_ROUND_RNA == c(Rounding::rna) &&
+              LOWBIT_ROUND_RTZ == c(Rounding::rtz) && LOWBIT_ROUND_SR == c(Rounding::sr));
+static_assert(LOWBIT_FP8_E4M3 == c(fp8::Format::e4m3) && LOWBIT_FP8_E5M2 == c(fp8::Format::e5m2));
+static_assert(LOWBIT_NF4_TABLE_NF4 == c(nf4::Table::nf4) && LOWBIT_NF4_TABLE_FP4 == c(nf4::Table::fp4));
+static_assert(LOWBIT_MX_INT8 == c(mx::Format::int8) && LOWBIT_MX_FP8_E4M3 == c(mx::Format::fp8_e4m3) &&
+              LOWBIT_MX_FP8_E5M2 == c(mx::Format::fp8_e5m2) && LOWBIT_MX_FP6_E3M2 == c(mx::Format::fp6_e3m2) &&
+              LOWBIT_MX_FP6_E2M3 == c(mx::Format::fp6_e2m3) && LOWBIT_MX_FP4_E2M1 == c(mx::Format::fp4_e2m1));
+static_assert(LOWBIT_GSE_MANTISSA_SATURATE == c(gse::MantissaOverflow::saturate) &&
+              LOWBIT_GSE_MANTISSA_BUMP == c(gse::MantissaOverflow::bump) &&
+              LOWBIT_GSE_EXPONENT_SATURATE == c(gse::ExponentOverflow::saturate) &&
+              LOWBIT_GSE_EXPONENT_NAN == c(gse::ExponentOverflow::nan));
+static_assert(LOWBIT_GSE_ACCUMULATE_EXACT == c(gse::Accumulate::exact) && LOWBIT_GSE_ACCUMULATE_FP32 == c(gse::Accumulate::fp32));
+static_assert(LOWBIT_WEAK_TUNING_MINMAX == c(weak::Tuning::minmax) && LOWBIT_WEAK_TUNING_MSE == c(weak::Tuning::mse));
+static_assert(LOWBIT_NF4_NESTED_BLOCK == nf4::kNestedBlock && LOWBIT_NF4_MAP_SIZE == std::tuple_size_v<ref::Nf4DynamicMap>);
 
-void set_error(const char* fn, const char* what) noexcept {
-  std::snprintf(last_error, sizeof last_error, "%s: %s", fn, what);
-}
+// The *_INIT initializers are the C++ defaults.
+constexpr lowbit_fp8_options kFp8Init = LOWBIT_FP8_OPTIONS_INIT;
+static_assert(kFp8Init.format == c(fp8::Options{}.format) &&
+              kFp8Init.rounding == c(fp8::Options{}.rounding) &&
+              std::string_view(kFp8Init.profile) == fp8::default_profile().name);
+constexpr lowbit_nf4_options kNf4Init = LOWBIT_NF4_OPTIONS_INIT;
+static_assert(kNf4Init.table == c(nf4::Options{}.table) && kNf4Init.block == nf4::Options{}.block &&
+              std::string_view(kNf4Init.profile) == nf4::default_profile().name);
+constexpr lowbit_nf4_dq_options kDqInit = LOWBIT_NF4_DQ_OPTIONS_INIT;
+static_assert(std::string_view(kDqInit.profile) == nf4::default_profile().name);
+constexpr lowbit_gse_options kGseInit = LOWBIT_GSE_OPTIONS_INIT;
+constexpr gse::Format kGseFormat{};
+static_assert(kGseInit.format.bits == kGseFormat.bits && kGseInit.format.group == kGseFormat.group &&
+              kGseInit.format.exp_bits == kGseFormat.exp_bits && kGseInit.format.exp_bias == kGseFormat.exp_bias &&
+              kGseInit.format.exp_offset == kGseFormat.exp_offset &&
+              kGseInit.format.mantissa_overflow == c(kGseFormat.mantissa_overflow) &&
+              kGseInit.format.exponent_overflow == c(kGseFormat.exponent_overflow) &&
+              kGseInit.rounding == c(gse::Options{}.rounding));
+constexpr lowbit_mx_options kMxInit = LOWBIT_MX_OPTIONS_INIT;
+static_assert(kMxInit.format == c(mx::Options{}.format) &&
+              kMxInit.rounding == c(mx::Options{}.rounding));
+constexpr lowbit_qeft_pack_options kQeftInit = LOWBIT_QEFT_PACK_OPTIONS_INIT;
+static_assert(kQeftInit.group == weak::QuantOptions{}.group && kQeftInit.sym == weak::QuantOptions{}.sym &&
+              kQeftInit.tuning == c(weak::QuantOptions{}.tuning));
 
-// A NULL buffer: LOWBIT_E_NULL.
-struct NullPointer : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
-};
+// ---- buffers ---------------------------------------------------------------------------------------
 
-template <class F>
-lowbit_status guarded(const char* fn, F&& body) noexcept {
-  try {
-    body();
-    last_error[0] = '\0';
-    return LOWBIT_OK;
-  } catch (const NullPointer& e) {
-    set_error(fn, e.what());
-    return LOWBIT_E_NULL;
-  } catch (const lowbit::Error& e) {
-    set_error(fn, e.what());
-    return e.code() == lowbit::Errc::internal ? LOWBIT_E_INTERNAL : LOWBIT_E_INVALID;
-  } catch (const std::invalid_argument& e) {  // the standard library's
-    set_error(fn, e.what());
-    return LOWBIT_E_INVALID;
-  } catch (const std::length_error& e) {
-    set_error(fn, e.what());
-    return LOWBIT_E_INVALID;
-  } catch (const std::out_of_range& e) {
-    set_error(fn, e.what());
-    return LOWBIT_E_INVALID;
-  } catch (const std::bad_alloc&) {
-    set_error(fn, "out of memory");
-    return LOWBIT_E_NOMEM;
-  } catch (const std::exception& e) {
-    set_error(fn, e.what());
-    return LOWBIT_E_INTERNAL;
-  } catch (...) {
-    set_error(fn, "unknown exception");
-    return LOWBIT_E_INTERNAL;
-  }
-}
-
-// A buffer of n elements: p may be NULL only when n == 0.
+// An input of n elements: NULL only when n == 0.
 template <class T>
-std::span<T> buffer(T* p, std::size_t n, const char* name) {
-  if (!p && n) throw NullPointer(std::string(name) + " is NULL but has " + std::to_string(n) + " elements");
-  if (!p) return {};
-  return {p, n};
+std::span<const T> input(const T* p, std::size_t n, std::string_view name) {
+  if (!p && n) throw Error(fmt::format("{} is NULL but has {} elements", name, n), Errc::null);
+  return p ? std::span<const T>(p, n) : std::span<const T>();
 }
 
-void need(const void* p, const char* name) {
-  if (!p) throw NullPointer(std::string(name) + " is NULL");
+// An output of `length` elements, which must be `want`.
+template <class T>
+std::span<T> output(T* p, std::size_t length, std::size_t want, std::string_view name) {
+  if (length != want) throw Error(fmt::format("{} has {} elements, expected {}", name, length, want));
+  if (!p && length) throw Error(fmt::format("{} is NULL but has {} elements", name, length), Errc::null);
+  return p ? std::span<T>(p, length) : std::span<T>();
 }
 
-Rounding rounding_of(int r) {
-  if (r < LOWBIT_ROUND_RNE || r > LOWBIT_ROUND_SR)
-    throw lowbit::Error("rounding must be LOWBIT_ROUND_RNE, _RNA, _RTZ or _SR (0..3), got " + std::to_string(r));
-  return static_cast<Rounding>(r);
+// ---- options ---------------------------------------------------------------------------------------
+
+template <class Enum>
+Enum enum_of(std::uint32_t v, std::uint32_t last, std::string_view what) {
+  if (v > last) throw Error(fmt::format("{} must be 0..{}, got {}", what, last, v));
+  return static_cast<Enum>(v);
 }
 
-lowbit::fp8::Options fp8_options(const lowbit_fp8_options* c) {
+// sr words: n of them, or none.
+std::span<const std::uint32_t> random_bits(const std::uint32_t* p, std::size_t n) {
+  return p ? std::span(p, n) : std::span<const std::uint32_t>();
+}
+
+fp8::Options fp8_options(const lowbit_fp8_options* c, std::size_t n) {
   const lowbit_fp8_options d = LOWBIT_FP8_OPTIONS_INIT;
   if (!c) c = &d;
-  if (c->format != LOWBIT_FP8_E4M3 && c->format != LOWBIT_FP8_E5M2)
-    throw lowbit::Error("format must be LOWBIT_FP8_E4M3 or LOWBIT_FP8_E5M2 (0 or 1), got " + std::to_string(c->format));
-  lowbit::fp8::Options o;
-  o.format = static_cast<lowbit::fp8::Format>(c->format);
-  if (c->profile) o.profile = lowbit::fp8::profile(c->profile);
-  o.rounding = rounding_of(c->rounding);
+  fp8::Options o;
+  o.format = enum_of<fp8::Format>(c->format, LOWBIT_FP8_E5M2, "format (LOWBIT_FP8_*)");
+  o.rounding = enum_of<Rounding>(c->rounding, LOWBIT_ROUND_SR, "rounding (LOWBIT_ROUND_*)");
+  if (c->profile) o.profile = fp8::profile(c->profile);
   o.seed = c->seed;
   o.index0 = c->index0;
+  o.random_bits = random_bits(c->random_bits, n);
   return o;
 }
 
-lowbit::gse::Options gse_options(const lowbit_gse_options* c) {
+gse::Options gse_options(const lowbit_gse_options* c, std::size_t n) {
   const lowbit_gse_options d = LOWBIT_GSE_OPTIONS_INIT;
   if (!c) c = &d;
-  lowbit::gse::Options o;
-  o.format.bits = c->bits;
-  o.format.group = c->group;
-  o.format.exp_bits = c->exp_bits;
-  o.format.exp_bias = c->exp_bias >= 0 ? c->exp_bias : c->exp_bits == 8 ? 127 : 15;
-  o.format.exp_offset = c->exp_offset;
-  if (const auto error = lowbit::gse::validate(o.format)) throw lowbit::Error(*error);
-  o.rounding = rounding_of(c->rounding);
+  const lowbit_gse_format& f = c->format;
+  gse::Options o;
+  o.format = {f.bits, f.group, f.exp_bits, f.exp_bias, f.exp_offset,
+              enum_of<gse::MantissaOverflow>(f.mantissa_overflow, LOWBIT_GSE_MANTISSA_BUMP, "mantissa_overflow (LOWBIT_GSE_MANTISSA_*)"),
+              enum_of<gse::ExponentOverflow>(f.exponent_overflow, LOWBIT_GSE_EXPONENT_NAN, "exponent_overflow (LOWBIT_GSE_EXPONENT_*)")};
+  if (const auto error = gse::validate(o.format)) throw Error(*error);
+  o.rounding = enum_of<Rounding>(c->rounding, LOWBIT_ROUND_SR, "rounding (LOWBIT_ROUND_*)");
+  o.seed = c->seed;
+  o.index0 = c->index0;
+  o.random_bits = random_bits(c->random_bits, n);
+  return o;
+}
+
+mx::Options mx_options(const lowbit_mx_options* c) {
+  const lowbit_mx_options d = LOWBIT_MX_OPTIONS_INIT;
+  if (!c) c = &d;
+  mx::Options o;
+  o.format = enum_of<mx::Format>(c->format, LOWBIT_MX_FP4_E2M1, "format (LOWBIT_MX_*)");
+  o.rounding = enum_of<Rounding>(c->rounding, LOWBIT_ROUND_SR, "rounding (LOWBIT_ROUND_*)");
   o.seed = c->seed;
   o.index0 = c->index0;
   return o;
 }
 
-lowbit::nf4::Options nf4_options(const lowbit_nf4_options* c) {
+nf4::Options nf4_options(const lowbit_nf4_options* c) {
   const lowbit_nf4_options d = LOWBIT_NF4_OPTIONS_INIT;
   if (!c) c = &d;
-  if (c->table != LOWBIT_NF4 && c->table != LOWBIT_FP4)
-    throw lowbit::Error("table must be LOWBIT_NF4 or LOWBIT_FP4 (0 or 1), got " + std::to_string(c->table));
-  lowbit::nf4::Options o;
-  o.table = static_cast<lowbit::nf4::Table>(c->table);
-  if (c->profile) o.profile = lowbit::nf4::profile(c->profile);
+  nf4::Options o;
+  o.table = enum_of<nf4::Table>(c->table, LOWBIT_NF4_TABLE_FP4, "table (LOWBIT_NF4_TABLE_*)");
+  if (c->profile) o.profile = nf4::profile(c->profile);
   o.block = c->block;
-  lowbit::nf4::params(o);  // validates profile and block
+  nf4::params(o);  // validates the block
   return o;
+}
+
+struct DoubleQuant {
+  nf4::Nested nested;
+  std::span<const float, 256> map;
+  std::optional<float> offset;
+};
+
+DoubleQuant dq_options(const lowbit_nf4_dq_options* c) {
+  static const ref::Nf4DynamicMap kMap = ref::bnb_dynamic_map();
+  const lowbit_nf4_dq_options d = LOWBIT_NF4_DQ_OPTIONS_INIT;
+  if (!c) c = &d;
+  DoubleQuant q{(c->profile ? nf4::profile(c->profile) : nf4::default_profile()).nested, kMap, std::nullopt};
+  if (c->map) {
+    q.map = std::span<const float, 256>(c->map, 256);
+    if (!ref::valid_dynamic_map(q.map)) throw Error("map must be 256 finite values in [-1, 1], non-decreasing");
+  }
+  if (c->offset) q.offset = *c->offset;
+  return q;
+}
+
+weak::QuantOptions qeft_options(const lowbit_qeft_pack_options* c) {
+  const lowbit_qeft_pack_options d = LOWBIT_QEFT_PACK_OPTIONS_INIT;
+  if (!c) c = &d;
+  weak::QuantOptions o;
+  o.group = c->group;
+  o.sym = enum_of<unsigned>(c->sym, 1, "sym") != 0;
+  o.tuning = enum_of<weak::Tuning>(c->tuning, LOWBIT_WEAK_TUNING_MSE, "tuning (LOWBIT_WEAK_TUNING_*)");
+  if (c->grid != 0 && o.tuning != weak::Tuning::mse) throw Error("grid applies to LOWBIT_WEAK_TUNING_MSE only");
+  o.grid = c->grid != 0 ? c->grid : weak::default_grid(weak::Layout::qeft, o.group);
+  return o;
+}
+
+lowbit_qeft_sizes qeft_sizes(std::size_t oc, std::size_t ic, std::size_t k, const weak::QuantOptions& o) {
+  if (const std::string_view e = weak::shape_error(weak::Layout::qeft, oc, ic, k, o); !e.empty())
+    throw Error(fmt::format("{} (oc {}, ic {}, k {}, group {})", e, oc, ic, k, o.group));
+  return {oc / qeft::kRowInterleave * ic, weak::groups(ic, o.group) * oc, oc * k, weak::group_columns(ic, o.group)};
+}
+
+// ---- the codecs, once per element type (f16 and bf16 arrive as their uint16_t bit patterns: Raw) -------
+
+void copy_stats(const BlockStats& s, lowbit_gse_stats* out) {
+  if (out) *out = {s.groups, s.nan_groups, s.exp_underflow, s.exp_overflow, s.bumped, s.saturated};
+}
+
+template <class In, class Raw>
+lowbit_status fp8_encode(const char* fn, std::size_t n, const Raw* in, std::uint8_t* out, std::size_t n_out,
+                         const lowbit_fp8_options* o) {
+  return guarded(fn, [&] {
+    const fp8::Options opts = fp8_options(o, n);
+    fp8::encode(input(reinterpret_cast<const In*>(in), n, "in"), output(out, n_out, n, "out"), opts);
+  });
+}
+
+template <class Out, class Raw>
+lowbit_status fp8_decode(const char* fn, std::size_t n, const std::uint8_t* in, Raw* out, std::size_t n_out,
+                         const lowbit_fp8_options* o) {
+  return guarded(fn, [&] {
+    const fp8::Options opts = fp8_options(o, n);
+    fp8::decode(input(in, n, "in"), output(reinterpret_cast<Out*>(out), n_out, n, "out"), opts);
+  });
+}
+
+template <class In, class Raw>
+lowbit_status gse_encode(const char* fn, std::size_t n, const Raw* in, std::int8_t* codes, std::size_t n_codes,
+                         std::uint8_t* exps, std::size_t n_exps, const lowbit_gse_options* o, lowbit_gse_stats* stats) {
+  return guarded(fn, [&] {
+    const gse::Options opts = gse_options(o, n);
+    copy_stats(gse::encode(input(reinterpret_cast<const In*>(in), n, "in"), output(codes, n_codes, n, "codes"),
+                           output(exps, n_exps, opts.format.groups(n), "exps"), opts),
+               stats);
+  });
+}
+
+template <class Out, class Raw>
+lowbit_status gse_decode(const char* fn, std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Raw* out,
+                         std::size_t n_out, const lowbit_gse_options* o) {
+  return guarded(fn, [&] {
+    const gse::Options opts = gse_options(o, n);
+    gse::decode(input(codes, n, "codes"), input(exps, opts.format.groups(n), "exps"),
+                output(reinterpret_cast<Out*>(out), n_out, n, "out"), opts);
+  });
 }
 
 }  // namespace
@@ -147,84 +251,224 @@ uint32_t lowbit_version(void) noexcept { return LOWBIT_VERSION; }
 
 const char* lowbit_version_string(void) noexcept { return LOWBIT_VERSION_STRING; }
 
-const char* lowbit_last_error(void) noexcept { return last_error; }
-
-const char* lowbit_status_name(int status) noexcept {
-  switch (status) {
-    case LOWBIT_OK: return "ok";
-    case LOWBIT_E_INVALID: return "invalid argument";
-    case LOWBIT_E_NULL: return "null pointer";
-    case LOWBIT_E_NOMEM: return "out of memory";
-    case LOWBIT_E_INTERNAL: return "internal error";
-    default: return "unknown status";
-  }
+const char* lowbit_status_name(lowbit_status status) noexcept {
+  if (status == LOWBIT_OK) return "ok";
+  if (status < LOWBIT_E_UNSUPPORTED || status > LOWBIT_E_IO) return "unknown status";
+  return name(static_cast<Errc>(status)).data();  // a string literal: NUL-terminated
 }
 
-lowbit_status lowbit_fp8_encode_f32(const float* in, size_t n, uint8_t* out, const lowbit_fp8_options* o) noexcept {
-  return guarded(__func__, [&] {
-    const lowbit::fp8::Options opts = fp8_options(o);
-    lowbit::fp8::encode(buffer(in, n, "in"), buffer(out, n, "out"), opts);
-  });
+// ---- FP8 ---------------------------------------------------------------------------------------------
+
+lowbit_status lowbit_fp8_encode_f32(size_t n, const float* in, uint8_t* out, size_t n_out, const lowbit_fp8_options* o) noexcept {
+  return fp8_encode<float>(__func__, n, in, out, n_out, o);
+}
+lowbit_status lowbit_fp8_encode_f64(size_t n, const double* in, uint8_t* out, size_t n_out, const lowbit_fp8_options* o) noexcept {
+  return fp8_encode<double>(__func__, n, in, out, n_out, o);
+}
+lowbit_status lowbit_fp8_encode_f16(size_t n, const uint16_t* in, uint8_t* out, size_t n_out, const lowbit_fp8_options* o) noexcept {
+  return fp8_encode<f16>(__func__, n, in, out, n_out, o);
+}
+lowbit_status lowbit_fp8_encode_bf16(size_t n, const uint16_t* in, uint8_t* out, size_t n_out, const lowbit_fp8_options* o) noexcept {
+  return fp8_encode<bf16>(__func__, n, in, out, n_out, o);
+}
+lowbit_status lowbit_fp8_decode_f32(size_t n, const uint8_t* in, float* out, size_t n_out, const lowbit_fp8_options* o) noexcept {
+  return fp8_decode<float>(__func__, n, in, out, n_out, o);
+}
+lowbit_status lowbit_fp8_decode_f16(size_t n, const uint8_t* in, uint16_t* out, size_t n_out, const lowbit_fp8_options* o) noexcept {
+  return fp8_decode<f16>(__func__, n, in, out, n_out, o);
+}
+lowbit_status lowbit_fp8_decode_bf16(size_t n, const uint8_t* in, uint16_t* out, size_t n_out, const lowbit_fp8_options* o) noexcept {
+  return fp8_decode<bf16>(__func__, n, in, out, n_out, o);
 }
 
-lowbit_status lowbit_fp8_decode_f32(const uint8_t* in, size_t n, float* out, const lowbit_fp8_options* o) noexcept {
-  return guarded(__func__, [&] {
-    const lowbit::fp8::Options opts = fp8_options(o);
-    lowbit::fp8::decode(buffer(in, n, "in"), buffer(out, n, "out"), opts);
-  });
-}
+// ---- GSE ---------------------------------------------------------------------------------------------
 
-size_t lowbit_gse_groups(size_t n, int group) noexcept {
-  return group > 0 ? n / static_cast<size_t>(group) + (n % static_cast<size_t>(group) != 0) : 0;
-}
+size_t lowbit_gse_groups(size_t n, int32_t group) noexcept { return group > 0 ? ceil_div(n, static_cast<size_t>(group)) : 0; }
 
-lowbit_status lowbit_gse_encode_f32(const float* in, size_t n, int8_t* codes, uint8_t* exps, size_t n_exps,
+lowbit_status lowbit_gse_encode_f32(size_t n, const float* in, int8_t* codes, size_t n_codes, uint8_t* exps, size_t n_exps,
                                     const lowbit_gse_options* o, lowbit_gse_stats* stats) noexcept {
-  return guarded(__func__, [&] {
-    const lowbit::gse::Options opts = gse_options(o);
-    const lowbit::BlockStats s =
-        lowbit::gse::encode(buffer(in, n, "in"), buffer(codes, n, "codes"), buffer(exps, n_exps, "exps"), opts);
-    if (stats) *stats = {s.groups, s.nan_groups, s.exp_underflow, s.exp_overflow, s.bumped, s.saturated};
-  });
+  return gse_encode<float>(__func__, n, in, codes, n_codes, exps, n_exps, o, stats);
 }
-
-lowbit_status lowbit_gse_decode_f32(const int8_t* codes, size_t n, const uint8_t* exps, size_t n_exps, float* out,
+lowbit_status lowbit_gse_encode_f16(size_t n, const uint16_t* in, int8_t* codes, size_t n_codes, uint8_t* exps, size_t n_exps,
+                                    const lowbit_gse_options* o, lowbit_gse_stats* stats) noexcept {
+  return gse_encode<f16>(__func__, n, in, codes, n_codes, exps, n_exps, o, stats);
+}
+lowbit_status lowbit_gse_encode_bf16(size_t n, const uint16_t* in, int8_t* codes, size_t n_codes, uint8_t* exps, size_t n_exps,
+                                     const lowbit_gse_options* o, lowbit_gse_stats* stats) noexcept {
+  return gse_encode<bf16>(__func__, n, in, codes, n_codes, exps, n_exps, o, stats);
+}
+lowbit_status lowbit_gse_decode_f32(size_t n, const int8_t* codes, const uint8_t* exps, float* out, size_t n_out,
                                     const lowbit_gse_options* o) noexcept {
+  return gse_decode<float>(__func__, n, codes, exps, out, n_out, o);
+}
+lowbit_status lowbit_gse_decode_f16(size_t n, const int8_t* codes, const uint8_t* exps, uint16_t* out, size_t n_out,
+                                    const lowbit_gse_options* o) noexcept {
+  return gse_decode<f16>(__func__, n, codes, exps, out, n_out, o);
+}
+lowbit_status lowbit_gse_decode_bf16(size_t n, const int8_t* codes, const uint8_t* exps, uint16_t* out, size_t n_out,
+                                     const lowbit_gse_options* o) noexcept {
+  return gse_decode<bf16>(__func__, n, codes, exps, out, n_out, o);
+}
+
+// ---- MX ----------------------------------------------------------------------------------------------
+
+size_t lowbit_mx_blocks(size_t n) noexcept { return mx::blocks(n); }
+
+lowbit_status lowbit_mx_encode_f32(size_t n, const float* in, uint8_t* codes, size_t n_codes, uint8_t* scales,
+                                   size_t n_scales, const lowbit_mx_options* o, lowbit_gse_stats* stats) noexcept {
   return guarded(__func__, [&] {
-    const lowbit::gse::Options opts = gse_options(o);
-    lowbit::gse::decode(buffer(codes, n, "codes"), buffer(exps, n_exps, "exps"), buffer(out, n, "out"), opts);
+    const mx::Options opts = mx_options(o);
+    copy_stats(mx::encode(input(in, n, "in"), output(codes, n_codes, n, "codes"), output(scales, n_scales, mx::blocks(n), "scales"), opts),
+               stats);
   });
 }
 
-size_t lowbit_nf4_packed_bytes(size_t n) noexcept { return n / 2 + n % 2; }
-
-size_t lowbit_nf4_blocks(size_t n, int block) noexcept { return lowbit_gse_groups(n, block); }
-
-lowbit_status lowbit_nf4_quantize_f32(const float* in, size_t n, uint8_t* packed, size_t n_packed, float* absmax,
-                                      size_t n_absmax, const lowbit_nf4_options* o) noexcept {
+lowbit_status lowbit_mx_decode_f32(size_t n, const uint8_t* codes, const uint8_t* scales, float* out, size_t n_out,
+                                   const lowbit_mx_options* o) noexcept {
   return guarded(__func__, [&] {
-    const lowbit::nf4::Options opts = nf4_options(o);
-    lowbit::nf4::encode(buffer(in, n, "in"), buffer(packed, n_packed, "packed"), buffer(absmax, n_absmax, "absmax"),
-                          opts);
+    const mx::Options opts = mx_options(o);
+    mx::decode(input(codes, n, "codes"), input(scales, mx::blocks(n), "scales"), output(out, n_out, n, "out"), opts);
   });
 }
 
-lowbit_status lowbit_nf4_dequantize_f32(const uint8_t* packed, size_t n_packed, const float* absmax, size_t n_absmax,
-                                        float* out, size_t n, const lowbit_nf4_options* o) noexcept {
+// ---- NF4 ---------------------------------------------------------------------------------------------
+
+size_t lowbit_nf4_packed_bytes(size_t n) noexcept { return nf4::packed_bytes(n); }
+
+size_t lowbit_nf4_blocks(size_t n, int32_t block) noexcept { return lowbit_gse_groups(n, block); }
+
+size_t lowbit_nf4_nested_blocks(size_t n_absmax) noexcept { return nf4::blocks(n_absmax, nf4::kNestedBlock); }
+
+lowbit_status lowbit_nf4_encode_f32(size_t n, const float* in, uint8_t* packed, size_t n_packed, float* absmax,
+                                    size_t n_absmax, const lowbit_nf4_options* o) noexcept {
   return guarded(__func__, [&] {
-    const lowbit::nf4::Options opts = nf4_options(o);
-    lowbit::nf4::decode(buffer(packed, n_packed, "packed"), buffer(absmax, n_absmax, "absmax"),
-                            buffer(out, n, "out"), opts);
+    const nf4::Options opts = nf4_options(o);
+    nf4::encode(input(in, n, "in"), output(packed, n_packed, nf4::packed_bytes(n), "packed"),
+                output(absmax, n_absmax, nf4::blocks(n, opts.block), "absmax"), opts);
   });
 }
 
-lowbit_status lowbit_qeft_matvec(const lowbit_qeft_matrix* w, const float* x, size_t n_x, float* y,
-                                 size_t n_y) noexcept {
+lowbit_status lowbit_nf4_decode_f32(size_t n, const uint8_t* packed, const float* absmax, float* out, size_t n_out,
+                                    const lowbit_nf4_options* o) noexcept {
   return guarded(__func__, [&] {
-    need(w, "w");
-    const lowbit::qeft::Matrix m{w->oc, w->ic, w->k, w->group, w->qweight, w->scales, w->scaled_zeros, w->oweight};
-    lowbit::qeft::matvec(m, buffer(x, n_x, "x"), buffer(y, n_y, "y"));
+    const nf4::Options opts = nf4_options(o);
+    nf4::decode(input(packed, nf4::packed_bytes(n), "packed"), input(absmax, nf4::blocks(n, opts.block), "absmax"),
+                output(out, n_out, n, "out"), opts);
+  });
+}
+
+lowbit_status lowbit_nf4_dynamic_map(float* map, size_t n_map) noexcept {
+  return guarded(__func__, [&] {
+    const std::span<float> out = output(map, n_map, LOWBIT_NF4_MAP_SIZE, "map");
+    const ref::Nf4DynamicMap m = ref::bnb_dynamic_map();
+    std::copy(m.begin(), m.end(), out.begin());
+  });
+}
+
+// (On ref::nf4_double_quantize until lowbit::nf4::double_quantize is public.)
+lowbit_status lowbit_nf4_double_quantize(size_t n, const float* absmax, uint8_t* codes, size_t n_codes, float* nested_absmax,
+                                         size_t n_nested, float* offset, const lowbit_nf4_dq_options* o) noexcept {
+  return guarded(__func__, [&] {
+    const DoubleQuant q = dq_options(o);
+    const std::span<const float> a = input(absmax, n, "absmax");
+    const std::span<std::uint8_t> c = output(codes, n_codes, n, "codes");
+    const std::span<float> m = output(nested_absmax, n_nested, lowbit_nf4_nested_blocks(n), "nested_absmax");
+    if (!offset) throw Error("offset is NULL", Errc::null);
+    const ref::Nf4DoubleQuant r = ref::nf4_double_quantize(a, q.nested, q.map, q.offset);
+    std::copy(r.codes.begin(), r.codes.end(), c.begin());
+    std::copy(r.nested_absmax.begin(), r.nested_absmax.end(), m.begin());
+    *offset = r.offset;
+  });
+}
+
+lowbit_status lowbit_nf4_double_dequantize(size_t n, const uint8_t* codes, const float* nested_absmax, float offset,
+                                           float* absmax, size_t n_absmax, const lowbit_nf4_dq_options* o) noexcept {
+  return guarded(__func__, [&] {
+    const DoubleQuant q = dq_options(o);
+    ref::nf4_double_dequantize(input(codes, n, "codes"), input(nested_absmax, lowbit_nf4_nested_blocks(n), "nested_absmax"),
+                               offset, q.map, output(absmax, n_absmax, n, "absmax"));
+  });
+}
+
+// ---- QEFT --------------------------------------------------------------------------------------------
+
+lowbit_status lowbit_qeft_matvec(const lowbit_qeft_matrix* w, const float* x, float* y, size_t n_y) noexcept {
+  return guarded(__func__, [&] {
+    if (!w) throw Error("w is NULL", Errc::null);
+    const qeft::Matrix m{w->oc, w->ic, w->k, w->group, w->qweight, w->scales, w->scaled_zeros, w->oweight};
+    qeft::matvec(m, input(x, w->ic, "x"), output(y, n_y, w->oc, "y"));
+  });
+}
+
+lowbit_status lowbit_qeft_buffer_sizes(size_t oc, size_t ic, size_t k, const lowbit_qeft_pack_options* o,
+                                       lowbit_qeft_sizes* sizes) noexcept {
+  return guarded(__func__, [&] {
+    if (!sizes) throw Error("sizes is NULL", Errc::null);
+    *sizes = qeft_sizes(oc, ic, k, qeft_options(o));
+  });
+}
+
+// (On ref::weak_quantize and ref::qeft_pack until lowbit::qeft::encode is public.)
+lowbit_status lowbit_qeft_pack(size_t oc, size_t ic, const float* w, size_t k, const int32_t* weak, int16_t* qweight,
+                               size_t n_qweight, uint16_t* scales, size_t n_scales, uint16_t* scaled_zeros,
+                               size_t n_scaled_zeros, uint16_t* oweight, size_t n_oweight,
+                               const lowbit_qeft_pack_options* o) noexcept {
+  return guarded(__func__, [&] {
+    const lowbit::weak::QuantOptions opts = qeft_options(o);  // (`weak` is the argument here)
+    const lowbit_qeft_sizes size = qeft_sizes(oc, ic, k, opts);
+    const std::span<const float> weight = input(w, oc * ic, "w");  // qeft_sizes checked oc * ic
+    const std::span<const std::int32_t> columns = input(weak, k, "weak");
+    const std::span<std::int16_t> q = output(qweight, n_qweight, size.qweight, "qweight");
+    const std::span<std::uint16_t> s = output(scales, n_scales, size.scales, "scales");
+    const std::span<std::uint16_t> z = output(scaled_zeros, n_scaled_zeros, size.scales, "scaled_zeros");
+    const std::span<std::uint16_t> ow = output(oweight, n_oweight, size.oweight, "oweight");
+    const ref::QeftPacked p = ref::qeft_pack(ref::weak_quantize(lowbit::weak::Layout::qeft, weight, oc, ic, columns, opts));
+    std::copy(p.qweight.begin(), p.qweight.end(), q.begin());
+    std::copy(p.scales.begin(), p.scales.end(), s.begin());
+    std::copy(p.scaled_zeros.begin(), p.scaled_zeros.end(), z.begin());
+    std::copy(p.oweight.begin(), p.oweight.end(), ow.begin());
   });
 }
 
 }  // extern "C"
+
+// ---- errors ----------------------------------------------------------------------------------------------
+
+namespace lowbit::capi {
+namespace {
+
+// The last call's message, per thread; a fixed buffer, so that reporting an error cannot fail.
+thread_local char last_error[512];
+
+lowbit_status fail(const char* fn, const char* what, lowbit_status status) noexcept {
+  std::snprintf(last_error, sizeof last_error, "%s: %s", fn, what);
+  return status;
+}
+
+}  // namespace
+
+void clear_last_error() noexcept { last_error[0] = '\0'; }
+
+lowbit_status status_of_current_exception(const char* fn) noexcept {
+  try {
+    throw;
+  } catch (const Error& e) {
+    return fail(fn, e.what(), static_cast<lowbit_status>(e.code()));
+  } catch (const std::bad_alloc&) {
+    return fail(fn, "out of memory", LOWBIT_E_NOMEM);
+  } catch (const std::invalid_argument& e) {  // the reference's and the standard library's
+    return fail(fn, e.what(), LOWBIT_E_INVALID);
+  } catch (const std::length_error& e) {
+    return fail(fn, e.what(), LOWBIT_E_INVALID);
+  } catch (const std::out_of_range& e) {
+    return fail(fn, e.what(), LOWBIT_E_INVALID);
+  } catch (const std::exception& e) {
+    return fail(fn, e.what(), LOWBIT_E_INTERNAL);
+  } catch (...) {
+    return fail(fn, "unknown exception", LOWBIT_E_INTERNAL);
+  }
+}
+
+}  // namespace lowbit::capi
+
+extern "C" const char* lowbit_last_error(void) noexcept { return lowbit::capi::last_error; }

@@ -8,14 +8,14 @@ static int unsupported_matvec(const lowbit_qeft_matrix* w, const float* x, float
   (void)w;
   (void)x;
   (void)y;
-  return LOWBIT_VENDOR_E_UNSUPPORTED;
+  return LOWBIT_E_UNSUPPORTED;
 }
 
 static int unsupported_gemm(size_t m, size_t n, size_t k, const int8_t* a, const uint8_t* a_exps, const int8_t* b,
                             const uint8_t* b_exps, const lowbit_gse_format* fa, const lowbit_gse_format* fb,
                             uint32_t accumulate, float* c) {
   (void)m, (void)n, (void)k, (void)a, (void)a_exps, (void)b, (void)b_exps, (void)fa, (void)fb, (void)accumulate, (void)c;
-  return LOWBIT_VENDOR_E_UNSUPPORTED;
+  return LOWBIT_E_UNSUPPORTED;
 }
 
 static const lowbit_vendor_descriptor descriptor = {

@@ -25,23 +25,23 @@ inline bool fp8_profile(const lowbit_fp8_options* o, const fp8::Profile*& p) {
 template <class In, class Raw>
 int encode(std::size_t n, const Raw* in, std::uint8_t* out, const lowbit_fp8_options* o, bool ties_away = false) {
   const fp8::Profile* p = nullptr;
-  if (!fp8_profile(o, p) || (n && (!in || !out))) return LOWBIT_VENDOR_E_INVALID;
+  if (!fp8_profile(o, p) || (n && (!in || !out))) return LOWBIT_E_INVALID;
   Rounding r = static_cast<Rounding>(o->rounding);
   if (ties_away && r == Rounding::rne) r = Rounding::rna;  // the faulty plugin's wrong tie rule
   fp8::EncodeParams params = fp8::encode_params(static_cast<fp8::Format>(o->format), *p, FloatTraits<In>::type, r, o->seed);
   params.index0 = o->index0;
   params.random_bits = o->random_bits;
   fp8::encode_kernel<In>(kernels::best<fp8::Impl>())(n, reinterpret_cast<const In*>(in), out, &params);
-  return LOWBIT_VENDOR_OK;
+  return LOWBIT_OK;
 }
 
 template <class Out, class Raw>
 int decode(std::size_t n, const std::uint8_t* in, Raw* out, const lowbit_fp8_options* o) {
   const fp8::Profile* p = nullptr;
-  if (!fp8_profile(o, p) || (n && (!in || !out))) return LOWBIT_VENDOR_E_INVALID;
+  if (!fp8_profile(o, p) || (n && (!in || !out))) return LOWBIT_E_INVALID;
   const fp8::DecodeParams params = fp8::decode_params(static_cast<fp8::Format>(o->format), *p);
   fp8::decode_kernel<Out>(kernels::best<fp8::Impl>())(n, in, reinterpret_cast<Out*>(out), &params);
-  return LOWBIT_VENDOR_OK;
+  return LOWBIT_OK;
 }
 
 inline bool nf4_params(const lowbit_nf4_options* o, nf4::Params& p) {
@@ -54,17 +54,17 @@ inline bool nf4_params(const lowbit_nf4_options* o, nf4::Params& p) {
 
 inline int nf4_quantize(std::size_t n, const float* in, std::uint8_t* packed, float* absmax, const lowbit_nf4_options* o) {
   nf4::Params p;
-  if (!nf4_params(o, p) || (n && (!in || !packed || !absmax))) return LOWBIT_VENDOR_E_INVALID;
+  if (!nf4_params(o, p) || (n && (!in || !packed || !absmax))) return LOWBIT_E_INVALID;
   kernels::best<nf4::Impl>().encode(n, in, packed, absmax, &p);
-  return LOWBIT_VENDOR_OK;
+  return LOWBIT_OK;
 }
 
 inline int nf4_dequantize(std::size_t n, const std::uint8_t* packed, const float* absmax, float* out,
                           const lowbit_nf4_options* o) {
   nf4::Params p;
-  if (!nf4_params(o, p) || (n && (!packed || !absmax || !out))) return LOWBIT_VENDOR_E_INVALID;
+  if (!nf4_params(o, p) || (n && (!packed || !absmax || !out))) return LOWBIT_E_INVALID;
   kernels::best<nf4::Impl>().decode(n, packed, absmax, out, &p);
-  return LOWBIT_VENDOR_OK;
+  return LOWBIT_OK;
 }
 
 // Options -> kernel parameters; false for a bad field (the C enums arrive unchecked).
@@ -84,22 +84,22 @@ int gse_encode(std::size_t n, const Raw* in, std::int8_t* codes, std::uint8_t* e
                const lowbit_gse_options* o, bool ties_away = false) {
   gse::Format f;
   if (!o || !gse_format(&o->format, f) || o->rounding > LOWBIT_ROUND_SR || (n && (!in || !codes || !exps)))
-    return LOWBIT_VENDOR_E_INVALID;
+    return LOWBIT_E_INVALID;
   Rounding r = static_cast<Rounding>(o->rounding);
   if (ties_away && r == Rounding::rne) r = Rounding::rna;  // the faulty plugin's wrong tie rule
   const gse::EncodeParams p{f, r, o->seed, o->index0, o->random_bits};
   BlockStats s;
   gse::encode_kernel<In>(kernels::best<gse::Impl>())(n, reinterpret_cast<const In*>(in), codes, exps, &p, &s);
   copy_stats(s, stats);
-  return LOWBIT_VENDOR_OK;
+  return LOWBIT_OK;
 }
 
 template <class Out, class Raw>
 int gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Raw* out, const lowbit_gse_format* c) {
   gse::Format f;
-  if (!gse_format(c, f) || (n && (!codes || !exps || !out))) return LOWBIT_VENDOR_E_INVALID;
+  if (!gse_format(c, f) || (n && (!codes || !exps || !out))) return LOWBIT_E_INVALID;
   gse::decode_kernel<Out>(kernels::best<gse::Impl>())(n, codes, exps, reinterpret_cast<Out*>(out), &f);
-  return LOWBIT_VENDOR_OK;
+  return LOWBIT_OK;
 }
 
 // ignore_b_offset: the faulty plugin's bug (B's exp_offset taken as 0).
@@ -109,11 +109,11 @@ inline int gse_gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8
   gse::GemmParams p;
   if (!gse_format(a_format, p.a) || !gse_format(b_format, p.b) || p.a.group != p.b.group ||
       accumulate > LOWBIT_GSE_ACCUMULATE_FP32 || (m && n && !c) || (m && n && k && (!a || !a_exps || !b || !b_exps)))
-    return LOWBIT_VENDOR_E_INVALID;
+    return LOWBIT_E_INVALID;
   p.accumulate = static_cast<gse::Accumulate>(accumulate);
   if (ignore_b_offset) p.b.exp_offset = 0;
   kernels::best<gse::GemmImpl>().gemm(m, n, k, a, a_exps, b, b_exps, c, &p);
-  return LOWBIT_VENDOR_OK;
+  return LOWBIT_OK;
 }
 
 inline bool mx_valid(const lowbit_mx_options* o) {
@@ -121,7 +121,7 @@ inline bool mx_valid(const lowbit_mx_options* o) {
 }
 
 inline int mx_encode(std::size_t n, const float* in, std::uint8_t* codes, std::uint8_t* scales, const lowbit_mx_options* o) {
-  if (!mx_valid(o) || (n && (!in || !codes || !scales))) return LOWBIT_VENDOR_E_INVALID;
+  if (!mx_valid(o) || (n && (!in || !codes || !scales))) return LOWBIT_E_INVALID;
   const Rounding r = static_cast<Rounding>(o->rounding);
   if (o->format == LOWBIT_MX_INT8) {
     const gse::EncodeParams p{gse::mxint8_format(), r, o->seed, o->index0, nullptr};
@@ -130,11 +130,11 @@ inline int mx_encode(std::size_t n, const float* in, std::uint8_t* codes, std::u
     const mx::EncodeParams p{static_cast<mx::Format>(o->format), r, o->seed, o->index0};
     ref::mx_encode_ref(n, in, codes, scales, &p, nullptr);
   }
-  return LOWBIT_VENDOR_OK;
+  return LOWBIT_OK;
 }
 
 inline int mx_decode(std::size_t n, const std::uint8_t* codes, const std::uint8_t* scales, float* out, const lowbit_mx_options* o) {
-  if (!mx_valid(o) || (n && (!codes || !scales || !out))) return LOWBIT_VENDOR_E_INVALID;
+  if (!mx_valid(o) || (n && (!codes || !scales || !out))) return LOWBIT_E_INVALID;
   if (o->format == LOWBIT_MX_INT8) {
     const gse::Format f = gse::mxint8_format();
     gse::decode_kernel<float>(kernels::best<gse::Impl>())(n, reinterpret_cast<const std::int8_t*>(codes), scales, out, &f);
@@ -142,7 +142,7 @@ inline int mx_decode(std::size_t n, const std::uint8_t* codes, const std::uint8_
     const mx::DecodeParams p{static_cast<mx::Format>(o->format)};
     ref::mx_decode_ref(n, codes, scales, out, &p);
   }
-  return LOWBIT_VENDOR_OK;
+  return LOWBIT_OK;
 }
 
 inline qeft::Matrix qeft_matrix(const lowbit_qeft_matrix& m) {
@@ -150,15 +150,15 @@ inline qeft::Matrix qeft_matrix(const lowbit_qeft_matrix& m) {
 }
 
 inline int qeft_matvec(const lowbit_qeft_matrix* m, const float* x, float* y) {
-  if (!m || !x || !y) return LOWBIT_VENDOR_E_INVALID;
+  if (!m || !x || !y) return LOWBIT_E_INVALID;
   const qeft::Matrix w = qeft_matrix(*m);
   try {
     qeft::validate(w);
   } catch (const Error&) {
-    return LOWBIT_VENDOR_E_INVALID;
+    return LOWBIT_E_INVALID;
   }
   kernels::best<qeft::Impl>().matvec(&w, x, y);
-  return LOWBIT_VENDOR_OK;
+  return LOWBIT_OK;
 }
 
 }  // namespace lowbit_plugin

@@ -35,7 +35,7 @@ int fault(const char* format) {
     std::signal(SIGSEGV, SIG_DFL);
     std::raise(SIGSEGV);
   }
-  return env_is("LOWBIT_FAULTY_ERROR", format) ? kFaultyError : LOWBIT_VENDOR_OK;
+  return env_is("LOWBIT_FAULTY_ERROR", format) ? kFaultyError : LOWBIT_OK;
 }
 const char* fp8_name(const lowbit_fp8_options* o) { return o && o->format == LOWBIT_FP8_E5M2 ? "e5m2" : "e4m3"; }
 
@@ -56,7 +56,7 @@ uint8_t swap_nibbles(uint8_t b) { return static_cast<uint8_t>((b << 4) | (b >> 4
 int quantize(size_t n, const float* in, uint8_t* packed, float* absmax, const lowbit_nf4_options* o) {
   if (const int e = fault("nf4")) return e;
   const int status = nf4_quantize(n, in, packed, absmax, o);
-  if (status == LOWBIT_VENDOR_OK)
+  if (status == LOWBIT_OK)
     for (size_t j = 0; j < (n + 1) / 2; ++j) packed[j] = swap_nibbles(packed[j]);
   return status;
 }
@@ -79,7 +79,7 @@ int gse_dec_bf16(size_t n, const int8_t* c, const uint8_t* e, uint16_t* out, con
 int mx_enc(size_t n, const float* in, uint8_t* codes, uint8_t* scales, const lowbit_mx_options* o) {
   if (const int e = fault("mx")) return e;
   const int status = mx_encode(n, in, codes, scales, o);
-  if (status != LOWBIT_VENDOR_OK || o->format == LOWBIT_MX_INT8) return status;
+  if (status != LOWBIT_OK || o->format == LOWBIT_MX_INT8) return status;
   const mx::Traits& t = traits(static_cast<mx::Format>(o->format));
   const Rounding r = static_cast<Rounding>(o->rounding);
   for (size_t b = 0; b * mx::kBlock < n; ++b) {
@@ -92,7 +92,7 @@ int mx_enc(size_t n, const float* in, uint8_t* codes, uint8_t* scales, const low
     for (size_t i = first; i < last; ++i)
       codes[i] = ref::mx_element_code(t, in[i], X, r, r == Rounding::sr ? ref::philox_word(o->seed, o->index0 + i) : 0);
   }
-  return LOWBIT_VENDOR_OK;
+  return LOWBIT_OK;
 }
 
 uint16_t reverse_nibbles(uint16_t w) {

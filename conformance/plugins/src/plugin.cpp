@@ -127,7 +127,7 @@ struct Active {
 // One plugin call's status; `call` names it (formatted only for a failure).
 template <class Call> void record(int status, Call call) {
   g_active.calls.fetch_add(1, std::memory_order_relaxed);
-  if (status == LOWBIT_VENDOR_OK) return;
+  if (status == LOWBIT_OK) return;
   if (g_active.failures.fetch_add(1, std::memory_order_relaxed) < g_active.max_errors) {
     std::lock_guard lock(g_active.m);
     g_active.first.push_back(fmt::format("{} => plugin returned error {}", call(), status));

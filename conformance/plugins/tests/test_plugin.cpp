@@ -235,7 +235,7 @@ TEST(Plugin, ACPluginsNullSlotsAreNotImplementedAndItsLastSlotIsCalled) {
   EXPECT_EQ(plugin.name(), "c-vendor");
   EXPECT_EQ(plugin.formats(), (std::vector<std::string>{"gse-gemm", "qeft"}));
   const std::vector<Check> checks = run_plugin_suites(plugin, GoldenDir::from_env(), small({"qeft", "gse", "mx", "gse-gemm"}));
-  // Its one function answers LOWBIT_VENDOR_E_UNSUPPORTED to every call: one error per call.
+  // Its one function answers LOWBIT_E_UNSUPPORTED to every call: one error per call.
   const Check* status = find(checks, "qeft", "plugin status codes");
   ASSERT_NE(status, nullptr);
   EXPECT_GT(status->cases, 0u);

@@ -1,24 +1,27 @@
-/* lowbit's C API: the FP8, GSE-INT, NF4/FP4 and QEFT codecs of lowbit/fp8.hpp, gse.hpp, nf4.hpp and
- * qeft.hpp for C (C99 or later) and for any language with a C FFI. The same kernels run as in C++ (the
+/* lowbit's C API: the streaming codecs of the C++ API (lowbit/fp8.hpp, gse.hpp, mx.hpp, nf4.hpp,
+ * qeft.hpp) for C (C99 or later) and any language with a C FFI. The same kernels run as in C++ (the
  * fastest this CPU has, bit-identical to the reference), so the bits are those of the C++ API and of
- * the `lowbit` tool.
+ * the `lowbit` tool. docs/api.md, "The C API", has a complete example per family.
  *
  * Conventions:
- *  - Every function that can fail returns a lowbit_status and never throws nor aborts; on failure the
- *    output buffers hold unspecified values and lowbit_last_error() says what was wrong.
- *  - Buffers are given as a pointer and a count of elements (not bytes); a pointer may be NULL only
- *    when its count is 0. Input and output buffers must not overlap.
- *  - An options pointer may be NULL: the defaults (the *_OPTIONS_INIT initializers).
- *  - Integer "enum" arguments and fields are plain ints: an out-of-range value is LOWBIT_E_INVALID.
+ *  - Arguments come in the order (n, inputs, outputs, options[, stats]), as in lowbit/vendor.h (whose
+ *    version-1 GSE encode alone puts the stats before the options). n is the element count; input buffers
+ *    hold what n implies. Every output buffer is followed by its length in elements (not bytes), which
+ *    must be the one the function names (else LOWBIT_E_INVALID).
+ *  - Every function that can fail returns a lowbit_status (lowbit/c_types.h) and never throws nor
+ *    aborts; on failure the outputs hold unspecified values and lowbit_last_error() says what was wrong.
+ *  - A buffer pointer may be NULL only when its length is 0 (else LOWBIT_E_NULL). Buffers must not overlap.
+ *  - An options pointer may be NULL: the defaults, the *_INIT initializers of lowbit/c_types.h.
+ *  - Enumerations are uint32_t fields with LOWBIT_* macros: another value is LOWBIT_E_INVALID.
+ *  - f16 and bf16 values travel as their uint16_t bit patterns.
  *  - Thread-safe: calls share no state except each thread's last error message.
  *
- * Link with lowbit::lowbit (static) or lowbit::lowbit_shared (CMake), or `pkg-config --libs lowbit`.
- */
+ * Link with lowbit::lowbit (static) or lowbit::lowbit_shared (CMake), or `pkg-config --libs lowbit`
+ * (shared) / `pkg-config --libs lowbit-static`. */
 #ifndef LOWBIT_C_API_H
 #define LOWBIT_C_API_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "lowbit/c_types.h"
 
 #define LOWBIT_VERSION_MAJOR 0
 #define LOWBIT_VERSION_MINOR 1
@@ -40,15 +43,7 @@ extern "C" {
 #define LOWBIT_NOEXCEPT
 #endif
 
-/* ---- status, errors, version ------------------------------------------------------------------- */
-
-typedef enum lowbit_status {
-  LOWBIT_OK = 0,
-  LOWBIT_E_INVALID = 1,  /* an invalid argument: a size, an option, a code, an unknown name */
-  LOWBIT_E_NULL = 2,     /* a NULL pointer where a buffer (or matrix) is needed */
-  LOWBIT_E_NOMEM = 3,    /* out of memory */
-  LOWBIT_E_INTERNAL = 4  /* any other failure: a bug in lowbit */
-} lowbit_status;
+/* ---- version, status, errors ------------------------------------------------------------------- */
 
 /* The library's version, LOWBIT_VERSION of the build it comes from (compare with the header's). */
 LOWBIT_API uint32_t lowbit_version(void) LOWBIT_NOEXCEPT;
@@ -57,112 +52,130 @@ LOWBIT_API const char* lowbit_version_string(void) LOWBIT_NOEXCEPT;
 /* The message of this thread's last call: "" when it succeeded, else one line naming the function
  * and the problem. Valid until this thread's next lowbit call. Never NULL. */
 LOWBIT_API const char* lowbit_last_error(void) LOWBIT_NOEXCEPT;
-/* "ok", "invalid argument", "null pointer", "out of memory", "internal error" (or "unknown status"). */
-LOWBIT_API const char* lowbit_status_name(int status) LOWBIT_NOEXCEPT;
-
-/* Rounding modes (docs/formats/fp8.md, gse.md). */
-enum lowbit_rounding {
-  LOWBIT_ROUND_RNE = 0, /* to nearest, ties to even */
-  LOWBIT_ROUND_RNA = 1, /* to nearest, ties away from zero */
-  LOWBIT_ROUND_RTZ = 2, /* toward zero */
-  LOWBIT_ROUND_SR = 3   /* stochastic: Philox-4x32-10 keyed by the seed */
-};
+/* "ok", "unsupported", "invalid argument", "null pointer", "out of memory", "internal error",
+ * "malformed data", "i/o error"; "unknown status" for any other value. */
+LOWBIT_API const char* lowbit_status_name(lowbit_status status) LOWBIT_NOEXCEPT;
 
 /* ---- FP8 E4M3 (OCP E4M3FN) / E5M2 -------------------------------------------------------------- */
 
-enum lowbit_fp8_format { LOWBIT_FP8_E4M3 = 0, LOWBIT_FP8_E5M2 = 1 };
-
-typedef struct lowbit_fp8_options {
-  int format;          /* LOWBIT_FP8_E4M3 or LOWBIT_FP8_E5M2 */
-  const char* profile; /* "ml_dtypes" (also NULL), "ml_dtypes-sat", "cuda-nosat", "cuda-satfinite" */
-  int rounding;        /* encode: LOWBIT_ROUND_* */
-  uint64_t seed;       /* encode, LOWBIT_ROUND_SR: the Philox key */
-  uint64_t index0;     /* encode, LOWBIT_ROUND_SR: stream index of in[0] (chunks round as the whole) */
-} lowbit_fp8_options;
-#define LOWBIT_FP8_OPTIONS_INIT {LOWBIT_FP8_E4M3, NULL, LOWBIT_ROUND_RNE, 0, 0}
-
-/* out[i] = the FP8 code of in[i], i < n. */
-LOWBIT_API lowbit_status lowbit_fp8_encode_f32(const float* in, size_t n, uint8_t* out,
+/* out[i] = the FP8 code of in[i], i < n; n_out == n. */
+LOWBIT_API lowbit_status lowbit_fp8_encode_f32(size_t n, const float* in, uint8_t* out, size_t n_out,
                                                const lowbit_fp8_options* o) LOWBIT_NOEXCEPT;
-/* out[i] = the value of code in[i] (exact in f32), i < n; NaN codes as the profile decodes them. */
-LOWBIT_API lowbit_status lowbit_fp8_decode_f32(const uint8_t* in, size_t n, float* out,
+LOWBIT_API lowbit_status lowbit_fp8_encode_f64(size_t n, const double* in, uint8_t* out, size_t n_out,
                                                const lowbit_fp8_options* o) LOWBIT_NOEXCEPT;
+LOWBIT_API lowbit_status lowbit_fp8_encode_f16(size_t n, const uint16_t* in, uint8_t* out, size_t n_out,
+                                               const lowbit_fp8_options* o) LOWBIT_NOEXCEPT;
+LOWBIT_API lowbit_status lowbit_fp8_encode_bf16(size_t n, const uint16_t* in, uint8_t* out, size_t n_out,
+                                                const lowbit_fp8_options* o) LOWBIT_NOEXCEPT;
+/* out[i] = the value of code in[i] (exact in every output type), i < n; n_out == n. NaN codes decode
+ * as the profile says. */
+LOWBIT_API lowbit_status lowbit_fp8_decode_f32(size_t n, const uint8_t* in, float* out, size_t n_out,
+                                               const lowbit_fp8_options* o) LOWBIT_NOEXCEPT;
+LOWBIT_API lowbit_status lowbit_fp8_decode_f16(size_t n, const uint8_t* in, uint16_t* out, size_t n_out,
+                                               const lowbit_fp8_options* o) LOWBIT_NOEXCEPT;
+LOWBIT_API lowbit_status lowbit_fp8_decode_bf16(size_t n, const uint8_t* in, uint16_t* out, size_t n_out,
+                                                const lowbit_fp8_options* o) LOWBIT_NOEXCEPT;
 
 /* ---- GSE-INT (group-shared exponent integers) -------------------------------------------------- */
 
-typedef struct lowbit_gse_options {
-  int bits;       /* element bits, sign included: 4..8 */
-  int group;      /* elements per shared exponent: 16, 32, 64, 128 or 256 */
-  int exp_bits;   /* exponent field bits: 5 or 8 (E8M0) */
-  int exp_bias;   /* field = exponent + bias - offset; negative: 15 for 5 bits, 127 for 8 */
-  int exp_offset; /* a per-tensor power of two added to every group's exponent: -100..100 */
-  int rounding;   /* encode: LOWBIT_ROUND_* */
-  uint64_t seed;  /* encode, LOWBIT_ROUND_SR: the Philox key */
-  uint64_t index0; /* encode, LOWBIT_ROUND_SR: stream index of in[0] */
-} lowbit_gse_options;
-#define LOWBIT_GSE_OPTIONS_INIT {8, 32, 5, -1, 0, LOWBIT_ROUND_RNE, 0, 0}
+/* ceil(n / group): the exponent fields of n elements (0 when group <= 0). */
+LOWBIT_API size_t lowbit_gse_groups(size_t n, int32_t group) LOWBIT_NOEXCEPT;
 
-/* What an encode met (as IEEE flags are for a scalar format); see lowbit::BlockStats. */
-typedef struct lowbit_gse_stats {
-  uint64_t groups;
-  uint64_t nan_groups;    /* NaN or Inf input (or exponent overflow with a NaN policy) */
-  uint64_t exp_underflow; /* non-zero maximum below 2^emin: exponent clamped up */
-  uint64_t exp_overflow;  /* maximum at or above 2^(emax+1): exponent clamped down */
-  uint64_t bumped;        /* groups whose exponent went up */
-  uint64_t saturated;     /* elements set to +-(2^(bits-1) - 1) */
-} lowbit_gse_stats;
-
-/* The number of exponent fields of n elements: ceil(n / group) (0 when group <= 0). */
-LOWBIT_API size_t lowbit_gse_groups(size_t n, int group) LOWBIT_NOEXCEPT;
-
-/* A flat stream of n elements in groups of o->group (the last one possibly short): n codes (one int8
- * per element) and n_exps == lowbit_gse_groups(n, o->group) exponent fields. stats may be NULL. */
-LOWBIT_API lowbit_status lowbit_gse_encode_f32(const float* in, size_t n, int8_t* codes, uint8_t* exps,
+/* A flat stream of n elements in groups of o->format.group (the last one possibly short): n_codes == n
+ * codes (one int8 per element) and n_exps == lowbit_gse_groups(n, group) exponent fields. stats may be
+ * NULL; else it receives this call's counts. */
+LOWBIT_API lowbit_status lowbit_gse_encode_f32(size_t n, const float* in, int8_t* codes, size_t n_codes, uint8_t* exps,
                                                size_t n_exps, const lowbit_gse_options* o,
                                                lowbit_gse_stats* stats) LOWBIT_NOEXCEPT;
-/* The inverse: codes must lie in +-(2^(bits-1) - 1). */
-LOWBIT_API lowbit_status lowbit_gse_decode_f32(const int8_t* codes, size_t n, const uint8_t* exps, size_t n_exps,
-                                               float* out, const lowbit_gse_options* o) LOWBIT_NOEXCEPT;
+LOWBIT_API lowbit_status lowbit_gse_encode_f16(size_t n, const uint16_t* in, int8_t* codes, size_t n_codes,
+                                               uint8_t* exps, size_t n_exps, const lowbit_gse_options* o,
+                                               lowbit_gse_stats* stats) LOWBIT_NOEXCEPT;
+LOWBIT_API lowbit_status lowbit_gse_encode_bf16(size_t n, const uint16_t* in, int8_t* codes, size_t n_codes,
+                                                uint8_t* exps, size_t n_exps, const lowbit_gse_options* o,
+                                                lowbit_gse_stats* stats) LOWBIT_NOEXCEPT;
+/* The inverse: n codes (within +-(2^(bits-1) - 1), else LOWBIT_E_INVALID) and their
+ * lowbit_gse_groups(n, group) exponent fields -> n_out == n values. */
+LOWBIT_API lowbit_status lowbit_gse_decode_f32(size_t n, const int8_t* codes, const uint8_t* exps, float* out,
+                                               size_t n_out, const lowbit_gse_options* o) LOWBIT_NOEXCEPT;
+LOWBIT_API lowbit_status lowbit_gse_decode_f16(size_t n, const int8_t* codes, const uint8_t* exps, uint16_t* out,
+                                               size_t n_out, const lowbit_gse_options* o) LOWBIT_NOEXCEPT;
+LOWBIT_API lowbit_status lowbit_gse_decode_bf16(size_t n, const int8_t* codes, const uint8_t* exps, uint16_t* out,
+                                                size_t n_out, const lowbit_gse_options* o) LOWBIT_NOEXCEPT;
 
-/* ---- NF4 / FP4 (bitsandbytes' 4-bit blockwise formats) ----------------------------------------- */
+/* ---- OCP MX (MXINT8, MXFP8, MXFP6, MXFP4) ------------------------------------------------------ */
 
-enum lowbit_nf4_table { LOWBIT_NF4 = 0, LOWBIT_FP4 = 1 };
+/* ceil(n / 32): the E8M0 scales of n elements. */
+LOWBIT_API size_t lowbit_mx_blocks(size_t n) LOWBIT_NOEXCEPT;
 
-typedef struct lowbit_nf4_options {
-  int table;           /* LOWBIT_NF4 or LOWBIT_FP4 */
-  const char* profile; /* "lowbit" (also NULL), "bnb-cuda", "bnb-cpu", "bnb-torch" */
-  int block;           /* elements per absmax: a power of two in 32..4096 */
-} lowbit_nf4_options;
-#define LOWBIT_NF4_OPTIONS_INIT {LOWBIT_NF4, NULL, 64}
+/* n values -> n_codes == n element codes (one byte each: FP6/FP4 in the low bits, MXINT8 two's
+ * complement) and n_scales == lowbit_mx_blocks(n) scales. stats may be NULL. */
+LOWBIT_API lowbit_status lowbit_mx_encode_f32(size_t n, const float* in, uint8_t* codes, size_t n_codes,
+                                              uint8_t* scales, size_t n_scales, const lowbit_mx_options* o,
+                                              lowbit_gse_stats* stats) LOWBIT_NOEXCEPT;
+/* The inverse: a code with bits above its element's width is LOWBIT_E_DATA. */
+LOWBIT_API lowbit_status lowbit_mx_decode_f32(size_t n, const uint8_t* codes, const uint8_t* scales, float* out,
+                                              size_t n_out, const lowbit_mx_options* o) LOWBIT_NOEXCEPT;
+
+/* ---- NF4 / FP4 (bitsandbytes' 4-bit blockwise formats) with double quantization ----------------- */
+
+/* Entries of a double quantization map, and absmax values per nested block. */
+#define LOWBIT_NF4_MAP_SIZE 256
+#define LOWBIT_NF4_NESTED_BLOCK 256
 
 /* ceil(n / 2): the packed bytes of n elements (two per byte). */
 LOWBIT_API size_t lowbit_nf4_packed_bytes(size_t n) LOWBIT_NOEXCEPT;
 /* ceil(n / block): the absmax values of n elements (0 when block <= 0). */
-LOWBIT_API size_t lowbit_nf4_blocks(size_t n, int block) LOWBIT_NOEXCEPT;
+LOWBIT_API size_t lowbit_nf4_blocks(size_t n, int32_t block) LOWBIT_NOEXCEPT;
+/* ceil(n_absmax / 256): the nested absmax values of a double quantization. */
+LOWBIT_API size_t lowbit_nf4_nested_blocks(size_t n_absmax) LOWBIT_NOEXCEPT;
 
-/* n floats -> n_packed == lowbit_nf4_packed_bytes(n) bytes and n_absmax == lowbit_nf4_blocks(n, block). */
-LOWBIT_API lowbit_status lowbit_nf4_quantize_f32(const float* in, size_t n, uint8_t* packed, size_t n_packed,
-                                                 float* absmax, size_t n_absmax,
-                                                 const lowbit_nf4_options* o) LOWBIT_NOEXCEPT;
-LOWBIT_API lowbit_status lowbit_nf4_dequantize_f32(const uint8_t* packed, size_t n_packed, const float* absmax,
-                                                   size_t n_absmax, float* out, size_t n,
-                                                   const lowbit_nf4_options* o) LOWBIT_NOEXCEPT;
+/* n values -> n_packed == lowbit_nf4_packed_bytes(n) bytes (element 2j in the high nibble of byte j)
+ * and n_absmax == lowbit_nf4_blocks(n, block) absmax values. */
+LOWBIT_API lowbit_status lowbit_nf4_encode_f32(size_t n, const float* in, uint8_t* packed, size_t n_packed,
+                                               float* absmax, size_t n_absmax,
+                                               const lowbit_nf4_options* o) LOWBIT_NOEXCEPT;
+/* The inverse: n elements' packed codes and absmax values -> n_out == n values. */
+LOWBIT_API lowbit_status lowbit_nf4_decode_f32(size_t n, const uint8_t* packed, const float* absmax, float* out,
+                                               size_t n_out, const lowbit_nf4_options* o) LOWBIT_NOEXCEPT;
 
-/* ---- QEFT mixed-precision matvec ---------------------------------------------------------------- */
+/* bitsandbytes' signed dynamic map (create_dynamic_map as torch computes it on x86-64, the
+ * nested_quant_map checkpoints store): n_map == LOWBIT_NF4_MAP_SIZE floats. */
+LOWBIT_API lowbit_status lowbit_nf4_dynamic_map(float* map, size_t n_map) LOWBIT_NOEXCEPT;
+/* Double quantization of n absmax values: *offset (the mean, or o->offset), n_codes == n 8-bit codes
+ * of absmax - offset and n_nested == lowbit_nf4_nested_blocks(n) nested absmax values. */
+LOWBIT_API lowbit_status lowbit_nf4_double_quantize(size_t n, const float* absmax, uint8_t* codes, size_t n_codes,
+                                                    float* nested_absmax, size_t n_nested, float* offset,
+                                                    const lowbit_nf4_dq_options* o) LOWBIT_NOEXCEPT;
+/* The inverse: absmax[i] = fl(fl(map[codes[i]] * nested_absmax[i / 256]) + offset), n_absmax == n. */
+LOWBIT_API lowbit_status lowbit_nf4_double_dequantize(size_t n, const uint8_t* codes, const float* nested_absmax,
+                                                      float offset, float* absmax, size_t n_absmax,
+                                                      const lowbit_nf4_dq_options* o) LOWBIT_NOEXCEPT;
 
-/* A view of a layer's packed QEFT buffers (docs/formats/qeft-owq.md), all row-major little-endian. */
-typedef struct lowbit_qeft_matrix {
-  size_t oc, ic, k;              /* OC % 8 == 0, IC % 64 == 0, k < IC weak columns */
-  size_t group;                  /* columns per group (IC for per channel): a multiple of 32 dividing IC */
-  const int16_t* qweight;        /* OC/4 x IC */
-  const uint16_t* scales;        /* IC/group x OC, binary16 bits */
-  const uint16_t* scaled_zeros;  /* IC/group x OC, binary16 bits */
-  const uint16_t* oweight;       /* OC x k, binary16 bits (NULL when k == 0) */
-} lowbit_qeft_matrix;
+/* ---- QEFT: mixed-precision matvec and packing --------------------------------------------------- */
 
-/* y = W x: x has n_x == IC floats (in the layout's column order), y has n_y == OC. */
-LOWBIT_API lowbit_status lowbit_qeft_matvec(const lowbit_qeft_matrix* w, const float* x, size_t n_x, float* y,
+/* y = W x: x has w->ic floats (in the layout's column order: the non-weak columns ascending, then the
+ * weak ones), y has n_y == w->oc. */
+LOWBIT_API lowbit_status lowbit_qeft_matvec(const lowbit_qeft_matrix* w, const float* x, float* y,
                                             size_t n_y) LOWBIT_NOEXCEPT;
+
+/* The lengths of a packed layer's buffers, in elements. */
+typedef struct lowbit_qeft_sizes {
+  size_t qweight; /* oc/4 x ic int16 */
+  size_t scales;  /* groups x oc binary16: scales, and as many scaled_zeros */
+  size_t oweight; /* oc x k binary16 */
+  size_t group;   /* columns per group: lowbit_qeft_matrix.group */
+} lowbit_qeft_sizes;
+/* The sizes of an oc x ic layer with k weak columns packed with o; LOWBIT_E_INVALID for a shape
+ * QEFT cannot store (oc % 8, ic % 64, the group, k < ic). */
+LOWBIT_API lowbit_status lowbit_qeft_buffer_sizes(size_t oc, size_t ic, size_t k, const lowbit_qeft_pack_options* o,
+                                                  lowbit_qeft_sizes* sizes) LOWBIT_NOEXCEPT;
+/* Quantizes w (oc x ic f32, row-major, the original column order; finite in binary16) with the k weak
+ * columns weak[] (ascending, distinct, < ic) kept in fp16, into QEFT's buffers, each of the length
+ * lowbit_qeft_buffer_sizes gives. The layout moves the weak columns last (see lowbit_qeft_matvec). */
+LOWBIT_API lowbit_status lowbit_qeft_pack(size_t oc, size_t ic, const float* w, size_t k, const int32_t* weak,
+                                          int16_t* qweight, size_t n_qweight, uint16_t* scales, size_t n_scales,
+                                          uint16_t* scaled_zeros, size_t n_scaled_zeros, uint16_t* oweight,
+                                          size_t n_oweight, const lowbit_qeft_pack_options* o) LOWBIT_NOEXCEPT;
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -24,7 +24,7 @@ int main() {
   }
   std::uint8_t c = 0;
   const float one = 1.0f;
-  if (lowbit_version() != LOWBIT_VERSION || lowbit_fp8_encode_f32(&one, 1, &c, nullptr) != LOWBIT_OK || c != 0x38) {
+  if (lowbit_version() != LOWBIT_VERSION || lowbit_fp8_encode_f32(1, &one, &c, 1, nullptr) != LOWBIT_OK || c != 0x38) {
     std::fprintf(stderr, "find_package consumer: C API failed: %s\n", lowbit_last_error());
     return 1;
   }
