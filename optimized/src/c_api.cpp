@@ -20,8 +20,6 @@
 #include "lowbit/mx.hpp"
 #include "lowbit/nf4.hpp"
 #include "lowbit/qeft.hpp"
-#include "lowbit/reference/nf4.hpp"
-#include "lowbit/reference/weak.hpp"
 
 #if defined(LOWBIT_PROJECT_VERSION_MAJOR)
 static_assert(LOWBIT_VERSION_MAJOR == LOWBIT_PROJECT_VERSION_MAJOR && LOWBIT_VERSION_MINOR == LOWBIT_PROJECT_VERSION_MINOR &&
@@ -53,7 +51,7 @@ static_assert(LOWBIT_GSE_MANTISSA_SATURATE == c(gse::MantissaOverflow::saturate)
               LOWBIT_GSE_EXPONENT_NAN == c(gse::ExponentOverflow::nan));
 static_assert(LOWBIT_GSE_ACCUMULATE_EXACT == c(gse::Accumulate::exact) && LOWBIT_GSE_ACCUMULATE_FP32 == c(gse::Accumulate::fp32));
 static_assert(LOWBIT_WEAK_TUNING_MINMAX == c(weak::Tuning::minmax) && LOWBIT_WEAK_TUNING_MSE == c(weak::Tuning::mse));
-static_assert(LOWBIT_NF4_NESTED_BLOCK == nf4::kNestedBlock && LOWBIT_NF4_MAP_SIZE == std::tuple_size_v<ref::Nf4DynamicMap>);
+static_assert(LOWBIT_NF4_NESTED_BLOCK == nf4::kNestedBlock && LOWBIT_NF4_MAP_SIZE == std::tuple_size_v<nf4::DynamicMap>);
 
 // The *_INIT initializers are the C++ defaults.
 constexpr lowbit_fp8_options kFp8Init = LOWBIT_FP8_OPTIONS_INIT;
@@ -162,37 +160,39 @@ nf4::Options nf4_options(const lowbit_nf4_options* c) {
 }
 
 struct DoubleQuant {
-  nf4::Nested nested;
-  std::span<const float, 256> map;
-  std::optional<float> offset;
+  nf4::Options nf4;  // its profile picks the nested quantizer
+  nf4::DoubleQuantOptions dq;
 };
 
 DoubleQuant dq_options(const lowbit_nf4_dq_options* c) {
-  static const ref::Nf4DynamicMap kMap = ref::bnb_dynamic_map();
   const lowbit_nf4_dq_options d = LOWBIT_NF4_DQ_OPTIONS_INIT;
   if (!c) c = &d;
-  DoubleQuant q{(c->profile ? nf4::profile(c->profile) : nf4::default_profile()).nested, kMap, std::nullopt};
+  DoubleQuant q;
+  if (c->profile) q.nf4.profile = nf4::profile(c->profile);
   if (c->map) {
-    q.map = std::span<const float, 256>(c->map, 256);
-    if (!ref::valid_dynamic_map(q.map)) throw Error("map must be 256 finite values in [-1, 1], non-decreasing");
+    q.dq.map.emplace();
+    std::copy(c->map, c->map + LOWBIT_NF4_MAP_SIZE, q.dq.map->begin());
   }
-  if (c->offset) q.offset = *c->offset;
+  if (c->offset) q.dq.offset = *c->offset;
   return q;
 }
 
-weak::QuantOptions qeft_options(const lowbit_qeft_pack_options* c) {
+qeft::Options qeft_options(const lowbit_qeft_pack_options* c) {
   const lowbit_qeft_pack_options d = LOWBIT_QEFT_PACK_OPTIONS_INIT;
   if (!c) c = &d;
-  weak::QuantOptions o;
+  qeft::Options o;
   o.group = c->group;
   o.sym = enum_of<unsigned>(c->sym, 1, "sym") != 0;
   o.tuning = enum_of<weak::Tuning>(c->tuning, LOWBIT_WEAK_TUNING_MSE, "tuning (LOWBIT_WEAK_TUNING_*)");
   if (c->grid != 0 && o.tuning != weak::Tuning::mse) throw Error("grid applies to LOWBIT_WEAK_TUNING_MSE only");
-  o.grid = c->grid != 0 ? c->grid : weak::default_grid(weak::Layout::qeft, o.group);
+  o.grid = c->grid;
   return o;
 }
 
-lowbit_qeft_sizes qeft_sizes(std::size_t oc, std::size_t ic, std::size_t k, const weak::QuantOptions& o) {
+lowbit_qeft_sizes qeft_sizes(std::size_t oc, std::size_t ic, std::size_t k, const qeft::Options& q) {
+  weak::QuantOptions o;
+  o.bits = q.bits;
+  o.group = q.group;
   if (const std::string_view e = weak::shape_error(weak::Layout::qeft, oc, ic, k, o); !e.empty())
     throw Error(fmt::format("{} (oc {}, ic {}, k {}, group {})", e, oc, ic, k, o.group));
   return {oc / qeft::kRowInterleave * ic, weak::groups(ic, o.group) * oc, oc * k, weak::group_columns(ic, o.group)};
@@ -360,12 +360,11 @@ lowbit_status lowbit_nf4_decode_f32(size_t n, const uint8_t* packed, const float
 lowbit_status lowbit_nf4_dynamic_map(float* map, size_t n_map) noexcept {
   return guarded(__func__, [&] {
     const std::span<float> out = output(map, n_map, LOWBIT_NF4_MAP_SIZE, "map");
-    const ref::Nf4DynamicMap m = ref::bnb_dynamic_map();
+    const nf4::DynamicMap m = nf4::dynamic_map();
     std::copy(m.begin(), m.end(), out.begin());
   });
 }
 
-// (On ref::nf4_double_quantize until lowbit::nf4::double_quantize is public.)
 lowbit_status lowbit_nf4_double_quantize(size_t n, const float* absmax, uint8_t* codes, size_t n_codes, float* nested_absmax,
                                          size_t n_nested, float* offset, const lowbit_nf4_dq_options* o) noexcept {
   return guarded(__func__, [&] {
@@ -374,7 +373,7 @@ lowbit_status lowbit_nf4_double_quantize(size_t n, const float* absmax, uint8_t*
     const std::span<std::uint8_t> c = output(codes, n_codes, n, "codes");
     const std::span<float> m = output(nested_absmax, n_nested, lowbit_nf4_nested_blocks(n), "nested_absmax");
     if (!offset) throw Error("offset is NULL", Errc::null);
-    const ref::Nf4DoubleQuant r = ref::nf4_double_quantize(a, q.nested, q.map, q.offset);
+    const nf4::DoubleQuantized r = nf4::double_quantize(a, q.nf4, q.dq);
     std::copy(r.codes.begin(), r.codes.end(), c.begin());
     std::copy(r.nested_absmax.begin(), r.nested_absmax.end(), m.begin());
     *offset = r.offset;
@@ -385,8 +384,14 @@ lowbit_status lowbit_nf4_double_dequantize(size_t n, const uint8_t* codes, const
                                            float* absmax, size_t n_absmax, const lowbit_nf4_dq_options* o) noexcept {
   return guarded(__func__, [&] {
     const DoubleQuant q = dq_options(o);
-    ref::nf4_double_dequantize(input(codes, n, "codes"), input(nested_absmax, lowbit_nf4_nested_blocks(n), "nested_absmax"),
-                               offset, q.map, output(absmax, n_absmax, n, "absmax"));
+    const std::span<const std::uint8_t> c = input(codes, n, "codes");
+    const std::span<const float> m = input(nested_absmax, lowbit_nf4_nested_blocks(n), "nested_absmax");
+    nf4::DoubleQuantized dq;
+    dq.offset = offset;
+    dq.codes.assign(c.begin(), c.end());
+    dq.nested_absmax.assign(m.begin(), m.end());
+    dq.map = q.dq.map ? *q.dq.map : nf4::dynamic_map();
+    nf4::double_dequantize(dq, output(absmax, n_absmax, n, "absmax"));
   });
 }
 
@@ -408,13 +413,12 @@ lowbit_status lowbit_qeft_buffer_sizes(size_t oc, size_t ic, size_t k, const low
   });
 }
 
-// (On ref::weak_quantize and ref::qeft_pack until lowbit::qeft::encode is public.)
 lowbit_status lowbit_qeft_pack(size_t oc, size_t ic, const float* w, size_t k, const int32_t* weak, int16_t* qweight,
                                size_t n_qweight, uint16_t* scales, size_t n_scales, uint16_t* scaled_zeros,
                                size_t n_scaled_zeros, uint16_t* oweight, size_t n_oweight,
                                const lowbit_qeft_pack_options* o) noexcept {
   return guarded(__func__, [&] {
-    const lowbit::weak::QuantOptions opts = qeft_options(o);  // (`weak` is the argument here)
+    const lowbit::qeft::Options opts = qeft_options(o);
     const lowbit_qeft_sizes size = qeft_sizes(oc, ic, k, opts);
     const std::span<const float> weight = input(w, oc * ic, "w");  // qeft_sizes checked oc * ic
     const std::span<const std::int32_t> columns = input(weak, k, "weak");
@@ -422,7 +426,7 @@ lowbit_status lowbit_qeft_pack(size_t oc, size_t ic, const float* w, size_t k, c
     const std::span<std::uint16_t> s = output(scales, n_scales, size.scales, "scales");
     const std::span<std::uint16_t> z = output(scaled_zeros, n_scaled_zeros, size.scales, "scaled_zeros");
     const std::span<std::uint16_t> ow = output(oweight, n_oweight, size.oweight, "oweight");
-    const ref::QeftPacked p = ref::qeft_pack(ref::weak_quantize(lowbit::weak::Layout::qeft, weight, oc, ic, columns, opts));
+    const lowbit::qeft::Packed p = lowbit::qeft::encode(oc, ic, weight, columns, opts);
     std::copy(p.qweight.begin(), p.qweight.end(), q.begin());
     std::copy(p.scales.begin(), p.scales.end(), s.begin());
     std::copy(p.scaled_zeros.begin(), p.scaled_zeros.end(), z.begin());
@@ -456,7 +460,7 @@ lowbit_status status_of_current_exception(const char* fn) noexcept {
     return fail(fn, e.what(), static_cast<lowbit_status>(e.code()));
   } catch (const std::bad_alloc&) {
     return fail(fn, "out of memory", LOWBIT_E_NOMEM);
-  } catch (const std::invalid_argument& e) {  // the reference's and the standard library's
+  } catch (const std::invalid_argument& e) {  // the standard library's
     return fail(fn, e.what(), LOWBIT_E_INVALID);
   } catch (const std::length_error& e) {
     return fail(fn, e.what(), LOWBIT_E_INVALID);

@@ -100,6 +100,7 @@ void double_dequantize(const DoubleQuantized& q, std::span<float> absmax) {
   if (q.nested_block != kNestedBlock)
     throw Error(fmt::format("nested block {} is not supported (bitsandbytes uses {})", q.nested_block, kNestedBlock),
                 Errc::unsupported);
+  if (!ref::valid_dynamic_map(q.map)) throw Error("the double quantization map is not finite, within [-1, 1] and non-decreasing");
   check_size("absmax", absmax.size(), q.codes.size());
   check_size("nested_absmax", q.nested_absmax.size(), blocks(q.codes.size(), kNestedBlock));
   ref::nf4_double_dequantize(q.codes, q.nested_absmax, q.offset, q.map, absmax);

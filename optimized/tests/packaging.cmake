@@ -3,17 +3,10 @@
 #                        library; quick, and under qemu in the arm64 build
 #   c_headers, c_headers_cxx: c_api.h and vendor.h in one translation unit (c_headers_test.c), as C11 and
 #                        as C++20 with -Werror
-#   doc_c_*:             the C examples of the docs (docs/examples/c_*.c), built and run; doc_c_blocks
-#                        checks that docs/api-c.md and README.md quote them verbatim
 #   consumer:            installs lowbit into a temporary prefix and builds external projects against it
 #                        (find_package in C++ and in C, pkg-config, add_subdirectory); slow, native
 #                        non-sanitizer builds only
 set(lowbit_c_tests c_api:tests/c_api_test.c c_headers:tests/c_headers_test.c)
-file(GLOB lowbit_doc_c_examples CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/examples/c_*.c)
-foreach(src ${lowbit_doc_c_examples})
-  get_filename_component(name ${src} NAME_WE)
-  list(APPEND lowbit_c_tests doc_${name}:${src})
-endforeach()
 set(lowbit_c_test_names "")
 foreach(test ${lowbit_c_tests})
   string(REPLACE ":" ";" parts ${test})
@@ -43,9 +36,7 @@ add_executable(lowbit_c_headers_cxx_test ${CMAKE_CURRENT_BINARY_DIR}/c_headers_t
 target_compile_options(lowbit_c_headers_cxx_test PRIVATE -Wall -Wextra -Werror)
 target_link_libraries(lowbit_c_headers_cxx_test PRIVATE lowbit::lowbit)
 add_test(NAME c_headers_cxx COMMAND lowbit_c_headers_cxx_test)
-add_test(NAME doc_c_blocks COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR} "-DDOCS=docs/api-c.md;README.md"
-  -P ${CMAKE_CURRENT_SOURCE_DIR}/tests/doc_c_blocks.cmake)
-set_tests_properties(${lowbit_c_test_names} c_headers_cxx doc_c_blocks PROPERTIES LABELS "quick;${lowbit_test_label}")
+set_tests_properties(${lowbit_c_test_names} c_headers_cxx PROPERTIES LABELS "quick;${lowbit_test_label}")
 
 if(NOT CMAKE_CROSSCOMPILING AND NOT LOWBIT_SANITIZE)
   add_test(NAME consumer COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/consumer/run.sh ${PROJECT_SOURCE_DIR}
