@@ -15,7 +15,7 @@ int main(void) {
   o.format.bits = 6;
   for (int i = 0; i < N; ++i) x[i] = sinf((float)i) * (float)(i + 1);
   size_t groups = lowbit_gse_groups(N, o.format.group); /* 4 exponent fields */
-  if (lowbit_gse_encode_f32(N, x, codes, N, exps, groups, &o, &stats) != LOWBIT_OK ||
+  if (lowbit_gse_encode_f32(N, x, codes, N, exps, groups, &stats, &o) != LOWBIT_OK ||
       lowbit_gse_decode_f32(N, codes, exps, y, N, &o) != LOWBIT_OK) {
     fprintf(stderr, "%s\n", lowbit_last_error());
     return 1;

@@ -9,7 +9,7 @@ int main(void) {
   lowbit_mx_options o = LOWBIT_MX_OPTIONS_INIT; /* MXFP8 E4M3, rna (microxcaling's 'nearest') */
   o.format = LOWBIT_MX_FP4_E2M1;
   for (int i = 0; i < 32; ++i) x[i] = (float)(i - 16) / 4.0f; /* -4 .. 3.75 */
-  if (lowbit_mx_encode_f32(32, x, codes, 32, &scale, lowbit_mx_blocks(32), &o, NULL) != LOWBIT_OK ||
+  if (lowbit_mx_encode_f32(32, x, codes, 32, &scale, lowbit_mx_blocks(32), NULL, &o) != LOWBIT_OK ||
       lowbit_mx_decode_f32(32, codes, &scale, y, 32, &o) != LOWBIT_OK) {
     fprintf(stderr, "%s\n", lowbit_last_error());
     return 1;

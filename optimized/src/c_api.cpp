@@ -286,15 +286,15 @@ lowbit_status lowbit_fp8_decode_bf16(size_t n, const uint8_t* in, uint16_t* out,
 size_t lowbit_gse_groups(size_t n, int32_t group) noexcept { return group > 0 ? ceil_div(n, static_cast<size_t>(group)) : 0; }
 
 lowbit_status lowbit_gse_encode_f32(size_t n, const float* in, int8_t* codes, size_t n_codes, uint8_t* exps, size_t n_exps,
-                                    const lowbit_gse_options* o, lowbit_gse_stats* stats) noexcept {
+                                    lowbit_gse_stats* stats, const lowbit_gse_options* o) noexcept {
   return gse_encode<float>(__func__, n, in, codes, n_codes, exps, n_exps, o, stats);
 }
 lowbit_status lowbit_gse_encode_f16(size_t n, const uint16_t* in, int8_t* codes, size_t n_codes, uint8_t* exps, size_t n_exps,
-                                    const lowbit_gse_options* o, lowbit_gse_stats* stats) noexcept {
+                                    lowbit_gse_stats* stats, const lowbit_gse_options* o) noexcept {
   return gse_encode<f16>(__func__, n, in, codes, n_codes, exps, n_exps, o, stats);
 }
 lowbit_status lowbit_gse_encode_bf16(size_t n, const uint16_t* in, int8_t* codes, size_t n_codes, uint8_t* exps, size_t n_exps,
-                                     const lowbit_gse_options* o, lowbit_gse_stats* stats) noexcept {
+                                     lowbit_gse_stats* stats, const lowbit_gse_options* o) noexcept {
   return gse_encode<bf16>(__func__, n, in, codes, n_codes, exps, n_exps, o, stats);
 }
 lowbit_status lowbit_gse_decode_f32(size_t n, const int8_t* codes, const uint8_t* exps, float* out, size_t n_out,
@@ -315,7 +315,7 @@ lowbit_status lowbit_gse_decode_bf16(size_t n, const int8_t* codes, const uint8_
 size_t lowbit_mx_blocks(size_t n) noexcept { return mx::blocks(n); }
 
 lowbit_status lowbit_mx_encode_f32(size_t n, const float* in, uint8_t* codes, size_t n_codes, uint8_t* scales,
-                                   size_t n_scales, const lowbit_mx_options* o, lowbit_gse_stats* stats) noexcept {
+                                   size_t n_scales, lowbit_gse_stats* stats, const lowbit_mx_options* o) noexcept {
   return guarded(__func__, [&] {
     const mx::Options opts = mx_options(o);
     copy_stats(mx::encode(input(in, n, "in"), output(codes, n_codes, n, "codes"), output(scales, n_scales, mx::blocks(n), "scales"), opts),

@@ -254,15 +254,15 @@ static void test_gse(void) {
     h[i] = f16_of(x[i]);
     hb[i] = bf16_of(x[i]);
   }
-  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(N, x, codes, N, exps, 4, &o, &stats));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(N, x, codes, N, exps, 4, &stats, &o));
   CHECK(stats.groups == 4 && stats.nan_groups == 0 && stats.saturated == 0 && stats.bumped == 0);
   for (int i = 0; i < N; ++i) CHECK(codes[i] == (int8_t)x[i]);
   for (int g = 0; g < 4; ++g) CHECK(exps[g] == 21);
   EXPECT_STATUS(LOWBIT_OK, lowbit_gse_decode_f32(N, codes, exps, y, N, &o));
   for (int i = 0; i < N; ++i) CHECK(y[i] == x[i]);
-  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f16(N, h, codes16, N, exps16, 4, &o, NULL));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f16(N, h, codes16, N, exps16, 4, NULL, &o));
   CHECK(memcmp(codes16, codes, N) == 0 && memcmp(exps16, exps, 4) == 0);
-  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_bf16(N, hb, codes16, N, exps16, 4, &o, &stats));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_bf16(N, hb, codes16, N, exps16, 4, &stats, &o));
   CHECK(memcmp(codes16, codes, N) == 0 && memcmp(exps16, exps, 4) == 0 && stats.groups == 4);
   EXPECT_STATUS(LOWBIT_OK, lowbit_gse_decode_f16(N, codes, exps, back16, N, &o));
   CHECK(memcmp(back16, h, sizeof h) == 0);
@@ -271,24 +271,24 @@ static void test_gse(void) {
   /* E8M0 fields: the same exponent with bias 127. */
   o.format.exp_bits = 8;
   o.format.exp_bias = 127;
-  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(N, x, codes16, N, exps16, 4, &o, NULL));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(N, x, codes16, N, exps16, 4, NULL, &o));
   CHECK(memcmp(codes16, codes, N) == 0 && exps16[0] == 133);
 
   /* The overflow rules: 127.75 rounds up to 128, one past the INT8 maximum. */
   o = (lowbit_gse_options)LOWBIT_GSE_OPTIONS_INIT;
   const float top[2] = {127.75f, 1.0f};
-  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(2, top, codes, 2, exps, 1, &o, &stats));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(2, top, codes, 2, exps, 1, &stats, &o));
   CHECK(codes[0] == 127 && codes[1] == 1 && exps[0] == 21 && stats.saturated == 1 && stats.bumped == 0);
   o.format.mantissa_overflow = LOWBIT_GSE_MANTISSA_BUMP; /* 2^1: 64 and 0.5, a tie to even 0 */
-  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(2, top, codes, 2, exps, 1, &o, &stats));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(2, top, codes, 2, exps, 1, &stats, &o));
   CHECK(codes[0] == 64 && codes[1] == 0 && exps[0] == 22 && stats.bumped == 1 && stats.saturated == 0);
   /* 2^30 needs the exponent 24, above the 5-bit field's largest, 30 - 15 = 15: clamped, or a NaN group. */
   const float huge[2] = {0x1p30f, 1.0f};
   o.format.mantissa_overflow = LOWBIT_GSE_MANTISSA_SATURATE;
-  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(2, huge, codes, 2, exps, 1, &o, &stats));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(2, huge, codes, 2, exps, 1, &stats, &o));
   CHECK(exps[0] == 30 && codes[0] == 127 && stats.exp_overflow == 1 && stats.nan_groups == 0);
   o.format.exponent_overflow = LOWBIT_GSE_EXPONENT_NAN;
-  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(2, huge, codes, 2, exps, 1, &o, &stats));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(2, huge, codes, 2, exps, 1, &stats, &o));
   CHECK(exps[0] == 31 && codes[0] == 0 && stats.exp_overflow == 1 && stats.nan_groups == 1);
   EXPECT_STATUS(LOWBIT_OK, lowbit_gse_decode_f32(2, codes, exps, y, 2, &o));
   CHECK(isnan(y[0]) && isnan(y[1]));
@@ -299,10 +299,10 @@ static void test_gse(void) {
   for (int i = 0; i < N; ++i) x[i] = sinf((float)i * 0.3f) * 3.0f;
   o = (lowbit_gse_options)LOWBIT_GSE_OPTIONS_INIT;
   o.rounding = LOWBIT_ROUND_RTZ;
-  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(N, x, rtz, N, exps, 4, &o, NULL));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(N, x, rtz, N, exps, 4, NULL, &o));
   o.rounding = LOWBIT_ROUND_SR;
   o.random_bits = zeros;
-  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(N, x, codes, N, exps16, 4, &o, NULL));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(N, x, codes, N, exps16, 4, NULL, &o));
   CHECK(memcmp(codes, rtz, N) == 0 && memcmp(exps, exps16, 4) == 0);
 
   /* Smooth data, 4 to 8 bits, both exponent fields: within one step of the group's scale. */
@@ -312,7 +312,7 @@ static void test_gse(void) {
       o.format.bits = bits;
       o.format.exp_bits = exp_bits;
       o.format.exp_bias = exp_bits == 8 ? 127 : 15;
-      EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(N, x, codes, N, exps, 4, &o, NULL));
+      EXPECT_STATUS(LOWBIT_OK, lowbit_gse_encode_f32(N, x, codes, N, exps, 4, NULL, &o));
       EXPECT_STATUS(LOWBIT_OK, lowbit_gse_decode_f32(N, codes, exps, y, N, &o));
       const int max_code = (1 << (bits - 1)) - 1;
       for (int i = 0; i < N; ++i) {
@@ -324,14 +324,14 @@ static void test_gse(void) {
 
   /* Errors. */
   o = (lowbit_gse_options)LOWBIT_GSE_OPTIONS_INIT;
-  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_encode_f32(N, x, codes, N, exps, 3, &o, NULL));
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_encode_f32(N, x, codes, N, exps, 3, NULL, &o));
   EXPECT_ERROR_HAS("exps has 3 elements, expected 4");
-  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_encode_f16(N, h, codes, N - 1, exps, 4, &o, NULL));
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_encode_f16(N, h, codes, N - 1, exps, 4, NULL, &o));
   EXPECT_ERROR_HAS("codes has 99 elements, expected 100");
   EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_decode_bf16(N, codes, exps, back16, N + 1, &o));
   EXPECT_ERROR_HAS("out has 101 elements, expected 100");
   o.format.bits = 3;
-  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_encode_f32(N, x, codes, N, exps, 4, &o, NULL));
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_encode_f32(N, x, codes, N, exps, 4, NULL, &o));
   EXPECT_ERROR_HAS("bits");
   o.format.bits = 8;
   o.format.group = 48;
@@ -339,13 +339,13 @@ static void test_gse(void) {
   EXPECT_ERROR_HAS("group");
   o.format.group = 32;
   o.format.exp_bits = 6;
-  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_encode_bf16(N, hb, codes, N, exps, 4, &o, NULL));
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_encode_bf16(N, hb, codes, N, exps, 4, NULL, &o));
   o.format.exp_bits = 5;
   o.format.exp_bias = 31; /* the all-ones field is NaN */
-  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_encode_f32(N, x, codes, N, exps, 4, &o, NULL));
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_encode_f32(N, x, codes, N, exps, 4, NULL, &o));
   o.format.exp_bias = 15;
   o.format.mantissa_overflow = 2;
-  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_encode_f32(N, x, codes, N, exps, 4, &o, NULL));
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_encode_f32(N, x, codes, N, exps, 4, NULL, &o));
   EXPECT_ERROR_HAS("mantissa_overflow");
   o.format.mantissa_overflow = LOWBIT_GSE_MANTISSA_SATURATE;
   o.format.exponent_overflow = 2;
@@ -353,10 +353,10 @@ static void test_gse(void) {
   EXPECT_ERROR_HAS("exponent_overflow");
   o.format.exponent_overflow = LOWBIT_GSE_EXPONENT_SATURATE;
   o.rounding = 4;
-  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_encode_f32(N, x, codes, N, exps, 4, &o, NULL));
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_encode_f32(N, x, codes, N, exps, 4, NULL, &o));
   o.rounding = LOWBIT_ROUND_RNE;
   o.random_bits = zeros; /* words without sr */
-  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_encode_f32(N, x, codes, N, exps, 4, &o, NULL));
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_encode_f32(N, x, codes, N, exps, 4, NULL, &o));
   o.random_bits = NULL;
   o.format.bits = 4;
   codes[0] = 8; /* outside +-7 */
@@ -386,7 +386,7 @@ static void test_mx(void) {
   x[1] = 0.5f;
   x[2] = -1.0f;
   x[32] = 6.0f;
-  EXPECT_STATUS(LOWBIT_OK, lowbit_mx_encode_f32(N, x, codes, N, scales, 2, &o, &stats));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_mx_encode_f32(N, x, codes, N, scales, 2, &stats, &o));
   CHECK(scales[0] == 119 && scales[1] == 121);
   CHECK(codes[0] == 0x78 && codes[1] == 0x70 && codes[2] == 0xF8 && codes[3] == 0x00 && codes[32] == 0x7C);
   CHECK(stats.groups == 2 && stats.nan_groups == 0);
@@ -396,16 +396,16 @@ static void test_mx(void) {
   /* MXFP4 E2M1 (emax 2): amax 6 -> scale 127, 6 = 0x7, 1 = 0x2, -0.5 = 0x9 (sign at bit 3). */
   const float fp4[4] = {6.0f, 1.0f, -0.5f, 0.0f};
   o.format = LOWBIT_MX_FP4_E2M1;
-  EXPECT_STATUS(LOWBIT_OK, lowbit_mx_encode_f32(4, fp4, codes, 4, scales, 1, &o, NULL));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_mx_encode_f32(4, fp4, codes, 4, scales, 1, NULL, &o));
   CHECK(scales[0] == 127 && codes[0] == 0x7 && codes[1] == 0x2 && codes[2] == 0x9 && codes[3] == 0x0);
   /* MXINT8: elements k / 64 (emax 0): amax 1 -> scale 127, 1 = 64, -0.5 = -32. */
   o.format = LOWBIT_MX_INT8;
-  EXPECT_STATUS(LOWBIT_OK, lowbit_mx_encode_f32(3, fp4 + 1, codes, 3, scales, 1, &o, NULL));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_mx_encode_f32(3, fp4 + 1, codes, 3, scales, 1, NULL, &o));
   CHECK(scales[0] == 127 && codes[0] == 64 && codes[1] == 0xE0 && codes[2] == 0);
   /* A NaN makes its block NaN: scale 0xFF, and NaN values back. */
   x[5] = NAN;
   o.format = LOWBIT_MX_FP6_E3M2;
-  EXPECT_STATUS(LOWBIT_OK, lowbit_mx_encode_f32(N, x, codes, N, scales, 2, &o, &stats));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_mx_encode_f32(N, x, codes, N, scales, 2, &stats, &o));
   CHECK(scales[0] == 0xFF && stats.nan_groups == 1 && stats.groups == 2);
   EXPECT_STATUS(LOWBIT_OK, lowbit_mx_decode_f32(N, codes, scales, y, N, &o));
   CHECK(isnan(y[0]) && y[32] == 6.0f);
@@ -415,10 +415,10 @@ static void test_mx(void) {
   o.format = LOWBIT_MX_FP6_E2M3;
   o.rounding = LOWBIT_ROUND_SR;
   o.seed = 7;
-  EXPECT_STATUS(LOWBIT_OK, lowbit_mx_encode_f32(N, x, codes, N, scales, 2, &o, NULL));
-  EXPECT_STATUS(LOWBIT_OK, lowbit_mx_encode_f32(32, x, codes2, 32, scales, 1, &o, NULL));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_mx_encode_f32(N, x, codes, N, scales, 2, NULL, &o));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_mx_encode_f32(32, x, codes2, 32, scales, 1, NULL, &o));
   o.index0 = 32;
-  EXPECT_STATUS(LOWBIT_OK, lowbit_mx_encode_f32(8, x + 32, codes2 + 32, 8, scales + 1, 1, &o, NULL));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_mx_encode_f32(8, x + 32, codes2 + 32, 8, scales + 1, 1, NULL, &o));
   CHECK(memcmp(codes, codes2, N) == 0);
 
   /* Errors: a code wider than FP4 is malformed data. */
@@ -429,7 +429,7 @@ static void test_mx(void) {
   EXPECT_STATUS(LOWBIT_E_DATA, lowbit_mx_decode_f32(4, codes, scales, y, 4, &o));
   EXPECT_ERROR_HAS("0x10");
   o.format = 6;
-  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_mx_encode_f32(4, x, codes, 4, scales, 1, &o, NULL));
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_mx_encode_f32(4, x, codes, 4, scales, 1, NULL, &o));
   EXPECT_ERROR_HAS("format");
   o.format = LOWBIT_MX_INT8;
   o.rounding = 4;

@@ -66,15 +66,15 @@ static lowbit_status nf4_decode(size_t n, const uint8_t* packed, const float* ab
 }
 static lowbit_status gse_encode_f32(size_t n, const float* in, int8_t* codes, uint8_t* exps, lowbit_gse_stats* stats,
                                     const lowbit_gse_options* o) {
-  return lowbit_gse_encode_f32(n, in, codes, n, exps, lowbit_gse_groups(n, o->format.group), o, stats);
+  return lowbit_gse_encode_f32(n, in, codes, n, exps, lowbit_gse_groups(n, o->format.group), stats, o);
 }
 static lowbit_status gse_encode_f16(size_t n, const uint16_t* in, int8_t* codes, uint8_t* exps, lowbit_gse_stats* stats,
                                     const lowbit_gse_options* o) {
-  return lowbit_gse_encode_f16(n, in, codes, n, exps, lowbit_gse_groups(n, o->format.group), o, stats);
+  return lowbit_gse_encode_f16(n, in, codes, n, exps, lowbit_gse_groups(n, o->format.group), stats, o);
 }
 static lowbit_status gse_encode_bf16(size_t n, const uint16_t* in, int8_t* codes, uint8_t* exps, lowbit_gse_stats* stats,
                                      const lowbit_gse_options* o) {
-  return lowbit_gse_encode_bf16(n, in, codes, n, exps, lowbit_gse_groups(n, o->format.group), o, stats);
+  return lowbit_gse_encode_bf16(n, in, codes, n, exps, lowbit_gse_groups(n, o->format.group), stats, o);
 }
 /* The vendor ABI's GSE decode takes the format alone; the C API takes the options. */
 static lowbit_gse_options gse_options(const lowbit_gse_format* f) {
@@ -97,7 +97,7 @@ static lowbit_status gse_decode_bf16(size_t n, const int8_t* codes, const uint8_
   return lowbit_gse_decode_bf16(n, codes, exps, out, n, &o);
 }
 static lowbit_status mx_encode(size_t n, const float* in, uint8_t* codes, uint8_t* scales, const lowbit_mx_options* o) {
-  return lowbit_mx_encode_f32(n, in, codes, n, scales, lowbit_mx_blocks(n), o, NULL);
+  return lowbit_mx_encode_f32(n, in, codes, n, scales, lowbit_mx_blocks(n), NULL, o);
 }
 static lowbit_status mx_decode(size_t n, const uint8_t* codes, const uint8_t* scales, float* out, const lowbit_mx_options* o) {
   return lowbit_mx_decode_f32(n, codes, scales, out, n, o);

@@ -4,8 +4,8 @@
  * the `lowbit` tool. docs/api.md, "The C API", has a complete example per family.
  *
  * Conventions:
- *  - Arguments come in the order (n, inputs, outputs, options[, stats]), as in lowbit/vendor.h (whose
- *    version-1 GSE encode alone puts the stats before the options). n is the element count; input buffers
+ *  - Arguments come in the order (n, inputs, outputs, options), as in lowbit/vendor.h; an encode's block
+ *    statistics are an output (may be NULL). n is the element count; input buffers
  *    hold what n implies. Every output buffer is followed by its length in elements (not bytes), which
  *    must be the one the function names (else LOWBIT_E_INVALID).
  *  - Every function that can fail returns a lowbit_status (lowbit/c_types.h) and never throws nor
@@ -85,14 +85,14 @@ LOWBIT_API size_t lowbit_gse_groups(size_t n, int32_t group) LOWBIT_NOEXCEPT;
  * codes (one int8 per element) and n_exps == lowbit_gse_groups(n, group) exponent fields. stats may be
  * NULL; else it receives this call's counts. */
 LOWBIT_API lowbit_status lowbit_gse_encode_f32(size_t n, const float* in, int8_t* codes, size_t n_codes, uint8_t* exps,
-                                               size_t n_exps, const lowbit_gse_options* o,
-                                               lowbit_gse_stats* stats) LOWBIT_NOEXCEPT;
+                                               size_t n_exps, lowbit_gse_stats* stats,
+                                               const lowbit_gse_options* o) LOWBIT_NOEXCEPT;
 LOWBIT_API lowbit_status lowbit_gse_encode_f16(size_t n, const uint16_t* in, int8_t* codes, size_t n_codes,
-                                               uint8_t* exps, size_t n_exps, const lowbit_gse_options* o,
-                                               lowbit_gse_stats* stats) LOWBIT_NOEXCEPT;
+                                               uint8_t* exps, size_t n_exps, lowbit_gse_stats* stats,
+                                               const lowbit_gse_options* o) LOWBIT_NOEXCEPT;
 LOWBIT_API lowbit_status lowbit_gse_encode_bf16(size_t n, const uint16_t* in, int8_t* codes, size_t n_codes,
-                                                uint8_t* exps, size_t n_exps, const lowbit_gse_options* o,
-                                                lowbit_gse_stats* stats) LOWBIT_NOEXCEPT;
+                                                uint8_t* exps, size_t n_exps, lowbit_gse_stats* stats,
+                                                const lowbit_gse_options* o) LOWBIT_NOEXCEPT;
 /* The inverse: n codes (within +-(2^(bits-1) - 1), else LOWBIT_E_INVALID) and their
  * lowbit_gse_groups(n, group) exponent fields -> n_out == n values. */
 LOWBIT_API lowbit_status lowbit_gse_decode_f32(size_t n, const int8_t* codes, const uint8_t* exps, float* out,
@@ -110,8 +110,8 @@ LOWBIT_API size_t lowbit_mx_blocks(size_t n) LOWBIT_NOEXCEPT;
 /* n values -> n_codes == n element codes (one byte each: FP6/FP4 in the low bits, MXINT8 two's
  * complement) and n_scales == lowbit_mx_blocks(n) scales. stats may be NULL. */
 LOWBIT_API lowbit_status lowbit_mx_encode_f32(size_t n, const float* in, uint8_t* codes, size_t n_codes,
-                                              uint8_t* scales, size_t n_scales, const lowbit_mx_options* o,
-                                              lowbit_gse_stats* stats) LOWBIT_NOEXCEPT;
+                                              uint8_t* scales, size_t n_scales, lowbit_gse_stats* stats,
+                                              const lowbit_mx_options* o) LOWBIT_NOEXCEPT;
 /* The inverse: a code with bits above its element's width is LOWBIT_E_DATA. */
 LOWBIT_API lowbit_status lowbit_mx_decode_f32(size_t n, const uint8_t* codes, const uint8_t* scales, float* out,
                                               size_t n_out, const lowbit_mx_options* o) LOWBIT_NOEXCEPT;
