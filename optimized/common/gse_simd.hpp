@@ -123,7 +123,7 @@ template <class Out> void decode_group_scalar(std::size_t n, const std::int8_t* 
   if (std::all_of(codes, codes + n, [](std::int8_t c) { return c == 0; }))
     std::fill(out, out + n, FloatTraits<Out>::from_bits(0));
   else
-    ref::gse_decode_ref<Out>(n, codes, &field, out, &f);
+    ref::gse_decode_ref<Out>(n, codes, &field, out, &f);  // the codes are checked by the caller
 }
 
 // ---- the kernels over an ISA I ----
@@ -195,11 +195,15 @@ void gse_encode(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* e
   if (stats) *stats += local;
 }
 
+// Decodes and checks the codes (gse::DecodeFn): the largest |code| of the call, collected a vector of
+// bytes at a time (-128 counts 128), must not exceed 2^(b-1) - 1.
 template <class I, std::size_t N, class Out>
-void gse_decode_groups(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const gse::Format& f) {
+bool gse_decode_groups(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const gse::Format& f) {
   constexpr std::size_t K = kGseBatch<I, N>;
   const int shift = decode_shift(f);
+  typename I::B range = I::zero_b();
   for_each_block<N>(n, codes, out, [&](const std::int8_t* c, Out* o) {
+    range = I::template max_abs<N>(range, c);
     const std::uint8_t field = *exps++;
     if (field == f.nan_field()) return fill_quiet_nan(o, N);
     int d = field + shift;
@@ -215,12 +219,15 @@ void gse_decode_groups(std::size_t n, const std::int8_t* codes, const std::uint8
       I::store(o + j, x);  // f16: one rounding of the exact product; bf16: exact (8 significant bits)
     }
   });
+  return I::max_byte(range) <= static_cast<unsigned>(f.max_mantissa());
 }
 
 template <class I, class Out>
-void gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const gse::Format* f) {
-  if (!with_group_size(f->group, [&]<std::size_t N>() { gse_decode_groups<I, N>(n, codes, exps, out, *f); }))
-    ref::gse_decode_ref(n, codes, exps, out, f);
+bool gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const gse::Format* f) {
+  bool valid = false;
+  if (!with_group_size(f->group, [&]<std::size_t N>() { valid = gse_decode_groups<I, N>(n, codes, exps, out, *f); }))
+    return ref::gse_decode_ref(n, codes, exps, out, f);
+  return valid;
 }
 
 // An ISA's GSE row of the kernel list.

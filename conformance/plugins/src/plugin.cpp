@@ -20,6 +20,7 @@
 #include "lowbit/conformance/weak_suite.hpp"
 #include "lowbit/formats/fp8.hpp"
 #include "lowbit/formats/nf4.hpp"
+#include "lowbit/reference/gse.hpp"
 
 namespace lowbit::conformance {
 
@@ -187,9 +188,10 @@ void gse_encode(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* e
   if (stats) *stats += {s.groups, s.nan_groups, s.exp_underflow, s.exp_overflow, s.bumped, s.saturated};
 }
 template <class Out, class Raw, auto Slot>
-void gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const gse::Format* f) {
+bool gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const gse::Format* f) {
   const lowbit_gse_format c = gse_format(*f);
   record("gse_decode_", type_name<Out>(), n, (g_active.d->*Slot)(n, codes, exps, reinterpret_cast<Raw*>(out), &c));
+  return !ref::gse_invalid_code({codes, n}, *f);  // gse::DecodeFn's check, which the vendor ABI does not have
 }
 
 void gse_gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps, const std::int8_t* b,

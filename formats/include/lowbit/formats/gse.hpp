@@ -82,8 +82,11 @@ struct EncodeParams {
 template <class In>
 using EncodeFn = void (*)(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* exps,
                              const EncodeParams* params, BlockStats* stats /* may be null */);
+// Decoding also checks the codes: false if one lies outside +-(2^(b-1) - 1) (the outputs are
+// written all the same, such a code decoding as code * 2^(E - (b-2)) like the others), so that a
+// caller needs no pass of its own over the codes.
 template <class Out>
-using DecodeFn = void (*)(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out,
+using DecodeFn = bool (*)(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out,
                              const Format* format);
 
 struct Impl {
