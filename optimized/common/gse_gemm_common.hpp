@@ -43,14 +43,20 @@ template <class T> struct Buffer {  // 64-byte aligned, uninitialised
 // One operand's exponents: e' = field - bias + offset - (bits - 2) per group (the exponent of a
 // unit code), and per row the range of e' over the groups that are finite and hold a non-zero
 // code. Groups that cannot contribute (all codes zero, or NaN) get the row's lowest e', so that
-// every lane stays in the range the tile was planned for; NaN rows are flagged.
+// every lane stays in the range the tile was planned for; NaN rows are flagged. And the code
+// check (gse::GemmFn): the largest |code| (-128 counts 128), in vectors of bytes.
 struct Operand {
   std::size_t groups = 0;
   std::vector<std::int32_t> e, lo, hi;
   std::vector<std::uint8_t> nan;
+  bool valid = true;  // every code within +-(2^(b-1) - 1)
 };
 
+template <class K>
 Operand prepare(std::size_t rows, std::size_t k, const std::int8_t* codes, const std::uint8_t* exps, const gse::Format& f) {
+  constexpr std::size_t W = sizeof(typename K::B);
+  typename K::B range = K::zero_b();
+  unsigned tail = 0;  // of the codes past the rows' last whole vector
   Operand o;
   const std::size_t G = f.groups(k), N = static_cast<std::size_t>(f.group);
   o.groups = G;
@@ -60,6 +66,10 @@ Operand prepare(std::size_t rows, std::size_t k, const std::int8_t* codes, const
   o.nan.assign(rows, 0);
   std::vector<std::uint8_t> live(G);
   for (std::size_t r = 0; r < rows; ++r) {
+    const std::int8_t* row = codes + r * k;
+    std::size_t t = 0;
+    for (; t + W <= k; t += W) range = K::template max_abs<W>(range, row + t);
+    for (; t < k; ++t) tail = std::max(tail, static_cast<unsigned>(row[t] < 0 ? -row[t] : row[t]));
     bool any = false;
     for (std::size_t g = 0; g < G; ++g) {
       const unsigned field = exps[r * G + g];
@@ -85,6 +95,7 @@ Operand prepare(std::size_t rows, std::size_t k, const std::int8_t* codes, const
     for (std::size_t g = 0; g < G; ++g)
       if (!live[g]) o.e[r * G + g] = o.lo[r];
   }
+  o.valid = std::max(K::max_byte(range), tail) <= static_cast<unsigned>(f.max_mantissa());
   return o;
 }
 
@@ -354,17 +365,17 @@ template <class K> struct WideEpilogue {
 // consecutive k per row); pack<R>(rows, t, out), packing codes t .. t + kPackK - 1 of R rows;
 // run_tile(a, b, groups, steps, epilogue), handing each group's Dots<K> to the epilogue.
 template <class K>
-void gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
+bool gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
           const std::int8_t* b, const std::uint8_t* b_exps, float* c, const gse::GemmParams* p) {
   constexpr std::size_t kMR = K::kMR, kNR = K::kNR, kStep = K::kStep;
-  if (m == 0 || n == 0) return;
+  if (m == 0 || n == 0) return true;
   const std::size_t groups = p->a.groups(k), N = static_cast<std::size_t>(p->a.group);
   if (groups == 0) {
     std::fill(c, c + m * n, 0.0f);
-    return;
+    return true;
   }
   const bool exact = p->accumulate == gse::Accumulate::exact;
-  const Operand A = prepare(m, k, a, a_exps, p->a), B = prepare(n, k, b, b_exps, p->b);
+  const Operand A = prepare<K>(m, k, a, a_exps, p->a), B = prepare<K>(n, k, b, b_exps, p->b);
   const std::size_t kp = groups * N;  // k padded to whole groups (zero codes)
   const std::size_t chunk = std::min(std::clamp<std::size_t>(kChunkBytes / (kp * 2) / kMR * kMR, kMR, kMaxChunkRows),
                                      (m + kMR - 1) / kMR * kMR);
@@ -426,6 +437,7 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, con
       }
     }
   }
+  return A.valid && B.valid;
 }
 
 }  // namespace

@@ -49,13 +49,13 @@ BlockStats encode_any(std::span<const In> in, std::span<std::int8_t> codes, std:
 
 // Codes outside +-(2^(b-1) - 1) are malformed data. The decode kernels check them as they go
 // (gse::DecodeFn); the other calls check before their work.
-[[noreturn]] void invalid_code(std::span<const std::int8_t> codes, std::size_t i, const Format& f) {
-  throw Error(fmt::format("code {} at element {} is outside +-{} for {}-bit elements", codes[i], i, f.max_mantissa(), f.bits),
+[[noreturn]] void invalid_code(std::span<const std::int8_t> codes, std::size_t i, const Format& f, std::string_view what = "") {
+  throw Error(fmt::format("{}code {} at element {} is outside +-{} for {}-bit elements", what, codes[i], i, f.max_mantissa(), f.bits),
               Errc::data);
 }
 
-void check_codes(std::span<const std::int8_t> codes, const Format& f) {
-  if (const auto i = ref::gse_invalid_code(codes, f)) invalid_code(codes, *i, f);
+void check_codes(std::span<const std::int8_t> codes, const Format& f, std::string_view what = "") {
+  if (const auto i = ref::gse_invalid_code(codes, f)) invalid_code(codes, *i, f, what);
 }
 
 // The decode kernel of `impl`; the index of the first invalid code it reported, or nothing.
@@ -212,10 +212,17 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const GemmOperand& a, con
   check_size("B codes", b.codes.size(), product("B codes", n, k));
   check_size("B exps", b.exps.size(), product("B exps", n, b.format.groups(k)));
   check_size("C", c.size(), product("C", m, n));
-  check_codes(a.codes, a.format);
-  check_codes(b.codes, b.format);
+  if (m == 0 || n == 0) {  // the kernel reads no code
+    check_codes(a.codes, a.format, "A: ");
+    check_codes(b.codes, b.format, "B: ");
+  }
   const GemmParams p{a.format, b.format, o.accumulate};
-  (o.impl ? *o.impl : kernels::best<GemmImpl>()).gemm(m, n, k, a.codes.data(), a.exps.data(), b.codes.data(), b.exps.data(), c.data(), &p);
+  const GemmImpl& impl = o.impl ? *o.impl : kernels::best<GemmImpl>();
+  if (!impl.gemm(m, n, k, a.codes.data(), a.exps.data(), b.codes.data(), b.exps.data(), c.data(), &p)) {
+    check_codes(a.codes, a.format, "A: ");
+    check_codes(b.codes, b.format, "B: ");
+    throw Error(fmt::format("the {} GSE GEMM kernel reported an invalid code where there is none", impl.name), Errc::internal);
+  }
 }
 
 std::vector<float> gemm(std::size_t m, std::size_t n, std::size_t k, const GemmOperand& a, const GemmOperand& b,

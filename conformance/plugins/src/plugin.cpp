@@ -194,11 +194,12 @@ bool gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exp
   return !ref::gse_invalid_code({codes, n}, *f);  // gse::DecodeFn's check, which the vendor ABI does not have
 }
 
-void gse_gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps, const std::int8_t* b,
+bool gse_gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps, const std::int8_t* b,
               const std::uint8_t* b_exps, float* c, const gse::GemmParams* p) {
   const lowbit_gse_format fa = gse_format(p->a), fb = gse_format(p->b);
   record(g_active.d->gse_gemm_f32(m, n, k, a, a_exps, b, b_exps, &fa, &fb, static_cast<std::uint32_t>(p->accumulate), c),
          [&] { return fmt::format("gse_gemm_f32(m={}, n={}, k={}, {})", m, n, k, p->accumulate == gse::Accumulate::exact ? "exact" : "fp32"); });
+  return m == 0 || n == 0 || (!ref::gse_invalid_code({a, m * k}, p->a) && !ref::gse_invalid_code({b, n * k}, p->b));  // as gse_decode
 }
 
 void mx_encode(std::size_t n, const float* in, std::uint8_t* codes, std::uint8_t* scales, const mx::EncodeParams* p,

@@ -114,7 +114,9 @@ struct GemmParams {
   Accumulate accumulate;
 };
 
-using GemmFn = void (*)(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a,
+// As decoding, a GEMM checks the codes: false if one of A or B lies outside +-(2^(b-1) - 1) of its
+// format (C is written all the same). With m or n 0 it reads no code: true.
+using GemmFn = bool (*)(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a,
                            const std::uint8_t* a_exps, const std::int8_t* b, const std::uint8_t* b_exps,
                            float* c, const GemmParams* params);
 
