@@ -65,7 +65,6 @@ struct Avx2 {
   static F as_f(U a) { return _mm256_castsi256_ps(a); }
   static U as_u(F a) { return _mm256_castps_si256(a); }
   static F add(F a, F b) { return _mm256_add_ps(a, b); }
-  static F sub(F a, F b) { return _mm256_sub_ps(a, b); }
   static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
   static F abs(F a) { return _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF))); }
   static U ge(F a, F b) { return as_u(_mm256_cmp_ps(a, b, _CMP_GE_OQ)); }  // false for NaN

@@ -60,7 +60,6 @@ struct Neon {
   static F as_f(U a) { return vreinterpretq_f32_u32(a); }
   static U as_u(F a) { return vreinterpretq_u32_f32(a); }
   static F add(F a, F b) { return vaddq_f32(a, b); }
-  static F sub(F a, F b) { return vsubq_f32(a, b); }
   static F mul(F a, F b) { return vmulq_f32(a, b); }
   static F abs(F a) { return vabsq_f32(a); }
   static U ge(F a, F b) { return vcgeq_f32(a, b); }  // false for NaN

@@ -23,7 +23,7 @@
 namespace lowbit::test {
 
 inline constexpr std::uint8_t kGuard = 0xA5;
-inline constexpr std::size_t kGuardBytes = 16;
+inline constexpr std::size_t kGuardBytes = 64;  // a whole AVX-512 vector: more than any kernel's step
 
 // A copy of `values` `offset` elements into a heap block that ends with its last element.
 template <class T> class Placed {
