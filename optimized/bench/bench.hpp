@@ -1,7 +1,11 @@
 // lowbit-bench's shared pieces: each bench_*.cpp registers its benchmarks and the speed targets
 // they are judged by at static-initialisation time; main.cpp runs them and prints the targets as
-// ratios of this one run.
+// ratios of this one run. Benchmarks are named by format, direction and implementation: a kernel
+// of the list by its ISA (BM_encode_f32_e4m3_avx2/65536), the public call as users make it by
+// "api" (BM_encode_f32_e4m3_api/65536), which runs kernels::best().
 #pragma once
+#include <benchmark/benchmark.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,6 +24,38 @@ std::vector<Target>& targets();
 
 // A benchmark's name as Google Benchmark prints it for one argument: "BM_x/65536".
 inline std::string at(const std::string& name, std::int64_t arg) { return name + "/" + std::to_string(arg); }
+
+// A stream benchmark at kCache and kMemory elements: make(n) returns the step to time, a callable
+// that owns its buffers. Items are elements, bytes `bytes_per_element` each.
+template <class Make> void stream(const std::string& name, std::size_t bytes_per_element, Make make) {
+  benchmark::RegisterBenchmark(name.c_str(), [make, bytes_per_element](benchmark::State& s) {
+    const auto n = static_cast<std::size_t>(s.range(0));
+    auto step = make(n);
+    for (auto _ : s) {
+      step();
+      benchmark::ClobberMemory();
+    }
+    s.SetItemsProcessed(s.iterations() * s.range(0));
+    s.SetBytesProcessed(s.iterations() * s.range(0) * static_cast<std::int64_t>(bytes_per_element));
+  })->Arg(kCache)->Arg(kMemory);
+}
+
+// The target that keeps a public call's overhead visible: the call as users make it (`api`, its
+// name with the ISA replaced by "api") against the kernel it runs (`kernel`), in cache.
+inline void api_target(const std::string& what, const std::string& api, const std::string& kernel, std::int64_t arg = kCache) {
+  targets().push_back({what + " public API vs its kernel", at(api, arg), at(kernel, arg), 0.9});
+}
+
+// A family's public encode and decode as stream benchmarks (name("api"), made as `stream` makes
+// them), and their targets against the kernels they run (name(best), best: kernels::best's ISA).
+template <class EncodeName, class DecodeName, class MakeEncode, class MakeDecode>
+void api_codec(const std::string& what, EncodeName encode_name, DecodeName decode_name, const std::string& best, std::size_t bytes_per_element,
+               MakeEncode encode, MakeDecode decode) {
+  stream(encode_name("api"), bytes_per_element, encode);
+  stream(decode_name("api"), bytes_per_element, decode);
+  api_target(what + " encode", encode_name("api"), encode_name(best));
+  api_target(what + " decode", decode_name("api"), decode_name(best));
+}
 
 // Normally distributed f32 values, sigma 64, fixed seed.
 std::vector<float> normal_floats(std::size_t n);

@@ -1,5 +1,6 @@
 // FP8 benchmarks: every kernel of the table, the reference included, for every source and
-// destination type, at 64 Ki (cache) and 16 Mi (memory) elements.
+// destination type, and the public fp8::encode / fp8::decode on f32, at 64 Ki (cache) and 16 Mi
+// (memory) elements.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "bench.hpp"
+#include "lowbit/fp8.hpp"
 #include "lowbit/kernels.hpp"
 #include "lowbit/reference/binary_float.hpp"
 
@@ -25,41 +27,48 @@ template <class T> std::vector<T> inputs(std::size_t n) {
   return v;
 }
 
+std::vector<std::uint8_t> codes(std::size_t n, fp8::Format f) {
+  fp8::Options o;
+  o.format = f;
+  return fp8::encode(std::span<const float>(inputs<float>(n)), o);
+}
+
+std::string encode_name(FloatType in, fp8::Format f, std::string_view impl) {
+  return fmt::format("BM_encode_{}_{}_{}", lowbit::name(in), traits(f).name, impl);
+}
+std::string decode_name(fp8::Format f, FloatType out, std::string_view impl) {
+  return fmt::format("BM_decode_{}_{}_{}", traits(f).name, lowbit::name(out), impl);
+}
+
 template <class In> void register_encode(const fp8::Impl& impl, fp8::Format f) {
   const fp8::EncodeParams p = fp8::encode_params(f, fp8::default_profile(), FloatTraits<In>::type);
-  auto run = [impl, p](benchmark::State& s) {
-    const std::size_t n = s.range(0);
-    const std::vector<In> in = inputs<In>(n);
-    std::vector<std::uint8_t> out(n);
-    for (auto _ : s) {
+  bench::stream(encode_name(FloatTraits<In>::type, f, impl.name), sizeof(In), [&impl, p](std::size_t n) {  // input bytes
+    return [&impl, p, n, in = inputs<In>(n), out = std::vector<std::uint8_t>(n)]() mutable {
       fp8::encode_kernel<In>(impl)(n, in.data(), out.data(), &p);
-      benchmark::DoNotOptimize(out.data());
-    }
-    s.SetItemsProcessed(s.iterations() * n);
-    s.SetBytesProcessed(s.iterations() * n * sizeof(In));  // input bytes
-  };
-  const std::string name = fmt::format("BM_encode_{}_{}_{}", lowbit::name(FloatTraits<In>::type), traits(f).name, impl.name);
-  benchmark::RegisterBenchmark(name.c_str(), run)->Arg(kCache)->Arg(kMemory);
+    };
+  });
 }
 
 template <class Out> void register_decode(const fp8::Impl& impl, fp8::Format f) {
   const fp8::DecodeParams p = fp8::decode_params(f, fp8::default_profile());
-  auto run = [impl, f, p](benchmark::State& s) {
-    const std::size_t n = s.range(0);
-    const std::vector<float> values = inputs<float>(n);
-    std::vector<std::uint8_t> codes(n);
-    const fp8::EncodeParams ep = fp8::encode_params(f, fp8::default_profile(), FloatType::f32);
-    fp8::encode_kernel<float>(impl)(n, values.data(), codes.data(), &ep);
-    std::vector<Out> out(n);
-    for (auto _ : s) {
-      fp8::decode_kernel<Out>(impl)(n, codes.data(), out.data(), &p);
-      benchmark::DoNotOptimize(out.data());
-    }
-    s.SetItemsProcessed(s.iterations() * n);
-    s.SetBytesProcessed(s.iterations() * n * sizeof(Out));  // output bytes
-  };
-  const std::string name = fmt::format("BM_decode_{}_{}_{}", traits(f).name, lowbit::name(FloatTraits<Out>::type), impl.name);
-  benchmark::RegisterBenchmark(name.c_str(), run)->Arg(kCache)->Arg(kMemory);
+  bench::stream(decode_name(f, FloatTraits<Out>::type, impl.name), sizeof(Out), [&impl, f, p](std::size_t n) {  // output bytes
+    return [&impl, p, n, in = codes(n, f), out = std::vector<Out>(n)]() mutable { fp8::decode_kernel<Out>(impl)(n, in.data(), out.data(), &p); };
+  });
+}
+
+// fp8::encode / decode on f32 with default options but the format.
+void register_api(fp8::Format f) {
+  fp8::Options o;
+  o.format = f;
+  bench::api_codec(
+      fmt::format("{} f32", traits(f).name), [f](std::string_view impl) { return encode_name(FloatType::f32, f, impl); },
+      [f](std::string_view impl) { return decode_name(f, FloatType::f32, impl); }, kernels::best<fp8::Impl>().name, sizeof(float),
+      [o](std::size_t n) {
+        return [o, in = inputs<float>(n), out = std::vector<std::uint8_t>(n)]() mutable { fp8::encode(std::span<const float>(in), std::span(out), o); };
+      },
+      [o, f](std::size_t n) {
+        return [o, in = codes(n, f), out = std::vector<float>(n)]() mutable { fp8::decode(std::span<const std::uint8_t>(in), std::span(out), o); };
+      });
 }
 
 void register_fp8() {
@@ -74,13 +83,14 @@ void register_fp8() {
       register_decode<f16>(impl, f);
       register_decode<bf16>(impl, f);
       if (std::string_view(impl.name) == "reference") continue;
-      const std::string fn(traits(f).name), enc = fmt::format("BM_encode_f32_{}_", fn), dec = fmt::format("BM_decode_{}_f32_", fn);
+      const std::string fn(traits(f).name), enc = encode_name(FloatType::f32, f, ""), dec = decode_name(f, FloatType::f32, "");
       bench::targets().push_back({fmt::format("encode f32->{} {} 16Mi vs memcpy", fn, impl.name), at(enc + impl.name, kMemory), at("BM_memcpy", kMemory), 0.8});
       bench::targets().push_back({fmt::format("encode f32->{} {} 64Ki vs reference", fn, impl.name), at(enc + impl.name, kCache), at(enc + "reference", kCache), 10});
       bench::targets().push_back({fmt::format("decode {}->f32 {} 16Mi vs memcpy", fn, impl.name), at(dec + impl.name, kMemory), at("BM_memcpy", kMemory), 0.8});
       bench::targets().push_back({fmt::format("decode {}->f32 {} 64Ki vs reference", fn, impl.name), at(dec + impl.name, kCache), at(dec + "reference", kCache), 10});
     }
   }
+  for (fp8::Format f : fp8::kFormats) register_api(f);
 }
 
 const bool registered = (register_fp8(), true);

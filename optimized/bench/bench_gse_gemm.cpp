@@ -1,7 +1,8 @@
 // GSE-INT GEMM benchmarks: every GEMM kernel of the table on GSE-INT8 operands (8-bit codes,
 // groups of 32, 5-bit exponents) of shape m=256, n=512, k=4096 (a 256-row slice of a 4096 x 4096
-// layer), single thread, in both accumulation modes; the reference only at a small shape. Beside
-// them a plain f32 GEMM of the same shape. Items are multiply-adds (m * n * k).
+// layer), single thread, in both accumulation modes; the reference only at a small shape; the public
+// gse::gemm (`api`) at both. Beside them a plain f32 GEMM of the same shape. Items are multiply-adds
+// (m * n * k).
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
@@ -59,7 +60,12 @@ const Operands& operands(std::size_t m, std::size_t n, std::size_t k) {
   return o;
 }
 
-void register_gemm(const gse::GemmImpl& impl, gse::Accumulate mode, std::int64_t m, std::int64_t n, std::int64_t k) {
+std::string gemm_name(gse::Accumulate mode, std::string_view impl) {
+  return fmt::format("BM_gse_gemm_int8_g32_{}_{}", mode == gse::Accumulate::exact ? "exact" : "fp32", impl);
+}
+
+// impl: a kernel of the list, or null for gse::gemm (the public call, which runs the best kernel).
+void register_gemm(const gse::GemmImpl* impl, gse::Accumulate mode, std::int64_t m, std::int64_t n, std::int64_t k) {
   auto run = [impl, mode](benchmark::State& s) {
     const std::size_t m = s.range(0), n = s.range(1), k = s.range(2);
     const Operands& o = operands(m, n, k);
@@ -67,13 +73,14 @@ void register_gemm(const gse::GemmImpl& impl, gse::Accumulate mode, std::int64_t
     const gse::GemmParams p{f, f, mode};
     std::vector<float> c(m * n);
     for (auto _ : s) {
-      impl.gemm(m, n, k, o.a_codes.data(), o.a_exps.data(), o.b_codes.data(), o.b_exps.data(), c.data(), &p);
+      if (impl) impl->gemm(m, n, k, o.a_codes.data(), o.a_exps.data(), o.b_codes.data(), o.b_exps.data(), c.data(), &p);
+      else gse::gemm(m, n, k, {o.a_codes, o.a_exps, f}, {o.b_codes, o.b_exps, f}, c, {.accumulate = mode});
       benchmark::DoNotOptimize(c.data());
       benchmark::ClobberMemory();
     }
     s.SetItemsProcessed(s.iterations() * static_cast<std::int64_t>(m * n * k));
   };
-  const std::string name = fmt::format("BM_gse_gemm_int8_g32_{}_{}", mode == gse::Accumulate::exact ? "exact" : "fp32", impl.name);
+  const std::string name = gemm_name(mode, impl ? impl->name : "api");
   benchmark::RegisterBenchmark(name.c_str(), run)->Args({m, n, k})->Unit(benchmark::kMillisecond);
 }
 
@@ -137,13 +144,21 @@ void register_gse_gemm() {
     if (!kernels::available(impl)) continue;
     const bool reference = std::string_view(impl.name) == "reference";
     for (gse::Accumulate mode : {gse::Accumulate::exact, gse::Accumulate::fp32}) {
-      register_gemm(impl, mode, kSmallM, kSmallN, kSmallK);
-      if (!reference) register_gemm(impl, mode, kM, kN, kK);
+      register_gemm(&impl, mode, kSmallM, kSmallN, kSmallK);
+      if (!reference) register_gemm(&impl, mode, kM, kN, kK);
     }
     if (reference) continue;
     bench::targets().push_back({fmt::format("GSE int8 GEMM fp32-acc {} vs f32 GEMM", impl.name),
                                 fmt::format("BM_gse_gemm_int8_g32_fp32_{}/{}", impl.name, shape),
                                 fmt::format("BM_sgemm_baseline/{}", shape), 1.0});  // informative
+  }
+  const std::string best = kernels::best<gse::GemmImpl>().name;
+  for (gse::Accumulate mode : {gse::Accumulate::exact, gse::Accumulate::fp32}) {  // its code check is O(mk + nk)
+    register_gemm(nullptr, mode, kSmallM, kSmallN, kSmallK);
+    register_gemm(nullptr, mode, kM, kN, kK);
+    const std::string what = fmt::format("GSE int8 GEMM {}-acc", mode == gse::Accumulate::exact ? "exact" : "fp32");
+    bench::targets().push_back({what + " 8x16x1024 public API vs its kernel", fmt::format("{}/{}/{}/{}", gemm_name(mode, "api"), kSmallM, kSmallN, kSmallK),
+                                fmt::format("{}/{}/{}/{}", gemm_name(mode, best), kSmallM, kSmallN, kSmallK), 0.9});
   }
 }
 

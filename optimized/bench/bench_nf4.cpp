@@ -1,6 +1,6 @@
-// NF4 benchmarks: every kernel of the table, the reference included, quantizing f32 to NF4
-// (blocks of 64, lowbit profile) and dequantizing it back to f32, at 64 Ki (cache) and 16 Mi
-// (memory) elements.
+// NF4 benchmarks: every kernel of the table, the reference included, and the public nf4::encode /
+// nf4::decode, encoding f32 to NF4 (blocks of 64, lowbit profile) and decoding it back to f32, at
+// 64 Ki (cache) and 16 Mi (memory) elements.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
@@ -8,6 +8,7 @@
 
 #include "bench.hpp"
 #include "lowbit/kernels.hpp"
+#include "lowbit/nf4.hpp"
 
 namespace {
 
@@ -18,49 +19,44 @@ using bench::at;
 
 const nf4::Params kParams = nf4::make_params(nf4::Table::nf4, nf4::default_profile(), 64);
 
+std::string encode_name(std::string_view impl) { return fmt::format("BM_nf4_encode_f32_{}", impl); }
+std::string decode_name(std::string_view impl) { return fmt::format("BM_nf4_decode_f32_{}", impl); }
+
+// What a step works on: values, their packed codes and absmax, an output.
+struct Buffers {
+  std::vector<float> values, out;
+  nf4::Encoded e;
+  explicit Buffers(std::size_t n) : values(bench::normal_floats(n)), out(n), e(nf4::encode(std::span<const float>(values))) {}
+};
+
 void register_nf4(const nf4::Impl& impl) {
-  const std::string q = fmt::format("BM_nf4_quantize_f32_{}", impl.name);
-  benchmark::RegisterBenchmark(q.c_str(), [impl](benchmark::State& s) {
-    const std::size_t n = s.range(0);
-    const std::vector<float> in = bench::normal_floats(n);
-    std::vector<std::uint8_t> packed(nf4::packed_bytes(n));
-    std::vector<float> absmax(nf4::blocks(n, kParams.block));
-    for (auto _ : s) {
-      impl.encode(n, in.data(), packed.data(), absmax.data(), &kParams);
-      benchmark::DoNotOptimize(packed.data());
-      benchmark::DoNotOptimize(absmax.data());
-    }
-    s.SetItemsProcessed(s.iterations() * n);
-    s.SetBytesProcessed(s.iterations() * n * sizeof(float));  // input bytes
-  })->Arg(kCache)->Arg(kMemory);
-
-  const std::string d = fmt::format("BM_nf4_dequantize_f32_{}", impl.name);
-  benchmark::RegisterBenchmark(d.c_str(), [impl](benchmark::State& s) {
-    const std::size_t n = s.range(0);
-    const std::vector<float> values = bench::normal_floats(n);
-    std::vector<std::uint8_t> packed(nf4::packed_bytes(n));
-    std::vector<float> absmax(nf4::blocks(n, kParams.block));
-    impl.encode(n, values.data(), packed.data(), absmax.data(), &kParams);
-    std::vector<float> out(n);
-    for (auto _ : s) {
-      impl.decode(n, packed.data(), absmax.data(), out.data(), &kParams);
-      benchmark::DoNotOptimize(out.data());
-    }
-    s.SetItemsProcessed(s.iterations() * n);
-    s.SetBytesProcessed(s.iterations() * n * sizeof(float));  // output bytes
-  })->Arg(kCache)->Arg(kMemory);
-
+  bench::stream(encode_name(impl.name), sizeof(float), [&impl](std::size_t n) {  // input bytes
+    return [&impl, n, b = Buffers(n)]() mutable { impl.encode(n, b.values.data(), b.e.packed.data(), b.e.absmax.data(), &kParams); };
+  });
+  bench::stream(decode_name(impl.name), sizeof(float), [&impl](std::size_t n) {  // output bytes
+    return [&impl, n, b = Buffers(n)]() mutable { impl.decode(n, b.e.packed.data(), b.e.absmax.data(), b.out.data(), &kParams); };
+  });
   if (std::string_view(impl.name) == "reference") return;
   auto& t = bench::targets();
-  t.push_back({fmt::format("nf4 quantize f32 b64 {} 16Mi vs memcpy", impl.name), at(q, kMemory), at("BM_memcpy", kMemory), 0.6});
-  t.push_back({fmt::format("nf4 quantize f32 b64 {} 64Ki vs reference", impl.name), at(q, kCache),
-               at("BM_nf4_quantize_f32_reference", kCache), 5.0});
-  t.push_back({fmt::format("nf4 dequantize f32 b64 {} 16Mi vs memcpy", impl.name), at(d, kMemory), at("BM_memcpy", kMemory), 0.8});
+  t.push_back({fmt::format("nf4 encode f32 b64 {} 16Mi vs memcpy", impl.name), at(encode_name(impl.name), kMemory), at("BM_memcpy", kMemory), 0.6});
+  t.push_back({fmt::format("nf4 encode f32 b64 {} 64Ki vs reference", impl.name), at(encode_name(impl.name), kCache),
+               at(encode_name("reference"), kCache), 5.0});
+  t.push_back({fmt::format("nf4 decode f32 b64 {} 16Mi vs memcpy", impl.name), at(decode_name(impl.name), kMemory), at("BM_memcpy", kMemory), 0.8});
+}
+
+void register_api() {
+  bench::api_codec(
+      "nf4 b64 f32", encode_name, decode_name, kernels::best<nf4::Impl>().name, sizeof(float),
+      [](std::size_t n) {
+        return [b = Buffers(n)]() mutable { nf4::encode(std::span<const float>(b.values), std::span(b.e.packed), std::span(b.e.absmax)); };
+      },
+      [](std::size_t n) { return [b = Buffers(n)]() mutable { nf4::decode(b.e.packed, b.e.absmax, std::span(b.out)); }; });
 }
 
 const bool registered = [] {
   for (const nf4::Impl& impl : kernels::list<nf4::Impl>())
     if (kernels::available(impl)) register_nf4(impl);
+  register_api();
   return true;
 }();
 

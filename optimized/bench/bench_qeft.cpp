@@ -8,6 +8,7 @@
 //                          buffers to f32 (a 16-entry table per group, a nibble lookup per weight)
 //                          and then runs a plain 8-lane f32 dot product (mul + add, default compiler
 //                          flags; a speed baseline, not bit-exact).
+// BM_qeft_matvec_api/N is qeft::matvec (the public call, which runs the best kernel) on the same layer.
 // One 4096 x 4096 layer is 9.5 MiB and stays in this machine's L3 between iterations, so those
 // rates are L3 rates. The `_layers/16` pair runs the same over 16 copies of the layer (152 MiB, one
 // copy per iteration, in turn): each call then reads from DRAM, as when a model's layers stream by.
@@ -24,6 +25,7 @@
 
 #include "bench.hpp"
 #include "lowbit/kernels.hpp"
+#include "lowbit/qeft.hpp"
 #include "lowbit/reference/weak.hpp"
 
 namespace {
@@ -195,9 +197,26 @@ void register_qeft(const qeft::Impl& impl) {
                at("BM_qeft_stream_read_layers", kLayers), 0.7});
 }
 
+// qeft::matvec as users call it, on the same layer.
+void BM_qeft_matvec_api(benchmark::State& s) {
+  const Layer& l = layer(static_cast<std::size_t>(s.range(0)));
+  const qeft::Matrix w = l.view();
+  std::vector<float> y(l.n);
+  for (auto _ : s) {
+    qeft::matvec(w, l.x, y);
+    benchmark::DoNotOptimize(y.data());
+  }
+  s.SetItemsProcessed(s.iterations() * static_cast<std::int64_t>(l.n * l.n));
+  s.SetBytesProcessed(s.iterations() * static_cast<std::int64_t>(l.bytes()));
+}
+BENCHMARK(BM_qeft_matvec_api)->Arg(kLarge);
+
 const bool registered = [] {
   for (const qeft::Impl& impl : kernels::list<qeft::Impl>())
     if (kernels::available(impl)) register_qeft(impl);
+  const std::string best = kernels::best<qeft::Impl>().name;
+  if (best != "reference")  // the reference runs at kSmall only
+    bench::api_target("qeft matvec 4096x4096", "BM_qeft_matvec_api", fmt::format("BM_qeft_matvec_{}", best), kLarge);
   return true;
 }();
 

@@ -1,13 +1,16 @@
-// What every GSE-INT SIMD kernel derives before its loop and once per group, so that each ISA's
-// code is only lane arithmetic. A kernel works one group of N a step: the group's largest |x| (the
-// maximum of the f32 bit patterns with the sign cleared) decides everything here, in scalar code;
-// the lanes then compute round(x * 2^(b-2-E)) with an exact power-of-two scale.
+// The GSE-INT SIMD kernels, written once over an ISA's lane policy (optimized/<isa>/isa.hpp). A
+// kernel works one group of N a step: the group's largest |x| (the maximum of the f32 bit patterns
+// with the sign cleared) decides everything in scalar code (plan_group); the lanes then compute
+// round(x * 2^(b-2-E)) with an exact power-of-two scale and the policy's explicit rounding mode.
+// sr, and group sizes that validate() rejects, call the reference (documented: scalar).
 #pragma once
 #include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
+#include "common/blocks.hpp"
 #include "lowbit/formats/gse.hpp"
 #include "lowbit/reference/gse.hpp"
 
@@ -120,7 +123,122 @@ template <class Out> void decode_group_scalar(std::size_t n, const std::int8_t* 
   if (std::all_of(codes, codes + n, [](std::int8_t c) { return c == 0; }))
     std::fill(out, out + n, FloatTraits<Out>::from_bits(0));
   else
-    ref::gse_decode_ref<Out>(n, codes, &field, out, &f);
+    ref::gse_decode_ref<Out>(n, codes, &field, out, &f);  // the codes are checked by the caller
+}
+
+// ---- the kernels over an ISA I ----
+
+// The largest f32 bit pattern with the sign cleared: integer order is magnitude order, NaN above Inf.
+template <class I, std::size_t N, class In> std::uint32_t gse_amax_bits(const In* in) {
+  typename I::U m = I::zero();
+  for (std::size_t j = 0; j < N; j += I::kLanes) m = I::max_u(m, I::and_(I::as_u(I::load(in + j)), I::splat(0x7FFFFFFF)));
+  return I::max_lane(m);
+}
+
+// Vectors a batch of a group of N: 4, or fewer when the group is shorter.
+template <class I, std::size_t N> constexpr std::size_t kGseBatch = std::min<std::size_t>(4, N / I::kLanes);
+
+// The group's N codes, lanes(j) giving those of elements j.. as int32 lanes within +-127.
+template <class I, std::size_t N, class Lanes> void gse_store_codes(std::int8_t* out, Lanes&& lanes) {
+  constexpr std::size_t K = kGseBatch<I, N>;
+  for (std::size_t j = 0; j < N; j += K * I::kLanes) {
+    typename I::U v[K];
+    for (std::size_t k = 0; k < K; ++k) v[k] = lanes(j + k * I::kLanes);
+    I::store(out + j, v);
+  }
+}
+
+template <class I, std::size_t N, Rounding R, class In>
+void gse_encode_groups(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* exps, const gse::EncodeParams& p,
+                       BlockStats& stats) {
+  using U = typename I::U;
+  using F = typename I::F;
+  const GseEncodeConstants k = encode_constants(p);
+  const F limit = I::splat_f(k.limit);
+  const U max = I::splat(static_cast<std::uint32_t>(k.max)), min = I::splat(static_cast<std::uint32_t>(-k.max));
+  for_each_block<N>(n, in, codes, [&](const In* i, std::int8_t* o) {
+    std::uint8_t& field = *exps++;
+    const GsePlan plan = plan_group(gse_amax_bits<I, N>(i), k, stats);
+    field = plan.field;
+    const F scale = I::splat_f(plan.scale);
+    switch (plan.kind) {
+      case GsePlan::lanes:
+        return gse_store_codes<I, N>(o, [&](std::size_t j) { return I::template round<R>(I::mul(I::load(i + j), scale)); });
+      case GsePlan::saturate: {  // rare: a maximum rounded past max, or the exponent overflowed
+        std::uint64_t saturated = 0;
+        gse_store_codes<I, N>(o, [&](std::size_t j) {
+          const F s = I::mul(I::load(i + j), scale);
+          const U over = I::ge(I::abs(s), limit);  // Inf too
+          saturated += I::popcount(over);
+          return I::select(over, I::select(I::template sra<31>(I::as_u(s)), min, max), I::template round<R>(s));
+        });
+        stats.saturated += saturated;  // padding zeros of a short group never count
+        return;
+      }
+      case GsePlan::nan: std::fill(o, o + N, std::int8_t{0}); return;
+      case GsePlan::reference: ref::gse_encode_ref<In>(N, i, o, &field, &p, &stats); return;
+    }
+  });
+}
+
+template <class I, class In>
+void gse_encode(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* exps, const gse::EncodeParams* p,
+                BlockStats* stats) {
+  if (p->rounding == Rounding::sr) return ref::gse_encode_ref(n, in, codes, exps, p, stats);
+  BlockStats local;
+  const bool done = with_group_size(p->format.group, [&]<std::size_t N>() {
+    if (p->rounding == Rounding::rne) gse_encode_groups<I, N, Rounding::rne>(n, in, codes, exps, *p, local);
+    else if (p->rounding == Rounding::rtz) gse_encode_groups<I, N, Rounding::rtz>(n, in, codes, exps, *p, local);
+    else gse_encode_groups<I, N, Rounding::rna>(n, in, codes, exps, *p, local);
+  });
+  if (!done) return ref::gse_encode_ref(n, in, codes, exps, p, stats);
+  if (stats) *stats += local;
+}
+
+// Decodes and checks the codes (gse::DecodeFn): the largest |code| of the call, collected a vector of
+// bytes at a time (-128 counts 128), must not exceed 2^(b-1) - 1.
+template <class I, std::size_t N, class Out>
+bool gse_decode_groups(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const gse::Format& f) {
+  constexpr std::size_t K = kGseBatch<I, N>;
+  const int shift = decode_shift(f);
+  typename I::B range = I::zero_b();
+  for_each_block<N>(n, codes, out, [&](const std::int8_t* c, Out* o) {
+    range = I::template max_abs<N>(range, c);
+    const std::uint8_t field = *exps++;
+    if (field == f.nan_field()) return fill_quiet_nan(o, N);
+    int d = field + shift;
+    // f16: below d = -126 every result is +-0, above 127 +-Inf (or +0), so the clamp changes nothing.
+    if constexpr (std::is_same_v<Out, f16>) d = std::clamp(d, -126, 127);
+    else if (!exact_f32(d)) return decode_group_scalar(N, c, field, o, f);
+    const typename I::F scale = I::splat_f(pow2(d));
+    for (std::size_t j = 0; j < N; j += K * I::kLanes) {
+      typename I::U v[K];
+      typename I::F x[K];
+      I::load(c + j, v);
+      for (std::size_t k = 0; k < K; ++k) x[k] = I::mul(I::to_f(v[k]), scale);
+      I::store(o + j, x);  // f16: one rounding of the exact product; bf16: exact (8 significant bits)
+    }
+  });
+  return I::max_byte(range) <= static_cast<unsigned>(f.max_mantissa());
+}
+
+template <class I, class Out>
+bool gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const gse::Format* f) {
+  bool valid = false;
+  if (!with_group_size(f->group, [&]<std::size_t N>() { valid = gse_decode_groups<I, N>(n, codes, exps, out, *f); }))
+    return ref::gse_decode_ref(n, codes, exps, out, f);
+  return valid;
+}
+
+// An ISA's GSE row of the kernel list.
+template <class I> constexpr gse::Impl gse_impl() {
+  return {.width = 4 * I::kLanes,
+          .encode_f32 = gse_encode<I, float>,
+          .encode_f16 = gse_encode<I, f16>,
+          .encode_bf16 = gse_encode<I, bf16>,
+          .decode_f32 = gse_decode<I, float>,
+          .decode_f16 = gse_decode<I, f16>,
+          .decode_bf16 = gse_decode<I, bf16>};
 }
 
 }  // namespace

@@ -1,8 +1,11 @@
-// What every NF4/FP4 SIMD kernel derives per call and per block, so that each ISA's code is only
-// lane arithmetic. Quantizing, every profile becomes one rule: a lane value y (x itself, x * scale
-// or x / absmax), code = lut[#{k : y > thr[k]}] (torch: #{k : !(y <= thr[k])}, so that a NaN v
-// counts past every bound), two codes a byte. The per-block decisions (absmax, NaN blocks, the
-// scale, lowbit's exact thresholds) are scalar code here, from the block's largest |x| bit pattern.
+// The NF4/FP4 SIMD kernels, written once over an ISA's NF4 policy (its lane policy plus the lane
+// code of nf4_<isa>.cpp, see nf4_quantize below). Quantizing, every profile becomes one rule: a lane
+// value y (x itself, x * scale or x / absmax), code = lut[#{k : y > thr[k]}] (torch:
+// #{k : !(y <= thr[k])}, so that a NaN v counts past every bound), two codes a byte. The per-block
+// decisions (absmax, NaN blocks, the scale, lowbit's exact thresholds) are scalar code here, from
+// the block's largest |x| bit pattern. The reference runs: profiles that mix the rules of the four
+// named ones (whole call), blocks that nf4::valid_block() rejects (whole call), and bnb-cuda blocks
+// holding a NaN (that block).
 #pragma once
 #include <algorithm>
 #include <array>
@@ -10,8 +13,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
+#include "common/blocks.hpp"
 #include "lowbit/formats/nf4.hpp"
+#include "lowbit/reference/nf4.hpp"
 
 // Internal linkage, as in fp8_simd.hpp: each ISA's translation unit gets its own copy.
 namespace lowbit::simd {
@@ -144,6 +150,94 @@ inline Nf4Block plan_block(const Nf4Plan& k, const float* x, std::size_t len, bo
   }
   b.kind = Nf4Block::reference;
   return b;
+}
+
+// ---- the kernels over an ISA's NF4 policy K, which adds to its lane policy:
+//   K::Lanes            the lane rule's state: Lanes(const Nf4Plan&) (per call), scale(float) and
+//                       exact(const Nf4Block&) (per block), and code_block<M, Divide>(x, len, out),
+//                       len (a multiple of 32) codes of x packed into len / 2 bytes;
+//   K::kVectorThresholds exact() rounds the 15 products itself (plan_block leaves thr out);
+//   K::Dequant          Dequant(nf4::Table), block(absmax): the 16 products table * absmax as the
+//                       reference makes them; run(packed, len, out): the elements it does in vectors
+//                       (from 0), table(scaled): the 16 products, for the rest.
+
+// The largest f32 bit pattern with the sign cleared over len (a multiple of 32) elements; the next
+// block is prefetched meanwhile (blocks.hpp).
+template <class I> std::uint32_t nf4_amax_bits(const float* x, std::size_t len) {
+  constexpr std::size_t L = I::kLanes;
+  const typename I::U abs = I::splat(0x7FFFFFFF);
+  typename I::U m0 = I::zero(), m1 = m0;
+  for (std::size_t j = 0; j < len; j += 2 * L) {
+    __builtin_prefetch(reinterpret_cast<const char*>(x + j) + kPrefetchAhead);
+    m0 = I::max_u(m0, I::and_(I::as_u(I::load(x + j)), abs));
+    m1 = I::max_u(m1, I::and_(I::as_u(I::load(x + j + L)), abs));
+  }
+  return I::max_lane(I::max_u(m0, m1));
+}
+
+template <class K> void nf4_quantize(std::size_t n, const float* in, std::uint8_t* packed, float* absmax, const nf4::Params* p) {
+  const Nf4Plan k = plan_nf4(*p);
+  if (k.mode == Nf4Mode::reference || !nf4::valid_block(p->block)) return ref::nf4_quantize_ref(n, in, packed, absmax, p);
+  const std::size_t block = static_cast<std::size_t>(p->block);
+  typename K::Lanes l(k);
+  alignas(64) float tail[4096];
+  alignas(64) std::uint8_t tail_out[2048];
+  for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
+    const std::size_t len = std::min(block, n - start);
+    const bool partial = len < block;
+    const float* x = in + start;
+    std::uint8_t* o = packed + start / 2;
+    std::size_t padded = block;
+    if (partial) {  // the last block through a zero-padded copy, as blocks.hpp
+      padded = (len + 31) & ~std::size_t{31};
+      std::memcpy(tail, x, len * sizeof(float));
+      std::fill(tail + len, tail + padded, 0.0f);
+      x = tail;
+      o = tail_out;
+    }
+    const Nf4Block plan = plan_block(k, in + start, len, partial, nf4_amax_bits<K>(x, padded), !K::kVectorThresholds);
+    absmax[b] = plan.stored;
+    if (plan.kind == Nf4Block::fill) {
+      std::memset(o, plan.code * 0x11, padded / 2);
+    } else if (plan.kind == Nf4Block::reference) {
+      ref::nf4_quantize_ref(len, in + start, o, absmax + b, p);  // same partial flag and odd-n padding
+    } else {
+      l.scale(plan.divide ? plan.stored : plan.scale);
+      switch (k.mode) {
+        case Nf4Mode::exact:
+          l.exact(plan);
+          l.template code_block<Nf4Mode::exact, false>(x, padded, o);
+          break;
+        case Nf4Mode::torch:
+          if (plan.divide) l.template code_block<Nf4Mode::torch, true>(x, padded, o);
+          else l.template code_block<Nf4Mode::torch, false>(x, padded, o);
+          break;
+        case Nf4Mode::cuda_nf4: l.template code_block<Nf4Mode::cuda_nf4, false>(x, padded, o); break;
+        case Nf4Mode::cuda_fp4: l.template code_block<Nf4Mode::cuda_fp4, false>(x, padded, o); break;
+        case Nf4Mode::reference: break;
+      }
+    }
+    // A padding lane is a 0.0 scaled like the block: the reference's odd-n padding code.
+    if (partial) std::memcpy(packed + start / 2, tail_out, (len + 1) / 2);
+  }
+}
+
+template <class K> void nf4_dequantize(std::size_t n, const std::uint8_t* packed, const float* absmax, float* out, const nf4::Params* p) {
+  if (!nf4::valid_block(p->block)) return ref::nf4_dequantize_ref(n, packed, absmax, out, p);
+  const std::size_t block = static_cast<std::size_t>(p->block);
+  typename K::Dequant dq(p->table);
+  for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
+    const std::size_t len = std::min(block, n - start);
+    const std::uint8_t* c = packed + start / 2;
+    float* o = out + start;
+    dq.block(absmax[b]);
+    std::size_t j = dq.run(c, len, o);
+    if (j < len) {
+      alignas(64) float scaled[16];
+      dq.table(scaled);
+      for (; j < len; ++j) o[j] = scaled[ref::nf4_code_at(c, j)];
+    }
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "lowbit/gse.hpp"
 #include "lowbit/kernels.hpp"
@@ -46,11 +47,24 @@ BlockStats encode_any(std::span<const In> in, std::span<std::int8_t> codes, std:
   return stats;
 }
 
-void check_codes(std::span<const std::int8_t> codes, const Format& f) {
-  const int max = f.max_mantissa();
-  for (std::size_t i = 0; i < codes.size(); ++i)
-    if (codes[i] > max || codes[i] < -max)
-      throw Error(fmt::format("code {} at element {} is outside +-{} for {}-bit elements", codes[i], i, max, f.bits));
+// Codes outside +-(2^(b-1) - 1) are malformed data. The decode kernels check them as they go
+// (gse::DecodeFn); the other calls check before their work.
+[[noreturn]] void invalid_code(std::span<const std::int8_t> codes, std::size_t i, const Format& f, std::string_view what = "") {
+  throw Error(fmt::format("{}code {} at element {} is outside +-{} for {}-bit elements", what, codes[i], i, f.max_mantissa(), f.bits),
+              Errc::data);
+}
+
+void check_codes(std::span<const std::int8_t> codes, const Format& f, std::string_view what = "") {
+  if (const auto i = ref::gse_invalid_code(codes, f)) invalid_code(codes, *i, f, what);
+}
+
+// The decode kernel of `impl`; the index of the first invalid code it reported, or nothing.
+template <class Out>
+std::optional<std::size_t> decode_checked(const Impl& impl, std::span<const std::int8_t> codes, const std::uint8_t* exps, Out* out,
+                                          const Format& f) {
+  if (decode_kernel<Out>(impl)(codes.size(), codes.data(), exps, out, &f)) return std::nullopt;
+  if (const auto i = ref::gse_invalid_code(codes, f)) return i;
+  throw Error(fmt::format("the {} GSE decode kernel reported an invalid code where there is none", impl.name), Errc::internal);
 }
 
 template <class Out>
@@ -59,8 +73,8 @@ void decode_any(std::span<const std::int8_t> codes, std::span<const std::uint8_t
   check_format(o.format);
   check_size("output", out.size(), codes.size());
   check_size("exps", exps.size(), o.format.groups(codes.size()));
-  check_codes(codes, o.format);
-  decode_kernel<Out>(o.impl ? *o.impl : kernels::best<Impl>())(codes.size(), codes.data(), exps.data(), out.data(), &o.format);
+  if (const auto i = decode_checked(o.impl ? *o.impl : kernels::best<Impl>(), codes, exps.data(), out.data(), o.format))
+    invalid_code(codes, *i, o.format);
 }
 
 template <class In> Encoded encode_new(std::span<const In> in, const Options& o) {
@@ -79,12 +93,15 @@ template <class T> BlockStats quantize_any(std::span<const T> in, std::span<T> o
   std::vector<std::uint8_t> exps(o.format.groups(codes.size()));
   BlockStats stats;
   Options part = o;
+  const Impl& impl = o.impl ? *o.impl : kernels::best<Impl>();
   for (std::size_t i = 0; i < in.size(); i += chunk) {
     const std::size_t n = std::min(chunk, in.size() - i), g = o.format.groups(n);
     part.index0 = o.index0 + i;
     if (!o.random_bits.empty()) part.random_bits = o.random_bits.subspan(i, n);
     stats += encode_any(in.subspan(i, n), std::span(codes).first(n), std::span(exps).first(g), part);
-    decode_kernel<T>(o.impl ? *o.impl : kernels::best<Impl>())(n, codes.data(), exps.data(), out.data() + i, &o.format);
+    if (const auto j = decode_checked(impl, std::span<const std::int8_t>(codes).first(n), exps.data(), out.data() + i, o.format))
+      throw Error(fmt::format("the {} GSE encode kernel wrote code {} for element {}, outside +-{}", impl.name, codes[*j], i + *j,
+                              o.format.max_mantissa()), Errc::internal);
   }
   return stats;
 }
@@ -192,10 +209,17 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const GemmOperand& a, con
   check_size("B codes", b.codes.size(), product("B codes", n, k));
   check_size("B exps", b.exps.size(), product("B exps", n, b.format.groups(k)));
   check_size("C", c.size(), product("C", m, n));
-  check_codes(a.codes, a.format);
-  check_codes(b.codes, b.format);
+  if (m == 0 || n == 0) {  // the kernel reads no code
+    check_codes(a.codes, a.format, "A: ");
+    check_codes(b.codes, b.format, "B: ");
+  }
   const GemmParams p{a.format, b.format, o.accumulate};
-  (o.impl ? *o.impl : kernels::best<GemmImpl>()).gemm(m, n, k, a.codes.data(), a.exps.data(), b.codes.data(), b.exps.data(), c.data(), &p);
+  const GemmImpl& impl = o.impl ? *o.impl : kernels::best<GemmImpl>();
+  if (!impl.gemm(m, n, k, a.codes.data(), a.exps.data(), b.codes.data(), b.exps.data(), c.data(), &p)) {
+    check_codes(a.codes, a.format, "A: ");
+    check_codes(b.codes, b.format, "B: ");
+    throw Error(fmt::format("the {} GSE GEMM kernel reported an invalid code where there is none", impl.name), Errc::internal);
+  }
 }
 
 std::vector<float> gemm(std::size_t m, std::size_t n, std::size_t k, const GemmOperand& a, const GemmOperand& b,

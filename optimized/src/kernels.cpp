@@ -18,7 +18,7 @@ struct Entry {
 template <class Impl> constexpr const void* typed(const Impl* p) { return p; }
 
 using namespace lowbit::cpu;  // the feature names of the last column
-const Entry kEntries[] = {
+constexpr Entry kEntries[] = {
 #define LOWBIT_KERNEL(fam, isa, symbol, features) \
   {#fam, #isa, #symbol, static_cast<std::uint32_t>(features), typed<family::fam>(&symbol)},
 #include "kernels_built.inc"

@@ -1,21 +1,19 @@
-// Every kernel of the table on every tail: lengths 0 .. 2W+1 and 3W+3, at unaligned offsets,
-// with each input ending exactly at the end of its heap buffer (ASan sees any read past it) and
-// guard bytes after the output (any write past it fails here). Expected output: the reference.
+// Every FP8 kernel of the table against the reference on every tail (kernel_tester.hpp): lengths
+// 0 .. 2W+1 and 3W+3, at unaligned offsets, inputs ending at the end of their heap blocks, guard
+// bytes around the output, for every format, profile and rounding (sr by Philox).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <bit>
-#include <cstring>
 #include <vector>
 
+#include "kernel_tester.hpp"
 #include "lowbit/conformance/cases.hpp"
 #include "lowbit/kernels.hpp"
-#include "lowbit/reference/fp8.hpp"
 
 namespace {
 
 using namespace lowbit;
-constexpr std::uint8_t kGuard = 0xA5;
 
 template <class T> std::vector<T> pool(std::size_t n) {  // structured cases: specials, ties, subnormals
   std::vector<T> v(n);
@@ -34,61 +32,39 @@ template <class T> std::vector<T> pool(std::size_t n) {  // structured cases: sp
   return v;
 }
 
-std::vector<std::size_t> lengths(unsigned width) {
-  std::vector<std::size_t> v;
-  for (std::size_t n = 0; n <= 2 * width + 1; ++n) v.push_back(n);
-  v.push_back(3 * width + 3);
-  return v;
-}
-
 template <class In> void check_encode(const fp8::Impl& impl) {
   const std::vector<In> values = pool<In>(4096);
+  const fp8::EncodeFn<In> kernel = fp8::encode_kernel<In>(impl), reference = fp8::encode_kernel<In>(kernels::reference<fp8::Impl>());
   for (fp8::Format f : fp8::kFormats)
     for (const fp8::Profile& prof : fp8::kProfiles)
       for (Rounding r : kRoundings)
-        for (std::size_t n : lengths(impl.width))
-          for (std::size_t offset = 0; offset < 4; ++offset) {
-            std::vector<In> in(offset + n);  // the input ends at the end of the allocation
-            std::copy_n(values.begin() + (n * 13 + offset * 101) % 1024, n, in.begin() + offset);
-            std::vector<std::uint8_t> got(offset + n + 16, kGuard), want(n);
-            fp8::EncodeParams p = fp8::encode_params(f, prof, FloatTraits<In>::type, r, 77);
-            p.index0 = offset;
-            fp8::encode_kernel<In>(impl)(n, in.data() + offset, got.data() + offset, &p);
-            ref::fp8_encode_ref<In>(n, in.data() + offset, want.data(), &p);
-            for (std::size_t i = 0; i < offset; ++i) ASSERT_EQ(got[i], kGuard) << "write before the output";
-            for (std::size_t i = 0; i < 16; ++i) ASSERT_EQ(got[offset + n + i], kGuard) << "write past the end, n=" << n;
-            ASSERT_TRUE(std::equal(want.begin(), want.end(), got.begin() + offset))
-                << impl.name << " " << traits(f).name << " " << prof.name << " " << name(r) << " n=" << n << " offset=" << offset;
-          }
+        ASSERT_TRUE(test::every_tail(test::tail_lengths(impl.width, {3 * impl.width + 3}), [&](std::size_t n, std::size_t offset) {
+          const test::Placed<In> in{std::span(values).subspan((n * 13 + offset * 101) % 1024, n), offset};
+          fp8::EncodeParams p = fp8::encode_params(f, prof, FloatTraits<In>::type, r, 77);
+          p.index0 = offset;
+          return test::same_as_reference<std::uint8_t>(kernel, reference, offset, {n}, [&](auto fn, std::uint8_t* out) {
+            fn(n, in.data(), out, &p);
+          });
+        })) << impl.name << " " << traits(f).name << " " << prof.name << " " << name(r) << " from " << name(FloatTraits<In>::type);
 }
 
 template <class Out> void check_decode(const fp8::Impl& impl) {
   std::vector<std::uint8_t> codes(256 * 3);
   for (std::size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<std::uint8_t>(i * 37 + i / 256);
+  const fp8::DecodeFn<Out> kernel = fp8::decode_kernel<Out>(impl), reference = fp8::decode_kernel<Out>(kernels::reference<fp8::Impl>());
   for (fp8::Format f : fp8::kFormats)
     for (const fp8::Profile& prof : fp8::kProfiles)
-      for (std::size_t n : lengths(impl.width))
-        for (std::size_t offset = 0; offset < 4; ++offset) {
-          std::vector<std::uint8_t> in(offset + n);
-          std::copy_n(codes.begin() + (n * 5 + offset) % 256, n, in.begin() + offset);
-          const fp8::DecodeParams p = fp8::decode_params(f, prof);
-          std::vector<std::uint8_t> got((offset + n + 8) * sizeof(Out), kGuard);
-          std::vector<Out> want(n);
-          Out* out = reinterpret_cast<Out*>(got.data()) + offset;  // byte buffer: any offset
-          fp8::decode_kernel<Out>(impl)(n, in.data() + offset, out, &p);
-          ref::fp8_decode_ref<Out>(n, in.data() + offset, want.data(), &p);
-          for (std::size_t b = 0; b < offset * sizeof(Out); ++b) ASSERT_EQ(got[b], kGuard);
-          for (std::size_t b = (offset + n) * sizeof(Out); b < got.size(); ++b) ASSERT_EQ(got[b], kGuard) << "write past the end, n=" << n;
-          ASSERT_TRUE(n == 0 || std::memcmp(out, want.data(), n * sizeof(Out)) == 0)
-              << impl.name << " " << traits(f).name << " " << prof.name << " n=" << n << " offset=" << offset;
-        }
+      ASSERT_TRUE(test::every_tail(test::tail_lengths(impl.width, {3 * impl.width + 3}), [&](std::size_t n, std::size_t offset) {
+        const test::Placed<std::uint8_t> in{std::span(codes).subspan((n * 5 + offset) % 256, n), offset};
+        const fp8::DecodeParams p = fp8::decode_params(f, prof);
+        return test::same_as_reference<Out>(kernel, reference, offset, {n}, [&](auto fn, Out* out) { fn(n, in.data(), out, &p); });
+      })) << impl.name << " " << traits(f).name << " " << prof.name << " to " << name(FloatTraits<Out>::type);
 }
 
 TEST(Fp8Kernels, EveryTailEveryOffsetEqualsTheReference) {
   std::size_t checked = 0;
   for (const fp8::Impl& impl : kernels::list<fp8::Impl>()) {
     if (!kernels::available(impl)) continue;
-    SCOPED_TRACE(impl.name);
     check_encode<float>(impl);
     check_encode<double>(impl);
     check_encode<f16>(impl);
@@ -96,6 +72,7 @@ TEST(Fp8Kernels, EveryTailEveryOffsetEqualsTheReference) {
     check_decode<float>(impl);
     check_decode<f16>(impl);
     check_decode<bf16>(impl);
+    if (::testing::Test::HasFatalFailure()) return;
     ++checked;
   }
   EXPECT_GE(checked, 2u) << "only the reference ran: no SIMD kernel for this CPU";

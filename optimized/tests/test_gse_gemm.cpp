@@ -1,7 +1,9 @@
 // The GSE-INT GEMM: the reference against an independent exact oracle, then every kernel of the
-// table against the reference bit for bit (NaN == NaN by bits) in both accumulation modes, on
-// shapes around every group size, mixed formats, extreme offsets (subnormal and Inf results), NaN
-// groups, codes at +-max, zero groups, wide exponent spans and cancellation.
+// table against the reference bit for bit (NaN == NaN by bits) in both accumulation modes
+// (kernel_tester.hpp: operands at the end of their heap blocks, C with guard bytes around it, the
+// code check's result), on every row and column tail, shapes around every group size, mixed
+// formats, extreme offsets (subnormal and Inf results), NaN groups, codes at +-max and -128, zero
+// groups, wide exponent spans and cancellation.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -12,9 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "kernel_tester.hpp"
 #include "lowbit/conformance/block_suite.hpp"
 #include "lowbit/gse.hpp"
 #include "lowbit/kernels.hpp"
+#include "lowbit/reference/gse.hpp"
 #include "lowbit/reference/gse_gemm.hpp"
 
 namespace {
@@ -28,7 +32,7 @@ struct Operand {
   std::vector<std::uint8_t> exps;
 };
 
-enum class Codes { random, max, sparse, with_min };  // with_min: -128 too (outside the API's contract)
+enum class Codes { random, max, sparse, with_min };  // with_min: -128 too (invalid codes: the kernels say so)
 
 struct Fields {
   unsigned lo, hi;  // exponent fields drawn from [lo, hi]
@@ -136,7 +140,7 @@ TEST(GseGemmConformance, EveryImplementationPassesTheSuite) {
 }
 
 // fp32 accumulation over the groups in reverse order: only the fp32 checks can see it.
-void reversed_fp32(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
+bool reversed_fp32(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
                    const std::int8_t* b, const std::uint8_t* b_exps, float* c, const gse::GemmParams* p) {
   if (p->accumulate == gse::Accumulate::exact) return ref::gse_gemm_ref(m, n, k, a, a_exps, b, b_exps, c, p);
   const std::size_t N = static_cast<std::size_t>(p->a.group), G = p->a.groups(k);
@@ -151,6 +155,7 @@ void reversed_fp32(std::size_t m, std::size_t n, std::size_t k, const std::int8_
       }
       c[i * n + j] = acc;
     }
+  return m == 0 || n == 0 || (!ref::gse_invalid_code({a, m * k}, p->a) && !ref::gse_invalid_code({b, n * k}, p->b));
 }
 
 TEST(GseGemmConformance, TheSuiteReportsReversedFp32Accumulation) {
@@ -198,15 +203,26 @@ struct Counts {
   std::size_t outputs = 0, modes_differ = 0;
 };
 
-void check_all_impls(const Operand& a, const Operand& b, const std::string& what, Counts& counts) {
+// impl against the reference on a and b, placed `offset` elements into their heap blocks.
+::testing::AssertionResult same_as_reference(const gse::GemmImpl& impl, const Operand& a, const Operand& b, gse::Accumulate mode,
+                                             std::size_t offset = 0) {
+  const test::Placed<std::int8_t> ac{a.codes, offset}, bc{b.codes, offset};
+  const test::Placed<std::uint8_t> ae{a.exps, offset}, be{b.exps, offset};
+  const gse::GemmParams p{a.f, b.f, mode};
+  return test::same_as_reference<float>(impl.gemm, kernels::gse_gemm_reference.gemm, offset, {a.rows * b.rows}, [&](auto fn, float* c) {
+    return fn(a.rows, b.rows, a.k, ac.data(), ae.data(), bc.data(), be.data(), c, &p);
+  }) << " (" << impl.name << (mode == gse::Accumulate::exact ? " exact " : " fp32 ") << a.rows << "x" << b.rows << "x" << a.k << ")";
+}
+
+void check_all_impls(const Operand& a, const Operand& b, const std::string& what, Counts& counts, std::size_t offset = 0) {
   const std::vector<float> exact = run(kernels::gse_gemm_reference, a, b, gse::Accumulate::exact);
   const std::vector<float> fp32 = run(kernels::gse_gemm_reference, a, b, gse::Accumulate::fp32);
   for (std::size_t i = 0; i < exact.size(); ++i) counts.modes_differ += bits(exact[i]) != bits(fp32[i]);
   counts.outputs += exact.size();
   for (const gse::GemmImpl& impl : kernels::list<gse::GemmImpl>()) {
     if (!kernels::available(impl) || std::string_view(impl.name) == "reference") continue;
-    expect_same_bits(exact, run(impl, a, b, gse::Accumulate::exact), std::string(impl.name) + " exact " + what);
-    expect_same_bits(fp32, run(impl, a, b, gse::Accumulate::fp32), std::string(impl.name) + " fp32 " + what);
+    EXPECT_TRUE(same_as_reference(impl, a, b, gse::Accumulate::exact, offset)) << what;
+    EXPECT_TRUE(same_as_reference(impl, a, b, gse::Accumulate::fp32, offset)) << what;
   }
 }
 
@@ -229,17 +245,22 @@ TEST(GseGemmKernels, EqualTheReferenceOnEveryShapeAndFormat) {
   EXPECT_GT(counts.modes_differ, 0u) << "of " << counts.outputs;
 }
 
-TEST(GseGemmKernels, EqualTheReferenceOnEveryBlockEdge) {  // all m, n in 1..9 around the tile sizes
+// Every row and column tail: m = 0 .. 17 (twice the largest row tile, plus one), n = 0 .. 2 * width + 1
+// (width: the column tile), each with its own k, format pair and buffer offset.
+TEST(GseGemmKernels, EqualTheReferenceOnEveryRowAndColumnTail) {
   std::mt19937_64 rng(20261204);
-  Counts counts;
-  for (std::size_t m = 1; m <= 9; ++m)
-    for (std::size_t n = 1; n <= 9; ++n) {
-      const int N = gse::kGroupSizes[(m + n) % gse::kGroupSizes.size()];
-      const Pair pr = pairs(N)[(m * 9 + n) % pairs(N).size()];
-      const std::size_t k = lengths(N)[(m + 2 * n) % 6];
-      const Operand a = random_operand(m, k, pr.a, pr.codes, pr.fa, rng), b = random_operand(n, k, pr.b, pr.codes, pr.fb, rng);
-      check_all_impls(a, b, std::string(pr.name) + " " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k), counts);
-    }
+  for (const gse::GemmImpl& impl : kernels::list<gse::GemmImpl>()) {
+    if (!kernels::available(impl) || std::string_view(impl.name) == "reference") continue;
+    for (std::size_t m : test::tail_lengths(8))
+      ASSERT_TRUE(test::every_tail(test::tail_lengths(impl.width), [&](std::size_t n, std::size_t offset) {
+        const int N = gse::kGroupSizes[(m + n) % gse::kGroupSizes.size()];
+        const Pair pr = pairs(N)[(m * 9 + n) % pairs(N).size()];
+        const std::size_t k = lengths(N)[(m + 2 * n) % 6];
+        const Operand a = random_operand(m, k, pr.a, pr.codes, pr.fa, rng), b = random_operand(n, k, pr.b, pr.codes, pr.fb, rng);
+        ::testing::AssertionResult r = same_as_reference(impl, a, b, gse::Accumulate::exact, offset);
+        return r ? same_as_reference(impl, a, b, gse::Accumulate::fp32, offset) : r;
+      }, {(m * 5) % 4})) << "m=" << m;
+  }
 }
 
 // Many groups: the exact kernels fold their int32 words every 512 groups, and the worst-case
@@ -392,9 +413,36 @@ TEST(GseGemmKernels, EmptyShapes) {
     for (gse::Accumulate mode : {gse::Accumulate::exact, gse::Accumulate::fp32}) {
       const gse::GemmParams p{f, f, mode};
       std::vector<float> c(6, 1.0f);
-      impl.gemm(2, 3, 0, nullptr, nullptr, nullptr, nullptr, c.data(), &p);  // k = 0: +0
+      EXPECT_TRUE(impl.gemm(2, 3, 0, nullptr, nullptr, nullptr, nullptr, c.data(), &p));  // k = 0: +0
       for (float x : c) EXPECT_EQ(bits(x), 0u) << impl.name;
-      impl.gemm(0, 3, 5, nullptr, nullptr, nullptr, nullptr, nullptr, &p);  // nothing to do
+      EXPECT_TRUE(impl.gemm(0, 3, 5, nullptr, nullptr, nullptr, nullptr, nullptr, &p));  // nothing to do, no code read
+    }
+  }
+}
+
+// gse::gemm leaves the code check to its kernel: an invalid code is malformed data, named by operand
+// and element.
+TEST(GseGemmApi, RejectsCodesOutsideTheRange) {
+  const gse::Format f{5, 16, 5, 15, 0};
+  std::vector<std::int8_t> a(3 * 40, 15), b(2 * 40, -15);
+  const std::vector<std::uint8_t> a_exps(3 * f.groups(40), 15), b_exps(2 * f.groups(40), 15);
+  std::vector<float> c(6);
+  for (const gse::GemmImpl& impl : kernels::list<gse::GemmImpl>()) {
+    if (!kernels::available(impl)) continue;
+    const gse::GemmOptions o{.impl = &impl};
+    EXPECT_NO_THROW(gse::gemm(3, 2, 40, {a, a_exps, f}, {b, b_exps, f}, c, o)) << impl.name;
+    for (auto [codes, at, what] : {std::tuple{&a, 119, "A"}, std::tuple{&b, 41, "B"}}) {
+      const std::int8_t saved = (*codes)[at];
+      (*codes)[at] = -16;
+      try {
+        gse::gemm(3, 2, 40, {a, a_exps, f}, {b, b_exps, f}, c, o);
+        ADD_FAILURE() << impl.name << ": no error";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Errc::data) << impl.name;
+        EXPECT_EQ(std::string(e.what()), std::string(what) + ": code -16 at element " + std::to_string(at) + " is outside +-15 for 5-bit elements")
+            << impl.name;
+      }
+      (*codes)[at] = saved;
     }
   }
 }

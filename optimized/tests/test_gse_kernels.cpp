@@ -1,7 +1,7 @@
-// Every GSE-INT kernel of the table against the reference: codes, exponent fields and BlockStats,
-// for every format parameter, rounding, input type and tail length, at unaligned offsets, with
-// each input ending exactly at the end of its heap buffer (ASan sees any read past it) and guard
-// bytes after every output (any write past it fails here). Fixed seeds throughout.
+// Every GSE-INT kernel of the table against the reference (kernel_tester.hpp): codes, exponent
+// fields and BlockStats, decoded values and the decoder's code check, for every format parameter,
+// rounding, input type and tail length, at unaligned offsets, with each input ending exactly at the
+// end of its heap buffer and guard bytes around every output. Fixed seeds throughout.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,7 +10,9 @@
 #include <cstring>
 #include <vector>
 
+#include "kernel_tester.hpp"
 #include "lowbit/conformance/cases.hpp"
+#include "lowbit/gse.hpp"
 #include "lowbit/kernels.hpp"
 #include "lowbit/reference/binary_float.hpp"
 #include "lowbit/reference/gse.hpp"
@@ -18,8 +20,6 @@
 namespace {
 
 using namespace lowbit;
-constexpr std::uint8_t kGuard = 0xA5;
-constexpr std::size_t kGuardBytes = 16;
 
 std::vector<const gse::Impl*> impls() {
   std::vector<const gse::Impl*> v;
@@ -92,46 +92,39 @@ template <class T> std::vector<T> make_input(Gen& g, std::size_t n, const gse::F
 
 struct Totals {  // what the reference reported over a test: every rule must have been reached
   BlockStats stats;
-  std::size_t calls = 0;
 };
 
-// One encode call of `impl` against the reference, `offset` elements into every buffer.
+// One encode call of `impl` against the reference, `offset` elements into every buffer; the
+// reference's BlockStats go to `totals`.
 template <class In>
-void check_encode(const gse::Impl& impl, const std::vector<In>& values, std::size_t offset, const gse::EncodeParams& p,
-                  Totals& totals) {
+::testing::AssertionResult check_encode(const gse::Impl& impl, const std::vector<In>& values, std::size_t offset,
+                                        const gse::EncodeParams& p, Totals& totals) {
   const std::size_t n = values.size(), groups = p.format.groups(n);
-  std::vector<In> in(offset + n);  // the input ends at the end of the allocation
-  std::copy(values.begin(), values.end(), in.begin() + static_cast<std::ptrdiff_t>(offset));
-  std::vector<std::int8_t> codes(offset + n + kGuardBytes, static_cast<std::int8_t>(kGuard)), want(n);
-  std::vector<std::uint8_t> exps(offset + groups + kGuardBytes, kGuard), want_exps(groups);
-  BlockStats stats, want_stats;
-  stats.groups = 1000;  // the kernel adds to what is there
-  want_stats.groups = 1000;
-  gse::encode_kernel<In>(impl)(n, in.data() + offset, codes.data() + offset, exps.data() + offset, &p, &stats);
-  ref::gse_encode_ref<In>(n, in.data() + offset, want.data(), want_exps.data(), &p, &want_stats);
-  const auto where = [&] {
-    return ::testing::Message() << impl.name << " " << name(FloatTraits<In>::type) << " b=" << p.format.bits
-                                << " N=" << p.format.group << " exp_bits=" << p.format.exp_bits << " bias="
-                                << p.format.exp_bias << " offset=" << p.format.exp_offset << " bump="
-                                << (p.format.mantissa_overflow == gse::MantissaOverflow::bump) << " nan_ovf="
-                                << (p.format.exponent_overflow == gse::ExponentOverflow::nan) << " " << name(p.rounding)
-                                << " n=" << n << " buffer offset=" << offset;
-  };
-  for (std::size_t i = 0; i < offset; ++i) {
-    ASSERT_EQ(codes[i], static_cast<std::int8_t>(kGuard)) << "code written before the start " << where();
-    ASSERT_EQ(exps[i], kGuard) << "exponent written before the start " << where();
-  }
-  for (std::size_t i = 0; i < kGuardBytes; ++i) {
-    ASSERT_EQ(codes[offset + n + i], static_cast<std::int8_t>(kGuard)) << "code written past the end " << where();
-    ASSERT_EQ(exps[offset + groups + i], kGuard) << "exponent written past the end " << where();
-  }
-  for (std::size_t i = 0; i < n; ++i)
-    ASSERT_EQ(int{codes[offset + i]}, int{want[i]}) << "element " << i << " (group " << i / p.format.group << ") " << where();
-  for (std::size_t i = 0; i < groups; ++i) ASSERT_EQ(int{exps[offset + i]}, int{want_exps[i]}) << "group " << i << " " << where();
-  ASSERT_EQ(stats, want_stats) << where();
-  want_stats.groups -= 1000;
-  totals.stats += want_stats;
-  ++totals.calls;
+  const test::Placed<In> in{values, offset};
+  std::vector<std::int8_t> codes(n);
+  std::vector<std::uint8_t> exps(groups);
+  BlockStats stats;
+  ref::gse_encode_ref<In>(n, in.data(), codes.data(), exps.data(), &p, &stats);
+  totals.stats += stats;
+  return test::same_as_reference<std::int8_t, std::uint8_t>(
+             gse::encode_kernel<In>(impl), &ref::gse_encode_ref<In>, offset, {n, groups},
+             [&](auto fn, std::int8_t* c, std::uint8_t* e) {
+               BlockStats s;
+               s.groups = 1000;  // the kernel adds to what is there
+               fn(n, in.data(), c, e, &p, &s);
+               return s;
+             })
+         << " (" << impl.name << " " << name(FloatTraits<In>::type) << " b=" << p.format.bits << " N=" << p.format.group
+         << " exp_bits=" << p.format.exp_bits << " bias=" << p.format.exp_bias << " offset=" << p.format.exp_offset
+         << " bump=" << (p.format.mantissa_overflow == gse::MantissaOverflow::bump)
+         << " nan_ovf=" << (p.format.exponent_overflow == gse::ExponentOverflow::nan) << " " << name(p.rounding) << ")";
+}
+
+// The lengths of the tails of both the kernel's vectors and the format's groups.
+std::vector<std::size_t> lengths(const gse::Impl& impl, std::size_t N) {
+  std::vector<std::size_t> v = test::tail_lengths(impl.width, {N - 1, N, N + 1, 2 * N, 2 * N + 1, 3 * N + 3});
+  for (std::size_t n = 2 * impl.width + 2; n <= 2 * N + 1; n += (N <= 64 ? 1 : 7)) v.push_back(n);
+  return v;
 }
 
 template <class In> void encode_tails(const gse::Impl& impl, Totals& totals) {
@@ -140,19 +133,11 @@ template <class In> void encode_tails(const gse::Impl& impl, Totals& totals) {
                                {4, 32, 8, 127, 0, gse::MantissaOverflow::bump, gse::ExponentOverflow::nan},
                                {6, 64, 5, 10, -40, gse::MantissaOverflow::bump, gse::ExponentOverflow::saturate},
                                {8, 256, 8, 127, 20, gse::MantissaOverflow::saturate, gse::ExponentOverflow::nan}};
-  for (const gse::Format& f : formats) {
-    const std::size_t N = static_cast<std::size_t>(f.group);
-    std::vector<std::size_t> lengths;
-    for (std::size_t n = 0; n <= 2 * N + 1; n += (N <= 64 ? 1 : 7)) lengths.push_back(n);
-    for (std::size_t n : {N - 1, N, N + 1, 2 * N, 2 * N + 1, 3 * N + 3}) lengths.push_back(n);
+  for (const gse::Format& f : formats)
     for (Rounding r : kRoundings)
-      for (std::size_t n : lengths) {
-        const std::vector<In> values = make_input<In>(g, n, f);
-        gse::EncodeParams p{f, r, 0xC0FFEE, 1000 + n, nullptr};
-        check_encode(impl, values, n % 4, p, totals);
-        if (::testing::Test::HasFatalFailure()) return;
-      }
-  }
+      ASSERT_TRUE(test::every_tail(lengths(impl, static_cast<std::size_t>(f.group)), [&](std::size_t n, std::size_t offset) {
+        return check_encode(impl, make_input<In>(g, n, f), offset, gse::EncodeParams{f, r, 0xC0FFEE, 1000 + n, nullptr}, totals);
+      }));
 }
 
 TEST(GseKernels, EncodeEveryTailEveryOffsetEqualsTheReference) {
@@ -190,10 +175,9 @@ TEST(GseKernels, EncodeEveryFormatEqualsTheReference) {
                 for (std::size_t i = 0; i < n; ++i) words.push_back(static_cast<std::uint32_t>(g.rng.next()));
                 p.random_bits = words.data();
               }
-              check_encode(*impl, make_input<float>(g, n, f), k % 3, p, totals);
-              check_encode(*impl, make_input<f16>(g, n, f), (k + 1) % 3, p, totals);
-              check_encode(*impl, make_input<bf16>(g, n, f), (k + 2) % 3, p, totals);
-              if (::testing::Test::HasFatalFailure()) return;
+              ASSERT_TRUE(check_encode(*impl, make_input<float>(g, n, f), k % 3, p, totals));
+              ASSERT_TRUE(check_encode(*impl, make_input<f16>(g, n, f), (k + 1) % 3, p, totals));
+              ASSERT_TRUE(check_encode(*impl, make_input<bf16>(g, n, f), (k + 2) % 3, p, totals));
             }
   }
   // The inputs reach every rule of the reference.
@@ -227,32 +211,26 @@ TEST(GseKernels, EncodeWithoutStatsAndMaxRoundingUp) {
     }
 }
 
-// Every int8 code under every exponent field (the NaN field included), for every output type.
-template <class Out> void check_decode(const gse::Impl& impl, const gse::Format& f, std::size_t n, std::size_t offset) {
+// Every int8 code under every exponent field (the NaN field included), for every output type:
+// values and the code check (valid: codes clamped to +-max, else every int8 code is drawn).
+template <class Out>
+::testing::AssertionResult check_decode(const gse::Impl& impl, const gse::Format& f, std::size_t n, std::size_t offset,
+                                        bool valid = false) {
   const std::size_t N = static_cast<std::size_t>(f.group), fields = f.nan_field() + 1, groups = f.groups(n);
-  std::vector<std::int8_t> codes(offset + n);
-  std::vector<std::uint8_t> exps(offset + groups);
-  for (std::size_t i = 0; i < n; ++i)  // every 5th group all zero
-    codes[offset + i] = i / N % 5 == 3 ? 0 : static_cast<std::int8_t>(i * 37 + i / 256);
-  for (std::size_t g = 0; g < groups; ++g) exps[offset + g] = static_cast<std::uint8_t>(g * 7 % fields);
-  std::vector<std::uint8_t> got((offset + n) * sizeof(Out) + kGuardBytes, kGuard);
-  std::vector<Out> want(n);
-  Out* out = reinterpret_cast<Out*>(got.data()) + offset;  // byte buffer: any offset
-  gse::decode_kernel<Out>(impl)(n, codes.data() + offset, exps.data() + offset, out, &f);
-  ref::gse_decode_ref<Out>(n, codes.data() + offset, exps.data() + offset, want.data(), &f);
-  const auto where = [&] {
-    return ::testing::Message() << impl.name << " -> " << name(FloatTraits<Out>::type) << " b=" << f.bits << " N=" << f.group
-                                << " exp_bits=" << f.exp_bits << " bias=" << f.exp_bias << " offset=" << f.exp_offset << " n=" << n;
-  };
-  for (std::size_t b = 0; b < offset * sizeof(Out); ++b) ASSERT_EQ(got[b], kGuard) << where();
-  for (std::size_t b = (offset + n) * sizeof(Out); b < got.size(); ++b) ASSERT_EQ(got[b], kGuard) << "write past the end " << where();
-  for (std::size_t i = 0; i < n; ++i) {
-    typename FloatTraits<Out>::Bits a, b;
-    std::memcpy(&a, out + i, sizeof a);
-    std::memcpy(&b, &want[i], sizeof b);
-    ASSERT_EQ(a, b) << "element " << i << " code " << int{codes[offset + i]} << " field "
-                    << int{exps[offset + i / N]} << " " << where();
+  std::vector<std::int8_t> codes(n);
+  std::vector<std::uint8_t> exps(groups);
+  const int max = f.max_mantissa();
+  for (std::size_t i = 0; i < n; ++i) {  // every 5th group all zero
+    const int c = i / N % 5 == 3 ? 0 : static_cast<std::int8_t>(i * 37 + i / 256);
+    codes[i] = static_cast<std::int8_t>(valid ? std::clamp(c, -max, max) : c);
   }
+  for (std::size_t g = 0; g < groups; ++g) exps[g] = static_cast<std::uint8_t>(g * 7 % fields);
+  const test::Placed<std::int8_t> c{codes, offset};
+  const test::Placed<std::uint8_t> e{exps, offset};
+  return test::same_as_reference<Out>(gse::decode_kernel<Out>(impl), &ref::gse_decode_ref<Out>, offset, {n},
+                                      [&](auto fn, Out* out) { return fn(n, c.data(), e.data(), out, &f); })
+         << " (" << impl.name << " -> " << name(FloatTraits<Out>::type) << " b=" << f.bits << " N=" << f.group
+         << " exp_bits=" << f.exp_bits << " bias=" << f.exp_bias << " offset=" << f.exp_offset << ")";
 }
 
 TEST(GseKernels, DecodeEveryCodeEveryFieldEqualsTheReference) {
@@ -267,28 +245,75 @@ TEST(GseKernels, DecodeEveryCodeEveryFieldEqualsTheReference) {
           const int group = gse::kGroupSizes[k % 3 == 0 ? k / 3 % gse::kGroupSizes.size() : 0];
           const gse::Format f{bits, group, e.bits, e.bias, offset, gse::MantissaOverflow::saturate, gse::ExponentOverflow::saturate};
           const std::size_t n = (f.nan_field() + 1) * static_cast<std::size_t>(group);  // every field once
-          check_decode<float>(*impl, f, n - k % 5, k % 4);
-          check_decode<f16>(*impl, f, n - k % 7, (k + 1) % 4);
-          check_decode<bf16>(*impl, f, n - k % 3, (k + 2) % 4);
-          if (::testing::Test::HasFatalFailure()) return;
+          ASSERT_TRUE(check_decode<float>(*impl, f, n - k % 5, k % 4, k % 2));
+          ASSERT_TRUE(check_decode<f16>(*impl, f, n - k % 7, (k + 1) % 4, k % 2));
+          ASSERT_TRUE(check_decode<bf16>(*impl, f, n - k % 3, (k + 2) % 4, k % 2));
         }
   }
 }
 
 TEST(GseKernels, DecodeEveryTailEqualsTheReference) {
   for (const gse::Impl* impl : impls())
-    for (int group : {16, 32, 64}) {
-      const gse::Format f{8, group, 5, 15, 0, gse::MantissaOverflow::saturate, gse::ExponentOverflow::saturate};
-      const std::size_t N = static_cast<std::size_t>(group);
-      std::vector<std::size_t> lengths{3 * N + 3};
-      for (std::size_t n = 0; n <= 2 * N + 1; ++n) lengths.push_back(n);
-      for (std::size_t n : lengths) {
-        check_decode<float>(*impl, f, n, n % 4);
-        check_decode<f16>(*impl, f, n, (n + 1) % 4);
-        check_decode<bf16>(*impl, f, n, (n + 2) % 4);
-        if (::testing::Test::HasFatalFailure()) return;
+    for (int group : {16, 32, 64})
+      for (bool valid : {false, true}) {
+        const gse::Format f{8, group, 5, 15, 0, gse::MantissaOverflow::saturate, gse::ExponentOverflow::saturate};
+        const std::vector<std::size_t> tails = lengths(*impl, static_cast<std::size_t>(group));
+        ASSERT_TRUE(test::every_tail(tails, [&](std::size_t n, std::size_t offset) { return check_decode<float>(*impl, f, n, offset, valid); }));
+        ASSERT_TRUE(test::every_tail(tails, [&](std::size_t n, std::size_t offset) { return check_decode<f16>(*impl, f, n, offset, valid); }));
+        ASSERT_TRUE(test::every_tail(tails, [&](std::size_t n, std::size_t offset) { return check_decode<bf16>(*impl, f, n, offset, valid); }));
       }
+}
+
+// The decoder's code check sees one invalid code wherever it is: any element of a tail, a NaN
+// group, a group decoded by the scalar path (extreme exponents), for every b.
+TEST(GseKernels, DecodeReportsEveryInvalidCode) {
+  for (const gse::Impl* impl : impls())
+    for (int bits = 4; bits <= 8; ++bits)
+      for (int offset : {0, -100}) {  // -100: d < -126, the scalar path, unless the codes are 0
+        const gse::Format f{bits, 32, 5, 15, offset, gse::MantissaOverflow::saturate, gse::ExponentOverflow::saturate};
+        const int max = f.max_mantissa();
+        for (std::size_t n : {std::size_t{1}, std::size_t{31}, std::size_t{33}, std::size_t{100}}) {
+          std::vector<std::int8_t> codes(n);
+          for (std::size_t i = 0; i < n; ++i) codes[i] = static_cast<std::int8_t>(static_cast<int>(i * 7 % (2 * max + 1)) - max);
+          std::vector<std::uint8_t> exps(f.groups(n), 17);
+          exps.back() = static_cast<std::uint8_t>(f.nan_field());  // the last group is NaN
+          std::vector<float> out(n);
+          ASSERT_TRUE(gse::decode_kernel<float>(*impl)(n, codes.data(), exps.data(), out.data(), &f)) << impl->name << " b=" << bits;
+          for (std::size_t at = 0; at < n; ++at)
+            for (int bad : {max + 1, -max - 1, 127, -128}) {
+              if (bad > 127 || bad < -128 || (bad >= -max && bad <= max)) continue;
+              std::vector<std::int8_t> c = codes;
+              c[at] = static_cast<std::int8_t>(bad);
+              ASSERT_FALSE(gse::decode_kernel<float>(*impl)(n, c.data(), exps.data(), out.data(), &f))
+                  << impl->name << " b=" << bits << " n=" << n << " code " << bad << " at " << at;
+            }
+        }
+      }
+}
+
+// ---- the public API ---------------------------------------------------------------------------------
+
+// gse::decode checks the codes in its kernel: an invalid one is malformed data, named by its element.
+TEST(GseApi, DecodeRejectsCodesOutsideTheRange) {
+  for (const gse::Impl* impl : impls()) {
+    gse::Options o;
+    o.format.bits = 6;
+    o.impl = impl;
+    std::vector<std::int8_t> codes(100, 31);
+    const std::vector<std::uint8_t> exps(o.format.groups(codes.size()), 15);
+    std::vector<float> out(codes.size());
+    EXPECT_NO_THROW(gse::decode(codes, exps, std::span(out), o)) << impl->name;
+    codes[97] = -32;
+    try {
+      gse::decode(codes, exps, std::span(out), o);
+      ADD_FAILURE() << impl->name << ": no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), Errc::data) << impl->name;
+      EXPECT_STREQ(e.what(), "code -32 at element 97 is outside +-31 for 6-bit elements") << impl->name;
     }
+    EXPECT_THROW(gse::decode<f16>(codes, exps, o), Error) << impl->name;
+    EXPECT_THROW(gse::decode<bf16>(codes, exps, o), Error) << impl->name;
+  }
 }
 
 }  // namespace

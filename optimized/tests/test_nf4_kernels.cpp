@@ -1,8 +1,8 @@
-// Every NF4/FP4 kernel of the table against the reference, bit for bit: packed codes, absmax and
-// dequantized values, for every profile x table x block size, every length 0 .. 2 * block + 1
-// (blocks up to 256; larger blocks a fixed set of lengths around the block edges), long streams,
-// unaligned offsets, each input ending exactly at the end of its heap buffer (ASan sees any read
-// past it) and guard bytes after every output (any write past it fails here). Values are drawn to
+// Every NF4/FP4 kernel of the table against the reference, bit for bit (kernel_tester.hpp): packed
+// codes, absmax and decoded values, for every profile x table x block size, every length 0 ..
+// 2 * block + 1 (blocks up to 256; larger blocks a fixed set of lengths around the block edges and
+// the kernel's tails), long streams, unaligned offsets, each input ending exactly at the end of its
+// heap buffer and guard bytes around every output. Values are drawn to
 // reach every rule: thresholds and midpoints (from the tables) times the block's absmax and their
 // neighbours, NaN (quiet, signalling, negative), +-Inf, +-0, subnormals, huge values, the 1e-38
 // clamp; plus the golden inputs of conformance/golden/nf4. Fixed seeds throughout.
@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_tester.hpp"
 #include "lowbit/conformance/cases.hpp"
 #include "lowbit/conformance/golden.hpp"
 #include "lowbit/kernels.hpp"
@@ -25,8 +26,6 @@
 namespace {
 
 using namespace lowbit;
-constexpr std::uint8_t kGuard = 0xA5;
-constexpr std::size_t kGuardBytes = 16;
 constexpr int kBlocks[] = {32, 64, 128, 256, 512, 1024, 2048, 4096};
 constexpr nf4::Table kTables[] = {nf4::Table::nf4, nf4::Table::fp4};
 
@@ -126,79 +125,45 @@ std::vector<float> make_values(std::uint64_t seed, std::size_t n, int block, nf4
   return x;
 }
 
-template <class T> ::testing::AssertionResult same(const char* what, const T* got, const T* want, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uint64_t a = 0, b = 0;
-    std::memcpy(&a, got + i, sizeof(T));
-    std::memcpy(&b, want + i, sizeof(T));
-    if (a != b) {
-      std::ostringstream m;
-      m << what << "[" << i << "] got 0x" << std::hex << a << " want 0x" << b;
-      return ::testing::AssertionFailure() << m.str();
-    }
-  }
-  return ::testing::AssertionSuccess();
+std::string label(const nf4::Impl& impl, const nf4::Params& p);
+
+// Decodes (packed, absmax) with impl and the reference: inputs at the end of their buffers, the
+// output `offset` elements into a guarded buffer.
+::testing::AssertionResult check_decode(const nf4::Impl& impl, const nf4::Params& p, std::size_t n,
+                                        std::span<const std::uint8_t> packed, std::span<const float> absmax, std::size_t offset) {
+  const test::Placed<std::uint8_t> c{packed, offset % 3};
+  const test::Placed<float> a{absmax, offset % 5};
+  return test::same_as_reference<float>(impl.decode, &ref::nf4_dequantize_ref, offset % 4, {n},
+                                        [&](auto fn, float* out) { fn(n, c.data(), a.data(), out, &p); })
+         << " decoding" << label(impl, p);
 }
 
-::testing::AssertionResult guards_intact(const std::uint8_t* p) {
-  for (std::size_t i = 0; i < kGuardBytes; ++i)
-    if (p[i] != kGuard) return ::testing::AssertionFailure() << "guard byte " << i << " overwritten";
-  return ::testing::AssertionSuccess();
-}
-
-std::string label(const nf4::Impl& impl, const nf4::Params& p, std::size_t n, std::size_t offset) {
+std::string label(const nf4::Impl& impl, const nf4::Params& p) {
   std::ostringstream s;
-  s << impl.name << " " << p.profile.name << " " << name(p.table) << " block " << p.block << " n " << n << " offset "
-    << offset;
+  s << " (" << impl.name << " " << p.profile.name << " " << name(p.table) << " block " << p.block << ")";
   return s.str();
 }
 
-// Quantize x with impl and the reference (input at the end of its buffer, outputs at `offset`
-// bytes with guards after them), compare; then dequantize the reference's output with both.
-void check(const nf4::Impl& impl, const nf4::Params& p, const float* x, std::size_t n, std::size_t offset) {
-  SCOPED_TRACE(label(impl, p, n, offset));
-  const std::size_t bytes = nf4::packed_bytes(n), blocks = nf4::blocks(n, p.block);
-  std::vector<float> in(n + offset % 4);
-  std::copy_n(x, n, in.begin() + static_cast<std::ptrdiff_t>(offset % 4));
-  const float* src = in.data() + offset % 4;  // ends at the end of the heap buffer
-
-  std::vector<std::uint8_t> want_packed(bytes);
-  std::vector<float> want_absmax(blocks);
-  ref::nf4_quantize_ref(n, src, want_packed.data(), want_absmax.data(), &p);
-
-  std::vector<std::uint8_t> packed(offset + bytes + kGuardBytes, kGuard);
-  std::vector<std::uint8_t> absmax_buf(offset * 4 + blocks * 4 + kGuardBytes, kGuard);
-  std::uint8_t* got_packed = packed.data() + offset;
-  float* got_absmax = reinterpret_cast<float*>(absmax_buf.data() + offset * 4);
-  impl.encode(n, src, got_packed, got_absmax, &p);
-  ASSERT_TRUE(same("packed", got_packed, want_packed.data(), bytes));
-  ASSERT_TRUE(same("absmax", got_absmax, want_absmax.data(), blocks));
-  ASSERT_TRUE(guards_intact(got_packed + bytes));
-  ASSERT_TRUE(guards_intact(reinterpret_cast<std::uint8_t*>(got_absmax + blocks)));
-
-  // Dequantize: the packed input ends at the end of its buffer, the output has guards.
-  std::vector<std::uint8_t> codes(want_packed);
-  std::vector<float> want_out(n);
-  ref::nf4_dequantize_ref(n, codes.data(), want_absmax.data(), want_out.data(), &p);
-  std::vector<std::uint8_t> out_buf((offset % 4) * 4 + n * 4 + kGuardBytes, kGuard);
-  float* got_out = reinterpret_cast<float*>(out_buf.data() + (offset % 4) * 4);
-  impl.decode(n, codes.data(), want_absmax.data(), got_out, &p);
-  ASSERT_TRUE(same("dequantized", got_out, want_out.data(), n));
-  ASSERT_TRUE(guards_intact(reinterpret_cast<std::uint8_t*>(got_out + n)));
+// Encodes x with impl and the reference (input at the end of its buffer, outputs `offset` elements
+// into guarded buffers), compares; then decodes the reference's output with both.
+::testing::AssertionResult check(const nf4::Impl& impl, const nf4::Params& p, std::span<const float> x, std::size_t offset) {
+  const std::size_t n = x.size(), bytes = nf4::packed_bytes(n), blocks = nf4::blocks(n, p.block);
+  const test::Placed<float> in{x, offset % 4};
+  ::testing::AssertionResult r = test::same_as_reference<std::uint8_t, float>(
+      impl.encode, &ref::nf4_quantize_ref, offset, {bytes, blocks},
+      [&](auto fn, std::uint8_t* packed, float* absmax) { fn(n, in.data(), packed, absmax, &p); });
+  if (!r) return r << " encoding" << label(impl, p);
+  std::vector<std::uint8_t> packed(bytes);
+  std::vector<float> absmax(blocks);
+  ref::nf4_quantize_ref(n, in.data(), packed.data(), absmax.data(), &p);
+  return check_decode(impl, p, n, packed, absmax, offset);
 }
 
-std::vector<std::size_t> lengths(int block) {
-  std::vector<std::size_t> v;
+std::vector<std::size_t> lengths(const nf4::Impl& impl, int block) {
   const std::size_t b = static_cast<std::size_t>(block);
-  if (block <= 256) {
-    for (std::size_t n = 0; n <= 2 * b + 1; ++n) v.push_back(n);
-    return v;
-  }
-  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{31},
-                        std::size_t{32}, std::size_t{33}, std::size_t{63}, std::size_t{65}, b / 2 + 7, b - 33, b - 32,
-                        b - 2, b - 1, b, b + 1, b + 2, b + 31, b + 32, b + 33, 2 * b - 1, 2 * b, 2 * b + 1})
-    v.push_back(n);
-  return v;
+  if (block <= 256) return test::tail_lengths(b);  // past the kernel's tails too: width <= 32 < block
+  return test::tail_lengths(impl.width, {63, 65, b / 2 + 7, b - 33, b - 32, b - 2, b - 1, b, b + 1, b + 2, b + 31, b + 32,
+                                         b + 33, 2 * b - 1, 2 * b, 2 * b + 1});
 }
 
 TEST(Nf4Kernels, EveryProfileTableBlockLength) {
@@ -210,11 +175,10 @@ TEST(Nf4Kernels, EveryProfileTableBlockLength) {
       for (int block : kBlocks) {
         const nf4::Params p = nf4::make_params(t, prof, block);
         const std::vector<float> x = make_values(seed++, 2 * static_cast<std::size_t>(block) + 1, block, t);
-        for (std::size_t n : lengths(block))
-          for (const nf4::Impl* impl : list) {
-            check(*impl, p, x.data(), n, n % 7);
-            if (::testing::Test::HasFatalFailure()) return;
-          }
+        for (const nf4::Impl* impl : list)
+          ASSERT_TRUE(test::every_tail(lengths(*impl, block), [&](std::size_t n, std::size_t offset) {
+            return check(*impl, p, std::span(x).first(n), n % 7 + offset);
+          }, {0, 1}));
       }
 }
 
@@ -228,10 +192,7 @@ TEST(Nf4Kernels, LongStreams) {
         for (std::size_t n : {std::size_t{100003}, std::size_t{65536}}) {
           const nf4::Params p = nf4::make_params(t, prof, block);
           const std::vector<float> x = make_values(seed++, n, block, t);
-          for (const nf4::Impl* impl : list) {
-            check(*impl, p, x.data(), n, 3);
-            if (::testing::Test::HasFatalFailure()) return;
-          }
+          for (const nf4::Impl* impl : list) ASSERT_TRUE(check(*impl, p, x, 3));
         }
 }
 
@@ -253,8 +214,8 @@ TEST(Nf4Kernels, EdgesAndSpecialsInOneBlock) {
       }
     for (const nf4::Profile& prof : nf4::kProfiles)
       for (const nf4::Impl* impl : list) {
-        check(*impl, nf4::make_params(t, prof, 64), x.data(), x.size(), 0);
-        check(*impl, nf4::make_params(t, prof, 64), x.data(), x.size() - 1, 1);
+        EXPECT_TRUE(check(*impl, nf4::make_params(t, prof, 64), x, 0));
+        EXPECT_TRUE(check(*impl, nf4::make_params(t, prof, 64), std::span(x).first(x.size() - 1), 1));
       }
   }
 }
@@ -272,15 +233,7 @@ TEST(Nf4Kernels, DequantizeSpecialAbsmax) {
       for (auto& b : packed) b = static_cast<std::uint8_t>(g.rng.next());
       std::vector<float> absmax(nf4::blocks(n, block));
       for (auto& a : absmax) a = g.next(2) ? special(g) : g.sign(std::ldexp(1.0f + g.unit(), g.between(-149, 127)));
-      std::vector<float> want(n), got(n + kGuardBytes / 4);
-      std::memset(got.data() + n, kGuard, kGuardBytes);
-      ref::nf4_dequantize_ref(n, packed.data(), absmax.data(), want.data(), &p);
-      for (const nf4::Impl* impl : list) {
-        SCOPED_TRACE(label(*impl, p, n, 0));
-        impl->decode(n, packed.data(), absmax.data(), got.data(), &p);
-        EXPECT_TRUE(same("dequantized", got.data(), want.data(), n));
-        EXPECT_TRUE(guards_intact(reinterpret_cast<std::uint8_t*>(got.data() + n)));
-      }
+      for (const nf4::Impl* impl : list) EXPECT_TRUE(check_decode(*impl, p, n, packed, absmax, 1));
     }
 }
 
@@ -296,10 +249,7 @@ TEST(Nf4Kernels, GoldenInputs) {
     for (const nf4::Profile& prof : nf4::kProfiles)
       for (nf4::Table t : kTables)
         for (int block : {32, 64, 256, 4096})
-          for (const nf4::Impl* impl : list) {
-            check(*impl, nf4::make_params(t, prof, block), x.data(), x.size(), 1);
-            if (::testing::Test::HasFatalFailure()) return;
-          }
+          for (const nf4::Impl* impl : list) ASSERT_TRUE(check(*impl, nf4::make_params(t, prof, block), x, 1));
   }
 }
 

@@ -107,10 +107,13 @@ void gse_encode_ref(std::size_t n, const T* in, std::int8_t* codes, std::uint8_t
 }
 
 template <class T>
-void gse_decode_ref(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, T* out,
+bool gse_decode_ref(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, T* out,
                     const gse::Format* f) {
   using Bits = typename FloatTraits<T>::Bits;
+  const int max = f->max_mantissa();
+  bool valid = true;
   for (std::size_t i = 0; i < n; ++i) {
+    valid &= codes[i] >= -max && codes[i] <= max;
     const unsigned field = exps[i / static_cast<std::size_t>(f->group)];
     if (field == f->nan_field()) {
       out[i] = quiet_nan<T>();
@@ -122,13 +125,30 @@ void gse_decode_ref(std::size_t n, const std::int8_t* codes, const std::uint8_t*
                                             FloatTraits<T>::layout);
     out[i] = FloatTraits<T>::from_bits(static_cast<Bits>(bits));
   }
+  return valid;
+}
+
+std::optional<std::size_t> gse_invalid_code(std::span<const std::int8_t> codes, const gse::Format& f) {
+  // c lies in [-max, max] iff the byte c + max is at most 2 max: a branch-free maximum over a
+  // chunk (compilers vectorize it), then the search only in a chunk that holds an invalid code.
+  const auto max = static_cast<std::uint8_t>(f.max_mantissa());
+  constexpr std::size_t kChunk = 1024;
+  for (std::size_t start = 0; start < codes.size(); start += kChunk) {
+    const std::size_t end = std::min(codes.size(), start + kChunk);
+    std::uint8_t worst = 0;
+    for (std::size_t i = start; i < end; ++i) worst = std::max(worst, static_cast<std::uint8_t>(static_cast<std::uint8_t>(codes[i]) + max));
+    if (worst <= 2 * max) continue;
+    for (std::size_t i = start; i < end; ++i)
+      if (codes[i] < -max || codes[i] > max) return i;
+  }
+  return std::nullopt;
 }
 
 #define LOWBIT_INSTANTIATE(T)                                                                              \
   template int gse_raw_exponent<T>(T);                                                                     \
   template void gse_encode_ref<T>(std::size_t, const T*, std::int8_t*, std::uint8_t*, const gse::EncodeParams*, \
                                   BlockStats*);                                                              \
-  template void gse_decode_ref<T>(std::size_t, const std::int8_t*, const std::uint8_t*, T*, const gse::Format*);
+  template bool gse_decode_ref<T>(std::size_t, const std::int8_t*, const std::uint8_t*, T*, const gse::Format*);
 LOWBIT_INSTANTIATE(float)
 LOWBIT_INSTANTIATE(f16)
 LOWBIT_INSTANTIATE(bf16)

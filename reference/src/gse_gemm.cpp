@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "lowbit/reference/binary_float.hpp"
+#include "lowbit/reference/gse.hpp"
 
 namespace lowbit::ref {
 namespace {
@@ -39,9 +40,10 @@ float round_to_f32(const BigInt& v, int exp) {
 
 }  // namespace
 
-void gse_gemm_ref(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
+bool gse_gemm_ref(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
                   const std::int8_t* b, const std::uint8_t* b_exps, float* c, const gse::GemmParams* p) {
   const gse::Format &fa = p->a, &fb = p->b;
+  const bool valid = m == 0 || n == 0 || (!gse_invalid_code({a, m * k}, fa) && !gse_invalid_code({b, n * k}, fb));
   const std::size_t N = static_cast<std::size_t>(fa.group), groups = fa.groups(k);
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t j = 0; j < n; ++j) {
@@ -76,6 +78,7 @@ void gse_gemm_ref(std::size_t m, std::size_t n, std::size_t k, const std::int8_t
         out = acc;
       }
     }
+  return valid;
 }
 
 

@@ -68,7 +68,8 @@ void mx_decode_ref(std::size_t n, const std::uint8_t* codes, const std::uint8_t*
   const mx::Traits& t = traits(f);
   if (f == mx::Format::int8) {
     const gse::Format g = gse::mxint8_format();
-    return gse_decode_ref(n, reinterpret_cast<const std::int8_t*>(codes), scales, out, &g);
+    gse_decode_ref(n, reinterpret_cast<const std::int8_t*>(codes), scales, out, &g);  // every int8 code decodes
+    return;
   }
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint8_t scale = scales[i / mx::kBlock];

@@ -20,6 +20,7 @@
 #include "lowbit/conformance/weak_suite.hpp"
 #include "lowbit/formats/fp8.hpp"
 #include "lowbit/formats/nf4.hpp"
+#include "lowbit/reference/gse.hpp"
 
 namespace lowbit::conformance {
 
@@ -187,16 +188,18 @@ void gse_encode(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* e
   if (stats) *stats += {s.groups, s.nan_groups, s.exp_underflow, s.exp_overflow, s.bumped, s.saturated};
 }
 template <class Out, class Raw, auto Slot>
-void gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const gse::Format* f) {
+bool gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const gse::Format* f) {
   const lowbit_gse_format c = gse_format(*f);
   record("gse_decode_", type_name<Out>(), n, (g_active.d->*Slot)(n, codes, exps, reinterpret_cast<Raw*>(out), &c));
+  return !ref::gse_invalid_code({codes, n}, *f);  // gse::DecodeFn's check, which the vendor ABI does not have
 }
 
-void gse_gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps, const std::int8_t* b,
+bool gse_gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps, const std::int8_t* b,
               const std::uint8_t* b_exps, float* c, const gse::GemmParams* p) {
   const lowbit_gse_format fa = gse_format(p->a), fb = gse_format(p->b);
   record(g_active.d->gse_gemm_f32(m, n, k, a, a_exps, b, b_exps, &fa, &fb, static_cast<std::uint32_t>(p->accumulate), c),
          [&] { return fmt::format("gse_gemm_f32(m={}, n={}, k={}, {})", m, n, k, p->accumulate == gse::Accumulate::exact ? "exact" : "fp32"); });
+  return m == 0 || n == 0 || (!ref::gse_invalid_code({a, m * k}, p->a) && !ref::gse_invalid_code({b, n * k}, p->b));  // as gse_decode
 }
 
 void mx_encode(std::size_t n, const float* in, std::uint8_t* codes, std::uint8_t* scales, const mx::EncodeParams* p,

@@ -82,8 +82,11 @@ struct EncodeParams {
 template <class In>
 using EncodeFn = void (*)(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* exps,
                              const EncodeParams* params, BlockStats* stats /* may be null */);
+// Decoding also checks the codes: false if one lies outside +-(2^(b-1) - 1) (the outputs are
+// written all the same, such a code decoding as code * 2^(E - (b-2)) like the others), so that a
+// caller needs no pass of its own over the codes.
 template <class Out>
-using DecodeFn = void (*)(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out,
+using DecodeFn = bool (*)(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out,
                              const Format* format);
 
 struct Impl {
@@ -111,7 +114,9 @@ struct GemmParams {
   Accumulate accumulate;
 };
 
-using GemmFn = void (*)(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a,
+// As decoding, a GEMM checks the codes: false if one of A or B lies outside +-(2^(b-1) - 1) of its
+// format (C is written all the same). With m or n 0 it reads no code: true.
+using GemmFn = bool (*)(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a,
                            const std::uint8_t* a_exps, const std::int8_t* b, const std::uint8_t* b_exps,
                            float* c, const GemmParams* params);
 

@@ -16,9 +16,12 @@ template <class T> int gse_raw_exponent(T amax);
 template <class T>
 void gse_encode_ref(std::size_t n, const T* in, std::int8_t* codes, std::uint8_t* exps,
                     const gse::EncodeParams* p, BlockStats* stats);
+// False if a code lies outside +-(2^(b-1) - 1) (gse::DecodeFn).
 template <class T>
-void gse_decode_ref(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, T* out,
+bool gse_decode_ref(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, T* out,
                     const gse::Format* f);
+// The index of the first code outside +-(2^(b-1) - 1), or nothing.
+std::optional<std::size_t> gse_invalid_code(std::span<const std::int8_t> codes, const gse::Format& f);
 
 
 // The bit-packed layout: an LSB-first bit stream; per group its exponent field (exp_bits),

@@ -5,7 +5,8 @@
 
 namespace lowbit::ref {
 
-void gse_gemm_ref(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
+// False if a code of A or B lies outside +-(2^(b-1) - 1) (gse::GemmFn).
+bool gse_gemm_ref(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps,
                   const std::int8_t* b, const std::uint8_t* b_exps, float* c, const gse::GemmParams* p);
 
 
