@@ -360,7 +360,7 @@ static void test_gse(void) {
   o.random_bits = NULL;
   o.format.bits = 4;
   codes[0] = 8; /* outside +-7 */
-  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_gse_decode_f32(N, codes, exps, y, N, &o));
+  EXPECT_STATUS(LOWBIT_E_DATA, lowbit_gse_decode_f32(N, codes, exps, y, N, &o));
   EXPECT_STATUS(LOWBIT_E_NULL, lowbit_gse_encode_f32(N, x, NULL, N, exps, 4, NULL, NULL));
   EXPECT_ERROR_HAS("codes is NULL");
   EXPECT_STATUS(LOWBIT_E_NULL, lowbit_gse_decode_f32(N, codes, NULL, y, N, NULL));

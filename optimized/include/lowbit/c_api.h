@@ -93,7 +93,7 @@ LOWBIT_API lowbit_status lowbit_gse_encode_f16(size_t n, const uint16_t* in, int
 LOWBIT_API lowbit_status lowbit_gse_encode_bf16(size_t n, const uint16_t* in, int8_t* codes, size_t n_codes,
                                                 uint8_t* exps, size_t n_exps, lowbit_gse_stats* stats,
                                                 const lowbit_gse_options* o) LOWBIT_NOEXCEPT;
-/* The inverse: n codes (within +-(2^(bits-1) - 1), else LOWBIT_E_INVALID) and their
+/* The inverse: n codes (within +-(2^(bits-1) - 1), else LOWBIT_E_DATA) and their
  * lowbit_gse_groups(n, group) exponent fields -> n_out == n values. */
 LOWBIT_API lowbit_status lowbit_gse_decode_f32(size_t n, const int8_t* codes, const uint8_t* exps, float* out,
                                                size_t n_out, const lowbit_gse_options* o) LOWBIT_NOEXCEPT;

@@ -1,6 +1,7 @@
 // The GSE-INT reference codec: plain scalar code to be read beside docs/formats/gse.md.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
