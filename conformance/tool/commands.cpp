@@ -232,7 +232,9 @@ int run_conform(const ConformArgs& a) {
     checks.insert(checks.end(), c.begin(), c.end());
   };
   for (const fp8::Impl* impl : selected(kernels::list<fp8::Impl>(), a.impls)) add(run_fp8_suite(*impl, golden, o));
-  const BlockSuiteOptions bo{a.errors, a.seed};
+  BlockSuiteOptions bo;
+  bo.max_errors = a.errors;
+  bo.seed = a.seed;
   if (gse)
     for (const gse::Impl* impl : selected(kernels::list<gse::Impl>(), a.impls)) add(run_gse_suite(*impl, bo));
   if (gse_gemm)
@@ -246,7 +248,7 @@ int run_conform(const ConformArgs& a) {
   if (a.json) fmt::print("{}", report_json(checks));
   else print_report(stdout, checks, a.verbose);
   for (const Check& c : checks)
-    if (!c.passed()) return 1;
+    if (c.failed()) return 1;
   return 0;
 }
 

@@ -28,7 +28,7 @@ std::string mx_names() {
 namespace {
 
 // lowbit gen qeft|owq and gse-gemm: the packing and GEMM sets (golden_gen.hpp).
-int run_gen_weak_or_gemm(const GenArgs& a, conformance::Container container) {
+int run_gen_weak_or_gemm(const GenArgs& a, conformance::Level level, conformance::Container container) {
   if (!a.profile.empty() || !a.rounding.empty()) throw UsageError(fmt::format("--profile and --rounding do not apply to {}", a.format));
   if (a.format == "gse-gemm") {
     if (const auto e = validate(a.gse)) throw UsageError(*e);
@@ -41,7 +41,7 @@ int run_gen_weak_or_gemm(const GenArgs& a, conformance::Container container) {
     o.m = a.gemm_m;
     o.n = a.gemm_n;
     o.k = a.gemm_k;
-    static_cast<conformance::GenCommon&>(o) = {a.seed, a.level, a.n, container};
+    static_cast<conformance::GenCommon&>(o) = {a.seed, level, a.n, container};
     const conformance::GenSummary s = conformance::gen_gse_gemm(o, a.out);
     fmt::print(stderr, "lowbit gen: {} gse-gemm outputs ({}) -> {}\n", s.cases, counts_text(s), a.out);
     return 0;
@@ -63,7 +63,7 @@ int run_gen_weak_or_gemm(const GenArgs& a, conformance::Container container) {
   o.rows = a.rows;
   o.cols = a.cols;
   o.weak = a.weak;
-  static_cast<conformance::GenCommon&>(o) = {a.seed, a.level, a.n, container};
+  static_cast<conformance::GenCommon&>(o) = {a.seed, level, a.n, container};
   const conformance::GenSummary s = conformance::gen_weak(o, a.out);
   fmt::print(stderr, "lowbit gen: {} {} packed words ({}) -> {}\n", s.cases, a.format, counts_text(s), a.out);
   return 0;
@@ -77,11 +77,17 @@ int run_gen(const GenArgs& a) {
   const auto r = parse_rounding(rounding);
   if (!r)
     throw UsageError(fmt::format("unknown rounding '{}' (valid: rne, rna, rtz, sr; for MX also nearest, even, floor)", rounding));
-  if (a.level != 1 && a.level != 2) throw UsageError(fmt::format("bad --level {} (valid: 1, 2)", a.level));
+  const auto level = conformance::parse_level(a.level);
+  if (!level) throw UsageError(fmt::format("unknown --level '{}' (valid: boundary, quick)", a.level));
+  try {
+    conformance::check_gen_level(*level);
+  } catch (const std::runtime_error& e) {
+    throw UsageError(e.what());
+  }
   if (a.out.empty()) throw UsageError("-o DIR is required");
   const auto container = conformance::parse_container(a.container);
   if (!container) throw UsageError(fmt::format("unknown container '{}' (valid: npy, safetensors)", a.container));
-  if (weak::parse_layout(a.format) || a.format == "gse-gemm") return run_gen_weak_or_gemm(a, *container);
+  if (weak::parse_layout(a.format) || a.format == "gse-gemm") return run_gen_weak_or_gemm(a, *level, *container);
   if (const auto t = nf4::parse_table(a.format)) {
     conformance::Nf4GenOptions o;
     o.table = *t;
@@ -94,7 +100,7 @@ int run_gen(const GenArgs& a) {
     if (!nf4::valid_block(a.block)) throw UsageError(fmt::format("bad --block {}: a power of two in 32..4096", a.block));
     if (*r != Rounding::rne) throw UsageError("nf4/fp4 round to the nearest table value: --rounding does not apply");
     o.block = a.block;
-    static_cast<conformance::GenCommon&>(o) = {a.seed, a.level, a.n, *container};
+    static_cast<conformance::GenCommon&>(o) = {a.seed, *level, a.n, *container};
     o.double_quant = a.double_quant;
     const conformance::GenSummary s = conformance::gen_nf4(o, a.out);
     fmt::print(stderr, "lowbit gen: {} {} elements ({}) -> {}\n", s.cases, a.format, counts_text(s), a.out);
@@ -106,7 +112,7 @@ int run_gen(const GenArgs& a) {
     conformance::MxGenOptions o;
     o.format = *mx;
     o.rounding = *r;
-    static_cast<conformance::GenCommon&>(o) = {a.seed, a.level, a.n, *container};
+    static_cast<conformance::GenCommon&>(o) = {a.seed, *level, a.n, *container};
     const conformance::GenSummary s = conformance::gen_mx(o, a.out);
     fmt::print(stderr, "lowbit gen: {} {} block elements ({}) + element cases -> {}\n", s.cases, a.format, counts_text(s), a.out);
     return 0;
@@ -117,7 +123,7 @@ int run_gen(const GenArgs& a) {
     conformance::GseGenOptions o;
     o.format = a.gse;
     o.rounding = *r;
-    static_cast<conformance::GenCommon&>(o) = {a.seed, a.level, a.n, *container};
+    static_cast<conformance::GenCommon&>(o) = {a.seed, *level, a.n, *container};
     const conformance::GenSummary s = conformance::gen_gse(o, a.out);
     fmt::print(stderr, "lowbit gen: {} gse elements ({}) -> {}\n", s.cases, counts_text(s), a.out);
     return 0;
@@ -134,7 +140,7 @@ int run_gen(const GenArgs& a) {
   o.format = *f;
   o.profile = profile;
   o.rounding = *r;
-  static_cast<conformance::GenCommon&>(o) = {a.seed, a.level, a.n, *container};
+  static_cast<conformance::GenCommon&>(o) = {a.seed, *level, a.n, *container};
   const conformance::GenSummary s = conformance::gen_fp8(o, a.out);
   fmt::print(stderr, "lowbit gen: {} cases ({}) + 256 decode cases -> {}\n", s.cases, counts_text(s), a.out);
   return 0;

@@ -16,9 +16,9 @@ struct GenArgs {
   bool double_quant = false;        // nf4 / fp4: add the double-quantization arrays and tests
   std::string profile;              // FP8 or NF4 profile; empty: ml_dtypes (FP8), lowbit (NF4)
   std::string rounding;             // empty: the format's default (rne; MX nearest)
-  int level = 1;
-  std::uint64_t seed = 1;           // random cases (level 2) and the Philox key of sr
-  std::size_t n = 100000;           // random cases at level 2
+  std::string level = "quick";      // boundary | quick (lowbit/conformance/level.hpp)
+  std::uint64_t seed = 1;           // random cases (quick) and the Philox key of sr
+  std::size_t n = 100000;           // random cases at quick
   std::string out;                  // -o DIR
   std::string container = "npy";    // npy (a file per array) | safetensors (one golden.safetensors)
   // qeft / owq (main copies --bits / --group, shared with the GSE options, when given)

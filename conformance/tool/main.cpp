@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
   CLI::Option* gen_block = gen->add_option("--block", gen_args.block, "NF4/FP4: block size, a power of two in 32..4096 (default 64)");
   CLI::Option* gen_dq = gen->add_flag("--double-quant", gen_args.double_quant, "NF4/FP4: add the double quantization of the absmax values (QLoRA)");
   gen->add_option("--rounding", gen_args.rounding, "rne (default), rna, rtz or sr; MX: nearest (default), even, floor or sr");
-  gen->add_option("--level", gen_args.level, "1: structured boundary cases; 2: plus -n seeded random cases")->required();
+  gen->add_option("--level", gen_args.level, "boundary: structured boundary cases; quick (default): plus -n seeded random cases");
   gen->add_option("--seed", gen_args.seed, "seed of the random cases and Philox key of --rounding sr (default 1)");
   gen->add_option("-n", gen_args.n, "random cases at level 2 (default 100000)");
   gen->add_option("-o,--output", gen_args.out, "output folder, created if missing")->required();
@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
   PluginArgs plugin;
   CLI::Option* plugin_opt = ver->add_option("--plugin", plugin.path, "a vendor plugin .so (docs/vendor-abi.md): run the conformance suite on it");
   const std::vector<CLI::Option*> plugin_only{
-      ver->add_option("--level", plugin.level, "with --plugin: full (default: all 2^32 f32 inputs for FP8) or quick (an f32 sample)"),
+      ver->add_option("--level", plugin.level, "with --plugin: quick (default: an f32 sample) or full (adds all 2^32 f32 inputs for FP8)"),
       ver->add_option("--profile", plugin.profiles, "with --plugin: FP8 profiles (default: all)"),
       ver->add_option("--threads", plugin.threads, "with --plugin: threads for the f32 sweeps"),
       ver->add_flag("!--in-process", plugin.isolate,

@@ -37,7 +37,7 @@ int run_verify_plugin(const PluginArgs& a) {
   else print_report(stdout, checks, a.verbose);
   std::fflush(stdout);
   for (const Check& c : checks)
-    if (!c.passed()) return 1;
+    if (c.failed()) return 1;
   return checks.empty() ? 1 : 0;
 }
 

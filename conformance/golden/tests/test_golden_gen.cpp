@@ -45,6 +45,7 @@ TEST(GoldenGen, ReferenceVerifiesForEveryFormatProfileRounding) {
       for (Rounding r : kRoundings) {
         const std::string dir = temp_dir("all");
         Fp8GenOptions o;
+        o.level = Level::boundary;
         o.format = f;
         o.profile = std::string(p.name);
         o.rounding = r;
@@ -66,8 +67,9 @@ TEST(GoldenGen, ReferenceVerifiesForEveryFormatProfileRounding) {
 TEST(GoldenGen, Level2AddsSeededRandomCases) {
   const std::string a = temp_dir("l2a"), b = temp_dir("l2b");
   Fp8GenOptions o;
+  o.level = Level::boundary;
   o.format = fp8::Format::e5m2;
-  o.level = 2;
+  o.level = Level::quick;
   o.random = 1000;
   const GenSummary s = gen_fp8(o, a);
   EXPECT_EQ(s.counts.at("random"), 1000u);
@@ -75,13 +77,14 @@ TEST(GoldenGen, Level2AddsSeededRandomCases) {
   o.seed = 2;
   EXPECT_NE(gen_fp8(o, b).sha256.at("inputs.npy"), s.sha256.at("inputs.npy"));
   EXPECT_TRUE(verify_fp8(a, a, 8).passed());
-  EXPECT_THROW(fp8_gen_cases(fp8::Format::e4m3, 3, 1, 0), std::runtime_error);
+  EXPECT_THROW(fp8_gen_cases(fp8::Format::e4m3, Level::full, 1, 0), std::runtime_error);
 }
 
 TEST(GoldenGen, TiesAndNearTiesAreWhereTheyShouldBe) {
   // ml_dtypes, rne: each tie goes to the even code, one ulp below to the lower, one above to the upper.
   const std::string dir = temp_dir("ties");
   Fp8GenOptions o;
+  o.level = Level::boundary;
   gen_fp8(o, dir);
   const auto in = io::npy::read(dir + "/inputs.npy").values<std::uint32_t>();
   const auto want = io::npy::read(dir + "/expected.npy").values<std::uint8_t>();
@@ -103,6 +106,7 @@ TEST(GoldenGen, TiesAndNearTiesAreWhereTheyShouldBe) {
 TEST(GoldenGen, ManifestDescribesTheFiles) {
   const std::string dir = temp_dir("manifest");
   Fp8GenOptions o;
+  o.level = Level::boundary;
   o.format = fp8::Format::e4m3;
   o.profile = "cuda-satfinite";
   o.rounding = Rounding::sr;
@@ -113,7 +117,7 @@ TEST(GoldenGen, ManifestDescribesTheFiles) {
   EXPECT_EQ(m["profile"], "cuda-satfinite");
   EXPECT_EQ(m["rounding"], "sr");
   EXPECT_EQ(m["seed"], 42);
-  EXPECT_EQ(m["level"], 1);
+  EXPECT_EQ(m["level"], "boundary");
   EXPECT_EQ(m["lowbit_version"], "0.1.0");
   EXPECT_EQ(m["tests"][0]["count"], s.cases);
   EXPECT_EQ(m["tests"][0]["counts"]["tie"], s.counts.at("tie"));
@@ -134,6 +138,7 @@ TEST(GoldenGen, ManifestDescribesTheFiles) {
 TEST(GoldenGen, CorruptedOutputsAreReported) {
   const std::string dir = temp_dir("corrupt"), actual = temp_dir("corrupt_actual.npy");
   Fp8GenOptions o;
+  o.level = Level::boundary;
   gen_fp8(o, dir);
   const auto in = io::npy::read(dir + "/inputs.npy").values<std::uint32_t>();
   auto codes = io::npy::read(dir + "/expected.npy").values<std::uint8_t>();
@@ -181,6 +186,7 @@ TEST(GoldenGen, CorruptedOutputsAreReported) {
 TEST(GoldenGen, DecodeMismatchesInUlps) {
   const std::string dir = temp_dir("decode"), actual = temp_dir("decode_actual");
   Fp8GenOptions o;
+  o.level = Level::boundary;
   o.format = fp8::Format::e5m2;
   gen_fp8(o, dir);
   fs::create_directories(actual);
@@ -202,9 +208,10 @@ TEST(GoldenGenGse, ReferenceVerifiesAndCorruptionIsReported) {
     for (Rounding r : kRoundings) {
       const std::string dir = temp_dir("gse");
       GseGenOptions o;
+      o.level = Level::boundary;
       o.format = f;
       o.rounding = r;
-      o.level = 2;
+      o.level = Level::quick;
       o.random = 500;
       const GenSummary s = gen_gse(o, dir);
       const std::string what = fmt::format("bits {} group {} exp_bits {} {}", f.bits, f.group, f.exp_bits, name(r));
@@ -219,6 +226,7 @@ TEST(GoldenGenGse, ReferenceVerifiesAndCorruptionIsReported) {
   // One wrong code in the tail (off by 2) and one wrong exponent.
   const std::string dir = temp_dir("gse_c"), actual = temp_dir("gse_c_actual");
   GseGenOptions o;
+  o.level = Level::boundary;
   const GenSummary s = gen_gse(o, dir);
   fs::create_directories(actual);
   auto codes = io::npy::read(dir + "/expected_codes.npy").values<std::int8_t>();
@@ -246,10 +254,11 @@ TEST(GoldenGenNf4, ReferenceVerifiesAndCorruptionIsReported) {
       for (int block : {32, 64, 256}) {
         const std::string dir = temp_dir("nf4");
         Nf4GenOptions o;
+        o.level = Level::boundary;
         o.table = t;
         o.profile = std::string(p.name);
         o.block = block;
-        o.level = 2;
+        o.level = Level::quick;
         o.random = 300;
         const GenSummary s = gen_nf4(o, dir);
         const std::string what = fmt::format("{} {} {}", name(t), p.name, block);
@@ -261,6 +270,7 @@ TEST(GoldenGenNf4, ReferenceVerifiesAndCorruptionIsReported) {
       }
   const std::string dir = temp_dir("nf4_c"), actual = temp_dir("nf4_c_actual.npy");
   Nf4GenOptions o;
+  o.level = Level::boundary;
   const GenSummary s = gen_nf4(o, dir);
   auto codes = io::npy::read(dir + "/expected_codes.npy").values<std::uint8_t>();
   const auto cls = io::npy::read(dir + "/classes.npy").values<std::uint8_t>();
@@ -282,8 +292,9 @@ TEST(GoldenGenNf4, ReferenceVerifiesAndCorruptionIsReported) {
 TEST(GoldenGen, SafetensorsContainerHoldsTheSameArrays) {
   const std::string a = temp_dir("st_npy"), b = temp_dir("st_st");
   Fp8GenOptions o;
+  o.level = Level::boundary;
   o.format = fp8::Format::e5m2;
-  o.level = 2;
+  o.level = Level::quick;
   o.random = 500;
   gen_fp8(o, a);
   o.container = Container::safetensors;
@@ -308,6 +319,7 @@ TEST(GoldenGen, SafetensorsContainerHoldsTheSameArrays) {
 TEST(GoldenGen, ManifestFileNamesMustBePlain) {
   const std::string dir = temp_dir("plain");
   Fp8GenOptions o;
+  o.level = Level::boundary;
   gen_fp8(o, dir);
   nlohmann::json m = manifest(dir);
   m["files"]["../manifest.json"] = m["files"]["inputs.npy"];
@@ -318,6 +330,7 @@ TEST(GoldenGen, ManifestFileNamesMustBePlain) {
 TEST(GoldenGen, FloatOutputsMayBeWrittenAsFloats) {
   const std::string dir = temp_dir("f4"), actual = temp_dir("f4_actual.npy");
   Fp8GenOptions o;
+  o.level = Level::boundary;
   gen_fp8(o, dir);
   auto dec = io::npy::read(dir + "/decode_expected.npy");
   dec.descr = "<f4";  // the same bits, as numpy writes a float32 array

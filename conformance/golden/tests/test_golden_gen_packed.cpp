@@ -42,6 +42,7 @@ VerifyResult verify_f32(const std::string& golden, const std::vector<float>& v, 
 
 WeakGenOptions weak_options(weak::Layout l, int bits, weak::Tuning t) {
   WeakGenOptions o;
+  o.level = Level::boundary;
   o.layout = l;
   o.quant.bits = bits;
   o.quant.group = l == weak::Layout::qeft ? 128 : 0;
@@ -56,8 +57,9 @@ bool contains(const std::vector<std::uint16_t>& v, std::uint16_t x) { return std
 }  // namespace
 
 TEST(GoldenGenWeak, EverySetVerifiesAgainstItself) {
-  for (auto [l, bits, tuning, level] : {std::tuple{weak::Layout::qeft, 4, weak::Tuning::minmax, 1}, {weak::Layout::qeft, 4, weak::Tuning::mse, 2},
-                                        {weak::Layout::owq, 3, weak::Tuning::minmax, 2}, {weak::Layout::owq, 4, weak::Tuning::mse, 1}}) {
+  for (auto [l, bits, tuning, level] :
+       {std::tuple{weak::Layout::qeft, 4, weak::Tuning::minmax, Level::boundary}, {weak::Layout::qeft, 4, weak::Tuning::mse, Level::quick},
+        {weak::Layout::owq, 3, weak::Tuning::minmax, Level::quick}, {weak::Layout::owq, 4, weak::Tuning::mse, Level::boundary}}) {
     WeakGenOptions o = weak_options(l, bits, tuning);
     o.level = level;
     o.random = 5000;
@@ -167,9 +169,10 @@ TEST(GoldenGenGemm, EverySetVerifiesAgainstItself) {
   for (const gse::Format& f : {gse::Format{}, e8, int4})
     for (gse::Accumulate acc : {gse::Accumulate::exact, gse::Accumulate::fp32}) {
       GseGemmGenOptions o;
+      o.level = Level::boundary;
       o.format = f;
       o.accumulate = acc;
-      o.level = 2;
+      o.level = Level::quick;
       o.random = 500;
       const std::string dir = temp_dir("gemm_self");
       gen_gse_gemm(o, dir);
@@ -188,6 +191,7 @@ TEST(GoldenGenGemm, EverySetVerifiesAgainstItself) {
 
 TEST(GoldenGenGemm, StructuredCases) {
   GseGemmGenOptions o;
+  o.level = Level::boundary;
   o.format.exp_bits = 8;
   o.format.exp_bias = 127;
   const std::vector<GseGemmProblem> p = gse_gemm_gen_cases(o);
@@ -249,8 +253,9 @@ std::vector<float> reversed_fp32(const GseGemmProblem& p, const gse::Format& f) 
 
 TEST(GoldenGenGemm, ToleranceAcceptsAnyOrderAndRejectsMore) {
   GseGemmGenOptions o;
+  o.level = Level::boundary;
   o.accumulate = gse::Accumulate::fp32;
-  o.level = 2;
+  o.level = Level::quick;
   o.random = 2000;
   const std::string dir = temp_dir("gemm_tol");
   gen_gse_gemm(o, dir);

@@ -283,7 +283,8 @@ bool exercised(const Check& c, const fp8::Impl& impl) {
 
 Check failed_check(const std::string& impl, const std::string& format, const std::string& profile, std::string name,
                    std::string detail = {}) {
-  Check c{impl, format, profile, std::move(name), 1, 1, {}};
+  Check c(impl, format, profile, std::move(name));
+  c.cases = c.errors = 1;
   if (!detail.empty()) c.first_errors.push_back(std::move(detail));
   return c;
 }
@@ -368,7 +369,9 @@ std::vector<Check> run_direct(const std::function<std::vector<Check>()>& suite, 
     out.push_back(failed_check(impl, format, profile, "suite error", e.what()));
   }
   time_checks(out, std::chrono::steady_clock::now());
-  Check status{impl, format, profile, "plugin status codes", g_active.calls.load(), g_active.failures.load(), {}};
+  Check status(impl, format, profile, "plugin status codes");
+  status.cases = g_active.calls.load();
+  status.errors = g_active.failures.load();
   status.first_errors = g_active.first;
   out.push_back(std::move(status));
   return out;
@@ -448,7 +451,10 @@ std::vector<Check> run_plugin_suites(const Plugin& plugin, const GoldenDir& gold
   const mx::Impl mx{impl_name.c_str(), 1, 0, mx_encode, mx_decode};
   const qeft::Impl qeft{impl_name.c_str(), 1, 0, qeft_matvec};
   const gse::GemmImpl gemm{impl_name.c_str(), 1, 0, gse_gemm};
-  const BlockSuiteOptions bo{o.max_errors, o.seed, o.groups};
+  BlockSuiteOptions bo;
+  bo.max_errors = o.max_errors;
+  bo.seed = o.seed;
+  bo.groups = o.groups;
   // A block format's suite in one group, or the failed check naming the functions it needs.
   const auto block_group = [&](const std::string& f, bool present, const char* needs, const std::function<std::vector<Check>()>& suite) {
     if (present) add(run_group(suite, impl_name, f, "all", o));

@@ -91,7 +91,7 @@ TEST(Plugin, ExamplePluginPassesEveryCheck) {
   EXPECT_NE(find(checks, "qeft", "golden layers -> lane-order sum of golden deq"), nullptr);
   EXPECT_NE(find(checks, "qeft", "random layers -> reference"), nullptr);
   // The GEMM in both accumulations, through the C slot, against the reference.
-  for (const char* name : {"b=4 N=16 e5 bias 15 off -30: level-1 set", "random mixed-format problems -> reference"}) {
+  for (const char* name : {"b=4 N=16 e5 bias 15 off -30: boundary set", "random mixed-format problems -> reference"}) {
     const Check* c = find(checks, "gse-gemm", name);
     ASSERT_NE(c, nullptr) << name;
     EXPECT_EQ(c->profile, "exact");  // the first of the two

@@ -171,30 +171,30 @@ run conform --format gse-gemm --json >"$tmp/gemm.json" && grep -q '"format": "gs
   grep -q '"profile": "fp32"' "$tmp/gemm.json" && grep -q '"failed": 0' "$tmp/gemm.json" && ok || bad "conform --format gse-gemm"
 
 # lowbit gen / verify of an MX set and an NF4 set with double quantization.
-run gen mxfp4-e2m1 --level 1 -o "$tmp/mx" 2>/dev/null && run verify mxfp4-e2m1 --golden "$tmp/mx" --actual "$tmp/mx" |
+run gen mxfp4-e2m1 --level boundary -o "$tmp/mx" 2>/dev/null && run verify mxfp4-e2m1 --golden "$tmp/mx" --actual "$tmp/mx" |
   grep -q "tests, no errors found" && ok || bad "gen/verify mxfp4-e2m1"
-run gen mxfp4-e2m1 --rounding floor --level 1 -o "$tmp/mx_floor" 2>/dev/null
+run gen mxfp4-e2m1 --rounding floor --level boundary -o "$tmp/mx_floor" 2>/dev/null
 run verify mxfp4-e2m1 --golden "$tmp/mx_floor" --actual "$tmp/mx/elem_expected.npy" >"$tmp/out"
 [ $? -eq 1 ] && grep -q "elements tie" "$tmp/out" && ok || bad "verify mxfp4-e2m1 of wrong outputs exits 1"
-run gen nf4 --double-quant --level 1 -o "$tmp/dq" 2>/dev/null && run verify nf4 --golden "$tmp/dq" --actual "$tmp/dq" |
+run gen nf4 --double-quant --level boundary -o "$tmp/dq" 2>/dev/null && run verify nf4 --golden "$tmp/dq" --actual "$tmp/dq" |
   grep -q "tests, no errors found" && ok || bad "gen/verify nf4 --double-quant"
-expect_error "gen mx double-quant" "--double-quant applies to the nf4/fp4 format only" -- gen mxfp8-e4m3 --double-quant --level 1 -o "$tmp/never"
-expect_error "gen mx block" "--block applies to the nf4/fp4 format only" -- gen mxfp8-e5m2 --block 64 --level 1 -o "$tmp/never"
-expect_error "gen unknown mx" "unknown format 'mxfp8'" -- gen mxfp8 --level 1 -o "$tmp/never"
+expect_error "gen mx double-quant" "--double-quant applies to the nf4/fp4 format only" -- gen mxfp8-e4m3 --double-quant --level boundary -o "$tmp/never"
+expect_error "gen mx block" "--block applies to the nf4/fp4 format only" -- gen mxfp8-e5m2 --block 64 --level boundary -o "$tmp/never"
+expect_error "gen unknown mx" "unknown format 'mxfp8'" -- gen mxfp8 --level boundary -o "$tmp/never"
 
 # lowbit gen qeft|owq|gse-gemm: sets verify against themselves; the tolerance mode reports its bounds.
-run gen qeft --tuning minmax --level 1 -o "$tmp/gq" 2>/dev/null && run verify qeft --golden "$tmp/gq" --actual "$tmp/gq" |
+run gen qeft --tuning minmax --level boundary -o "$tmp/gq" 2>/dev/null && run verify qeft --golden "$tmp/gq" --actual "$tmp/gq" |
   grep -q "tests, no errors found" && ok || bad "gen/verify qeft"
-run gen owq --bits 3 --level 1 -o "$tmp/go" 2>/dev/null && run verify owq --golden "$tmp/go" --actual "$tmp/go" >/dev/null &&
+run gen owq --bits 3 --level boundary -o "$tmp/go" 2>/dev/null && run verify owq --golden "$tmp/go" --actual "$tmp/go" >/dev/null &&
   ok || bad "gen/verify owq"
-run gen gse-gemm --accumulate fp32 --m 3 --n 9 --level 1 -o "$tmp/gg" 2>/dev/null &&
+run gen gse-gemm --accumulate fp32 --m 3 --n 9 --level boundary -o "$tmp/gg" 2>/dev/null &&
   run verify gse-gemm --tolerance --golden "$tmp/gg" --actual "$tmp/gg/other.npy" | grep -q "worst |got - expected| / bound" &&
   ok || bad "verify gse-gemm --tolerance accepts the exact result"
 run verify gse-gemm --golden "$tmp/gg" --actual "$tmp/gg/other.npy" >/dev/null
 [ $? -eq 1 ] && ok || bad "verify gse-gemm: the exact result is not the fp32 one bit for bit"
-expect_error "gen qeft 3 bits" "QEFT is 4-bit only" -- gen qeft --bits 3 --level 1 -o "$tmp/never"
-expect_error "gen gemm option" "--m applies to the gse-gemm format only" -- gen qeft --m 4 --level 1 -o "$tmp/never"
-expect_error "gen weak option" "--weak applies to the qeft/owq format only" -- gen gse-gemm --weak 4 --level 1 -o "$tmp/never"
+expect_error "gen qeft 3 bits" "QEFT is 4-bit only" -- gen qeft --bits 3 --level boundary -o "$tmp/never"
+expect_error "gen gemm option" "--m applies to the gse-gemm format only" -- gen qeft --m 4 --level boundary -o "$tmp/never"
+expect_error "gen weak option" "--weak applies to the qeft/owq format only" -- gen gse-gemm --weak 4 --level boundary -o "$tmp/never"
 expect_error "verify tolerance" "defines no tolerance" -- verify qeft --tolerance --golden "$tmp/gq" --actual "$tmp/gq"
 
 echo "$pass passed, $fail failed"

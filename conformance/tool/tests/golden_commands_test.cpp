@@ -29,7 +29,7 @@ TEST(GoldenCommands, Fp8) {
   g.format = "e4m3fn";
   g.profile = "ml_dtypes-sat";
   g.rounding = "rtz";
-  g.level = 2;
+  g.level = "quick";
   g.n = 100;
   g.out = dir;
   EXPECT_EQ(cli::run_gen(g), 0);
@@ -49,7 +49,7 @@ TEST(GoldenCommands, Fp8) {
   g.profile = "nope";
   EXPECT_THROW(cli::run_gen(g), std::runtime_error);
   g.profile = "ml_dtypes";
-  g.level = 3;
+  g.level = "full";
   EXPECT_THROW(cli::run_gen(g), std::runtime_error);
 }
 
@@ -80,7 +80,7 @@ TEST(GoldenCommands, Nf4) {
   cli::GenArgs g;
   g.format = "fp4";
   g.block = 128;
-  g.level = 1;
+  g.level = "boundary";
   g.out = temp_dir("nf4");
   EXPECT_EQ(cli::run_gen(g), 0);
   cli::VerifyArgs v;
@@ -101,7 +101,7 @@ TEST(GoldenCommands, Nf4) {
 TEST(GoldenCommands, MxAndNf4DoubleQuant) {
   cli::GenArgs g;  // MX: the rounding defaults to 'nearest'
   g.format = "mxfp6-e2m3";
-  g.level = 2;
+  g.level = "quick";
   g.n = 200;
   g.out = temp_dir("mx");
   EXPECT_EQ(cli::run_gen(g), 0);
@@ -129,7 +129,7 @@ TEST(GoldenCommands, MxAndNf4DoubleQuant) {
 
   g.format = "nf4";
   g.profile = "bnb-cpu";
-  g.level = 1;
+  g.level = "boundary";
   g.out = temp_dir("nf4dq");
   EXPECT_EQ(cli::run_gen(g), 0);
   EXPECT_EQ(GoldenSet(g.out).manifest()["double_quant"], true);
@@ -152,7 +152,7 @@ TEST(GoldenCommands, WeakPackingAndGseGemm) {
   cli::GenArgs g;
   g.format = "qeft";
   g.tuning = "minmax";
-  g.level = 1;
+  g.level = "boundary";
   g.out = q;
   EXPECT_EQ(cli::run_gen(g), 0);
   g.format = "owq";

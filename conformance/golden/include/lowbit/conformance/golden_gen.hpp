@@ -44,13 +44,13 @@ struct Fp8Cases {
   std::vector<std::uint8_t> classes;  // Fp8CaseClass
 };
 
-// Level 1: for every finite FP8 magnitude (every exponent and the subnormal range) the exact value,
+// Boundary: for every finite FP8 magnitude (every exponent and the subnormal range) the exact value,
 // the midpoint to the next one (a tie) and one f32 ulp either side of it, both signs; the overflow
 // region (around the midpoint above max finite, up to FLT_MAX), the underflow region (around half the
 // smallest subnormal), +-0, +-Inf, NaNs (quiet, signalling, payloads, both signs), f32 subnormals.
-// Level 2: level 1, then `random` seeded (SplitMix64) patterns, half uniform over all 32 bits and
+// Quick: boundary, then `random` seeded (SplitMix64) patterns, half uniform over all 32 bits and
 // half with exponents near the format's range.
-Fp8Cases fp8_gen_cases(fp8::Format f, int level, std::uint64_t seed, std::size_t random);
+Fp8Cases fp8_gen_cases(fp8::Format f, Level level, std::uint64_t seed, std::size_t random);
 
 struct Fp8GenOptions : GenCommon {
   fp8::Format format = fp8::Format::e4m3;
@@ -81,13 +81,13 @@ struct GseCases {
   std::vector<std::uint8_t> classes;  // per element, GseCaseClass
 };
 
-// Level 1: for every shared exponent of the field (and one beyond each end, within f32's range) a
+// Boundary: for every shared exponent of the field (and one beyond each end, within f32's range) a
 // group of exact multiples of the step with the largest mantissa, a group of ties (k + 1/2 steps), a
 // group one f32 ulp either side of ties, and groups whose maximum rounds past the largest mantissa;
 // groups with NaN, Inf, zeros, -0 and f32 subnormals; a short last group of ties (the tail).
-// Level 2 inserts `random` seeded elements (rounded up to whole groups) before the tail: random
+// Quick inserts `random` seeded elements (rounded up to whole groups) before the tail: random
 // exponents around the field's range and random mantissas.
-GseCases gse_gen_cases(const gse::Format& f, int level, std::uint64_t seed, std::size_t random);
+GseCases gse_gen_cases(const gse::Format& f, Level level, std::uint64_t seed, std::size_t random);
 
 struct GseGenOptions : GenCommon {
   gse::Format format;
@@ -122,9 +122,9 @@ struct Nf4GenOptions : GenCommon {
   int block = 64;
   bool double_quant = false;
 };
-// Level 1: per absmax scale (powers of two across f32's range, 1, and odd values) a block of exact
+// Boundary: per absmax scale (powers of two across f32's range, 1, and odd values) a block of exact
 // table values, one of midpoints between neighbouring table values (ties) and one a ulp either side;
-// NaN / Inf / zero / -0 blocks; a short last block (the tail). Level 2 adds random blocks before it.
+// NaN / Inf / zero / -0 blocks; a short last block (the tail). Quick adds random blocks before it.
 Fp8Cases nf4_gen_cases(const Nf4GenOptions& o);  // classes: Nf4CaseClass
 GenSummary gen_nf4(const Nf4GenOptions& o, const std::string& dir);
 // The same set for given inputs (e.g. a peer's, to cross-check the generator); classes: Nf4CaseClass.
@@ -153,14 +153,14 @@ struct MxGenOptions : GenCommon {
   Rounding rounding = Rounding::rna;  // microxcaling's default, 'nearest'
 };
 // Element cases (classes Fp8CaseClass), as fp8_gen_cases over the element format; minifloats only.
-Fp8Cases mx_element_cases(mx::Format f, int level, std::uint64_t seed, std::size_t random);
-// Block cases (classes MxCaseClass). Level 1: for every scale X the encoder writes (-127 .. 127 - emax)
+Fp8Cases mx_element_cases(mx::Format f, Level level, std::uint64_t seed, std::size_t random);
+// Block cases (classes MxCaseClass). Boundary: for every scale X the encoder writes (-127 .. 127 - emax)
 // a block led by max normal x 2^X (so that the block's scale is X) of exact element values, one of
 // ties between neighbouring values, one a ulp either side of ties, and four whose leader rounds past
 // max normal (saturation); blocks whose scale is clamped at 2^-127 (scale-min); zero, -0, NaN and
-// +-Inf blocks; a short last block of ties (tail). Level 2 inserts `random` elements (whole blocks)
+// +-Inf blocks; a short last block of ties (tail). Quick inserts `random` elements (whole blocks)
 // before the tail.
-Fp8Cases mx_block_cases(mx::Format f, int level, std::uint64_t seed, std::size_t random);
+Fp8Cases mx_block_cases(mx::Format f, Level level, std::uint64_t seed, std::size_t random);
 GenSummary gen_mx(const MxGenOptions& o, const std::string& dir);
 // nearest, even, floor or sr (rna, rne, rtz, sr).
 std::string_view mx_rounding_name(Rounding r);
@@ -261,12 +261,12 @@ struct WeakGenLayer {
   WeakCaseClass cls{};                    // the layer's (for outlieridx)
 };
 
-// Level 1: an `edge` layer (rows x cols, k = weak) whose rows cycle through all-zero groups (with -0),
+// Boundary: an `edge` layer (rows x cols, k = weak) whose rows cycle through all-zero groups (with -0),
 // exact ties, groups whose extremes land on codes 0 and maxq (the maximum rounds past maxq and
 // clamps), all-positive groups (minmax zero point -0.0), all-negative, constant, a 1000x outlier, and
 // fp16 specials (quantized weights below 2^-14, weak columns +-65504, 2^-24, 2^-25, -0); a layer whose
 // last group holds one column (k = G - 1, grouped QEFT only); k = 0; k = cols - 1 (weak-only groups).
-// Level 2 adds seeded random layers with random k and weak columns.
+// Quick adds seeded random layers with random k and weak columns.
 std::vector<WeakGenLayer> weak_gen_layers(const WeakGenOptions& o);
 
 // One buffer of one layer, as gen_weak writes it (before concatenation).
@@ -308,10 +308,10 @@ struct GseGemmProblem {
   GseGemmCaseClass cls{};
 };
 
-// Level 1: for every k in 1 .. 2N+1 (every tail length against the group, odd k against pairwise
+// Boundary: for every k in 1 .. 2N+1 (every tail length against the group, odd k against pairwise
 // packing) an m x n problem; at k: exponent fields 0 and 2^e - 2 crossed, all-maximal mantissas,
 // cancellation of large groups around small ones (k rounded up to whole groups, at least 3), zero
-// groups under large exponent fields, NaN groups. Level 2 adds random problems at m x n x k.
+// groups under large exponent fields, NaN groups. Quick adds random problems at m x n x k.
 std::vector<GseGemmProblem> gse_gemm_gen_cases(const GseGemmGenOptions& o);
 
 // Per output, a bound on |r - y| for y the reference's fp32 result and r any result that forms the
