@@ -159,21 +159,50 @@ TEST(GoldenGen, CorruptedOutputsAreReported) {
   EXPECT_EQ(r.classes.at("encode tie").errors, 1u);
   EXPECT_EQ(r.classes.at("encode near-tie").errors, 0u);
   EXPECT_EQ(r.distance, (std::map<std::uint64_t, std::uint64_t>{{1, 2}}));
-  const std::string text = verify_text(r);
-  EXPECT_NE(text.find(fmt::format("encode inputs 0x{:08x} => got 0x43 expected 0x44 (class tie)", in[tie])), std::string::npos) << text;
-  EXPECT_NE(text.find(fmt::format("encode inputs 0x{:08x} => got 0x41 expected 0x40 (class exact)", in[exact])), std::string::npos) << text;
+  ASSERT_EQ(r.examples.size(), 2u);  // one per class, each with its index, operands and distance
+  for (const Mismatch& m : r.examples) {
+    const bool is_tie = m.cls == "tie";
+    EXPECT_EQ(m.test, "encode");
+    EXPECT_EQ(m.index, is_tie ? tie : exact);
+    EXPECT_EQ(m.input, in[m.index]);
+    EXPECT_EQ(m.got, is_tie ? 0x43u : 0x41u);
+    EXPECT_EQ(m.expected, is_tie ? 0x44u : 0x40u);
+    EXPECT_EQ(m.distance, 1u);
+  }
+  const std::string text = verify_text(r);  // hex and decimal: the input as f32, the codes as integers
+  const float tie_input = std::bit_cast<float>(in[tie]);
+  EXPECT_NE(text.find(fmt::format("  encode tie [{}] input 0x{:08x} ({}) => got 0x43 (67) expected 0x44 (68), distance 1", tie,
+                                  in[tie], tie_input)),
+            std::string::npos) << text;
+  EXPECT_NE(text.find(fmt::format("encode exact [{}] input 0x{:08x}", exact, in[exact])), std::string::npos) << text;
   EXPECT_NE(text.find(fmt::format("{} tests, 2 errors found", in.size())), std::string::npos) << text;
   const auto j = nlohmann::json::parse(verify_json(r));
   EXPECT_EQ(j["errors"], 2);
   EXPECT_EQ(j["passed"], false);
   EXPECT_EQ(j["classes"]["encode tie"]["errors"], 1);
+  ASSERT_EQ(j["mismatches"].size(), 2u);  // objects, not pre-formatted strings
+  for (const auto& m : j["mismatches"]) {
+    EXPECT_EQ(m["test"], "encode");
+    EXPECT_TRUE(m["index"] == tie || m["index"] == exact);
+    EXPECT_EQ(m["distance"], 1);
+    EXPECT_TRUE(m["class"] == "tie" || m["class"] == "exact");
+    EXPECT_EQ(m["input"]["hex"], fmt::format("0x{:08x}", in[m["index"].get<std::size_t>()]));
+    EXPECT_EQ(m["got"]["value"], m["class"] == "tie" ? "67" : "65");
+    EXPECT_EQ(m["expected"]["hex"], m["class"] == "tie" ? "0x44" : "0x40");
+  }
 
-  // A sign error is far in the sign-magnitude order; --errors 1 lists one.
+  // A sign error is far in the sign-magnitude order; --errors 1 lists one per class.
   codes[exact] = 0xC0;
+  for (std::size_t i = 0; i < in.size(); ++i)  // a second tie error: still one example of the class
+    if (i != tie && cls[i] == class_index("tie") && codes[i] == 0x44) {
+      codes[i] = 0x45;
+      break;
+    }
   io::npy::write(actual, io::npy::make_array("|u1", codes));
   const VerifyResult s = verify_fp8(dir, actual, 1);
-  EXPECT_EQ(s.first_errors.size(), 1u);
-  EXPECT_EQ(s.distance, (std::map<std::uint64_t, std::uint64_t>{{1, 1}, {128, 1}}));  // 0x40 vs -0x40: 128
+  EXPECT_EQ(s.examples.size(), 2u);
+  EXPECT_EQ(s.classes.at("encode tie").errors, 2u);
+  EXPECT_EQ(s.distance, (std::map<std::uint64_t, std::uint64_t>{{1, 2}, {128, 1}}));  // 0x40 vs -0x40: 128
 
   // Wrong sizes and dtypes are errors, not mismatches.
   codes.pop_back();
@@ -198,7 +227,10 @@ TEST(GoldenGen, DecodeMismatchesInUlps) {
   EXPECT_EQ(r.errors, 1u);
   EXPECT_EQ(r.classes.at("decode normal").errors, 1u);
   EXPECT_EQ(r.distance, (std::map<std::uint64_t, std::uint64_t>{{3, 1}}));
-  EXPECT_EQ(r.first_errors.at(0), "decode inputs 0x3c => got 0x3f800003 expected 0x3f800000 (class normal)");
+  ASSERT_EQ(r.examples.size(), 1u);
+  const std::string text = verify_text(r);
+  EXPECT_NE(text.find("  decode normal [60] input 0x3c (60) => got 0x3f800003 (1.0000004) expected 0x3f800000 (1), distance 3\n"),
+            std::string::npos) << text;
 }
 
 TEST(GoldenGenGse, ReferenceVerifiesAndCorruptionIsReported) {

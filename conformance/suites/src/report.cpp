@@ -128,9 +128,22 @@ void print_report(std::FILE* out, const std::vector<Check>& checks, bool verbose
   }
   const Totals t = totals(checks);
   if (t.not_supported) {
-    fmt::print(out, "\nNot supported by the implementation (not failures; not run further):\n");
-    for (const Check& c : checks)
-      if (!c.supported()) fmt::print(out, "  {} {} {}, {}: {}\n", c.impl, c.format, c.profile, c.name, c.not_supported);
+    fmt::print(out, "\nNot supported by the implementation (not failures; not run further){}:\n", verbose ? "" : "; -v lists every check");
+    for (const auto& [key, g] : summarize(checks)) {
+      if (!g.not_supported) continue;
+      const auto& [impl, format, profile] = key;
+      const auto first = std::find_if(checks.begin(), checks.end(), [&](const Check& c) {
+        return !c.supported() && c.impl == impl && c.format == format && c.profile == profile;
+      });
+      if (!verbose) {
+        fmt::print(out, "  {} {} {}: {} of {} checks, e.g. {}: {}\n", impl, format, profile, g.not_supported, g.checks, first->name,
+                   first->not_supported);
+        continue;
+      }
+      for (auto c = first; c != checks.end(); ++c)
+        if (!c->supported() && c->impl == impl && c->format == format && c->profile == profile)
+          fmt::print(out, "  {} {} {}, {}: {}\n", impl, format, profile, c->name, c->not_supported);
+    }
   }
   fmt::print(out, "\n{} passed, {} failed, {} not supported\n", t.passed, t.failed, t.not_supported);
 }

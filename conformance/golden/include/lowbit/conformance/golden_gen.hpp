@@ -19,7 +19,9 @@
 // (element conversions with the scale 2^0 and their decoding, blocks: codes, E8M0 scales, decode).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -179,10 +181,21 @@ struct ToleranceReport {
   std::uint64_t worst_index = 0;    // element of the worst ratio
 };
 
+// One mismatch as verify reports it: raw bit patterns, shown in hex with their decimal value.
+struct Mismatch {
+  std::string test, cls;                           // the test, the case's class
+  std::uint64_t index = 0;                         // the element's index in the test's arrays
+  std::uint64_t input = 0, got = 0, expected = 0;  // bit patterns
+  std::string input_array, expected_array;         // the arrays whose dtype and meaning they have
+  std::string input_descr, output_descr;           // their dtypes ("<u4", "|u1", ...)
+  std::uint64_t distance = 0;                      // |ordinal(got) - ordinal(expected)| in the test's order
+  std::string note;                                // tolerance mode: "|got - expected| = 3e-05 > bound 1e-05"
+};
+
 struct VerifyResult {
   std::string kind, format, profile, rounding;  // kind: "fp8" or "gse"; profile empty for gse
   std::uint64_t tests = 0, errors = 0;
-  std::vector<std::string> first_errors;  // "inputs 0x7f7fffff => got 0x7e expected 0x7f (class tie)"
+  std::vector<Mismatch> examples;                    // per class, its first max_errors mismatches
   std::map<std::string, ClassCount> classes;         // "encode tie", "decode nan", ...
   std::map<std::uint64_t, std::uint64_t> distance;   // |ordinal(got) - ordinal(expected)| -> mismatches
   std::string distance_unit;  // per compared test, e.g. "encode: codes; decode: f32 ulps"
@@ -193,9 +206,10 @@ struct VerifyResult {
 
 // Compares `actual` — one .npy (compared with the first golden output of its dtype and size), or a directory holding files
 // named as the golden expected*.npy (each one present is compared; at least one must be) — with the
-// golden directory, whose files are first checked against the manifest's SHA-256.
-// Distances: FP8 codes and f32 bits in their sign-magnitude order, GSE codes as integers, exponent fields
-// as unsigned.
+// golden directory, whose files are first checked against the manifest's SHA-256. An actual that
+// matches no golden output is an error naming every output's dtype and size. max_errors: the examples
+// kept per class. Distances: FP8 codes and f32 bits in their sign-magnitude order, GSE codes as
+// integers, exponent fields as unsigned.
 VerifyResult verify_golden(const std::string& golden_dir, const std::string& actual, std::size_t max_errors);
 // verify_golden of an FP8 directory only.
 VerifyResult verify_fp8(const std::string& golden_dir, const std::string& actual, std::size_t max_errors);
@@ -207,10 +221,21 @@ constexpr std::int64_t sign_magnitude_ordinal(std::uint64_t bits, unsigned width
   return (bits & sign) ? -mag : mag;
 }
 
-// TestFloat-style text: the first errors, errors per class, the distance histogram, then
-// "N tests, no errors found" or "N tests, M errors found".
-std::string verify_text(const VerifyResult& r);
-std::string verify_json(const VerifyResult& r);
+// The decimal value of an element for the report, beside its hex: the format's own reading of an array
+// ("448" for an FP8 code), or nullopt for the reading of its dtype (value_text).
+using ValueReader = std::function<std::optional<std::string>(std::string_view array, std::uint64_t bits)>;
+// The decimal value of `bits` of `array` (dtype `descr`): the reader's, else f32 for <u4/<f4, f16 for
+// <u2/<f2, f64 for <f8, the integer for the integer dtypes.
+std::string value_text(std::string_view array, std::string_view descr, std::uint64_t bits, const ValueReader& reader = {});
+
+// TestFloat-style text: errors per class, a few examples of each class with errors (index, hex and
+// decimal operands), the distance histogram, then "N tests, no errors found" or "N tests, M errors
+// found".
+std::string verify_text(const VerifyResult& r, const ValueReader& reader = {});
+// One JSON object: format, profile, rounding, tests, errors, passed, classes, distance, and
+// "mismatches": objects {test, class, index, input, got, expected, distance[, note]} whose operands
+// are {"hex", "value"}.
+std::string verify_json(const VerifyResult& r, const ValueReader& reader = {});
 
 }  // namespace lowbit::conformance
 
