@@ -41,52 +41,29 @@ fp8::Options options(fp8::Format format, const Flags& f) {
 void add_profile(CLI::App& c, Flags& f) { add_choice(c, "--profile", f.profile, profile_names(), "peer semantics (lowbit list)"); }
 
 template <class T> int encode(fp8::Format format, const Flags& f) {
-  fp8::Options o = options(format, f);
   InputStream in(f.input, element(f.type), f.bits_as_float);
   OutputStream out(f.output, &kU8);
-  std::vector<std::uint8_t> buf, codes;
-  std::vector<T> values;
-  while (const std::size_t n = in.read(buf, kChunk)) {
-    values.resize(n);
-    codes.resize(n);
-    std::memcpy(values.data(), buf.data(), n * sizeof(T));
-    fp8::encode(std::span<const T>(values), std::span(codes), o);
-    out.write(codes);
-    o.index0 += n;
-  }
-  out.commit(in.shape());
+  map_stream<T, std::uint8_t>(in, out, kChunk, [o = options(format, f)](auto x, auto codes, std::uint64_t index) mutable {
+    o.index0 = index;
+    fp8::encode(x, codes, o);
+  });
   return kSuccess;
 }
 
 template <class T> int decode(fp8::Format format, const Flags& f) {
-  const fp8::Options o = options(format, f);
   InputStream in(f.input, kU8);
   OutputStream out(f.output, &element(f.type));
-  std::vector<std::uint8_t> buf;
-  std::vector<T> values;
-  while (const std::size_t n = in.read(buf, kChunk)) {
-    values.resize(n);
-    fp8::decode(std::span<const std::uint8_t>(buf), std::span(values), o);
-    out.write_values<T>(values);
-  }
-  out.commit(in.shape());
+  map_stream<std::uint8_t, T>(in, out, kChunk, [o = options(format, f)](auto codes, auto y, std::uint64_t) { fp8::decode(codes, y, o); });
   return kSuccess;
 }
 
 template <class T> int quantize(fp8::Format format, const Flags& f) {
-  fp8::Options o = options(format, f);
   InputStream in(f.input, element(f.type), f.bits_as_float);
   OutputStream out(f.output, &element(f.type));
-  std::vector<std::uint8_t> buf;
-  std::vector<T> values;
-  while (const std::size_t n = in.read(buf, kChunk)) {
-    values.resize(n);
-    std::memcpy(values.data(), buf.data(), n * sizeof(T));
-    fp8::quantize(std::span<const T>(values), std::span(values), o);
-    out.write_values<T>(values);
-    o.index0 += n;
-  }
-  out.commit(in.shape());
+  map_stream<T, T>(in, out, kChunk, [o = options(format, f)](auto x, auto y, std::uint64_t index) mutable {
+    o.index0 = index;
+    fp8::quantize(x, y, o);
+  });
   return kSuccess;
 }
 
@@ -136,14 +113,10 @@ std::vector<std::string> aliases(fp8::Format format) {
   return format == fp8::Format::e4m3 ? std::vector<std::string>{"e4m3fn"} : std::vector<std::string>{};
 }
 
-// A codec command of one format: `options` adds the command's options, `run` runs it.
-template <class Options, class Run>
-Command codec(std::string verb, fp8::Format format, std::string help, Options add_options, Run run) {
-  return {std::move(verb), std::string(traits(format).name), aliases(format), std::move(help), [=](CLI::App& c) -> Action {
-            auto f = std::make_shared<Flags>();
-            add_options(c, *f);
-            return [=] { return run(format, *f); };
-          }};
+// A codec command of one format.
+template <class Add, class Run> Command codec(std::string verb, fp8::Format format, std::string help, Add add, Run run) {
+  return command<Flags>(std::move(verb), std::string(traits(format).name), aliases(format), std::move(help), add,
+                        [=](const Flags& f) { return run(format, f); });
 }
 
 void add_encode_options(CLI::App& c, Flags& f, const std::vector<std::string>& types, const char* type_flag) {
@@ -167,26 +140,27 @@ conformance::ValueReader value_reader(fp8::Format format) {
 }
 
 Command gen_command(fp8::Format format) {
+  struct Gen {
+    GenFlags common;
+    std::string profile, rounding;
+  };
   const std::string name(traits(format).name);
-  const std::string help = fmt::format("golden {} vectors: encode cases (f32 inputs) and the 256 decode cases, with classes", name);
-  return {"gen", name, aliases(format), help, [format](CLI::App& c) -> Action {
-            struct Gen {
-              GenFlags common;
-              std::string profile, rounding;
-            };
-            auto f = std::make_shared<Gen>();
-            add_choice(c, "--profile", f->profile, profile_names(), "peer semantics of the expected outputs");
-            add_choice(c, "--rounding", f->rounding, kRoundingNames, "rounding of the encode cases (sr: Philox keyed by --seed)");
-            add_gen_options(c, f->common);
-            return [=] {
-              conformance::Fp8GenOptions o;
-              static_cast<conformance::GenCommon&>(o) = gen_common(f->common);
-              o.format = format;
-              o.profile = f->profile;
-              o.rounding = rounding(f->rounding);
-              return gen_done(conformance::gen_fp8(o, f->common.out), "encode cases + 256 decode cases", f->common.out);
-            };
-          }};
+  return command<Gen>(
+      "gen", name, aliases(format),
+      fmt::format("golden {} vectors: encode cases (f32 inputs) and the 256 decode cases, with classes", name),
+      [](CLI::App& c, Gen& f) {
+        add_choice(c, "--profile", f.profile, profile_names(), "peer semantics of the expected outputs");
+        add_choice(c, "--rounding", f.rounding, kRoundingNames, "rounding of the encode cases (sr: Philox keyed by --seed)");
+        add_gen_options(c, f.common);
+      },
+      [format](const Gen& f) {
+        conformance::Fp8GenOptions o;
+        static_cast<conformance::GenCommon&>(o) = gen_common(f.common);
+        o.format = format;
+        o.profile = f.profile;
+        o.rounding = rounding(f.rounding);
+        return gen_done(conformance::gen_fp8(o, f.common.out), "encode cases + 256 decode cases", f.common.out);
+      });
 }
 
 void register_format(Registry& reg, fp8::Format format) {
@@ -242,12 +216,7 @@ std::vector<conformance::Check> run_suite(const SuiteRun& run) {
   o.profiles.clear();
   for (const fp8::Profile& p : fp8::kProfiles)
     if (run.has_profile(p.name)) o.profiles.push_back(&p);
-  std::vector<conformance::Check> out;
-  for (const fp8::Impl* impl : run.implementations<fp8::Impl>()) {
-    std::vector<conformance::Check> c = run_fp8_suite(*impl, run.golden, o);
-    out.insert(out.end(), c.begin(), c.end());
-  }
-  return out;
+  return each_implementation<fp8::Impl>(run, [&](const fp8::Impl& impl) { return run_fp8_suite(impl, run.golden, o); });
 }
 
 bool in_plugin(const conformance::Plugin& p) {

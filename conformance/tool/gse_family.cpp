@@ -56,26 +56,17 @@ template <class T> int quantize(const Flags& f) {
   gse::Options o = options(f);
   InputStream in(f.input, element(f.type), f.bits_as_float);
   OutputStream out(f.output, &element(f.type));
-  std::vector<std::uint8_t> buf;
-  std::vector<T> x;
   // Whole groups per chunk, so that chunking never changes a group.
-  while (const std::size_t n = in.read(buf, static_cast<std::size_t>(o.format.group) * 32768)) {
-    x.resize(n);
-    std::memcpy(x.data(), buf.data(), n * sizeof(T));
-    gse::quantize(std::span<const T>(x), std::span(x), o);
-    out.write_values<T>(x);
-    o.index0 += n;
-  }
-  out.commit(in.shape());
+  map_stream<T, T>(in, out, static_cast<std::size_t>(o.format.group) * 32768, [o](auto x, auto y, std::uint64_t index) mutable {
+    o.index0 = index;
+    gse::quantize(x, y, o);
+  });
   return kSuccess;
 }
 
-template <class Options, class Run> Command codec(std::string verb, std::string help, Options add_options, Run run) {
-  return {std::move(verb), "gse", {}, std::move(help), [=](CLI::App& c) -> Action {
-            auto f = std::make_shared<Flags>();
-            add_options(c, *f);
-            return [=] { return with_type16(f->type, [&](auto t) { return run(t, *f); }); };
-          }};
+template <class Add, class Run> Command codec(std::string verb, std::string help, Add add, Run run) {
+  return command<Flags>(std::move(verb), "gse", {}, std::move(help), add,
+                        [=](const Flags& f) { return with_type16(f.type, [&](auto t) { return run(t, f); }); });
 }
 
 const std::vector<std::string> kTypes{"f32", "f16", "bf16"};
@@ -109,35 +100,30 @@ void define(Registry& reg) {
         add_io(c, f.input, f.output, "values", "values");
       },
       [](auto t, const Flags& f) { return quantize<decltype(t)>(f); }));
-  reg.add(Command{"gen", "gse", {}, "golden GSE vectors: groups of every exponent, ties, mantissa overflow, specials, a tail",
-                  [](CLI::App& c) -> Action {
-                    struct Gen {
-                      GenFlags common;
-                      GseFlags format;
-                      std::string rounding;
-                    };
-                    auto f = std::make_shared<Gen>();
-                    add_gse_options(c, f->format);
-                    add_choice(c, "--rounding", f->rounding, kRoundingNames, "rounding (sr: Philox keyed by --seed)");
-                    add_gen_options(c, f->common);
-                    return [f] {
-                      conformance::GseGenOptions o;
-                      static_cast<conformance::GenCommon&>(o) = gen_common(f->common);
-                      o.format = gse_format(f->format);
-                      o.rounding = rounding(f->rounding);
-                      return gen_done(conformance::gen_gse(o, f->common.out), "gse elements", f->common.out);
-                    };
-                  }});
+  struct Gen {
+    GenFlags common;
+    GseFlags format;
+    std::string rounding;
+  };
+  reg.add(command<Gen>(
+      "gen", "gse", {}, "golden GSE vectors: groups of every exponent, ties, mantissa overflow, specials, a tail",
+      [](CLI::App& c, Gen& f) {
+        add_gse_options(c, f.format);
+        add_choice(c, "--rounding", f.rounding, kRoundingNames, "rounding (sr: Philox keyed by --seed)");
+        add_gen_options(c, f.common);
+      },
+      [](const Gen& f) {
+        conformance::GseGenOptions o;
+        static_cast<conformance::GenCommon&>(o) = gen_common(f.common);
+        o.format = gse_format(f.format);
+        o.rounding = rounding(f.rounding);
+        return gen_done(conformance::gen_gse(o, f.common.out), "gse elements", f.common.out);
+      }));
   reg.add(verify_command("gse", {}, "gse"));
   reg.add(Suite{
       {"gse"}, {}, {}, {"gse"},
       [](const SuiteRun& run) {
-        std::vector<conformance::Check> out;
-        for (const gse::Impl* impl : run.implementations<gse::Impl>()) {
-          std::vector<conformance::Check> c = conformance::run_gse_suite(*impl, run.block());
-          out.insert(out.end(), c.begin(), c.end());
-        }
-        return out;
+        return each_implementation<gse::Impl>(run, [&](const gse::Impl& impl) { return conformance::run_gse_suite(impl, run.block()); });
       },
       [](const conformance::Plugin& p) {
         const lowbit_vendor_descriptor& d = p.descriptor();
@@ -145,13 +131,10 @@ void define(Registry& reg) {
                d.gse_decode_bf16;
       },
       [](const conformance::Plugin& plugin, const SuiteRun& run) {
-        return conformance::run_plugin_group(
-            plugin, {"gse", "all"},
-            [&] {
-              const gse::Impl row = conformance::plugin_gse(plugin);
-              return conformance::exercised(row, conformance::run_gse_suite(row, run.block()));
-            },
-            run.isolate, run.max_errors);
+        return plugin_group(plugin, run, "gse", [&] {
+          const gse::Impl row = conformance::plugin_gse(plugin);
+          return conformance::exercised(row, conformance::run_gse_suite(row, run.block()));
+        });
       }});
   reg.add_list([] {
     const gse::Format g;

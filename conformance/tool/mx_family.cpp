@@ -65,29 +65,18 @@ int decode(mx::Format format, const Flags& f) {
 }
 
 int quantize(mx::Format format, const Flags& f) {
-  mx::Options o = options(format, f);
   InputStream in(f.input, kF32, f.bits_as_float);
   OutputStream out(f.output, &kF32);
-  std::vector<std::uint8_t> buf;
-  std::vector<float> x;
-  while (const std::size_t n = in.read(buf, mx::kBlock * 32768)) {  // whole blocks per chunk
-    x.resize(n);
-    std::memcpy(x.data(), buf.data(), n * sizeof(float));
-    mx::quantize(std::span<const float>(x), std::span(x), o);
-    out.write_values<float>(x);
-    o.index0 += n;
-  }
-  out.commit(in.shape());
+  map_stream<float, float>(in, out, mx::kBlock * 32768, [o = options(format, f)](auto x, auto y, std::uint64_t index) mutable {
+    o.index0 = index;  // whole blocks per chunk
+    mx::quantize(x, y, o);
+  });
   return kSuccess;
 }
 
-template <class Options, class Run>
-Command codec(std::string verb, mx::Format format, std::string help, Options add_options, Run run) {
-  return {std::move(verb), std::string(traits(format).name), {}, std::move(help), [=](CLI::App& c) -> Action {
-            auto f = std::make_shared<Flags>();
-            add_options(c, *f);
-            return [=] { return run(format, *f); };
-          }};
+template <class Add, class Run> Command codec(std::string verb, mx::Format format, std::string help, Add add, Run run) {
+  return command<Flags>(std::move(verb), std::string(traits(format).name), {}, std::move(help), add,
+                        [=](const Flags& f) { return run(format, f); });
 }
 
 void add_encode_options(CLI::App& c, Flags& f) {
@@ -123,23 +112,23 @@ void register_format(Registry& reg, mx::Format format) {
                   add_io(c, f.input, f.output, "f32 values", "f32 values");
                 },
                 quantize));
-  reg.add(Command{"gen", name, {}, fmt::format("golden {} vectors: element conversions and blocks at every scale", name),
-                  [format](CLI::App& c) -> Action {
-                    struct Gen {
-                      GenFlags common;
-                      std::string rounding;
-                    };
-                    auto f = std::make_shared<Gen>();
-                    add_choice(c, "--rounding", f->rounding, kMxRoundings, "rounding (sr: Philox keyed by --seed)");
-                    add_gen_options(c, f->common);
-                    return [=] {
-                      conformance::MxGenOptions o;
-                      static_cast<conformance::GenCommon&>(o) = gen_common(f->common);
-                      o.format = format;
-                      o.rounding = rounding(f->rounding);
-                      return gen_done(conformance::gen_mx(o, f->common.out), "block elements + element cases", f->common.out);
-                    };
-                  }});
+  struct Gen {
+    GenFlags common;
+    std::string rounding;
+  };
+  reg.add(command<Gen>(
+      "gen", name, {}, fmt::format("golden {} vectors: element conversions and blocks at every scale", name),
+      [](CLI::App& c, Gen& f) {
+        add_choice(c, "--rounding", f.rounding, kMxRoundings, "rounding (sr: Philox keyed by --seed)");
+        add_gen_options(c, f.common);
+      },
+      [format](const Gen& f) {
+        conformance::MxGenOptions o;
+        static_cast<conformance::GenCommon&>(o) = gen_common(f.common);
+        o.format = format;
+        o.rounding = rounding(f.rounding);
+        return gen_done(conformance::gen_mx(o, f.common.out), "block elements + element cases", f.common.out);
+      }));
   reg.add(verify_command(name, {}, name, value_reader(format)));
 }
 
@@ -155,22 +144,16 @@ void define(Registry& reg) {
   reg.add(Suite{
       {"mx"}, aliases(), {"microxcaling"}, {"mx"},
       [](const SuiteRun& run) {
-        std::vector<conformance::Check> out;
-        for (const mx::Impl* impl : run.implementations<mx::Impl>()) {
-          std::vector<conformance::Check> c = conformance::run_mx_suite(*impl, run.golden, run.block());
-          out.insert(out.end(), c.begin(), c.end());
-        }
-        return out;
+        return each_implementation<mx::Impl>(
+            run, [&](const mx::Impl& impl) { return conformance::run_mx_suite(impl, run.golden, run.block()); });
       },
       [](const conformance::Plugin& p) { return p.descriptor().mx_encode_f32 || p.descriptor().mx_decode_f32; },
       [](const conformance::Plugin& plugin, const SuiteRun& run) -> std::vector<conformance::Check> {
         const lowbit_vendor_descriptor& d = plugin.descriptor();
         if (!d.mx_encode_f32 || !d.mx_decode_f32)
           return {conformance::not_implemented(plugin, {"mx", "all"}, "the MX suite needs both mx_encode_f32 and mx_decode_f32")};
-        return conformance::run_plugin_group(
-            plugin, {"mx", "all"},
-            [&] { return conformance::run_mx_suite(conformance::plugin_mx(plugin), run.golden, run.block()); }, run.isolate,
-            run.max_errors);
+        return plugin_group(plugin, run, "mx",
+                            [&] { return conformance::run_mx_suite(conformance::plugin_mx(plugin), run.golden, run.block()); });
       }});
   reg.add_list([] {
     fmt::print("mx (encode, decode, quantize, gen, verify, conform): blocks of 32 sharing an E8M0 scale:");

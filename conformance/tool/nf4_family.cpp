@@ -42,7 +42,9 @@ nf4::Options options(nf4::Table table, const Flags& f) {
 
 // The shape the quant_state records: --shape, else a .npy input's, else [n].
 std::vector<std::uint64_t> shape_of(const Flags& f, const Values<float>& x) {
-  const std::vector<std::uint64_t> shape = !f.shape.empty() ? f.shape : !x.shape.empty() ? x.shape : std::vector<std::uint64_t>{x.values.size()};
+  const std::vector<std::uint64_t> shape = !f.shape.empty()   ? f.shape
+                                           : !x.shape.empty() ? x.shape
+                                                              : std::vector<std::uint64_t>{x.values.size()};
   const std::uint64_t n = std::accumulate(shape.begin(), shape.end(), std::uint64_t{1}, std::multiplies<>());
   if (n != x.values.size())
     throw UsageError(fmt::format("--shape {} holds {} elements, the input {}", fmt::join(shape, ","), n, x.values.size()));
@@ -136,13 +138,9 @@ void add_encode_options(CLI::App& c, Flags& f) {
   add_bits_as_float(c, f.bits_as_float);
 }
 
-template <class Options, class Run>
-Command codec(std::string verb, nf4::Table table, std::string help, Options add_options, Run run) {
-  return {std::move(verb), std::string(name(table)), {}, std::move(help), [=](CLI::App& c) -> Action {
-            auto f = std::make_shared<Flags>();
-            add_options(c, *f);
-            return [=] { return run(table, *f); };
-          }};
+template <class Add, class Run> Command codec(std::string verb, nf4::Table table, std::string help, Add add, Run run) {
+  return command<Flags>(std::move(verb), std::string(name(table)), {}, std::move(help), add,
+                        [=](const Flags& f) { return run(table, f); });
 }
 
 void register_table(Registry& reg, nf4::Table table) {
@@ -167,30 +165,30 @@ void register_table(Registry& reg, nf4::Table table) {
                   add_io(c, f.input, f.output, "f32 values", "f32 values");
                 },
                 quantize));
-  reg.add(Command{"gen", n, {}, fmt::format("golden {} vectors: exact, tie and near-tie blocks at every scale, specials, a tail", n),
-                  [table](CLI::App& c) -> Action {
-                    struct Gen {
-                      GenFlags common;
-                      std::string profile;
-                      int block = nf4::kDefaultBlock;
-                      bool double_quant = false;
-                    };
-                    auto f = std::make_shared<Gen>();
-                    add_choice(c, "--profile", f->profile, profile_names(), "peer semantics of the expected outputs");
-                    c.add_option("--block", f->block, "elements per absmax block: a power of two in 32..4096 (default 64)");
-                    c.add_flag("--double-quant", f->double_quant, "add the double quantization of the absmax values (QLoRA)");
-                    add_gen_options(c, f->common);
-                    return [=] {
-                      if (!nf4::valid_block(f->block)) throw UsageError(fmt::format("bad --block {}: a power of two in 32..4096", f->block));
-                      conformance::Nf4GenOptions o;
-                      static_cast<conformance::GenCommon&>(o) = gen_common(f->common);
-                      o.table = table;
-                      o.profile = f->profile;
-                      o.block = f->block;
-                      o.double_quant = f->double_quant;
-                      return gen_done(conformance::gen_nf4(o, f->common.out), fmt::format("{} elements", name(table)), f->common.out);
-                    };
-                  }});
+  struct Gen {
+    GenFlags common;
+    std::string profile;
+    int block = nf4::kDefaultBlock;
+    bool double_quant = false;
+  };
+  reg.add(command<Gen>(
+      "gen", n, {}, fmt::format("golden {} vectors: exact, tie and near-tie blocks at every scale, specials, a tail", n),
+      [](CLI::App& c, Gen& f) {
+        add_choice(c, "--profile", f.profile, profile_names(), "peer semantics of the expected outputs");
+        c.add_option("--block", f.block, "elements per absmax block: a power of two in 32..4096 (default 64)");
+        c.add_flag("--double-quant", f.double_quant, "add the double quantization of the absmax values (QLoRA)");
+        add_gen_options(c, f.common);
+      },
+      [table](const Gen& f) {
+        if (!nf4::valid_block(f.block)) throw UsageError(fmt::format("bad --block {}: a power of two in 32..4096", f.block));
+        conformance::Nf4GenOptions o;
+        static_cast<conformance::GenCommon&>(o) = gen_common(f.common);
+        o.table = table;
+        o.profile = f.profile;
+        o.block = f.block;
+        o.double_quant = f.double_quant;
+        return gen_done(conformance::gen_nf4(o, f.common.out), fmt::format("{} elements", name(table)), f.common.out);
+      }));
   reg.add(verify_command(n, {}, n, [](std::string_view array, std::uint64_t bits) -> std::optional<std::string> {
     if (array == "offset_inputs") return std::to_string(bits);  // the number of absmax values, not a float
     return std::nullopt;
@@ -202,12 +200,8 @@ void define(Registry& reg) {
   reg.add(Suite{
       {"nf4"}, {{"fp4", "nf4"}}, profile_names(), {"nf4"},
       [](const SuiteRun& run) {
-        std::vector<conformance::Check> out;
-        for (const nf4::Impl* impl : run.implementations<nf4::Impl>()) {
-          std::vector<conformance::Check> c = conformance::run_nf4_suite(*impl, run.golden, run.block());
-          out.insert(out.end(), c.begin(), c.end());
-        }
-        return out;
+        return each_implementation<nf4::Impl>(
+            run, [&](const nf4::Impl& impl) { return conformance::run_nf4_suite(impl, run.golden, run.block()); });
       },
       [](const conformance::Plugin& p) { return p.descriptor().nf4_quantize_f32 || p.descriptor().nf4_dequantize_f32; },
       [](const conformance::Plugin& plugin, const SuiteRun& run) -> std::vector<conformance::Check> {
@@ -215,10 +209,8 @@ void define(Registry& reg) {
         if (!d.nf4_quantize_f32 || !d.nf4_dequantize_f32)
           return {conformance::not_implemented(plugin, {"nf4", "all"},
                                                 "the NF4 suite needs both nf4_quantize_f32 and nf4_dequantize_f32")};
-        return conformance::run_plugin_group(
-            plugin, {"nf4", "all"},
-            [&] { return conformance::run_nf4_suite(conformance::plugin_nf4(plugin), run.golden, run.block()); }, run.isolate,
-            run.max_errors);
+        return plugin_group(plugin, run, "nf4",
+                            [&] { return conformance::run_nf4_suite(conformance::plugin_nf4(plugin), run.golden, run.block()); });
       }});
   reg.add_list([] {
     fmt::print("nf4, fp4 (encode, decode, quantize, gen, verify, conform): bitsandbytes' blockwise 4-bit formats, blocks of\n"

@@ -77,27 +77,27 @@ Command verify_command(std::string format, std::vector<std::string> aliases, std
     bool json = false, tolerance = false;
   };
   const std::string help = fmt::format("{}'s outputs against a golden set of lowbit gen {}", format, format);
-  return {"verify", format, std::move(aliases), help, [=](CLI::App& c) -> Action {
-            auto f = std::make_shared<Flags>();
-            c.add_option("--golden", f->golden, "the golden set: a folder written by lowbit gen")->required();
-            c.add_option("--actual", f->actual,
-                         "the outputs: one .npy (matched to a golden output by dtype and size), a folder of NAME.npy files, "
-                         "or a .safetensors file with tensors NAME, NAME being the golden outputs' names")
-                ->required();
-            c.add_option("--errors", f->errors, "mismatches shown per class (default 5)");
-            c.add_flag("--json", f->json, "one JSON object instead of the text");
-            if (tolerance)
-              c.add_flag("--tolerance", f->tolerance,
-                         "sets with per-output bounds (--accumulate fp32): accept outputs within them and report the bounds");
-            return [=] {
-              const conformance::VerifyResult r = conformance::verify_golden(f->golden, f->actual, {f->errors, f->tolerance});
-              if (r.format != set_format)
-                throw UsageError(fmt::format("the golden set holds {} cases, not {}", r.format, set_format));
-              const std::string out = f->json ? conformance::verify_json(r, reader) + "\n" : conformance::verify_text(r, reader);
-              std::fputs(out.c_str(), stdout);
-              return r.passed() ? kSuccess : kMismatch;
-            };
-          }};
+  return command<Flags>(
+      "verify", format, std::move(aliases), help,
+      [tolerance](CLI::App& c, Flags& f) {
+        c.add_option("--golden", f.golden, "the golden set: a folder written by lowbit gen")->required();
+        c.add_option("--actual", f.actual,
+                     "the outputs: one .npy (matched to a golden output by dtype and size), a folder of NAME.npy files, or a "
+                     ".safetensors file with tensors NAME, NAME being the golden outputs' names")
+            ->required();
+        c.add_option("--errors", f.errors, "mismatches shown per class (default 5)");
+        c.add_flag("--json", f.json, "one JSON object instead of the text");
+        if (tolerance)
+          c.add_flag("--tolerance", f.tolerance,
+                     "sets with per-output bounds (--accumulate fp32): accept outputs within them and report the bounds");
+      },
+      [set_format, reader](const Flags& f) {
+        const conformance::VerifyResult r = conformance::verify_golden(f.golden, f.actual, {f.errors, f.tolerance});
+        if (r.format != set_format) throw UsageError(fmt::format("the golden set holds {} cases, not {}", r.format, set_format));
+        const std::string out = f.json ? conformance::verify_json(r, reader) + "\n" : conformance::verify_text(r, reader);
+        std::fputs(out.c_str(), stdout);
+        return r.passed() ? kSuccess : kMismatch;
+      });
 }
 
 }  // namespace lowbit::cli

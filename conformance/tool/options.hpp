@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,17 @@ template <class F> int with_type16(std::string_view type, F&& f) {
 }
 template <class F> int with_type(std::string_view type, F&& f) {
   return type == "f64" ? f(double{}) : with_type16(type, f);
+}
+
+// `lowbit VERB FORMAT` whose options fill a Flags: add(c, flags) adds them to the command's own
+// subcommand, run(flags) runs it.
+template <class Flags, class Add, class Run>
+Command command(std::string verb, std::string format, std::vector<std::string> aliases, std::string help, Add add, Run run) {
+  return {std::move(verb), std::move(format), std::move(aliases), std::move(help), [=](CLI::App& c) -> Action {
+            auto f = std::make_shared<Flags>();
+            add(c, *f);
+            return [=] { return run(*f); };
+          }};
 }
 
 // -i/--input and -o/--output (default: standard input and output).

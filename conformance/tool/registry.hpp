@@ -77,6 +77,22 @@ struct SuiteRun {
   }
 };
 
+// A suite over every implementation of a kernel table the run selects: suite(impl) for each, in order.
+template <class Impl, class Run> std::vector<conformance::Check> each_implementation(const SuiteRun& run, Run suite) {
+  std::vector<conformance::Check> out;
+  for (const Impl* impl : run.implementations<Impl>()) {
+    std::vector<conformance::Check> c = suite(*impl);
+    out.insert(out.end(), std::make_move_iterator(c.begin()), std::make_move_iterator(c.end()));
+  }
+  return out;
+}
+
+// A block suite on a plugin as one group (format, profile "all"): suite() makes its checks.
+inline std::vector<conformance::Check> plugin_group(const conformance::Plugin& plugin, const SuiteRun& run, std::string format,
+                                                    const std::function<std::vector<conformance::Check>()>& suite) {
+  return conformance::run_plugin_group(plugin, {std::move(format), "all"}, suite, run.isolate, run.max_errors);
+}
+
 // A family's conformance suite.
 struct Suite {
   std::vector<std::string> formats;                        // what --format names it by

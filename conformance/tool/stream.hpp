@@ -107,6 +107,25 @@ class OutputStream {
   std::vector<std::uint8_t> npy_data_;
 };
 
+// Reads `in` chunk by chunk (`chunk` elements: whole blocks of the format), lets f(values, outputs,
+// stream index of values[0]) fill the outputs, writes them to `out`, and commits it with the input's
+// shape.
+template <class In, class Out, class F> void map_stream(InputStream& in, OutputStream& out, std::size_t chunk, F f) {
+  std::vector<std::uint8_t> buf;
+  std::vector<In> x;
+  std::vector<Out> y;
+  std::uint64_t index = 0;
+  while (const std::size_t n = in.read(buf, chunk)) {
+    x.resize(n);
+    y.resize(n);
+    std::memcpy(x.data(), buf.data(), n * sizeof(In));
+    f(std::span<const In>(x), std::span<Out>(y), index);
+    out.write_values<Out>(y);
+    index += n;
+  }
+  out.commit(in.shape());
+}
+
 // Whether an output path names a .npy array.
 bool names_npy(const std::string& path);
 

@@ -81,7 +81,8 @@ weak::QuantOptions quant_options(weak::Layout layout, const Flags& f) {
 // The packed buffers of a weight, as a .safetensors file (clamped codes noted on stderr).
 st::File pack(weak::Layout layout, const Flags& f, const Weight& w) {
   const weak::QuantOptions o = quant_options(layout, f);
-  const std::vector<std::int32_t> weak = f.weak_idx.empty() ? std::vector<std::int32_t>{} : read_values<std::int32_t>(f.weak_idx, kI32).values;
+  const std::vector<std::int32_t> weak =
+      f.weak_idx.empty() ? std::vector<std::int32_t>{} : read_values<std::int32_t>(f.weak_idx, kI32).values;
   std::vector<ref::WeakClamp> clamped;
   const ref::WeakQuantized q = ref::weak_quantize(layout, w.w, w.oc, w.ic, weak, o);
   st::File out = layout == weak::Layout::qeft ? io::to_file(ref::qeft_pack(q, &clamped), f.prefix)
@@ -141,13 +142,10 @@ void add_decode_options(CLI::App& c, Flags& f, weak::Layout layout) {
   }
 }
 
-template <class Options, class Run>
-Command codec(std::string verb, weak::Layout layout, std::string help, Options add_options, Run run) {
-  return {std::move(verb), std::string(name(layout)), {}, std::move(help), [=](CLI::App& c) -> Action {
-            auto f = std::make_shared<Flags>();
-            add_options(c, *f, layout);
-            return [=] { return run(layout, *f); };
-          }};
+template <class Add, class Run> Command codec(std::string verb, weak::Layout layout, std::string help, Add add, Run run) {
+  return command<Flags>(
+      std::move(verb), std::string(name(layout)), {}, std::move(help), [=](CLI::App& c, Flags& f) { add(c, f, layout); },
+      [=](const Flags& f) { return run(layout, f); });
 }
 
 int encode(weak::Layout layout, const Flags& f) {
@@ -195,35 +193,34 @@ void register_layout(Registry& reg, weak::Layout layout) {
                   add_io(c, f.input, f.output, weight_in, weight_out);
                 },
                 quantize));
-  reg.add(Command{"gen", n, {}, fmt::format("golden {} packing sets: edge layers (ties, code extremes, fp16 specials) and random ones", n),
-                  [layout](CLI::App& c) -> Action {
-                    struct Gen {
-                      GenFlags common;
-                      Flags quant;
-                      std::size_t weak = 32, rows = 16, cols = 256;
-                    };
-                    auto f = std::make_shared<Gen>();
-                    add_encode_options(c, f->quant, layout);
-                    c.add_option("--weak", f->weak, "weak columns of the edge and random layers (default 32)");
-                    c.add_option("--rows", f->rows, "output rows of each layer (default 16)");
-                    c.add_option("--cols", f->cols, "input columns of each layer (default 256)");
-                    add_gen_options(c, f->common);
-                    return [=] {
-                      conformance::WeakGenOptions o;
-                      static_cast<conformance::GenCommon&>(o) = gen_common(f->common);
-                      o.layout = layout;
-                      o.quant = quant_options(layout, f->quant);
-                      const std::string_view e = weak::shape_error(layout, f->rows, f->cols, f->weak, o.quant);
-                      if (!e.empty())
-                        throw UsageError(fmt::format("{} --bits {} --group {} --rows {} --cols {} --weak {}: {}", name(layout), o.quant.bits,
-                                                     o.quant.group, f->rows, f->cols, f->weak, e));
-                      o.rows = f->rows;
-                      o.cols = f->cols;
-                      o.weak = f->weak;
-                      return gen_done(conformance::gen_weak(o, f->common.out), fmt::format("{} packed words", name(layout)),
-                                      f->common.out);
-                    };
-                  }});
+  struct Gen {
+    GenFlags common;
+    Flags quant;
+    std::size_t weak = 32, rows = 16, cols = 256;
+  };
+  reg.add(command<Gen>(
+      "gen", n, {}, fmt::format("golden {} packing sets: edge layers (ties, code extremes, fp16 specials) and random ones", n),
+      [layout](CLI::App& c, Gen& f) {
+        add_encode_options(c, f.quant, layout);
+        c.add_option("--weak", f.weak, "weak columns of the edge and random layers (default 32)");
+        c.add_option("--rows", f.rows, "output rows of each layer (default 16)");
+        c.add_option("--cols", f.cols, "input columns of each layer (default 256)");
+        add_gen_options(c, f.common);
+      },
+      [layout](const Gen& f) {
+        conformance::WeakGenOptions o;
+        static_cast<conformance::GenCommon&>(o) = gen_common(f.common);
+        o.layout = layout;
+        o.quant = quant_options(layout, f.quant);
+        const std::string_view e = weak::shape_error(layout, f.rows, f.cols, f.weak, o.quant);
+        if (!e.empty())
+          throw UsageError(fmt::format("{} --bits {} --group {} --rows {} --cols {} --weak {}: {}", name(layout), o.quant.bits,
+                                       o.quant.group, f.rows, f.cols, f.weak, e));
+        o.rows = f.rows;
+        o.cols = f.cols;
+        o.weak = f.weak;
+        return gen_done(conformance::gen_weak(o, f.common.out), fmt::format("{} packed words", name(layout)), f.common.out);
+      }));
   reg.add(verify_command(n, {}, n, [](std::string_view array, std::uint64_t bits) -> std::optional<std::string> {
     if (array == "outlieridx_inputs") return std::to_string(bits);  // the index itself, not a weight
     return std::nullopt;
@@ -236,19 +233,13 @@ void define(Registry& reg) {
   reg.add(Suite{
       {"qeft", "owq"}, {}, {}, {"qeft"},
       [](const SuiteRun& run) {
-        std::vector<conformance::Check> out;
-        for (const qeft::Impl* impl : run.implementations<qeft::Impl>()) {
-          std::vector<conformance::Check> c = conformance::run_weak_suite(*impl, run.golden, run.block());
-          out.insert(out.end(), c.begin(), c.end());
-        }
-        return out;
+        return each_implementation<qeft::Impl>(
+            run, [&](const qeft::Impl& impl) { return conformance::run_weak_suite(impl, run.golden, run.block()); });
       },
       [](const conformance::Plugin& p) { return p.descriptor().qeft_matvec_f32 != nullptr; },
       [](const conformance::Plugin& plugin, const SuiteRun& run) {
-        return conformance::run_plugin_group(
-            plugin, {"qeft", "all"},
-            [&] { return conformance::run_weak_suite(conformance::plugin_qeft(plugin), run.golden, run.block()); }, run.isolate,
-            run.max_errors);
+        return plugin_group(plugin, run, "qeft",
+                            [&] { return conformance::run_weak_suite(conformance::plugin_qeft(plugin), run.golden, run.block()); });
       }});
   reg.add_list([] {
     fmt::print("qeft, owq (encode, decode, quantize, gen, verify, conform; the repos' QuantLinear buffers in .safetensors):\n"
