@@ -1,4 +1,4 @@
-// A deliberately faulty vendor plugin, for the tests of `lowbit verify --plugin`:
+// A deliberately faulty vendor plugin, for the tests of `lowbit conform --plugin`:
 //   - FP8 encode rounds ties away from zero where round-to-nearest-even is asked (rne -> rna);
 //   - NF4/FP4 puts element 2j in the LOW nibble of byte j (the two nibbles of every byte swapped);
 //   - GSE encode rounds ties away from zero where round-to-nearest-even is asked;

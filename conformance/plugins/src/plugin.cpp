@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <fmt/format.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -191,6 +192,7 @@ std::vector<Check> run_plugin_group(const Plugin& plugin, const PluginGroup& g, 
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
   std::fflush(nullptr);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(fds[0]);
@@ -198,6 +200,8 @@ std::vector<Check> run_plugin_group(const Plugin& plugin, const PluginGroup& g, 
     throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
   }
   if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a lowbit that is killed leaves no child running its sweeps
+    if (::getppid() != parent) ::_exit(3);
     ::close(fds[0]);
     const bool ok = write_all(fds[1], serialize(run_direct(plugin, g, suite, max_errors)));
     ::close(fds[1]);

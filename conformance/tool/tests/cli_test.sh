@@ -7,11 +7,11 @@
 # $LOWBIT_TEST_PLUGINS: the folder of the example plugins (conform --plugin); under an emulator the
 # plugin runs are --in-process (qemu-user hangs forked children).
 set -u
-bin=$1 golden=$2
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") golden=$2
 shift 2
 emu=("$@")
 root=$(cd "$golden/../.." && pwd)
-plugins=${LOWBIT_TEST_PLUGINS:-}
+plugins=${LOWBIT_TEST_PLUGINS:+$(cd "$LOWBIT_TEST_PLUGINS" && pwd)}
 in_process=()
 [ ${#emu[@]} -gt 0 ] && in_process=(--in-process)
 run() { "${emu[@]}" "$bin" "$@"; }
@@ -308,6 +308,40 @@ if [ -n "$plugins" ]; then
   grep -q ", 0 failed, 0 not supported" "$tmp/out" && ok || bad "--rounding rne --profile ml_dtypes leaves only supported checks"
   expect 2 "conform --plugin missing" "cannot load plugin" -- conform --plugin "$tmp/none.so"
 fi
+
+# ---- Every command the docs show, run as written: the sh blocks after "<!-- cli_test: run -->" in
+# README.md, docs/conformance.md and docs/vendor-abi.md, in order, in one folder holding the files they
+# name. A comment "# exit N" expects status N; "# slow" (minutes) must start and run for 3 seconds.
+docs=$tmp/docs
+mkdir -p "$docs" "$tmp/bin"
+cp "$tmp/x.f32" "$docs/x.f32"
+head -c 512 "$tmp/x.f32" >"$docs/a.f32"
+head -c 1024 "$tmp/x.f32" >"$docs/b.f32"
+head -c 32768 "$golden/qeft/q_rand_128x256_k64.w.f32" >"$tmp/w64x128"
+npy '<f4' '64, 128' "$tmp/w64x128" "$docs/w.npy"
+printf '\x05\0\0\0\x11\0\0\0\x64\0\0\0' >"$tmp/idx3"
+npy '<i4' '3,' "$tmp/idx3" "$docs/idx.npy"
+[ -n "$plugins" ] && ln -s "$plugins/liblowbit_example_plugin.so" "$docs/libvendor.so"
+printf '#!/bin/sh\nexec %s "$@"\n' "${emu[*]:+${emu[*]} }$bin" >"$tmp/bin/lowbit"
+chmod +x "$tmp/bin/lowbit"
+documented=0
+while IFS= read -r line; do
+  case "$line" in lowbit\ *) ;; *) continue ;; esac
+  cmd=${line%% #*} comment=${line#"$cmd"} want=0 limit=600
+  case "$comment" in *"# exit "[0-9]*) want=${comment##*# exit }; want=${want%% *} ;; esac
+  case "$comment" in *"# slow"*) want=124 limit=3 cmd="exec $cmd" ;; esac  # exec: the signal reaches lowbit
+  case "$cmd" in *--plugin*) [ -z "$plugins" ] && continue; cmd="$cmd ${in_process[*]}" ;; esac
+  (cd "$docs" && PATH="$tmp/bin:$PATH" timeout "$limit" bash -o pipefail -c "$cmd" >/dev/null 2>"$tmp/err")
+  rc=$?
+  [ $rc -eq "$want" ] && ok || bad "documented command exits $rc, not $want: $cmd: $(head -c 300 "$tmp/err")"
+  documented=$((documented + 1))
+done < <(for f in README.md docs/conformance.md docs/vendor-abi.md; do
+           awk '/<!-- cli_test: run -->/ { armed = 1; next }
+                armed && /^```sh/ { block = 1; armed = 0; next }
+                block && /^```/ { block = 0; next }
+                block { if (sub(/\\$/, "")) { pending = pending $0; next } print pending $0; pending = "" }' "$root/$f"
+         done)
+[ "$documented" -ge 30 ] && ok || bad "only $documented documented commands found"
 
 # ---- list, train-check
 run list >"$tmp/list" && grep -q cuda-satfinite "$tmp/list" && grep -q "mxfp4-e2m1" "$tmp/list" && grep -q "(dispatched)" "$tmp/list" &&

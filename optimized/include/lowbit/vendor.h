@@ -5,7 +5,7 @@
  *     const lowbit_vendor_descriptor* lowbit_vendor_descriptor_v1(void);
  *
  * returning a descriptor that lists the codecs it implements: one C function per operation, NULL
- * where an operation is not implemented. `lowbit verify --plugin libvendor.so` loads the library,
+ * where an operation is not implemented. `lowbit conform --plugin libvendor.so` loads the library,
  * checks abi_version and runs the conformance suite on those functions. The operations have the
  * same shape as lowbit's internal kernel table (lowbit/formats/fp8_kernel.hpp, nf4_kernel.hpp,
  * gse_kernel.hpp, weak_kernel.hpp): plain pointers, an element count and an option struct.
