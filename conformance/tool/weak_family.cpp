@@ -120,7 +120,8 @@ Weight unpack(weak::Layout layout, const Flags& f, const st::File& in) {
   return {ref::owq_dequantize(p, path), p.oc, p.ic};  // OWQ stores the original order
 }
 
-void add_encode_options(CLI::App& c, Flags& f, weak::Layout layout) {
+// The quantizer's options (encode, quantize, gen).
+void add_quant_options(CLI::App& c, Flags& f, weak::Layout layout) {
   if (layout == weak::Layout::owq) c.add_option("--bits", f.bits, "4 (default) or 3");
   c.add_option("--group", f.group,
                layout == weak::Layout::qeft ? "input channels per group, a multiple of 32; 0 = per channel (default 128)"
@@ -128,8 +129,13 @@ void add_encode_options(CLI::App& c, Flags& f, weak::Layout layout) {
   add_choice(c, "--tuning", f.tuning, {"mse", "minmax"}, "the quantizer's clip search (mse: as the repos)");
   c.add_option("--grid", f.grid, "with --tuning mse: candidate clip ranges (default: qeft 1, or 100 per channel; owq 100)");
   c.add_flag("--sym", f.sym, "symmetric quantization (zero point 2^(bits-1))");
+}
+
+// encode's and quantize's: the quantizer's and the weak columns (encode: also the buffers' names).
+void add_encode_options(CLI::App& c, Flags& f, weak::Layout layout, bool names = true) {
+  add_quant_options(c, f, layout);
   c.add_option("--weak-idx", f.weak_idx, "the weak input columns, ascending: raw little-endian int32 or an <i4 .npy (default: none)");
-  c.add_option("--prefix", f.prefix, "name prefix of the buffers, e.g. model.layers.0.mlp.up_proj");
+  if (names) c.add_option("--prefix", f.prefix, "name prefix of the buffers, e.g. model.layers.0.mlp.up_proj");
   c.add_flag("--report-clamped", f.report_clamped, "list every code the reference packer would write out of range");
 }
 
@@ -188,7 +194,7 @@ void register_layout(Registry& reg, weak::Layout layout) {
                 decode));
   reg.add(codec("quantize", layout, fmt::format("an f32 weight -> its {} weight (encode then decode, original column order)", n),
                 [=](CLI::App& c, Flags& f, weak::Layout l) {
-                  add_encode_options(c, f, l);
+                  add_encode_options(c, f, l, /*names=*/false);
                   add_decode_options(c, f, l);
                   add_io(c, f.input, f.output, weight_in, weight_out);
                 },
@@ -201,7 +207,7 @@ void register_layout(Registry& reg, weak::Layout layout) {
   reg.add(command<Gen>(
       "gen", n, {}, fmt::format("golden {} packing sets: edge layers (ties, code extremes, fp16 specials) and random ones", n),
       [layout](CLI::App& c, Gen& f) {
-        add_encode_options(c, f.quant, layout);
+        add_quant_options(c, f.quant, layout);
         c.add_option("--weak", f.weak, "weak columns of the edge and random layers (default 32)");
         c.add_option("--rows", f.rows, "output rows of each layer (default 16)");
         c.add_option("--cols", f.cols, "input columns of each layer (default 256)");

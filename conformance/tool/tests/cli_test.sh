@@ -343,9 +343,15 @@ done < <(for f in README.md docs/conformance.md docs/vendor-abi.md; do
          done)
 [ "$documented" -ge 30 ] && ok || bad "only $documented documented commands found"
 
-# ---- list, train-check
+# ---- list, weak-columns, train-check, finetune
 run list >"$tmp/list" && grep -q cuda-satfinite "$tmp/list" && grep -q "mxfp4-e2m1" "$tmp/list" && grep -q "(dispatched)" "$tmp/list" &&
   ok || bad "list shows the families, profiles and kernels"
+st_f32 "$tmp/a.f32" 2 35 "$tmp/act.st"
+run weak-columns --k 4 --no-global -i "$tmp/act.st" -o "$tmp/wc.st" && grep -a -q '"weight":{"dtype":"I32","shape":\[4\]' "$tmp/wc.st" &&
+  ok || bad "weak-columns"
+expect 2 "weak-columns of a raw stream" "is a raw stream, not a .safetensors file" -- weak-columns --k 4 -i "$tmp/a.f32"
+run train-check --json >"$tmp/tc.json" && grep -q '"failed": 0' "$tmp/tc.json" && ok || bad "train-check"
+expect 2 "finetune option" "does not take: --frobnicate" -- finetune --frobnicate
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
