@@ -63,16 +63,12 @@ const Element& element(std::string_view name) {
 }
 
 InputStream::InputStream(const std::string& path, const Element& e, bool bits_as_float)
-    : f_(stdin), owned_(false), name_(display(path)), element_(e) {
-  if (!is_stdin(path)) {
-    f_ = std::fopen(path.c_str(), "rb");
-    if (!f_) throw UsageError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
-    owned_ = true;
-  }
+    : f_(is_stdin(path) ? stdin : std::fopen(path.c_str(), "rb")), name_(display(path)), element_(e) {
+  if (!f_) throw UsageError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
   head_.resize(kHead);
   std::size_t got = 0;
   while (got < kHead) {
-    const std::size_t n = std::fread(head_.data() + got, 1, kHead - got, f_);
+    const std::size_t n = std::fread(head_.data() + got, 1, kHead - got, f_.get());
     if (n == 0) break;
     got += n;
   }
@@ -88,7 +84,7 @@ InputStream::InputStream(const std::string& path, const Element& e, bool bits_as
   }
   std::vector<std::uint8_t> all = std::move(head_);  // a .npy array: parsed whole, served from memory
   std::vector<std::uint8_t> rest(1 << 20);
-  while (const std::size_t n = std::fread(rest.data(), 1, rest.size(), f_)) all.insert(all.end(), rest.begin(), rest.begin() + n);
+  while (const std::size_t n = std::fread(rest.data(), 1, rest.size(), f_.get())) all.insert(all.end(), rest.begin(), rest.begin() + n);
   io::npy::Array a;
   try {
     a = io::npy::parse(all);
@@ -107,21 +103,17 @@ InputStream::InputStream(const std::string& path, const Element& e, bool bits_as
   npy_ = true;
 }
 
-InputStream::~InputStream() {
-  if (owned_) std::fclose(f_);
-}
-
 std::size_t InputStream::fill(std::uint8_t* dst, std::size_t bytes) {
   const std::size_t from_head = std::min(bytes, head_.size() - head_pos_);
   std::memcpy(dst, head_.data() + head_pos_, from_head);
   head_pos_ += from_head;
   std::size_t got = from_head;
   while (!npy_ && got < bytes) {
-    const std::size_t n = std::fread(dst + got, 1, bytes - got, f_);
+    const std::size_t n = std::fread(dst + got, 1, bytes - got, f_.get());
     if (n == 0) break;
     got += n;
   }
-  if (std::ferror(f_)) throw UsageError(fmt::format("error reading {}: {}", name_, std::strerror(errno)));
+  if (std::ferror(f_.get())) throw UsageError(fmt::format("error reading {}: {}", name_, std::strerror(errno)));
   return got;
 }
 

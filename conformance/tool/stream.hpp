@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,9 +46,6 @@ const Element& element(std::string_view name);  // f32, f64, f16, bf16
 class InputStream {
  public:
   InputStream(const std::string& path, const Element& e, bool bits_as_float = false);
-  ~InputStream();
-  InputStream(const InputStream&) = delete;
-  InputStream& operator=(const InputStream&) = delete;
   // Reads up to max_elements whole elements into buf; returns the count, 0 at the end.
   std::size_t read(std::vector<std::uint8_t>& buf, std::size_t max_elements);
   // A .npy input's shape; empty for a raw stream.
@@ -56,8 +54,12 @@ class InputStream {
  private:
   std::size_t fill(std::uint8_t* dst, std::size_t bytes);  // the peeked head first, then the file
 
-  std::FILE* f_;
-  bool owned_;
+  struct Close {
+    void operator()(std::FILE* f) const {
+      if (f != stdin) std::fclose(f);
+    }
+  };
+  std::unique_ptr<std::FILE, Close> f_;
   std::string name_;
   Element element_;
   std::uint64_t total_ = 0;
