@@ -5,10 +5,12 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "lowbit/training/finetune.hpp"
+#include "registry.hpp"
 
 namespace lowbit::cli {
 namespace {
@@ -124,5 +126,22 @@ int run_finetune(const FinetuneArgs& a) {
   std::fflush(stdout);
   return 0;
 }
+
+namespace {
+
+void define(Registry& reg) {
+  reg.add(Command{"finetune", "", {}, "", [](CLI::App& c) -> Action {
+    auto a = std::make_shared<FinetuneArgs>();
+    c.add_flag("--quick", a->quick, "the smaller run (about 30 s on one core)");
+    c.add_option("--seed", a->seed, "seed of the data, the teachers, the initialisation and the batch order (default 1)");
+    c.add_option("--out", a->out, "folder for table.csv, sweep.csv and pareto.svg (created if missing)");
+    c.add_flag("--json", a->json, "one JSON object instead of the table");
+    return [a] { return run_finetune(*a); };
+  }});
+}
+
+const Registration registration("finetune", define);
+
+}  // namespace
 
 }  // namespace lowbit::cli

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "lowbit/training/validation.hpp"
+#include "registry.hpp"
 
 namespace lowbit::cli {
 
@@ -28,7 +30,21 @@ int run_train_check(bool json) {
                  r.passed ? "PASS" : "FAIL", r.cases, r.detail);
     fmt::print("{} passed, {} failed\n", passed, failed);
   }
-  return failed == 0 ? 0 : 1;
+  return failed == 0 ? kSuccess : kMismatch;
 }
+
+namespace {
+
+void define(Registry& reg) {
+  reg.add(Command{"train-check", "", {}, "", [](CLI::App& c) -> Action {
+    auto json = std::make_shared<bool>(false);
+    c.add_flag("--json", *json, "one JSON object instead of the table");
+    return [json] { return run_train_check(*json); };
+  }});
+}
+
+const Registration registration("train-check", define);
+
+}  // namespace
 
 }  // namespace lowbit::cli

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <tuple>
 
 #include "lowbit/io/safetensors.hpp"
 #include "lowbit/reference/weak_select.hpp"
+#include "options.hpp"
 #include "stream.hpp"
 
 namespace lowbit::cli {
@@ -23,7 +25,8 @@ constexpr const char* kGlobal = "global";
 constexpr std::string_view kResidualReaders[] = {"q_proj", "k_proj", "v_proj", "up_proj", "gate_proj"};
 
 st::File read_safetensors(const std::string& path, const char* what) {
-  const std::vector<std::uint8_t> bytes = read_all(path);
+  const std::vector<std::uint8_t> bytes =
+      read_container(path, FileKind::safetensors, fmt::format("a .safetensors file ({})", what));
   try {
     return st::read(bytes);
   } catch (const std::runtime_error& e) {
@@ -137,10 +140,32 @@ int run_weak_columns(const WeakColumnsArgs& a) {
   const st::Metadata meta{{"k", std::to_string(a.k)},
                           {"global", a.no_global ? "none" : a.global},
                           {"frob_norm", weights ? fmt::format("{}-bit {}", bits, tuning_name) : "none"}};
-  OutputStream o(a.output);
-  o.write(st::write(out, meta));
-  o.commit();
-  return 0;
+  write_file(a.output, st::write(out, meta));
+  return kSuccess;
 }
+
+namespace {
+
+void define(Registry& reg) {
+  reg.add(Command{"weak-columns", "", {}, "", [](CLI::App& c) -> Action {
+    auto a = std::make_shared<WeakColumnsArgs>();
+    c.add_option("--k", a->k, "weak columns per layer and in the global index")->required();
+    CLI::Option* global = c.add_option("--global", a->global,
+                                       "qeft (default: whole normalised vectors) or per-layer-topk (the paper)");
+    c.add_flag("--no-global", a->no_global, "write the per-layer indices only")->excludes(global);
+    c.add_option("--layers", a->layers,
+                 "the layers of the global index (default: names ending in q_proj, k_proj, v_proj, up_proj or gate_proj)");
+    c.add_option("--weights", a->weights, ".safetensors with the F32 [OC, IC] weights of the same names: the frob-norm factor");
+    c.add_option("--bits", a->bits, "with --weights: 2, 3 or 4 (default 4)");
+    c.add_option("--tuning", a->tuning, "with --weights: mse (default) or minmax");
+    add_io(c, a->input, a->output, ".safetensors with one F32 [tokens, IC] per layer",
+           ".safetensors with one I32 [k] per layer and 'global'");
+    return [a] { return run_weak_columns(*a); };
+  }});
+}
+
+const Registration registration("weak-columns", define);
+
+}  // namespace
 
 }  // namespace lowbit::cli

@@ -35,8 +35,8 @@ std::uint8_t decode_class(fp8::Format f, std::uint8_t code) {
 
 }  // namespace
 
-Fp8Cases fp8_gen_cases(fp8::Format f, int level, std::uint64_t seed, std::size_t random) {
-  if (level != 1 && level != 2) throw std::runtime_error(fmt::format("level must be 1 or 2, not {}", level));
+Fp8Cases fp8_gen_cases(fp8::Format f, Level level, std::uint64_t seed, std::size_t random) {
+  check_gen_level(level);
   const fp8::Traits& t = traits(f);
   const fp8::DecodeParams dp = fp8::decode_params(f, fp8::default_profile());
   auto value = [&](unsigned mag) { return ref::fp8_decode<float>(static_cast<std::uint8_t>(mag), dp); };
@@ -83,7 +83,7 @@ Fp8Cases fp8_gen_cases(fp8::Format f, int level, std::uint64_t seed, std::size_t
                           0x003FFFFFu, 0x00400000u, 0x00400001u, 0x007FFFFEu, 0x007FFFFFu})
     l.both(s, K::f32_subnormal);
 
-  if (level == 2) {
+  if (level == Level::quick) {
     SplitMix64 rng{seed};
     const int bias = (1 << (t.layout.exp_bits - 1)) - 1;
     const int span = 2 * bias + t.layout.man_bits + 8;  // the format's exponents and a margin
@@ -139,8 +139,8 @@ GenSummary gen_fp8(const Fp8GenOptions& o, const std::string& dir) {
       {"profile", prof.name},
       {"rounding", name(o.rounding)},
       {"seed", o.seed},
-      {"level", o.level},
-      {"random", o.level == 2 ? o.random : 0},
+      {"level", name(o.level)},
+      {"random", o.level == Level::quick ? o.random : 0},
       {"sr", "with rounding sr: Philox-4x32-10 keyed by seed, counter = element index in inputs"},
   });
 }

@@ -32,7 +32,7 @@ GseGemmProblem make(std::size_t m, std::size_t n, std::size_t k, std::size_t gro
 std::vector<GseGemmProblem> gse_gemm_gen_cases(const GseGemmGenOptions& o) {
   const gse::Format& f = o.format;
   if (const auto e = validate(f)) throw std::runtime_error(*e);
-  if (o.level != 1 && o.level != 2) throw std::runtime_error(fmt::format("level must be 1 or 2, not {}", o.level));
+  check_gen_level(o.level);
   if (o.m == 0 || o.n == 0) throw std::runtime_error("m and n must be at least 1");
   const std::size_t N = static_cast<std::size_t>(f.group), k = o.k ? o.k : 4 * N + 3, m = o.m, n = o.n;
   const int M = f.max_mantissa(), top = static_cast<int>(f.nan_field()) - 1;
@@ -73,7 +73,7 @@ std::vector<GseGemmProblem> gse_gemm_gen_cases(const GseGemmGenOptions& o) {
                      const bool is_nan = b ? r % 2 == 1 && g == groups / 2 : (r % 3 == 0 && g == 0) || (r % 3 == 1 && g == groups - 1);
                      return is_nan ? nan : mid;
                    }));
-  if (o.level == 2)
+  if (o.level == Level::quick)
     for (std::size_t done = 0; done < o.random; done += m * n)
       v.push_back(make(m, n, k, N, K::random, [&](auto...) { return rng.next() % 4 == 0 ? 0 : rcode(); },
                        [&](auto...) { return static_cast<int>(rng.next() % static_cast<unsigned>(top + 1)); }));
@@ -155,8 +155,8 @@ GenSummary gen_gse_gemm(const GseGemmGenOptions& o, const std::string& dir) {
       {"k", o.k ? o.k : 4 * static_cast<std::size_t>(f.group) + 3},
       {"problems", problems.size()},
       {"seed", o.seed},
-      {"level", o.level},
-      {"random", o.level == 2 ? o.random : 0},
+      {"level", name(o.level)},
+      {"random", o.level == Level::quick ? o.random : 0},
   });
 }
 

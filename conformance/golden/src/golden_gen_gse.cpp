@@ -12,9 +12,9 @@
 
 namespace lowbit::conformance {
 
-GseCases gse_gen_cases(const gse::Format& f, int level, std::uint64_t seed, std::size_t random) {
+GseCases gse_gen_cases(const gse::Format& f, Level level, std::uint64_t seed, std::size_t random) {
   if (const auto e = validate(f)) throw std::runtime_error(*e);
-  if (level != 1 && level != 2) throw std::runtime_error(fmt::format("level must be 1 or 2, not {}", level));
+  check_gen_level(level);
   using K = GseCaseClass;
   const int n = f.group, b = f.bits, m = f.max_mantissa();
   GseCases c;
@@ -62,7 +62,7 @@ GseCases gse_gen_cases(const gse::Format& f, int level, std::uint64_t seed, std:
     for (int j = 0; j < n; ++j) push(j == 3 ? special : tie(e0, j), K::special);
   }
   for (int j = 0; j < n; ++j) push((static_cast<std::uint32_t>(j) * 0x12345u + 1u) % 0x00800000u | (j % 2 ? kF32Sign : 0u), K::special);
-  if (level == 2) {
+  if (level == Level::quick) {
     SplitMix64 rng{seed};
     const std::size_t groups = (random + n - 1) / n;
     for (std::size_t g = 0; g < groups; ++g) {
@@ -119,8 +119,8 @@ GenSummary gen_gse(const GseGenOptions& o, const std::string& dir) {
       {"gse", gse_json(f)},
       {"rounding", name(o.rounding)},
       {"seed", o.seed},
-      {"level", o.level},
-      {"random", o.level == 2 ? o.random : 0},
+      {"level", name(o.level)},
+      {"random", o.level == Level::quick ? o.random : 0},
       {"sr", "with rounding sr: Philox-4x32-10 keyed by seed, counter = element index in inputs"},
       {"stats", {{"groups", stats.groups}, {"nan_groups", stats.nan_groups}, {"exp_underflow", stats.exp_underflow},
                  {"exp_overflow", stats.exp_overflow}, {"bumped", stats.bumped}, {"saturated", stats.saturated}}},

@@ -16,10 +16,6 @@
 namespace lowbit::conformance {
 namespace {
 
-void check_level(int level) {
-  if (level != 1 && level != 2) throw std::runtime_error(fmt::format("level must be 1 or 2, not {}", level));
-}
-
 // The element magnitudes 0 .. max normal with the scale 2^0, ascending.
 std::vector<float> element_values(const mx::Traits& t) {
   std::vector<float> v;
@@ -56,8 +52,8 @@ std::string_view mx_rounding_name(Rounding r) {
   }
 }
 
-Fp8Cases mx_element_cases(mx::Format f, int level, std::uint64_t seed, std::size_t random) {
-  check_level(level);
+Fp8Cases mx_element_cases(mx::Format f, Level level, std::uint64_t seed, std::size_t random) {
+  check_gen_level(level);
   if (f == mx::Format::int8) throw std::runtime_error("mxint8 elements are GSE codes: no element conversions");
   const mx::Traits& t = traits(f);
   const std::vector<float> v = element_values(t);
@@ -88,7 +84,7 @@ Fp8Cases mx_element_cases(mx::Format f, int level, std::uint64_t seed, std::size
   l.near(v[1] / 4, K::underflow);
   l.both(0.0f, K::special);  // NaN and Inf make the block's scale NaN: block cases
   for (std::uint32_t s : {0x00000001u, 0x00000003u, 0x00155555u, 0x00400000u, 0x007FFFFFu}) l.both(s, K::f32_subnormal);
-  if (level == 2) {
+  if (level == Level::quick) {
     SplitMix64 rng{seed};
     const int span = t.emax - t.element.emin() + t.element.man_bits + 6;  // the element range and a margin
     for (std::size_t i = 0; i < random; ++i) {
@@ -105,8 +101,8 @@ Fp8Cases mx_element_cases(mx::Format f, int level, std::uint64_t seed, std::size
   return std::move(l.c);
 }
 
-Fp8Cases mx_block_cases(mx::Format f, int level, std::uint64_t seed, std::size_t random) {
-  check_level(level);
+Fp8Cases mx_block_cases(mx::Format f, Level level, std::uint64_t seed, std::size_t random) {
+  check_gen_level(level);
   const mx::Traits& t = traits(f);
   const std::vector<float> v = element_values(t);
   std::vector<float> mids;
@@ -151,7 +147,7 @@ Fp8Cases mx_block_cases(mx::Format f, int level, std::uint64_t seed, std::size_t
   for (std::uint32_t s : {0x7FC00000u, 0xFFC00001u, 0x7F800001u, 0x7F800000u, 0xFF800000u})
     for (int j = 0; j < n; ++j) l.add(j == 3 ? s : tie(0, j), K::special);
   for (int j = 0; j < n; ++j) l.add(j == n - 1 ? 0x7FC00000u : tie(0, j), K::special);
-  if (level == 2) {
+  if (level == Level::quick) {
     SplitMix64 rng{seed};
     const int span = t.format == mx::Format::int8 ? 10 : t.emax - t.element.emin() + t.element.man_bits + 3;
     for (std::size_t b = 0; b < (random + n - 1) / n; ++b) {
@@ -238,8 +234,8 @@ GenSummary gen_mx(const MxGenOptions& o, const std::string& dir) {
       {"block", mx::kBlock},
       {"rounding", std::string(mx_rounding_name(o.rounding))},
       {"seed", o.seed},
-      {"level", o.level},
-      {"random", o.level == 2 ? o.random : 0},
+      {"level", name(o.level)},
+      {"random", o.level == Level::quick ? o.random : 0},
       {"sr", "with rounding sr: Philox-4x32-10 keyed by seed, counter = element index in inputs / elem_inputs"},
       {"stats", {{"blocks", stats.groups}, {"nan_blocks", stats.nan_groups}, {"saturated", stats.saturated}}},
   });

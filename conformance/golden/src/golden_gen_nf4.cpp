@@ -61,7 +61,7 @@ void put_double_quant(GoldenWriter& w, const nf4::Profile& prof, const nf4::Para
 
 Fp8Cases nf4_gen_cases(const Nf4GenOptions& o) {
   if (!nf4::valid_block(o.block)) throw std::runtime_error(fmt::format("block must be a power of two in 32..4096, not {}", o.block));
-  if (o.level != 1 && o.level != 2) throw std::runtime_error(fmt::format("level must be 1 or 2, not {}", o.level));
+  check_gen_level(o.level);
   using K = Nf4CaseClass;
   const int n = o.block;
   std::vector<float> sorted;
@@ -100,7 +100,7 @@ Fp8Cases nf4_gen_cases(const Nf4GenOptions& o) {
     for (std::uint32_t special : {0x7FC00000u, 0xFFC00001u, 0x7F800001u, 0x7F800000u, 0xFF800000u})
       for (int j = 0; j < n; ++j) push(j == 3 ? special : tie(1.0f, j), K::special);
   for (int j = 0; j < n; ++j) push((static_cast<std::uint32_t>(j) * 0x12345u + 1u) % 0x00800000u | (j % 2 ? kF32Sign : 0u), K::special);
-  if (o.level == 2) {
+  if (o.level == Level::quick) {
     SplitMix64 rng{o.seed};
     const std::size_t blocks = (o.random + n - 1) / n;
     for (std::size_t b = 0; b < blocks; ++b) {
@@ -173,8 +173,8 @@ GenSummary gen_nf4(const Nf4GenOptions& o, const Fp8Cases& cases, const std::str
       {"nested_block", o.double_quant ? nf4::kNestedBlock : 0},
       {"rounding", "nearest"},
       {"seed", o.seed},
-      {"level", o.level},
-      {"random", o.level == 2 ? o.random : 0},
+      {"level", name(o.level)},
+      {"random", o.level == Level::quick ? o.random : 0},
   });
 }
 

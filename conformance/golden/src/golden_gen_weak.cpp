@@ -83,7 +83,7 @@ template <class T> io::npy::Array array(std::string_view descr, const std::vecto
 }  // namespace
 
 std::vector<WeakGenLayer> weak_gen_layers(const WeakGenOptions& o) {
-  if (o.level != 1 && o.level != 2) throw std::runtime_error(fmt::format("level must be 1 or 2, not {}", o.level));
+  check_gen_level(o.level);
   const std::string_view e = weak::shape_error(o.layout, o.rows, o.cols, o.weak, o.quant);
   if (!e.empty()) throw std::runtime_error(fmt::format("{} {} x {} with {} weak columns: {}", name(o.layout), o.rows, o.cols, o.weak, e));
   SplitMix64 rng{o.seed};
@@ -96,7 +96,7 @@ std::vector<WeakGenLayer> weak_gen_layers(const WeakGenOptions& o) {
   if (G < C) v.push_back(make_layer(o, R, C, G - 1, {K::partial_group}, K::partial_group, rng));
   v.push_back(make_layer(o, R, C, 0, {K::k0, K::zero_group}, K::k0, rng));
   v.push_back(make_layer(o, R, C, C - 1, {K::weak_only}, K::weak_only, rng));
-  if (o.level == 2)
+  if (o.level == Level::quick)
     for (std::size_t done = 0; done < o.random; done += R * C)
       v.push_back(make_layer(o, R, C, rng.next() % std::min(C, 2 * o.weak + 1), {K::random}, K::random, rng));
   return v;
@@ -229,8 +229,8 @@ GenSummary gen_weak(const WeakGenOptions& o, const std::string& dir) {
       {"weak", o.weak},
       {"layers", layers.size()},
       {"seed", o.seed},
-      {"level", o.level},
-      {"random", o.level == 2 ? o.random : 0},
+      {"level", name(o.level)},
+      {"random", o.level == Level::quick ? o.random : 0},
   });
 }
 

@@ -205,4 +205,10 @@ std::map<std::string, io::npy::Array> read_actual(const std::string& path) {
   return out;
 }
 
+void check_gen_level(Level level) {
+  if (level == Level::full)
+    throw std::runtime_error("level full is not a golden set: the exhaustive inputs (all 2^32 f32 per 8-bit format) are "
+                             "checked in process by `lowbit conform --level full`; golden sets are boundary or quick");
+}
+
 }  // namespace lowbit::conformance

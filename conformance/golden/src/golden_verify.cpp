@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "lowbit/reference/binary_float.hpp"
+
 namespace lowbit::conformance {
 namespace {
 
@@ -65,7 +67,7 @@ void compare(VerifyResult& r, const GoldenSet& g, const GoldenTest& t, const io:
   const io::npy::Array& cls = g.array(t.classes);
   if (in.size() != want.size() || cls.size() != want.size() || cls.descr != "|u1")
     throw std::runtime_error("golden " + t.name + ": inputs, classes and expected outputs differ in size");
-  const unsigned in_w = io::npy::find_dtype(in.descr)->size, out_w = io::npy::find_dtype(want.descr)->size;
+  const unsigned out_w = io::npy::find_dtype(want.descr)->size;
   ToleranceReport* rep = nullptr;
   if (tol) {
     if (tol->size() != want.size() || out_w != 4 || io::npy::find_dtype(tol->descr)->size != 4)
@@ -99,15 +101,17 @@ void compare(VerifyResult& r, const GoldenSet& g, const GoldenTest& t, const io:
         rep->inexact += a != e;
         continue;
       }
-      beyond = fmt::format(", |got - expected| = {:g} > bound {:g}", err, bound);
+      beyond = fmt::format("|got - expected| = {:g} > bound {:g}", err, bound);
     }
     if (a == e) continue;
     ++cc.errors;
     const std::int64_t d = ordinal(t.order, a, out_w) - ordinal(t.order, e, out_w);
-    ++r.distance[bucket(static_cast<std::uint64_t>(d < 0 ? -d : d))];
-    if (r.errors++ < max_errors)
-      r.first_errors.push_back(fmt::format("{} inputs 0x{:0{}x} => got 0x{:0{}x} expected 0x{:0{}x} (class {}{})", t.name,
-                                           element(in, i), 2 * in_w, a, 2 * out_w, e, 2 * out_w, t.class_names[k], beyond));
+    const std::uint64_t distance = static_cast<std::uint64_t>(d < 0 ? -d : d);
+    ++r.distance[bucket(distance)];
+    ++r.errors;
+    if (cc.errors <= max_errors)
+      r.examples.push_back({t.name, t.class_names[k], i, element(in, i), a, e, t.inputs, t.expected, in.descr, want.descr,
+                            distance, beyond});
   }
 }
 
@@ -149,9 +153,18 @@ VerifyResult verify_golden(const std::string& golden_dir, const std::string& act
     units.push_back(fmt::format("{}: {}", t.name, t.distance_unit));
     if (got.count("")) break;
   }
-  if (units.empty())
-    throw std::runtime_error(got.count("") ? "actual file matches no golden output in dtype and size"
-                                           : "actual outputs hold none of the golden expected arrays' names");
+  if (units.empty()) {
+    std::string outputs;
+    for (const GoldenTest& t : tests) {
+      const io::npy::Array& want = g.array(t.expected);
+      const std::string_view alt = want.descr == "<u4" ? " or <f4" : want.descr == "<u2" ? " or <f2" : "";
+      outputs += fmt::format("{}{} ({} values of {}{})", outputs.empty() ? "" : ", ", t.expected, want.size(), want.descr, alt);
+    }
+    if (const auto one = got.find(""); one != got.end())
+      throw std::runtime_error(fmt::format("the actual file holds {} values of {}, which match no output of the golden set: {}",
+                                           one->second.size(), one->second.descr, outputs));
+    throw std::runtime_error(fmt::format("the actual outputs hold none of the golden set's outputs by name: {}", outputs));
+  }
   r.distance_unit = units[0];
   for (std::size_t k = 1; k < units.size(); ++k) r.distance_unit += "; " + units[k];
   return r;
@@ -172,16 +185,54 @@ static std::string tolerance_text(const VerifyResult& r) {
   return s;
 }
 
-std::string verify_text(const VerifyResult& r) {
+namespace {
+
+std::string example_text(const Mismatch& m, const ValueReader& reader) {
+  const unsigned in_w = io::npy::find_dtype(m.input_descr)->size, out_w = io::npy::find_dtype(m.output_descr)->size;
+  return fmt::format("  {} {} [{}] input 0x{:0{}x} ({}) => got 0x{:0{}x} ({}) expected 0x{:0{}x} ({}), distance {}{}{}\n", m.test,
+                     m.cls, m.index, m.input, 2 * in_w, value_text(m.input_array, m.input_descr, m.input, reader), m.got,
+                     2 * out_w, value_text(m.expected_array, m.output_descr, m.got, reader), m.expected, 2 * out_w,
+                     value_text(m.expected_array, m.output_descr, m.expected, reader), m.distance, m.note.empty() ? "" : "; ",
+                     m.note);
+}
+
+nlohmann::json operand(const std::string& array, const std::string& descr, std::uint64_t bits, const ValueReader& reader) {
+  const unsigned w = io::npy::find_dtype(descr)->size;
+  return {{"hex", fmt::format("0x{:0{}x}", bits, 2 * w)}, {"value", value_text(array, descr, bits, reader)}};
+}
+
+}  // namespace
+
+std::string value_text(std::string_view array, std::string_view descr, std::uint64_t bits, const ValueReader& reader) {
+  if (reader)
+    if (std::optional<std::string> v = reader(array, bits)) return *v;
+  const auto text = [](auto x) { return std::isnan(x) ? std::string("nan") : fmt::format("{}", x); };  // shortest digits
+  if (descr == "<u4" || descr == "<f4") return text(std::bit_cast<float>(static_cast<std::uint32_t>(bits)));
+  if (descr == "<u2" || descr == "<f2") return text(ref::convert_nearest<float>(f16{static_cast<std::uint16_t>(bits)}));
+  if (descr == "<f8") return text(std::bit_cast<double>(bits));
+  const unsigned w = io::npy::find_dtype(descr)->size;
+  if (descr.size() > 1 && descr[1] == 'i') {  // two's complement of its width
+    const unsigned shift = 64 - 8 * w;
+    return std::to_string(static_cast<std::int64_t>(bits << shift) >> shift);
+  }
+  return std::to_string(bits);
+}
+
+std::string verify_text(const VerifyResult& r, const ValueReader& reader) {
   std::string s;
   if (r.errors) {
     s += r.profile.empty() ? fmt::format("Errors found in {} (rounding {}):\n", r.format, r.rounding)
                            : fmt::format("Errors found in {} (profile {}, rounding {}):\n", r.format, r.profile, r.rounding);
-    for (const std::string& e : r.first_errors) s += e + "\n";
-    if (r.errors > r.first_errors.size()) s += fmt::format("... and {} more\n", r.errors - r.first_errors.size());
     s += "errors per class:\n";
     for (const auto& [k, c] : r.classes)
       s += fmt::format("  {:<24} {:>8} errors in {:>8} tests\n", k, c.errors, c.tests);
+    s += "examples per class (index: the element in the test's arrays):\n";
+    for (const Mismatch& m : r.examples) s += example_text(m, reader);
+    for (const auto& [k, c] : r.classes) {
+      std::size_t shown = 0;
+      for (const Mismatch& m : r.examples) shown += m.test + " " + m.cls == k;
+      if (c.errors > shown) s += fmt::format("  {}: ... and {} more\n", k, c.errors - shown);
+    }
     s += fmt::format("distance histogram ({}):\n", r.distance_unit);
     for (const auto& [b, n] : r.distance)
       s += b <= 16 ? fmt::format("  {:>21}: {}\n", b, n) : fmt::format("  {:>21}: {}\n", fmt::format("{}-{}", b / 2 + 1, b), n);
@@ -192,16 +243,27 @@ std::string verify_text(const VerifyResult& r) {
   return s;
 }
 
-std::string verify_json(const VerifyResult& r) {
+std::string verify_json(const VerifyResult& r, const ValueReader& reader) {
   json classes = json::object();
   for (const auto& [k, c] : r.classes) classes[k] = {{"tests", c.tests}, {"errors", c.errors}};
   json dist = json::array();
   for (const auto& [b, n] : r.distance)
     dist.push_back({{"distance", b <= 16 ? std::to_string(b) : fmt::format("{}-{}", b / 2 + 1, b)}, {"count", n}});
-  json j = {{"format", r.format},         {"profile", r.profile},     {"rounding", r.rounding},
-                  {"tests", r.tests},           {"errors", r.errors},       {"passed", r.passed()},
-                  {"first_errors", r.first_errors}, {"classes", classes}, {"distance_unit", r.distance_unit},
-                  {"distance", dist}};
+  json mismatches = json::array();
+  for (const Mismatch& m : r.examples) {
+    json e = {{"test", m.test},
+              {"class", m.cls},
+              {"index", m.index},
+              {"input", operand(m.input_array, m.input_descr, m.input, reader)},
+              {"got", operand(m.expected_array, m.output_descr, m.got, reader)},
+              {"expected", operand(m.expected_array, m.output_descr, m.expected, reader)},
+              {"distance", m.distance}};
+    if (!m.note.empty()) e["note"] = m.note;
+    mismatches.push_back(std::move(e));
+  }
+  json j = {{"format", r.format},   {"profile", r.profile}, {"rounding", r.rounding},         {"tests", r.tests},
+            {"errors", r.errors},   {"passed", r.passed()}, {"mismatches", mismatches},       {"classes", classes},
+            {"distance_unit", r.distance_unit}, {"distance", dist}};
   for (const ToleranceReport& t : r.tolerance) {
     const auto num = [](double v) { return std::isfinite(v) ? json(v) : json(std::to_string(v)); };
     j["tolerance"].push_back({{"test", t.test}, {"array", t.array}, {"inexact", t.inexact}, {"max_bound", num(t.max_bound)},

@@ -45,6 +45,7 @@ TEST(GoldenGen, ReferenceVerifiesForEveryFormatProfileRounding) {
       for (Rounding r : kRoundings) {
         const std::string dir = temp_dir("all");
         Fp8GenOptions o;
+        o.level = Level::boundary;
         o.format = f;
         o.profile = std::string(p.name);
         o.rounding = r;
@@ -66,8 +67,9 @@ TEST(GoldenGen, ReferenceVerifiesForEveryFormatProfileRounding) {
 TEST(GoldenGen, Level2AddsSeededRandomCases) {
   const std::string a = temp_dir("l2a"), b = temp_dir("l2b");
   Fp8GenOptions o;
+  o.level = Level::boundary;
   o.format = fp8::Format::e5m2;
-  o.level = 2;
+  o.level = Level::quick;
   o.random = 1000;
   const GenSummary s = gen_fp8(o, a);
   EXPECT_EQ(s.counts.at("random"), 1000u);
@@ -75,13 +77,14 @@ TEST(GoldenGen, Level2AddsSeededRandomCases) {
   o.seed = 2;
   EXPECT_NE(gen_fp8(o, b).sha256.at("inputs.npy"), s.sha256.at("inputs.npy"));
   EXPECT_TRUE(verify_fp8(a, a, 8).passed());
-  EXPECT_THROW(fp8_gen_cases(fp8::Format::e4m3, 3, 1, 0), std::runtime_error);
+  EXPECT_THROW(fp8_gen_cases(fp8::Format::e4m3, Level::full, 1, 0), std::runtime_error);
 }
 
 TEST(GoldenGen, TiesAndNearTiesAreWhereTheyShouldBe) {
   // ml_dtypes, rne: each tie goes to the even code, one ulp below to the lower, one above to the upper.
   const std::string dir = temp_dir("ties");
   Fp8GenOptions o;
+  o.level = Level::boundary;
   gen_fp8(o, dir);
   const auto in = io::npy::read(dir + "/inputs.npy").values<std::uint32_t>();
   const auto want = io::npy::read(dir + "/expected.npy").values<std::uint8_t>();
@@ -103,6 +106,7 @@ TEST(GoldenGen, TiesAndNearTiesAreWhereTheyShouldBe) {
 TEST(GoldenGen, ManifestDescribesTheFiles) {
   const std::string dir = temp_dir("manifest");
   Fp8GenOptions o;
+  o.level = Level::boundary;
   o.format = fp8::Format::e4m3;
   o.profile = "cuda-satfinite";
   o.rounding = Rounding::sr;
@@ -113,7 +117,7 @@ TEST(GoldenGen, ManifestDescribesTheFiles) {
   EXPECT_EQ(m["profile"], "cuda-satfinite");
   EXPECT_EQ(m["rounding"], "sr");
   EXPECT_EQ(m["seed"], 42);
-  EXPECT_EQ(m["level"], 1);
+  EXPECT_EQ(m["level"], "boundary");
   EXPECT_EQ(m["lowbit_version"], "0.1.0");
   EXPECT_EQ(m["tests"][0]["count"], s.cases);
   EXPECT_EQ(m["tests"][0]["counts"]["tie"], s.counts.at("tie"));
@@ -134,6 +138,7 @@ TEST(GoldenGen, ManifestDescribesTheFiles) {
 TEST(GoldenGen, CorruptedOutputsAreReported) {
   const std::string dir = temp_dir("corrupt"), actual = temp_dir("corrupt_actual.npy");
   Fp8GenOptions o;
+  o.level = Level::boundary;
   gen_fp8(o, dir);
   const auto in = io::npy::read(dir + "/inputs.npy").values<std::uint32_t>();
   auto codes = io::npy::read(dir + "/expected.npy").values<std::uint8_t>();
@@ -154,21 +159,50 @@ TEST(GoldenGen, CorruptedOutputsAreReported) {
   EXPECT_EQ(r.classes.at("encode tie").errors, 1u);
   EXPECT_EQ(r.classes.at("encode near-tie").errors, 0u);
   EXPECT_EQ(r.distance, (std::map<std::uint64_t, std::uint64_t>{{1, 2}}));
-  const std::string text = verify_text(r);
-  EXPECT_NE(text.find(fmt::format("encode inputs 0x{:08x} => got 0x43 expected 0x44 (class tie)", in[tie])), std::string::npos) << text;
-  EXPECT_NE(text.find(fmt::format("encode inputs 0x{:08x} => got 0x41 expected 0x40 (class exact)", in[exact])), std::string::npos) << text;
+  ASSERT_EQ(r.examples.size(), 2u);  // one per class, each with its index, operands and distance
+  for (const Mismatch& m : r.examples) {
+    const bool is_tie = m.cls == "tie";
+    EXPECT_EQ(m.test, "encode");
+    EXPECT_EQ(m.index, is_tie ? tie : exact);
+    EXPECT_EQ(m.input, in[m.index]);
+    EXPECT_EQ(m.got, is_tie ? 0x43u : 0x41u);
+    EXPECT_EQ(m.expected, is_tie ? 0x44u : 0x40u);
+    EXPECT_EQ(m.distance, 1u);
+  }
+  const std::string text = verify_text(r);  // hex and decimal: the input as f32, the codes as integers
+  const float tie_input = std::bit_cast<float>(in[tie]);
+  EXPECT_NE(text.find(fmt::format("  encode tie [{}] input 0x{:08x} ({}) => got 0x43 (67) expected 0x44 (68), distance 1", tie,
+                                  in[tie], tie_input)),
+            std::string::npos) << text;
+  EXPECT_NE(text.find(fmt::format("encode exact [{}] input 0x{:08x}", exact, in[exact])), std::string::npos) << text;
   EXPECT_NE(text.find(fmt::format("{} tests, 2 errors found", in.size())), std::string::npos) << text;
   const auto j = nlohmann::json::parse(verify_json(r));
   EXPECT_EQ(j["errors"], 2);
   EXPECT_EQ(j["passed"], false);
   EXPECT_EQ(j["classes"]["encode tie"]["errors"], 1);
+  ASSERT_EQ(j["mismatches"].size(), 2u);  // objects, not pre-formatted strings
+  for (const auto& m : j["mismatches"]) {
+    EXPECT_EQ(m["test"], "encode");
+    EXPECT_TRUE(m["index"] == tie || m["index"] == exact);
+    EXPECT_EQ(m["distance"], 1);
+    EXPECT_TRUE(m["class"] == "tie" || m["class"] == "exact");
+    EXPECT_EQ(m["input"]["hex"], fmt::format("0x{:08x}", in[m["index"].get<std::size_t>()]));
+    EXPECT_EQ(m["got"]["value"], m["class"] == "tie" ? "67" : "65");
+    EXPECT_EQ(m["expected"]["hex"], m["class"] == "tie" ? "0x44" : "0x40");
+  }
 
-  // A sign error is far in the sign-magnitude order; --errors 1 lists one.
+  // A sign error is far in the sign-magnitude order; --errors 1 lists one per class.
   codes[exact] = 0xC0;
+  for (std::size_t i = 0; i < in.size(); ++i)  // a second tie error: still one example of the class
+    if (i != tie && cls[i] == class_index("tie") && codes[i] == 0x44) {
+      codes[i] = 0x45;
+      break;
+    }
   io::npy::write(actual, io::npy::make_array("|u1", codes));
   const VerifyResult s = verify_fp8(dir, actual, 1);
-  EXPECT_EQ(s.first_errors.size(), 1u);
-  EXPECT_EQ(s.distance, (std::map<std::uint64_t, std::uint64_t>{{1, 1}, {128, 1}}));  // 0x40 vs -0x40: 128
+  EXPECT_EQ(s.examples.size(), 2u);
+  EXPECT_EQ(s.classes.at("encode tie").errors, 2u);
+  EXPECT_EQ(s.distance, (std::map<std::uint64_t, std::uint64_t>{{1, 2}, {128, 1}}));  // 0x40 vs -0x40: 128
 
   // Wrong sizes and dtypes are errors, not mismatches.
   codes.pop_back();
@@ -181,6 +215,7 @@ TEST(GoldenGen, CorruptedOutputsAreReported) {
 TEST(GoldenGen, DecodeMismatchesInUlps) {
   const std::string dir = temp_dir("decode"), actual = temp_dir("decode_actual");
   Fp8GenOptions o;
+  o.level = Level::boundary;
   o.format = fp8::Format::e5m2;
   gen_fp8(o, dir);
   fs::create_directories(actual);
@@ -192,7 +227,10 @@ TEST(GoldenGen, DecodeMismatchesInUlps) {
   EXPECT_EQ(r.errors, 1u);
   EXPECT_EQ(r.classes.at("decode normal").errors, 1u);
   EXPECT_EQ(r.distance, (std::map<std::uint64_t, std::uint64_t>{{3, 1}}));
-  EXPECT_EQ(r.first_errors.at(0), "decode inputs 0x3c => got 0x3f800003 expected 0x3f800000 (class normal)");
+  ASSERT_EQ(r.examples.size(), 1u);
+  const std::string text = verify_text(r);
+  EXPECT_NE(text.find("  decode normal [60] input 0x3c (60) => got 0x3f800003 (1.0000004) expected 0x3f800000 (1), distance 3\n"),
+            std::string::npos) << text;
 }
 
 TEST(GoldenGenGse, ReferenceVerifiesAndCorruptionIsReported) {
@@ -202,9 +240,10 @@ TEST(GoldenGenGse, ReferenceVerifiesAndCorruptionIsReported) {
     for (Rounding r : kRoundings) {
       const std::string dir = temp_dir("gse");
       GseGenOptions o;
+      o.level = Level::boundary;
       o.format = f;
       o.rounding = r;
-      o.level = 2;
+      o.level = Level::quick;
       o.random = 500;
       const GenSummary s = gen_gse(o, dir);
       const std::string what = fmt::format("bits {} group {} exp_bits {} {}", f.bits, f.group, f.exp_bits, name(r));
@@ -219,6 +258,7 @@ TEST(GoldenGenGse, ReferenceVerifiesAndCorruptionIsReported) {
   // One wrong code in the tail (off by 2) and one wrong exponent.
   const std::string dir = temp_dir("gse_c"), actual = temp_dir("gse_c_actual");
   GseGenOptions o;
+  o.level = Level::boundary;
   const GenSummary s = gen_gse(o, dir);
   fs::create_directories(actual);
   auto codes = io::npy::read(dir + "/expected_codes.npy").values<std::int8_t>();
@@ -246,10 +286,11 @@ TEST(GoldenGenNf4, ReferenceVerifiesAndCorruptionIsReported) {
       for (int block : {32, 64, 256}) {
         const std::string dir = temp_dir("nf4");
         Nf4GenOptions o;
+        o.level = Level::boundary;
         o.table = t;
         o.profile = std::string(p.name);
         o.block = block;
-        o.level = 2;
+        o.level = Level::quick;
         o.random = 300;
         const GenSummary s = gen_nf4(o, dir);
         const std::string what = fmt::format("{} {} {}", name(t), p.name, block);
@@ -261,6 +302,7 @@ TEST(GoldenGenNf4, ReferenceVerifiesAndCorruptionIsReported) {
       }
   const std::string dir = temp_dir("nf4_c"), actual = temp_dir("nf4_c_actual.npy");
   Nf4GenOptions o;
+  o.level = Level::boundary;
   const GenSummary s = gen_nf4(o, dir);
   auto codes = io::npy::read(dir + "/expected_codes.npy").values<std::uint8_t>();
   const auto cls = io::npy::read(dir + "/classes.npy").values<std::uint8_t>();
@@ -282,8 +324,9 @@ TEST(GoldenGenNf4, ReferenceVerifiesAndCorruptionIsReported) {
 TEST(GoldenGen, SafetensorsContainerHoldsTheSameArrays) {
   const std::string a = temp_dir("st_npy"), b = temp_dir("st_st");
   Fp8GenOptions o;
+  o.level = Level::boundary;
   o.format = fp8::Format::e5m2;
-  o.level = 2;
+  o.level = Level::quick;
   o.random = 500;
   gen_fp8(o, a);
   o.container = Container::safetensors;
@@ -308,6 +351,7 @@ TEST(GoldenGen, SafetensorsContainerHoldsTheSameArrays) {
 TEST(GoldenGen, ManifestFileNamesMustBePlain) {
   const std::string dir = temp_dir("plain");
   Fp8GenOptions o;
+  o.level = Level::boundary;
   gen_fp8(o, dir);
   nlohmann::json m = manifest(dir);
   m["files"]["../manifest.json"] = m["files"]["inputs.npy"];
@@ -318,6 +362,7 @@ TEST(GoldenGen, ManifestFileNamesMustBePlain) {
 TEST(GoldenGen, FloatOutputsMayBeWrittenAsFloats) {
   const std::string dir = temp_dir("f4"), actual = temp_dir("f4_actual.npy");
   Fp8GenOptions o;
+  o.level = Level::boundary;
   gen_fp8(o, dir);
   auto dec = io::npy::read(dir + "/decode_expected.npy");
   dec.descr = "<f4";  // the same bits, as numpy writes a float32 array

@@ -47,9 +47,10 @@ TEST(GoldenGenMx, ReferenceVerifiesForEveryFormatAndRounding) {
     for (Rounding r : kMxRoundings) {
       const std::string dir = temp_dir("all");
       MxGenOptions o;
+      o.level = Level::boundary;
       o.format = t.format;
       o.rounding = r;
-      o.level = 2;
+      o.level = Level::quick;
       o.random = 500;
       o.seed = 3;
       const GenSummary s = gen_mx(o, dir);
@@ -83,8 +84,8 @@ TEST(GoldenGenMx, ReferenceVerifiesForEveryFormatAndRounding) {
       }
       EXPECT_THROW(verify_fp8(dir, dir, 8), std::runtime_error);
     }
-  EXPECT_THROW(mx_block_cases(mx::Format::fp4_e2m1, 3, 1, 0), std::runtime_error);
-  EXPECT_THROW(mx_element_cases(mx::Format::int8, 1, 1, 0), std::runtime_error);
+  EXPECT_THROW(mx_block_cases(mx::Format::fp4_e2m1, Level::full, 1, 0), std::runtime_error);
+  EXPECT_THROW(mx_element_cases(mx::Format::int8, Level::boundary, 1, 0), std::runtime_error);
 }
 
 TEST(GoldenGenMx, ElementsMatchTheFp8ReferenceAndMlDtypes) {
@@ -100,9 +101,10 @@ TEST(GoldenGenMx, ElementsMatchTheFp8ReferenceAndMlDtypes) {
       const mx::Traits& t = traits(f);
       const std::string dir = temp_dir("elem");
       MxGenOptions o;
+      o.level = Level::boundary;
       o.format = f;
       o.rounding = r;
-      o.level = 2;
+      o.level = Level::quick;
       o.random = 2000;
       gen_mx(o, dir);
       const auto in = arr<std::uint32_t>(dir, "elem_inputs");
@@ -133,9 +135,10 @@ TEST(GoldenGenMx, BlocksMatchTheMicroxcalingModel) {
     for (Rounding r : {Rounding::rna, Rounding::rne, Rounding::rtz}) {
       const std::string dir = temp_dir("model");
       MxGenOptions o;
+      o.level = Level::boundary;
       o.format = t.format;
       o.rounding = r;
-      o.level = 2;
+      o.level = Level::quick;
       o.random = 3000;
       gen_mx(o, dir);
       const auto in = arr<std::uint32_t>(dir, "inputs");
@@ -170,6 +173,7 @@ TEST(GoldenGenMx, BlocksMatchTheMicroxcalingModel) {
 TEST(GoldenGenMx, CorruptedOutputsAreReported) {
   const std::string dir = temp_dir("corrupt"), actual = temp_dir("corrupt_actual");
   MxGenOptions o;
+  o.level = Level::boundary;
   o.format = mx::Format::fp4_e2m1;
   gen_mx(o, dir);
   fs::create_directories(actual);
@@ -199,7 +203,8 @@ TEST(GoldenGenMx, CorruptedOutputsAreReported) {
   EXPECT_EQ(r.distance, (std::map<std::uint64_t, std::uint64_t>{{1, 2}, {2, 1}}));
   EXPECT_EQ(r.distance_unit, "codes: codes; scales: scale steps; elements: codes");
   const std::string text = verify_text(r);
-  EXPECT_NE(text.find("elements inputs 0x3f000000 => got 0x09 expected 0x01 (class exact)"), std::string::npos) << text;
+  EXPECT_NE(text.find("  elements exact [" + std::to_string(one) + "] input 0x3f000000 (0.5) => got 0x09 (9) expected 0x01 (1), distance 2"),
+            std::string::npos) << text;
   EXPECT_NE(text.find(fmt::format("{} tests, 3 errors found", r.tests)), std::string::npos) << text;
   EXPECT_NE(text.find("Errors found in mxfp4-e2m1 (rounding nearest)"), std::string::npos) << text;
 
@@ -223,10 +228,11 @@ TEST(GoldenGenNf4Dq, ReferenceVerifiesAndCorruptionIsReported) {
       for (int block : {64, 256}) {
         const std::string dir = temp_dir("dq");
         Nf4GenOptions o;
+        o.level = Level::boundary;
         o.table = tab;
         o.profile = std::string(p.name);
         o.block = block;
-        o.level = 2;
+        o.level = Level::quick;
         o.random = 20000;  // block 64: more than 256 blocks, the second nested block short
         o.double_quant = true;
         const GenSummary s = gen_nf4(o, dir);
@@ -247,6 +253,7 @@ TEST(GoldenGenNf4Dq, ReferenceVerifiesAndCorruptionIsReported) {
       }
   const std::string dir = temp_dir("dq_c"), actual = temp_dir("dq_c_actual");
   Nf4GenOptions o;
+  o.level = Level::boundary;
   o.double_quant = true;
   gen_nf4(o, dir);
   fs::create_directories(actual);
@@ -285,6 +292,7 @@ TEST(GoldenGenNf4Dq, MatchesBitsandbytesGolden) {
       cases.inputs = m.f32(c, "*", "in.f32");
       cases.classes.assign(cases.inputs.size(), static_cast<std::uint8_t>(Nf4CaseClass::random));
       Nf4GenOptions o;
+      o.level = Level::boundary;
       o.profile = profile;
       o.double_quant = true;
       const std::string dir = temp_dir("bnb");

@@ -42,6 +42,7 @@ VerifyResult verify_f32(const std::string& golden, const std::vector<float>& v, 
 
 WeakGenOptions weak_options(weak::Layout l, int bits, weak::Tuning t) {
   WeakGenOptions o;
+  o.level = Level::boundary;
   o.layout = l;
   o.quant.bits = bits;
   o.quant.group = l == weak::Layout::qeft ? 128 : 0;
@@ -56,8 +57,9 @@ bool contains(const std::vector<std::uint16_t>& v, std::uint16_t x) { return std
 }  // namespace
 
 TEST(GoldenGenWeak, EverySetVerifiesAgainstItself) {
-  for (auto [l, bits, tuning, level] : {std::tuple{weak::Layout::qeft, 4, weak::Tuning::minmax, 1}, {weak::Layout::qeft, 4, weak::Tuning::mse, 2},
-                                        {weak::Layout::owq, 3, weak::Tuning::minmax, 2}, {weak::Layout::owq, 4, weak::Tuning::mse, 1}}) {
+  for (auto [l, bits, tuning, level] :
+       {std::tuple{weak::Layout::qeft, 4, weak::Tuning::minmax, Level::boundary}, {weak::Layout::qeft, 4, weak::Tuning::mse, Level::quick},
+        {weak::Layout::owq, 3, weak::Tuning::minmax, Level::quick}, {weak::Layout::owq, 4, weak::Tuning::mse, Level::boundary}}) {
     WeakGenOptions o = weak_options(l, bits, tuning);
     o.level = level;
     o.random = 5000;
@@ -119,7 +121,9 @@ TEST(GoldenGenWeak, CorruptionsAreReportedWithClassAndDistance) {
   EXPECT_EQ(r.classes.at("qweight " + std::string(kWeakCaseClassNames[k])).errors, 1u);
   EXPECT_EQ(r.distance.at(1), 1u);
   const auto inputs = io::npy::read(dir + "/qweight_inputs.npy").values<std::uint32_t>();
-  EXPECT_NE(r.first_errors.at(0).find(fmt::format("inputs 0x{:08x}", inputs[i])), std::string::npos) << r.first_errors[0];
+  ASSERT_EQ(r.examples.size(), 1u);
+  EXPECT_EQ(r.examples[0].index, i);
+  EXPECT_EQ(r.examples[0].input, inputs[i]);
 
   auto s = read_u16(dir + "/expected_scales.npy");
   s.back() = static_cast<std::uint16_t>(s.back() + 3);  // 3 f16 ulps
@@ -167,9 +171,10 @@ TEST(GoldenGenGemm, EverySetVerifiesAgainstItself) {
   for (const gse::Format& f : {gse::Format{}, e8, int4})
     for (gse::Accumulate acc : {gse::Accumulate::exact, gse::Accumulate::fp32}) {
       GseGemmGenOptions o;
+      o.level = Level::boundary;
       o.format = f;
       o.accumulate = acc;
-      o.level = 2;
+      o.level = Level::quick;
       o.random = 500;
       const std::string dir = temp_dir("gemm_self");
       gen_gse_gemm(o, dir);
@@ -188,6 +193,7 @@ TEST(GoldenGenGemm, EverySetVerifiesAgainstItself) {
 
 TEST(GoldenGenGemm, StructuredCases) {
   GseGemmGenOptions o;
+  o.level = Level::boundary;
   o.format.exp_bits = 8;
   o.format.exp_bias = 127;
   const std::vector<GseGemmProblem> p = gse_gemm_gen_cases(o);
@@ -249,8 +255,9 @@ std::vector<float> reversed_fp32(const GseGemmProblem& p, const gse::Format& f) 
 
 TEST(GoldenGenGemm, ToleranceAcceptsAnyOrderAndRejectsMore) {
   GseGemmGenOptions o;
+  o.level = Level::boundary;
   o.accumulate = gse::Accumulate::fp32;
-  o.level = 2;
+  o.level = Level::quick;
   o.random = 2000;
   const std::string dir = temp_dir("gemm_tol");
   gen_gse_gemm(o, dir);
@@ -285,7 +292,8 @@ TEST(GoldenGenGemm, ToleranceAcceptsAnyOrderAndRejectsMore) {
   want[j] = std::numeric_limits<float>::quiet_NaN();
   const VerifyResult bad = verify_f32(dir, want, true);
   EXPECT_EQ(bad.errors, 2u);
-  EXPECT_NE(bad.first_errors.at(0).find("> bound"), std::string::npos) << bad.first_errors[0];
+  ASSERT_FALSE(bad.examples.empty());
+  EXPECT_NE(bad.examples[0].note.find("> bound"), std::string::npos) << bad.examples[0].note;
   EXPECT_GT(bad.tolerance.at(0).worst_ratio, 1);
   want[j] = io::npy::read(dir + "/expected.npy").values<float>()[j];
   want[i] = std::nextafter(x, -std::numeric_limits<float>::infinity());  // the last float within the bound passes

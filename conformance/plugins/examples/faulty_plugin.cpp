@@ -1,4 +1,4 @@
-// A deliberately faulty vendor plugin, for the tests of `lowbit verify --plugin`:
+// A deliberately faulty vendor plugin, for the tests of `lowbit conform --plugin`:
 //   - FP8 encode rounds ties away from zero where round-to-nearest-even is asked (rne -> rna);
 //   - NF4/FP4 puts element 2j in the LOW nibble of byte j (the two nibbles of every byte swapped);
 //   - GSE encode rounds ties away from zero where round-to-nearest-even is asked;
@@ -7,7 +7,7 @@
 //   - the GSE GEMM ignores B's exp_offset (as if the weights had no per-tensor scale);
 //   - the QEFT matvec reads the four codes of each qweight int16 in reverse nibble order;
 //   - LOWBIT_FAULTY_CRASH=e4m3|e5m2|gse|gse-gemm|mx|nf4|qeft: the first encode/quantize/matvec/gemm call for that
-//     format dies of SIGSEGV; LOWBIT_FAULTY_ERROR=...: those calls return error 7 (outputs untouched);
+//     format dies of SIGSEGV; LOWBIT_FAULTY_ERROR=...: those calls return error 42 (outputs untouched);
 //   - LOWBIT_FAULTY_ABI=N: the descriptor claims ABI version N (a version-mismatch test).
 #include <algorithm>
 #include <cmath>
@@ -23,7 +23,7 @@ namespace {
 
 using namespace lowbit_plugin;
 
-constexpr int kFaultyError = 7;
+constexpr int kFaultyError = 42;
 
 bool env_is(const char* var, const char* format) {
   const char* v = std::getenv(var);

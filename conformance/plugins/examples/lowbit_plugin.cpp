@@ -1,5 +1,5 @@
 // The example vendor plugin: lowbit's own optimized kernels behind the C ABI of lowbit/vendor.h.
-// `lowbit verify --plugin liblowbit_example_plugin.so` passes every check.
+// `lowbit conform --plugin liblowbit_example_plugin.so` passes every check.
 #include "example_codecs.hpp"
 
 namespace {

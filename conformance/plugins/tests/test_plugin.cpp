@@ -1,22 +1,27 @@
-// Vendor plugins (lowbit/vendor.h): the example plugin built from lowbit's own kernels passes the
-// suite, the faulty plugin's report names what it gets wrong, and crashes, error codes and bad
-// libraries are reported.
+// Vendor plugins (lowbit/vendor.h) under `lowbit conform --plugin`: the example plugin built from
+// lowbit's own kernels passes the suites, the faulty plugin's report names what it gets wrong, a plugin
+// that implements only some options passes with the rest listed as not supported, and crashes, error
+// codes and bad libraries are reported.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <utility>
 
+#include "conform.hpp"
 #include "lowbit/conformance/plugin.hpp"
-#include "plugin_command.hpp"
-#include "stream.hpp"
 
 namespace {
 
 using namespace lowbit::conformance;
+using lowbit::cli::ConformRequest;
+using lowbit::cli::UsageError;
 
-#if defined(LOWBIT_EXAMPLE_PLUGIN) && defined(LOWBIT_FAULTY_PLUGIN) && defined(LOWBIT_C_PLUGIN) && defined(LOWBIT_NOT_A_PLUGIN)
+#if defined(LOWBIT_EXAMPLE_PLUGIN) && defined(LOWBIT_FAULTY_PLUGIN) && defined(LOWBIT_RNE_ONLY_PLUGIN) && \
+    defined(LOWBIT_C_PLUGIN) && defined(LOWBIT_NOT_A_PLUGIN)
 
 // qemu-user 7.2 (Debian 12) hangs the forked child of a dynamically linked program right after
 // fork(), before it runs any code of ours: under emulation (the arm64 tests) the suites run
@@ -29,14 +34,25 @@ constexpr bool kForkWorks = true;
 #define SKIP_WITHOUT_FORK() \
   if (!kForkWorks) GTEST_SKIP() << "fork() hangs under qemu-user; crash isolation is tested natively"
 
-PluginSuiteOptions small(std::vector<std::string> formats = {}, std::vector<std::string> profiles = {}) {
-  PluginSuiteOptions o;
-  o.isolate = kForkWorks;
-  o.formats = std::move(formats);
-  o.profiles = std::move(profiles);
-  o.random_cases = 1 << 12;
-  o.groups = 200;  // the block suites' random groups (conform: 2000); cheap under qemu too
-  return o;
+// `lowbit conform --plugin PATH [--format F...] [--profile P...]`, with smaller samples.
+ConformRequest small(const char* plugin, std::vector<std::string> formats = {}, std::vector<std::string> profiles = {}) {
+  ConformRequest r;
+  r.plugin = plugin;
+  r.formats = std::move(formats);
+  r.run.profiles = std::move(profiles);
+  r.run.isolate = kForkWorks;
+  r.run.random_cases = 1 << 12;
+  r.run.groups = 200;  // the block suites' random groups (conform: 2000); cheap under qemu too
+  return r;
+}
+std::vector<Check> conform(const ConformRequest& r) { return lowbit::cli::conform_checks(r); }
+
+// The formats whose suites `conform --plugin` runs without --format: those the plugin has a function of.
+std::vector<std::string> implemented(const Plugin& p) {
+  std::vector<std::string> out;
+  for (const lowbit::cli::Suite& s : lowbit::cli::registry().suites())
+    if (s.in_plugin(p)) out.insert(out.end(), s.plugin_formats.begin(), s.plugin_formats.end());
+  return out;
 }
 
 // Sets an environment variable for one scope (the plugin reads it in the child processes).
@@ -60,11 +76,16 @@ const Check* find(const std::vector<Check>& checks, const std::string& format, c
 TEST(Plugin, ExamplePluginPassesEveryCheck) {
   const Plugin plugin(LOWBIT_EXAMPLE_PLUGIN);
   EXPECT_EQ(plugin.name(), "lowbit-example");
-  EXPECT_EQ(plugin.formats(), (std::vector<std::string>{"e4m3", "e5m2", "gse", "gse-gemm", "mx", "nf4", "qeft"}));
-  // Two profiles here (both NaN semantics, with and without saturation), the others below and in
-  // `lowbit verify --plugin` runs: the suite over every profile is `lowbit conform`'s, already tested.
-  const std::vector<Check> checks =
-      run_plugin_suites(plugin, GoldenDir::from_env(), small({}, {"ml_dtypes", "cuda-satfinite"}));
+  EXPECT_EQ(implemented(plugin), (std::vector<std::string>{"e4m3", "e5m2", "gse", "gse-gemm", "mx", "nf4", "qeft"}));
+  // Two FP8 profiles here (both NaN semantics, with and without saturation), the others in `lowbit
+  // conform` runs of lowbit's own implementations, already tested; the block suites run whole.
+  ConformRequest r = small(LOWBIT_EXAMPLE_PLUGIN);
+  r.run.profiles = {"ml_dtypes", "cuda-satfinite", "exact", "fp32", "microxcaling", "lowbit", "bnb-cpu", "bnb-torch", "bnb-cuda"};
+  std::vector<Check> checks = conform(r);
+  for (const char* f : {"gse", "qeft"}) {  // the suites without profiles
+    std::vector<Check> more = conform(small(LOWBIT_EXAMPLE_PLUGIN, {f}));
+    checks.insert(checks.end(), more.begin(), more.end());
+  }
   std::uint64_t cases = 0;
   for (const Check& c : checks) {
     EXPECT_TRUE(c.passed()) << describe(c);
@@ -91,7 +112,7 @@ TEST(Plugin, ExamplePluginPassesEveryCheck) {
   EXPECT_NE(find(checks, "qeft", "golden layers -> lane-order sum of golden deq"), nullptr);
   EXPECT_NE(find(checks, "qeft", "random layers -> reference"), nullptr);
   // The GEMM in both accumulations, through the C slot, against the reference.
-  for (const char* name : {"b=4 N=16 e5 bias 15 off -30: level-1 set", "random mixed-format problems -> reference"}) {
+  for (const char* name : {"b=4 N=16 e5 bias 15 off -30: boundary set", "random mixed-format problems -> reference"}) {
     const Check* c = find(checks, "gse-gemm", name);
     ASSERT_NE(c, nullptr) << name;
     EXPECT_EQ(c->profile, "exact");  // the first of the two
@@ -100,6 +121,7 @@ TEST(Plugin, ExamplePluginPassesEveryCheck) {
     if (c.format == "gse-gemm") {
       EXPECT_TRUE(c.profile == "exact" || c.profile == "fp32" || c.name == "plugin status codes") << c.profile;
     }
+    EXPECT_TRUE(c.supported()) << describe(c);
   }
 }
 
@@ -122,8 +144,7 @@ void expect_passed(const std::vector<Check>& checks, const std::string& format, 
 }
 
 TEST(Plugin, FaultyPluginsReportNamesTheGseTieRuleTheMxScaleAndTheQeftNibbles) {
-  const Plugin plugin(LOWBIT_FAULTY_PLUGIN);
-  const std::vector<Check> checks = run_plugin_suites(plugin, GoldenDir::from_env(), small({"gse", "mx", "qeft"}));
+  const std::vector<Check> checks = conform(small(LOWBIT_FAULTY_PLUGIN, {"gse", "mx", "qeft"}));
   // GSE: the groups rounded rne (and only those) differ from the oracle; decode is right.
   for (const char* type : {"f32", "f16", "bf16"})
     expect_failed(checks, "gse", std::string("encode ") + type + " groups -> spec oracle", " rne]: ");
@@ -141,8 +162,7 @@ TEST(Plugin, FaultyPluginsReportNamesTheGseTieRuleTheMxScaleAndTheQeftNibbles) {
 }
 
 TEST(Plugin, FaultyPluginsGemmIgnoresBsExponentOffset) {
-  const Plugin plugin(LOWBIT_FAULTY_PLUGIN);
-  const std::vector<Check> checks = run_plugin_suites(plugin, GoldenDir::from_env(), small({"gse-gemm"}));
+  const std::vector<Check> checks = conform(small(LOWBIT_FAULTY_PLUGIN, {"gse-gemm"}));
   std::size_t fp32 = 0;
   for (const Check& c : checks) {
     if (c.name == "plugin status codes") continue;
@@ -156,8 +176,7 @@ TEST(Plugin, FaultyPluginsGemmIgnoresBsExponentOffset) {
 }
 
 TEST(Plugin, FaultyPluginsReportNamesTheWrongTieRuleAndTheNibbleOrder) {
-  const Plugin plugin(LOWBIT_FAULTY_PLUGIN);
-  const std::vector<Check> checks = run_plugin_suites(plugin, GoldenDir::from_env(), small({}, {"ml_dtypes"}));
+  const std::vector<Check> checks = conform(small(LOWBIT_FAULTY_PLUGIN, {"e4m3", "e5m2", "nf4"}, {"ml_dtypes", "lowbit", "bnb-cpu"}));
   for (const char* f : {"e4m3", "e5m2"}) {
     // Ties: every rne check fails, the other roundings and the decoders pass.
     for (const char* name : {"f16 all -> ", "bf16 all -> ", "f32 sample -> ", "f16 all rne -> reference",
@@ -189,8 +208,7 @@ TEST(Plugin, FaultyPluginsReportNamesTheWrongTieRuleAndTheNibbleOrder) {
 TEST(Plugin, ACrashIsAFailedCheckAndTheOtherGroupsStillReport) {
   SKIP_WITHOUT_FORK();
   const ScopedEnv crash("LOWBIT_FAULTY_CRASH", "e5m2");
-  const Plugin plugin(LOWBIT_FAULTY_PLUGIN);
-  const std::vector<Check> checks = run_plugin_suites(plugin, GoldenDir::from_env(), small({}, {"ml_dtypes"}));
+  const std::vector<Check> checks = conform(small(LOWBIT_FAULTY_PLUGIN, {"e4m3", "e5m2", "nf4"}, {"ml_dtypes", "bnb-cpu"}));
   const Check* crashed = find(checks, "e5m2", "plugin crashed");
   ASSERT_NE(crashed, nullptr);
   EXPECT_EQ(crashed->name, "plugin crashed (signal 11)");
@@ -200,7 +218,7 @@ TEST(Plugin, ACrashIsAFailedCheckAndTheOtherGroupsStillReport) {
   EXPECT_NE(find(checks, "nf4", "every case -> golden"), nullptr);
   // The same for a block suite's group: MX dies, QEFT after it still reports.
   const ScopedEnv mx_crash("LOWBIT_FAULTY_CRASH", "mx");
-  const std::vector<Check> blocks = run_plugin_suites(plugin, GoldenDir::from_env(), small({"mx", "qeft"}));
+  const std::vector<Check> blocks = conform(small(LOWBIT_FAULTY_PLUGIN, {"mx", "qeft"}));
   const Check* mx = find(blocks, "mx", "plugin crashed");
   ASSERT_NE(mx, nullptr);
   EXPECT_EQ(mx->name, "plugin crashed (signal 11)");
@@ -209,51 +227,113 @@ TEST(Plugin, ACrashIsAFailedCheckAndTheOtherGroupsStillReport) {
 }
 
 TEST(Plugin, AnErrorCodeIsAFailedCheck) {
-  const Plugin plugin(LOWBIT_FAULTY_PLUGIN);
   for (auto [format, call] : {std::pair{"nf4", "nf4_quantize_f32(n="}, std::pair{"gse", "gse_encode_f32(n="}, std::pair{"gse-gemm", "gse_gemm_f32(m="},
                               std::pair{"mx", "mx_encode_f32(n="}, std::pair{"qeft", "qeft_matvec_f32(oc="}}) {
     const ScopedEnv error("LOWBIT_FAULTY_ERROR", format);
-    PluginSuiteOptions o = small({format});
+    ConformRequest o = small(LOWBIT_FAULTY_PLUGIN, {format});
     for (bool isolate : {true, false}) {
       if (!isolate && std::string(format) != "nf4") continue;  // one in-process run is enough
       if (isolate && !kForkWorks) continue;
-      o.isolate = isolate;
-      const std::vector<Check> checks = run_plugin_suites(plugin, GoldenDir::from_env(), o);
+      o.run.isolate = isolate;
+      const std::vector<Check> checks = conform(o);
       const Check* status = find(checks, format, "plugin status codes");
       ASSERT_NE(status, nullptr) << format;
       EXPECT_FALSE(status->passed());
       EXPECT_GT(status->errors, 0u);
       ASSERT_FALSE(status->first_errors.empty());
       EXPECT_NE(status->first_errors.front().find(call), std::string::npos) << status->first_errors.front();
-      EXPECT_NE(status->first_errors.front().find("plugin returned error 7"), std::string::npos);
+      // The error names the call's options and the status's meaning.
+      EXPECT_NE(status->first_errors.front().find("plugin returned error 42 (not a lowbit status: the vendor's own error code)"),
+                std::string::npos) << status->first_errors.front();
     }
   }
 }
 
-TEST(Plugin, ACPluginsNullSlotsAreNotImplementedAndItsLastSlotIsCalled) {
+TEST(Plugin, ACPluginsNullSlotsAreNotImplementedAndItsUnsupportedSlotsAreNotFailures) {
   const Plugin plugin(LOWBIT_C_PLUGIN);
   EXPECT_EQ(plugin.name(), "c-vendor");
-  EXPECT_EQ(plugin.formats(), (std::vector<std::string>{"gse-gemm", "qeft"}));
-  const std::vector<Check> checks = run_plugin_suites(plugin, GoldenDir::from_env(), small({"qeft", "gse", "mx", "gse-gemm"}));
-  // Its one function answers LOWBIT_E_UNSUPPORTED to every call: one error per call.
-  const Check* status = find(checks, "qeft", "plugin status codes");
-  ASSERT_NE(status, nullptr);
-  EXPECT_GT(status->cases, 0u);
-  EXPECT_EQ(status->errors, status->cases);
-  ASSERT_FALSE(status->first_errors.empty());
-  EXPECT_NE(status->first_errors.front().find("qeft_matvec_f32(oc="), std::string::npos) << status->first_errors.front();
-  EXPECT_NE(status->first_errors.front().find("plugin returned error 1"), std::string::npos);
-  const Check* gemm = find(checks, "gse-gemm", "plugin status codes");  // the descriptor's last slot
-  ASSERT_NE(gemm, nullptr);
-  EXPECT_GT(gemm->cases, 0u);
-  EXPECT_EQ(gemm->errors, gemm->cases);
-  ASSERT_FALSE(gemm->first_errors.empty());
-  EXPECT_NE(gemm->first_errors.front().find("gse_gemm_f32(m="), std::string::npos) << gemm->first_errors.front();
+  EXPECT_EQ(implemented(plugin), (std::vector<std::string>{"gse-gemm", "qeft"}));
+  const std::vector<Check> checks = conform(small(LOWBIT_C_PLUGIN, {"qeft", "gse", "mx", "gse-gemm"}));
+  // Its two functions answer LOWBIT_E_UNSUPPORTED to every call: each check that calls one is
+  // "not supported" (the call and the status named), none failed; its last slot is called.
+  for (auto [format, call] : {std::pair{"qeft", "qeft_matvec_f32(oc="}, std::pair{"gse-gemm", "gse_gemm_f32(m="}}) {
+    std::size_t not_supported = 0;
+    for (const Check& c : checks) {
+      if (c.format != format || c.name == "plugin status codes") continue;
+      EXPECT_FALSE(c.supported()) << describe(c);
+      EXPECT_FALSE(c.failed()) << describe(c);
+      EXPECT_NE(c.not_supported.find(call), std::string::npos) << c.not_supported;
+      EXPECT_NE(c.not_supported.find("LOWBIT_E_UNSUPPORTED: this option combination is not implemented"), std::string::npos)
+          << c.not_supported;
+      ++not_supported;
+    }
+    EXPECT_GT(not_supported, 0u) << format;
+    const Check* status = find(checks, format, "plugin status codes");
+    ASSERT_NE(status, nullptr);
+    EXPECT_GT(status->cases, 0u);   // the calls were made
+    EXPECT_EQ(status->errors, 0u);  // unsupported is no error
+  }
   for (const char* f : {"gse", "mx"}) {
     const Check* c = find(checks, f, "not implemented by the plugin");
     ASSERT_NE(c, nullptr) << f;
-    EXPECT_FALSE(c->passed());
+    EXPECT_TRUE(c->failed());
   }
+}
+
+// ml_dtypes' float8 conversions as a plugin: rne only, the ml_dtypes profile only. Every check it
+// supports passes; the others are "not supported", listed apart, and the run has no failure.
+TEST(Plugin, APluginWithSomeOptionsPassesWithTheRestNotSupported) {
+  const std::vector<Check> checks = conform(small(LOWBIT_RNE_ONLY_PLUGIN));
+  std::size_t passed = 0, not_supported = 0;
+  for (const Check& c : checks) {
+    EXPECT_FALSE(c.failed()) << describe(c);
+    passed += c.passed();
+    not_supported += !c.supported();
+    if (c.name == "plugin status codes") continue;
+    const bool rne = c.name.find(" -> fp8/") != std::string::npos || c.name.find(" rne ") != std::string::npos ||
+                     c.name.starts_with("decode");
+    EXPECT_EQ(c.supported(), c.profile == "ml_dtypes" && rne) << describe(c);
+  }
+  EXPECT_GT(passed, 10u);
+  EXPECT_GT(not_supported, 10u);
+  const Check* rna = find(checks, "e4m3", "f32 sample rna -> reference");
+  ASSERT_NE(rna, nullptr);
+  EXPECT_NE(rna->not_supported.find("fp8_encode_f32(n="), std::string::npos) << rna->not_supported;
+  EXPECT_NE(rna->not_supported.find("e4m3, rounding rna, profile ml_dtypes"), std::string::npos) << rna->not_supported;
+  EXPECT_EQ(rna->cases, 0u);  // not run further
+  // --rounding and --profile scope the run: only supported checks are left.
+  ConformRequest scoped = small(LOWBIT_RNE_ONLY_PLUGIN, {"e5m2"}, {"ml_dtypes"});
+  scoped.run.roundings = {lowbit::Rounding::rne};
+  for (const Check& c : conform(scoped)) {
+    EXPECT_TRUE(c.passed()) << describe(c);
+    EXPECT_EQ(c.name.find(" rna "), std::string::npos) << describe(c);
+  }
+  // The report: passed, failed and not supported counted apart; the long vendor name keeps the columns.
+  std::FILE* f = std::tmpfile();
+  print_report(f, checks, true);
+  std::rewind(f);
+  std::string text;
+  for (int ch; (ch = std::fgetc(f)) != EOF;) text += static_cast<char>(ch);
+  std::fclose(f);
+  EXPECT_NE(text.find(fmt::format("{} passed, 0 failed, {} not supported", passed, not_supported)), std::string::npos) << text;
+  EXPECT_NE(text.find("Not supported by the implementation"), std::string::npos);
+  std::size_t header_col = std::string::npos, rows = 0;
+  for (std::size_t at = 0; at < text.size();) {  // the per-check table: every "cases" entry ends in the header's column
+    const std::size_t end = text.find('\n', at);
+    const std::string line = text.substr(at, end - at);
+    at = end + 1;
+    if (line.starts_with("impl ") && line.find(" check ") != std::string::npos) {
+      header_col = line.find("cases") + 5;
+    } else if (line.empty()) {
+      header_col = std::string::npos;
+    } else if (header_col != std::string::npos && line.starts_with("ml_dtypes float8")) {
+      ASSERT_GT(line.size(), header_col);
+      EXPECT_EQ(line[header_col], ' ') << line;
+      EXPECT_NE(line[header_col - 1], ' ') << line;
+      ++rows;
+    }
+  }
+  EXPECT_EQ(rows, checks.size());
 }
 
 template <class F> std::string error_of(F f) {
@@ -277,28 +357,23 @@ TEST(Plugin, BadLibrariesAreClearErrors) {
             std::string::npos) << missing;
   const std::string absent = error_of([] { Plugin p("/nonexistent/libvendor.so"); });
   EXPECT_NE(absent.find("cannot load plugin /nonexistent/libvendor.so"), std::string::npos) << absent;
-  EXPECT_THROW(run_plugin_suites(Plugin(LOWBIT_EXAMPLE_PLUGIN), GoldenDir::from_env(), small({"owq"})),
-               std::invalid_argument);
+  EXPECT_THROW(conform(small(LOWBIT_EXAMPLE_PLUGIN, {"owq"})), UsageError);  // no vendor function checks OWQ
 }
 
-TEST(Plugin, VerifyCommandExitStatus) {
-  lowbit::cli::PluginArgs a;
-  a.level = "quick";
-  a.formats = {"e4m3fn"};
-  a.profiles = {"ml_dtypes-sat"};
-  a.threads = 1;
-  a.isolate = kForkWorks;
-  a.path = LOWBIT_EXAMPLE_PLUGIN;
-  EXPECT_EQ(lowbit::cli::run_verify_plugin(a), 0);
-  a.path = LOWBIT_FAULTY_PLUGIN;
-  a.json = true;
-  EXPECT_EQ(lowbit::cli::run_verify_plugin(a), 1);
-  a.formats = {"mxfp4-e2m1"};  // an MX name runs the MX suite
-  EXPECT_EQ(lowbit::cli::run_verify_plugin(a), 1);
-  a.path = LOWBIT_EXAMPLE_PLUGIN;
-  EXPECT_EQ(lowbit::cli::run_verify_plugin(a), 0);
-  a.formats = {"owq"};
-  EXPECT_THROW(lowbit::cli::run_verify_plugin(a), lowbit::cli::UsageError);
+TEST(Plugin, ConformCommandExitStatus) {
+  const auto run = [](std::vector<std::string> args) {
+    if (!kForkWorks) args.push_back("--in-process");
+    return lowbit::cli::run(args);
+  };
+  EXPECT_EQ(run({"conform", "--plugin", LOWBIT_EXAMPLE_PLUGIN, "--format", "e4m3fn", "--profile", "ml_dtypes-sat", "--threads", "1"}), 0);
+  EXPECT_EQ(run({"conform", "--plugin", LOWBIT_FAULTY_PLUGIN, "--format", "e4m3", "--profile", "ml_dtypes-sat", "--json"}), 1);
+  EXPECT_EQ(run({"conform", "--plugin", LOWBIT_FAULTY_PLUGIN, "--format", "mxfp4-e2m1"}), 1);  // an MX name runs the MX suite
+  EXPECT_EQ(run({"conform", "--plugin", LOWBIT_EXAMPLE_PLUGIN, "--format", "mxfp4-e2m1"}), 0);
+  EXPECT_EQ(run({"conform", "--plugin", LOWBIT_RNE_ONLY_PLUGIN, "--format", "e5m2"}), 0);  // not supported is no failure
+  EXPECT_EQ(run({"conform", "--plugin", LOWBIT_RNE_ONLY_PLUGIN, "--format", "gse"}), 1);   // not implemented is one
+  EXPECT_EQ(run({"conform", "--plugin", LOWBIT_EXAMPLE_PLUGIN, "--format", "owq"}), 2);    // no vendor function checks OWQ
+  EXPECT_EQ(run({"conform", "--plugin", "/nonexistent/libvendor.so"}), 2);
+  EXPECT_EQ(run({"conform", "--plugin", LOWBIT_EXAMPLE_PLUGIN, "--impl", "avx2"}), 2);  // --impl names lowbit's own
 }
 
 #else

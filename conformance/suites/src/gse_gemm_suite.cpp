@@ -1,4 +1,4 @@
-// The GSE GEMM suite. Problems: the golden generator's level-1 set (gse_gemm_gen_cases: every k
+// The GSE GEMM suite. Problems: the golden generator's boundary set (gse_gemm_gen_cases: every k
 // in 1 .. 2N+1, which covers every tail against the group and the kernels' k pairs, at 5 x 17
 // outputs, which covers the 4 x 16 tiles' edges; extreme fields, max mantissas, cancellation, zero
 // and NaN groups) on formats from int4 to int8 with 5- and 8-bit fields and offsets, then random
@@ -123,31 +123,35 @@ class GemmRunner {
 
   void run() {
     for (gse::Accumulate mode : {gse::Accumulate::exact, gse::Accumulate::fp32}) {
-      for (const gse::Format& f : kFormats) {
-        Check& c = start(mode, fmt::format("{}: level-1 set -> {}", describe(f), against()));
-        GseGemmGenOptions g;
-        g.format = f;
-        g.seed = o_.seed;
-        if (reference_) g.m = 2, g.n = 3;  // the oracle is slow, and the reference has no tiles
-        for (const GseGemmProblem& p : gse_gemm_gen_cases(g)) compare(c, p, {f, f, mode});
-        compare(c, order_problem(f), {f, f, mode});
-      }
-      Check& c = start(mode, fmt::format("random mixed-format problems -> {}", against()));
-      std::mt19937_64 rng(o_.seed + static_cast<unsigned>(mode));
-      for (int trial = 0; trial < std::max(1, o_.groups / 20); ++trial) {
-        const int N = gse::kGroupSizes[rng() % gse::kGroupSizes.size()];
-        const gse::Format fa = random_format(rng, N), fb = random_format(rng, N);
-        compare(c, random_problem(rng, fa, fb), {fa, fb, mode});
-      }
+      if (!o_.has_profile(profile(mode))) continue;
+      for (const gse::Format& f : kFormats)
+        check(mode, fmt::format("{}: boundary set -> {}", describe(f), against()), [&](Check& c) {
+          GseGemmGenOptions g;
+          g.format = f;
+          g.level = Level::boundary;
+          g.seed = o_.seed;
+          if (reference_) g.m = 2, g.n = 3;  // the oracle is slow, and the reference has no tiles
+          for (const GseGemmProblem& p : gse_gemm_gen_cases(g)) compare(c, p, {f, f, mode});
+          compare(c, order_problem(f), {f, f, mode});
+        });
+      check(mode, fmt::format("random mixed-format problems -> {}", against()), [&](Check& c) {
+        std::mt19937_64 rng(o_.seed + static_cast<unsigned>(mode));
+        for (int trial = 0; trial < std::max(1, o_.groups / 20); ++trial) {
+          const int N = gse::kGroupSizes[rng() % gse::kGroupSizes.size()];
+          const gse::Format fa = random_format(rng, N), fb = random_format(rng, N);
+          compare(c, random_problem(rng, fa, fb), {fa, fb, mode});
+        }
+      });
     }
   }
 
  private:
   const char* against() const { return reference_ ? "oracle" : "reference"; }
 
-  Check& start(gse::Accumulate mode, std::string name) {
-    out_.push_back({impl_.name, "gse-gemm", mode == gse::Accumulate::exact ? "exact" : "fp32", std::move(name), 0, 0, {}});
-    return out_.back();
+  static const char* profile(gse::Accumulate mode) { return mode == gse::Accumulate::exact ? "exact" : "fp32"; }
+
+  template <class Body> void check(gse::Accumulate mode, std::string name, Body&& body) {
+    run_check(out_, {impl_.name, "gse-gemm", profile(mode), std::move(name)}, body);
   }
 
   void compare(Check& c, const GseGemmProblem& p, const gse::GemmParams& params) {

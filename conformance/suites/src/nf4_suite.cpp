@@ -46,27 +46,28 @@ std::vector<Check> run_nf4_suite(const nf4::Impl& impl, const GoldenDir& golden,
   const Nf4Manifest m(golden);
   for (auto [sem, profile_name] : kNf4GoldenSemantics) {
     const nf4::Profile& profile = *nf4::find_profile(profile_name);
+    if (!o.has_profile(profile.name)) continue;
     const nf4::Params p = nf4::make_params(nf4::Table::nf4, profile, nf4::kDefaultBlock);
-    out.push_back({impl.name, "nf4", std::string(profile.name), fmt::format("every case -> golden {}", sem), 0, 0, {}});
-    Check& c = out.back();
-    for (const std::string& name : m.cases()) {
-      if (!m.has(name, sem, "nf4.u8")) continue;
-      const std::vector<float> in = floats(m.f32(name, "*", "in.f32"));
-      std::vector<std::uint8_t> packed(nf4::packed_bytes(in.size()));
-      std::vector<float> absmax(nf4::blocks(in.size(), p.block));
-      impl.encode(in.size(), in.data(), packed.data(), absmax.data(), &p);
-      compare_bits(c, name + " codes", packed, m.u8(name, sem, "nf4.u8"), o.max_errors);
-      if (m.has(name, sem, "absmax.f32")) compare_bits(c, name + " absmax", absmax, m.f32(name, sem, "absmax.f32"), o.max_errors);
-      if (m.has(name, sem, "deq.f32") && m.has(name, sem, "absmax.f32")) {
-        const std::vector<float> gold_absmax = floats(m.f32(name, sem, "absmax.f32"));
-        std::vector<float> deq(in.size());
-        impl.decode(in.size(), m.u8(name, sem, "nf4.u8").data(), gold_absmax.data(), deq.data(), &p);
-        compare_bits(c, name + " dequantized", deq, m.f32(name, sem, "deq.f32"), o.max_errors);
+    run_check(out, {impl.name, "nf4", std::string(profile.name), fmt::format("every case -> golden {}", sem)}, [&](Check& c) {
+      for (const std::string& name : m.cases()) {
+        if (!m.has(name, sem, "nf4.u8")) continue;
+        const std::vector<float> in = floats(m.f32(name, "*", "in.f32"));
+        std::vector<std::uint8_t> packed(nf4::packed_bytes(in.size()));
+        std::vector<float> absmax(nf4::blocks(in.size(), p.block));
+        impl.encode(in.size(), in.data(), packed.data(), absmax.data(), &p);
+        compare_bits(c, name + " codes", packed, m.u8(name, sem, "nf4.u8"), o.max_errors);
+        if (m.has(name, sem, "absmax.f32")) compare_bits(c, name + " absmax", absmax, m.f32(name, sem, "absmax.f32"), o.max_errors);
+        if (m.has(name, sem, "deq.f32") && m.has(name, sem, "absmax.f32")) {
+          const std::vector<float> gold_absmax = floats(m.f32(name, sem, "absmax.f32"));
+          std::vector<float> deq(in.size());
+          impl.decode(in.size(), m.u8(name, sem, "nf4.u8").data(), gold_absmax.data(), deq.data(), &p);
+          compare_bits(c, name + " dequantized", deq, m.f32(name, sem, "deq.f32"), o.max_errors);
+        }
       }
-    }
+    });
     if (!is_reference(impl)) continue;
     // Double quantization is scalar code shared by every implementation: checked once.
-    out.push_back({impl.name, "nf4", std::string(profile.name), fmt::format("double quant -> golden {}", sem), 0, 0, {}});
+    out.push_back({impl.name, "nf4", std::string(profile.name), fmt::format("double quant -> golden {}", sem)});
     Check& d = out.back();
     nf4::DynamicMap map;
     const std::vector<float> golden_map = floats(m.f32("-", "-", "dynamic_map.f32"));
@@ -91,27 +92,28 @@ std::vector<Check> run_nf4_suite(const nf4::Impl& impl, const GoldenDir& golden,
   std::mt19937_64 rng(o.seed);
   for (const nf4::Profile& profile : nf4::kProfiles)
     for (nf4::Table table : {nf4::Table::nf4, nf4::Table::fp4}) {
-      out.push_back({impl.name, std::string(name(table)), std::string(profile.name), "random streams -> reference", 0, 0, {}});
-      Check& c = out.back();
-      for (int trial = 0; trial < o.groups / 20; ++trial) {
-        const nf4::Params p = nf4::make_params(table, profile, 32 << (rng() % 8));
-        const std::size_t n = rng() % (3 * static_cast<std::size_t>(p.block) + 2);
-        std::vector<float> in(n);
-        const int scale = static_cast<int>(rng() % 40) - 20;
-        for (float& v : in) v = std::ldexp(static_cast<float>(static_cast<int>(rng() % 2001) - 1000) / 1000, scale);
-        if (n > 3 && trial % 5 == 0) in[rng() % n] = trial % 10 ? NAN : INFINITY;
-        std::vector<std::uint8_t> packed(nf4::packed_bytes(n)), want_packed(packed.size());
-        std::vector<float> absmax(nf4::blocks(n, p.block)), want_absmax(absmax.size());
-        impl.encode(n, in.data(), packed.data(), absmax.data(), &p);
-        ref::nf4_quantize_ref(n, in.data(), want_packed.data(), want_absmax.data(), &p);
-        std::vector<float> deq(n), want_deq(n);
-        impl.decode(n, want_packed.data(), want_absmax.data(), deq.data(), &p);
-        ref::nf4_dequantize_ref(n, want_packed.data(), want_absmax.data(), want_deq.data(), &p);
-        const std::string what = fmt::format("block {} n {}", p.block, n);
-        compare_bits(c, what + " codes", packed, want_packed, o.max_errors);
-        compare_bits(c, what + " absmax", absmax, want_absmax, o.max_errors);
-        compare_bits(c, what + " dequantized", deq, want_deq, o.max_errors);
-      }
+      if (!o.has_profile(profile.name)) continue;
+      run_check(out, {impl.name, std::string(name(table)), std::string(profile.name), "random streams -> reference"}, [&](Check& c) {
+        for (int trial = 0; trial < o.groups / 20; ++trial) {
+          const nf4::Params p = nf4::make_params(table, profile, 32 << (rng() % 8));
+          const std::size_t n = rng() % (3 * static_cast<std::size_t>(p.block) + 2);
+          std::vector<float> in(n);
+          const int scale = static_cast<int>(rng() % 40) - 20;
+          for (float& v : in) v = std::ldexp(static_cast<float>(static_cast<int>(rng() % 2001) - 1000) / 1000, scale);
+          if (n > 3 && trial % 5 == 0) in[rng() % n] = trial % 10 ? NAN : INFINITY;
+          std::vector<std::uint8_t> packed(nf4::packed_bytes(n)), want_packed(packed.size());
+          std::vector<float> absmax(nf4::blocks(n, p.block)), want_absmax(absmax.size());
+          impl.encode(n, in.data(), packed.data(), absmax.data(), &p);
+          ref::nf4_quantize_ref(n, in.data(), want_packed.data(), want_absmax.data(), &p);
+          std::vector<float> deq(n), want_deq(n);
+          impl.decode(n, want_packed.data(), want_absmax.data(), deq.data(), &p);
+          ref::nf4_dequantize_ref(n, want_packed.data(), want_absmax.data(), want_deq.data(), &p);
+          const std::string what = fmt::format("block {} n {}", p.block, n);
+          compare_bits(c, what + " codes", packed, want_packed, o.max_errors);
+          compare_bits(c, what + " absmax", absmax, want_absmax, o.max_errors);
+          compare_bits(c, what + " dequantized", deq, want_deq, o.max_errors);
+        }
+      });
     }
   return out;
 }

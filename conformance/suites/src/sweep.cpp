@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <exception>
 #include <thread>
 #include <vector>
 
@@ -17,14 +18,19 @@ void sweep_f32(fp8::EncodeFn<float> fn, const fp8::EncodeParams& p, std::uint64_
     std::vector<float> in = std::vector<float>(kChunk);
     std::vector<std::uint8_t> out = std::vector<std::uint8_t>(kChunk);
     std::uint64_t first = 0, count = 0;
+    std::exception_ptr error;  // what `fn` threw (e.g. NotSupported): rethrown on the calling thread
   };
   std::vector<Slot> slots(threads);
   auto work = [&](Slot& s) {
-    for (std::uint64_t i = 0; i < s.count; ++i)
-      s.in[i] = std::bit_cast<float>(static_cast<std::uint32_t>(s.first + i));
-    fp8::EncodeParams q = p;
-    q.index0 = p.index0 + s.first;
-    fn(s.count, s.in.data(), s.out.data(), &q);
+    try {
+      for (std::uint64_t i = 0; i < s.count; ++i)
+        s.in[i] = std::bit_cast<float>(static_cast<std::uint32_t>(s.first + i));
+      fp8::EncodeParams q = p;
+      q.index0 = p.index0 + s.first;
+      fn(s.count, s.in.data(), s.out.data(), &q);
+    } catch (...) {
+      s.error = std::current_exception();
+    }
   };
   for (std::uint64_t next = begin; next < end;) {
     std::vector<std::thread> pool;
@@ -37,6 +43,8 @@ void sweep_f32(fp8::EncodeFn<float> fn, const fp8::EncodeParams& p, std::uint64_
     }
     work(slots[0]);
     for (auto& t : pool) t.join();
+    for (unsigned i = 0; i < used; ++i)
+      if (slots[i].error) std::rethrow_exception(slots[i].error);
     for (unsigned i = 0; i < used; ++i)
       sink(slots[i].first, std::span(slots[i].out.data(), slots[i].count));
   }

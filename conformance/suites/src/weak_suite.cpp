@@ -146,7 +146,7 @@ void compare_quantizer(Check& c, const std::string& n, const ref::WeakQuantized&
 
 void qeft_checks(std::vector<Check>& out, const GoldenDir& golden, const BlockSuiteOptions& o) {
   const WeakGolden g(golden, weak::Layout::qeft);
-  out.push_back({"reference", "qeft", "xvyaward/qeft", "quantize + pack -> golden buffers", 0, 0, {}});
+  out.push_back({"reference", "qeft", "xvyaward/qeft", "quantize + pack -> golden buffers"});
   Check& pack = out.back();
   for (const WeakGoldenCase& c : g.cases()) {
     const ref::WeakQuantized q = quantize_case(g, c);
@@ -160,7 +160,7 @@ void qeft_checks(std::vector<Check>& out, const GoldenDir& golden, const BlockSu
     compare_bits(pack, c.name + " oweight_interleaved", p.oweight_interleaved, want.oweight_interleaved, o.max_errors);
     compare_bits(pack, c.name + " outlieridx", p.outlieridx, want.outlieridx, o.max_errors);
   }
-  out.push_back({"reference", "qeft", "xvyaward/qeft", "unpack -> golden codes and weights", 0, 0, {}});
+  out.push_back({"reference", "qeft", "xvyaward/qeft", "unpack -> golden codes and weights"});
   Check& unpack = out.back();
   for (const WeakGoldenCase& c : g.cases()) {
     const qeft::Packed p = golden_qeft(g, c);
@@ -174,7 +174,7 @@ void qeft_checks(std::vector<Check>& out, const GoldenDir& golden, const BlockSu
 
 void owq_checks(std::vector<Check>& out, const GoldenDir& golden, const BlockSuiteOptions& o) {
   const WeakGolden g(golden, weak::Layout::owq);
-  out.push_back({"reference", "owq", "xvyaward/owq", "quantize + pack -> golden buffers", 0, 0, {}});
+  out.push_back({"reference", "owq", "xvyaward/owq", "quantize + pack -> golden buffers"});
   Check& pack = out.back();
   for (const WeakGoldenCase& c : g.cases()) {
     const ref::WeakQuantized q = quantize_case(g, c);
@@ -186,7 +186,7 @@ void owq_checks(std::vector<Check>& out, const GoldenDir& golden, const BlockSui
     compare_bits(pack, c.name + " oweight", p.oweight, want.oweight, o.max_errors);
     compare_bits(pack, c.name + " outlieridx", p.outlieridx, want.outlieridx, o.max_errors);
   }
-  out.push_back({"reference", "owq", "xvyaward/owq", "unpack -> golden codes and weights", 0, 0, {}});
+  out.push_back({"reference", "owq", "xvyaward/owq", "unpack -> golden codes and weights"});
   Check& unpack = out.back();
   for (const WeakGoldenCase& c : g.cases()) {
     const owq::Packed p = golden_owq(g, c);
@@ -208,36 +208,36 @@ std::vector<Check> run_weak_suite(const qeft::Impl& impl, const GoldenDir& golde
     owq_checks(out, golden, o);
   }
   // The matvec on every golden layer equals the documented fp32 sum of the golden weights.
-  out.push_back({impl.name, "qeft", "matvec", "golden layers -> lane-order sum of golden deq", 0, 0, {}});
-  Check& mv = out.back();
   const WeakGolden g(golden, weak::Layout::qeft);
-  for (const WeakGoldenCase& c : g.cases()) {
-    const qeft::Packed p = golden_qeft(g, c);
-    const qeft::Matrix w = p.view();
-    const std::vector<float> x = random_activations(o.seed + c.ic, c.ic);
-    std::vector<float> y(c.oc);
-    impl.matvec(&w, x.data(), y.data());
-    compare_bits(mv, c.name + " y", y, lane_order_matvec(g.read<float>(c.name, "deq"), x, c.oc, c.ic), o.max_errors);
-  }
+  run_check(out, {impl.name, "qeft", "matvec", "golden layers -> lane-order sum of golden deq"}, [&](Check& mv) {
+    for (const WeakGoldenCase& c : g.cases()) {
+      const qeft::Packed p = golden_qeft(g, c);
+      const qeft::Matrix w = p.view();
+      const std::vector<float> x = random_activations(o.seed + c.ic, c.ic);
+      std::vector<float> y(c.oc);
+      impl.matvec(&w, x.data(), y.data());
+      compare_bits(mv, c.name + " y", y, lane_order_matvec(g.read<float>(c.name, "deq"), x, c.oc, c.ic), o.max_errors);
+    }
+  });
   if (is_reference(impl)) return out;
   // Random layers of every shape class against the reference.
-  out.push_back({impl.name, "qeft", "matvec", "random layers -> reference", 0, 0, {}});
-  Check& rnd = out.back();
-  std::mt19937_64 rng(o.seed);
-  for (int trial = 0; trial < o.groups / 40; ++trial) {
-    const std::size_t oc = 8 * (1 + rng() % 6), ic = 64 * (1 + rng() % 6);
-    std::vector<std::size_t> groups;
-    for (std::size_t gsz = 32; gsz <= ic; gsz += 32)
-      if (ic % gsz == 0) groups.push_back(gsz);
-    const std::size_t group = groups[rng() % groups.size()], k = trial % 4 == 0 ? 0 : rng() % ic;
-    const RandomQeft r = random_qeft(rng(), oc, ic, k, group);
-    const qeft::Matrix w = r.view();
-    const std::vector<float> x = random_activations(rng(), ic);
-    std::vector<float> y(oc), want(oc);
-    impl.matvec(&w, x.data(), y.data());
-    ref::qeft_matvec_ref(&w, x.data(), want.data());
-    compare_bits(rnd, fmt::format("{}x{} k {} group {} y", oc, ic, k, group), y, want, o.max_errors);
-  }
+  run_check(out, {impl.name, "qeft", "matvec", "random layers -> reference"}, [&](Check& rnd) {
+    std::mt19937_64 rng(o.seed);
+    for (int trial = 0; trial < o.groups / 40; ++trial) {
+      const std::size_t oc = 8 * (1 + rng() % 6), ic = 64 * (1 + rng() % 6);
+      std::vector<std::size_t> groups;
+      for (std::size_t gsz = 32; gsz <= ic; gsz += 32)
+        if (ic % gsz == 0) groups.push_back(gsz);
+      const std::size_t group = groups[rng() % groups.size()], k = trial % 4 == 0 ? 0 : rng() % ic;
+      const RandomQeft r = random_qeft(rng(), oc, ic, k, group);
+      const qeft::Matrix w = r.view();
+      const std::vector<float> x = random_activations(rng(), ic);
+      std::vector<float> y(oc), want(oc);
+      impl.matvec(&w, x.data(), y.data());
+      ref::qeft_matvec_ref(&w, x.data(), want.data());
+      compare_bits(rnd, fmt::format("{}x{} k {} group {} y", oc, ic, k, group), y, want, o.max_errors);
+    }
+  });
   return out;
 }
 

@@ -1,201 +1,357 @@
 #!/usr/bin/env bash
-# End-to-end checks of the lowbit tool: streams, errors (one line, non-zero exit, no output file
-# left behind), sweeps and shards against the golden data.
+# End-to-end checks of the lowbit tool: every verb of every family, each exit status (0 success,
+# 1 mismatches, 2 usage or input error: one line on stderr, no output file left behind), the bugs a
+# new user found, --version and each command's own --help, and every command the docs show (README.md,
+# docs/conformance.md, docs/vendor-abi.md), run as written.
 # Usage: cli_test.sh LOWBIT GOLDEN_DIR [EMULATOR...]
+# $LOWBIT_TEST_PLUGINS: the folder of the example plugins (conform --plugin); under an emulator the
+# plugin runs are --in-process (qemu-user hangs forked children).
 set -u
-bin=$1 golden=$2
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") golden=$2
 shift 2
-run() { "${emu[@]}" "$bin" "$@"; }
 emu=("$@")
+root=$(cd "$golden/../.." && pwd)
+plugins=${LOWBIT_TEST_PLUGINS:+$(cd "$LOWBIT_TEST_PLUGINS" && pwd)}
+in_process=()
+[ ${#emu[@]} -gt 0 ] && in_process=(--in-process)
+run() { "${emu[@]}" "$bin" "$@"; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect_error() {  # expect_error NAME EXPECTED_SUBSTRING -- ARGS...
-  local name=$1 want=$2
-  shift 3
+# expect STATUS NAME [SUBSTRING] -- ARGS...: the exit status; for 2, one line on stderr holding SUBSTRING.
+expect() {
+  local want=$1 name=$2 text=""
+  shift 2
+  if [ "$1" != "--" ]; then text=$1; shift; fi
+  shift
   run "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
   local rc=$?
-  if [ $rc -eq 0 ]; then bad "$name: exit 0"; return; fi
-  if [ "$(wc -l <"$tmp/err")" -ne 1 ]; then bad "$name: stderr is not one line:"; cat "$tmp/err"; return; fi
-  grep -q -- "$want" "$tmp/err" && ok || bad "$name: stderr lacks '$want': $(cat "$tmp/err")"
+  if [ $rc -ne "$want" ]; then bad "$name: exit $rc, expected $want: $(head -c 300 "$tmp/err")"; return; fi
+  if [ "$want" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then bad "$name: stderr is not one line: $(cat "$tmp/err")"; return; fi
+  if [ -n "$text" ] && ! grep -qF -- "$text" "$tmp/err" "$tmp/out"; then bad "$name: output lacks '$text': $(head -c 300 "$tmp/err")"; return; fi
+  ok
 }
-
-# Sweeps of the 16-bit inputs equal the golden tables byte for byte.
-for spec in "e4m3 f16 ml_dtypes f16_to_e4m3fn" "e5m2 bf16 ml_dtypes bf16_to_e5m2" \
-            "e4m3 bf16 cuda-satfinite cuda_satfinite_bf16_to_e4m3" "e5m2 f16 ml_dtypes-sat mld_sat_f16_to_e5m2" \
-            "e5m2 f16 cuda-nosat cuda_nosat_f16_to_e5m2"; do
-  set -- $spec
-  run sweep "$1" --from "$2" --profile "$3" -o "$tmp/sweep" && cmp -s "$tmp/sweep" "$golden/fp8/$4.u8" \
-    && ok || bad "sweep $spec"
-done
-
-# Shards concatenate to the whole sweep.
-run sweep e4m3 --from f16 >"$tmp/whole"
-: >"$tmp/joined"
-for i in 0 1 2; do run sweep e4m3 --from f16 --shard "$i/3" >>"$tmp/joined"; done
-cmp -s "$tmp/whole" "$tmp/joined" && ok || bad "shards 0..2 of 3 differ from the whole sweep"
-
-# encode reads the stream and matches the sweep; decode inverts it on every finite code.
-python3 - "$tmp/f16in" <<'PY' 2>/dev/null || printf '' >"$tmp/f16in"
-import struct, sys
-open(sys.argv[1], "wb").write(b"".join(struct.pack("<H", i) for i in range(65536)))
-PY
-if [ -s "$tmp/f16in" ]; then
-  run encode e4m3 --from f16 -i "$tmp/f16in" -o "$tmp/enc" && cmp -s "$tmp/enc" "$tmp/whole" && ok || bad "encode f16 stream"
-fi
-printf '\x00\x01\x7b\xfb\x7c' | run decode e5m2 --to f16 >"$tmp/dec" && \
-  [ "$(od -An -tx2 "$tmp/dec" | tr -s ' ')" = " 0000 0100 7b00 fb00 7c00" ] && ok || bad "decode e5m2 -> f16"
-printf '\x7e' | run decode e4m3 --to f32 | od -An -tx4 | grep -q 43e00000 && ok || bad "decode 0x7e -> 448"
-printf '\x00\x00\xe8\x43' | run encode e4m3 --from f32 | od -An -tx1 | grep -q 7e && ok || bad "encode 464 -> 0x7e"
-printf '\x00\x00\xf0\x43' | run encode e4m3 --from f32 --rounding rtz | od -An -tx1 | grep -q 7e && ok || bad "rtz 480 -> max"
-printf '\x00\x00\xf0\x43' | run encode e4m3 --from f32 | od -An -tx1 | grep -q 7f && ok || bad "rne 480 -> NaN"
-
-# .npy streams: the same elements as the raw ones, 1-D arrays of the command's dtype.
-if [ -s "$tmp/f16in" ]; then
-  run encode e4m3 --from f16 -i "$tmp/f16in" -o "$tmp/enc.npy" && head -c 6 "$tmp/enc.npy" | od -An -c | grep -q "N   U   M   P   Y" \
-    && grep -a -q "'descr': '|u1', 'fortran_order': False, 'shape': (65536,)" "$tmp/enc.npy" && ok || bad "encode -> .npy header"
-  run decode e4m3 --to f16 -i "$tmp/enc.npy" -o "$tmp/dec.npy" && run decode e4m3 --to f16 -i "$tmp/enc" -o "$tmp/dec.raw" \
-    && grep -a -q "'descr': '<f2'" "$tmp/dec.npy" && [ "$(tail -c 131072 "$tmp/dec.npy" | od -An -tx1)" = "$(od -An -tx1 "$tmp/dec.raw")" ] \
-    && ok || bad "decode .npy -> .npy equals the raw stream"
-  run encode e4m3 --from f16 -i "$tmp/dec.npy" -o "$tmp/enc2" && run encode e4m3 --from f16 -i "$tmp/dec.raw" -o "$tmp/enc3" \
-    && cmp -s "$tmp/enc2" "$tmp/enc3" && ok || bad "a .npy input reads as its elements"
-  expect_error "npy dtype size" "holds <f2 (2-byte elements), expected 4-byte elements" -- encode e4m3 --from f32 -i "$tmp/dec.npy"
-  expect_error "npy container output" "is a file format of its own" -- encode gse --from f32 -i "$tmp/dec.raw" -o "$tmp/gse.npy"
-  head -c 100 "$tmp/enc.npy" >"$tmp/cut.npy"
-  expect_error "truncated npy" "npy" -- decode e4m3 --to f32 -i "$tmp/cut.npy"
-fi
-
-# Errors: one line on stderr, non-zero exit, no output file.
-expect_error "odd length" "not a multiple" -- encode e4m3 --from f32 -i "$golden/fp8/cuda_rn_f32_to_e2m1.runs" -o "$tmp/never"
-[ -e "$tmp/never" ] && bad "output file left after failure" || ok
-ls "$tmp" | grep -q tmp && bad "temporary file left after failure" || ok
-expect_error "unknown format" "unknown format 'e3m4'" -- encode e3m4 --from f32
-expect_error "unknown profile" "unknown FP8 profile 'cuda'" -- encode e4m3 --from f32 --profile cuda
-expect_error "unknown rounding" "unknown rounding" -- encode e4m3 --from f32 --rounding up
-expect_error "unknown source" "--from" -- encode e4m3 --from f8
-expect_error "unknown option" "--frobnicate" -- encode e4m3 --from f32 --frobnicate
-expect_error "unreadable file" "cannot read" -- encode e4m3 --from f32 -i "$tmp/does-not-exist"
-expect_error "bad shard" "bad --shard" -- sweep e4m3 --from f16 --shard 3/3
-expect_error "no subcommand" "subcommand" --
-run list | grep -q cuda-satfinite && ok || bad "list shows the profiles"
-
-# GSE and MX: the .gse stream round trip equals fake quantization; MXINT8 is a GSE format.
-cat "$golden/fp8/f32_to_e4m3fn.runs" | od -An -v -tu1 | tr -s ' ' '\n' | grep -v '^$' |
-  awk '{ printf "%c%c%c%c", 0, $1 % 128, 0, 60 + $1 % 8 }' >"$tmp/x.f32"  # 1280 finite floats
-run encode gse --bits 6 --group 64 -i "$tmp/x.f32" -o "$tmp/x.gse" && ok || bad "encode gse"
-[ "$(head -c 4 "$tmp/x.gse")" = "LBGS" ] && ok || bad ".gse magic"
-run decode gse -i "$tmp/x.gse" -o "$tmp/y.f32" && run quantize gse --bits 6 --group 64 -i "$tmp/x.f32" -o "$tmp/z.f32" &&
-  cmp -s "$tmp/y.f32" "$tmp/z.f32" && ok || bad "decode(encode) differs from quantize"
-run quantize mxint8 -i "$tmp/x.f32" -o "$tmp/m1.f32" &&
-  run quantize gse --bits 8 --group 32 --exp-bits 8 --exponent-overflow nan --rounding rna -i "$tmp/x.f32" -o "$tmp/m2.f32" &&
-  cmp -s "$tmp/m1.f32" "$tmp/m2.f32" && ok || bad "mxint8 differs from its GSE format"
-for f in mxfp8-e4m3 mxfp8-e5m2 mxfp6-e3m2 mxfp6-e2m3 mxfp4-e2m1; do
-  run quantize "$f" --rounding even -i "$tmp/x.f32" -o "$tmp/q.f32" && [ "$(wc -c <"$tmp/q.f32")" -eq 5120 ] && ok || bad "quantize $f"
-done
-head -c 280 "$tmp/x.f32" >"$tmp/a.f32"; head -c 560 "$tmp/x.f32" >"$tmp/b.f32"
-run gemm gse --m 2 --n 4 --k 35 -a "$tmp/a.f32" -b "$tmp/b.f32" -o "$tmp/c.f32" && [ "$(wc -c <"$tmp/c.f32")" -eq 32 ] && ok || bad "gemm"
-expect_error "gemm shape" "needs 72" -- gemm gse --m 2 --n 4 --k 36 -a "$tmp/a.f32" -b "$tmp/b.f32"
-head -c 100 "$tmp/x.gse" >"$tmp/short.gse"
-expect_error "truncated .gse" "payload bytes" -- decode gse -i "$tmp/short.gse" -o "$tmp/never"
-expect_error "not a .gse" "no LBGS header" -- decode gse -i "$tmp/x.f32"
-expect_error "bad group" "group must be" -- encode gse --group 33 -i "$tmp/x.f32"
-expect_error "gse option on fp8" "--bits applies to the gse format only" -- encode e4m3 --bits 4 -i "$tmp/x.f32"
-expect_error "unknown block format" "unknown block format" -- quantize mxfp9 -i "$tmp/x.f32"
-
-# NF4: bitsandbytes' tensors in .safetensors, bit-exact with the golden bnb CPU dequantization.
-run encode nf4 --profile bnb-cpu --double-quant -i "$golden/nf4/tail357.in.f32" -o "$tmp/w.safetensors" &&
-  run decode nf4 -i "$tmp/w.safetensors" -o "$tmp/w.f32" && cmp -s "$tmp/w.f32" "$golden/nf4/tail357.bnbcpu.dq.deq.f32" &&
-  ok || bad "nf4 double-quant round trip differs from bitsandbytes"
-run encode fp4 --block 128 -i "$tmp/x.f32" -o "$tmp/f.safetensors" && run decode fp4 -i "$tmp/f.safetensors" -o "$tmp/f.f32" &&
-  [ "$(wc -c <"$tmp/f.f32")" -eq 5120 ] && ok || bad "fp4 round trip"
-head -c 100 "$tmp/w.safetensors" >"$tmp/short.safetensors"
-expect_error "truncated safetensors" "safetensors" -- decode nf4 -i "$tmp/short.safetensors" -o "$tmp/never"
-expect_error "wrong 4-bit type" "holds nf4 weights, not fp4" -- decode fp4 -i "$tmp/w.safetensors"
-expect_error "bad block" "block must be a power of two" -- encode nf4 --block 48 -i "$tmp/x.f32"
-expect_error "nf4 option on fp8" "--block applies to the nf4/fp4 format only" -- encode e4m3 --block 64 -i "$tmp/x.f32"
-expect_error "dq option without dq" "need --double-quant" -- encode nf4 --dq-offset 1 -i "$tmp/x.f32"
-
-# OWQ / QEFT: pack the golden weights, unpack each kernel path: bit-exact with the golden weights.
-st_f32() {  # st_f32 RAW OC IC OUT: a .safetensors holding RAW as the F32 tensor 'weight' [OC, IC]
+# npy DESCR SHAPE RAW OUT: the raw bytes RAW as a .npy array of dtype DESCR and shape SHAPE ("7, 51" or "357,").
+npy() {
+  local dict="{'descr': '$1', 'fortran_order': False, 'shape': ($2), }" pad len
+  pad=$(( (64 - (10 + ${#dict} + 1) % 64) % 64 ))
+  dict="$dict$(printf '%*s' "$pad" '')"
+  len=$(( ${#dict} + 1 ))
+  { printf '\x93NUMPY\x01\x00'; printf "$(printf '\\x%02x\\x%02x' $((len & 255)) $((len >> 8)))"; printf '%s\n' "$dict"; cat "$3"; } >"$4"
+}
+# st_f32 RAW OC IC OUT: a .safetensors holding RAW as the F32 tensor 'weight' [OC, IC]
+st_f32() {
   local n hdr
   n=$(wc -c <"$1")
   hdr=$(printf '{"weight":{"dtype":"F32","shape":[%d,%d],"data_offsets":[0,%d]}}' "$2" "$3" "$n")
   while [ $(( ${#hdr} % 8 )) -ne 0 ]; do hdr="$hdr "; done
   { printf "$(printf '\\x%02x' $((${#hdr} & 255)) $(((${#hdr} >> 8) & 255)) 0 0 0 0 0 0)"; printf '%s' "$hdr"; cat "$1"; } >"$4"
 }
+# quant_state FILE: the quant_state JSON of a bitsandbytes .safetensors
+quant_state() { grep -a -o '{"quant_type[^}]*}' "$1"; }
+
+# Inputs: 1280 finite floats, their .npy, and all 2^16 f16 patterns.
+od -An -v -tu1 "$golden/fp8/f32_to_e4m3fn.runs" | tr -s ' ' '\n' | grep -v '^$' |
+  awk '{ printf "%c%c%c%c", 0, $1 % 128, 0, 60 + $1 % 8 }' >"$tmp/x.f32"
+npy '<f4' '1280,' "$tmp/x.f32" "$tmp/x.npy"
+run sweep e4m3 --from f16 -o "$tmp/whole"  # also the 2^16 e4m3 codes
+LC_ALL=C awk 'BEGIN { for (i = 0; i < 65536; ++i) printf "%c%c", i % 256, int(i / 256) }' </dev/null >"$tmp/f16in"
+
+# ---- --version and each command's own --help
+run --version >"$tmp/v" && grep -q "^lowbit [0-9]" "$tmp/v" && grep -q "reference .* kernels" "$tmp/v" && ok || bad "--version"
+run encode --help >"$tmp/h" && for f in e4m3 e5m2 gse mxfp8-e4m3 nf4 fp4 qeft owq; do grep -q "^  $f" "$tmp/h" || bad "encode --help lacks $f"; done
+run encode gse --help >"$tmp/h" && grep -q -- "--exp-bits" "$tmp/h" && ! grep -q -- "--block\|--profile\|--double-quant" "$tmp/h" &&
+  ok || bad "encode gse --help shows GSE's options only"
+run encode nf4 --help >"$tmp/h" && grep -q -- "--double-quant" "$tmp/h" && ! grep -q -- "--exp-bits\|--rounding" "$tmp/h" &&
+  ok || bad "encode nf4 --help shows NF4's options only"
+run sweep e4m3 --help >"$tmp/h" && grep -q -- "--shard" "$tmp/h" && ! grep -q -- "-i,--input\|\.npy" "$tmp/h" &&
+  ok || bad "sweep --help describes sweep's own options"
+run quantize mxfp8-e4m3 --help | grep -q "nearest" && ok || bad "quantize mx --help lists microxcaling's roundings"
+run conform --help | grep -q -- "--plugin" && ok || bad "conform --help"
+expect 2 "unknown command" "unknown command 'pack'" -- pack qeft
+expect 2 "unknown format" "unknown format 'e3m4' for encode" -- encode e3m4 --from f32
+expect 2 "no format" "encode needs a format" -- encode --from f32
+expect 2 "no subcommand" "subcommand" --
+
+# ---- FP8: sweeps of the 16-bit inputs equal the golden tables byte for byte
+for spec in "e4m3 f16 ml_dtypes f16_to_e4m3fn" "e5m2 bf16 ml_dtypes bf16_to_e5m2" \
+            "e4m3 bf16 cuda-satfinite cuda_satfinite_bf16_to_e4m3" "e5m2 f16 ml_dtypes-sat mld_sat_f16_to_e5m2" \
+            "e5m2 f16 cuda-nosat cuda_nosat_f16_to_e5m2"; do
+  set -- $spec
+  run sweep "$1" --from "$2" --profile "$3" -o "$tmp/sweep" && cmp -s "$tmp/sweep" "$golden/fp8/$4.u8" && ok || bad "sweep $spec"
+done
+: >"$tmp/joined"
+for i in 0 1 2; do run sweep e4m3 --from f16 --shard "$i/3" >>"$tmp/joined"; done
+cmp -s "$tmp/whole" "$tmp/joined" && ok || bad "shards 0..2 of 3 differ from the whole sweep"
+run encode e4m3 --from f16 -i "$tmp/f16in" -o "$tmp/enc" && cmp -s "$tmp/enc" "$tmp/whole" && ok || bad "encode f16 stream"
+printf '\x00\x01\x7b\xfb\x7c' | run decode e5m2 --to f16 >"$tmp/dec" && \
+  [ "$(od -An -tx2 "$tmp/dec" | tr -s ' ')" = " 0000 0100 7b00 fb00 7c00" ] && ok || bad "decode e5m2 -> f16"
+printf '\x7e' | run decode e4m3 --to f32 | od -An -tx4 | grep -q 43e00000 && ok || bad "decode 0x7e -> 448"
+printf '\x00\x00\xe8\x43' | run encode e4m3 --from f32 | od -An -tx1 | grep -q 7e && ok || bad "encode 464 -> 0x7e"
+printf '\x00\x00\xf0\x43' | run encode e4m3 --from f32 --rounding rtz | od -An -tx1 | grep -q 7e && ok || bad "rtz 480 -> max"
+printf '\x00\x00\xf0\x43' | run encode e4m3 --from f32 | od -An -tx1 | grep -q 7f && ok || bad "rne 480 -> NaN"
+printf '\x00\x00\xe8\x43' | run quantize e5m2 --type f32 | od -An -tx4 | grep -q 43e00000 && ok || bad "quantize e5m2 464 -> 448"
+run quantize e4m3 --type f16 -i "$tmp/f16in" -o "$tmp/q16" && run decode e4m3 --to f16 -i "$tmp/whole" -o "$tmp/d16" &&
+  cmp -s "$tmp/q16" "$tmp/d16" && ok || bad "quantize = decode(encode) on every f16"
+expect 2 "unknown profile" "cuda not in" -- encode e4m3 --from f32 --profile cuda
+expect 2 "unknown source" "--from" -- encode e4m3 --from f8
+expect 2 "unknown option" "--frobnicate" -- encode e4m3 --from f32 --frobnicate
+expect 2 "unreadable file" "cannot read" -- encode e4m3 --from f32 -i "$tmp/does-not-exist"
+expect 2 "bad shard" "bad --shard" -- sweep e4m3 --from f16 --shard 3/3
+expect 2 "odd length" "not a multiple" -- encode e4m3 --from f32 -i "$golden/fp8/cuda_rn_f32_to_e2m1.runs" -o "$tmp/never"
+[ -e "$tmp/never" ] && bad "output file left after failure" || ok
+ls "$tmp" | grep -q '\.tmp\.' && bad "temporary file left after failure" || ok
+
+# ---- .npy streams: the same elements as the raw ones; outputs keep the input's shape
+run encode e4m3 --from f16 -i "$tmp/f16in" -o "$tmp/enc.npy" && grep -a -q "'descr': '|u1', 'fortran_order': False, 'shape': (65536,)" "$tmp/enc.npy" &&
+  ok || bad "encode -> .npy header"
+run decode e4m3 --to f16 -i "$tmp/enc.npy" -o "$tmp/dec.npy" && run decode e4m3 --to f16 -i "$tmp/enc" -o "$tmp/dec.raw" &&
+  grep -a -q "'descr': '<f2'" "$tmp/dec.npy" && [ "$(tail -c 131072 "$tmp/dec.npy" | od -An -tx1)" = "$(od -An -tx1 "$tmp/dec.raw")" ] &&
+  ok || bad "decode .npy -> .npy equals the raw stream"
+npy '<f4' '32, 40' "$tmp/x.f32" "$tmp/x2d.npy"
+run encode e5m2 -i "$tmp/x2d.npy" -o "$tmp/c2d.npy" && grep -a -q "'shape': (32, 40)" "$tmp/c2d.npy" && ok || bad "a 2-D input gives 2-D codes"
+expect 2 "npy dtype size" "holds <f2 (2-byte elements), expected <f4 (f32 values)" -- encode e4m3 --from f32 -i "$tmp/dec.npy"
+expect 2 "npy container output" "writes a file format of its own" -- encode gse -i "$tmp/x.f32" -o "$tmp/gse.npy"
+head -c 100 "$tmp/enc.npy" >"$tmp/cut.npy"
+expect 2 "truncated npy" "npy" -- decode e4m3 --to f32 -i "$tmp/cut.npy"
+cp "$tmp/x.f32" "$tmp/fake.npy"
+expect 2 "a .npy name without the magic" "is named .npy but is not a .npy array" -- encode e4m3 -i "$tmp/fake.npy"
+
+# ---- A safetensors, .npy or .gse header is never read as a raw stream (files and standard input)
+run encode nf4 -i "$golden/nf4/tail357.in.f32" -o "$tmp/w.safetensors" || bad "encode nf4"
+run encode gse -i "$tmp/x.f32" -o "$tmp/x.gse" || bad "encode gse"
+expect 2 "safetensors into encode nf4" "is a .safetensors file, not a raw f32 stream" -- encode nf4 -i "$tmp/w.safetensors" -o "$tmp/never"
+expect 2 "gse into encode e4m3" "is a .gse stream, not a raw f32 stream" -- encode e4m3 -i "$tmp/x.gse"
+expect 2 "safetensors into quantize mx" "is a .safetensors file" -- quantize mxint8 -i "$tmp/w.safetensors"
+run encode e4m3 <"$tmp/w.safetensors" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "standard input is a .safetensors file" "$tmp/err" && ok || bad "safetensors on stdin"
+run encode e4m3 --from f32 <"$tmp/x.npy" >"$tmp/from_stdin" && run encode e4m3 -i "$tmp/x.f32" -o "$tmp/from_raw" &&
+  cmp -s "$tmp/from_stdin" "$tmp/from_raw" && ok || bad "a .npy on stdin is read as its elements"
+expect 2 "raw into decode gse" "is a raw stream, not a .gse stream" -- decode gse -i "$tmp/x.f32"
+expect 2 "gse into decode nf4" "is a .gse stream, not a .safetensors file" -- decode nf4 -i "$tmp/x.gse"
+[ -e "$tmp/never" ] && bad "output file left after a refused input" || ok
+
+# ---- Rounding spellings: each family accepts exactly those it documents
+expect 2 "FP8 has no 'nearest'" "nearest not in" -- encode e4m3 --rounding nearest -i "$tmp/x.f32"
+expect 2 "GSE has no 'even'" "even not in" -- quantize gse --rounding even -i "$tmp/x.f32"
+expect 2 "unknown rounding" "up not in" -- encode e5m2 --rounding up -i "$tmp/x.f32"
+run quantize mxfp8-e4m3 --rounding nearest -i "$tmp/x.f32" -o "$tmp/m1" && run quantize mxfp8-e4m3 --rounding rna -i "$tmp/x.f32" -o "$tmp/m2" &&
+  cmp -s "$tmp/m1" "$tmp/m2" && ok || bad "MX: nearest is rna"
+
+# ---- An integer .npy for a float stream needs --bits-as-float (the golden <u4 inputs)
+run gen e4m3 --level boundary -o "$tmp/g8" 2>/dev/null || bad "gen e4m3"
+expect 2 "<u4 without the flag" "give --bits-as-float" -- encode e4m3 -i "$tmp/g8/inputs.npy" -o "$tmp/never"
+run encode e4m3 --bits-as-float -i "$tmp/g8/inputs.npy" -o "$tmp/g8_out.npy" && cmp -s "$tmp/g8_out.npy" "$tmp/g8/expected.npy" &&
+  ok || bad "encode of the golden inputs with --bits-as-float is the golden set's expected.npy"
+expect 0 "verify the tool's own outputs" "no errors found" -- verify e4m3 --golden "$tmp/g8" --actual "$tmp/g8_out.npy"
+
+# ---- verify: 0, 1 (a report per class, decimal beside hex, index; JSON objects), 2 (could not run)
+cp "$tmp/g8_out.npy" "$tmp/g8_bad.npy"
+printf '\x01' | dd of="$tmp/g8_bad.npy" bs=1 seek=200 conv=notrunc 2>/dev/null
+expect 1 "verify a mismatch" "errors found" -- verify e4m3 --golden "$tmp/g8" --actual "$tmp/g8_bad.npy"
+grep -q "examples per class" "$tmp/out" && grep -q " \[[0-9]*\] input 0x[0-9a-f]* (.*) => got 0x01 (0.001953125) expected" "$tmp/out" &&
+  ok || bad "verify's text: index, hex and decimal: $(cat "$tmp/out")"
+run verify e4m3 --json --golden "$tmp/g8" --actual "$tmp/g8_bad.npy" >"$tmp/vj"
+grep -q '"mismatches":\[{"class":' "$tmp/vj" && grep -q '"got":{"hex":"0x01","value":"0.001953125"}' "$tmp/vj" && grep -q '"index":' "$tmp/vj" &&
+  ok || bad "verify --json: mismatches as objects: $(head -c 400 "$tmp/vj")"
+head -c 100 "$tmp/x.f32" >"$tmp/x100"
+npy '|u1' '100,' "$tmp/x100" "$tmp/g8_100.npy"
+expect 2 "verify names the expected dtype and size" "holds 100 values of |u1, which match no output of the golden set: expected (" \
+  -- verify e4m3 --golden "$tmp/g8" --actual "$tmp/g8_100.npy"
+grep -q "values of |u1), decode_expected (256 values of <u4 or <f4)" "$tmp/err" && ok || bad "wrong-size message: $(cat "$tmp/err")"
+expect 2 "verify another format's set" "holds e4m3 cases, not e5m2" -- verify e5m2 --golden "$tmp/g8" --actual "$tmp/g8_out.npy"
+
+# ---- GSE: the .gse stream round trip equals quantize; gemm; errors
+run decode gse -i "$tmp/x.gse" -o "$tmp/y.f32" && run quantize gse -i "$tmp/x.f32" -o "$tmp/z.f32" && cmp -s "$tmp/y.f32" "$tmp/z.f32" &&
+  ok || bad "decode(encode) differs from quantize"
+run encode gse --bits 6 --group 64 -i "$tmp/x.f32" -o "$tmp/x6.gse" && [ "$(head -c 4 "$tmp/x6.gse")" = "LBGS" ] &&
+  run decode gse --to bf16 -i "$tmp/x6.gse" -o "$tmp/y.bf16" && [ "$(wc -c <"$tmp/y.bf16")" -eq 2560 ] && ok || bad "gse 6-bit to bf16"
+run quantize gse --type f16 -i "$tmp/f16in" -o "$tmp/g16" && [ "$(wc -c <"$tmp/g16")" -eq 131072 ] && ok || bad "quantize gse f16"
+head -c 280 "$tmp/x.f32" >"$tmp/a.f32"; head -c 560 "$tmp/x.f32" >"$tmp/b.f32"
+run gemm gse --m 2 --n 4 --k 35 -a "$tmp/a.f32" -b "$tmp/b.f32" -o "$tmp/c.f32" && [ "$(wc -c <"$tmp/c.f32")" -eq 32 ] && ok || bad "gemm"
+run gemm gse --m 2 --n 4 --k 35 -a "$tmp/a.f32" -b "$tmp/b.f32" -o "$tmp/c.npy" && grep -a -q "'shape': (2, 4)" "$tmp/c.npy" && ok || bad "gemm .npy"
+expect 2 "gemm shape" "needs 72" -- gemm gse --m 2 --n 4 --k 36 -a "$tmp/a.f32" -b "$tmp/b.f32"
+head -c 100 "$tmp/x.gse" >"$tmp/short.gse"
+expect 2 "truncated .gse" "payload bytes" -- decode gse -i "$tmp/short.gse" -o "$tmp/never"
+expect 2 "bad group" "group must be" -- encode gse --group 33 -i "$tmp/x.f32"
+expect 2 "gse option on fp8" "does not take: --bits 4" -- encode e4m3 --bits 4 -i "$tmp/x.f32"
+
+# ---- MX: encode/decode (.safetensors) equals quantize; MXINT8 is a GSE format
+for f in mxint8 mxfp8-e4m3 mxfp8-e5m2 mxfp6-e3m2 mxfp6-e2m3 mxfp4-e2m1; do
+  run encode "$f" --rounding even -i "$tmp/x.f32" -o "$tmp/m.safetensors" && run decode "$f" -i "$tmp/m.safetensors" -o "$tmp/m.f32" &&
+    run quantize "$f" --rounding even -i "$tmp/x.f32" -o "$tmp/q.f32" && cmp -s "$tmp/m.f32" "$tmp/q.f32" && ok || bad "mx $f round trip"
+done
+expect 2 "mx file of another format" "holds mxfp4-e2m1 codes, not mxint8" -- decode mxint8 -i "$tmp/m.safetensors"
+run quantize mxint8 -i "$tmp/x.f32" -o "$tmp/m1.f32" &&
+  run quantize gse --bits 8 --group 32 --exp-bits 8 --exponent-overflow nan --rounding rna -i "$tmp/x.f32" -o "$tmp/m2.f32" &&
+  cmp -s "$tmp/m1.f32" "$tmp/m2.f32" && ok || bad "mxint8 differs from its GSE format"
+
+# ---- NF4: bitsandbytes' tensors, bit-exact with the golden dequantization; the quant_state as bitsandbytes writes it
+run encode nf4 --profile bnb-cpu --double-quant -i "$golden/nf4/tail357.in.f32" -o "$tmp/w.safetensors" &&
+  run decode nf4 -i "$tmp/w.safetensors" -o "$tmp/w.f32" && cmp -s "$tmp/w.f32" "$golden/nf4/tail357.bnbcpu.dq.deq.f32" &&
+  ok || bad "nf4 double-quant round trip differs from bitsandbytes"
+[ "$(quant_state "$tmp/w.safetensors")" = "$(cat "$golden/nf4/tail357.bnbcpu.dq.quant_state.json")" ] && ok || bad "nf4 dq quant_state"
+npy '<f4' '7, 51' "$golden/nf4/tail357.in.f32" "$tmp/w2d.npy"
+want2d=$(sed 's/"shape": \[357\]/"shape": [7, 51]/' "$golden/nf4/tail357.bnbcpu.quant_state.json")
+run encode nf4 --profile bnb-cpu -i "$tmp/w2d.npy" -o "$tmp/w2d.safetensors" && [ "$(quant_state "$tmp/w2d.safetensors")" = "$want2d" ] &&
+  ok || bad "a 2-D .npy gives a 2-D quant_state: $(quant_state "$tmp/w2d.safetensors")"
+run encode nf4 --profile bnb-cpu --shape 7,51 -i "$golden/nf4/tail357.in.f32" -o "$tmp/s2d.safetensors" && cmp -s "$tmp/s2d.safetensors" "$tmp/w2d.safetensors" &&
+  ok || bad "--shape OC,IC equals the .npy shape"
+run decode nf4 -i "$tmp/w2d.safetensors" -o "$tmp/w2d_out.npy" && grep -a -q "'shape': (7, 51)" "$tmp/w2d_out.npy" &&
+  [ "$(tail -c 1428 "$tmp/w2d_out.npy" | od -An -tx1)" = "$(od -An -tx1 "$golden/nf4/tail357.bnbcpu.deq.f32")" ] && ok || bad "decode nf4 to a 2-D .npy"
+run quantize nf4 --profile bnb-cpu -i "$golden/nf4/tail357.in.f32" -o "$tmp/nq.f32" && cmp -s "$tmp/nq.f32" "$golden/nf4/tail357.bnbcpu.deq.f32" &&
+  ok || bad "quantize nf4 equals the golden dequantization"
+run encode fp4 --block 128 -i "$tmp/x.npy" -o "$tmp/f.safetensors" && run decode fp4 -i "$tmp/f.safetensors" -o "$tmp/f.f32" &&
+  [ "$(wc -c <"$tmp/f.f32")" -eq 5120 ] && ok || bad "fp4 round trip from .npy"
+expect 2 "--shape mismatch" "--shape 7,50 holds 350 elements, the input 357" -- encode nf4 --shape 7,50 -i "$golden/nf4/tail357.in.f32"
+head -c 100 "$tmp/w.safetensors" >"$tmp/short.safetensors"
+expect 2 "truncated safetensors" "safetensors" -- decode nf4 -i "$tmp/short.safetensors" -o "$tmp/never"
+expect 2 "wrong 4-bit type" "holds nf4 weights, not fp4" -- decode fp4 -i "$tmp/w.safetensors"
+expect 2 "bad block" "block must be a power of two" -- encode nf4 --block 48 -i "$tmp/x.f32"
+expect 2 "nf4 option on fp8" "does not take: --block 64" -- encode e4m3 --block 64 -i "$tmp/x.f32"
+expect 2 "dq option without dq" "need --double-quant" -- encode nf4 --dq-offset 1 -i "$tmp/x.f32"
+
+# ---- QEFT / OWQ: encode the golden weights, decode each kernel path: bit-exact with the golden weights
 for c in q_rand_128x384_k32 q_edge_128x256_k64 q_rand_128x256_k0; do
   dims=${c#*_*_}; dims=${dims%_k*}; weak=()
-  [ -e "$golden/qeft/$c.weak_idx.i32" ] && weak=(--weak-idx "$golden/qeft/$c.weak_idx.i32")
+  if [ -e "$golden/qeft/$c.weak_idx.i32" ]; then  # half the cases give the index as an <i4 .npy
+    k=$(( $(wc -c <"$golden/qeft/$c.weak_idx.i32") / 4 ))
+    npy '<i4' "$k," "$golden/qeft/$c.weak_idx.i32" "$tmp/idx.npy"
+    weak=(--weak-idx "$tmp/idx.npy")
+  fi
   st_f32 "$golden/qeft/$c.w.f32" "${dims%x*}" "${dims#*x}" "$tmp/w.st"
   size=$(wc -c <"$golden/qeft/$c.deq.f32")
-  run pack qeft --tuning minmax "${weak[@]}" -i "$tmp/w.st" -o "$tmp/p.st" && run unpack qeft -i "$tmp/p.st" -o "$tmp/d.st" &&
-    tail -c "$size" "$tmp/d.st" | cmp -s - "$golden/qeft/$c.deq.f32" && ok || bad "qeft pack/unpack $c"
-  run unpack qeft --path nowc -i "$tmp/p.st" -o "$tmp/d.st" && tail -c "$size" "$tmp/d.st" | cmp -s - "$golden/qeft/$c.deq_nowc.f32" &&
-    ok || bad "qeft unpack --path nowc $c"
+  run encode qeft --tuning minmax "${weak[@]}" -i "$tmp/w.st" -o "$tmp/p.st" && run decode qeft -i "$tmp/p.st" -o "$tmp/d.st" &&
+    tail -c "$size" "$tmp/d.st" | cmp -s - "$golden/qeft/$c.deq.f32" && ok || bad "qeft encode/decode $c"
+  run decode qeft --path nowc -i "$tmp/p.st" -o "$tmp/d.npy" && tail -c "$size" "$tmp/d.npy" | cmp -s - "$golden/qeft/$c.deq_nowc.f32" &&
+    ok || bad "qeft decode --path nowc $c"
 done
 for c in o3_edge_128x256_k8 o4_rand_256x512_k16 o3_rand_128x256_k0; do
   dims=${c#*_*_}; dims=${dims%_k*}; weak=(); bits=${c:1:1}
   [ -e "$golden/owq/$c.weak_idx.i32" ] && weak=(--weak-idx "$golden/owq/$c.weak_idx.i32")
   st_f32 "$golden/owq/$c.w.f32" "${dims%x*}" "${dims#*x}" "$tmp/w.st"
   size=$(wc -c <"$golden/owq/$c.deq.f32")
-  run pack owq --bits "$bits" --tuning minmax "${weak[@]}" -i "$tmp/w.st" -o "$tmp/p.st" || bad "owq pack $c"
+  run encode owq --bits "$bits" --tuning minmax "${weak[@]}" -i "$tmp/w.st" -o "$tmp/p.st" || bad "owq encode $c"
   for path in "fp16 deq" "fp32 deq_fp32k" "nowc deq_nowc"; do
     set -- $path
-    run unpack owq --path "$1" -i "$tmp/p.st" -o "$tmp/d.st" && tail -c "$size" "$tmp/d.st" | cmp -s - "$golden/owq/$c.$2.f32" &&
-      ok || bad "owq unpack --path $1 $c"
+    run decode owq --path "$1" -i "$tmp/p.st" -o "$tmp/d.st" && tail -c "$size" "$tmp/d.st" | cmp -s - "$golden/owq/$c.$2.f32" &&
+      ok || bad "owq decode --path $1 $c"
   done
+  run quantize owq --bits "$bits" --tuning minmax "${weak[@]}" -i "$tmp/w.st" -o "$tmp/q.st" &&
+    tail -c "$size" "$tmp/q.st" | cmp -s - "$golden/owq/$c.deq.f32" && ok || bad "quantize owq $c"
 done
 c=q_rand_128x256_k64
 st_f32 "$golden/qeft/$c.w.f32" 128 256 "$tmp/w.st"
-run pack qeft --tuning minmax --weak-idx "$golden/qeft/$c.weak_idx.i32" -i "$tmp/w.st" -o "$tmp/p.st" &&
-  run unpack qeft --order original -i "$tmp/p.st" -o "$tmp/o.st" && run unpack qeft -i "$tmp/p.st" -o "$tmp/s.st" &&
-  ! cmp -s "$tmp/o.st" "$tmp/s.st" && ok || bad "unpack --order original differs from the stored order"
-run pack qeft -i "$tmp/w.st" -o "$tmp/mse.st" && run pack qeft --tuning mse --grid 1 -i "$tmp/w.st" -o "$tmp/mse1.st" &&
+npy '<f4' '128, 256' "$golden/qeft/$c.w.f32" "$tmp/w.npy"
+run encode qeft --tuning minmax --weak-idx "$golden/qeft/$c.weak_idx.i32" -i "$tmp/w.st" -o "$tmp/p.st" &&
+  run encode qeft --tuning minmax --weak-idx "$golden/qeft/$c.weak_idx.i32" -i "$tmp/w.npy" -o "$tmp/p2.st" && cmp -s "$tmp/p.st" "$tmp/p2.st" &&
+  ok || bad "a 2-D .npy weight equals the safetensors one"
+run decode qeft --order original -i "$tmp/p.st" -o "$tmp/o.st" && run decode qeft -i "$tmp/p.st" -o "$tmp/s.st" &&
+  ! cmp -s "$tmp/o.st" "$tmp/s.st" && ok || bad "decode --order original differs from the stored order"
+run quantize qeft --tuning minmax --weak-idx "$golden/qeft/$c.weak_idx.i32" -i "$tmp/w.st" -o "$tmp/q.st" && cmp -s "$tmp/q.st" "$tmp/o.st" &&
+  ok || bad "quantize qeft = decode --order original of encode"
+run encode qeft -i "$tmp/w.st" -o "$tmp/mse.st" && run encode qeft --tuning mse --grid 1 -i "$tmp/w.st" -o "$tmp/mse1.st" &&
   cmp -s "$tmp/mse.st" "$tmp/mse1.st" && ok || bad "qeft's default is mse with a grid of 1"
-expect_error "qeft 3-bit" "QEFT is 4-bit only" -- pack qeft --bits 3 -i "$tmp/w.st" -o "$tmp/never"
-expect_error "owq groups" "OWQ quantizes per channel" -- pack owq --group 128 -i "$tmp/w.st" -o "$tmp/never"
-expect_error "weak idx length" "not a multiple of 4" -- pack qeft --weak-idx "$golden/nf4/divmul.bnbcpu.dq.qabsmax.u8" -i "$tmp/w.st" -o "$tmp/never"
+expect 2 "qeft 3-bit" "does not take: --bits 3" -- encode qeft --bits 3 -i "$tmp/w.st" -o "$tmp/never"
+expect 2 "owq groups" "OWQ quantizes per channel" -- encode owq --group 128 -i "$tmp/w.st" -o "$tmp/never"
+expect 2 "weak idx length" "not a multiple of the 4-byte i32 element" -- encode qeft --weak-idx "$golden/nf4/divmul.bnbcpu.dq.qabsmax.u8" -i "$tmp/w.st" -o "$tmp/never"
+expect 2 "weak idx dtype" "holds <f4 (4-byte elements), expected <i4" -- encode qeft --weak-idx "$tmp/x.npy" -i "$tmp/w.st" -o "$tmp/never"
 printf '\x05\0\0\0\x02\0\0\0' >"$tmp/bad.i32"
-expect_error "weak idx order" "ascending" -- pack qeft --weak-idx "$tmp/bad.i32" -i "$tmp/w.st" -o "$tmp/never"
-expect_error "no weight tensor" "no tensor named 'weight'" -- pack qeft -i "$tmp/p.st" -o "$tmp/never"
-expect_error "unpack wrong layout" "holds a qeft layer, not owq" -- unpack owq -i "$tmp/p.st" -o "$tmp/never"
-expect_error "unpack bad path" "unknown QEFT --path" -- unpack qeft --path fp32 -i "$tmp/p.st" -o "$tmp/never"
-expect_error "grid without mse" "--grid applies" -- pack qeft --tuning minmax --grid 4 -i "$tmp/w.st" -o "$tmp/never"
-[ -e "$tmp/never" ] && bad "output file left after a failed pack" || ok
+expect 2 "weak idx order" "ascending" -- encode qeft --weak-idx "$tmp/bad.i32" -i "$tmp/w.st" -o "$tmp/never"
+expect 2 "no weight tensor" "no tensor named 'weight'" -- encode qeft -i "$tmp/p.st" -o "$tmp/never"
+expect 2 "raw weight" "give a .safetensors file with an F32 tensor 'weight'" -- encode qeft -i "$tmp/x.f32" -o "$tmp/never"
+expect 2 "decode wrong layout" "holds a qeft layer, not owq" -- decode owq -i "$tmp/p.st" -o "$tmp/never"
+expect 2 "decode bad path" "fp32 not in" -- decode qeft --path fp32 -i "$tmp/p.st" -o "$tmp/never"
+expect 2 "grid without mse" "--grid applies" -- encode qeft --tuning minmax --grid 4 -i "$tmp/w.st" -o "$tmp/never"
+[ -e "$tmp/never" ] && bad "output file left after a failed encode" || ok
+
+# ---- gen / verify of every family
+for spec in "e5m2 --profile cuda-nosat" "gse --bits 5 --rounding sr" "mxfp4-e2m1" "mxint8" "nf4 --double-quant" "fp4 --block 256" \
+            "qeft --tuning minmax" "owq --bits 3" "gse-gemm --accumulate fp32 --m 3 --n 9"; do
+  set -- $spec
+  run gen "$@" --level boundary -o "$tmp/gen_$1" 2>/dev/null && run verify "$1" --golden "$tmp/gen_$1" --actual "$tmp/gen_$1" |
+    grep -q "tests, no errors found" && ok || bad "gen/verify $spec"
+done
+run gen mxfp4-e2m1 --rounding floor --level boundary -o "$tmp/mx_floor" 2>/dev/null
+expect 1 "verify mxfp4-e2m1 of wrong outputs" "elements tie" -- verify mxfp4-e2m1 --golden "$tmp/mx_floor" --actual "$tmp/gen_mxfp4-e2m1/elem_expected.npy"
+run verify gse-gemm --tolerance --golden "$tmp/gen_gse-gemm" --actual "$tmp/gen_gse-gemm/other.npy" | grep -q "worst |got - expected| / bound" &&
+  ok || bad "verify gse-gemm --tolerance accepts the exact result"
+expect 1 "gse-gemm: exact is not fp32 bit for bit" -- verify gse-gemm --golden "$tmp/gen_gse-gemm" --actual "$tmp/gen_gse-gemm/other.npy"
+expect 2 "gen level full" "level full is not a golden set" -- gen e4m3 --level full -o "$tmp/never"
+expect 2 "gen old level spelling" "2 not in" -- gen e4m3 --level 2 -o "$tmp/never"
+expect 2 "gen mx double-quant" "does not take: --double-quant" -- gen mxfp8-e4m3 --double-quant -o "$tmp/never"
+expect 2 "gen gemm option on qeft" "does not take: --m 4" -- gen qeft --m 4 -o "$tmp/never"
+expect 2 "verify tolerance" "does not take: --tolerance" -- verify qeft --tolerance --golden "$tmp/gen_qeft" --actual "$tmp/gen_qeft"
+
+# ---- conform: every suite, the report, exit statuses; on the example plugins
 run conform --format qeft --json >"$tmp/conform.json" && grep -q '"failed": 0' "$tmp/conform.json" &&
-  grep -q '"seconds"' "$tmp/conform.json" && ok || bad "conform --json"
+  grep -q '"seconds"' "$tmp/conform.json" && grep -q '"not_supported": 0' "$tmp/conform.json" && ok || bad "conform --json"
 run conform --format nf4 | grep -q "seconds" && ok || bad "conform table has a time column"
 run conform --format gse-gemm --json >"$tmp/gemm.json" && grep -q '"format": "gse-gemm"' "$tmp/gemm.json" &&
   grep -q '"profile": "fp32"' "$tmp/gemm.json" && grep -q '"failed": 0' "$tmp/gemm.json" && ok || bad "conform --format gse-gemm"
+run conform --format e5m2 --profile cuda-nosat --rounding rtz --json >"$tmp/scoped.json" &&
+  ! grep -q '"profile": "ml_dtypes"' "$tmp/scoped.json" && ! grep -q ' rne -> \| rna -> ' "$tmp/scoped.json" && grep -q ' rtz -> ' "$tmp/scoped.json" &&
+  ok || bad "conform --profile --rounding scope the run"
+expect 2 "conform unknown format" "unknown format 'e3m4'" -- conform --format e3m4
+expect 2 "conform unknown profile" "unknown profile 'cuda'" -- conform --profile cuda
+expect 2 "conform boundary" "boundary" -- conform --level boundary
+expect 2 "conform in-process without a plugin" "--in-process applies to --plugin" -- conform --in-process --format gse
+if [ -n "$plugins" ]; then
+  expect 0 "conform --plugin example" "0 failed" -- conform --plugin "$plugins/liblowbit_example_plugin.so" --format gse "${in_process[@]}"
+  expect 1 "conform --plugin faulty" "Errors found" -- conform --plugin "$plugins/liblowbit_faulty_plugin.so" --format mxfp4-e2m1 "${in_process[@]}"
+  expect 0 "conform --plugin rne-only" "not supported" -- conform --plugin "$plugins/liblowbit_rne_only_plugin.so" --format e4m3 "${in_process[@]}"
+  grep -q "ml_dtypes float8 (round to nearest even only), wrapped as a plugin e4m3 ml_dtypes" "$tmp/out" && grep -q ", 0 failed, [1-9][0-9]* not supported" "$tmp/out" &&
+    ok || bad "the rne-only plugin's report: $(tail -5 "$tmp/out")"
+  expect 0 "conform --plugin rne-only scoped" -- conform --plugin "$plugins/liblowbit_rne_only_plugin.so" --format e4m3 --rounding rne --profile ml_dtypes "${in_process[@]}"
+  grep -q ", 0 failed, 0 not supported" "$tmp/out" && ok || bad "--rounding rne --profile ml_dtypes leaves only supported checks"
+  expect 2 "conform --plugin missing" "cannot load plugin" -- conform --plugin "$tmp/none.so"
+fi
 
-# lowbit gen / verify of an MX set and an NF4 set with double quantization.
-run gen mxfp4-e2m1 --level 1 -o "$tmp/mx" 2>/dev/null && run verify mxfp4-e2m1 --golden "$tmp/mx" --actual "$tmp/mx" |
-  grep -q "tests, no errors found" && ok || bad "gen/verify mxfp4-e2m1"
-run gen mxfp4-e2m1 --rounding floor --level 1 -o "$tmp/mx_floor" 2>/dev/null
-run verify mxfp4-e2m1 --golden "$tmp/mx_floor" --actual "$tmp/mx/elem_expected.npy" >"$tmp/out"
-[ $? -eq 1 ] && grep -q "elements tie" "$tmp/out" && ok || bad "verify mxfp4-e2m1 of wrong outputs exits 1"
-run gen nf4 --double-quant --level 1 -o "$tmp/dq" 2>/dev/null && run verify nf4 --golden "$tmp/dq" --actual "$tmp/dq" |
-  grep -q "tests, no errors found" && ok || bad "gen/verify nf4 --double-quant"
-expect_error "gen mx double-quant" "--double-quant applies to the nf4/fp4 format only" -- gen mxfp8-e4m3 --double-quant --level 1 -o "$tmp/never"
-expect_error "gen mx block" "--block applies to the nf4/fp4 format only" -- gen mxfp8-e5m2 --block 64 --level 1 -o "$tmp/never"
-expect_error "gen unknown mx" "unknown format 'mxfp8'" -- gen mxfp8 --level 1 -o "$tmp/never"
+# ---- Every command the docs show, run as written: the sh blocks after "<!-- cli_test: run -->" in
+# README.md, docs/conformance.md and docs/vendor-abi.md, in order, in one folder holding the files they
+# name. A comment "# exit N" expects status N; "# slow" (minutes) must start and run for 3 seconds.
+docs=$tmp/docs
+mkdir -p "$docs" "$tmp/bin"
+cp "$tmp/x.f32" "$docs/x.f32"
+head -c 512 "$tmp/x.f32" >"$docs/a.f32"
+head -c 1024 "$tmp/x.f32" >"$docs/b.f32"
+head -c 32768 "$golden/qeft/q_rand_128x256_k64.w.f32" >"$tmp/w64x128"
+npy '<f4' '64, 128' "$tmp/w64x128" "$docs/w.npy"
+printf '\x05\0\0\0\x11\0\0\0\x64\0\0\0' >"$tmp/idx3"
+npy '<i4' '3,' "$tmp/idx3" "$docs/idx.npy"
+[ -n "$plugins" ] && ln -s "$plugins/liblowbit_example_plugin.so" "$docs/libvendor.so"
+printf '#!/bin/sh\nexec %s "$@"\n' "${emu[*]:+${emu[*]} }$bin" >"$tmp/bin/lowbit"
+chmod +x "$tmp/bin/lowbit"
+documented=0
+while IFS= read -r line; do
+  case "$line" in lowbit\ *) ;; *) continue ;; esac
+  cmd=${line%% #*} comment=${line#"$cmd"} want=0 limit=600
+  case "$comment" in *"# exit "[0-9]*) want=${comment##*# exit }; want=${want%% *} ;; esac
+  case "$comment" in *"# slow"*) want=124 limit=3 cmd="exec $cmd" ;; esac  # exec: the signal reaches lowbit
+  case "$cmd" in *--plugin*) [ -z "$plugins" ] && continue; cmd="$cmd ${in_process[*]}" ;; esac
+  (cd "$docs" && PATH="$tmp/bin:$PATH" timeout "$limit" bash -o pipefail -c "$cmd" >/dev/null 2>"$tmp/err")
+  rc=$?
+  [ $rc -eq "$want" ] && ok || bad "documented command exits $rc, not $want: $cmd: $(head -c 300 "$tmp/err")"
+  documented=$((documented + 1))
+done < <(for f in README.md docs/conformance.md docs/vendor-abi.md; do
+           awk '/<!-- cli_test: run -->/ { armed = 1; next }
+                armed && /^```sh/ { block = 1; armed = 0; next }
+                block && /^```/ { block = 0; next }
+                block { if (sub(/\\$/, "")) { pending = pending $0; next } print pending $0; pending = "" }' "$root/$f"
+         done)
+[ "$documented" -ge 30 ] && ok || bad "only $documented documented commands found"
 
-# lowbit gen qeft|owq|gse-gemm: sets verify against themselves; the tolerance mode reports its bounds.
-run gen qeft --tuning minmax --level 1 -o "$tmp/gq" 2>/dev/null && run verify qeft --golden "$tmp/gq" --actual "$tmp/gq" |
-  grep -q "tests, no errors found" && ok || bad "gen/verify qeft"
-run gen owq --bits 3 --level 1 -o "$tmp/go" 2>/dev/null && run verify owq --golden "$tmp/go" --actual "$tmp/go" >/dev/null &&
-  ok || bad "gen/verify owq"
-run gen gse-gemm --accumulate fp32 --m 3 --n 9 --level 1 -o "$tmp/gg" 2>/dev/null &&
-  run verify gse-gemm --tolerance --golden "$tmp/gg" --actual "$tmp/gg/other.npy" | grep -q "worst |got - expected| / bound" &&
-  ok || bad "verify gse-gemm --tolerance accepts the exact result"
-run verify gse-gemm --golden "$tmp/gg" --actual "$tmp/gg/other.npy" >/dev/null
-[ $? -eq 1 ] && ok || bad "verify gse-gemm: the exact result is not the fp32 one bit for bit"
-expect_error "gen qeft 3 bits" "QEFT is 4-bit only" -- gen qeft --bits 3 --level 1 -o "$tmp/never"
-expect_error "gen gemm option" "--m applies to the gse-gemm format only" -- gen qeft --m 4 --level 1 -o "$tmp/never"
-expect_error "gen weak option" "--weak applies to the qeft/owq format only" -- gen gse-gemm --weak 4 --level 1 -o "$tmp/never"
-expect_error "verify tolerance" "defines no tolerance" -- verify qeft --tolerance --golden "$tmp/gq" --actual "$tmp/gq"
+# ---- list, weak-columns, train-check, finetune
+run list >"$tmp/list" && grep -q cuda-satfinite "$tmp/list" && grep -q "mxfp4-e2m1" "$tmp/list" && grep -q "(dispatched)" "$tmp/list" &&
+  ok || bad "list shows the families, profiles and kernels"
+st_f32 "$tmp/a.f32" 2 35 "$tmp/act.st"
+run weak-columns --k 4 --no-global -i "$tmp/act.st" -o "$tmp/wc.st" && grep -a -q '"weight":{"dtype":"I32","shape":\[4\]' "$tmp/wc.st" &&
+  ok || bad "weak-columns"
+expect 2 "weak-columns of a raw stream" "is a raw stream, not a .safetensors file" -- weak-columns --k 4 -i "$tmp/a.f32"
+run train-check --json >"$tmp/tc.json" && grep -q '"failed": 0' "$tmp/tc.json" && ok || bad "train-check"
+expect 2 "finetune option" "does not take: --frobnicate" -- finetune --frobnicate
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -194,7 +194,7 @@ TEST_F(WeakColumnsCommand, EveryBadInputIsOneUsageError) {
          "may not be called 'global'");
   const std::string junk = (dir / "junk").string();
   std::ofstream(junk) << "not a safetensors file";
-  expect(args(junk, 1), "the activations: ");
+  expect(args(junk, 1), "is a raw stream, not a .safetensors file (the activations)");
   expect(args((dir / "missing").string(), 1), "cannot read");
 }
 

@@ -7,7 +7,7 @@
  * returning a descriptor that lists the codecs it implements: one C function per operation, NULL
  * where an operation is not implemented. Each returns a lowbit_status: LOWBIT_OK, LOWBIT_E_UNSUPPORTED
  * (this option combination is not implemented), LOWBIT_E_INVALID (bad arguments) or any other non-zero
- * value (a vendor error). `lowbit verify --plugin libvendor.so` loads the library,
+ * value (a vendor error). `lowbit conform --plugin libvendor.so` loads the library,
  * checks abi_version and runs the conformance suite on those functions. The operations have the
  * same shape as lowbit's internal kernel table (lowbit/formats/fp8.hpp, nf4.hpp, gse.hpp, mx.hpp,
  * weak.hpp): an element count, plain pointers and an option struct, the types of lowbit/c_types.h

@@ -19,7 +19,9 @@
 // (element conversions with the scale 2^0 and their decoding, blocks: codes, E8M0 scales, decode).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,13 +46,13 @@ struct Fp8Cases {
   std::vector<std::uint8_t> classes;  // Fp8CaseClass
 };
 
-// Level 1: for every finite FP8 magnitude (every exponent and the subnormal range) the exact value,
+// Boundary: for every finite FP8 magnitude (every exponent and the subnormal range) the exact value,
 // the midpoint to the next one (a tie) and one f32 ulp either side of it, both signs; the overflow
 // region (around the midpoint above max finite, up to FLT_MAX), the underflow region (around half the
 // smallest subnormal), +-0, +-Inf, NaNs (quiet, signalling, payloads, both signs), f32 subnormals.
-// Level 2: level 1, then `random` seeded (SplitMix64) patterns, half uniform over all 32 bits and
+// Quick: boundary, then `random` seeded (SplitMix64) patterns, half uniform over all 32 bits and
 // half with exponents near the format's range.
-Fp8Cases fp8_gen_cases(fp8::Format f, int level, std::uint64_t seed, std::size_t random);
+Fp8Cases fp8_gen_cases(fp8::Format f, Level level, std::uint64_t seed, std::size_t random);
 
 struct Fp8GenOptions : GenCommon {
   fp8::Format format = fp8::Format::e4m3;
@@ -81,13 +83,13 @@ struct GseCases {
   std::vector<std::uint8_t> classes;  // per element, GseCaseClass
 };
 
-// Level 1: for every shared exponent of the field (and one beyond each end, within f32's range) a
+// Boundary: for every shared exponent of the field (and one beyond each end, within f32's range) a
 // group of exact multiples of the step with the largest mantissa, a group of ties (k + 1/2 steps), a
 // group one f32 ulp either side of ties, and groups whose maximum rounds past the largest mantissa;
 // groups with NaN, Inf, zeros, -0 and f32 subnormals; a short last group of ties (the tail).
-// Level 2 inserts `random` seeded elements (rounded up to whole groups) before the tail: random
+// Quick inserts `random` seeded elements (rounded up to whole groups) before the tail: random
 // exponents around the field's range and random mantissas.
-GseCases gse_gen_cases(const gse::Format& f, int level, std::uint64_t seed, std::size_t random);
+GseCases gse_gen_cases(const gse::Format& f, Level level, std::uint64_t seed, std::size_t random);
 
 struct GseGenOptions : GenCommon {
   gse::Format format;
@@ -122,9 +124,9 @@ struct Nf4GenOptions : GenCommon {
   int block = 64;
   bool double_quant = false;
 };
-// Level 1: per absmax scale (powers of two across f32's range, 1, and odd values) a block of exact
+// Boundary: per absmax scale (powers of two across f32's range, 1, and odd values) a block of exact
 // table values, one of midpoints between neighbouring table values (ties) and one a ulp either side;
-// NaN / Inf / zero / -0 blocks; a short last block (the tail). Level 2 adds random blocks before it.
+// NaN / Inf / zero / -0 blocks; a short last block (the tail). Quick adds random blocks before it.
 Fp8Cases nf4_gen_cases(const Nf4GenOptions& o);  // classes: Nf4CaseClass
 GenSummary gen_nf4(const Nf4GenOptions& o, const std::string& dir);
 // The same set for given inputs (e.g. a peer's, to cross-check the generator); classes: Nf4CaseClass.
@@ -153,14 +155,14 @@ struct MxGenOptions : GenCommon {
   Rounding rounding = Rounding::rna;  // microxcaling's default, 'nearest'
 };
 // Element cases (classes Fp8CaseClass), as fp8_gen_cases over the element format; minifloats only.
-Fp8Cases mx_element_cases(mx::Format f, int level, std::uint64_t seed, std::size_t random);
-// Block cases (classes MxCaseClass). Level 1: for every scale X the encoder writes (-127 .. 127 - emax)
+Fp8Cases mx_element_cases(mx::Format f, Level level, std::uint64_t seed, std::size_t random);
+// Block cases (classes MxCaseClass). Boundary: for every scale X the encoder writes (-127 .. 127 - emax)
 // a block led by max normal x 2^X (so that the block's scale is X) of exact element values, one of
 // ties between neighbouring values, one a ulp either side of ties, and four whose leader rounds past
 // max normal (saturation); blocks whose scale is clamped at 2^-127 (scale-min); zero, -0, NaN and
-// +-Inf blocks; a short last block of ties (tail). Level 2 inserts `random` elements (whole blocks)
+// +-Inf blocks; a short last block of ties (tail). Quick inserts `random` elements (whole blocks)
 // before the tail.
-Fp8Cases mx_block_cases(mx::Format f, int level, std::uint64_t seed, std::size_t random);
+Fp8Cases mx_block_cases(mx::Format f, Level level, std::uint64_t seed, std::size_t random);
 GenSummary gen_mx(const MxGenOptions& o, const std::string& dir);
 // nearest, even, floor or sr (rna, rne, rtz, sr).
 std::string_view mx_rounding_name(Rounding r);
@@ -179,10 +181,21 @@ struct ToleranceReport {
   std::uint64_t worst_index = 0;    // element of the worst ratio
 };
 
+// One mismatch as verify reports it: raw bit patterns, shown in hex with their decimal value.
+struct Mismatch {
+  std::string test, cls;                           // the test, the case's class
+  std::uint64_t index = 0;                         // the element's index in the test's arrays
+  std::uint64_t input = 0, got = 0, expected = 0;  // bit patterns
+  std::string input_array, expected_array;         // the arrays whose dtype and meaning they have
+  std::string input_descr, output_descr;           // their dtypes ("<u4", "|u1", ...)
+  std::uint64_t distance = 0;                      // |ordinal(got) - ordinal(expected)| in the test's order
+  std::string note;                                // tolerance mode: "|got - expected| = 3e-05 > bound 1e-05"
+};
+
 struct VerifyResult {
   std::string kind, format, profile, rounding;  // kind: "fp8" or "gse"; profile empty for gse
   std::uint64_t tests = 0, errors = 0;
-  std::vector<std::string> first_errors;  // "inputs 0x7f7fffff => got 0x7e expected 0x7f (class tie)"
+  std::vector<Mismatch> examples;                    // per class, its first max_errors mismatches
   std::map<std::string, ClassCount> classes;         // "encode tie", "decode nan", ...
   std::map<std::uint64_t, std::uint64_t> distance;   // |ordinal(got) - ordinal(expected)| -> mismatches
   std::string distance_unit;  // per compared test, e.g. "encode: codes; decode: f32 ulps"
@@ -193,9 +206,10 @@ struct VerifyResult {
 
 // Compares `actual` — one .npy (compared with the first golden output of its dtype and size), or a directory holding files
 // named as the golden expected*.npy (each one present is compared; at least one must be) — with the
-// golden directory, whose files are first checked against the manifest's SHA-256.
-// Distances: FP8 codes and f32 bits in their sign-magnitude order, GSE codes as integers, exponent fields
-// as unsigned.
+// golden directory, whose files are first checked against the manifest's SHA-256. An actual that
+// matches no golden output is an error naming every output's dtype and size. max_errors: the examples
+// kept per class. Distances: FP8 codes and f32 bits in their sign-magnitude order, GSE codes as
+// integers, exponent fields as unsigned.
 VerifyResult verify_golden(const std::string& golden_dir, const std::string& actual, std::size_t max_errors);
 // verify_golden of an FP8 directory only.
 VerifyResult verify_fp8(const std::string& golden_dir, const std::string& actual, std::size_t max_errors);
@@ -207,10 +221,21 @@ constexpr std::int64_t sign_magnitude_ordinal(std::uint64_t bits, unsigned width
   return (bits & sign) ? -mag : mag;
 }
 
-// TestFloat-style text: the first errors, errors per class, the distance histogram, then
-// "N tests, no errors found" or "N tests, M errors found".
-std::string verify_text(const VerifyResult& r);
-std::string verify_json(const VerifyResult& r);
+// The decimal value of an element for the report, beside its hex: the format's own reading of an array
+// ("448" for an FP8 code), or nullopt for the reading of its dtype (value_text).
+using ValueReader = std::function<std::optional<std::string>(std::string_view array, std::uint64_t bits)>;
+// The decimal value of `bits` of `array` (dtype `descr`): the reader's, else f32 for <u4/<f4, f16 for
+// <u2/<f2, f64 for <f8, the integer for the integer dtypes.
+std::string value_text(std::string_view array, std::string_view descr, std::uint64_t bits, const ValueReader& reader = {});
+
+// TestFloat-style text: errors per class, a few examples of each class with errors (index, hex and
+// decimal operands), the distance histogram, then "N tests, no errors found" or "N tests, M errors
+// found".
+std::string verify_text(const VerifyResult& r, const ValueReader& reader = {});
+// One JSON object: format, profile, rounding, tests, errors, passed, classes, distance, and
+// "mismatches": objects {test, class, index, input, got, expected, distance[, note]} whose operands
+// are {"hex", "value"}.
+std::string verify_json(const VerifyResult& r, const ValueReader& reader = {});
 
 }  // namespace lowbit::conformance
 
@@ -261,12 +286,12 @@ struct WeakGenLayer {
   WeakCaseClass cls{};                    // the layer's (for outlieridx)
 };
 
-// Level 1: an `edge` layer (rows x cols, k = weak) whose rows cycle through all-zero groups (with -0),
+// Boundary: an `edge` layer (rows x cols, k = weak) whose rows cycle through all-zero groups (with -0),
 // exact ties, groups whose extremes land on codes 0 and maxq (the maximum rounds past maxq and
 // clamps), all-positive groups (minmax zero point -0.0), all-negative, constant, a 1000x outlier, and
 // fp16 specials (quantized weights below 2^-14, weak columns +-65504, 2^-24, 2^-25, -0); a layer whose
 // last group holds one column (k = G - 1, grouped QEFT only); k = 0; k = cols - 1 (weak-only groups).
-// Level 2 adds seeded random layers with random k and weak columns.
+// Quick adds seeded random layers with random k and weak columns.
 std::vector<WeakGenLayer> weak_gen_layers(const WeakGenOptions& o);
 
 // One buffer of one layer, as gen_weak writes it (before concatenation).
@@ -308,10 +333,10 @@ struct GseGemmProblem {
   GseGemmCaseClass cls{};
 };
 
-// Level 1: for every k in 1 .. 2N+1 (every tail length against the group, odd k against pairwise
+// Boundary: for every k in 1 .. 2N+1 (every tail length against the group, odd k against pairwise
 // packing) an m x n problem; at k: exponent fields 0 and 2^e - 2 crossed, all-maximal mantissas,
 // cancellation of large groups around small ones (k rounded up to whole groups, at least 3), zero
-// groups under large exponent fields, NaN groups. Level 2 adds random problems at m x n x k.
+// groups under large exponent fields, NaN groups. Quick adds random problems at m x n x k.
 std::vector<GseGemmProblem> gse_gemm_gen_cases(const GseGemmGenOptions& o);
 
 // Per output, a bound on |r - y| for y the reference's fp32 result and r any result that forms the

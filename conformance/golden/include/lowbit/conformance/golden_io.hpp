@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lowbit/conformance/level.hpp"
 #include "lowbit/io/npy.hpp"
 
 namespace lowbit::conformance {
@@ -28,14 +29,19 @@ enum class Container { npy, safetensors };
 std::optional<Container> parse_container(std::string_view s);  // "npy" or "safetensors"
 inline constexpr std::string_view kGoldenSafetensors = "golden.safetensors";
 
-// What every generator takes (TestFloat's levels): level 1 = the structured cases, level 2 adds
-// `random` seeded ones (SplitMix64(seed); seed is also the Philox key of stochastic rounding).
+// What every generator takes (TestFloat's levels, lowbit/conformance/level.hpp): boundary = the
+// structured cases, quick (the default) adds `random` seeded ones (SplitMix64(seed); seed is also the
+// Philox key of stochastic rounding); full is no golden set (check_gen_level).
 struct GenCommon {
   std::uint64_t seed = 1;
-  int level = 1;
-  std::size_t random = 100000;  // level 2; each generator rounds it up to whole groups, blocks, layers
+  Level level = Level::quick;
+  std::size_t random = 100000;  // quick; each generator rounds it up to whole groups, blocks, layers
   Container container = Container::npy;
 };
+
+// Throws std::runtime_error for Level::full: a golden set holds the boundary or quick cases, the
+// exhaustive inputs (2^32 f32 per format) are checked in process by `lowbit conform --level full`.
+void check_gen_level(Level level);
 
 struct GenSummary {
   std::uint64_t cases = 0;                      // elements of the first test

@@ -1,15 +1,21 @@
-// Vendor plugins (lowbit/vendor.h): load a shared library, check its ABI version, and run the
-// conformance suites on its functions: the same checks as `lowbit conform`, each suite group in a
-// child process so that a crashing plugin is reported rather than fatal.
+// Vendor plugins (lowbit/vendor.h): load a shared library, check its ABI version, and present its
+// functions as rows of lowbit's kernel tables, so that the conformance suites run on them unchanged
+// (`lowbit conform --plugin`). Each group of checks runs in a child process, so that a crashing plugin
+// is reported rather than fatal. Which groups a family runs is the family's business (the tool's
+// registration); this is the mechanism they share.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "lowbit/conformance/fp8_suite.hpp"
-#include "lowbit/conformance/golden.hpp"
 #include "lowbit/conformance/report.hpp"
+#include "lowbit/formats/fp8.hpp"
+#include "lowbit/formats/gse.hpp"
+#include "lowbit/formats/mx.hpp"
+#include "lowbit/formats/nf4.hpp"
+#include "lowbit/formats/weak.hpp"
 #include "lowbit/vendor.h"
 
 namespace lowbit::conformance {
@@ -32,8 +38,6 @@ class Plugin {
   const lowbit_vendor_descriptor& descriptor() const { return *descriptor_; }
   const std::string& name() const { return name_; }
   const std::string& path() const { return path_; }
-  // Formats ("e4m3", "e5m2", "gse", "gse-gemm", "mx", "nf4", "qeft") the plugin has at least one function for.
-  std::vector<std::string> formats() const;
 
  private:
   std::string path_, name_;
@@ -41,23 +45,36 @@ class Plugin {
   const lowbit_vendor_descriptor* descriptor_ = nullptr;
 };
 
-struct PluginSuiteOptions {
-  Level level = Level::quick;  // full: FP8 adds all 2^32 f32 inputs
-  std::vector<std::string> formats;  // "e4m3", "e5m2", "gse", "gse-gemm", "mx", "nf4", "qeft"; empty = all it has
-  std::vector<std::string> profiles; // FP8 profiles; empty = all
-  std::size_t max_errors = 8;
-  std::uint64_t seed = 1;
-  unsigned threads = 1;
-  std::size_t random_cases = 1 << 18;  // FP8
-  int groups = 2000;  // random groups per check of the block suites (GSE, MX, NF4, QEFT), as conform
-  bool isolate = true;  // run each group (FP8 format and profile; GSE; GSE GEMM; MX; NF4; QEFT) in a fork()ed child
+// One group of checks: its row in the report.
+struct PluginGroup {
+  std::string format, profile;
 };
 
-// Every check of the suites over the plugin. Checks of operations the plugin leaves NULL are left
-// out; a requested format it has no function for is one failed check. Each group ends with a check
-// "plugin status codes" (one case per call, one error per non-zero return); a child that dies gives
-// the failed check "plugin crashed (signal N)" (or "(exit status N)"). Throws std::invalid_argument
-// for an unknown format or profile name.
-std::vector<Check> run_plugin_suites(const Plugin& plugin, const GoldenDir& golden, const PluginSuiteOptions& o);
+// Runs suite() — checks of the rows below, made inside it — then appends the check "plugin status
+// codes" (one case per call, one error per call that returned an error; the first errors name the call,
+// its options and the status's meaning). A call that returns LOWBIT_E_UNSUPPORTED throws
+// NotSupported from the row: the suite's check runner reports that check "not supported". With
+// `isolate` the group runs in a fork()ed child; a child that dies gives the failed check "plugin crashed
+// (signal N)" (or "(exit status N)"). A suite that throws anything else gives the failed check "suite
+// error".
+std::vector<Check> run_plugin_group(const Plugin& plugin, const PluginGroup& group,
+                                    const std::function<std::vector<Check>()>& suite, bool isolate, std::size_t max_errors);
+
+// The failed check of a group the plugin cannot run: "not implemented by the plugin", with `why`.
+Check not_implemented(const Plugin& plugin, const PluginGroup& group, std::string why);
+
+// The plugin's functions as kernel-table rows named after the plugin, null slots where it has none;
+// valid inside run_plugin_group while the plugin is loaded. FP8 calls pass `profile`'s name.
+fp8::Impl plugin_fp8(const Plugin& plugin, const fp8::Profile& profile);
+gse::Impl plugin_gse(const Plugin& plugin);
+gse::GemmImpl plugin_gse_gemm(const Plugin& plugin);
+mx::Impl plugin_mx(const Plugin& plugin);
+nf4::Impl plugin_nf4(const Plugin& plugin);
+qeft::Impl plugin_qeft(const Plugin& plugin);
+
+// A suite's checks that exercise a slot the row fills: a null FP8 or GSE slot falls back to lowbit's
+// reference in the kernel table, so its checks would test lowbit, not the plugin.
+std::vector<Check> exercised(const fp8::Impl& row, std::vector<Check> checks);
+std::vector<Check> exercised(const gse::Impl& row, std::vector<Check> checks);
 
 }  // namespace lowbit::conformance

@@ -2,7 +2,10 @@
 // and MX (the reference, or a vendor plugin's codec), against the exact oracles and the golden
 // element streams.
 #pragma once
+#include <algorithm>
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "lowbit/conformance/golden.hpp"
@@ -16,12 +19,22 @@ struct BlockSuiteOptions {
   std::size_t max_errors = 8;
   std::uint64_t seed = 1;
   int groups = 2000;  // random groups per check
+  // The scope of a run (lowbit conform --rounding, --profile). Encode checks draw their roundings
+  // from `roundings` (all of them: the same draws as ever); profiles: the NF4 profiles and GSE GEMM
+  // accumulations to check, empty = all.
+  std::vector<Rounding> roundings{kRoundings.begin(), kRoundings.end()};
+  std::vector<std::string> profiles;
+
+  bool has(Rounding r) const { return std::find(roundings.begin(), roundings.end(), r) != roundings.end(); }
+  bool has_profile(std::string_view p) const {
+    return profiles.empty() || std::find(profiles.begin(), profiles.end(), p) != profiles.end();
+  }
 };
 
 std::vector<Check> run_gse_suite(const gse::Impl& impl, const BlockSuiteOptions& o);
 
 // The GSE GEMM (format "gse-gemm", profile "exact" or "fp32": the accumulation): the golden
-// generator's level-1 problems on five formats (every k tail, extreme fields, max mantissas,
+// generator's boundary problems on five formats (every k tail, extreme fields, max mantissas,
 // cancellation, zero and NaN groups; rows whose fp32 sum depends on the group order) and
 // o.groups / 20 random problems with A and B in different
 // formats. The reference against gse_gemm_oracle, any other impl against the reference; bit for bit,

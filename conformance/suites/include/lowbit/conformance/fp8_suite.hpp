@@ -5,17 +5,15 @@
 #include <vector>
 
 #include "lowbit/conformance/golden.hpp"
+#include "lowbit/conformance/level.hpp"
 #include "lowbit/conformance/report.hpp"
 #include "lowbit/formats/fp8.hpp"
 
 namespace lowbit::conformance {
 
-enum class Level {
-  quick,  // every f16/bf16 input, all codes, the f64 vectors, a structured + random f32 sample
-  full,   // quick, plus all 2^32 f32 inputs: golden streams (rne), and rtz against the reference
-};
-
 struct Fp8SuiteOptions {
+  // quick: every f16/bf16 input, all codes, the f64 vectors, a structured + random f32 sample; full:
+  // quick, plus all 2^32 f32 inputs: golden streams (rne), and rtz against the reference.
   Level level = Level::quick;
   unsigned threads = 1;
   std::size_t max_errors = 8;
@@ -23,6 +21,8 @@ struct Fp8SuiteOptions {
   std::size_t random_cases = 1 << 18;
   std::vector<fp8::Format> formats{fp8::kFormats.begin(), fp8::kFormats.end()};
   std::vector<const fp8::Profile*> profiles = all_profiles();
+  // The roundings of the encode checks (the golden ones are rne); decode checks always run.
+  std::vector<Rounding> roundings{kRoundings.begin(), kRoundings.end()};
 
   static std::vector<const fp8::Profile*> all_profiles();
 };

@@ -12,7 +12,8 @@ using SweepSink = std::function<void(std::uint64_t first_input, std::span<const 
 
 // Encodes the f32 bit patterns [begin, end) with `fn` on `threads` threads; `sink` receives the
 // outputs chunk by chunk in increasing input order. Element index = input bit pattern, so
-// stochastic rounding gives the same stream however it is sharded.
+// stochastic rounding gives the same stream however it is sharded. An exception `fn` throws on any
+// thread is rethrown on the calling thread.
 void sweep_f32(fp8::EncodeFn<float> fn, const fp8::EncodeParams& p, std::uint64_t begin,
                std::uint64_t end, unsigned threads, const SweepSink& sink);
 

@@ -1,0 +1,274 @@
+// The FP8 family: E4M3 (OCP E4M3FN, alias e4m3fn) and E5M2, with the peers' profiles. Registers
+// encode, decode, quantize, sweep, gen and verify for each format, the FP8 suite, and its lines of
+// `lowbit list`.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <memory>
+
+#include "lowbit/conformance/fp8_suite.hpp"
+#include "lowbit/conformance/sweep.hpp"
+#include "lowbit/fp8.hpp"
+#include "lowbit/kernels.hpp"
+#include "options.hpp"
+#include "stream.hpp"
+
+namespace lowbit::cli {
+namespace {
+
+constexpr std::size_t kChunk = 1 << 20;  // elements per read
+
+struct Flags {
+  std::string type, profile, rounding, input, output, shard = "0/1";
+  std::uint64_t seed = 0;
+  bool bits_as_float = false;
+};
+
+std::vector<std::string> profile_names() {
+  return names_of(fp8::kProfiles, [](const fp8::Profile& p) { return std::string(p.name); });
+}
+
+fp8::Options options(fp8::Format format, const Flags& f) {
+  fp8::Options o;
+  o.format = format;
+  o.profile = fp8::profile(f.profile);
+  o.rounding = f.rounding.empty() ? Rounding::rne : rounding(f.rounding);
+  o.seed = f.seed;
+  return o;
+}
+
+void add_profile(CLI::App& c, Flags& f) { add_choice(c, "--profile", f.profile, profile_names(), "peer semantics (lowbit list)"); }
+
+template <class T> int encode(fp8::Format format, const Flags& f) {
+  InputStream in(f.input, element(f.type), f.bits_as_float);
+  OutputStream out(f.output, &kU8);
+  map_stream<T, std::uint8_t>(in, out, kChunk, [o = options(format, f)](auto x, auto codes, std::uint64_t index) mutable {
+    o.index0 = index;
+    fp8::encode(x, codes, o);
+  });
+  return kSuccess;
+}
+
+template <class T> int decode(fp8::Format format, const Flags& f) {
+  InputStream in(f.input, kU8);
+  OutputStream out(f.output, &element(f.type));
+  map_stream<std::uint8_t, T>(in, out, kChunk, [o = options(format, f)](auto codes, auto y, std::uint64_t) { fp8::decode(codes, y, o); });
+  return kSuccess;
+}
+
+template <class T> int quantize(fp8::Format format, const Flags& f) {
+  InputStream in(f.input, element(f.type), f.bits_as_float);
+  OutputStream out(f.output, &element(f.type));
+  map_stream<T, T>(in, out, kChunk, [o = options(format, f)](auto x, auto y, std::uint64_t index) mutable {
+    o.index0 = index;
+    fp8::quantize(x, y, o);
+  });
+  return kSuccess;
+}
+
+std::pair<std::uint64_t, std::uint64_t> parse_shard(const std::string& s) {
+  std::uint64_t i = 0, n = 0;
+  const auto slash = s.find('/');
+  const char* end = s.data() + s.size();
+  const bool ok = slash != std::string::npos && std::from_chars(s.data(), s.data() + slash, i).ptr == s.data() + slash &&
+                  std::from_chars(s.data() + slash + 1, end, n).ptr == end && n >= 1 && i < n;
+  if (!ok) throw UsageError(fmt::format("bad --shard '{}': expected I/N with 0 <= I < N", s));
+  return {i, n};
+}
+
+int sweep(fp8::Format format, const Flags& f) {
+  const fp8::Options o = options(format, f);
+  const auto [shard, shards] = parse_shard(f.shard);
+  const std::uint64_t total = std::uint64_t{1} << (f.type == "f32" ? 32 : 16);
+  const std::uint64_t begin = total / shards * shard + std::min(shard, total % shards);
+  const std::uint64_t end = begin + total / shards + (shard < total % shards ? 1 : 0);
+  OutputStream out(f.output, &kU8);
+  if (f.type != "f32") {  // 2^16 inputs: one call
+    std::vector<std::uint16_t> in(end - begin);
+    for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::uint16_t>(begin + i);
+    std::vector<std::uint8_t> codes(in.size());
+    fp8::Options oi = o;
+    oi.index0 = begin;
+    if (f.type == "f16") fp8::encode(std::span(reinterpret_cast<const f16*>(in.data()), in.size()), std::span(codes), oi);
+    else fp8::encode(std::span(reinterpret_cast<const bf16*>(in.data()), in.size()), std::span(codes), oi);
+    out.write(codes);
+    out.commit();
+    return kSuccess;
+  }
+  const fp8::EncodeParams p = fp8::encode_params(o.format, o.profile, FloatType::f32, o.rounding, o.seed);
+  const bool progress = ::isatty(2);
+  conformance::sweep_f32(fp8::encode_kernel<float>(kernels::best<fp8::Impl>()), p, begin, end, conformance::default_threads(),
+                         [&](std::uint64_t first, std::span<const std::uint8_t> codes) {
+                           out.write(codes);
+                           if (progress)
+                             fmt::print(stderr, "\rsweep {:5.1f}%", 100.0 * (first + codes.size() - begin) / (end - begin));
+                         });
+  if (progress) fmt::print(stderr, "\n");
+  out.commit();
+  return kSuccess;
+}
+
+std::vector<std::string> aliases(fp8::Format format) {
+  return format == fp8::Format::e4m3 ? std::vector<std::string>{"e4m3fn"} : std::vector<std::string>{};
+}
+
+// A codec command of one format.
+template <class Add, class Run> Command codec(std::string verb, fp8::Format format, std::string help, Add add, Run run) {
+  return command<Flags>(std::move(verb), std::string(traits(format).name), aliases(format), std::move(help), add,
+                        [=](const Flags& f) { return run(format, f); });
+}
+
+void add_encode_options(CLI::App& c, Flags& f, const std::vector<std::string>& types, const char* type_flag) {
+  add_choice(c, type_flag, f.type, types, "element type of the input: raw little-endian, or a .npy array");
+  add_profile(c, f);
+  add_rounding(c, f.rounding, f.seed, kRoundingNames);
+  add_bits_as_float(c, f.bits_as_float);
+}
+
+// An FP8 code's value, for verify's reports.
+conformance::ValueReader value_reader(fp8::Format format) {
+  return [format](std::string_view array, std::uint64_t bits) -> std::optional<std::string> {
+    if (array != "expected" && array != "decode_inputs") return std::nullopt;
+    fp8::Options o;
+    o.format = format;
+    const std::uint8_t code = static_cast<std::uint8_t>(bits);
+    float v = 0;
+    fp8::decode(std::span(&code, 1), std::span(&v, 1), o);
+    return std::isnan(v) ? "nan" : fmt::format("{}", v);
+  };
+}
+
+Command gen_command(fp8::Format format) {
+  struct Gen {
+    GenFlags common;
+    std::string profile, rounding;
+  };
+  const std::string name(traits(format).name);
+  return command<Gen>(
+      "gen", name, aliases(format),
+      fmt::format("golden {} vectors: encode cases (f32 inputs) and the 256 decode cases, with classes", name),
+      [](CLI::App& c, Gen& f) {
+        add_choice(c, "--profile", f.profile, profile_names(), "peer semantics of the expected outputs");
+        add_choice(c, "--rounding", f.rounding, kRoundingNames, "rounding of the encode cases (sr: Philox keyed by --seed)");
+        add_gen_options(c, f.common);
+      },
+      [format](const Gen& f) {
+        conformance::Fp8GenOptions o;
+        static_cast<conformance::GenCommon&>(o) = gen_common(f.common);
+        o.format = format;
+        o.profile = f.profile;
+        o.rounding = rounding(f.rounding);
+        return gen_done(conformance::gen_fp8(o, f.common.out), "encode cases + 256 decode cases", f.common.out);
+      });
+}
+
+void register_format(Registry& reg, fp8::Format format) {
+  const std::string name(traits(format).name);
+  reg.add(codec("encode", format, fmt::format("f32, f64, f16 or bf16 values -> {} codes (one byte each)", name),
+                [](CLI::App& c, Flags& f) {
+                  add_encode_options(c, f, {"f32", "f64", "f16", "bf16"}, "--from");
+                  add_io(c, f.input, f.output, "values", "codes");
+                },
+                [](fp8::Format fm, const Flags& f) { return with_type(f.type, [&](auto t) { return encode<decltype(t)>(fm, f); }); }));
+  reg.add(codec("decode", format, fmt::format("{} codes -> f32, f16 or bf16 values (every code is exact in each)", name),
+                [](CLI::App& c, Flags& f) {
+                  add_choice(c, "--to", f.type, {"f32", "f16", "bf16"}, "element type of the output");
+                  add_profile(c, f);
+                  add_io(c, f.input, f.output, "codes: raw bytes or a |u1 .npy", "values");
+                },
+                [](fp8::Format fm, const Flags& f) { return with_type16(f.type, [&](auto t) { return decode<decltype(t)>(fm, f); }); }));
+  reg.add(codec("quantize", format, fmt::format("values -> the nearest {} values, in the same type", name),
+                [](CLI::App& c, Flags& f) {
+                  add_encode_options(c, f, {"f32", "f16", "bf16"}, "--type");
+                  add_io(c, f.input, f.output, "values", "values");
+                },
+                [](fp8::Format fm, const Flags& f) { return with_type16(f.type, [&](auto t) { return quantize<decltype(t)>(fm, f); }); }));
+  reg.add(codec("sweep", format, fmt::format("the {} code of every f32, f16 or bf16 bit pattern, in order", name),
+                [](CLI::App& c, Flags& f) {
+                  add_choice(c, "--from", f.type, {"f32", "f16", "bf16"}, "the input type whose every bit pattern is encoded");
+                  add_profile(c, f);
+                  add_rounding(c, f.rounding, f.seed, kRoundingNames);
+                  c.add_option("--shard", f.shard, "I/N: write only slice I (from 0) of N equal slices (default 0/1)");
+                  c.add_option("-o,--output", f.output, "codes, written only on success (default: standard output)");
+                },
+                sweep));
+  reg.add(gen_command(format));
+  reg.add(verify_command(name, aliases(format), name, value_reader(format)));
+}
+
+conformance::Fp8SuiteOptions suite_options(const SuiteRun& run) {
+  conformance::Fp8SuiteOptions o;
+  o.level = run.level;
+  o.threads = run.threads;
+  o.max_errors = run.max_errors;
+  o.seed = run.seed;
+  o.random_cases = run.random_cases;
+  o.roundings = run.roundings;
+  return o;
+}
+
+std::vector<conformance::Check> run_suite(const SuiteRun& run) {
+  conformance::Fp8SuiteOptions o = suite_options(run);
+  o.formats.clear();
+  for (fp8::Format f : fp8::kFormats)
+    if (run.has_format(traits(f).name)) o.formats.push_back(f);
+  o.profiles.clear();
+  for (const fp8::Profile& p : fp8::kProfiles)
+    if (run.has_profile(p.name)) o.profiles.push_back(&p);
+  return each_implementation<fp8::Impl>(run, [&](const fp8::Impl& impl) { return run_fp8_suite(impl, run.golden, o); });
+}
+
+bool in_plugin(const conformance::Plugin& p) {
+  const lowbit_vendor_descriptor& d = p.descriptor();
+  return d.fp8_encode_f32 || d.fp8_encode_f64 || d.fp8_encode_f16 || d.fp8_encode_bf16 || d.fp8_decode_f32 ||
+         d.fp8_decode_f16 || d.fp8_decode_bf16;
+}
+
+// One group per format and profile.
+std::vector<conformance::Check> run_plugin(const conformance::Plugin& plugin, const SuiteRun& run) {
+  std::vector<conformance::Check> out;
+  for (fp8::Format format : fp8::kFormats) {
+    if (!run.has_format(traits(format).name)) continue;
+    for (const fp8::Profile& profile : fp8::kProfiles) {
+      if (!run.has_profile(profile.name)) continue;
+      conformance::Fp8SuiteOptions o = suite_options(run);
+      o.formats = {format};
+      o.profiles = {&profile};
+      const std::vector<conformance::Check> c = conformance::run_plugin_group(
+          plugin, {std::string(traits(format).name), std::string(profile.name)},
+          [&] {
+            const fp8::Impl row = conformance::plugin_fp8(plugin, profile);
+            return conformance::exercised(row, run_fp8_suite(row, run.golden, o));
+          },
+          run.isolate, run.max_errors);
+      out.insert(out.end(), c.begin(), c.end());
+    }
+  }
+  return out;
+}
+
+void print_list() {
+  fmt::print("fp8 (encode, decode, quantize, sweep, gen, verify, conform):\n");
+  for (fp8::Format f : fp8::kFormats) {
+    const fp8::Traits& t = traits(f);
+    fmt::print("  {:<6} sign + {} exponent + {} mantissa bits, bias {}, max finite code 0x{:02x}{}{}\n", t.name,
+               t.layout.exp_bits, t.layout.man_bits, t.layout.bias(), t.max_finite, t.has_inf ? ", Inf 0x7c" : ", no Inf",
+               f == fp8::Format::e4m3 ? " (alias e4m3fn)" : "");
+  }
+  fmt::print("  encode --from f32, f64, f16, bf16; decode --to f32, f16, bf16; quantize --type f32, f16, bf16\n");
+  fmt::print("  --rounding rne (default), rna, rtz, sr (Philox-4x32-10 keyed by --seed)\n  --profile:\n");
+  for (const fp8::Profile& p : fp8::kProfiles)
+    fmt::print("    {:<15}{} {}\n", p.name, &p == &fp8::default_profile() ? " *" : "  ", p.summary);
+}
+
+void define(Registry& reg) {
+  for (fp8::Format f : fp8::kFormats) register_format(reg, f);
+  reg.add(Suite{{"e4m3", "e5m2"}, {{"e4m3fn", "e4m3"}}, profile_names(), {"e4m3", "e5m2"}, run_suite, in_plugin, run_plugin});
+  reg.add_list(print_list);
+}
+
+const Registration registration("fp8", define);
+
+}  // namespace
+}  // namespace lowbit::cli
