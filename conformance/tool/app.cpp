@@ -114,9 +114,7 @@ int run(const std::vector<std::string>& args) {
     return fail(ours ? kInternal : kUsage, ours ? fmt::format("{}: {}", name(e.code()), e.what()) : e.what());
   } catch (const std::bad_alloc&) {
     return fail(kInternal, "out of memory");
-  } catch (const std::invalid_argument& e) {  // lowbit::ref's bad-input errors (until they throw lowbit::Error)
-    return fail(kUsage, e.what());
-  } catch (const std::runtime_error& e) {  // lowbit::io's file errors (until they throw lowbit::Error)
+  } catch (const std::runtime_error& e) {  // the golden and suite readers' errors: a bad golden folder
     return fail(kUsage, e.what());
   } catch (const std::exception& e) {
     return fail(kInternal, fmt::format("internal error: {}", e.what()));

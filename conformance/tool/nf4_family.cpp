@@ -4,14 +4,15 @@
 // suite, and its lines of `lowbit list`.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
+#include <climits>
 #include <memory>
 #include <numeric>
 
 #include "lowbit/io/bnb_checkpoint.hpp"
 #include "lowbit/conformance/nf4_suite.hpp"
 #include "lowbit/nf4.hpp"
-#include "lowbit/reference/nf4.hpp"
 #include "options.hpp"
 #include "stream.hpp"
 
@@ -67,16 +68,17 @@ bnb::Bnb4bitState encode_state(nf4::Table table, const Flags& f, const Values<fl
     s.absmax = e.absmax;
     return s;
   }
-  nf4::DynamicMap map = ref::bnb_dynamic_map();
+  nf4::DoubleQuantOptions dq_options;
+  dq_options.offset = f.dq_offset;
   if (!f.dq_map.empty()) {
     const std::vector<float> given = read_values<float>(f.dq_map, kF32).values;
     if (given.size() != 256) throw UsageError(fmt::format("--dq-map holds {} floats, expected 256", given.size()));
-    std::copy(given.begin(), given.end(), map.begin());
-    if (!ref::valid_dynamic_map(map)) throw UsageError("--dq-map is not a non-decreasing map within [-1, 1]");
+    dq_options.map.emplace();
+    std::copy(given.begin(), given.end(), dq_options.map->begin());
   }
-  const nf4::DoubleQuantized dq = ref::nf4_double_quantize(e.absmax, nf4::params(o).profile.nested, map, f.dq_offset);
-  s.nested = bnb::Bnb4bitNested{dq.codes, dq.nested_absmax, {map.begin(), map.end()}, static_cast<std::uint64_t>(nf4::kNestedBlock),
-                                "float32", dq.offset};
+  const nf4::DoubleQuantized dq = nf4::double_quantize(e.absmax, o, dq_options);
+  s.nested = bnb::Bnb4bitNested{dq.codes, dq.nested_absmax, {dq.map.begin(), dq.map.end()},
+                                static_cast<std::uint64_t>(dq.nested_block), "float32", dq.offset};
   return s;
 }
 
@@ -90,12 +92,10 @@ std::vector<float> decode_state(nf4::Table table, const bnb::Bnb4bitState& s) {
       throw UsageError(fmt::format("quant_map entry {} is not bitsandbytes' {} table: unsupported", c, s.quant_type));
   std::vector<float> absmax = s.absmax;
   if (s.nested) {
-    if (s.nested->nested_blocksize != static_cast<std::uint64_t>(nf4::kNestedBlock))
-      throw UsageError(fmt::format("nested blocksize {} is not supported (bitsandbytes uses 256)", s.nested->nested_blocksize));
-    nf4::DynamicMap map;
-    std::copy(s.nested->nested_map.begin(), s.nested->nested_map.end(), map.begin());  // the stored map
-    absmax.resize(s.nested->codes.size());
-    ref::nf4_double_dequantize(s.nested->codes, s.nested->nested_absmax, s.nested->offset, map, absmax);
+    nf4::DoubleQuantized dq{s.nested->offset, s.nested->codes, s.nested->nested_absmax, {},
+                            static_cast<int>(std::min<std::uint64_t>(s.nested->nested_blocksize, INT_MAX))};
+    std::copy(s.nested->nested_map.begin(), s.nested->nested_map.end(), dq.map.begin());  // the stored map
+    absmax = nf4::double_dequantize(dq);
   }
   return nf4::decode(s.packed, absmax, s.elements(), o);
 }

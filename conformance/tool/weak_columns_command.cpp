@@ -11,7 +11,8 @@
 #include <tuple>
 
 #include "lowbit/io/safetensors.hpp"
-#include "lowbit/reference/weak_select.hpp"
+#include "lowbit/qeft.hpp"
+#include "lowbit/weak.hpp"
 #include "options.hpp"
 #include "stream.hpp"
 
@@ -48,14 +49,14 @@ std::vector<float> sensitivity(const st::Tensor& x, const WeakColumnsArgs& a, co
   if (tokens == 0) throw UsageError(fmt::format("activations '{}' hold no tokens", x.name));
   if (a.k >= ic) throw UsageError(fmt::format("--k {} is not below the {} input channels of '{}'", a.k, ic, x.name));
   try {
-    std::vector<float> lambda = ref::weak_sensitivity(acts, tokens, ic);
+    std::vector<float> lambda = weak::sensitivity(tokens, ic, acts);
     if (!weights) return lambda;
     const st::Tensor* w = weights->find(x.name);
     if (!w) throw UsageError(fmt::format("--weights holds no tensor '{}'", x.name));
     const std::vector<float> wv = matrix(*w, "weight", "OC, IC");
     if (w->shape[1] != ic)
       throw UsageError(fmt::format("weight '{}' has {} input channels, its activations {}", x.name, w->shape[1], ic));
-    ref::weak_apply_frob_norm(lambda, ref::weak_frob_error(wv, w->shape[0], ic, bits, tuning));
+    weak::apply_frob_norm(lambda, weak::frob_error(w->shape[0], ic, wv, bits, tuning));
     return lambda;
   } catch (const Error& e) {
     throw UsageError(fmt::format("layer '{}': {}", x.name, e.what()));
@@ -102,7 +103,7 @@ std::vector<std::int32_t> global_index(const WeakColumnsArgs& a, const st::File&
     lambdas.push_back(it->second);
   }
   try {
-    return ref::ogr_global(lambdas, a.k, v);
+    return qeft::ogr_global(lambdas, a.k, v);
   } catch (const Error& e) {
     throw UsageError(fmt::format("the global index: {}", e.what()));
   }
@@ -133,7 +134,7 @@ int run_weak_columns(const WeakColumnsArgs& a) {
   for (const st::Tensor& t : acts.tensors) {
     if (t.name == kGlobal) throw UsageError("a layer may not be called 'global': the output's global index has that name");
     const std::vector<float>& l = lambda[t.name] = sensitivity(t, a, weights ? &*weights : nullptr, bits, *tuning);
-    out.push_back(st::make_tensor(t.name, "I32", {a.k}, ref::weak_topk(l, a.k)));
+    out.push_back(st::make_tensor(t.name, "I32", {a.k}, weak::topk(l, a.k)));
   }
   if (!a.no_global) out.push_back(st::make_tensor(kGlobal, "I32", {a.k}, global_index(a, acts, lambda, variant)));
 

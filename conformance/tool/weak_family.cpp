@@ -9,7 +9,9 @@
 #include "lowbit/conformance/weak_suite.hpp"
 #include "lowbit/io/npy.hpp"
 #include "lowbit/io/weak_checkpoint.hpp"
-#include "lowbit/reference/weak.hpp"
+#include "lowbit/owq.hpp"
+#include "lowbit/qeft.hpp"
+#include "lowbit/weak.hpp"
 #include "options.hpp"
 #include "stream.hpp"
 
@@ -78,24 +80,37 @@ weak::QuantOptions quant_options(weak::Layout layout, const Flags& f) {
   return o;
 }
 
+template <class Options> Options codec_options(const weak::QuantOptions& q) {
+  Options o;
+  o.bits = q.bits;
+  o.group = q.group;
+  o.sym = q.sym;
+  o.tuning = q.tuning;
+  o.grid = q.grid;
+  return o;
+}
+
 // The packed buffers of a weight, as a .safetensors file (clamped codes noted on stderr).
 st::File pack(weak::Layout layout, const Flags& f, const Weight& w) {
   const weak::QuantOptions o = quant_options(layout, f);
   const std::vector<std::int32_t> weak =
       f.weak_idx.empty() ? std::vector<std::int32_t>{} : read_values<std::int32_t>(f.weak_idx, kI32).values;
   std::vector<weak::Clamp> clamped;
-  const ref::WeakQuantized q = ref::weak_quantize(layout, w.w, w.oc, w.ic, weak, o);
-  st::File out = layout == weak::Layout::qeft ? io::to_file(ref::qeft_pack(q, &clamped), f.prefix)
-                                              : io::to_file(ref::owq_pack(q, &clamped), f.prefix);
+  st::File out = layout == weak::Layout::qeft
+                     ? io::to_file(qeft::encode(w.oc, w.ic, w.w, weak, codec_options<qeft::Options>(o), &clamped), f.prefix)
+                     : io::to_file(owq::encode(w.oc, w.ic, w.w, weak, codec_options<owq::Options>(o), &clamped), f.prefix);
   out.metadata["lowbit.tuning"] = f.tuning;
   out.metadata["lowbit.sym"] = o.sym ? "true" : "false";
   if (o.tuning == weak::Tuning::mse) out.metadata["lowbit.grid"] = std::to_string(o.grid);
   if (!clamped.empty()) {
     fmt::print(stderr, "lowbit: note: {} codes out of range were clamped; the reference packer would write them unclamped "
                        "and corrupt neighbouring codes{}\n", clamped.size(), f.report_clamped ? ":" : " (--report-clamped lists them)");
+    // QEFT stores the weak columns last: stored column j is original column perm[j]; OWQ keeps the order.
+    const std::vector<std::int32_t> perm = layout == weak::Layout::qeft ? weak::permutation(weak, w.ic) : std::vector<std::int32_t>{};
     if (f.report_clamped)
       for (const weak::Clamp& c : clamped)
-        fmt::print(stderr, "  row {} column {} (original column {}): code {} stored as {}\n", c.row, c.col, q.perm[c.col], c.code,
+        fmt::print(stderr, "  row {} column {} (original column {}): code {} stored as {}\n", c.row, c.col,
+                   perm.empty() ? static_cast<std::int32_t>(c.col) : perm[c.col], c.code,
                    c.code < 0 || std::isnan(c.code) ? 0 : (1 << o.bits) - 1);
   }
   return out;
@@ -103,21 +118,17 @@ st::File pack(weak::Layout layout, const Flags& f, const Weight& w) {
 
 // The effective weight of a kernel path (--path), in the stored or the original column order.
 Weight unpack(weak::Layout layout, const Flags& f, const st::File& in) {
-  Weight w;
   if (layout == weak::Layout::qeft) {
     const qeft::Packed p = io::qeft_from_file(in, f.prefix);
-    w = {ref::qeft_dequantize(p, f.path == "nowc" ? qeft::Path::nowc : qeft::Path::gemv), p.oc, p.ic};
-    if (f.order == "original") {  // stored column j is original column perm[j]
-      const std::vector<float> stored = w.w;
-      const std::vector<std::int32_t> perm = ref::weak_permutation(p.outlieridx, p.ic);
-      for (std::size_t o = 0; o < p.oc; ++o)
-        for (std::size_t j = 0; j < p.ic; ++j) w.w[o * p.ic + static_cast<std::size_t>(perm[j])] = stored[o * p.ic + j];
-    }
-    return w;
+    qeft::Options o;
+    o.path = f.path == "nowc" ? qeft::Path::nowc : qeft::Path::gemv;
+    o.order = f.order == "original" ? qeft::Order::original : qeft::Order::stored;
+    return {qeft::decode(p, o), p.oc, p.ic};
   }
   const owq::Packed p = io::owq_from_file(in, f.prefix, f.file_bits);
-  const owq::Path path = f.path == "fp32" ? owq::Path::fp32 : f.path == "nowc" ? owq::Path::nowc : owq::Path::fp16;
-  return {ref::owq_dequantize(p, path), p.oc, p.ic};  // OWQ stores the original order
+  owq::Options o;
+  o.path = f.path == "fp32" ? owq::Path::fp32 : f.path == "nowc" ? owq::Path::nowc : owq::Path::fp16;
+  return {owq::decode(p, o), p.oc, p.ic};  // OWQ stores the original order
 }
 
 // The quantizer's options (encode, quantize, gen).

@@ -1,5 +1,5 @@
-// The argument checks of the public API's sources: each failure is one lowbit::Error naming the
-// argument.
+// What the public API's sources share: the argument checks (each failure is one lowbit::Error naming
+// the argument) and the choice of kernel.
 #pragma once
 #include <fmt/format.h>
 
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lowbit/error.hpp"
+#include "lowbit/kernels.hpp"
 #include "lowbit/formats/sizes.hpp"
 
 namespace lowbit::detail {
@@ -24,6 +25,9 @@ inline std::size_t product(std::string_view what, std::size_t rows, std::size_t 
   if (!n) throw Error(fmt::format("{}: {} x {} elements overflow size_t", what, rows, cols));
   return *n;
 }
+
+// The kernel a call runs: the one `impl` names, or the fastest this CPU runs.
+template <class Impl> const Impl& impl_of(const Impl* impl) { return impl ? *impl : kernels::best<Impl>(); }
 
 // The span form of an allocating call: `v` into `out`, which must have its size.
 template <class T> void copy_out(std::string_view what, const std::vector<T>& v, std::span<T> out) {

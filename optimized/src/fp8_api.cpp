@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "checks.hpp"
 #include "lowbit/fp8.hpp"
 #include "lowbit/kernels.hpp"
 
@@ -16,15 +17,9 @@ const Profile& profile(std::string_view name) {
 
 namespace {
 
-void check_sizes(std::size_t in, std::size_t out) {
-  if (in != out) throw Error(fmt::format("input has {} elements but output has {}", in, out));
-}
-
-const Impl& impl_of(const Options& o) { return o.impl ? *o.impl : kernels::best<Impl>(); }
-
 template <class In>
 void encode_any(std::span<const In> in, std::span<std::uint8_t> out, const Options& o) {
-  check_sizes(in.size(), out.size());
+  detail::check_size("output", out.size(), in.size());
   EncodeParams p = encode_params(o.format, o.profile, FloatTraits<In>::type, o.rounding, o.seed);
   p.index0 = o.index0;
   if (!o.random_bits.empty()) {
@@ -33,19 +28,19 @@ void encode_any(std::span<const In> in, std::span<std::uint8_t> out, const Optio
       throw Error(fmt::format("{} random words for {} elements", o.random_bits.size(), in.size()));
     p.random_bits = o.random_bits.data();
   }
-  encode_kernel<In>(impl_of(o))(in.size(), in.data(), out.data(), &p);
+  encode_kernel<In>(detail::impl_of(o.impl))(in.size(), in.data(), out.data(), &p);
 }
 
 template <class Out>
 void decode_any(std::span<const std::uint8_t> in, std::span<Out> out, const Options& o) {
-  check_sizes(in.size(), out.size());
+  detail::check_size("output", out.size(), in.size());
   const DecodeParams p = decode_params(o.format, o.profile);
-  decode_kernel<Out>(impl_of(o))(in.size(), in.data(), out.data(), &p);
+  decode_kernel<Out>(detail::impl_of(o.impl))(in.size(), in.data(), out.data(), &p);
 }
 
 // Through a bounded buffer of codes: in and out may alias.
 template <class T> void quantize_any(std::span<const T> in, std::span<T> out, const Options& o) {
-  check_sizes(in.size(), out.size());
+  detail::check_size("output", out.size(), in.size());
   constexpr std::size_t kChunk = 1 << 14;
   std::vector<std::uint8_t> codes(std::min(in.size(), kChunk));
   Options chunk = o;

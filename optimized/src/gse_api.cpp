@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "checks.hpp"
 #include "lowbit/gse.hpp"
 #include "lowbit/kernels.hpp"
 #include "lowbit/reference/gse.hpp"
@@ -10,19 +11,12 @@
 namespace lowbit::gse {
 namespace {
 
+using detail::check_size;
+using detail::product;
+
+
 void check_format(const Format& f) {
   if (const auto error = validate(f)) throw Error(*error);
-}
-
-void check_size(std::string_view what, std::size_t got, std::size_t want) {
-  if (got != want) throw Error(fmt::format("{} has {} elements, expected {}", what, got, want));
-}
-
-// rows x cols of `what`, which must fit size_t.
-std::size_t product(std::string_view what, std::size_t rows, std::size_t cols) {
-  const auto n = checked_mul(rows, cols);
-  if (!n) throw Error(fmt::format("{}: {} x {} elements overflow size_t", what, rows, cols));
-  return *n;
 }
 
 gse::EncodeParams params(const Options& o, std::size_t n) {
@@ -43,7 +37,7 @@ BlockStats encode_any(std::span<const In> in, std::span<std::int8_t> codes, std:
   check_size("codes", codes.size(), in.size());
   check_size("exps", exps.size(), o.format.groups(in.size()));
   BlockStats stats;
-  encode_kernel<In>(o.impl ? *o.impl : kernels::best<Impl>())(in.size(), in.data(), codes.data(), exps.data(), &p, &stats);
+  encode_kernel<In>(detail::impl_of(o.impl))(in.size(), in.data(), codes.data(), exps.data(), &p, &stats);
   return stats;
 }
 
@@ -73,7 +67,7 @@ void decode_any(std::span<const std::int8_t> codes, std::span<const std::uint8_t
   check_format(o.format);
   check_size("output", out.size(), codes.size());
   check_size("exps", exps.size(), o.format.groups(codes.size()));
-  if (const auto i = decode_checked(o.impl ? *o.impl : kernels::best<Impl>(), codes, exps.data(), out.data(), o.format))
+  if (const auto i = decode_checked(detail::impl_of(o.impl), codes, exps.data(), out.data(), o.format))
     invalid_code(codes, *i, o.format);
 }
 
@@ -93,7 +87,7 @@ template <class T> BlockStats quantize_any(std::span<const T> in, std::span<T> o
   std::vector<std::uint8_t> exps(o.format.groups(codes.size()));
   BlockStats stats;
   Options part = o;
-  const Impl& impl = o.impl ? *o.impl : kernels::best<Impl>();
+  const Impl& impl = detail::impl_of(o.impl);
   for (std::size_t i = 0; i < in.size(); i += chunk) {
     const std::size_t n = std::min(chunk, in.size() - i), g = o.format.groups(n);
     part.index0 = o.index0 + i;
@@ -214,7 +208,7 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const GemmOperand& a, con
     check_codes(b.codes, b.format, "B: ");
   }
   const GemmParams p{a.format, b.format, o.accumulate};
-  const GemmImpl& impl = o.impl ? *o.impl : kernels::best<GemmImpl>();
+  const GemmImpl& impl = detail::impl_of(o.impl);
   if (!impl.gemm(m, n, k, a.codes.data(), a.exps.data(), b.codes.data(), b.exps.data(), c.data(), &p)) {
     check_codes(a.codes, a.format, "A: ");
     check_codes(b.codes, b.format, "B: ");

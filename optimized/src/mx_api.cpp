@@ -2,17 +2,15 @@
 
 #include <algorithm>
 
+#include "checks.hpp"
 #include "lowbit/kernels.hpp"
 #include "lowbit/mx.hpp"
 
 namespace lowbit::mx {
 namespace {
 
-void check_size(std::string_view what, std::size_t got, std::size_t want) {
-  if (got != want) throw Error(fmt::format("{} has {} elements, expected {}", what, got, want));
-}
+using detail::check_size;
 
-const Impl& impl_of(const Options& o) { return o.impl ? *o.impl : kernels::best<Impl>(); }
 
 EncodeFn encode_fn(const Impl& impl) { return impl.encode_f32 ? impl.encode_f32 : kernels::reference<Impl>().encode_f32; }
 DecodeFn decode_fn(const Impl& impl) { return impl.decode_f32 ? impl.decode_f32 : kernels::reference<Impl>().decode_f32; }
@@ -38,7 +36,7 @@ BlockStats encode(std::span<const float> in, std::span<std::uint8_t> codes, std:
   check_size("scales", scales.size(), blocks(in.size()));
   const EncodeParams p{o.format, o.rounding, o.seed, o.index0};
   BlockStats stats;
-  encode_fn(impl_of(o))(in.size(), in.data(), codes.data(), scales.data(), &p, &stats);
+  encode_fn(detail::impl_of(o.impl))(in.size(), in.data(), codes.data(), scales.data(), &p, &stats);
   return stats;
 }
 
@@ -54,7 +52,7 @@ void decode(std::span<const std::uint8_t> codes, std::span<const std::uint8_t> s
   check_size("scales", scales.size(), blocks(codes.size()));
   check_codes(codes, o.format);
   const DecodeParams p{o.format};
-  decode_fn(impl_of(o))(codes.size(), codes.data(), scales.data(), out.data(), &p);
+  decode_fn(detail::impl_of(o.impl))(codes.size(), codes.data(), scales.data(), out.data(), &p);
 }
 
 std::vector<float> decode(std::span<const std::uint8_t> codes, std::span<const std::uint8_t> scales, const Options& o) {

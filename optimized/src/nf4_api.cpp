@@ -13,7 +13,6 @@ namespace {
 
 using detail::check_size;
 
-const Impl& impl_of(const Options& o) { return o.impl ? *o.impl : kernels::best<Impl>(); }
 
 }  // namespace
 
@@ -34,7 +33,7 @@ void encode(std::span<const float> in, std::span<std::uint8_t> packed, std::span
   const Params p = params(o);
   check_size("packed", packed.size(), packed_bytes(in.size()));
   check_size("absmax", absmax.size(), blocks(in.size(), o.block));
-  impl_of(o).encode(in.size(), in.data(), packed.data(), absmax.data(), &p);
+  detail::impl_of(o.impl).encode(in.size(), in.data(), packed.data(), absmax.data(), &p);
 }
 
 Encoded encode(std::span<const float> in, const Options& o) {
@@ -49,7 +48,7 @@ void decode(std::span<const std::uint8_t> packed, std::span<const float> absmax,
   const Params p = params(o);
   check_size("packed", packed.size(), packed_bytes(out.size()));
   check_size("absmax", absmax.size(), blocks(out.size(), o.block));
-  impl_of(o).decode(out.size(), packed.data(), absmax.data(), out.data(), &p);
+  detail::impl_of(o.impl).decode(out.size(), packed.data(), absmax.data(), out.data(), &p);
 }
 
 std::vector<float> decode(std::span<const std::uint8_t> packed, std::span<const float> absmax, std::size_t n,
@@ -68,7 +67,7 @@ void quantize(std::span<const float> in, std::span<float> out, const Options& o)
   const std::size_t chunk = static_cast<std::size_t>(o.block) * 256;  // even: whole bytes
   std::vector<std::uint8_t> packed(packed_bytes(std::min(in.size(), chunk)));
   std::vector<float> absmax(blocks(std::min(in.size(), chunk), o.block));
-  const Impl& impl = impl_of(o);
+  const Impl& impl = detail::impl_of(o.impl);
   for (std::size_t i = 0; i < in.size(); i += chunk) {
     const std::size_t n = std::min(chunk, in.size() - i);
     // Only the stream's last block may be partial, and the torch profiles treat it apart: a chunk

@@ -87,7 +87,7 @@ void matmul(const Matrix& w, std::span<const float> x, std::span<float> y, std::
   validate(w);
   check_size("x", x.size(), product("x", tokens, w.ic));
   check_size("y", y.size(), product("y", tokens, w.oc));
-  const MatvecFn fn = (impl ? *impl : kernels::best<Impl>()).matvec;
+  const MatvecFn fn = detail::impl_of(impl).matvec;
   for (std::size_t t = 0; t < tokens; ++t) fn(&w, x.data() + t * w.ic, y.data() + t * w.oc);
 }
 

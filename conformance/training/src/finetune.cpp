@@ -5,8 +5,8 @@
 #include <cmath>
 #include <memory>
 #include <numbers>
-#include <stdexcept>
 
+#include "lowbit/error.hpp"
 #include "lowbit/reference/weak.hpp"
 #include "lowbit/reference/weak_select.hpp"
 
@@ -66,7 +66,7 @@ std::uint64_t derive_seed(std::uint64_t seed, std::string_view tag) {
 // ---- fp32 pieces ----------------------------------------------------------------------------------
 
 Matrix matmul_nt_fast(const Matrix& a, const Matrix& b) {
-  if (a.cols != b.cols) throw std::invalid_argument("matmul_nt_fast: inner dimensions differ");
+  if (a.cols != b.cols) throw Error("matmul_nt_fast: inner dimensions differ");
   const Matrix bt = transpose(b);  // k x n
   Matrix c(a.rows, b.rows);
   const std::size_t n = b.rows;
@@ -82,7 +82,7 @@ Matrix matmul_nt_fast(const Matrix& a, const Matrix& b) {
 }
 
 LossResult softmax_cross_entropy(const Matrix& z, const std::vector<int>& labels, std::size_t begin) {
-  if (labels.size() < begin + z.rows) throw std::invalid_argument("softmax_cross_entropy: too few labels");
+  if (labels.size() < begin + z.rows) throw Error("softmax_cross_entropy: too few labels");
   LossResult r;
   r.grad = Matrix(z.rows, z.cols);
   const float inv_t = 1.0f / static_cast<float>(z.rows);
@@ -199,7 +199,7 @@ Memory lora_memory(const std::vector<LayerShape>& layers, std::size_t rank, cons
 }
 
 Memory qeft_memory(const std::vector<LayerShape>& layers, const std::vector<std::size_t>& k, int group, std::size_t batch) {
-  if (k.size() != layers.size()) throw std::invalid_argument("qeft_memory: one k per layer");
+  if (k.size() != layers.size()) throw Error("qeft_memory: one k per layer");
   Memory m;
   double params = 0, acts = 0;
   for (std::size_t i = 0; i < layers.size(); ++i) {
@@ -417,7 +417,7 @@ Dataset batch_of(const Dataset& d, const std::vector<std::size_t>& order, std::s
 // keyed by mix(sr_seed, s). Returns the mean loss of the last tenth of the steps.
 double train(Net& net, const Dataset& d, std::size_t steps, std::size_t batch, std::uint64_t order_seed,
              std::uint64_t sr_seed) {
-  if (batch == 0 || d.x.rows < batch) throw std::invalid_argument("train: the data set is smaller than a batch");
+  if (batch == 0 || d.x.rows < batch) throw Error("train: the data set is smaller than a batch");
   const std::size_t per_epoch = d.x.rows / batch;
   const std::size_t tail = std::max<std::size_t>(1, steps / 10);
   std::vector<std::size_t> order;

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <map>
 #include <numbers>
-#include <stdexcept>
 
+#include "lowbit/error.hpp"
 #include "lowbit/training/finetune.hpp"
 
 namespace lowbit::training {
@@ -94,7 +94,7 @@ std::string pareto_svg(const FinetuneReport& r) {
   std::vector<const MethodResult*> all;
   for (const MethodResult& m : r.sweep) all.push_back(&m);
   for (const Marker& m : refs) all.push_back(m.m);
-  if (all.empty()) throw std::invalid_argument("pareto_svg: nothing to plot");
+  if (all.empty()) throw Error("pareto_svg: nothing to plot");
 
   // The accuracy axis spans the sweep (and the references near it): a reference more than 5 points
   // below the sweep's lowest is drawn on the bottom edge, labelled with its value.
@@ -244,7 +244,7 @@ void write_finetune_outputs(const FinetuneReport& r, const std::string& dir) {
     const std::filesystem::path p = d / name;
     std::ofstream f(p, std::ios::binary);
     f << text;
-    if (!f) throw std::runtime_error("cannot write " + p.string());
+    if (!f) throw Error("cannot write " + p.string(), Errc::io);
   };
   put("table.csv", table_csv(r));
   put("sweep.csv", sweep_csv(r));

@@ -1,10 +1,10 @@
 #include "lowbit/training/layers.hpp"
 
 #include <cmath>
-#include <stdexcept>
 
 #include <fmt/format.h>
 
+#include "lowbit/error.hpp"
 #include "lowbit/nf4.hpp"
 #include "lowbit/reference/nf4.hpp"
 
@@ -57,7 +57,7 @@ LoraConfig lora_config(std::string_view name, bool stochastic) {
     }
   std::string known;
   for (const std::string& n : lora_config_names()) known += (known.empty() ? "" : ", ") + n;
-  throw std::invalid_argument(fmt::format("unknown LoRA config '{}' (known: {})", name, known));
+  throw Error(fmt::format("unknown LoRA config '{}' (known: {})", name, known));
 }
 
 // ---- LoraLinear -----------------------------------------------------------------------------------
@@ -93,12 +93,12 @@ Matrix stored_base(const Matrix& w, const LoraConfig& cfg) {
 LoraLinear::LoraLinear(const Matrix& w, Matrix a, Matrix b, float alpha, LoraConfig cfg)
     : a_(std::move(a)), b_(std::move(b)), cfg_(std::move(cfg)) {
   if (a_.rows == 0 || a_.cols != w.cols || b_.rows != w.rows || b_.cols != a_.rows)
-    throw std::invalid_argument("LoraLinear: need W OC x IC, A r x IC, B OC x r with r > 0");
+    throw Error("LoraLinear: need W OC x IC, A r x IC, B OC x r with r > 0");
   // Each matmul's two operands share a kind (qmatmul); checked here so a bad config fails at once.
   using K = OperandFormat::Kind;
   const K lora = cfg_.lora_weight.kind;
   if (cfg_.base_grad.kind != cfg_.base_act.kind || cfg_.lora_act.kind != lora || cfg_.lora_grad.kind != lora)
-    throw std::invalid_argument("LoraLinear: config '" + cfg_.name + "' mixes operand kinds within a matmul");
+    throw Error("LoraLinear: config '" + cfg_.name + "' mixes operand kinds within a matmul");
   w_ = stored_base(w, cfg_);
   scale_ = alpha / static_cast<float>(a_.rows);
 }
@@ -124,7 +124,7 @@ Matrix LoraLinear::forward(const Matrix& x) {
 
 LoraGrads LoraLinear::backward(const Matrix& g, std::uint64_t seed) {
   if (x_.rows == 0 || g.rows != x_.rows || g.cols != w_.rows)
-    throw std::invalid_argument("LoraLinear::backward: needs a forward first and g of shape T x OC");
+    throw Error("LoraLinear::backward: needs a forward first and g of shape T x OC");
   const LoraConfig& c = cfg_;
   Matrix gs = g;
   for (float& v : gs.v) v *= scale_;
@@ -145,14 +145,14 @@ WeakColumnLinear::WeakColumnLinear(const qeft::Packed& p) : w4_(p.oc, p.ic), o_(
 }
 
 Matrix WeakColumnLinear::forward(const Matrix& x) {
-  if (x.cols != w4_.cols) throw std::invalid_argument("WeakColumnLinear::forward: x must be T x IC");
+  if (x.cols != w4_.cols) throw Error("WeakColumnLinear::forward: x must be T x IC");
   x_ = x;
   return add_scaled(matmul_nt(x, w4_), 1.0f, matmul_nt(columns(x, x.cols - k(), x.cols), o_));
 }
 
 WeakGrads WeakColumnLinear::backward(const Matrix& g) {
   if (x_.rows == 0 || g.rows != x_.rows || g.cols != w4_.rows)
-    throw std::invalid_argument("WeakColumnLinear::backward: needs a forward first and g of shape T x OC");
+    throw Error("WeakColumnLinear::backward: needs a forward first and g of shape T x OC");
   const std::size_t first = w4_.cols - k();
   WeakGrads d{matmul_nt(g, transpose(w4_)), matmul_nt(transpose(g), transpose(columns(x_, first, w4_.cols)))};
   const Matrix g_weak = matmul_nt(g, transpose(o_));  // T x k: the weak columns' second product
@@ -164,9 +164,9 @@ WeakGrads WeakColumnLinear::backward(const Matrix& g) {
 // ---- AdamW ----------------------------------------------------------------------------------------
 
 void adamw_step(const AdamW& h, Matrix& p, const Matrix& grad, AdamState& s) {
-  if (grad.rows != p.rows || grad.cols != p.cols) throw std::invalid_argument("adamw_step: gradient shape differs");
+  if (grad.rows != p.rows || grad.cols != p.cols) throw Error("adamw_step: gradient shape differs");
   if (s.m.empty()) s.m.assign(p.size(), 0.0f), s.v.assign(p.size(), 0.0f);
-  if (s.m.size() != p.size() || s.v.size() != p.size()) throw std::invalid_argument("adamw_step: state size differs");
+  if (s.m.size() != p.size() || s.v.size() != p.size()) throw Error("adamw_step: state size differs");
   ++s.t;
   // The bias corrections in double, rounded to fp32: a libm's last-bit error in pow disappears there.
   const auto t = static_cast<double>(s.t);

@@ -1,7 +1,8 @@
 #include "lowbit/training/matrix.hpp"
 
 #include <cmath>
-#include <stdexcept>
+
+#include "lowbit/error.hpp"
 
 namespace lowbit::training {
 
@@ -13,7 +14,7 @@ Matrix transpose(const Matrix& a) {
 }
 
 Matrix matmul_nt(const Matrix& a, const Matrix& b) {
-  if (a.cols != b.cols) throw std::invalid_argument("matmul_nt: inner dimensions differ");
+  if (a.cols != b.cols) throw Error("matmul_nt: inner dimensions differ");
   Matrix c(a.rows, b.rows);
   for (std::size_t i = 0; i < a.rows; ++i)
     for (std::size_t j = 0; j < b.rows; ++j) {
@@ -27,14 +28,14 @@ Matrix matmul_nt(const Matrix& a, const Matrix& b) {
 }
 
 Matrix add_scaled(const Matrix& a, float s, const Matrix& b) {
-  if (a.rows != b.rows || a.cols != b.cols) throw std::invalid_argument("add_scaled: shapes differ");
+  if (a.rows != b.rows || a.cols != b.cols) throw Error("add_scaled: shapes differ");
   Matrix c = a;
   for (std::size_t i = 0; i < c.v.size(); ++i) c.v[i] = a.v[i] + s * b.v[i];
   return c;
 }
 
 Matrix columns(const Matrix& a, std::size_t begin, std::size_t end) {
-  if (begin > end || end > a.cols) throw std::invalid_argument("columns: bad range");
+  if (begin > end || end > a.cols) throw Error("columns: bad range");
   Matrix c(a.rows, end - begin);
   for (std::size_t r = 0; r < a.rows; ++r)
     for (std::size_t j = begin; j < end; ++j) c(r, j - begin) = a(r, j);
@@ -63,7 +64,7 @@ Matrix gaussian(std::size_t rows, std::size_t cols, float sigma, std::uint64_t s
 }
 
 double relative_error(const Matrix& a, const Matrix& b) {
-  if (a.v.size() != b.v.size()) throw std::invalid_argument("relative_error: sizes differ");
+  if (a.v.size() != b.v.size()) throw Error("relative_error: sizes differ");
   double d = 0, n = 0;
   for (std::size_t i = 0; i < a.v.size(); ++i) {
     const double e = static_cast<double>(a.v[i]) - b.v[i];
@@ -74,7 +75,7 @@ double relative_error(const Matrix& a, const Matrix& b) {
 }
 
 double cosine(const Matrix& a, const Matrix& b) {
-  if (a.v.size() != b.v.size()) throw std::invalid_argument("cosine: sizes differ");
+  if (a.v.size() != b.v.size()) throw Error("cosine: sizes differ");
   double ab = 0, aa = 0, bb = 0;
   for (std::size_t i = 0; i < a.v.size(); ++i) {
     ab += static_cast<double>(a.v[i]) * b.v[i];

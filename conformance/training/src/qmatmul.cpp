@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
 #include <vector>
 
+#include "lowbit/error.hpp"
 #include "lowbit/fp8.hpp"
 #include "lowbit/gse.hpp"
 
@@ -121,13 +121,13 @@ Matrix quantize_rows(const Matrix& a, const OperandFormat& f, std::uint64_t seed
       return out;
     }
   }
-  throw std::invalid_argument("quantize_rows: unknown operand kind");
+  throw Error("quantize_rows: unknown operand kind");
 }
 
 Matrix qmatmul(const Matrix& a, const OperandFormat& fa, const Matrix& b, const OperandFormat& fb,
                std::uint64_t seed_a, std::uint64_t seed_b, QuantStats* stats) {
-  if (fa.kind != fb.kind) throw std::invalid_argument("qmatmul: both operands must be of one kind (f32, gse or fp8)");
-  if (a.cols != b.cols) throw std::invalid_argument("qmatmul: inner dimensions differ");
+  if (fa.kind != fb.kind) throw Error("qmatmul: both operands must be of one kind (f32, gse or fp8)");
+  if (a.cols != b.cols) throw Error("qmatmul: inner dimensions differ");
   switch (fa.kind) {
     case OperandFormat::Kind::f32: return matmul_nt(a, b);
     case OperandFormat::Kind::fp8: {
@@ -142,7 +142,7 @@ Matrix qmatmul(const Matrix& a, const OperandFormat& fa, const Matrix& b, const 
       return c;
     }
   }
-  throw std::invalid_argument("qmatmul: unknown operand kind");
+  throw Error("qmatmul: unknown operand kind");
 }
 
 }  // namespace lowbit::training
