@@ -25,8 +25,11 @@ std::vector<std::string> formats_of(std::string_view verb) {
 // `lowbit VERB [FORMAT]` with an unknown VERB, or a VERB that takes a FORMAT without a known one:
 // one clear line naming the valid ones, instead of CLI11's.
 void check_command(const std::vector<std::string>& args) {
-  if (args.empty() || args[0].starts_with('-')) return;
   const auto v = verbs();
+  if (args.empty())
+    throw UsageError(fmt::format("a command is needed (valid: {}; lowbit --help describes them)",
+                                 fmt::join(names_of(v, [](const Verb& verb) { return std::string(verb.name); }), ", ")));
+  if (args[0].starts_with('-')) return;
   if (std::none_of(v.begin(), v.end(), [&](const Verb& verb) { return verb.name == args[0]; })) {
     const std::vector<std::string> names = names_of(v, [](const Verb& verb) { return std::string(verb.name); });
     throw UsageError(fmt::format("unknown command '{}' (valid: {})", args[0], fmt::join(names, ", ")));

@@ -194,7 +194,7 @@ lowbit_qeft_sizes qeft_sizes(std::size_t oc, std::size_t ic, std::size_t k, cons
   o.bits = q.bits;
   o.group = q.group;
   if (const std::string_view e = weak::shape_error(weak::Layout::qeft, oc, ic, k, o); !e.empty())
-    throw Error(fmt::format("{} (oc {}, ic {}, k {}, group {})", e, oc, ic, k, o.group));
+    throw Error(fmt::format("{} (OC {}, IC {}, k {}, group {})", e, oc, ic, k, o.group));
   return {oc / qeft::kRowInterleave * ic, weak::groups(ic, o.group) * oc, oc * k, weak::group_columns(ic, o.group)};
 }
 

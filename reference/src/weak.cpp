@@ -1,5 +1,7 @@
 #include "lowbit/reference/weak.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -145,7 +147,8 @@ std::vector<std::int32_t> weak_permutation(std::span<const std::int32_t> weak, s
 WeakQuantized weak_quantize(weak::Layout layout, std::span<const float> w, std::size_t oc, std::size_t ic,
                             std::span<const std::int32_t> weak, const weak::QuantOptions& o) {
   const std::size_t k = weak.size();
-  if (const std::string_view e = weak::shape_error(layout, oc, ic, k, o); !e.empty()) throw Error(std::string(e));
+  if (const std::string_view e = weak::shape_error(layout, oc, ic, k, o); !e.empty())
+    throw Error(fmt::format("{} (OC {}, IC {}, k {}, group {})", e, oc, ic, k, o.group));
   require(w.size() == oc * ic, "weak_quantize: the weight holds " + std::to_string(w.size()) + " values, not OC x IC");
   for (std::size_t i = 1; i < k; ++i) require(weak[i - 1] < weak[i], "weak column indices must be ascending and distinct");
   for (std::size_t i = 0; i < w.size(); ++i)
@@ -305,7 +308,7 @@ void qeft_validate(const qeft::Packed& p) {
   weak::QuantOptions o;
   o.group = p.group == p.ic ? 0 : static_cast<int>(p.group);
   if (const std::string_view e = weak::shape_error(weak::Layout::qeft, p.oc, p.ic, p.k, o); !e.empty())
-    throw Error(std::string(e));
+    throw Error(fmt::format("{} (OC {}, IC {}, k {}, group {})", e, p.oc, p.ic, p.k, p.group));
   const std::size_t groups = p.ic / p.group;
   require(p.qweight.size() == p.oc / 4 * p.ic, "qweight must hold OC/4 x IC int16");
   require(p.scales.size() == groups * p.oc && p.scaled_zeros.size() == groups * p.oc,
@@ -391,7 +394,7 @@ void owq_validate(const owq::Packed& p) {
   o.bits = p.bits;
   o.group = 0;
   if (const std::string_view e = weak::shape_error(weak::Layout::owq, p.oc, p.ic, p.k, o); !e.empty())
-    throw Error(std::string(e));
+    throw Error(fmt::format("{} (OC {}, IC {}, k {}, {} bits)", e, p.oc, p.ic, p.k, p.bits));
   require(p.qweight.size() == owq::words(p.ic, p.bits) * p.oc, "qweight must hold IC/32*bits x OC int32");
   require(p.scales.size() == p.oc, "scales must hold OC values");
   require(p.zeros.size() == p.oc / 2, "zeros must hold OC/2 bytes");

@@ -73,7 +73,7 @@ run conform --help | grep -q -- "--plugin" && ok || bad "conform --help"
 expect 2 "unknown command" "unknown command 'pack'" -- pack qeft
 expect 2 "unknown format" "unknown format 'e3m4' for encode" -- encode e3m4 --from f32
 expect 2 "no format" "encode needs a format" -- encode --from f32
-expect 2 "no subcommand" "subcommand" --
+expect 2 "no command" "a command is needed (valid: encode, decode" --
 
 # ---- FP8: sweeps of the 16-bit inputs equal the golden tables byte for byte
 for spec in "e4m3 f16 ml_dtypes f16_to_e4m3fn" "e5m2 bf16 ml_dtypes bf16_to_e5m2" \
