@@ -63,8 +63,11 @@ std::string names(std::uint32_t features) {
                 {avx512bw, "avx512bw"}, {avx512vl, "avx512vl"}, {avx512dq, "avx512dq"},   {avx512vbmi, "avx512vbmi"},
                 {avx512vnni, "avx512vnni"}, {avx512bf16, "avx512bf16"}};
   std::string s;
-  for (const auto& n : kNames)
-    if (features & n.f) s += (s.empty() ? "" : "+") + std::string(n.name);
+  for (const auto& n : kNames) {
+    if (!(features & n.f)) continue;
+    if (!s.empty()) s += '+';
+    s += n.name;
+  }
   return s.empty() ? "-" : s;
 }
 
