@@ -1,4 +1,4 @@
-// QEFT and OWQ packed layers in .safetensors, as `lowbit unpack` reads them: lowbit::io::safetensors::read, then
+// QEFT and OWQ packed layers in .safetensors, as `lowbit decode qeft|owq` reads them: lowbit::io::safetensors::read, then
 // lowbit::io::qeft_from_file and lowbit::io::owq_from_file (with the metadata's bit width, or 3 and 4 when it
 // has none), then every dequantization path of what they accept, and the QEFT reference matvec.
 // What a reader accepts must write back (to_file) and read back to the same buffers.

@@ -64,10 +64,9 @@ TEST(GoldenGen, ReferenceVerifiesForEveryFormatProfileRounding) {
       }
 }
 
-TEST(GoldenGen, Level2AddsSeededRandomCases) {
-  const std::string a = temp_dir("l2a"), b = temp_dir("l2b");
+TEST(GoldenGen, QuickLevelAddsSeededRandomCases) {
+  const std::string a = temp_dir("quick_a"), b = temp_dir("quick_b");
   Fp8GenOptions o;
-  o.level = Level::boundary;
   o.format = fp8::Format::e5m2;
   o.level = Level::quick;
   o.random = 1000;

@@ -1,4 +1,4 @@
-// CPU features a kernel may need, as bits: the last column of the kernel list (optimized/kernels.inc).
+// CPU features a kernel may need, as bits: the last column of the kernel list (optimized/include/lowbit/kernels.inc).
 // detected() asks the CPU once (CPUID on x86-64; NEON is baseline on arm64).
 #pragma once
 #include <cstdint>

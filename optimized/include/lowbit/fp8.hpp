@@ -1,6 +1,6 @@
 // lowbit::fp8, the public FP8 E4M3 / E5M2 API: spans in, spans out, an Options struct with
 // defaults. Runs the fastest kernel this CPU has (every kernel is bit-identical to the reference);
-// throws lowbit::Error on bad arguments. The verbs (README, "One shape"):
+// throws lowbit::Error on bad arguments. The verbs (docs/api.md, "The verbs"):
 //   encode    values -> codes (one byte per element)
 //   decode    codes -> values
 //   quantize  encode then decode: each value -> the nearest representable one (fake quantization)

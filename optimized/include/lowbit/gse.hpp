@@ -1,7 +1,7 @@
 // lowbit::gse, the public GSE-INT API (MXINT8 is the GSE format mxint8_format()): spans in, spans
 // out, an Options struct with defaults. Runs the fastest kernels this CPU has, bit-identical to the
 // reference; throws lowbit::Error. Storage is the unpacked layout: one int8 code per element, one
-// exponent field byte per group (docs/formats/gse.md). The verbs (README, "One shape"):
+// exponent field byte per group (docs/formats/gse.md). The verbs (docs/api.md, "The verbs"):
 //   encode    values -> codes + exponent fields (+ BlockStats: what the encode met)
 //   decode    codes + exponent fields -> values
 //   quantize  encode then decode (fake quantization)

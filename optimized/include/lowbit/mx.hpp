@@ -1,7 +1,7 @@
 // lowbit::mx, the public OCP MX API (MXINT8, MXFP8 E4M3/E5M2, MXFP6 E3M2/E2M3, MXFP4 E2M1) as
 // microxcaling's C++ path computes them: spans in, spans out, an Options struct with defaults;
 // throws lowbit::Error. Storage: one byte per element code, one E8M0 scale byte per block of 32
-// (docs/formats/mx.md). The verbs are those of every family (README, "One shape").
+// (docs/formats/mx.md). The verbs are those of every family (docs/api.md, "The verbs").
 #pragma once
 #include <cstdint>
 #include <span>

@@ -2,7 +2,7 @@
 // double quantization of QLoRA: spans in, spans out, an Options struct with defaults; the fastest
 // kernel this CPU has, bit-identical to the reference; throws lowbit::Error. Storage is
 // bitsandbytes': two codes per byte (element 2j in the high nibble of byte j), one fp32 absmax per
-// block (docs/formats/nf4.md). The verbs are those of every family (README, "One shape"):
+// block (docs/formats/nf4.md). The verbs are those of every family (docs/api.md, "The verbs"):
 //   encode    values -> packed codes + absmax
 //   decode    packed codes + absmax -> values
 //   quantize  encode then decode (fake quantization)

@@ -1,7 +1,7 @@
 // lowbit::owq, the public OWQ API: a linear layer W (OC x IC) whose k weak input columns stay in
 // fp16 (oweight), in their original place, while the rest is quantized per output channel to 3 or
 // 4 bits (docs/formats/qeft-owq.md). Offline scalar code, the reference's, bit for bit with
-// xvyaward/owq; throws lowbit::Error. The verbs (README, "One shape"):
+// xvyaward/owq; throws lowbit::Error. The verbs (docs/api.md, "The verbs"):
 //   encode    f32 weight + weak column indices -> the packed buffers (Packed)
 //   decode    packed buffers -> the effective f32 weight of a kernel path
 //   quantize  encode then decode (fake quantization)

@@ -3,7 +3,7 @@
 // The offline verbs (encode, decode, quantize, pack, unpack, the choice of weak columns and the
 // reordering of a model) are the reference's scalar code, bit for bit with xvyaward/qeft; matvec
 // and matmul run the fastest kernel this CPU has, bit-identical to the reference. Throws
-// lowbit::Error. The verbs (README, "One shape"):
+// lowbit::Error. The verbs (docs/api.md, "The verbs"):
 //   encode    f32 weight + weak column indices -> the packed buffers (Packed)
 //   decode    packed buffers -> the effective f32 weight of a kernel path
 //   quantize  encode then decode (fake quantization)

@@ -1,8 +1,8 @@
 // lowbit::weak, what the public QEFT and OWQ APIs share; lowbit/qeft.hpp and lowbit/owq.hpp bring
 // every name here into their own namespace (qeft::topk is weak::topk). Choosing the weak columns
 // of a layer from calibration data: each input column's sensitivity, the "frob norm" factor of the
-// quantization error, the top-k. Offline code (the reference's, docs/formats/qeft-owq.md section
-// "Weak-column selection"); throws lowbit::Error (Errc::invalid) on bad arguments.
+// quantization error, the top-k. Offline code (the reference's, docs/formats/qeft-owq.md section 8,
+// "Sensitivity, OGR and the permutation of a model"); throws lowbit::Error (Errc::invalid) on bad arguments.
 #pragma once
 #include <cstddef>
 #include <cstdint>

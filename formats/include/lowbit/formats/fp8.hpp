@@ -132,7 +132,7 @@ template <class Out>
 using DecodeFn = void (*)(std::size_t n, const std::uint8_t* in, Out* out,
                              const DecodeParams* params);
 
-// An implementation: one row of the kernel list (optimized/kernels.inc), or a vendor plugin. A null
+// An implementation: one row of the kernel list (optimized/include/lowbit/kernels.inc), or a vendor plugin. A null
 // function means "not provided": dispatch then uses the reference for that operation.
 struct Impl {
   const char* name = "";  // the kernel list's ISA ("reference", "avx2", "neon") or a plugin's name

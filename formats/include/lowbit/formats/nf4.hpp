@@ -183,7 +183,7 @@ constexpr std::size_t packed_bytes(std::size_t n) { return ceil_div(n, 2); }
 // Storage is bitsandbytes': packed codes, two per byte, element 2j in the high nibble of byte j
 // (odd n: the low nibble of the last byte is the code of a padding 0.0); one fp32 absmax per
 // block of `block` elements, the last block holding the n mod block remaining elements.
-// Double quantization works on the absmax array afterwards (reference/nf4.hpp).
+// Double quantization works on the absmax array afterwards (nf4::double_quantize, lowbit/nf4.hpp).
 
 struct Params {
   Table table;

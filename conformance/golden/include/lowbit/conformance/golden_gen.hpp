@@ -12,7 +12,7 @@
 //   manifest.json       format, profile, rounding, seed, level, lowbit version, counts, and the
 //                       SHA-256 of every file
 // With rounding sr the random word of element i is Philox-4x32-10(seed) at counter i (the position
-// in inputs.npy), as lowbit::encode with fp8::Options::seed = seed over the whole array.
+// in inputs.npy), as lowbit::fp8::encode with fp8::Options::seed = seed over the whole array.
 //
 // The other sets are described beside their generators below: GSE, NF4/FP4 (with double
 // quantization: the nested codes, nested absmax, offset, reconstructed absmax and DQ decode), MX

@@ -1,4 +1,5 @@
-// The public API: argument errors, and stochastic rounding that is independent of chunking.
+// The public FP8 API (lowbit/fp8.hpp): argument errors, and stochastic rounding that is independent
+// of chunking.
 #include <gtest/gtest.h>
 
 #include <vector>
