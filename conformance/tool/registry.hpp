@@ -63,6 +63,7 @@ struct SuiteRun {
   std::vector<std::string> profiles;    // --profile; empty = all
   std::vector<Rounding> roundings{kRoundings.begin(), kRoundings.end()};  // --rounding
   bool isolate = true;                  // plugin groups in child processes (--in-process: false)
+  double timeout = conformance::kCallTimeout;  // seconds a plugin call may run (--timeout)
 
   conformance::BlockSuiteOptions block() const;
   bool has_format(std::string_view f) const;

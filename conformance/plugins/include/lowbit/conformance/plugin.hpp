@@ -20,6 +20,9 @@
 
 namespace lowbit::conformance {
 
+// Seconds a plugin call may run before its group is ended as "timed out" (conform --timeout).
+inline constexpr double kCallTimeout = 60;
+
 // A library that cannot be loaded, lacks the symbol, or has another ABI version.
 class PluginError : public std::runtime_error {
  public:
