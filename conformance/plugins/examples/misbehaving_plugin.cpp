@@ -39,14 +39,12 @@ bool misbehave_is(const char* what) {
 
 void start_helper() {
   const pid_t pid = ::fork();
-  if (pid != 0) return;
-  if (const char* file = std::getenv("LOWBIT_MISBEHAVE_PIDFILE")) {
-    if (std::FILE* f = std::fopen(file, "w")) {
-      std::fprintf(f, "%d\n", static_cast<int>(::getpid()));
-      std::fclose(f);
-    }
+  if (pid == 0) hang();
+  const char* file = std::getenv("LOWBIT_MISBEHAVE_PIDFILE");
+  if (std::FILE* f = pid > 0 && file ? std::fopen(file, "w") : nullptr) {
+    std::fprintf(f, "%d\n", static_cast<int>(pid));
+    std::fclose(f);
   }
-  hang();
 }
 
 struct Buffer {
@@ -58,7 +56,9 @@ struct Buffer {
 int misbehave(int status, std::initializer_list<Buffer> outs) {
   if (misbehave_is("hang")) hang();
   if (misbehave_is("exit")) std::exit(0);
-  if (misbehave_is("fork")) [[maybe_unused]] static const bool started = (start_helper(), true);
+  if (misbehave_is("fork")) {
+    [[maybe_unused]] static const bool started = (start_helper(), true);
+  }
   for (const Buffer& o : outs) {
     auto* p = static_cast<unsigned char*>(o.data);
     if (!p) continue;
