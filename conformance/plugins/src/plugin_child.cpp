@@ -64,7 +64,11 @@ ChildResult run_in_child(const std::function<std::string()>& body, double timeou
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a lowbit that is killed leaves no child running its sweeps
     if (::getppid() != parent) ::_exit(3);
     ::close(fds[0]);
-    const bool ok = write_all(fds[1], body());
+    bool ok = false;
+    try {
+      ok = write_all(fds[1], body());
+    } catch (...) {  // never back into the parent's code
+    }
     ::close(fds[1]);
     ::_exit(ok ? 0 : 3);  // no atexit handlers, no destructors of the parent's objects
   }
