@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <memory>
 
 #include "conform.hpp"
@@ -73,7 +75,7 @@ std::vector<Check> conform_checks(const ConformRequest& r) {
     if (!contains(it->second, canonical)) it->second.push_back(canonical);
   }
   const std::unique_ptr<conformance::Plugin> plugin =
-      r.plugin.empty() ? nullptr : std::make_unique<conformance::Plugin>(r.plugin);
+      r.plugin.empty() ? nullptr : std::make_unique<conformance::Plugin>(conformance::load_plugin(r.plugin, r.run.isolate, r.run.timeout));
   if (r.formats.empty())
     for (const Suite& s : registry().suites())
       if (!plugin || s.in_plugin(*plugin)) plan.push_back({&s, {}});
@@ -110,6 +112,7 @@ void define(Registry& reg) {
       std::vector<std::string> roundings;
       unsigned threads = 0;
       bool verbose = false, json = false, in_process = false;
+      double timeout = 0;
       std::string golden;
     };
     auto f = std::make_shared<Flags>();
@@ -127,8 +130,19 @@ void define(Registry& reg) {
     c.add_option("--threads", f->threads, "threads for the f32 sweeps (default: all cores)");
     c.add_option("--seed", f->request.run.seed, "seed of the random cases (default 1)");
     c.add_flag("--in-process", f->in_process,
-               "with --plugin: run every group in this process, not in a child (a crash ends the run; for debuggers and "
-               "qemu-user)");
+               "with --plugin: run every group in this process, not in a child (a crash ends the run, a call that times "
+               "out or exits ends it failed; for debuggers and qemu-user)");
+    c.add_option("--timeout", f->timeout,
+                 fmt::format("with --plugin: seconds a plugin call may run before its group fails 'timed out' (default {:g})",
+                             conformance::kCallTimeout))
+        ->check(CLI::Validator(
+            [](std::string& s) {
+              char* end = nullptr;
+              const double v = std::strtod(s.c_str(), &end);  // CLI::PositiveNumber lets nan through
+              return end != s.c_str() && *end == '\0' && std::isfinite(v) && v > 0 ? std::string()
+                                                                                 : "not a positive number of seconds: " + s;
+            },
+            "SECONDS"));
     c.add_flag("-v,--verbose", f->verbose, "one row per check, not only per format and profile");
     c.add_flag("--json", f->json, "one JSON object (every check and the summary) instead of the table");
     return [f] {
@@ -136,10 +150,12 @@ void define(Registry& reg) {
       r.run.level = *conformance::parse_level(f->level);
       r.run.threads = f->threads ? f->threads : conformance::default_threads();
       r.run.isolate = !f->in_process;
+      if (f->timeout > 0) r.run.timeout = f->timeout;
       if (!f->golden.empty()) r.run.golden = conformance::GoldenDir(f->golden);
       if (!f->roundings.empty()) r.run.roundings.clear();
       for (const std::string& name : f->roundings) r.run.roundings.push_back(rounding(name));
       if (f->in_process && r.plugin.empty()) throw UsageError("--in-process applies to --plugin runs");
+      if (f->timeout > 0 && r.plugin.empty()) throw UsageError("--timeout applies to --plugin runs");
       const std::vector<Check> checks = conform_checks(r);
       if (f->json) fmt::print("{}", conformance::report_json(checks));
       else conformance::print_report(stdout, checks, f->verbose);

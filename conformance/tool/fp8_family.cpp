@@ -241,7 +241,7 @@ std::vector<conformance::Check> run_plugin(const conformance::Plugin& plugin, co
             const fp8::Impl row = conformance::plugin_fp8(plugin, profile);
             return conformance::exercised(row, run_fp8_suite(row, run.golden, o));
           },
-          run.isolate, run.max_errors);
+          run.group_run());
       out.insert(out.end(), c.begin(), c.end());
     }
   }

@@ -63,8 +63,10 @@ struct SuiteRun {
   std::vector<std::string> profiles;    // --profile; empty = all
   std::vector<Rounding> roundings{kRoundings.begin(), kRoundings.end()};  // --rounding
   bool isolate = true;                  // plugin groups in child processes (--in-process: false)
+  double timeout = conformance::kCallTimeout;  // seconds a plugin call may run (--timeout)
 
   conformance::BlockSuiteOptions block() const;
+  conformance::GroupRun group_run() const { return {isolate, max_errors, timeout}; }
   bool has_format(std::string_view f) const;
   bool has_profile(std::string_view p) const;
   // The rows of a kernel table to check: those --impl names (all if none) that this CPU runs.
@@ -90,7 +92,7 @@ template <class Impl, class Run> std::vector<conformance::Check> each_implementa
 // A block suite on a plugin as one group (format, profile "all"): suite() makes its checks.
 inline std::vector<conformance::Check> plugin_group(const conformance::Plugin& plugin, const SuiteRun& run, std::string format,
                                                     const std::function<std::vector<conformance::Check>()>& suite) {
-  return conformance::run_plugin_group(plugin, {std::move(format), "all"}, suite, run.isolate, run.max_errors);
+  return conformance::run_plugin_group(plugin, {std::move(format), "all"}, suite, run.group_run());
 }
 
 // A family's conformance suite.

@@ -2,47 +2,61 @@
 
 #include <dlfcn.h>
 #include <fmt/format.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <bit>
-#include <cerrno>
-#include <csignal>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string_view>
+#include <thread>
+#include <tuple>
 
 #include "plugin_calls.hpp"
+#include "plugin_child.hpp"
 
 namespace lowbit::conformance {
 
-Plugin::Plugin(const std::string& path) : path_(path) {
-  handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!handle_) {
+namespace {
+
+// dlopen + dlsym + the descriptor call + the version check; throws PluginError.
+std::pair<void*, const lowbit_vendor_descriptor*> open_plugin(const std::string& path) {
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
     const char* e = dlerror();
     throw PluginError(fmt::format("cannot load plugin {}: {}", path, e ? e : "dlopen failed"));
   }
   dlerror();
-  void* sym = dlsym(handle_, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL);
+  void* sym = dlsym(handle, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL);
   if (!sym) {
-    dlclose(handle_);
+    dlclose(handle);
     throw PluginError(fmt::format("{} is not a lowbit vendor plugin: it does not export {}", path,
                                   LOWBIT_VENDOR_DESCRIPTOR_SYMBOL));
   }
   lowbit_vendor_descriptor_v1_fn get;
   static_assert(sizeof get == sizeof sym);
   std::memcpy(&get, &sym, sizeof get);
-  descriptor_ = get();
-  if (!descriptor_) {
-    dlclose(handle_);
+  const lowbit_vendor_descriptor* d = get();
+  if (!d) {
+    dlclose(handle);
     throw PluginError(fmt::format("{}: {} returned NULL", path, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL));
   }
-  if (descriptor_->abi_version != LOWBIT_VENDOR_ABI_VERSION) {
-    const unsigned v = descriptor_->abi_version;
-    dlclose(handle_);
+  if (d->abi_version != LOWBIT_VENDOR_ABI_VERSION) {
+    const unsigned v = d->abi_version;
+    dlclose(handle);
     throw PluginError(fmt::format("{}: vendor ABI version {}, this lowbit supports version {} only", path, v,
                                   LOWBIT_VENDOR_ABI_VERSION));
   }
+  return {handle, d};
+}
+
+}  // namespace
+
+Plugin::Plugin(const std::string& path) : path_(path) {
+  const plugin_calls::ExitGuard guard("while loading the plugin");
+  std::tie(handle_, descriptor_) = open_plugin(path);
   name_ = descriptor_->vendor_name && *descriptor_->vendor_name ? descriptor_->vendor_name : path;
 }
 
@@ -56,38 +70,6 @@ Plugin::~Plugin() {
   if (handle_) dlclose(handle_);
 }
 
-namespace plugin_calls {
-
-Active active;
-
-namespace {
-
-std::string meaning(int status) {
-  switch (status) {
-    case LOWBIT_E_UNSUPPORTED: return "LOWBIT_E_UNSUPPORTED: this option combination is not implemented";
-    case LOWBIT_E_INVALID: return "LOWBIT_E_INVALID: bad arguments";
-    case LOWBIT_E_NULL: return "LOWBIT_E_NULL: a NULL pointer where a buffer is needed";
-    case LOWBIT_E_NOMEM: return "LOWBIT_E_NOMEM: out of memory";
-    case LOWBIT_E_INTERNAL: return "LOWBIT_E_INTERNAL: an internal error";
-    case LOWBIT_E_DATA: return "LOWBIT_E_DATA: malformed input data";
-    case LOWBIT_E_IO: return "LOWBIT_E_IO: an I/O error";
-    default: return "not a lowbit status: the vendor's own error code";
-  }
-}
-
-}  // namespace
-
-void record(int status, const std::function<std::string()>& call) {
-  active.calls.fetch_add(1, std::memory_order_relaxed);
-  if (status == LOWBIT_OK) return;
-  if (status == LOWBIT_E_UNSUPPORTED) throw NotSupported(fmt::format("{} => {}", call(), meaning(status)));
-  if (active.failures.fetch_add(1, std::memory_order_relaxed) < active.max_errors) {
-    std::lock_guard lock(active.m);
-    active.first.push_back(fmt::format("{} => plugin returned error {} ({})", call(), status, meaning(status)));
-  }
-}
-
-}  // namespace plugin_calls
 
 namespace {
 
@@ -156,14 +138,28 @@ bool deserialize(std::string_view data, std::vector<Check>& out) {
   return r.ok && r.s == "END";
 }
 
-bool write_all(int fd, std::string_view s) {
-  while (!s.empty()) {
-    const ssize_t w = ::write(fd, s.data(), s.size());
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    s.remove_prefix(static_cast<std::size_t>(w));
+// Each write outside an output buffer fails the check that was running: the last one made before it
+// (suites make each check just before running it), else the status check. It fails whether or not the
+// check is supported.
+void add_memory_errors(std::vector<Check>& out, std::size_t max_errors) {
+  std::vector<std::vector<std::string>> lines(out.size());
+  for (const plugin_calls::MemoryError& e : active.memory) {
+    std::size_t i = out.size() - 1;  // the status check, last
+    for (std::size_t j = out.size() - 1; j-- > 0;)
+      if (out[j].created <= e.when) {
+        i = j;
+        break;
+      }
+    Check& c = out[i];
+    c.not_supported.clear();
+    ++c.errors;
+    if (!e.what.empty()) lines[i].push_back(e.what);
   }
-  return true;
+  for (std::size_t i = 0; i < out.size(); ++i) {  // listed first, before the check's mismatches
+    std::vector<std::string>& first = out[i].first_errors;
+    first.insert(first.begin(), lines[i].begin(), lines[i].end());
+    if (first.size() > max_errors) first.resize(max_errors);
+  }
 }
 
 // One group of checks: the suite's, then "plugin status codes".
@@ -173,6 +169,7 @@ std::vector<Check> run_direct(const Plugin& plugin, const PluginGroup& g, const 
   active.calls = 0;
   active.failures = 0;
   active.first.clear();
+  active.memory.clear();
   active.max_errors = max_errors;
   std::vector<Check> out;
   try {
@@ -186,56 +183,89 @@ std::vector<Check> run_direct(const Plugin& plugin, const PluginGroup& g, const 
   status.errors = active.failures.load();
   status.first_errors = active.first;
   out.push_back(std::move(status));
+  add_memory_errors(out, max_errors);
   return out;
 }
 
+// In-process runs: a thread that ends lowbit (status 1, a line on stderr) when a plugin call stalls;
+// nothing can stop the call itself.
+class Watchdog {
+ public:
+  explicit Watchdog(double timeout_s)
+      : thread_([this, timeout_s] {
+          std::unique_lock lock(m_);
+          while (!cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return done_; })) {
+            if (!plugin_calls::progress().stalled(timeout_s)) continue;
+            const char* call = plugin_calls::progress().call.load();
+            std::fflush(stdout);
+            std::fprintf(stderr, "lowbit: %s did not return within %g s (--timeout); an --in-process run cannot stop it: the run failed\n",
+                         call ? call : "a plugin call", timeout_s);
+            std::fflush(stderr);
+            std::_Exit(1);
+          }
+        }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(m_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;  // last: starts once the members it uses exist
+};
+
 }  // namespace
 
+Plugin load_plugin(const std::string& path, bool isolate, double timeout_s) {
+  if (isolate) {
+    const ChildResult r = run_in_child(
+        [&]() -> std::string {
+          plugin_calls::progress().begin("loading");  // the timeout covers the constructors and the descriptor call
+          try {
+            open_plugin(path);
+            return "ok";
+          } catch (const PluginError& e) {
+            return std::string("error: ") + e.what();
+          }
+        },
+        timeout_s);
+    if (r.timed_out) throw PluginError(fmt::format("{}: plugin did not finish loading within {:g} s (--timeout)", path, timeout_s));
+    if (r.data.starts_with("error: ")) throw PluginError(r.data.substr(7));
+    if (WIFSIGNALED(r.status)) throw PluginError(fmt::format("{}: plugin crashed while loading ({})", path, describe_status(r.status)));
+    if (r.data != "ok") throw PluginError(fmt::format("{}: plugin ended the process while loading ({})", path, describe_status(r.status)));
+  }
+  return Plugin(path);
+}
+
 std::vector<Check> run_plugin_group(const Plugin& plugin, const PluginGroup& g, const std::function<std::vector<Check>()>& suite,
-                                    bool isolate, std::size_t max_errors) {
-  if (!isolate) return run_direct(plugin, g, suite, max_errors);
-  int fds[2];
-  if (::pipe(fds) != 0) throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
-  std::fflush(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+                                    const GroupRun& run) {
+  if (!run.isolate) {
+    const plugin_calls::ExitGuard guard(fmt::format("while running the {} {} checks", g.format, g.profile));
+    plugin_calls::progress().reset();
+    const Watchdog watchdog(run.timeout);
+    return run_direct(plugin, g, suite, run.max_errors);
   }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a lowbit that is killed leaves no child running its sweeps
-    if (::getppid() != parent) ::_exit(3);
-    ::close(fds[0]);
-    const bool ok = write_all(fds[1], serialize(run_direct(plugin, g, suite, max_errors)));
-    ::close(fds[1]);
-    ::_exit(ok ? 0 : 3);  // no atexit handlers, no destructors of the parent's objects
-  }
-  ::close(fds[1]);
-  std::string data;
-  char buf[65536];
-  for (;;) {
-    const ssize_t r = ::read(fds[0], buf, sizeof buf);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    data.append(buf, static_cast<std::size_t>(r));
-  }
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  const ChildResult r = run_in_child([&] { return serialize(run_direct(plugin, g, suite, run.max_errors)); }, run.timeout);
   std::vector<Check> out;
-  const bool complete = deserialize(data, out);
-  if (WIFSIGNALED(status)) {
-    const int sig = WTERMSIG(status);
-    const char* what = ::strsignal(sig);
-    out.push_back(failed_check(plugin.name(), g, fmt::format("plugin crashed (signal {})", sig),
-                               fmt::format("the child process running this group died of signal {} ({}); "
-                                           "its checks are lost",
-                                           sig, what ? what : "?")));
-  } else if (!complete || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const bool complete = deserialize(r.data, out);
+  if (r.timed_out) {
+    const char* call = plugin_calls::progress().call.load();
+    out.push_back(failed_check(plugin.name(), g, "plugin timed out",
+                               fmt::format("{} did not return within {:g} s (--timeout); the child process running this "
+                                           "group was killed with its process group, and its checks are lost",
+                                           call ? call : "a plugin call", run.timeout)));
+  } else if (WIFSIGNALED(r.status)) {
+    out.push_back(failed_check(plugin.name(), g, fmt::format("plugin crashed (signal {})", WTERMSIG(r.status)),
+                               fmt::format("the child process running this group died of {}; its checks are lost",
+                                           describe_status(r.status))));
+  } else if (!complete || !WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0) {
+    const int code = WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1;
     out.push_back(failed_check(plugin.name(), g, fmt::format("plugin crashed (exit status {})", code),
                                "the child process running this group ended before it reported"));
   }

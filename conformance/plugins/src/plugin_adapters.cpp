@@ -38,15 +38,20 @@ static_assert(sizeof(f16) == 2 && sizeof(bf16) == 2);
 namespace {
 
 using plugin_calls::active;
-using plugin_calls::record;
+using plugin_calls::call;
+using plugin_calls::Guarded;
 using D = lowbit_vendor_descriptor;
 
-template <class T> constexpr std::string_view type_name() {
-  if constexpr (std::is_same_v<T, float>) return "f32";
-  else if constexpr (std::is_same_v<T, double>) return "f64";
-  else if constexpr (std::is_same_v<T, f16>) return "f16";
-  else return "bf16";
+// The C function of a source or output type, e.g. "fp8_encode_f32": a literal (plugin_calls::Progress
+// keeps it).
+template <class T> constexpr const char* c_name(const char* of_f32, const char* of_f64, const char* of_f16, const char* of_bf16) {
+  if constexpr (std::is_same_v<T, float>) return of_f32;
+  else if constexpr (std::is_same_v<T, double>) return of_f64;
+  else if constexpr (std::is_same_v<T, f16>) return of_f16;
+  else return of_bf16;
 }
+
+std::size_t blocks(std::size_t n, std::size_t size) { return size ? (n + size - 1) / size : 0; }
 
 std::string describe(const gse::Format& f) {
   return fmt::format("b={} N={} e{} bias {} offset {} {}/{}", f.bits, f.group, f.exp_bits, f.exp_bias, f.exp_offset,
@@ -63,18 +68,25 @@ lowbit_fp8_options fp8_options(fp8::Format f, Rounding r, std::uint64_t seed, st
 
 template <class In, class Raw, auto Slot>
 void fp8_encode(std::size_t n, const In* in, std::uint8_t* out, const fp8::EncodeParams* p) {
+  constexpr const char* fn = c_name<In>("fp8_encode_f32", "fp8_encode_f64", "fp8_encode_f16", "fp8_encode_bf16");
   const lowbit_fp8_options o = fp8_options(p->format, p->rounding, p->seed, p->index0, p->random_bits);
-  record((active.d->*Slot)(n, reinterpret_cast<const Raw*>(in), out, &o), [&] {
-    return fmt::format("fp8_encode_{}(n={}, {}, rounding {}, profile {})", type_name<In>(), n, traits(p->format).name,
-                       name(p->rounding), active.fp8_profile);
-  });
+  Guarded<std::uint8_t> g_out("out", out, n);
+  call(
+      fn,
+      [&] {
+        return fmt::format("{}(n={}, {}, rounding {}, profile {})", fn, n, traits(p->format).name, name(p->rounding),
+                           active.fp8_profile);
+      },
+      [&] { return (active.d->*Slot)(n, reinterpret_cast<const Raw*>(in), g_out.get(), &o); }, g_out);
 }
 template <class Out, class Raw, auto Slot>
 void fp8_decode(std::size_t n, const std::uint8_t* in, Out* out, const fp8::DecodeParams* p) {
+  constexpr const char* fn = c_name<Out>("fp8_decode_f32", "", "fp8_decode_f16", "fp8_decode_bf16");
   const lowbit_fp8_options o = fp8_options(p->format, Rounding::rne, 0, 0, nullptr);
-  record((active.d->*Slot)(n, in, reinterpret_cast<Raw*>(out), &o), [&] {
-    return fmt::format("fp8_decode_{}(n={}, {}, profile {})", type_name<Out>(), n, traits(p->format).name, active.fp8_profile);
-  });
+  Guarded<Out> g_out("out", out, n);
+  call(
+      fn, [&] { return fmt::format("{}(n={}, {}, profile {})", fn, n, traits(p->format).name, active.fp8_profile); },
+      [&] { return (active.d->*Slot)(n, in, reinterpret_cast<Raw*>(g_out.get()), &o); }, g_out);
 }
 
 // ---- NF4 / FP4
@@ -84,12 +96,19 @@ std::string nf4_call(const char* fn, std::size_t n, const nf4::Params* p) {
 void nf4_quantize(std::size_t n, const float* in, std::uint8_t* packed, float* absmax, const nf4::Params* p) {
   const std::string profile(p->profile.name);
   const lowbit_nf4_options o{static_cast<std::uint32_t>(p->table), p->block, profile.c_str()};
-  record(active.d->nf4_quantize_f32(n, in, packed, absmax, &o), [&] { return nf4_call("nf4_quantize_f32", n, p); });
+  Guarded<std::uint8_t> g_packed("packed", packed, (n + 1) / 2);
+  Guarded<float> g_absmax("absmax", absmax, blocks(n, p->block));
+  call(
+      "nf4_quantize_f32", [&] { return nf4_call("nf4_quantize_f32", n, p); },
+      [&] { return active.d->nf4_quantize_f32(n, in, g_packed.get(), g_absmax.get(), &o); }, g_packed, g_absmax);
 }
 void nf4_dequantize(std::size_t n, const std::uint8_t* packed, const float* absmax, float* out, const nf4::Params* p) {
   const std::string profile(p->profile.name);
   const lowbit_nf4_options o{static_cast<std::uint32_t>(p->table), p->block, profile.c_str()};
-  record(active.d->nf4_dequantize_f32(n, packed, absmax, out, &o), [&] { return nf4_call("nf4_dequantize_f32", n, p); });
+  Guarded<float> g_out("out", out, n);
+  call(
+      "nf4_dequantize_f32", [&] { return nf4_call("nf4_dequantize_f32", n, p); },
+      [&] { return active.d->nf4_dequantize_f32(n, packed, absmax, g_out.get(), &o); }, g_out);
 }
 
 // ---- GSE
@@ -101,29 +120,45 @@ lowbit_gse_format gse_format(const gse::Format& f) {
 template <class In, class Raw, auto Slot>
 void gse_encode(std::size_t n, const In* in, std::int8_t* codes, std::uint8_t* exps, const gse::EncodeParams* p,
                 BlockStats* stats) {
+  constexpr const char* fn = c_name<In>("gse_encode_f32", "", "gse_encode_f16", "gse_encode_bf16");
   const lowbit_gse_options o{gse_format(p->format), static_cast<std::uint32_t>(p->rounding), p->seed, p->index0,
                              p->random_bits};
   lowbit_gse_stats s{};
-  record((active.d->*Slot)(n, reinterpret_cast<const Raw*>(in), codes, exps, &s, &o), [&] {
-    return fmt::format("gse_encode_{}(n={}, {}, rounding {})", type_name<In>(), n, describe(p->format), name(p->rounding));
-  });
+  Guarded<std::int8_t> g_codes("codes", codes, n);
+  Guarded<std::uint8_t> g_exps("exps", exps, blocks(n, p->format.group));
+  Guarded<lowbit_gse_stats> g_stats("stats", &s, 1);
+  call(
+      fn,
+      [&] { return fmt::format("{}(n={}, {}, rounding {})", fn, n, describe(p->format), name(p->rounding)); },
+      [&] { return (active.d->*Slot)(n, reinterpret_cast<const Raw*>(in), g_codes.get(), g_exps.get(), g_stats.get(), &o); },
+      g_codes, g_exps, g_stats);
   if (stats) *stats += {s.groups, s.nan_groups, s.exp_underflow, s.exp_overflow, s.bumped, s.saturated};
 }
 template <class Out, class Raw, auto Slot>
 bool gse_decode(std::size_t n, const std::int8_t* codes, const std::uint8_t* exps, Out* out, const gse::Format* f) {
+  constexpr const char* fn = c_name<Out>("gse_decode_f32", "", "gse_decode_f16", "gse_decode_bf16");
   const lowbit_gse_format c = gse_format(*f);
-  record((active.d->*Slot)(n, codes, exps, reinterpret_cast<Raw*>(out), &c),
-         [&] { return fmt::format("gse_decode_{}(n={}, {})", type_name<Out>(), n, describe(*f)); });
+  Guarded<Out> g_out("out", out, n);
+  call(
+      fn, [&] { return fmt::format("{}(n={}, {})", fn, n, describe(*f)); },
+      [&] { return (active.d->*Slot)(n, codes, exps, reinterpret_cast<Raw*>(g_out.get()), &c); }, g_out);
   return !ref::gse_invalid_code({codes, n}, *f);  // gse::DecodeFn's code check, which the vendor ABI leaves to lowbit
 }
 
 bool gse_gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a, const std::uint8_t* a_exps, const std::int8_t* b,
               const std::uint8_t* b_exps, float* c, const gse::GemmParams* p) {
   const lowbit_gse_format fa = gse_format(p->a), fb = gse_format(p->b);
-  record(active.d->gse_gemm_f32(m, n, k, a, a_exps, b, b_exps, &fa, &fb, static_cast<std::uint32_t>(p->accumulate), c), [&] {
-    return fmt::format("gse_gemm_f32(m={}, n={}, k={}, {}, A {}, B {})", m, n, k,
-                       p->accumulate == gse::Accumulate::exact ? "exact" : "fp32", describe(p->a), describe(p->b));
-  });
+  Guarded<float> g_c("c", c, m * n);
+  call(
+      "gse_gemm_f32",
+      [&] {
+        return fmt::format("gse_gemm_f32(m={}, n={}, k={}, {}, A {}, B {})", m, n, k,
+                           p->accumulate == gse::Accumulate::exact ? "exact" : "fp32", describe(p->a), describe(p->b));
+      },
+      [&] {
+        return active.d->gse_gemm_f32(m, n, k, a, a_exps, b, b_exps, &fa, &fb, static_cast<std::uint32_t>(p->accumulate), g_c.get());
+      },
+      g_c);
   return m == 0 || n == 0 || (!ref::gse_invalid_code({a, m * k}, p->a) && !ref::gse_invalid_code({b, n * k}, p->b));  // as gse_decode
 }
 
@@ -131,20 +166,29 @@ bool gse_gemm(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* a,
 void mx_encode(std::size_t n, const float* in, std::uint8_t* codes, std::uint8_t* scales, const mx::EncodeParams* p,
                BlockStats*) {
   const lowbit_mx_options o{static_cast<std::uint32_t>(p->format), static_cast<std::uint32_t>(p->rounding), p->seed, p->index0};
-  record(active.d->mx_encode_f32(n, in, codes, scales, &o),
-         [&] { return fmt::format("mx_encode_f32(n={}, {}, rounding {})", n, traits(p->format).name, name(p->rounding)); });
+  Guarded<std::uint8_t> g_codes("codes", codes, n);
+  Guarded<std::uint8_t> g_scales("scales", scales, blocks(n, mx::kBlock));
+  call(
+      "mx_encode_f32",
+      [&] { return fmt::format("mx_encode_f32(n={}, {}, rounding {})", n, traits(p->format).name, name(p->rounding)); },
+      [&] { return active.d->mx_encode_f32(n, in, g_codes.get(), g_scales.get(), &o); }, g_codes, g_scales);
 }
 void mx_decode(std::size_t n, const std::uint8_t* codes, const std::uint8_t* scales, float* out, const mx::DecodeParams* p) {
   const lowbit_mx_options o{static_cast<std::uint32_t>(p->format), LOWBIT_ROUND_RNE, 0, 0};
-  record(active.d->mx_decode_f32(n, codes, scales, out, &o),
-         [&] { return fmt::format("mx_decode_f32(n={}, {})", n, traits(p->format).name); });
+  Guarded<float> g_out("out", out, n);
+  call(
+      "mx_decode_f32", [&] { return fmt::format("mx_decode_f32(n={}, {})", n, traits(p->format).name); },
+      [&] { return active.d->mx_decode_f32(n, codes, scales, g_out.get(), &o); }, g_out);
 }
 
 // ---- QEFT
 void qeft_matvec(const qeft::Matrix* w, const float* x, float* y) {
   const lowbit_qeft_matrix m{w->oc, w->ic, w->k, w->group, w->qweight, w->scales, w->scaled_zeros, w->oweight};
-  record(active.d->qeft_matvec_f32(&m, x, y),
-         [&] { return fmt::format("qeft_matvec_f32(oc={}, ic={}, k={}, group={})", w->oc, w->ic, w->k, w->group); });
+  Guarded<float> g_y("y", y, w->oc);
+  call(
+      "qeft_matvec_f32",
+      [&] { return fmt::format("qeft_matvec_f32(oc={}, ic={}, k={}, group={})", w->oc, w->ic, w->k, w->group); },
+      [&] { return active.d->qeft_matvec_f32(&m, x, g_y.get()); }, g_y);
 }
 
 template <class Fn, class Slot> Fn slot_if(bool present, Slot fn) { return present ? Fn(fn) : nullptr; }

@@ -11,41 +11,15 @@
 #include <string>
 #include <utility>
 
-#include "conform.hpp"
-#include "lowbit/conformance/plugin.hpp"
+#include "plugin_test.hpp"
 
 namespace {
 
-using namespace lowbit::conformance;
-using lowbit::cli::ConformRequest;
+using namespace plugin_test;
 using lowbit::cli::UsageError;
 
 #if defined(LOWBIT_EXAMPLE_PLUGIN) && defined(LOWBIT_FAULTY_PLUGIN) && defined(LOWBIT_RNE_ONLY_PLUGIN) && \
     defined(LOWBIT_C_PLUGIN) && defined(LOWBIT_NOT_A_PLUGIN)
-
-// qemu-user 7.2 (Debian 12) hangs the forked child of a dynamically linked program right after
-// fork(), before it runs any code of ours: under emulation (the arm64 tests) the suites run
-// in-process and the tests of crash isolation are skipped; natively everything runs isolated.
-#ifdef LOWBIT_TESTS_EMULATED
-constexpr bool kForkWorks = false;
-#else
-constexpr bool kForkWorks = true;
-#endif
-#define SKIP_WITHOUT_FORK() \
-  if (!kForkWorks) GTEST_SKIP() << "fork() hangs under qemu-user; crash isolation is tested natively"
-
-// `lowbit conform --plugin PATH [--format F...] [--profile P...]`, with smaller samples.
-ConformRequest small(const char* plugin, std::vector<std::string> formats = {}, std::vector<std::string> profiles = {}) {
-  ConformRequest r;
-  r.plugin = plugin;
-  r.formats = std::move(formats);
-  r.run.profiles = std::move(profiles);
-  r.run.isolate = kForkWorks;
-  r.run.random_cases = 1 << 12;
-  r.run.groups = 200;  // the block suites' random groups (conform: 2000); cheap under qemu too
-  return r;
-}
-std::vector<Check> conform(const ConformRequest& r) { return lowbit::cli::conform_checks(r); }
 
 // The formats whose suites `conform --plugin` runs without --format: those the plugin has a function of.
 std::vector<std::string> implemented(const Plugin& p) {
@@ -53,24 +27,6 @@ std::vector<std::string> implemented(const Plugin& p) {
   for (const lowbit::cli::Suite& s : lowbit::cli::registry().suites())
     if (s.in_plugin(p)) out.insert(out.end(), s.plugin_formats.begin(), s.plugin_formats.end());
   return out;
-}
-
-// Sets an environment variable for one scope (the plugin reads it in the child processes).
-struct ScopedEnv {
-  const char* name;
-  ScopedEnv(const char* n, const char* v) : name(n) { setenv(n, v, 1); }
-  ~ScopedEnv() { unsetenv(name); }
-};
-
-std::string describe(const Check& c) {
-  return c.impl + " " + c.format + " " + c.profile + " " + c.name + ": " + std::to_string(c.errors) + " errors" +
-         (c.first_errors.empty() ? "" : ", first: " + c.first_errors.front());
-}
-
-const Check* find(const std::vector<Check>& checks, const std::string& format, const std::string& name_part) {
-  for (const Check& c : checks)
-    if (c.format == format && c.name.find(name_part) != std::string::npos) return &c;
-  return nullptr;
 }
 
 TEST(Plugin, ExamplePluginPassesEveryCheck) {
@@ -334,15 +290,6 @@ TEST(Plugin, APluginWithSomeOptionsPassesWithTheRestNotSupported) {
     }
   }
   EXPECT_EQ(rows, checks.size());
-}
-
-template <class F> std::string error_of(F f) {
-  try {
-    f();
-  } catch (const PluginError& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 TEST(Plugin, BadLibrariesAreClearErrors) {

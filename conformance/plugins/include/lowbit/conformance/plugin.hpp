@@ -20,6 +20,9 @@
 
 namespace lowbit::conformance {
 
+// Seconds a plugin call may run before its group is ended as "timed out" (conform --timeout).
+inline constexpr double kCallTimeout = 60;
+
 // A library that cannot be loaded, lacks the symbol, or has another ABI version.
 class PluginError : public std::runtime_error {
  public:
@@ -50,15 +53,31 @@ struct PluginGroup {
   std::string format, profile;
 };
 
+// How a group runs.
+struct GroupRun {
+  bool isolate = true;  // in a fork()ed child (conform's default), or in this process (--in-process)
+  std::size_t max_errors = 8;
+  double timeout = kCallTimeout;  // seconds a plugin call may run
+};
+
+// Loads the plugin. With `isolate`, first in a child process (dlopen, the library's constructors and
+// the descriptor call), so that a plugin that crashes, exits or hangs there is a PluginError ("plugin
+// crashed while loading (signal 11 ...)"), not the end of lowbit.
+Plugin load_plugin(const std::string& path, bool isolate, double timeout_s);
+
 // Runs suite() — checks of the rows below, made inside it — then appends the check "plugin status
 // codes" (one case per call, one error per call that returned an error; the first errors name the call,
 // its options and the status's meaning). A call that returns LOWBIT_E_UNSUPPORTED throws
-// NotSupported from the row: the suite's check runner reports that check "not supported". With
-// `isolate` the group runs in a fork()ed child; a child that dies gives the failed check "plugin crashed
-// (signal N)" (or "(exit status N)"). A suite that throws anything else gives the failed check "suite
-// error".
+// NotSupported from the row: the suite's check runner reports that check "not supported". Every
+// output buffer a call gets lies between guard bytes: a call that writes outside one fails the check
+// running ("fp8_encode_f32(...) wrote past the end of out (n=4096, 4 bytes)", listed first). With
+// `isolate` the group runs in a fork()ed child in its own process group (killed when it ends, with any
+// helper process the plugin started); a child that dies gives the failed check "plugin crashed (signal
+// N)" (or "(exit status N)"), a call that runs longer than the timeout "plugin timed out". In this
+// process, a call that runs longer ends lowbit (status 1, a line on stderr), and so does exit() in a
+// plugin call. A suite that throws anything else gives the failed check "suite error".
 std::vector<Check> run_plugin_group(const Plugin& plugin, const PluginGroup& group,
-                                    const std::function<std::vector<Check>()>& suite, bool isolate, std::size_t max_errors);
+                                    const std::function<std::vector<Check>()>& suite, const GroupRun& run);
 
 // The failed check of a group the plugin cannot run: "not implemented by the plugin", with `why`.
 Check not_implemented(const Plugin& plugin, const PluginGroup& group, std::string why);
