@@ -28,8 +28,10 @@ constexpr bool kForkWorks = true;
 
 const std::vector<std::uint8_t> kBytes(1000, 7);
 
-// Runs f in a child process, which then raises `sig`; returns the child's wait status.
-template <class F> int in_child_signalled(int sig, F f) {
+// Runs f in a child process, which then raises `sig`: the child must end by `sig` and leave `dir`
+// (fresh) as empty as it found it.
+template <class F> void expect_signal_leaves_nothing(int sig, const fs::path& dir, F f) {
+  fs::create_directories(dir);
   const pid_t pid = ::fork();
   if (pid == 0) {
     f();
@@ -38,7 +40,9 @@ template <class F> int in_child_signalled(int sig, F f) {
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
-  return status;
+  ASSERT_TRUE(WIFSIGNALED(status)) << sig;
+  EXPECT_EQ(WTERMSIG(status), sig);
+  EXPECT_TRUE(fs::is_empty(dir)) << fs::directory_iterator(dir)->path();
 }
 
 bool never(const fs::path&) { return false; }
@@ -48,31 +52,22 @@ bool never(const fs::path&) { return false; }
 TEST(Output, ASignalRemovesTheTemporaryFileAndEndsTheProcessByIt) {
   if (!kForkWorks) GTEST_SKIP() << "fork() hangs under qemu-user; cli_test.sh signals the tool there";
   const fs::path dir = fresh_temp_path("lowbit_output_signal");
-  fs::create_directories(dir);
-  for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
-    const int status = in_child_signalled(sig, [&] {
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP})
+    expect_signal_leaves_nothing(sig, dir, [&] {
       static OutputFile out((dir / "out.bin").string());  // static: alive when the signal comes
       out.write(kBytes);
       std::fflush(out.get());
     });
-    ASSERT_TRUE(WIFSIGNALED(status)) << sig;
-    EXPECT_EQ(WTERMSIG(status), sig);
-    EXPECT_TRUE(fs::is_empty(dir)) << fs::directory_iterator(dir)->path();
-  }
 }
 
 TEST(Output, ASignalRemovesTheTemporaryFolderOfASet) {
   if (!kForkWorks) GTEST_SKIP() << "fork() hangs under qemu-user";
   const fs::path dir = fresh_temp_path("lowbit_output_set_signal");
-  fs::create_directories(dir);
-  const int status = in_child_signalled(SIGTERM, [&] {
+  expect_signal_leaves_nothing(SIGTERM, dir, [&] {
     static OutputDir out((dir / "set").string(), never);
     out.write("a.npy", kBytes);
     out.write("b.npy", kBytes);
   });
-  ASSERT_TRUE(WIFSIGNALED(status));
-  EXPECT_EQ(WTERMSIG(status), SIGTERM);
-  EXPECT_TRUE(fs::is_empty(dir)) << fs::directory_iterator(dir)->path();
 }
 
 TEST(Output, AChildProcessLeavesItsParentsTemporaryFileAlone) {
@@ -81,7 +76,13 @@ TEST(Output, AChildProcessLeavesItsParentsTemporaryFileAlone) {
   fs::create_directories(dir);
   OutputFile out((dir / "out.bin").string());
   out.write(kBytes);
-  const int status = in_child_signalled(SIGTERM, [] {});  // a plugin's child, ended by a timeout
+  const pid_t pid = ::fork();  // a plugin's child, ended by a timeout
+  if (pid == 0) {
+    ::raise(SIGTERM);
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFSIGNALED(status));
   out.commit();
   EXPECT_EQ(fs::file_size(dir / "out.bin"), kBytes.size());
