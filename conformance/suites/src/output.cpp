@@ -96,8 +96,10 @@ void unregister_temp(int& slot) {
 }
 
 // `base`.tmp.<pid>, or .tmp.<pid>.N if taken, created by make(path) -> 0 or an errno; registered
-// before it exists, so that no signal can come between its creation and its registration.
-fs::path create_temp(const fs::path& base, bool dir, int& slot, const std::function<int(const fs::path&)>& make) {
+// before it exists, so that no signal can come between its creation and its registration. Errors name
+// the output as the user gave it, `shown`.
+fs::path create_temp(const fs::path& base, const std::string& shown, bool dir, int& slot,
+                     const std::function<int(const fs::path&)>& make) {
   for (int n = 0;; ++n) {
     fs::path p = base;
     p += n ? fmt::format(".tmp.{}.{}", ::getpid(), n) : fmt::format(".tmp.{}", ::getpid());
@@ -105,7 +107,7 @@ fs::path create_temp(const fs::path& base, bool dir, int& slot, const std::funct
     const int err = make(p);
     if (err == 0) return p;
     unregister_temp(slot);
-    if (err != EEXIST || n == 99) fail("cannot create", p.string(), err);
+    if (err != EEXIST || n == 99) fail("cannot write", shown, err);
   }
 }
 
@@ -143,7 +145,7 @@ OutputFile::OutputFile(const std::string& path) : name_(path), final_(follow_lin
     return;
   }
   int fd = -1;
-  temp_ = create_temp(final_, false, slot_, [&](const fs::path& p) {
+  temp_ = create_temp(final_, name_, false, slot_, [&](const fs::path& p) {
     fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     return fd < 0 ? errno : 0;
   });
@@ -189,7 +191,7 @@ OutputDir::OutputDir(const std::string& dir, std::function<bool(const fs::path&)
     fail("cannot create the folder of", name_, ec.value());
   struct stat st;
   const bool keep_mode = target != Target::missing && ::stat(final_.c_str(), &st) == 0;
-  temp_ = create_temp(final_, true, slot_, [&](const fs::path& p) {
+  temp_ = create_temp(final_, name_, true, slot_, [&](const fs::path& p) {
     return ::mkdir(p.c_str(), keep_mode ? 0700 : 0777) == 0 && (!keep_mode || ::chmod(p.c_str(), st.st_mode & 07777) == 0) ? 0 : errno;
   });
 }
