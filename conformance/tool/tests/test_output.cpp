@@ -58,6 +58,7 @@ TEST(Output, ASignalRemovesTheTemporaryFileAndEndsTheProcessByIt) {
       out.write(kBytes);
       std::fflush(out.get());
     });
+  fs::remove_all(dir);
 }
 
 TEST(Output, ASignalRemovesTheTemporaryFolderOfASet) {
@@ -68,6 +69,7 @@ TEST(Output, ASignalRemovesTheTemporaryFolderOfASet) {
     out.write("a.npy", kBytes);
     out.write("b.npy", kBytes);
   });
+  fs::remove_all(dir);
 }
 
 TEST(Output, AChildProcessLeavesItsParentsTemporaryFileAlone) {
@@ -86,6 +88,7 @@ TEST(Output, AChildProcessLeavesItsParentsTemporaryFileAlone) {
   EXPECT_TRUE(WIFSIGNALED(status));
   out.commit();
   EXPECT_EQ(fs::file_size(dir / "out.bin"), kBytes.size());
+  fs::remove_all(dir);
 }
 
 TEST(Output, AnUncommittedSetLeavesNothingAndACommittedOneAppearsWhole) {
@@ -114,4 +117,5 @@ TEST(Output, AnUncommittedSetLeavesNothingAndACommittedOneAppearsWhole) {
   EXPECT_TRUE(fs::exists(dir / "set" / "b.npy"));
   EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
   EXPECT_THROW(OutputDir((dir / "set").string(), never), lowbit::Error);
+  fs::remove_all(dir);
 }
