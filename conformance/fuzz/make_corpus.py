@@ -43,6 +43,15 @@ def randn(n, scale=1.0):
     return [rng.gauss(0.0, scale) for _ in range(n)]
 
 
+def npy_file(header, data=b"", major=1, length=None, pad=True):
+    h = header.encode() if isinstance(header, str) else header
+    lb = 2 if major == 1 else 4
+    if pad:
+        h += b" " * ((64 - (8 + lb + len(h) + 1) % 64) % 64) + b"\n"
+    n = len(h) if length is None else length
+    return b"\x93NUMPY" + bytes([major, 0]) + n.to_bytes(lb, "little") + h + data
+
+
 # ---- safetensors ---------------------------------------------------------------------------------
 
 def st_file(header, buffer=b"", pad=True, length=None):
@@ -91,6 +100,31 @@ def lowbit(tool, *args, stdin=None):
     subprocess.run([tool, *args], check=True, input=stdin)
 
 
+def stream_corpus():
+    """stream: [pick][chunk] then the input file (fuzz_stream.cpp): pick bits 0-2 the element, 3
+    --bits-as-float, 4 a *.npy name, 5-6 the reader (0 chunks, 1 whole, 2 a .gse container, 3 any input).
+    Containers are the gse_file and safetensors seeds, written first."""
+    def corpus_file(target, name):
+        with open(os.path.join(HERE, "corpus", target, name), "rb") as f:
+            return f.read()
+    f4 = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }"
+    for name, pick, chunk, body in [
+            ("seed-raw-f32", 0, 3, f32s([0.37 * i - 1 for i in range(10)])), ("seed-raw-empty", 0, 0, b""), ("seed-raw-f16-whole", 2 | 32, 0, bytes(range(8))),
+            ("seed-npy-f32-2x3", 16, 1, npy_file(f4 % "2, 3", f32s([1, -2, 3.5, 1e-40, 65504, -0.0]))), ("seed-npy-f32-empty", 16, 0, npy_file(f4 % "0,")),
+            ("seed-npy-f32-scalar", 16, 0, npy_file(f4 % "", f32s([1.5]))),
+            ("seed-npy-u4-bits", 8 | 16, 2, npy_file(f4.replace("<f4", "<u4") % "2,", struct.pack("<2I", 0x3F800000, 0x7FC00001))),
+            ("seed-npy-i4-whole", 5 | 16 | 32, 0, npy_file(f4.replace("<f4", "<i4") % "3,", struct.pack("<3i", 1, -1, 7))),
+            ("seed-npy-u1-codes", 4, 0, npy_file(f4.replace("<f4", "|u1") % "4,", bytes([0, 0x7E, 0x80, 0xFF]))),
+            ("seed-gse-empty", 64, 0, corpus_file("gse_file", "seed-b8-g32-empty.gse")),
+            ("seed-gse", 64, 0, corpus_file("gse_file", "seed-b4-g16-e8.gse")),
+            ("seed-any-safetensors", 96, 0, corpus_file("safetensors", "seed-every-dtype.safetensors")),
+            ("bad-raw-odd", 0, 0, b"\x01\x02\x03"), ("bad-npy-name-raw", 16, 0, f32s([1, 2])),
+            ("bad-npy-u4-without-flag", 16, 0, npy_file(f4.replace("<f4", "<u4") % "1,", b"\0\0\x80\x3f")),
+            ("bad-safetensors-as-values", 0, 0, corpus_file("safetensors", "seed-every-dtype.safetensors")),
+            ("bad-raw-as-gse", 64, 0, f32s([1, 2]))]:
+        put("stream", name, bytes([pick, chunk]) + body)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -98,7 +132,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="lowbit-corpus-")
     path = lambda name: os.path.join(tmp, name)
     targets = ["safetensors", "gse_file", "gse_unpack", "bnb_quant_state", "bnb_checkpoint", "weak_checkpoint", "npy",
-               "fp8_decode", "nf4_dequantize"]
+               "fp8_decode", "nf4_dequantize", "stream"]
     for t in targets:
         clear(t)
 
@@ -297,13 +331,6 @@ def main():
     put("gse_unpack", "bad-unused-code", bytes([4, 1, 0, 15, 100, 0, 0, 0]) + bytes([0x00, 0x10]) + bytes(30))
 
     # ---- npy: hand-made (numpy's layout: magic, version, header length, dict literal padded to 64, data)
-    def npy_file(header, data=b"", major=1, length=None, pad=True):
-        h = header.encode() if isinstance(header, str) else header
-        lb = 2 if major == 1 else 4
-        if pad:
-            h += b" " * ((64 - (8 + lb + len(h) + 1) % 64) % 64) + b"\n"
-        n = len(h) if length is None else length
-        return b"\x93NUMPY" + bytes([major, 0]) + n.to_bytes(lb, "little") + h + data
     for name, descr, shape, data in [("f4-3", "<f4", "(3,)", f32s([1, -2, 3.5])), ("u1-2x3", "|u1", "(2, 3)", bytes(range(6))),
                                      ("f8-scalar", "<f8", "()", struct.pack("<d", 0.1)), ("i2-empty", "<i2", "(0, 5)", b""),
                                      ("f2-2", "<f2", "(2,)", b"\x00\x3c\x00\xbc"), ("i1-alias", "<i1", "(1,)", b"\xff"),
@@ -330,6 +357,8 @@ def main():
                        ("bad-unknown-key", npy_file(ok_npy.replace("}", "'x': 1, }"), f32s([1, 2]))),
                        ("bad-not-ascii-v1", npy_file(ok_npy.replace("descr", "d\u00e9scr"), f32s([1, 2])))]:
         put("npy", name, data)
+
+    stream_corpus()
 
     # ---- fp8_decode: [format + profile] codes...
     for pick in range(8):

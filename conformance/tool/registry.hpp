@@ -20,6 +20,7 @@
 #include "lowbit/conformance/plugin.hpp"
 #include "lowbit/conformance/report.hpp"
 #include "lowbit/kernels.hpp"
+#include "usage_error.hpp"
 
 namespace lowbit::cli {
 
@@ -29,11 +30,6 @@ enum Exit : int {
   kMismatch = 1,  // a check or a verification found mismatches
   kUsage = 2,     // a usage or input error: a bad option, an unreadable file, malformed data
   kInternal = 3,  // an error inside lowbit (a bug): lowbit::Error with Errc::internal, out of memory
-};
-
-// A user-facing error: lowbit prints "lowbit: <what>" and exits with kUsage.
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
 };
 
 // What a command runs once its options are parsed; returns the exit status.

@@ -1,7 +1,6 @@
 #include "stream.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -105,7 +104,7 @@ InputStream::InputStream(const std::string& path, const Element& e, bool bits_as
 
 std::size_t InputStream::fill(std::uint8_t* dst, std::size_t bytes) {
   const std::size_t from_head = std::min(bytes, head_.size() - head_pos_);
-  std::memcpy(dst, head_.data() + head_pos_, from_head);
+  if (from_head) std::memcpy(dst, head_.data() + head_pos_, from_head);
   head_pos_ += from_head;
   std::size_t got = from_head;
   while (!npy_ && got < bytes) {
@@ -165,53 +164,32 @@ std::vector<std::uint8_t> read_container(const std::string& path, FileKind kind,
   return std::move(in.bytes);
 }
 
-OutputStream::OutputStream(const std::string& path, const Element* npy) : f_(stdout) {
-  if (is_stdin(path)) return;
-  if (names_npy(path)) {
-    if (!npy)
-      throw UsageError(fmt::format("cannot write '{}': this command writes a file format of its own, not an array", path));
-    npy_ = npy;
-  }
-  final_ = path;
-  temp_ = final_;
-  temp_ += fmt::format(".tmp.{}", ::getpid());
-  f_ = std::fopen(temp_.c_str(), "wb");
-  if (!f_) throw UsageError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+namespace {
+// "" or "-": standard output.
+conformance::OutputFile open_output(const std::string& path, const Element* npy) {
+  if (is_stdin(path)) return conformance::OutputFile();
+  if (names_npy(path) && !npy)
+    throw UsageError(fmt::format("cannot write '{}': this command writes a file format of its own, not an array", path));
+  return conformance::OutputFile(path);
 }
+}  // namespace
 
-OutputStream::~OutputStream() {
-  if (temp_.empty() || committed_) return;
-  std::fclose(f_);
-  std::error_code ec;
-  std::filesystem::remove(temp_, ec);
-}
+OutputStream::OutputStream(const std::string& path, const Element* npy)
+    : file_(open_output(path, npy)), npy_(names_npy(path) ? npy : nullptr) {}
 
 void OutputStream::write(std::span<const std::uint8_t> bytes) {
-  if (npy_) {
+  if (npy_)
     npy_data_.insert(npy_data_.end(), bytes.begin(), bytes.end());
-    return;
-  }
-  if (std::fwrite(bytes.data(), 1, bytes.size(), f_) != bytes.size())
-    throw UsageError(fmt::format("write failed: {}", std::strerror(errno)));
+  else
+    file_.write(bytes);
 }
 
 void OutputStream::commit(std::vector<std::uint64_t> shape) {
   if (npy_) {
     if (shape.empty()) shape = {npy_data_.size() / npy_->size};
-    const std::vector<std::uint8_t> file = io::npy::serialize({std::string(npy_->descr), std::move(shape), std::move(npy_data_)});
-    npy_ = nullptr;
-    write(file);
+    file_.write(io::npy::serialize({std::string(npy_->descr), std::move(shape), std::move(npy_data_)}));
   }
-  if (std::fflush(f_) != 0) throw UsageError(fmt::format("write failed: {}", std::strerror(errno)));
-  if (temp_.empty()) return;
-  if (std::fclose(f_) != 0) throw UsageError(fmt::format("write failed: {}", std::strerror(errno)));
-  committed_ = true;
-  std::error_code ec;
-  std::filesystem::rename(temp_, final_, ec);
-  if (ec) {
-    std::filesystem::remove(temp_, ec);
-    throw UsageError(fmt::format("cannot create '{}': {}", final_.string(), ec.message()));
-  }
+  file_.commit();
 }
 
 bool names_npy(const std::string& path) { return path.size() > 4 && path.ends_with(".npy"); }

@@ -5,20 +5,22 @@
 // containers; a command that reads a container refuses anything else. A .npy array's dtype must be the
 // element's (<f4 for f32, <f2 for f16, <u2 for bf16, ...); the integer dtype of a float's size (the
 // golden sets' <u4 bit patterns) is read as bit patterns only when the command is given
-// --bits-as-float. A file output appears only on success, written under a temporary name and renamed;
-// an output named *.npy is a .npy array of the command's dtype.
+// --bits-as-float. An output named *.npy is a .npy array of the command's dtype. A file output is
+// written as lowbit/conformance/output.hpp says: a regular file appears only on success, under a
+// temporary name renamed into place; a FIFO or a device is written directly. An empty input gives an
+// empty output: an empty raw stream, a .npy array of shape (0,), a valid empty container.
 #pragma once
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "registry.hpp"
+#include "lowbit/conformance/output.hpp"
+#include "usage_error.hpp"
 
 namespace lowbit::cli {
 
@@ -91,9 +93,6 @@ class OutputStream {
   // "" or "-" = stdout. npy: the element of a .npy output; null for commands whose output is a
   // container (a .gse stream, a .safetensors file), which refuse a .npy name.
   explicit OutputStream(const std::string& path, const Element* npy = nullptr);
-  ~OutputStream();  // removes the temporary file unless committed
-  OutputStream(const OutputStream&) = delete;
-  OutputStream& operator=(const OutputStream&) = delete;
   void write(std::span<const std::uint8_t> bytes);
   template <class T> void write_values(std::span<const T> v) {
     write({reinterpret_cast<const std::uint8_t*>(v.data()), v.size() * sizeof(T)});
@@ -102,9 +101,7 @@ class OutputStream {
   void commit(std::vector<std::uint64_t> shape = {});
 
  private:
-  std::FILE* f_;
-  std::filesystem::path final_, temp_;
-  bool committed_ = false;
+  conformance::OutputFile file_;
   const Element* npy_ = nullptr;  // a .npy output, its data buffered until commit
   std::vector<std::uint8_t> npy_data_;
 };
@@ -120,7 +117,7 @@ template <class In, class Out, class F> void map_stream(InputStream& in, OutputS
   while (const std::size_t n = in.read(buf, chunk)) {
     x.resize(n);
     y.resize(n);
-    std::memcpy(x.data(), buf.data(), n * sizeof(In));
+    std::memcpy(x.data(), buf.data(), n * sizeof(In));  // n > 0: never a null pointer
     f(std::span<const In>(x), std::span<Out>(y), index);
     out.write_values<Out>(y);
     index += n;

@@ -27,6 +27,22 @@ bool valid_name(const std::string& s) {
   return true;
 }
 
+// An older golden set, which gen may replace: manifest.json and the regular files it lists, nothing else
+// (no link, no folder, no file of the user's).
+bool older_golden_set(const fs::path& dir) {
+  try {
+    std::ifstream in(dir / "manifest.json");
+    const json m = json::parse(in);
+    for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
+      const std::string name = e.path().filename().string();
+      if (!e.is_regular_file() || e.is_symlink() || (name != "manifest.json" && !m.at("files").contains(name))) return false;
+    }
+    return m.contains("lowbit_version");
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 io::npy::Array from_tensor(const io::safetensors::Tensor& t) {
   return io::npy::Array{npy_descr_of(t.dtype), t.shape, t.bytes};
 }
@@ -52,7 +68,7 @@ std::string safetensors_dtype_of(std::string_view descr) {
   throw std::runtime_error(fmt::format("npy dtype {} has no safetensors dtype here", descr));
 }
 
-GoldenWriter::GoldenWriter(std::string dir, Container container) : dir_(std::move(dir)), container_(container) {}
+GoldenWriter::GoldenWriter(std::string dir, Container container) : dir_(dir, older_golden_set), container_(container) {}
 
 void GoldenWriter::put(const std::string& name, io::npy::Array a, std::string meaning) {
   if (!valid_name(name) || meaning_.count(name)) throw std::logic_error("golden array name '" + name + "' bad or repeated");
@@ -67,7 +83,6 @@ void GoldenWriter::test(GoldenTest t) {
 }
 
 GenSummary GoldenWriter::write(json m) {
-  fs::create_directories(dir_);
   GenSummary s;
   json files = json::object(), arrays = json::object(), tests = json::array();
   auto find = [&](const std::string& name) -> const io::npy::Array& {
@@ -76,7 +91,7 @@ GenSummary GoldenWriter::write(json m) {
     throw std::logic_error("no golden array " + name);
   };
   auto save = [&](const std::string& file, const std::vector<std::uint8_t>& bytes) {
-    io::npy::write_bytes((fs::path(dir_) / file).string(), bytes);
+    dir_.write(file, bytes);
     s.sha256[file] = sha256_hex(bytes);
     files[file] = {{"sha256", s.sha256[file]}, {"bytes", bytes.size()}};
   };
@@ -115,10 +130,9 @@ GenSummary GoldenWriter::write(json m) {
   m["tests"] = tests;
   m["arrays"] = arrays;
   m["files"] = files;
-  const fs::path mp = fs::path(dir_) / "manifest.json";
-  std::ofstream out(mp, std::ios::trunc);
-  out << m.dump(2) << '\n';
-  if (!out.flush()) throw std::runtime_error("cannot write " + mp.string());
+  const std::string text = m.dump(2) + '\n';
+  dir_.write("manifest.json", {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+  dir_.commit();
   return s;
 }
 

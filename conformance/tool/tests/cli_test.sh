@@ -353,5 +353,114 @@ expect 2 "weak-columns of a raw stream" "is a raw stream, not a .safetensors fil
 run train-check --json >"$tmp/tc.json" && grep -q '"failed": 0' "$tmp/tc.json" && ok || bad "train-check"
 expect 2 "finetune option" "does not take: --frobnicate" -- finetune --frobnicate
 
+# ---- -o PATH (issue 13): a regular file is replaced atomically keeping its mode; a symlink's target
+# is replaced; a FIFO or a device is written directly; a directory is refused, naming it
+o=$tmp/okinds
+mkdir -p "$o"
+printf '\x00\x00\xe8\x43' >"$tmp/v464"  # 464 -> e4m3 0x7e
+is7e() { [ "$(od -An -tx1 "$1" | tr -d ' ')" = 7e ]; }
+printf old >"$o/mode600"
+chmod 600 "$o/mode600"
+run encode e4m3 -i "$tmp/v464" -o "$o/mode600" && is7e "$o/mode600" && [ "$(stat -c %a "$o/mode600")" = 600 ] &&
+  ok || bad "-o keeps an existing file's mode: $(stat -c %a "$o/mode600")"
+printf old >"$o/target"
+ln -s target "$o/link"
+run encode e4m3 -i "$tmp/v464" -o "$o/link" && [ -L "$o/link" ] && is7e "$o/target" && ok || bad "-o through a symlink replaces its target"
+mkdir "$o/sub"
+ln -s sub/new "$o/dangling"
+run encode e4m3 -i "$tmp/v464" -o "$o/dangling" && [ -L "$o/dangling" ] && is7e "$o/sub/new" && ok || bad "-o through a dangling symlink creates its target"
+printf old >"$o/hard1"
+ln "$o/hard1" "$o/hard2"
+run encode e4m3 -i "$tmp/v464" -o "$o/hard1" && is7e "$o/hard1" && [ "$(cat "$o/hard2")" = old ] && ok || bad "-o replaces a hard link's name only (documented)"
+mkfifo "$o/fifo"
+exec 3<>"$o/fifo"  # held open at both ends: lowbit's open does not wait, its byte waits in the pipe
+run encode e4m3 -i "$tmp/v464" -o "$o/fifo"
+rc=$?
+timeout 60 head -c 1 <&3 >"$o/from_fifo"  # the timeout ends the read only if nothing was written
+exec 3<&-
+[ $rc -eq 0 ] && [ -p "$o/fifo" ] && is7e "$o/from_fifo" && ok || bad "-o FIFO is written directly (exit $rc)"
+run encode e4m3 -i "$tmp/v464" -o /dev/null && [ -c /dev/null ] && ok || bad "-o /dev/null writes to the device"
+[ -c /dev/null ] || bad "/dev/null is no longer a character device"
+expect 2 "-o a directory" "'$o/sub' is a directory" -- encode e4m3 -i "$tmp/v464" -o "$o/sub"
+expect 2 "-o a .npy directory" "'$o/d.npy' is a directory" -- encode e4m3 -i "$tmp/v464" -o "$(mkdir "$o/d.npy"; echo "$o/d.npy")"
+expect 2 "-o in a missing folder: the errno of the call" "No such file or directory" -- encode e4m3 -i "$tmp/v464" -o "$o/none/x"
+ls -A "$o" | grep -q '\.tmp\.' && bad "-o left a temporary file: $(ls -A "$o")" || ok
+
+# ---- SIGINT / SIGTERM end a long command without leaving its temporary file; the status says killed
+for sig in INT TERM; do
+  set -m  # job control: a background command of a script otherwise ignores SIGINT
+  "${emu[@]}" "$bin" sweep e4m3 --from f32 -o "$o/big_$sig" 2>/dev/null &
+  pid=$!
+  set +m
+  for _ in $(seq 1200); do ls -A "$o" | grep -q "^big_$sig\.tmp\." && break; sleep 0.1; done
+  kill -s "$sig" $pid
+  wait $pid
+  rc=$?
+  [ $rc -eq $((128 + $(kill -l "$sig"))) ] && ok || bad "sweep killed by SIG$sig exits $rc"
+  ls -A "$o" | grep -q "^big_$sig" && bad "SIG$sig left $(ls -A "$o" | grep "^big_$sig")" || ok
+done
+
+# ---- gen -o DIR: the set appears whole or not at all, in a missing or empty folder or over an older
+# set; never written through a symlink in DIR; a folder of other files is refused
+g=$tmp/gdir
+run gen e4m3 --level boundary -o "$g" 2>/dev/null && run gen e5m2 --level boundary -o "$g" 2>/dev/null &&
+  run verify e5m2 --golden "$g" --actual "$g/expected.npy" >/dev/null && ok || bad "gen over an older set replaces it"
+mkdir "$o/empty_dir"
+run gen e4m3 --level boundary -o "$o/empty_dir" 2>/dev/null && [ -f "$o/empty_dir/manifest.json" ] && ok || bad "gen into an empty folder"
+printf keep >"$o/outside"
+rm "$g/inputs.npy"
+ln -s "$o/outside" "$g/inputs.npy"
+expect 2 "gen over a set holding a symlink" "'$g' is not empty" -- gen e4m3 --level boundary -o "$g"
+[ "$(cat "$o/outside")" = keep ] && ok || bad "gen wrote through a symlink in DIR"
+mkdir "$o/project"
+printf notes >"$o/project/notes.txt"
+expect 2 "gen into a folder of other files" "'$o/project' is not empty" -- gen e4m3 --level boundary -o "$o/project"
+[ "$(cat "$o/project/notes.txt")" = notes ] && [ "$(ls -A "$o/project")" = notes.txt ] && ok || bad "gen touched a folder it refused"
+expect 2 "gen under a file" "Not a directory" -- gen e4m3 --level boundary -o "$o/mode600/set"
+(ulimit -f 4; run gen e4m3 --level boundary -o "$o/fullset") >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "File too large" "$tmp/err" && ok || bad "gen on a full disk (ulimit -f): exit $rc: $(cat "$tmp/err")"
+ls -A "$o" | grep -q "fullset" && bad "gen on a full disk left $(ls -A "$o" | grep fullset)" || ok
+(ulimit -f 1; run encode e4m3 --from f16 -i "$tmp/f16in" -o "$o/full.u8") >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "cannot write '$o/full.u8': File too large" "$tmp/err" && ok || bad "-o on a full disk: exit $rc: $(cat "$tmp/err")"
+ls -A "$o" | grep -q "full" && bad "-o on a full disk left $(ls -A "$o" | grep full)" || ok
+
+# ---- Empty inputs (issue 13): every command, empty input -> empty output (an empty raw stream, a .npy
+# of shape (0,), a valid empty container), exit 0; under ASan+UBSan no null pointer reaches memcpy
+e=$tmp/empty
+mkdir -p "$e"
+: >"$e/in"
+npy '<f4' '0,' "$e/in" "$e/in.npy"
+size0() { [ -f "$1" ] && [ "$(wc -c <"$1")" -eq 0 ]; }
+shape0() { grep -a -q "'shape': ($2)" "$1"; }
+formats=$(run encode --help | awk 'tolower($0) ~ /^subcommands:/ { on = 1; next } on && /^  [a-z]/ { sub(/,$/, "", $1); print $1 }')
+[ "$(echo "$formats" | wc -w)" -ge 10 ] && ok || bad "encode --help lists no formats: $formats"
+for f in $formats; do
+  if [ "$f" = qeft ] || [ "$f" = owq ]; then  # a layer of no output channel is refused: one line, exit 2
+    st_f32 "$e/in" 0 128 "$e/w.st"
+    expect 2 "empty $f weight" "the weight is empty (OC 0, IC 128" -- encode "$f" -i "$e/w.st" -o "$e/out_enc"
+    continue
+  fi
+  in=$e/in in_npy=$e/in.npy
+  rm -f "$e"/out*
+  run encode "$f" -i "$in" -o "$e/out_enc" 2>"$tmp/err" && run decode "$f" -i "$e/out_enc" -o "$e/out_dec" 2>>"$tmp/err" &&
+    run quantize "$f" -i "$in" -o "$e/out_q" 2>>"$tmp/err" || { bad "empty $f: $(cat "$tmp/err")"; continue; }
+  size0 "$e/out_dec" && size0 "$e/out_q" && ok || bad "empty $f: decode or quantize gave bytes"
+  run decode "$f" -i "$e/out_enc" -o "$e/out_dec.npy" && shape0 "$e/out_dec.npy" "0," &&
+    run quantize "$f" -i "$in_npy" -o "$e/out_q.npy" && shape0 "$e/out_q.npy" "0," && ok || bad "empty $f: .npy of shape (0,)"
+  run encode "$f" <"$e/in" >"$e/out_stdin" && cmp -s "$e/out_stdin" "$e/out_enc" && ok || bad "empty $f on standard input"
+done
+run encode e4m3 -i "$e/in.npy" -o "$e/codes.npy" && grep -a -q "'descr': '|u1', 'fortran_order': False, 'shape': (0,)" "$e/codes.npy" &&
+  ok || bad "encode e4m3 of a .npy of shape (0,)"
+run decode gse -i "$root/conformance/fuzz/corpus/gse_file/seed-b8-g32-empty.gse" -o "$e/gse.f32" && size0 "$e/gse.f32" && ok || bad "decode gse, n = 0"
+run gemm gse --m 0 --n 0 --k 0 -a "$e/in" -b "$e/in" -o "$e/c.f32" && size0 "$e/c.f32" &&
+  run gemm gse --m 0 --n 0 --k 0 -a "$e/in.npy" -b "$e/in" -o "$e/c.npy" && shape0 "$e/c.npy" "0, 0" && ok || bad "gemm gse --m 0 --n 0 --k 0"
+run gemm gse --m 0 --n 3 --k 32 -a "$e/in" -b "$tmp/x100" -o "$e/c.npy" 2>/dev/null; [ $? -eq 2 ] && ok || bad "gemm: -b of 100 bytes for n 3 k 32"
+head -c 384 "$tmp/x.f32" >"$e/b3"
+run gemm gse --m 0 --n 3 --k 32 -a "$e/in" -b "$e/b3" -o "$e/c.npy" && shape0 "$e/c.npy" "0, 3" && ok || bad "gemm gse --m 0 --n 3"
+st_f32 "$e/in" 0 35 "$e/act.st"  # no token: no column is weaker than another
+expect 2 "weak-columns of no activation rows" "activations 'weight' hold no tokens" -- weak-columns --k 4 -i "$e/act.st" -o "$e/wc.st"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

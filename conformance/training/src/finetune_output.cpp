@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <numbers>
 
+#include "lowbit/conformance/output.hpp"
 #include "lowbit/error.hpp"
 #include "lowbit/training/finetune.hpp"
 
@@ -238,17 +238,19 @@ std::string pareto_svg(const FinetuneReport& r) {
 }
 
 void write_finetune_outputs(const FinetuneReport& r, const std::string& dir) {
-  const std::filesystem::path d(dir);
-  std::filesystem::create_directories(d);
-  auto put = [&](const char* name, const std::string& text) {
-    const std::filesystem::path p = d / name;
-    std::ofstream f(p, std::ios::binary);
-    f << text;
-    if (!f) throw Error("cannot write " + p.string(), Errc::io);
+  static constexpr std::string_view kFiles[] = {"table.csv", "sweep.csv", "pareto.svg"};
+  // An older run's folder (these regular files, nothing else) may be replaced.
+  const auto older_run = [](const std::filesystem::path& d) {
+    for (const std::filesystem::directory_entry& e : std::filesystem::directory_iterator(d))
+      if (e.is_symlink() || !e.is_regular_file() || std::find(std::begin(kFiles), std::end(kFiles), e.path().filename()) == std::end(kFiles))
+        return false;
+    return true;
   };
-  put("table.csv", table_csv(r));
-  put("sweep.csv", sweep_csv(r));
-  put("pareto.svg", pareto_svg(r));
+  conformance::OutputDir out(dir, older_run);
+  const std::string texts[] = {table_csv(r), sweep_csv(r), pareto_svg(r)};
+  for (std::size_t i = 0; i < std::size(kFiles); ++i)
+    out.write(std::string(kFiles[i]), {reinterpret_cast<const std::uint8_t*>(texts[i].data()), texts[i].size()});
+  out.commit();
 }
 
 }  // namespace lowbit::training

@@ -18,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "lowbit/error.hpp"
 #include "lowbit/training/finetune.hpp"
 
 namespace lt = lowbit::training;
@@ -301,6 +302,16 @@ TEST(Finetune, CsvAndSvgAreWellFormed) {
   EXPECT_EQ(slurp(dir / "table.csv"), lt::table_csv(r));
   EXPECT_EQ(slurp(dir / "sweep.csv"), lt::sweep_csv(r));
   EXPECT_EQ(slurp(dir / "pareto.svg"), svg);
+  lt::write_finetune_outputs(r, dir.string());  // an older run's folder is replaced
+  EXPECT_EQ(slurp(dir / "table.csv"), lt::table_csv(r));
+  // Never written through a link in the folder, and a folder of other files is left as it is.
+  const std::filesystem::path outside = dir.parent_path() / "outside.csv";
+  std::ofstream(outside) << "keep";
+  std::filesystem::remove(dir / "table.csv");
+  std::filesystem::create_symlink(outside, dir / "table.csv");
+  EXPECT_THROW(lt::write_finetune_outputs(r, dir.string()), lowbit::Error);
+  EXPECT_EQ(slurp(outside), "keep");
+  EXPECT_TRUE(std::filesystem::is_symlink(dir / "table.csv"));
   std::filesystem::remove_all(dir.parent_path());
 }
 

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lowbit/conformance/level.hpp"
+#include "lowbit/conformance/output.hpp"
 #include "lowbit/io/npy.hpp"
 
 namespace lowbit::conformance {
@@ -58,9 +59,12 @@ struct GoldenTest {
   nlohmann::json extra = nlohmann::json::object();  // more fields of the test's manifest entry
 };
 
+// Writes a golden set into `dir` whole or not at all (lowbit/conformance/output.hpp): DIR must be
+// missing, an empty folder, or an older golden set (manifest.json and the regular files it lists,
+// nothing else), which it replaces.
 class GoldenWriter {
  public:
-  GoldenWriter(std::string dir, Container container);
+  GoldenWriter(std::string dir, Container container);  // refuses a DIR it may not write at once
   // Arrays are kept until write(); names are unique, [A-Za-z0-9_]+.
   void put(const std::string& name, io::npy::Array a, std::string meaning);
   // A test over arrays already put; its counts per class go into the manifest.
@@ -70,7 +74,7 @@ class GoldenWriter {
   GenSummary write(nlohmann::json manifest);
 
  private:
-  std::string dir_;
+  OutputDir dir_;
   Container container_;
   std::vector<std::pair<std::string, io::npy::Array>> arrays_;
   std::map<std::string, std::string> meaning_;

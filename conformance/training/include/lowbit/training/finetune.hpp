@@ -181,7 +181,8 @@ std::string sweep_csv(const FinetuneReport& r);
 // Accuracy against training memory (log2 axis): one polyline with markers per GSE bit width over
 // the ranks, the Pareto frontier dashed, fp32 LoRA and QLoRA at the table's rank as single markers.
 std::string pareto_svg(const FinetuneReport& r);
-// Writes table.csv, sweep.csv and pareto.svg into dir (created if missing).
+// Writes table.csv, sweep.csv and pareto.svg into dir whole (lowbit/conformance/output.hpp): dir may be
+// missing, an empty folder or an older run's folder of these three files.
 void write_finetune_outputs(const FinetuneReport& r, const std::string& dir);
 
 }  // namespace lowbit::training
