@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "lowbit/conformance/golden.hpp"
 #include "lowbit/conformance/golden_gen.hpp"
 #include "lowbit/conformance/sha256.hpp"
 #include "lowbit/error.hpp"
@@ -267,4 +268,21 @@ TEST(GoldenRead, GenLimits) {
   o.random = kMaxGenRandom;  // the limit itself is allowed (checked without generating: boundary ignores it)
   o.level = Level::boundary;
   EXPECT_NO_THROW(gen_fp8(o, fresh_temp_path("lowbit_golden_read_limit")));
+}
+
+// The shipped golden data (GoldenDir, `conform --golden DIR`): a name that is no regular file is refused
+// naming it, without blocking on a FIFO (a folder gave basic_filebuf's message, without the name).
+TEST(GoldenRead, GoldenDirReadsRegularFilesOnly) {
+  const fs::path root = fresh_temp_path("lowbit_golden_read_dir");
+  fs::create_directories(root / "sub");
+  const GoldenDir g(root);
+  for (const std::string rel : {"sub", "", "fifo"}) {
+    if (rel == "fifo") ASSERT_EQ(::mkfifo((root / rel).c_str(), 0600), 0);
+    try {
+      (void)g.bytes(rel);
+      ADD_FAILURE() << "read '" << rel << "'";
+    } catch (const lowbit::Error& e) {
+      EXPECT_TRUE(contains(e.what(), (root / rel).string() + ": not a regular file")) << e.what();
+    }
+  }
 }
