@@ -170,18 +170,13 @@ json parse_manifest(const Fields& f, const std::vector<std::uint8_t>& text) {
 
 io::npy::Array from_tensor(const io::safetensors::Tensor& t) { return io::npy::Array{npy_descr_of(t.dtype), t.shape, t.bytes}; }
 
-}  // namespace
+using Files = std::map<std::string, std::vector<std::uint8_t>>;
+using Arrays = std::map<std::string, io::npy::Array>;
 
-GoldenSet::GoldenSet(const std::string& dir) {
-  const fs::path g(dir);
-  const Fields f(g / "manifest.json");
-  manifest_path_ = f.path().string();
-  manifest_ = parse_manifest(f, read_member(g, "manifest.json", kMaxManifestBytes, false));
-  for (const char* key : {"kind", "format"}) f.text(manifest_, "", key);
-  for (const char* key : {"profile", "rounding"}) f.text(manifest_, "", key, "");
-
-  std::map<std::string, std::vector<std::uint8_t>> files;
-  for (const auto& [name, e] : f.object(manifest_, "", "files").items()) {
+// Every file the manifest lists, read (read_member) and checked against its SHA-256.
+Files read_files(const Fields& f, const fs::path& g, const json& m) {
+  Files files;
+  for (const auto& [name, e] : f.object(m, "", "files").items()) {
     if (!plain_file_name(name)) f.fail(fmt::format("golden file name {} is not a plain file name", shown(name)));
     const std::string where = fmt::format("file {}: ", name);
     const std::string sha = f.text(e, where, "sha256");
@@ -189,8 +184,13 @@ GoldenSet::GoldenSet(const std::string& dir) {
     if (sha256_hex(b) != sha) bad(g / name, "does not match its SHA-256 in manifest.json");
     files[name] = std::move(b);
   }
+  return files;
+}
 
-  const std::string container = f.text(manifest_, "", "container", "npy");
+// Every array, parsed from its file (or its tensor of golden.safetensors), of the dtype and shape the
+// manifest gives it.
+Arrays read_arrays(const Fields& f, const fs::path& g, const json& m, const Files& files) {
+  const std::string container = f.text(m, "", "container", "npy");
   if (container != "npy" && container != "safetensors") f.fail(fmt::format("unknown container {}", shown(container)));
   std::optional<io::safetensors::File> st;
   if (container == "safetensors") {
@@ -198,7 +198,8 @@ GoldenSet::GoldenSet(const std::string& dir) {
     if (it == files.end()) f.fail(fmt::format("container safetensors needs the file {} listed", kGoldenSafetensors));
     st = in_file(g / kGoldenSafetensors, [&] { return io::safetensors::read(it->second); });
   }
-  for (const auto& [name, e] : f.object(manifest_, "", "arrays").items()) {
+  Arrays arrays;
+  for (const auto& [name, e] : f.object(m, "", "arrays").items()) {
     if (!valid_array_name(name)) f.fail(fmt::format("array name {} is not one of [A-Za-z0-9_]+", shown(name)));
     const std::string where = fmt::format("array {}: ", name);
     const std::string file = st ? std::string(kGoldenSafetensors) : f.text(e, where, "file");
@@ -216,38 +217,53 @@ GoldenSet::GoldenSet(const std::string& dir) {
       f.fail(fmt::format("array {} has dtype {}, its file {} {}", name, d ? std::string(d->descr) : shown(dtype), file, a.descr));
     if (const std::vector<std::uint64_t> shape = f.shape(e, where); shape != a.shape)
       f.fail(fmt::format("array {} has shape [{}], its file {} [{}]", name, fmt::join(shape, ", "), file, fmt::join(a.shape, ", ")));
-    arrays_[name] = std::move(a);
+    arrays[name] = std::move(a);
   }
+  return arrays;
+}
 
-  for (const json& t : f.array(manifest_, "", "tests")) {
-    if (!t.is_object()) f.fail("\"tests\" must hold objects");
-    GoldenTest& x = tests_.emplace_back();
-    x.name = f.text(t, "a test: ", "name");
-    const std::string where = fmt::format("test {}: ", x.name);
-    x.operation = f.text(t, where, "operation", "");
-    for (auto [key, field] : {std::pair{"inputs", &x.inputs}, {"expected", &x.expected}, {"classes", &x.classes}}) {
-      *field = f.text(t, where, key);
-      if (!arrays_.count(*field)) f.fail(fmt::format("{}\"{}\" names no array ({})", where, key, shown(*field)));
-    }
-    x.class_names = f.texts(t, where, "class_names");
-    x.order = f.text(t, where, "order", "sign-magnitude");
-    if (std::find(std::begin(kCodeOrders), std::end(kCodeOrders), x.order) == std::end(kCodeOrders))
-      f.fail(fmt::format("{}unknown order {}", where, shown(x.order)));
-    x.distance_unit = f.text(t, where, "distance_unit", "codes");
-    x.extra = t;
-    const io::npy::Array &in = arrays_[x.inputs], &want = arrays_[x.expected], &cls = arrays_[x.classes];
-    if (in.size() != want.size() || cls.size() != want.size() || cls.descr != "|u1")
-      f.fail(where + "its inputs, classes (|u1) and expected outputs differ in size");
-    for (std::uint8_t k : cls.bytes)
-      if (k >= x.class_names.size()) f.fail(fmt::format("{}class index {} of {} is out of range", where, k, x.classes));
-    if (t.contains("tolerance")) {
-      const std::string tol = f.text(t, where, "tolerance");
-      const auto it = arrays_.find(tol);
-      if (it == arrays_.end() || it->second.size() != want.size() || io::npy::find_dtype(it->second.descr)->size != 4 ||
-          io::npy::find_dtype(want.descr)->size != 4)
-        f.fail(where + "a tolerance needs f32 outputs and one f32 bound per output");
-    }
+// A test entry, its arrays present and consistent: what compare() relies on.
+GoldenTest read_test(const Fields& f, const json& t, const Arrays& arrays) {
+  if (!t.is_object()) f.fail("\"tests\" must hold objects");
+  GoldenTest x;
+  x.name = f.text(t, "a test: ", "name");
+  const std::string where = fmt::format("test {}: ", x.name);
+  x.operation = f.text(t, where, "operation", "");
+  for (auto [key, field] : {std::pair{"inputs", &x.inputs}, {"expected", &x.expected}, {"classes", &x.classes}}) {
+    *field = f.text(t, where, key);
+    if (!arrays.count(*field)) f.fail(fmt::format("{}\"{}\" names no array ({})", where, key, shown(*field)));
   }
+  x.class_names = f.texts(t, where, "class_names");
+  x.order = f.text(t, where, "order", "sign-magnitude");
+  if (std::find(std::begin(kCodeOrders), std::end(kCodeOrders), x.order) == std::end(kCodeOrders))
+    f.fail(fmt::format("{}unknown order {}", where, shown(x.order)));
+  x.distance_unit = f.text(t, where, "distance_unit", "codes");
+  x.extra = t;
+  const io::npy::Array &in = arrays.at(x.inputs), &want = arrays.at(x.expected), &cls = arrays.at(x.classes);
+  if (in.size() != want.size() || cls.size() != want.size() || cls.descr != "|u1")
+    f.fail(where + "its inputs, classes (|u1) and expected outputs differ in size");
+  for (std::uint8_t k : cls.bytes)
+    if (k >= x.class_names.size()) f.fail(fmt::format("{}class index {} of {} is out of range", where, k, x.classes));
+  if (t.contains("tolerance")) {
+    const auto it = arrays.find(f.text(t, where, "tolerance"));
+    if (it == arrays.end() || it->second.size() != want.size() || io::npy::find_dtype(it->second.descr)->size != 4 ||
+        io::npy::find_dtype(want.descr)->size != 4)
+      f.fail(where + "a tolerance needs f32 outputs and one f32 bound per output");
+  }
+  return x;
+}
+
+}  // namespace
+
+GoldenSet::GoldenSet(const std::string& dir) {
+  const fs::path g(dir);
+  const Fields f(g / "manifest.json");
+  manifest_path_ = f.path().string();
+  manifest_ = parse_manifest(f, read_member(g, "manifest.json", kMaxManifestBytes, false));
+  for (const char* key : {"kind", "format"}) f.text(manifest_, "", key);
+  for (const char* key : {"profile", "rounding"}) f.text(manifest_, "", key, "");
+  arrays_ = read_arrays(f, g, manifest_, read_files(f, g, manifest_));
+  for (const json& t : f.array(manifest_, "", "tests")) tests_.push_back(read_test(f, t, arrays_));
 }
 
 const io::npy::Array& GoldenSet::array(const std::string& name) const {
