@@ -3,13 +3,17 @@
 
 Usage: conformance/fuzz/make_corpus.py PATH/TO/lowbit   (standard library only; deterministic)
 
+It also writes golden_set/, the files of the set whose manifests are the golden_set target's seeds.
+
 Valid seeds come from the lowbit tool (encode nf4/fp4/gse, pack qeft/owq) on small fixed inputs;
 malformed ones are hand-made: each names the one thing wrong with it. Inputs the fuzzers found are
 added by hand under names of their own (found-*) and are not touched by this script, which only
 rewrites the files it makes itself (seed-*, bad-*)."""
+import copy
 import json
 import os
 import random
+import shutil
 import struct
 import subprocess
 import sys
@@ -132,7 +136,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="lowbit-corpus-")
     path = lambda name: os.path.join(tmp, name)
     targets = ["safetensors", "gse_file", "gse_unpack", "bnb_quant_state", "bnb_checkpoint", "weak_checkpoint", "npy",
-               "fp8_decode", "nf4_dequantize", "stream"]
+               "fp8_decode", "nf4_dequantize", "stream", "golden_set"]
     for t in targets:
         clear(t)
 
@@ -160,7 +164,7 @@ def main():
             f.write(st_tensors([("weight", "F32", [oc, ic], f32s(randn(oc * ic, 0.05)))]))
         with open(path("idx.i32"), "wb") as f:
             f.write(struct.pack(f"<{len(weak_idx)}i", *weak_idx))
-        lowbit(tool, "pack", layout, *extra, "--weak-idx", path("idx.i32"), "-i", path("w.safetensors"), "-o",
+        lowbit(tool, "encode", layout, *extra, "--weak-idx", path("idx.i32"), "-i", path("w.safetensors"), "-o",
                path("p.safetensors"))
         weak[name] = open(path("p.safetensors"), "rb").read()
 
@@ -377,6 +381,62 @@ def main():
     put("nf4_dequantize", "seed-nested-offset-missing", bytes.fromhex("b81e00043f783e"))  # input ends inside the header
     put("nf4_dequantize", "seed-special-absmax", bytes([0, 0, 64, 0]) + bytes(range(32)) +
         struct.pack("<2I", 0x7FC00001, 0xFF800000))
+
+    golden_set(tool, path)
+
+
+def golden_set(tool, path):
+    """golden_set: manifests (the input) of one gen set, whose files are golden_set/ beside this script."""
+    made = {}
+    for container in ["npy", "safetensors"]:
+        lowbit(tool, "gen", "e5m2", "--level", "boundary", "--container", container, "-o", path("golden-" + container))
+        made[container] = path("golden-" + container)
+    files = os.path.join(HERE, "golden_set")
+    shutil.rmtree(files, ignore_errors=True)
+    os.makedirs(files)
+    manifests = {}
+    for container, d in made.items():
+        for name in sorted(os.listdir(d)):
+            if name != "manifest.json":
+                shutil.copy(os.path.join(d, name), files)
+        with open(os.path.join(d, "manifest.json")) as f:
+            text = f.read()
+        manifests[container] = json.loads(text)
+        put("golden_set", "seed-" + container, text)  # as gen wrote it
+
+    def bad(name, edit, container="npy"):
+        m = copy.deepcopy(manifests[container])
+        text = edit(m)
+        put("golden_set", "bad-" + name, text if isinstance(text, str) else json.dumps(m, indent=2))
+
+    def deep(m):
+        m["tests"][0]["deep"] = "DEEP"
+        return json.dumps(m).replace('"DEEP"', "[" * 64 + "]" * 64)
+
+    def rename(old, new):
+        return lambda m: m["files"].__setitem__(new, m["files"].pop(old))
+
+    test = lambda key, value: lambda m: m["tests"][0].__setitem__(key, value)
+    # Tolerance mode: decode_expected (f32 bits, one per decode output) read as the bounds of decode.
+    m = copy.deepcopy(manifests["npy"])
+    m["tests"][1]["tolerance"] = "decode_expected"
+    put("golden_set", "seed-tolerance", json.dumps(m, indent=2))
+    bad("deep-test-field", deep)
+    bad("not-an-object", lambda m: "[]")
+    bad("shape-2-62", lambda m: m["arrays"]["expected"].__setitem__("shape", [2**62]))
+    bad("dtype-not-the-file", lambda m: m["arrays"]["expected"].__setitem__("dtype", "<u4"))
+    bad("file-named-empty", rename("expected.npy", ""))
+    bad("file-named-dot", rename("expected.npy", "."))
+    bad("file-named-dotdot", rename("expected.npy", ".."))
+    bad("file-bytes-short", lambda m: m["files"]["expected.npy"].__setitem__("bytes", m["files"]["expected.npy"]["bytes"] - 1))
+    bad("file-sha256", lambda m: m["files"]["expected.npy"].__setitem__("sha256", "0" * 64))
+    bad("kind-number", lambda m: m.__setitem__("kind", 8))
+    bad("tests-not-objects", lambda m: m.__setitem__("tests", [7]))
+    bad("order-unknown", test("order", "sign-magnitude-5"))
+    bad("test-names-no-array", test("expected", "nothing"))
+    bad("class-out-of-range", test("class_names", ["exact"]))
+    bad("tolerance-not-f32", test("tolerance", "classes"))
+    bad("no-container-file", lambda m: m.__setitem__("files", {}), "safetensors")
 
 
 if __name__ == "__main__":

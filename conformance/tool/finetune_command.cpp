@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "lowbit/conformance/json_text.hpp"
 #include "lowbit/training/finetune.hpp"
 #include "registry.hpp"
 
@@ -118,7 +119,7 @@ int run_finetune(const FinetuneArgs& a) {
     for (const MethodResult& m : r.table) j["methods"].push_back(method_json(m, false));
     j["sweep"] = nlohmann::ordered_json::array();
     for (const MethodResult& m : r.sweep) j["sweep"].push_back(method_json(m, true));
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", conformance::json_text(j, 2));
   } else {
     print_table(r, a.quick, seconds);
     if (!a.out.empty()) fmt::print("wrote {0}/table.csv, {0}/sweep.csv, {0}/pareto.svg\n", a.out);

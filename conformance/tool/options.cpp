@@ -55,7 +55,7 @@ conformance::GenCommon gen_common(const GenFlags& g) {
   conformance::GenCommon c;
   c.seed = g.seed;
   c.level = *conformance::parse_level(g.level);
-  conformance::check_gen_level(c.level);
+  conformance::check_gen(c.level, g.n);
   c.random = g.n;
   c.container = *conformance::parse_container(g.container);
   return c;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "lowbit/conformance/json_text.hpp"
 #include "lowbit/training/validation.hpp"
 #include "registry.hpp"
 
@@ -21,7 +22,7 @@ int run_train_check(bool json) {
     for (const training::ValidationResult& r : results)
       out["results"].push_back({{"name", r.name}, {"config", r.config}, {"max_error", r.max_error}, {"bound", r.bound},
                                 {"passed", r.passed}, {"cases", r.cases}, {"detail", r.detail}});
-    fmt::print("{}\n", out.dump(2));
+    fmt::print("{}\n", conformance::json_text(out, 2));
   } else {
     fmt::print("{:<19} {:<26} {:>10} {:>10}  {:<6} {:>6}  {}\n", "check", "config", "max error", "bound", "result", "cases",
                "detail");

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iterator>
 #include <sstream>
 #include <stdexcept>
+
+#include "lowbit/error.hpp"
+#include "lowbit/io/files.hpp"
 
 namespace lowbit::conformance {
 
@@ -22,9 +24,11 @@ GoldenDir GoldenDir::from_env() {
 bool GoldenDir::has(const std::string& rel) const { return std::filesystem::exists(root_ / rel); }
 
 std::vector<std::uint8_t> GoldenDir::bytes(const std::string& rel) const {
-  std::ifstream f(root_ / rel, std::ios::binary);
-  if (!f) throw std::runtime_error(fmt::format("cannot read golden file {}", (root_ / rel).string()));
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+  const std::filesystem::path p = root_ / rel;
+  std::error_code ec;  // a folder or a FIFO is refused before it is opened (a FIFO would block)
+  if (std::filesystem::exists(p, ec) && !std::filesystem::is_regular_file(p, ec))
+    throw Error(p.string() + ": not a regular file", Errc::data);
+  return io::read_file(p.string());  // Errc::io naming the file when it cannot be read
 }
 
 template <class T> std::vector<T> GoldenDir::array(const std::string& rel) const {

@@ -36,7 +36,7 @@ std::uint8_t decode_class(fp8::Format f, std::uint8_t code) {
 }  // namespace
 
 Fp8Cases fp8_gen_cases(fp8::Format f, Level level, std::uint64_t seed, std::size_t random) {
-  check_gen_level(level);
+  check_gen(level, random);
   const fp8::Traits& t = traits(f);
   const fp8::DecodeParams dp = fp8::decode_params(f, fp8::default_profile());
   auto value = [&](unsigned mag) { return ref::fp8_decode<float>(static_cast<std::uint8_t>(mag), dp); };

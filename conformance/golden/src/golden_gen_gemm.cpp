@@ -7,6 +7,7 @@
 
 #include "lowbit/conformance/cases.hpp"
 #include "lowbit/conformance/golden_gen.hpp"
+#include "lowbit/error.hpp"
 #include "lowbit/reference/gse_gemm.hpp"
 
 namespace lowbit::conformance {
@@ -27,14 +28,32 @@ GseGemmProblem make(std::size_t m, std::size_t n, std::size_t k, std::size_t gro
   return p;
 }
 
+// Throws when the problems of gse_gemm_gen_cases would hold more than kMaxGseGemmGenElements elements:
+// each counted at the longest k with its exponent fields and its two outputs (expected, other), every
+// product and sum overflow-checked, before anything is allocated.
+void check_size(const GseGemmGenOptions& o, std::size_t N, std::size_t k) {
+  std::uint64_t rows = 0, mn = 0, kc = 0, per_row = 0, per = 0, total = 0;
+  bool ok = !__builtin_add_overflow(o.m, o.n, &rows) && !__builtin_mul_overflow(o.m, o.n, &mn) &&
+            !__builtin_mul_overflow(N, std::max<std::uint64_t>(3, k / N + (k % N != 0)), &kc);  // the cancellation problem
+  const std::uint64_t k_max = std::max<std::uint64_t>({k, kc, 2 * N + 1}), problems =
+      2 * N + 6 + (ok && o.level == Level::quick ? o.random / mn + (o.random % mn != 0) : 0);
+  ok = ok && !__builtin_add_overflow(k_max, k_max / N + 1, &per_row) && !__builtin_mul_overflow(rows, per_row, &per) &&
+       !__builtin_add_overflow(per, 2 * mn, &per) && !__builtin_mul_overflow(per, problems, &total);
+  if (!ok || total > kMaxGseGemmGenElements)
+    throw Error(fmt::format("--m {} --n {} --k {} with -n {}: a gse-gemm set holds at most {} elements (operand codes, exponent "
+                            "fields and outputs; docs/conformance.md), these problems {}",
+                            o.m, o.n, k, o.random, kMaxGseGemmGenElements, ok ? fmt::format("about {}", total) : std::string("more than 2^64")));
+}
+
 }  // namespace
 
 std::vector<GseGemmProblem> gse_gemm_gen_cases(const GseGemmGenOptions& o) {
   const gse::Format& f = o.format;
   if (const auto e = validate(f)) throw std::runtime_error(*e);
-  check_gen_level(o.level);
-  if (o.m == 0 || o.n == 0) throw std::runtime_error("m and n must be at least 1");
+  check_gen(o.level, o.random);
+  if (o.m == 0 || o.n == 0) throw Error("m and n must be at least 1");
   const std::size_t N = static_cast<std::size_t>(f.group), k = o.k ? o.k : 4 * N + 3, m = o.m, n = o.n;
+  check_size(o, N, k);
   const int M = f.max_mantissa(), top = static_cast<int>(f.nan_field()) - 1;
   const int mid = std::clamp(f.exp_bias - f.exp_offset, 0, top);  // E = 0 where the field reaches it
   SplitMix64 rng{o.seed};

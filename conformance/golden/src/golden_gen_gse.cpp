@@ -14,7 +14,7 @@ namespace lowbit::conformance {
 
 GseCases gse_gen_cases(const gse::Format& f, Level level, std::uint64_t seed, std::size_t random) {
   if (const auto e = validate(f)) throw std::runtime_error(*e);
-  check_gen_level(level);
+  check_gen(level, random);
   using K = GseCaseClass;
   const int n = f.group, b = f.bits, m = f.max_mantissa();
   GseCases c;

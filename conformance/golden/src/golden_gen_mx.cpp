@@ -53,7 +53,7 @@ std::string_view mx_rounding_name(Rounding r) {
 }
 
 Fp8Cases mx_element_cases(mx::Format f, Level level, std::uint64_t seed, std::size_t random) {
-  check_gen_level(level);
+  check_gen(level, random);
   if (f == mx::Format::int8) throw std::runtime_error("mxint8 elements are GSE codes: no element conversions");
   const mx::Traits& t = traits(f);
   const std::vector<float> v = element_values(t);
@@ -102,7 +102,7 @@ Fp8Cases mx_element_cases(mx::Format f, Level level, std::uint64_t seed, std::si
 }
 
 Fp8Cases mx_block_cases(mx::Format f, Level level, std::uint64_t seed, std::size_t random) {
-  check_gen_level(level);
+  check_gen(level, random);
   const mx::Traits& t = traits(f);
   const std::vector<float> v = element_values(t);
   std::vector<float> mids;

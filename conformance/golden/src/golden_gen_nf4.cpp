@@ -61,7 +61,7 @@ void put_double_quant(GoldenWriter& w, const nf4::Profile& prof, const nf4::Para
 
 Fp8Cases nf4_gen_cases(const Nf4GenOptions& o) {
   if (!nf4::valid_block(o.block)) throw std::runtime_error(fmt::format("block must be a power of two in 32..4096, not {}", o.block));
-  check_gen_level(o.level);
+  check_gen(o.level, o.random);
   using K = Nf4CaseClass;
   const int n = o.block;
   std::vector<float> sorted;

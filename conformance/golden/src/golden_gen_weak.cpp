@@ -83,7 +83,7 @@ template <class T> io::npy::Array array(std::string_view descr, const std::vecto
 }  // namespace
 
 std::vector<WeakGenLayer> weak_gen_layers(const WeakGenOptions& o) {
-  check_gen_level(o.level);
+  check_gen(o.level, o.random);
   const std::string_view e = weak::shape_error(o.layout, o.rows, o.cols, o.weak, o.quant);
   if (!e.empty()) throw std::runtime_error(fmt::format("{} {} x {} with {} weak columns: {}", name(o.layout), o.rows, o.cols, o.weak, e));
   SplitMix64 rng{o.seed};

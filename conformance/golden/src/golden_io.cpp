@@ -1,13 +1,16 @@
 #include "lowbit/conformance/golden_io.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
-#include "lowbit/io/safetensors.hpp"
+#include "lowbit/conformance/json_text.hpp"
 #include "lowbit/conformance/sha256.hpp"
+#include "lowbit/error.hpp"
+#include "lowbit/io/safetensors.hpp"
 
 namespace lowbit::conformance {
 namespace {
@@ -20,17 +23,11 @@ constexpr std::pair<std::string_view, std::string_view> kDtypeMap[] = {
     {"U32", "<u4"}, {"I32", "<i4"}, {"F32", "<f4"}, {"F64", "<f8"},
 };
 
-bool valid_name(const std::string& s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
-  return true;
-}
-
 // An older golden set, which gen may replace: manifest.json and the regular files it lists, nothing else
 // (no link, no folder, no file of the user's).
 bool older_golden_set(const fs::path& dir) {
   try {
+    if (fs::symlink_status(dir / "manifest.json").type() != fs::file_type::regular) return false;  // never a FIFO's open
     std::ifstream in(dir / "manifest.json");
     const json m = json::parse(in);
     for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
@@ -43,11 +40,11 @@ bool older_golden_set(const fs::path& dir) {
   }
 }
 
-io::npy::Array from_tensor(const io::safetensors::Tensor& t) {
-  return io::npy::Array{npy_descr_of(t.dtype), t.shape, t.bytes};
-}
-
 }  // namespace
+
+bool valid_array_name(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
 
 std::optional<Container> parse_container(std::string_view s) {
   if (s == "npy") return Container::npy;
@@ -58,20 +55,20 @@ std::optional<Container> parse_container(std::string_view s) {
 std::string npy_descr_of(std::string_view dtype) {
   for (const auto& [st, d] : kDtypeMap)
     if (st == dtype) return std::string(d);
-  throw std::runtime_error(fmt::format("safetensors dtype {} is not one golden sets use", dtype));
+  throw Error(fmt::format("safetensors dtype {} is not one golden sets use", dtype), Errc::data);
 }
 
 std::string safetensors_dtype_of(std::string_view descr) {
   const io::npy::DtypeInfo* info = io::npy::find_dtype(descr);
   for (const auto& [st, d] : kDtypeMap)
     if (info && d == info->descr) return std::string(st);
-  throw std::runtime_error(fmt::format("npy dtype {} has no safetensors dtype here", descr));
+  throw Error(fmt::format("npy dtype {} has no safetensors dtype here", descr));
 }
 
 GoldenWriter::GoldenWriter(std::string dir, Container container) : dir_(dir, older_golden_set), container_(container) {}
 
 void GoldenWriter::put(const std::string& name, io::npy::Array a, std::string meaning) {
-  if (!valid_name(name) || meaning_.count(name)) throw std::logic_error("golden array name '" + name + "' bad or repeated");
+  if (!valid_array_name(name) || meaning_.count(name)) throw std::logic_error("golden array name '" + name + "' bad or repeated");
   meaning_[name] = std::move(meaning);
   arrays_.emplace_back(name, std::move(a));
 }
@@ -130,99 +127,18 @@ GenSummary GoldenWriter::write(json m) {
   m["tests"] = tests;
   m["arrays"] = arrays;
   m["files"] = files;
-  const std::string text = m.dump(2) + '\n';
+  const std::string text = json_text(m, 2) + '\n';
   dir_.write("manifest.json", {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
   dir_.commit();
   return s;
 }
 
-GoldenSet::GoldenSet(const std::string& dir) {
-  const fs::path g(dir), mp = g / "manifest.json";
-  try {
-    std::ifstream in(mp);
-    if (!in) throw std::runtime_error("cannot open " + mp.string());
-    manifest_ = json::parse(in);
-    if (!manifest_.is_object() || !manifest_.contains("kind") || !manifest_.contains("arrays"))
-      throw std::runtime_error(mp.string() + " is not one lowbit gen wrote");
-    std::map<std::string, std::vector<std::uint8_t>> files;
-    for (auto& [name, f] : manifest_.at("files").items()) {
-      if (name.find('/') != std::string::npos || name.find('\\') != std::string::npos || name == "..")
-        throw std::runtime_error("golden file name '" + name + "' is not a plain name");
-      std::vector<std::uint8_t> b = io::npy::read_bytes((g / name).string());
-      if (sha256_hex(b) != f.at("sha256").get<std::string>())
-        throw std::runtime_error(fmt::format("golden file {} does not match its SHA-256 in manifest.json", name));
-      files[name] = std::move(b);
-    }
-    const bool st = manifest_.value("container", "npy") == "safetensors";
-    std::optional<io::safetensors::File> container;
-    if (st) {
-      const auto it = files.find(std::string(kGoldenSafetensors));
-      if (it == files.end()) throw std::runtime_error("golden set has no golden.safetensors");
-      container = io::safetensors::read(it->second);
-    }
-    for (auto& [name, a] : manifest_.at("arrays").items()) {
-      if (st) {
-        arrays_[name] = from_tensor(container->at(name));
-      } else {
-        const auto it = files.find(a.at("file").get<std::string>());
-        if (it == files.end()) throw std::runtime_error("golden array " + name + " is in no listed file");
-        arrays_[name] = io::npy::parse(it->second);
-      }
-    }
-  } catch (const json::exception& e) {
-    throw std::runtime_error(mp.string() + ": " + e.what());
-  }
-}
-
-const io::npy::Array& GoldenSet::array(const std::string& name) const {
-  const auto it = arrays_.find(name);
-  if (it == arrays_.end()) throw std::runtime_error("golden set has no array '" + name + "'");
-  return it->second;
-}
-
-std::vector<GoldenTest> GoldenSet::tests() const {
-  std::vector<GoldenTest> v;
-  try {
-    for (const json& t : manifest_.at("tests")) {
-      GoldenTest g;
-      g.name = t.at("name").get<std::string>();
-      g.operation = t.value("operation", "");
-      g.inputs = t.at("inputs").get<std::string>();
-      g.expected = t.at("expected").get<std::string>();
-      g.classes = t.at("classes").get<std::string>();
-      g.class_names = t.at("class_names").get<std::vector<std::string>>();
-      g.order = t.value("order", "sign-magnitude");
-      g.distance_unit = t.value("distance_unit", "codes");
-      g.extra = t;
-      v.push_back(std::move(g));
-    }
-  } catch (const json::exception& e) {
-    throw std::runtime_error(std::string("golden manifest.json tests: ") + e.what());
-  }
-  return v;
-}
-
-std::map<std::string, io::npy::Array> read_actual(const std::string& path) {
-  std::map<std::string, io::npy::Array> out;
-  const fs::path p(path);
-  if (fs::is_directory(p)) {
-    for (const auto& e : fs::directory_iterator(p))
-      if (e.is_regular_file() && e.path().extension() == ".npy") out[e.path().stem().string()] = io::npy::read(e.path().string());
-    if (out.empty()) throw std::runtime_error("actual directory " + path + " holds no .npy files");
-  } else if (p.extension() == ".safetensors") {
-    const io::safetensors::File f = io::safetensors::read(io::npy::read_bytes(path));
-    for (const io::safetensors::Tensor& t : f.tensors) out[t.name] = from_tensor(t);
-    if (out.empty()) throw std::runtime_error("actual file " + path + " holds no tensors");
-  } else {
-    out[""] = io::npy::read(path);
-  }
-  return out;
-}
-
-void check_gen_level(Level level) {
+void check_gen(Level level, std::size_t random) {
   if (level == Level::full)
-    throw std::runtime_error("level full is not a golden set: the exhaustive inputs (all 2^32 f32 per 8-bit format) are "
-                             "checked in process by `lowbit conform --level full`; golden sets are boundary or quick");
+    throw Error("level full is not a golden set: the exhaustive inputs (all 2^32 f32 per 8-bit format) are "
+                "checked in process by `lowbit conform --level full`; golden sets are boundary or quick");
+  if (random > kMaxGenRandom)
+    throw Error(fmt::format("-n {}: a golden set has at most {} random cases (docs/conformance.md)", random, kMaxGenRandom));
 }
 
 }  // namespace lowbit::conformance

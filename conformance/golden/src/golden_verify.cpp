@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "lowbit/conformance/json_text.hpp"
+#include "lowbit/error.hpp"
 #include "lowbit/reference/binary_float.hpp"
 
 namespace lowbit::conformance {
@@ -22,17 +24,24 @@ std::uint64_t element(const io::npy::Array& a, std::size_t i) {
   return v;
 }
 
-std::uint64_t bucket(std::uint64_t d) { return d <= 16 ? d : std::bit_ceil(d); }
+constexpr std::uint64_t kTop = std::uint64_t{1} << 63;
 
-std::int64_t ordinal(const std::string& order, std::uint64_t v, unsigned width_bytes) {
-  if (order == "twos-complement") {
-    const unsigned shift = 64 - 8 * width_bytes;
-    return static_cast<std::int64_t>(v << shift) >> shift;
-  }
-  if (order == "unsigned") return static_cast<std::int64_t>(v);
-  if (order == "sign-magnitude-4" || order == "sign-magnitude-6")  // FP4 / FP6 codes, one a byte
-    return sign_magnitude_ordinal(v, static_cast<unsigned>(order.back() - '0'));
-  return sign_magnitude_ordinal(v, 8 * width_bytes);
+// Histogram bins: each distance up to 16, then (2^(j-1), 2^j] keyed by 2^j, the last one
+// (2^63, 2^64 - 1] by 2^64 - 1.
+std::uint64_t bucket(std::uint64_t d) { return d <= 16 ? d : d > kTop ? ~std::uint64_t{0} : std::bit_ceil(d); }
+std::string bucket_text(std::uint64_t b) {
+  return b <= 16 ? std::to_string(b) : fmt::format("{}-{}", b == ~std::uint64_t{0} ? kTop + 1 : b / 2 + 1, b);
+}
+
+// The position of code v in `order` as an unsigned key that grows with the order (-0 and +0 share
+// one): distances are differences of keys, exact for every width up to 64 bits.
+std::uint64_t order_key(std::string_view order, std::uint64_t v, unsigned width_bytes) {
+  if (order == "unsigned") return v;
+  const unsigned bits = order == "sign-magnitude-4" ? 4 : order == "sign-magnitude-6" ? 6 : 8 * width_bytes;  // FP4 / FP6: one a byte
+  const std::uint64_t sign = std::uint64_t{1} << (bits - 1), mask = sign | (sign - 1);
+  if (order == "twos-complement") return (v ^ sign) & mask;  // offset binary: -2^(bits-1) -> 0
+  const std::uint64_t mag = v & (sign - 1);
+  return v & sign ? kTop - mag : kTop + mag;
 }
 
 // Whether a vendor's array of dtype `got` holds the bit patterns golden `want` stores: the same
@@ -57,28 +66,25 @@ bool within(float got, float want, float bound, double& error) {
   return error < bound || (error == bound && residual <= 0);
 }
 
-void compare(VerifyResult& r, const GoldenSet& g, const GoldenTest& t, const io::npy::Array& got, std::size_t max_errors,
-             const io::npy::Array* tol) {
+// Compares `got` (from `actual`) with test t of g, whose arrays GoldenSet has checked for consistency.
+void compare(VerifyResult& r, const GoldenSet& g, const GoldenTest& t, const std::string& actual, const io::npy::Array& got,
+             std::size_t max_errors, const io::npy::Array* tol) {
   const io::npy::Array& want = g.array(t.expected);
   if (!same_bits(got.descr, want.descr) || got.size() != want.size())
-    throw std::runtime_error(fmt::format("actual {}: {} values of {}, expected {} values of {}", t.name, got.size(),
-                                         got.descr, want.size(), want.descr));
+    throw Error(fmt::format("{}: {} holds {} values of {}, expected {} values of {}", actual, t.expected, got.size(), got.descr,
+                            want.size(), want.descr),
+                Errc::data);
   const io::npy::Array& in = g.array(t.inputs);
   const io::npy::Array& cls = g.array(t.classes);
-  if (in.size() != want.size() || cls.size() != want.size() || cls.descr != "|u1")
-    throw std::runtime_error("golden " + t.name + ": inputs, classes and expected outputs differ in size");
   const unsigned out_w = io::npy::find_dtype(want.descr)->size;
   ToleranceReport* rep = nullptr;
   if (tol) {
-    if (tol->size() != want.size() || out_w != 4 || io::npy::find_dtype(tol->descr)->size != 4)
-      throw std::runtime_error("golden " + t.name + ": a tolerance needs f32 outputs and one f32 bound per output");
     rep = &r.tolerance.emplace_back();
     rep->test = t.name;
     rep->array = t.extra.at("tolerance").get<std::string>();
   }
   for (std::size_t i = 0; i < want.size(); ++i) {
     const std::uint8_t k = cls.bytes[i];
-    if (k >= t.class_names.size()) throw std::runtime_error("golden " + t.name + ": class index out of range");
     ClassCount& cc = r.classes[t.name + " " + t.class_names[k]];
     ++cc.tests;
     ++r.tests;
@@ -105,8 +111,7 @@ void compare(VerifyResult& r, const GoldenSet& g, const GoldenTest& t, const io:
     }
     if (a == e) continue;
     ++cc.errors;
-    const std::int64_t d = ordinal(t.order, a, out_w) - ordinal(t.order, e, out_w);
-    const std::uint64_t distance = static_cast<std::uint64_t>(d < 0 ? -d : d);
+    const std::uint64_t distance = code_distance(t.order, a, e, out_w);
     ++r.distance[bucket(distance)];
     ++r.errors;
     if (cc.errors <= max_errors)
@@ -117,6 +122,11 @@ void compare(VerifyResult& r, const GoldenSet& g, const GoldenTest& t, const io:
 
 }  // namespace
 
+std::uint64_t code_distance(std::string_view order, std::uint64_t a, std::uint64_t b, unsigned width_bytes) {
+  const std::uint64_t ka = order_key(order, a, width_bytes), kb = order_key(order, b, width_bytes);
+  return ka > kb ? ka - kb : kb - ka;
+}
+
 VerifyResult verify_golden(const std::string& golden_dir, const std::string& actual, std::size_t max_errors) {
   return verify_golden(golden_dir, actual, VerifyOptions{max_errors, false});
 }
@@ -125,17 +135,13 @@ VerifyResult verify_golden(const std::string& golden_dir, const std::string& act
   const GoldenSet g(golden_dir);
   const json& m = g.manifest();
   VerifyResult r;
-  try {
-    r.kind = m.at("kind").get<std::string>();
-    r.format = m.at("format").get<std::string>();
-    r.profile = m.value("profile", "");
-    r.rounding = m.value("rounding", "");
-  } catch (const json::exception& e) {
-    throw std::runtime_error(std::string("golden manifest.json: ") + e.what());
-  }
-  const std::vector<GoldenTest> tests = g.tests();
+  r.kind = m.at("kind").get<std::string>();  // GoldenSet has checked these fields
+  r.format = m.at("format").get<std::string>();
+  r.profile = m.value("profile", "");
+  r.rounding = m.value("rounding", "");
+  const std::vector<GoldenTest>& tests = g.tests();
   if (o.tolerance && std::none_of(tests.begin(), tests.end(), [](const GoldenTest& t) { return t.extra.contains("tolerance"); }))
-    throw std::runtime_error("the golden set defines no tolerance (gse-gemm sets with --accumulate fp32 do): verify it exactly");
+    throw Error(g.manifest_path() + ": the golden set defines no tolerance (gse-gemm sets with --accumulate fp32 do): verify it exactly");
   const std::map<std::string, io::npy::Array> got = read_actual(actual);
   std::vector<std::string> units;
   for (const GoldenTest& t : tests) {
@@ -149,7 +155,7 @@ VerifyResult verify_golden(const std::string& golden_dir, const std::string& act
     }
     if (!a) continue;
     const bool tol = o.tolerance && t.extra.contains("tolerance");
-    compare(r, g, t, *a, o.max_errors, tol ? &g.array(t.extra.at("tolerance").get<std::string>()) : nullptr);
+    compare(r, g, t, actual, *a, o.max_errors, tol ? &g.array(t.extra.at("tolerance").get<std::string>()) : nullptr);
     units.push_back(fmt::format("{}: {}", t.name, t.distance_unit));
     if (got.count("")) break;
   }
@@ -161,9 +167,9 @@ VerifyResult verify_golden(const std::string& golden_dir, const std::string& act
       outputs += fmt::format("{}{} ({} values of {}{})", outputs.empty() ? "" : ", ", t.expected, want.size(), want.descr, alt);
     }
     if (const auto one = got.find(""); one != got.end())
-      throw std::runtime_error(fmt::format("the actual file holds {} values of {}, which match no output of the golden set: {}",
-                                           one->second.size(), one->second.descr, outputs));
-    throw std::runtime_error(fmt::format("the actual outputs hold none of the golden set's outputs by name: {}", outputs));
+      throw Error(fmt::format("the actual file {} holds {} values of {}, which match no output of the golden set: {}", actual,
+                              one->second.size(), one->second.descr, outputs));
+    throw Error(fmt::format("the actual outputs {} hold none of the golden set's outputs by name: {}", actual, outputs));
   }
   r.distance_unit = units[0];
   for (std::size_t k = 1; k < units.size(); ++k) r.distance_unit += "; " + units[k];
@@ -172,7 +178,7 @@ VerifyResult verify_golden(const std::string& golden_dir, const std::string& act
 
 VerifyResult verify_fp8(const std::string& golden_dir, const std::string& actual, std::size_t max_errors) {
   VerifyResult r = verify_golden(golden_dir, actual, max_errors);
-  if (r.kind != "fp8") throw std::runtime_error("golden manifest is not an FP8 one");
+  if (r.kind != "fp8") throw Error(golden_dir + "/manifest.json: not an FP8 set");
   return r;
 }
 
@@ -235,7 +241,7 @@ std::string verify_text(const VerifyResult& r, const ValueReader& reader) {
     }
     s += fmt::format("distance histogram ({}):\n", r.distance_unit);
     for (const auto& [b, n] : r.distance)
-      s += b <= 16 ? fmt::format("  {:>21}: {}\n", b, n) : fmt::format("  {:>21}: {}\n", fmt::format("{}-{}", b / 2 + 1, b), n);
+      s += fmt::format("  {:>21}: {}\n", bucket_text(b), n);
     s += tolerance_text(r) + fmt::format("{} tests, {} errors found\n", r.tests, r.errors);
   } else {
     s += tolerance_text(r) + fmt::format("{} tests, no errors found\n", r.tests);
@@ -248,7 +254,7 @@ std::string verify_json(const VerifyResult& r, const ValueReader& reader) {
   for (const auto& [k, c] : r.classes) classes[k] = {{"tests", c.tests}, {"errors", c.errors}};
   json dist = json::array();
   for (const auto& [b, n] : r.distance)
-    dist.push_back({{"distance", b <= 16 ? std::to_string(b) : fmt::format("{}-{}", b / 2 + 1, b)}, {"count", n}});
+    dist.push_back({{"distance", bucket_text(b)}, {"count", n}});
   json mismatches = json::array();
   for (const Mismatch& m : r.examples) {
     json e = {{"test", m.test},
@@ -270,7 +276,7 @@ std::string verify_json(const VerifyResult& r, const ValueReader& reader) {
                               {"worst_ratio", num(t.worst_ratio)}, {"worst_error", num(t.worst_error)},
                               {"worst_bound", num(t.worst_bound)}, {"worst_index", t.worst_index}});
   }
-  return j.dump();
+  return json_text(j);
 }
 
 }  // namespace lowbit::conformance

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
+#include "lowbit/conformance/json_text.hpp"
+
 namespace lowbit::conformance {
 namespace {
 
@@ -99,7 +101,7 @@ std::string report_json(const std::vector<Check>& checks) {
   j["passed"] = t.passed;
   j["failed"] = t.failed;
   j["not_supported"] = t.not_supported;
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 void print_report(std::FILE* out, const std::vector<Check>& checks, bool verbose) {

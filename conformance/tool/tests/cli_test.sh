@@ -285,6 +285,35 @@ expect 2 "gen mx double-quant" "does not take: --double-quant" -- gen mxfp8-e4m3
 expect 2 "gen gemm option on qeft" "does not take: --m 4" -- gen qeft --m 4 -o "$tmp/never"
 expect 2 "verify tolerance" "does not take: --tolerance" -- verify qeft --tolerance --golden "$tmp/gen_qeft" --actual "$tmp/gen_qeft"
 
+# ---- Golden folders that lie (issue 13): exit 2, one line naming the file. Only regular files inside
+# the folder are read (a FIFO is refused without blocking on it, a device without reading it), each of
+# exactly the size manifest.json declares; its shapes are the files'; its nesting is bounded.
+liar() {  # liar NAME: a fresh copy of the e5m2 set, in $tmp/liar_NAME
+  rm -rf "$tmp/liar_$1" && cp -r "$tmp/gen_e5m2" "$tmp/liar_$1" && echo "$tmp/liar_$1"
+}
+lie() { expect 2 "$1" "$2" -- verify e5m2 --golden "$3" --actual "$tmp/gen_e5m2"; }
+d=$(liar fifo) && rm "$d/classes.npy" && mkfifo "$d/classes.npy"
+lie "golden FIFO" "$d/classes.npy: not a regular file (a FIFO)" "$d"
+d=$(liar dev) && ln -sf /dev/null "$d/expected.npy"
+lie "golden symlink to /dev/null" "$d/expected.npy: a symbolic link out of the golden folder (to /dev/null)" "$d"
+[ -c /dev/null ] && ok || bad "/dev/null is no longer a character device"
+d=$(liar out) && mv "$d/expected.npy" "$tmp/outside.npy" && ln -s "$tmp/outside.npy" "$d/expected.npy"
+lie "golden symlink out of the folder" "$d/expected.npy: a symbolic link out of the golden folder" "$d"
+d=$(liar bytes) && sed -i '0,/"bytes": [0-9]*/s//"bytes": 1/' "$d/manifest.json"
+lie "golden file size" "$d/classes.npy: holds" "$d"
+d=$(liar shape) && sed -i '/"shape": \[/{n;s/[0-9][0-9]*/4611686018427387904/}' "$d/manifest.json"
+lie "golden shape" "has shape [4611686018427387904], its file" "$d"
+d=$(liar deep) && deep=$(printf '%*s' 100000 '' | tr ' ' '[')$(printf '%*s' 100000 '' | tr ' ' ']')
+printf 's/"class_names": \\[/"deep": %s, "class_names": [/\n' "$deep" >"$tmp/deep.sed" && sed -i -f "$tmp/deep.sed" "$d/manifest.json"  # 200 kB: no argv
+lie "golden manifest nested 10^5 deep" "$d/manifest.json: nests arrays or objects" "$d"
+for name in '' '.'; do
+  d=$(liar name) && sed -i "s/\"expected.npy\": {/\"$name\": {/" "$d/manifest.json"
+  lie "golden file named '$name'" "$d/manifest.json: golden file name \"$name\" is not a plain file name" "$d"
+done
+expect 2 "gen -n above the limit" "at most 16777216 random cases" -- gen e4m3 -n 18446744073709551615 -o "$tmp/never"
+expect 2 "gen gse-gemm above the limit" "at most 67108864" -- gen gse-gemm --m 4294967296 -o "$tmp/never"
+[ -e "$tmp/never" ] && bad "gen left a folder after refusing its size" || ok
+
 # ---- conform: every suite, the report, exit statuses; on the example plugins
 run conform --format qeft --json >"$tmp/conform.json" && grep -q '"failed": 0' "$tmp/conform.json" &&
   grep -q '"seconds"' "$tmp/conform.json" && grep -q '"not_supported": 0' "$tmp/conform.json" && ok || bad "conform --json"

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "json_excerpt.hpp"
+#include "lowbit/io/json_depth.hpp"
 #include "reading.hpp"
 
 namespace lowbit::io::bnb {
@@ -21,7 +22,7 @@ namespace {
 // Errc::invalid; what the readers find becomes Errc::data (reading()).
 [[noreturn]] void fail(const std::string& what) { throw Error("bitsandbytes checkpoint: " + what); }
 
-// Deepest nesting of arrays and objects a quant_state JSON may have.
+// Deepest nesting of arrays and objects a quant_state JSON may have (lowbit/io/json_depth.hpp; the schema needs 2).
 constexpr int kMaxJsonDepth = 128;
 
 bool is_identifier(std::string_view s) {
@@ -163,16 +164,9 @@ namespace {
 QuantStateJson parse_quant_state(std::string_view text) {
   nlohmann::json j;
   if (text.find('\0') != std::string_view::npos) fail("quant_state is not valid JSON: it holds a NUL byte");
-  // nlohmann's parser is iterative but dump() (error messages) recurses: bound the nesting (the
-  // schema needs 2 levels).
-  const nlohmann::json::parser_callback_t limit_depth = [](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
-    using E = nlohmann::json::parse_event_t;
-    if ((event == E::object_start || event == E::array_start) && depth >= kMaxJsonDepth)
-      fail(fmt::format("quant_state is not valid JSON: nested deeper than {} levels", kMaxJsonDepth));
-    return true;
-  };
+  const auto too_deep = [] { fail(fmt::format("quant_state is not valid JSON: nested deeper than {} levels", kMaxJsonDepth)); };
   try {
-    j = nlohmann::json::parse(protect_non_finite(text), limit_depth);
+    j = nlohmann::json::parse(protect_non_finite(text), json_depth_limit<nlohmann::json>(kMaxJsonDepth, too_deep));
   } catch (const nlohmann::json::exception& e) {
     fail(fmt::format("quant_state is not valid JSON: {}", e.what()));
   }

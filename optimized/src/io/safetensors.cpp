@@ -10,6 +10,7 @@
 
 #include "json_excerpt.hpp"
 #include "lowbit/error.hpp"
+#include "lowbit/io/json_depth.hpp"
 
 namespace lowbit::io::safetensors {
 namespace {
@@ -206,8 +207,7 @@ File read(std::span<const std::uint8_t> in) {
   std::string duplicate;
   const nlohmann::json::parser_callback_t on_event = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using E = nlohmann::json::parse_event_t;
-    // Bound the nesting (kMaxDepth): deep trees of empty arrays cost ~20x their text.
-    if ((event == E::object_start || event == E::array_start) && depth >= kMaxDepth)
+    if (json_too_deep<nlohmann::json>(depth, event, kMaxDepth))
       fail(fmt::format("header nests arrays or objects {} levels deep; a safetensors header has 2", kMaxDepth));
     if (event == E::object_start) {
       open.emplace_back();

@@ -197,7 +197,7 @@ struct VerifyResult {
   std::uint64_t tests = 0, errors = 0;
   std::vector<Mismatch> examples;                    // per class, its first max_errors mismatches
   std::map<std::string, ClassCount> classes;         // "encode tie", "decode nan", ...
-  std::map<std::uint64_t, std::uint64_t> distance;   // |ordinal(got) - ordinal(expected)| -> mismatches
+  std::map<std::uint64_t, std::uint64_t> distance;   // bin of code_distance(got, expected) -> mismatches
   std::string distance_unit;  // per compared test, e.g. "encode: codes; decode: f32 ulps"
   std::vector<ToleranceReport> tolerance;            // tolerance mode only
 
@@ -214,12 +214,11 @@ VerifyResult verify_golden(const std::string& golden_dir, const std::string& act
 // verify_golden of an FP8 directory only.
 VerifyResult verify_fp8(const std::string& golden_dir, const std::string& actual, std::size_t max_errors);
 
-// The signed position of a code in the sign-magnitude order (-0 and +0 both 0): distance between codes.
-constexpr std::int64_t sign_magnitude_ordinal(std::uint64_t bits, unsigned width) {
-  const std::uint64_t sign = std::uint64_t{1} << (width - 1);
-  const auto mag = static_cast<std::int64_t>(bits & (sign - 1));
-  return (bits & sign) ? -mag : mag;
-}
+// The distance between codes a and b of `width_bytes` in `order` (one of kCodeOrders): how many steps
+// apart they are in it (docs/conformance.md, "distance"), exact up to 2^64 - 1. sign-magnitude: -0 and
+// +0 are one position, so +1 and -1 (ulps or codes) are 2 apart; twos-complement: as signed integers;
+// unsigned: as unsigned integers; -6 / -4: FP6 / FP4 codes one a byte, the sign at bit 5 / 3.
+std::uint64_t code_distance(std::string_view order, std::uint64_t a, std::uint64_t b, unsigned width_bytes);
 
 // The decimal value of an element for the report, beside its hex: the format's own reading of an array
 // ("448" for an FP8 code), or nullopt for the reading of its dtype (value_text).
@@ -325,6 +324,9 @@ struct GseGemmGenOptions : GenCommon {
   gse::Accumulate accumulate = gse::Accumulate::exact;
   std::size_t m = 5, n = 17, k = 0;  // k = 0: 4 N + 3
 };
+// The most elements (operand codes, exponent fields and outputs, over every problem) a gse-gemm set
+// may hold; gse_gemm_gen_cases refuses larger m, n, k and random before generating anything.
+inline constexpr std::uint64_t kMaxGseGemmGenElements = std::uint64_t{1} << 26;
 
 struct GseGemmProblem {
   std::size_t m = 0, n = 0, k = 0;

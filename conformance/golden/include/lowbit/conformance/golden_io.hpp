@@ -32,7 +32,7 @@ inline constexpr std::string_view kGoldenSafetensors = "golden.safetensors";
 
 // What every generator takes (TestFloat's levels, lowbit/conformance/level.hpp): boundary = the
 // structured cases, quick (the default) adds `random` seeded ones (SplitMix64(seed); seed is also the
-// Philox key of stochastic rounding); full is no golden set (check_gen_level).
+// Philox key of stochastic rounding); full is no golden set (check_gen).
 struct GenCommon {
   std::uint64_t seed = 1;
   Level level = Level::quick;
@@ -40,9 +40,13 @@ struct GenCommon {
   Container container = Container::npy;
 };
 
-// Throws std::runtime_error for Level::full: a golden set holds the boundary or quick cases, the
-// exhaustive inputs (2^32 f32 per format) are checked in process by `lowbit conform --level full`.
-void check_gen_level(Level level);
+// The most random cases a set takes (-n): what a generator allocates grows with it.
+inline constexpr std::size_t kMaxGenRandom = std::size_t{1} << 24;
+
+// Throws lowbit::Error for Level::full (a golden set holds the boundary or quick cases, the
+// exhaustive inputs, 2^32 f32 per format, are checked in process by `lowbit conform --level full`)
+// and for `random` above kMaxGenRandom, before anything is generated.
+void check_gen(Level level, std::size_t random);
 
 struct GenSummary {
   std::uint64_t cases = 0;                      // elements of the first test
@@ -54,10 +58,16 @@ struct GoldenTest {
   std::string name, operation;
   std::string inputs, expected, classes;  // array names
   std::vector<std::string> class_names;
-  std::string order = "sign-magnitude";   // of the expected codes: sign-magnitude[-6|-4], twos-complement, unsigned
+  std::string order = "sign-magnitude";   // of the expected codes: one of kCodeOrders
   std::string distance_unit = "codes";
   nlohmann::json extra = nlohmann::json::object();  // more fields of the test's manifest entry
 };
+
+// The orders of codes a test may name (GoldenTest::order); code_distance (golden_gen.hpp) measures in them.
+inline constexpr std::string_view kCodeOrders[] = {"sign-magnitude", "sign-magnitude-6", "sign-magnitude-4", "twos-complement",
+                                                   "unsigned"};
+// An array name: [A-Za-z0-9_]+.
+bool valid_array_name(std::string_view s);
 
 // Writes a golden set into `dir` whole or not at all (lowbit/conformance/output.hpp): DIR must be
 // missing, an empty folder, or an older golden set (manifest.json and the regular files it lists,
@@ -81,17 +91,23 @@ class GoldenWriter {
   std::vector<GoldenTest> tests_;
 };
 
-// A golden set read back: manifest.json parsed, every file checked against its SHA-256.
+// A golden set read back (golden_read.cpp): manifest.json parsed with its nesting bounded and checked
+// field by field; the files it lists read, each a regular file inside the folder of exactly its
+// declared size and SHA-256; each array's dtype and shape those of its file; each test's arrays present
+// and consistent. Throws lowbit::Error naming the file at fault.
 class GoldenSet {
  public:
-  explicit GoldenSet(const std::string& dir);  // throws std::runtime_error naming the problem
+  explicit GoldenSet(const std::string& dir);
   const nlohmann::json& manifest() const { return manifest_; }
+  const std::string& manifest_path() const { return manifest_path_; }
   const io::npy::Array& array(const std::string& name) const;  // throws when absent
-  std::vector<GoldenTest> tests() const;
+  const std::vector<GoldenTest>& tests() const { return tests_; }
 
  private:
+  std::string manifest_path_;
   nlohmann::json manifest_;
   std::map<std::string, io::npy::Array> arrays_;
+  std::vector<GoldenTest> tests_;
 };
 
 // A vendor's outputs: NAME -> array, from a directory of NAME.npy files, a .safetensors file with a
