@@ -2,16 +2,16 @@
 
 #include <dlfcn.h>
 #include <fmt/format.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <bit>
-#include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <string_view>
-#include <thread>
 #include <tuple>
 
 #include "plugin_calls.hpp"
@@ -187,37 +187,47 @@ std::vector<Check> run_direct(const Plugin& plugin, const PluginGroup& g, const 
   return out;
 }
 
-// In-process runs: a thread that ends lowbit (status 1, a line on stderr) when a plugin call stalls;
-// nothing can stop the call itself.
+// In-process runs: an interval timer (SIGALRM every 100 ms) that ends lowbit (status 1, a line on
+// stderr) when a plugin call stalls; nothing can stop the call itself. A timer, not a thread: the
+// handler runs whatever the plugin does, and qemu-user cannot start a thread in a dynamically linked
+// program (the arm64 tests run this mode).
 class Watchdog {
  public:
-  explicit Watchdog(double timeout_s)
-      : thread_([this, timeout_s] {
-          std::unique_lock lock(m_);
-          while (!cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return done_; })) {
-            if (!plugin_calls::progress().stalled(timeout_s)) continue;
-            const char* call = plugin_calls::progress().call.load();
-            std::fflush(stdout);
-            std::fprintf(stderr, "lowbit: %s did not return within %g s (--timeout); an --in-process run cannot stop it: the run failed\n",
-                         call ? call : "a plugin call", timeout_s);
-            std::fflush(stderr);
-            std::_Exit(1);
-          }
-        }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard lock(m_);
-      done_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
+  explicit Watchdog(double timeout_s) {
+    timeout_s_ = timeout_s;
+    std::snprintf(message_tail_, sizeof message_tail_,
+                  " did not return within %g s (--timeout); an --in-process run cannot stop it: the run failed\n", timeout_s);
+    struct sigaction sa {};
+    sa.sa_handler = on_alarm;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGALRM, &sa, &old_);
+    const itimerval every{{0, 100000}, {0, 100000}};
+    ::setitimer(ITIMER_REAL, &every, nullptr);
   }
+  ~Watchdog() {
+    const itimerval off{};
+    ::setitimer(ITIMER_REAL, &off, nullptr);
+    ::sigaction(SIGALRM, &old_, nullptr);
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
 
  private:
-  std::mutex m_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;  // last: starts once the members it uses exist
+  // Async-signal-safe: atomics, clock_gettime, write and _exit only.
+  static void on_alarm(int) {
+    if (!plugin_calls::progress().stalled(timeout_s_)) return;
+    const char* call = plugin_calls::progress().call.load();
+    if (!call) call = "a plugin call";
+    const auto put = [](const char* s) { [[maybe_unused]] const auto n = ::write(STDERR_FILENO, s, std::strlen(s)); };
+    put("lowbit: ");
+    put(call);
+    put(message_tail_);
+    ::_exit(1);
+  }
+  static inline double timeout_s_ = 0;
+  static inline char message_tail_[160] = {};
+  struct sigaction old_ {};
 };
 
 }  // namespace

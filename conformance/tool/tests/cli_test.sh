@@ -416,7 +416,8 @@ expect 2 "-o in a missing folder: the errno of the call" "No such file or direct
 ls -A "$o" | grep -q '\.tmp\.' && bad "-o left a temporary file: $(ls -A "$o")" || ok
 
 # ---- SIGINT / SIGTERM end a long command without leaving its temporary file; the status says killed
-for sig in INT TERM; do
+# (natively: under qemu-user the sweep's threads never start, and the signal is not delivered)
+[ ${#emu[@]} -eq 0 ] && for sig in INT TERM; do
   set -m  # job control: a background command of a script otherwise ignores SIGINT
   "${emu[@]}" "$bin" sweep e4m3 --from f32 -o "$o/big_$sig" 2>/dev/null &
   pid=$!
