@@ -335,7 +335,7 @@ if [ -n "$plugins" ]; then
     ok || bad "the rne-only plugin's report: $(tail -5 "$tmp/out")"
   expect 0 "conform --plugin rne-only scoped" -- conform --plugin "$plugins/liblowbit_rne_only_plugin.so" --format e4m3 --rounding rne --profile ml_dtypes "${in_process[@]}"
   grep -q ", 0 failed, 0 not supported" "$tmp/out" && ok || bad "--rounding rne --profile ml_dtypes leaves only supported checks"
-  expect 2 "conform --plugin missing" "cannot load plugin" -- conform --plugin "$tmp/none.so"
+  expect 2 "conform --plugin missing" "cannot load plugin" -- conform --plugin "$tmp/none.so" "${in_process[@]}"
 fi
 
 # ---- Every command the docs show, run as written: the sh blocks after "<!-- cli_test: run -->" in
