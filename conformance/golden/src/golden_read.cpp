@@ -205,7 +205,8 @@ Arrays read_arrays(const Fields& f, const fs::path& g, const json& m, const File
     const std::string file = st ? std::string(kGoldenSafetensors) : f.text(e, where, "file");
     io::npy::Array a;
     if (st) {
-      a = in_file(g / file, [&] { return from_tensor(st->at(name)); });
+      const std::string& tensor = name;  // clang 14 cannot capture a structured binding
+      a = in_file(g / file, [&] { return from_tensor(st->at(tensor)); });
     } else {
       const auto it = files.find(file);
       if (it == files.end()) f.fail(fmt::format("array {} is in no listed file ({})", name, shown(file)));

@@ -44,7 +44,9 @@ bool is_reference(const nf4::Impl& impl) {
 std::vector<Check> run_nf4_suite(const nf4::Impl& impl, const GoldenDir& golden, const BlockSuiteOptions& o) {
   std::vector<Check> out;
   const Nf4Manifest m(golden);
-  for (auto [sem, profile_name] : kNf4GoldenSemantics) {
+  for (const auto& semantics : kNf4GoldenSemantics) {
+    const auto sem = semantics.first;  // clang 14 cannot capture a structured binding
+    const auto profile_name = semantics.second;
     const nf4::Profile& profile = *nf4::find_profile(profile_name);
     if (!o.has_profile(profile.name)) continue;
     const nf4::Params p = nf4::make_params(nf4::Table::nf4, profile, nf4::kDefaultBlock);

@@ -133,7 +133,9 @@ void print_report(std::FILE* out, const std::vector<Check>& checks, bool verbose
     fmt::print(out, "\nNot supported by the implementation (not failures; not run further){}:\n", verbose ? "" : "; -v lists every check");
     for (const auto& [key, g] : summarize(checks)) {
       if (!g.not_supported) continue;
-      const auto& [impl, format, profile] = key;
+      const std::string& impl = std::get<0>(key);  // not a structured binding: clang 14 cannot capture one
+      const std::string& format = std::get<1>(key);
+      const std::string& profile = std::get<2>(key);
       const auto first = std::find_if(checks.begin(), checks.end(), [&](const Check& c) {
         return !c.supported() && c.impl == impl && c.format == format && c.profile == profile;
       });
