@@ -90,8 +90,8 @@ Matrix stored_base(const Matrix& w, const LoraConfig& cfg) {
 
 }  // namespace
 
-LoraLinear::LoraLinear(const Matrix& w, Matrix a, Matrix b, float alpha, LoraConfig cfg)
-    : a_(std::move(a)), b_(std::move(b)), cfg_(std::move(cfg)) {
+LoraLinear::LoraLinear(const Matrix& w, Matrix a, Matrix b, float alpha, LoraConfig cfg, LoraMatmul mm)
+    : a_(std::move(a)), b_(std::move(b)), cfg_(std::move(cfg)), mm_(std::move(mm)) {
   if (a_.rows == 0 || a_.cols != w.cols || b_.rows != w.rows || b_.cols != a_.rows)
     throw Error("LoraLinear: need W OC x IC, A r x IC, B OC x r with r > 0");
   // Each matmul's two operands share a kind (qmatmul); checked here so a bad config fails at once.
@@ -103,20 +103,16 @@ LoraLinear::LoraLinear(const Matrix& w, Matrix a, Matrix b, float alpha, LoraCon
   scale_ = alpha / static_cast<float>(a_.rows);
 }
 
-namespace {
-
-Matrix keyed_qmatmul(const Matrix& a, const OperandFormat& fa, const Matrix& b, const OperandFormat& fb,
-                     std::uint64_t seed, unsigned matmul, QuantStats& stats) {
+Matrix lora_qmatmul(unsigned matmul, const Matrix& a, const OperandFormat& fa, const Matrix& b, const OperandFormat& fb,
+                    std::uint64_t seed, QuantStats& stats) {
   return qmatmul(a, fa, b, fb, operand_seed(seed, matmul, 0), operand_seed(seed, matmul, 1), &stats);
 }
 
-}  // namespace
-
 Matrix LoraLinear::forward(const Matrix& x) {
   const LoraConfig& c = cfg_;
-  const Matrix h = keyed_qmatmul(x, c.lora_act, a_, c.lora_weight, 0, 0, stats_);
-  const Matrix low = keyed_qmatmul(h, c.lora_act, b_, c.lora_weight, 0, 1, stats_);
-  const Matrix y = add_scaled(keyed_qmatmul(x, c.base_act, w_, c.base_act, 0, 2, stats_), scale_, low);
+  const Matrix h = mm_(0, x, c.lora_act, a_, c.lora_weight, 0, stats_);
+  const Matrix low = mm_(1, h, c.lora_act, b_, c.lora_weight, 0, stats_);
+  const Matrix y = add_scaled(mm_(2, x, c.base_act, w_, c.base_act, 0, stats_), scale_, low);
   x_ = quantize_rows(x, c.lora_act, operand_seed(0, 0, 0));
   h_ = quantize_rows(h, c.lora_act, operand_seed(0, 1, 0));
   return y;
@@ -128,12 +124,12 @@ LoraGrads LoraLinear::backward(const Matrix& g, std::uint64_t seed) {
   const LoraConfig& c = cfg_;
   Matrix gs = g;
   for (float& v : gs.v) v *= scale_;
-  const Matrix gh = keyed_qmatmul(gs, c.lora_grad, transpose(b_), c.lora_weight, seed, 4, stats_);
+  const Matrix gh = mm_(4, gs, c.lora_grad, transpose(b_), c.lora_weight, seed, stats_);
   LoraGrads d;
-  d.b = keyed_qmatmul(transpose(gs), c.lora_grad, transpose(h_), c.lora_act, seed, 5, stats_);
-  d.a = keyed_qmatmul(transpose(gh), c.lora_grad, transpose(x_), c.lora_act, seed, 6, stats_);
-  d.x = add_scaled(keyed_qmatmul(g, c.base_grad, transpose(w_), c.base_act, seed, 3, stats_), 1.0f,
-                   keyed_qmatmul(gh, c.lora_grad, transpose(a_), c.lora_weight, seed, 7, stats_));
+  d.b = mm_(5, transpose(gs), c.lora_grad, transpose(h_), c.lora_act, seed, stats_);
+  d.a = mm_(6, transpose(gh), c.lora_grad, transpose(x_), c.lora_act, seed, stats_);
+  d.x = add_scaled(mm_(3, g, c.base_grad, transpose(w_), c.base_act, seed, stats_), 1.0f,
+                   mm_(7, gh, c.lora_grad, transpose(a_), c.lora_weight, seed, stats_));
   return d;
 }
 

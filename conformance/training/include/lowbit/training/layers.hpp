@@ -6,6 +6,7 @@
 // Shapes: x is T x IC (tokens are rows), y and the upstream gradient g are T x OC.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,14 @@ constexpr std::uint64_t operand_seed(std::uint64_t seed, unsigned matmul, unsign
   return seed * 16 + 2 * matmul + side;
 }
 
+// The quantized matmul LoraLinear calls for matmul `matmul` (numbered as above) of C = Q(A) Q(B)^T:
+// lora_qmatmul (qmatmul with the operand seeds above) unless a check passes a deliberately broken
+// one (validation.hpp's negative controls).
+using LoraMatmul = std::function<Matrix(unsigned matmul, const Matrix& a, const OperandFormat& fa, const Matrix& b,
+                                        const OperandFormat& fb, std::uint64_t seed, QuantStats& stats)>;
+Matrix lora_qmatmul(unsigned matmul, const Matrix& a, const OperandFormat& fa, const Matrix& b, const OperandFormat& fb,
+                    std::uint64_t seed, QuantStats& stats);
+
 struct LoraGrads {
   Matrix x, a, b;  // dL/dx (T x IC), dL/dA (r x IC), dL/dB (OC x r)
 };
@@ -61,7 +70,7 @@ struct LoraGrads {
 class LoraLinear {
  public:
   // w: OC x IC (stored by cfg.base), a: r x IC, b: OC x r.
-  LoraLinear(const Matrix& w, Matrix a, Matrix b, float alpha, LoraConfig cfg);
+  LoraLinear(const Matrix& w, Matrix a, Matrix b, float alpha, LoraConfig cfg, LoraMatmul mm = lora_qmatmul);
 
   // Keeps what backward needs: x and h as the formats hold them (quantized along their rows, as
   // x A^T and h B^T multiplied them), requantized along the tokens for the weight gradients.
@@ -82,6 +91,7 @@ class LoraLinear {
   Matrix w_, a_, b_;
   float scale_;
   LoraConfig cfg_;
+  LoraMatmul mm_;
   Matrix x_, h_;
   QuantStats stats_;
 };

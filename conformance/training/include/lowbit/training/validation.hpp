@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lowbit/reference/weak.hpp"
@@ -23,33 +24,69 @@ struct ValidationResult {
   std::string detail;     // what the metric is, and any secondary figure (cosine, counts)
 };
 
+// A negative control: a deliberately broken variant of what a validation checks (the layer, its
+// quantization or its wiring), run through the same check, which must fail it. Each validation
+// lists the mutants it must catch (validations()).
+enum class Mutant : std::uint8_t {
+  none,
+  transposed_gradient,            // a gradient computed transposed and read in the right shape
+  dropped_lora_scale,             // the layer forgets s = alpha / r
+  nan_gradient,                   // one gradient entry is NaN
+  skipped_gradient_quantization,  // G enters the backward matmuls unquantized
+  off_by_one_group,               // GSE groups one element off
+  fp32_accumulation,              // the quantized products summed in fp32 where the sum is exact
+  unquantized,                    // every operand left in fp32: a configuration that quantizes nothing
+  wrong_weak_permutation,         // two weak columns swapped in the reordering
+  wrong_weak_columns,             // the weak-column gradient taken from other columns
+  sr_fixed_seed,                  // stochastic rounding that draws the same random words every seed
+  sr_truncation,                  // rounding toward zero where stochastic rounding is asked for
+};
+std::string_view mutant_name(Mutant m);
+
 // 1. Unquantized fp32 analytic gradients (LoraLinear "f32", WeakColumnLinear) against central
 //    differences in cpp_bin_float_50. Metric: max |analytic - fd| / (the gradient formula on |.|),
 //    bound gamma_n = n u / (1 - n u), u = 2^-24, n the fp32 roundings on the longest chain.
-std::vector<ValidationResult> validate_finite_differences();
+std::vector<ValidationResult> validate_finite_differences(Mutant m = Mutant::none);
 // 2. The quantized backward (and forward) of every GSE config, rne and sr, against a reference
 //    that recomputes each matmul from the same quantize_rows operands with an exact cpp_int dot
 //    product rounded once to fp32. Metric: max ulp distance; bound 0.
-std::vector<ValidationResult> validate_quantized_backward();
+std::vector<ValidationResult> validate_quantized_backward(Mutant m = Mutant::none);
 // 3. Every gradient of every other config of lora_config_names() (rne, and sr where gradients are
 //    quantized) against the f32 config. Metric: relative error (Frobenius); bound: the sum of the
 //    relative steps of the quantizations on the gradient's path. The detail gives the cosine.
-std::vector<ValidationResult> validate_quantization_error();
+std::vector<ValidationResult> validate_quantization_error(Mutant m = Mutant::none);
 // 4. WeakColumnLinear's dO against the full-weight gradient g^T x restricted to the weak columns.
 //    Metric: max ulp distance; bound 0.
-std::vector<ValidationResult> validate_weak_column_gradient();
+std::vector<ValidationResult> validate_weak_column_gradient(Mutant m = Mutant::none);
 // 5. A LoRA layer and a weak-column layer in the original column order and reordered by
 //    ref::weak_permutation (weak columns last), with order-independent sums: outputs and gradients
 //    (mapped back through the permutation). Metric: max ulp distance; bound 0.
-std::vector<ValidationResult> validate_ogr_invariance();
+std::vector<ValidationResult> validate_ogr_invariance(Mutant m = Mutant::none);
 // 6. GSE stochastic rounding (8, 6, 5 bits) of a gradient over S seeds: the RMS error of the mean
 //    (in rounding steps) against its expected value sqrt(mean f (1 - f) / S) at S = 64 and 1024 (the
 //    1/sqrt(S) rate), and at S = 1024 the largest error of the mean against a Hoeffding bound (far
 //    below one step) and the mean signed error against 5 standard deviations.
-std::vector<ValidationResult> validate_stochastic_rounding();
+std::vector<ValidationResult> validate_stochastic_rounding(Mutant m = Mutant::none);
 
-// All six, in order.
+// The six, in order, each with the mutants it must catch.
+struct Validation {
+  std::string_view name;  // the results' name, e.g. "finite-differences"
+  std::vector<ValidationResult> (*run)(Mutant);
+  std::vector<Mutant> mutants;
+};
+const std::vector<Validation>& validations();
+
+// All six, in order (each run with Mutant::none).
 std::vector<ValidationResult> validate_all();
+
+// Every validation run with each of its mutants: caught when at least one result fails.
+struct Control {
+  std::string_view validation;
+  Mutant mutant;
+  bool caught = false;
+  std::size_t failed = 0, results = 0;  // results that failed, of all the mutant's results
+};
+std::vector<Control> run_controls();
 
 // A QEFT layer (4-bit, groups of 64, minmax) of N(0, 1/ic) weights with the given weak columns
 // (ascending, original indices); oc % 8 == 0, ic % 64 == 0.

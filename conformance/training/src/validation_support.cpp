@@ -1,0 +1,136 @@
+#include "validation_support.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <limits>
+
+#include <boost/multiprecision/cpp_int.hpp>
+
+namespace lowbit::training::detail {
+
+ValidationResult result(std::string name, std::string config, double error, double bound, std::size_t cases,
+                        std::string detail) {
+  return {std::move(name), std::move(config), error, bound, error <= bound, cases, std::move(detail)};  // NaN fails
+}
+
+LoraCase lora_case(std::size_t t, std::size_t ic, std::size_t oc, std::size_t r, std::uint64_t seed) {
+  const float s = 1.0f / std::sqrt(static_cast<float>(ic));
+  return {gaussian(t, ic, 1.0f, seed), gaussian(oc, ic, s, seed + 1), gaussian(r, ic, s, seed + 2),
+          gaussian(oc, r, 0.05f, seed + 3), gaussian(t, oc, 1e-6f, seed + 4), 1.5f * static_cast<float>(r)};
+}
+
+Matrix scaled(Matrix m, float s) {
+  for (float& v : m.v) v *= s;
+  return m;
+}
+
+Matrix absolute(Matrix m) {
+  for (float& v : m.v) v = std::fabs(v);
+  return m;
+}
+
+Matrix gather_columns(const Matrix& m, std::span<const std::int32_t> idx) {
+  Matrix out(m.rows, idx.size());
+  for (std::size_t r = 0; r < m.rows; ++r)
+    for (std::size_t j = 0; j < idx.size(); ++j) out(r, j) = m(r, static_cast<std::size_t>(idx[j]));
+  return out;
+}
+
+std::vector<std::int32_t> inverse(std::span<const std::int32_t> perm) {
+  std::vector<std::int32_t> inv(perm.size());
+  for (std::size_t j = 0; j < perm.size(); ++j) inv[static_cast<std::size_t>(perm[j])] = static_cast<std::int32_t>(j);
+  return inv;
+}
+
+double max_ulps(const Matrix& a, const Matrix& b) {
+  if (a.rows != b.rows || a.cols != b.cols) return std::numeric_limits<double>::infinity();
+  const auto ordered = [](float x) {
+    const auto i = std::bit_cast<std::int32_t>(x);
+    return i < 0 ? -static_cast<std::int64_t>(i & 0x7FFFFFFF) : static_cast<std::int64_t>(i);
+  };
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::bit_cast<std::uint32_t>(a.v[i]) != std::bit_cast<std::uint32_t>(b.v[i]))
+      m = std::max({m, 1.0, std::fabs(static_cast<double>(ordered(a.v[i]) - ordered(b.v[i])))});
+  return m;
+}
+
+ValidationResult bitwise(std::string name, std::string config, std::initializer_list<std::pair<const Matrix*, const Matrix*>> pairs,
+                         std::string detail) {
+  double worst = 0;
+  std::size_t n = 0;
+  for (const auto& [a, b] : pairs) {
+    worst = std::max(worst, max_ulps(*a, *b));
+    n += a->size();
+  }
+  return result(std::move(name), std::move(config), worst, 0, n, std::move(detail));
+}
+
+namespace {
+
+// Every finite f32 is m 2^e with |m| < 2^24 and e >= -172 (frexp's exponent minus 24; subnormals
+// included) and e <= 104, so every product is an integer multiple of 2^-344 below 2^(48+208+344):
+// 704 bits hold any sum of up to 2^100 of them exactly.
+using Exact = boost::multiprecision::number<boost::multiprecision::cpp_int_backend<
+    704, 704, boost::multiprecision::signed_magnitude, boost::multiprecision::unchecked, void>>;
+constexpr int kHalfUnit = 172;
+
+// v * 2^-344 rounded to f32, nearest even, Inf beyond the largest finite value.
+float round_exact(const Exact& v) {
+  if (v == 0) return 0.0f;
+  const Exact mag = abs(v);
+  const int top = static_cast<int>(msb(mag)) - 2 * kHalfUnit;  // 2^top <= |v| < 2^(top+1)
+  const int quantum = std::max(top, -126) - 23;                 // the weight of the result's last bit
+  const int shift = quantum + 2 * kHalfUnit;                    // > 0: quantum >= -149
+  Exact kept = mag >> shift;
+  const Exact rest = mag - (kept << shift), half = Exact(1) << (shift - 1);
+  if (rest > half || (rest == half && (kept & 1) != 0)) ++kept;
+  const double value = std::ldexp(static_cast<double>(kept), quantum);  // kept <= 2^24: exact
+  const float f = value >= 0x1p128 ? std::numeric_limits<float>::infinity() : static_cast<float>(value);
+  return v < 0 ? -f : f;
+}
+
+}  // namespace
+
+Matrix exact_matmul_nt(const Matrix& a, const Matrix& b) {
+  struct Split {
+    std::vector<std::int64_t> m;
+    std::vector<int> e;
+  };
+  const auto split = [](const Matrix& x) {
+    Split s{std::vector<std::int64_t>(x.size()), std::vector<int>(x.size())};
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      int e = 0;
+      s.m[i] = static_cast<std::int64_t>(std::ldexp(std::frexp(x.v[i], &e), 24));
+      s.e[i] = e - 24 + kHalfUnit;
+    }
+    return s;
+  };
+  const Split sa = split(a), sb = split(b);
+  // Speed only: products whose shifts share an 8-bit window first add exactly in int64 (each term
+  // below 2^55, flushed every 256 terms), so the wide additions are a few per entry, not one per term.
+  constexpr std::size_t kWindows = (2 * 104 + 2 * kHalfUnit) / 8 + 1;
+  Matrix c(a.rows, b.rows);
+  for (std::size_t i = 0; i < a.rows; ++i)
+    for (std::size_t j = 0; j < b.rows; ++j) {
+      Exact sum = 0;
+      std::array<std::int64_t, kWindows> window{};
+      const auto flush = [&] {
+        for (std::size_t w = 0; w < kWindows; ++w)
+          if (window[w] != 0) sum += Exact(std::exchange(window[w], 0)) << (8 * w);
+      };
+      for (std::size_t k = 0; k < a.cols; ++k) {
+        const std::size_t p = i * a.cols + k, q = j * b.cols + k;
+        const int shift = sa.e[p] + sb.e[q];
+        window[static_cast<std::size_t>(shift / 8)] += sa.m[p] * sb.m[q] * (std::int64_t{1} << (shift % 8));
+        if (k % 256 == 255) flush();
+      }
+      flush();
+      c(i, j) = round_exact(sum);
+    }
+  return c;
+}
+
+}  // namespace lowbit::training::detail

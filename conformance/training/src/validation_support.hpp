@@ -1,0 +1,68 @@
+// What the gradient validations share (internal to conformance/training/src): the result record,
+// the seeded LoRA inputs, column gathers, ulp distances and the exact matmul oracle.
+#pragma once
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lowbit/training/layers.hpp"
+#include "lowbit/training/validation.hpp"
+
+namespace lowbit::training::detail {
+
+// passed = error <= bound, so a NaN error or bound fails.
+ValidationResult result(std::string name, std::string config, double error, double bound, std::size_t cases,
+                        std::string detail);
+
+// x ~ N(0, 1); W, A ~ N(0, 1/IC) (Kaiming-like); B ~ N(0, 0.05^2) (a trained B: at initialisation it
+// is 0, which would zero dA and half of dx); g ~ N(0, 1e-12) (gradients sit far below 1, where the
+// GSE exponent offset matters); alpha = 1.5 r, so s = 1.5 is not a power of two.
+struct LoraCase {
+  Matrix x, w, a, b, g;
+  float alpha;
+};
+LoraCase lora_case(std::size_t t, std::size_t ic, std::size_t oc, std::size_t r, std::uint64_t seed);
+
+Matrix scaled(Matrix m, float s);  // fl(s * m) elementwise, as LoraLinear::backward forms g_s
+Matrix absolute(Matrix m);
+// out(:, j) = m(:, idx[j]).
+Matrix gather_columns(const Matrix& m, std::span<const std::int32_t> idx);
+std::vector<std::int32_t> inverse(std::span<const std::int32_t> perm);
+
+// Distance in units in the last place; any two different bit patterns (+0 and -0 included) are at
+// least 1 apart, so 0 means bit for bit.
+double max_ulps(const Matrix& a, const Matrix& b);
+// One result: the largest max_ulps over the pairs, bound 0.
+ValidationResult bitwise(std::string name, std::string config,
+                         std::initializer_list<std::pair<const Matrix*, const Matrix*>> pairs, std::string detail);
+
+// C = A B^T for finite A and B, each entry the exact sum of the exact products rounded once to f32
+// (nearest even, +0 for an exact 0, Inf beyond the largest finite value).
+Matrix exact_matmul_nt(const Matrix& a, const Matrix& b);
+
+struct LoraRun {
+  Matrix y;
+  LoraGrads d;
+};
+
+// LoraLinear's dataflow (layers.hpp) with its matmuls replaced by mm(index, A, fa, B, fb, seed) =
+// Q(A) Q(B)^T; w is the base as the layer's matmuls see it.
+template <class Matmul>
+LoraRun lora_dataflow(const LoraCase& c, const Matrix& w, const LoraConfig& f, float s, std::uint64_t seed, Matmul mm) {
+  const Matrix h = mm(0, c.x, f.lora_act, c.a, f.lora_weight, 0);
+  LoraRun r{add_scaled(mm(2, c.x, f.base_act, w, f.base_act, 0), s, mm(1, h, f.lora_act, c.b, f.lora_weight, 0)), {}};
+  const Matrix xs = quantize_rows(c.x, f.lora_act, operand_seed(0, 0, 0));
+  const Matrix hs = quantize_rows(h, f.lora_act, operand_seed(0, 1, 0));
+  const Matrix gs = scaled(c.g, s);
+  const Matrix gh = mm(4, gs, f.lora_grad, transpose(c.b), f.lora_weight, seed);
+  r.d.b = mm(5, transpose(gs), f.lora_grad, transpose(hs), f.lora_act, seed);
+  r.d.a = mm(6, transpose(gh), f.lora_grad, transpose(xs), f.lora_act, seed);
+  r.d.x = add_scaled(mm(3, c.g, f.base_grad, transpose(w), f.base_act, seed), 1.0f,
+                     mm(7, gh, f.lora_grad, transpose(c.a), f.lora_weight, seed));
+  return r;
+}
+
+}  // namespace lowbit::training::detail
