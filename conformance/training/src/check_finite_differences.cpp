@@ -1,6 +1,7 @@
 // 1. Finite differences: fp32 analytic gradients against 50-digit central differences.
 #include <cmath>
 #include <functional>
+#include <limits>
 
 #include <boost/multiprecision/cpp_bin_float.hpp>
 #include <fmt/format.h>
@@ -60,9 +61,14 @@ std::vector<Big> central_differences(BigMatrix& p, const std::function<Big()>& l
 // relative error (~n 2^-24) only moves the metric by that factor.
 ValidationResult compare_fd(std::string config, const Matrix& analytic, const std::vector<Big>& fd,
                             const Matrix& magnitude, std::size_t n) {
-  double worst = 0;
-  for (std::size_t i = 0; i < fd.size(); ++i)
-    worst = std::max(worst, static_cast<double>(abs(Big(analytic.v[i]) - fd[i])) / magnitude.v[i]);
+  // NaN-proof: a NaN or Inf anywhere (gradient, difference quotient or magnitude) makes the metric
+  // NaN or Inf, which fails; an exact match counts 0 even where the magnitude is 0.
+  double worst = non_finite(analytic) + non_finite(magnitude);
+  for (std::size_t i = 0; i < fd.size(); ++i) {
+    const double error = static_cast<double>(abs(Big(analytic.v[i]) - fd[i]));
+    worst = worse(worst, error == 0 ? 0 : error / magnitude.v[i]);
+    if (!isfinite(fd[i])) worst = std::numeric_limits<double>::infinity();
+  }
   const double u = 0x1p-24, gamma = static_cast<double>(n) * u / (1 - static_cast<double>(n) * u);
   return result("finite-differences", std::move(config), worst, gamma, fd.size(),
                 fmt::format("|fp32 - fd| / formula on |.|; bound gamma_{} (n roundings)", n));

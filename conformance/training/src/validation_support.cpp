@@ -15,6 +15,16 @@ ValidationResult result(std::string name, std::string config, double error, doub
   return {std::move(name), std::move(config), error, bound, error <= bound, cases, std::move(detail)};  // NaN fails
 }
 
+double worse(double a, double b) {
+  return std::isnan(a) || std::isnan(b) ? std::numeric_limits<double>::quiet_NaN() : std::max(a, b);
+}
+
+double non_finite(const Matrix& m) {
+  for (float v : m.v)
+    if (!std::isfinite(v)) return std::numeric_limits<double>::infinity();
+  return 0;
+}
+
 LoraCase lora_case(std::size_t t, std::size_t ic, std::size_t oc, std::size_t r, std::uint64_t seed) {
   const float s = 1.0f / std::sqrt(static_cast<float>(ic));
   return {gaussian(t, ic, 1.0f, seed), gaussian(oc, ic, s, seed + 1), gaussian(r, ic, s, seed + 2),
@@ -45,7 +55,8 @@ std::vector<std::int32_t> inverse(std::span<const std::int32_t> perm) {
 }
 
 double max_ulps(const Matrix& a, const Matrix& b) {
-  if (a.rows != b.rows || a.cols != b.cols) return std::numeric_limits<double>::infinity();
+  if (a.rows != b.rows || a.cols != b.cols || non_finite(a) > 0 || non_finite(b) > 0)
+    return std::numeric_limits<double>::infinity();
   const auto ordered = [](float x) {
     const auto i = std::bit_cast<std::int32_t>(x);
     return i < 0 ? -static_cast<std::int64_t>(i & 0x7FFFFFFF) : static_cast<std::int64_t>(i);
@@ -62,7 +73,7 @@ ValidationResult bitwise(std::string name, std::string config, std::initializer_
   double worst = 0;
   std::size_t n = 0;
   for (const auto& [a, b] : pairs) {
-    worst = std::max(worst, max_ulps(*a, *b));
+    worst = worse(worst, max_ulps(*a, *b));
     n += a->size();
   }
   return result(std::move(name), std::move(config), worst, 0, n, std::move(detail));

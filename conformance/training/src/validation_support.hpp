@@ -17,6 +17,11 @@ namespace lowbit::training::detail {
 ValidationResult result(std::string name, std::string config, double error, double bound, std::size_t cases,
                         std::string detail);
 
+// The larger of two metrics, NaN if either is (std::max(a, NaN) is a: a NaN would vanish).
+double worse(double a, double b);
+// +Inf if any entry of m is NaN or Inf: no check may pass a non-finite gradient or output.
+double non_finite(const Matrix& m);
+
 // x ~ N(0, 1); W, A ~ N(0, 1/IC) (Kaiming-like); B ~ N(0, 0.05^2) (a trained B: at initialisation it
 // is 0, which would zero dA and half of dx); g ~ N(0, 1e-12) (gradients sit far below 1, where the
 // GSE exponent offset matters); alpha = 1.5 r, so s = 1.5 is not a power of two.
@@ -33,7 +38,7 @@ Matrix gather_columns(const Matrix& m, std::span<const std::int32_t> idx);
 std::vector<std::int32_t> inverse(std::span<const std::int32_t> perm);
 
 // Distance in units in the last place; any two different bit patterns (+0 and -0 included) are at
-// least 1 apart, so 0 means bit for bit.
+// least 1 apart, so 0 means bit for bit; +Inf if a value of either is not finite.
 double max_ulps(const Matrix& a, const Matrix& b);
 // One result: the largest max_ulps over the pairs, bound 0.
 ValidationResult bitwise(std::string name, std::string config,
