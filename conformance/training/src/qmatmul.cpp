@@ -1,12 +1,14 @@
 #include "lowbit/training/qmatmul.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <vector>
 
 #include "lowbit/error.hpp"
 #include "lowbit/fp8.hpp"
 #include "lowbit/gse.hpp"
+#include "lowbit/reference/binary_float.hpp"
 
 namespace lowbit::training {
 
@@ -91,6 +93,64 @@ Matrix scaled_by_pow2(Matrix m, int e) {
   return m;
 }
 
+// ---- the exact fp8 product ------------------------------------------------------------------------
+
+// A decoded E4M3 value is an integer multiple of its smallest subnormal 2^-9 below 448 * 2^9 < 2^18,
+// an E5M2 value one of 2^-16 below 57344 * 2^16 < 2^32: in those units every product is an integer
+// below 2^64, and a sum of up to 2^63 of them is exact in an __int128.
+using Wide = __int128;
+
+int unit_exp(fp8::Format f) { return fp8::traits(f).layout.emin() - fp8::traits(f).layout.man_bits; }
+
+// v * 2^exp rounded once to f32 (nearest even, subnormals, Inf beyond the largest finite value).
+// Bits below the top 62 fold into a sticky bit, far below f32's 24: the rounding sees the same case.
+float round_to_f32(Wide v, int exp) {
+  const bool negative = v < 0;
+  const auto mag = static_cast<unsigned __int128>(negative ? -v : v);
+  const auto hi = static_cast<std::uint64_t>(mag >> 64);
+  const int width = hi != 0 ? 64 + std::bit_width(hi) : std::bit_width(static_cast<std::uint64_t>(mag));
+  const int drop = std::max(0, width - 62);
+  const bool sticky = drop > 0 && (mag & ((static_cast<unsigned __int128>(1) << drop) - 1)) != 0;
+  const std::uint64_t sig = static_cast<std::uint64_t>(mag >> drop) | (sticky ? 1 : 0);
+  return std::bit_cast<float>(static_cast<std::uint32_t>(ref::pack_nearest(negative, sig, exp + drop, kF32Layout)));
+}
+
+// C = the exact sum of the products of the decoded codes, times 2^(ka + kb), rounded once to f32. An
+// entry with a NaN or Inf factor is the IEEE sum of those products alone (NaN, or the Inf): a finite
+// part cannot change it.
+Matrix fp8_product(const Fp8Operand& a, fp8::Format fa, const Fp8Operand& b, fp8::Format fb) {
+  struct Integers {
+    std::vector<std::int64_t> m;  // the decoded codes in units of 2^unit_exp (0 for NaN and Inf)
+    std::vector<bool> finite;     // per row: no NaN or Inf
+  };
+  const auto integers = [](const Matrix& d, fp8::Format f) {
+    Integers r{std::vector<std::int64_t>(d.size()), std::vector<bool>(d.rows, true)};
+    for (std::size_t i = 0; i < d.size(); ++i) {
+      if (std::isfinite(d.v[i])) r.m[i] = static_cast<std::int64_t>(std::ldexp(d.v[i], -unit_exp(f)));
+      else r.finite[i / d.cols] = false;
+    }
+    return r;
+  };
+  const Integers ia = integers(a.decoded, fa), ib = integers(b.decoded, fb);
+  const int exp = unit_exp(fa) + unit_exp(fb) + a.scale_exp + b.scale_exp;
+  const std::size_t k = a.decoded.cols;
+  Matrix c(a.decoded.rows, b.decoded.rows);
+  for (std::size_t i = 0; i < c.rows; ++i)
+    for (std::size_t j = 0; j < c.cols; ++j) {
+      const std::int64_t *x = &ia.m[i * k], *y = &ib.m[j * k];
+      Wide sum = 0;
+      for (std::size_t t = 0; t < k; ++t) sum += static_cast<Wide>(x[t]) * y[t];
+      float special = 0.0f;
+      if (!ia.finite[i] || !ib.finite[j])
+        for (std::size_t t = 0; t < k; ++t) {
+          const float u = a.decoded.v[i * k + t], v = b.decoded.v[j * k + t];
+          if (!std::isfinite(u) || !std::isfinite(v)) special += u * v;
+        }
+      c(i, j) = std::isfinite(special) ? round_to_f32(sum, exp) : special;
+    }
+  return c;
+}
+
 }  // namespace
 
 gse::Format gse_format(const OperandFormat& f, const Matrix& a) {
@@ -132,7 +192,7 @@ Matrix qmatmul(const Matrix& a, const OperandFormat& fa, const Matrix& b, const 
     case OperandFormat::Kind::f32: return matmul_nt(a, b);
     case OperandFormat::Kind::fp8: {
       const Fp8Operand qa = encode_fp8(a, fa, seed_a, stats), qb = encode_fp8(b, fb, seed_b, stats);
-      return scaled_by_pow2(matmul_nt(qa.decoded, qb.decoded), qa.scale_exp + qb.scale_exp);
+      return fp8_product(qa, fa.fp8, qb, fb.fp8);
     }
     case OperandFormat::Kind::gse: {
       const GseOperand qa = encode_gse(a, fa, seed_a, stats), qb = encode_gse(b, fb, seed_b, stats);

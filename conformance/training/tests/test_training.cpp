@@ -65,10 +65,20 @@ TEST(TrainQmatmul, Fp8ScaleIsThePowerOfTwoFromTheAmax) {
     EXPECT_LE(std::fabs(scaled), 448.0f);
   }
   EXPECT_GT(std::fabs(q(2, 3)), std::ldexp(224.0f, k));  // the scale is the smallest that fits
-  // The product of the decoded codes, scaled by 2^(ka + kb), is the product of the dequantized operands.
-  const Matrix b = gaussian(4, 20, 1.0f, 5);
-  EXPECT_TRUE(same_bits(qmatmul(a, OperandFormat::e4m3(), b, OperandFormat::e5m2()),
-                        matmul_nt(q, quantize_rows(b, OperandFormat::e5m2()))));
+  // The product is the exact sum of the products of the dequantized operands, rounded once to f32:
+  // here every partial sum is exact in double (each addition's TwoSum error is asserted 0).
+  const Matrix b = gaussian(4, 20, 1.0f, 5), qb = quantize_rows(b, OperandFormat::e5m2());
+  const Matrix c = qmatmul(a, OperandFormat::e4m3(), b, OperandFormat::e5m2());
+  for (std::size_t i = 0; i < c.rows; ++i)
+    for (std::size_t j = 0; j < c.cols; ++j) {
+      double sum = 0;
+      for (std::size_t k = 0; k < q.cols; ++k) {
+        const double p = static_cast<double>(q(i, k)) * qb(j, k), t = sum + p, bp = t - sum;
+        ASSERT_EQ((sum - (t - bp)) + (p - bp), 0.0);
+        sum = t;
+      }
+      EXPECT_EQ(std::bit_cast<std::uint32_t>(c(i, j)), std::bit_cast<std::uint32_t>(static_cast<float>(sum)));
+    }
 }
 
 TEST(TrainQmatmul, MixedKindsThrow) {

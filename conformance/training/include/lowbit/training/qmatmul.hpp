@@ -8,8 +8,10 @@
 //   fp8:  per-tensor scaling by a power of two from the current (finite) amax: scale =
 //         2^ceil(log2(amax / max_finite)), found exactly, at least 2^-149 (1 for an all-zero
 //         tensor); x / scale (exact, in double) encoded as E4M3 or E5M2 (profile
-//         ml_dtypes-sat: saturating, no NaN from overflow), decoded, multiplied by matmul_nt and C
-//         scaled by scale_a * scale_b (powers of two: exact unless outside fp32's range).
+//         ml_dtypes-sat: saturating, no NaN from overflow) and decoded; C is the exact sum of the
+//         products of the decoded codes times scale_a * scale_b, rounded once to fp32 (nearest even,
+//         subnormal results and overflow to Inf included), as the GSE path. An entry with a NaN or
+//         Inf factor is the IEEE sum of those products (NaN, or the Inf).
 // The GSE per-tensor offset: the 5-bit exponent field covers 31 binades; gradients live far below
 // 1, so each operand's offset is chosen from its amax as offset = floor(log2 amax) - 15 (the field
 // then spans [amax / 2^30, amax]); groups below that still clamp and count as exp_underflow.
