@@ -79,6 +79,8 @@ Matrix nf4_dq_round_trip(const Matrix& w) {
   return out;
 }
 
+}  // namespace
+
 Matrix stored_base(const Matrix& w, const LoraConfig& cfg) {
   switch (cfg.base) {
     case BaseStorage::nf4_dq: return nf4_dq_round_trip(w);
@@ -87,8 +89,6 @@ Matrix stored_base(const Matrix& w, const LoraConfig& cfg) {
   }
   return w;
 }
-
-}  // namespace
 
 LoraLinear::LoraLinear(const Matrix& w, Matrix a, Matrix b, float alpha, LoraConfig cfg, LoraMatmul mm)
     : a_(std::move(a)), b_(std::move(b)), cfg_(std::move(cfg)), mm_(std::move(mm)) {

@@ -4,6 +4,8 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 #include "lowbit/training/layers.hpp"
 #include "lowbit/training/validation.hpp"
@@ -38,6 +40,47 @@ TEST(TrainQmatmul, Fp8ProductIsExact) {
   EXPECT_TRUE(std::isnan(fp8_product(row({1.0f, nan}), row({1.0f, 1.0f}))));
   EXPECT_EQ(fp8_product(row({1.0f, inf}), row({1.0f, 2.0f})), inf);
   EXPECT_TRUE(std::isnan(fp8_product(row({inf, inf}), row({1.0f, -1.0f}))));
+}
+
+const Validation& validation(std::string_view name) {
+  for (const Validation& v : validations())
+    if (v.name == name) return v;
+  throw std::runtime_error("no validation " + std::string(name));
+}
+
+// Each listed mutant is caught: `failing(m)` of its results fail, the same results as without a mutant.
+template <class Failing> void expect_caught(std::string_view name, Failing failing) {
+  const Validation& v = validation(name);
+  const std::size_t results = v.run(Mutant::none).size();
+  ASSERT_FALSE(v.mutants.empty());
+  for (Mutant m : v.mutants) {
+    std::size_t failed = 0;
+    const std::vector<ValidationResult> r = v.run(m);
+    for (const ValidationResult& x : r) failed += !x.passed;
+    EXPECT_EQ(r.size(), results) << mutant_name(m);
+    EXPECT_GT(failed, 0u) << mutant_name(m);
+    EXPECT_EQ(failed, failing(m)) << mutant_name(m);
+  }
+}
+
+// The three GSE configurations and FP8, rne and sr (TrainValidation.QuantizedBackwardIsExact: all pass).
+TEST(TrainValidationExact, QuantizedBackwardCoversFp8) {
+  const std::vector<ValidationResult> r = validation("quantized-backward").run(Mutant::none);
+  ASSERT_EQ(r.size(), 8u);
+  EXPECT_EQ(r[6].config, "fp8");
+  EXPECT_EQ(r[7].config, "fp8 sr");
+}
+
+TEST(TrainValidationExact, QuantizedBackwardCatchesItsMutants) {
+  expect_caught("quantized-backward", [](Mutant m) -> std::size_t {
+    switch (m) {
+      case Mutant::off_by_one_group: return 6;  // the GSE configurations: fp8 has no groups
+      case Mutant::fp32_accumulation:            // the inputs make fp32 accumulation differ everywhere
+      case Mutant::skipped_gradient_quantization:
+      case Mutant::nan_gradient: return 8;
+      default: return 0;
+    }
+  });
 }
 
 }  // namespace

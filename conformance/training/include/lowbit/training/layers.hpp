@@ -46,6 +46,9 @@ struct LoraConfig {
 LoraConfig lora_config(std::string_view name, bool stochastic = false);
 std::vector<std::string> lora_config_names();
 
+// W~: the base w (OC x IC) stored as cfg.base says and decoded to fp32, what LoraLinear's matmuls see.
+Matrix stored_base(const Matrix& w, const LoraConfig& cfg);
+
 // The Philox key of each quantized operand: seed * 16 + 2 m + side (side 0 = the left operand of
 // C = A B^T, 1 = the right), with LoraLinear's matmuls numbered
 //   forward (seed 0):  0 h = x A^T,  1 h B^T,  2 x W^T

@@ -47,9 +47,9 @@ std::string_view mutant_name(Mutant m);
 //    differences in cpp_bin_float_50. Metric: max |analytic - fd| / (the gradient formula on |.|),
 //    bound gamma_n = n u / (1 - n u), u = 2^-24, n the fp32 roundings on the longest chain.
 std::vector<ValidationResult> validate_finite_differences(Mutant m = Mutant::none);
-// 2. The quantized backward (and forward) of every GSE config, rne and sr, against a reference
-//    that recomputes each matmul from the same quantize_rows operands with an exact cpp_int dot
-//    product rounded once to fp32. Metric: max ulp distance; bound 0.
+// 2. The quantized forward and backward of every GSE and FP8 config, rne and sr, against the data
+//    flow of docs/training.md section 2.1 written from the page: the reference codecs and exact dot
+//    products rounded once to fp32. Metric: max ulp distance; bound 0.
 std::vector<ValidationResult> validate_quantized_backward(Mutant m = Mutant::none);
 // 3. Every gradient of every other config of lora_config_names() (rne, and sr where gradients are
 //    quantized) against the f32 config. Metric: relative error (Frobenius); bound: the sum of the
