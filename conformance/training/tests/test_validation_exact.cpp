@@ -83,5 +83,18 @@ TEST(TrainValidationExact, QuantizedBackwardCatchesItsMutants) {
   });
 }
 
+TEST(TrainValidationExact, QuantizationErrorCatchesItsMutants) {
+  expect_caught("quantization-error", [](Mutant m) -> std::size_t {
+    switch (m) {
+      case Mutant::unquantized: return 25;        // every converse: nothing differs from f32
+      case Mutant::nan_gradient: return 9 + 8;    // every dB bound and dB converse
+      case Mutant::dropped_lora_scale: return 3;  // qlora's gradients, whose bound is fp32 rounding and NF4's
+                                                  // error; the worst-case bounds of the quantized paths are
+                                                  // wider than s = 1 against 1.5
+      default: return 0;
+    }
+  });
+}
+
 }  // namespace
 }  // namespace lowbit::training

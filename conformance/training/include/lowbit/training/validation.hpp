@@ -52,8 +52,10 @@ std::vector<ValidationResult> validate_finite_differences(Mutant m = Mutant::non
 //    products rounded once to fp32. Metric: max ulp distance; bound 0.
 std::vector<ValidationResult> validate_quantized_backward(Mutant m = Mutant::none);
 // 3. Every gradient of every other config of lora_config_names() (rne, and sr where gradients are
-//    quantized) against the f32 config. Metric: relative error (Frobenius); bound: the sum of the
-//    relative steps of the quantizations on the gradient's path. The detail gives the cosine.
+//    quantized) against the f32 config. Metric: max over elements of |quantized - f32| over a rigorous
+//    elementwise bound derived from the formats and propagated through the data flow; bound 1. The
+//    converse, where the gradient's path quantizes: the RMS difference the grid steps predict over
+//    the measured one; bound 2.
 std::vector<ValidationResult> validate_quantization_error(Mutant m = Mutant::none);
 // 4. WeakColumnLinear's dO against the full-weight gradient g^T x restricted to the weak columns.
 //    Metric: max ulp distance; bound 0.
