@@ -5,8 +5,8 @@
 // X^ - X*, all elementwise; u = 2^-24 is f32's unit roundoff and eta = 2^-150 the absolute error of a
 // rounding to nearest among f32's subnormals.
 //   x, A, B, g (inputs)   B = 0, V = 0
-//   W~ (the stored base)  B = |W~ - W|, V = (W~ - W)^2: its exact per-element storage error (NF4 + DQ is
-//                         checked bit for bit by the NF4 suite and TrainLora.Nf4BaseIsTheDoubleQuantized...)
+//   W~ (the stored base)  B = |W~ - W|, V = (W~ - W)^2: its exact per-element storage error (the NF4 suite
+//                         and TrainLora.Nf4BaseIsTheDoubleQuantizedRoundTrip check NF4 + DQ bit for bit)
 //   P = Q_f(X)            B_P = B_X + q, V_P = V_X + v, q and v the format's per element (`rounded`)
 //   C = P_a P_b^T, k terms   with P_a = A* + dA, P_b = B* + dB:
 //                         |P_a P_b^T - A* B*^T| = |dA P_b^T + P_a dB^T - dA dB^T| <= B_a (|P_b| + B_b)^T + |P_a| B_b^T,
@@ -92,7 +92,8 @@ void gse_rows(Tracked& t, const OperandFormat& f, std::uint64_t seed) {
     ref::gse_encode_ref(n, &t.v.v[r * n], codes.data(), exps.data(), &p, nullptr);
     ref::gse_decode_ref(n, codes.data(), exps.data(), decoded.data(), &g);
     for (std::size_t j = 0; j < n; ++j) {
-      const double step = std::ldexp(1.0, exps[j / 32] - g.exp_bias + g.exp_offset - (g.bits - 2));
+      const int field = exps[j / static_cast<std::size_t>(g.group)];
+      const double step = std::ldexp(1.0, field - g.exp_bias + g.exp_offset - (g.bits - 2));
       rounded(t, r * n + j, codes[j] * step, decoded[j], step, g.max_mantissa() * step, f.rounding);
     }
   }
