@@ -379,7 +379,12 @@ st_f32 "$tmp/a.f32" 2 35 "$tmp/act.st"
 run weak-columns --k 4 --no-global -i "$tmp/act.st" -o "$tmp/wc.st" && grep -a -q '"weight":{"dtype":"I32","shape":\[4\]' "$tmp/wc.st" &&
   ok || bad "weak-columns"
 expect 2 "weak-columns of a raw stream" "is a raw stream, not a .safetensors file" -- weak-columns --k 4 -i "$tmp/a.f32"
-run train-check --json >"$tmp/tc.json" && grep -q '"failed": 0' "$tmp/tc.json" && ok || bad "train-check"
+# exit 0: every validation passes and every negative control (a broken layer or rounding run through
+# its check) is caught; the verdict's other side, exit 1, is asserted by TrainControls.Verdict*
+run train-check --json >"$tmp/tc.json" && grep -q '"failed": 0' "$tmp/tc.json" && grep -q '"uncaught": 0' "$tmp/tc.json" &&
+  grep -q '"mutant": "wrong-weak-permutation"' "$tmp/tc.json" && ! grep -q '"caught": false' "$tmp/tc.json" &&
+  ok || bad "train-check: every validation passes and every control is caught"
+run train-check >"$tmp/tc.txt" && grep -q "^[1-9][0-9]* caught, 0 not caught$" "$tmp/tc.txt" && ok || bad "train-check's controls table"
 expect 2 "finetune option" "does not take: --frobnicate" -- finetune --frobnicate
 
 # ---- -o PATH (issue 13): a regular file is replaced atomically keeping its mode; a symlink's target

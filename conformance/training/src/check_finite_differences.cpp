@@ -1,7 +1,6 @@
 // 1. Finite differences: fp32 analytic gradients against 50-digit central differences.
 #include <cmath>
 #include <functional>
-#include <limits>
 
 #include <boost/multiprecision/cpp_bin_float.hpp>
 #include <fmt/format.h>
@@ -55,30 +54,23 @@ std::vector<Big> central_differences(BigMatrix& p, const std::function<Big()>& l
   return d;
 }
 
-// An fp32 value reached through a chain of n roundings (dot products count one per term) differs
-// from the exact one by at most gamma_n times the same formula evaluated on |.| (Higham, Accuracy
-// and Stability, Thm 3.5 and Sec. 3.1). `magnitude` is that formula, computed in fp32: its own
-// relative error (~n 2^-24) only moves the metric by that factor.
-ValidationResult compare_fd(std::string config, const Matrix& analytic, const std::vector<Big>& fd,
-                            const Matrix& magnitude, std::size_t n) {
-  // NaN-proof: a NaN or Inf anywhere (gradient, difference quotient or magnitude) makes the metric
-  // NaN or Inf, which fails; an exact match counts 0 even where the magnitude is 0.
-  double worst = non_finite(analytic) + non_finite(magnitude);
-  for (std::size_t i = 0; i < fd.size(); ++i) {
-    const double error = static_cast<double>(abs(Big(analytic.v[i]) - fd[i]));
-    worst = worse(worst, error == 0 ? 0 : error / magnitude.v[i]);
-    if (!isfinite(fd[i])) worst = std::numeric_limits<double>::infinity();
-  }
-  const double u = 0x1p-24, gamma = static_cast<double>(n) * u / (1 - static_cast<double>(n) * u);
-  return result("finite-differences", std::move(config), worst, gamma, fd.size(),
-                fmt::format("|fp32 - fd| / formula on |.|; bound gamma_{} (n roundings)", n));
+// An fp32 value reached through a chain of n roundings (dot products count one per term) against
+// the 50-digit difference quotient: within gamma_n of the formula on |.| (`magnitude`, computed in
+// fp32: its own relative error, ~n 2^-24, only moves the metric by that factor). A NaN or Inf in the
+// gradient or the quotient makes an error NaN or Inf, which fails.
+ValidationResult compare_fd(std::string config, const Matrix& analytic, const std::vector<Big>& fd, const Matrix& magnitude,
+                            std::size_t n) {
+  std::vector<double> error(fd.size());
+  for (std::size_t i = 0; i < fd.size(); ++i) error[i] = static_cast<double>(abs(Big(analytic.v[i]) - fd[i]));
+  return within_gamma("finite-differences", std::move(config), error, magnitude, n,
+                      fmt::format("|fp32 - fd| / formula on |.|; bound gamma_{} (n roundings)", n));
 }
 
 // L = <G, y>: dL/dy = G exactly, so the error budget is the layer's own backward.
-std::vector<ValidationResult> lora_finite_differences() {
+std::vector<ValidationResult> lora_finite_differences(Mutant m) {
   const std::size_t t = 3, ic = 10, oc = 6, r = 2;
   const LoraCase c = lora_case(t, ic, oc, r, 11);
-  LoraLinear layer(c.w, c.a, c.b, c.alpha, lora_config("f32"));
+  LoraLinear layer = lora_layer(c, lora_config("f32"), m);
   layer.forward(c.x);
   const LoraGrads d = layer.backward(c.g);
   LoraLinear on_abs(absolute(c.w), absolute(c.a), absolute(c.b), c.alpha, lora_config("f32"));
@@ -86,7 +78,7 @@ std::vector<ValidationResult> lora_finite_differences() {
   const LoraGrads mag = on_abs.backward(absolute(c.g));
 
   BigMatrix x(c.x), w(c.w), a(c.a), b(c.b), g(c.g);
-  const Big s = layer.scale();
+  const Big s = Big(c.alpha) / r;  // the model's s = alpha / r, not the layer's
   const auto loss = [&] { return big_inner(g, big_matmul_nt(x, w)) + s * big_inner(g, big_matmul_nt(big_matmul_nt(x, a), b)); };
   // Roundings on each chain: dx = fl(g W + g_h A), g_h = (s g) B: 1 + OC + r + 1; dA = g_h^T x:
   // 1 + OC + T; dB = (s g)^T h, h = x A^T: 1 + IC + T.
@@ -95,7 +87,7 @@ std::vector<ValidationResult> lora_finite_differences() {
           compare_fd("lora dB", d.b, central_differences(b, loss), mag.b, ic + t + 1)};
 }
 
-std::vector<ValidationResult> weak_finite_differences() {
+std::vector<ValidationResult> weak_finite_differences(Mutant m) {
   const std::size_t t = 2, oc = 8, ic = 64;
   const std::vector<std::int32_t> weak{5, 20, 41};
   const std::size_t k = weak.size(), first = ic - k;
@@ -103,10 +95,9 @@ std::vector<ValidationResult> weak_finite_differences() {
   WeakColumnLinear layer(p);
   const Matrix x = gaussian(t, ic, 1.0f, 22), g = gaussian(t, oc, 1e-6f, 23);
   layer.forward(x);
-  const WeakGrads d = layer.backward(g);
-  Matrix w4(oc, ic);
-  w4.v = ref::qeft_dequantize(p, qeft::Path::nowc);
-  const Matrix o = layer.oweight();
+  const WeakGrads d = weak_backward(layer, x, g, m);
+  const WeakModel model = weak_model(p);
+  const Matrix &w4 = model.w4, &o = model.o;
 
   // The formula on |.|: dx = |g| |W4| + [0 | |g| |O|], dO = |g|^T |x[:, IC-k:]|.
   Matrix mag_x = matmul_nt(absolute(g), transpose(absolute(w4)));
@@ -129,9 +120,9 @@ std::vector<ValidationResult> weak_finite_differences() {
 }
 }  // namespace
 
-std::vector<ValidationResult> validate_finite_differences(Mutant /*TODO mutants*/) {
-  std::vector<ValidationResult> r = lora_finite_differences();
-  for (ValidationResult& w : weak_finite_differences()) r.push_back(std::move(w));
+std::vector<ValidationResult> validate_finite_differences(Mutant m) {
+  std::vector<ValidationResult> r = lora_finite_differences(m);
+  for (ValidationResult& w : weak_finite_differences(m)) r.push_back(std::move(w));
   return r;
 }
 

@@ -1,5 +1,7 @@
-// 5. OGR invariance: a layer in the original column order and reordered with the weak columns last.
-#include <algorithm>
+// 5. OGR invariance: the real layers in the original column order and reordered with the weak
+// columns last compute the same function.
+#include <cmath>
+#include <utility>
 
 #include "validation_support.hpp"
 
@@ -9,81 +11,72 @@ namespace {
 
 using namespace detail;
 
-// Terms added in ascending order of value (as test_weak_select.cpp's toy decoder): a sum then
-// depends only on the multiset of its terms (from +0, zeros of either sign change nothing), so
-// permuting the reduction dimension changes no bit, while a wiring error pairs different terms.
-Matrix sorted_matmul_nt(const Matrix& a, const Matrix& b) {
-  Matrix c(a.rows, b.rows);
-  std::vector<float> terms(a.cols);
-  for (std::size_t i = 0; i < a.rows; ++i)
-    for (std::size_t j = 0; j < b.rows; ++j) {
-      for (std::size_t k = 0; k < a.cols; ++k) terms[k] = a(i, k) * b(j, k);
-      std::sort(terms.begin(), terms.end());
-      float s = 0.0f;
-      for (float t : terms) s += t;
-      c(i, j) = s;
+// Integers in [-3, 3] times 2^e. On such data (the exponents below) every product, partial sum and
+// scaled value the layers form is an integer multiple of 2^-11 below 2^9 in magnitude (the finest:
+// the LoRA layer's dx; the largest: its y, at most 396), so it needs at most 20 bits: every fp32
+// rounding is exact, and no sum depends on the order of its terms. The layers sum in index order, so
+// permuting the reduction dimension leaves every bit unchanged, while a wiring error pairs different
+// terms and changes the values.
+Matrix grid(std::size_t rows, std::size_t cols, int e, std::uint64_t seed) {
+  Matrix m(rows, cols);
+  for (float& v : m.v) v = std::ldexp(static_cast<float>(static_cast<int>(splitmix64(seed) % 7) - 3), e);
+  return m;
+}
+
+// A weight on minmax's 4-bit grid, (c - 8) / 16 for codes c in 0..15, with c = 0 and 15 in every row
+// (columns 0 and 1, which are not weak): each row's group gets scale 2^-4 and zero point 8, so the
+// quantization is lossless, W4 holds W on the non-weak columns and 0 (the zero code) on the weak
+// ones, and O holds W on the weak ones.
+Matrix qeft_grid(std::size_t rows, std::size_t cols, std::uint64_t seed) {
+  Matrix m(rows, cols);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t j = 0; j < cols; ++j) {
+      const int c = j == 0 ? 0 : j == 1 ? 15 : static_cast<int>(splitmix64(seed) % 16);
+      m(r, j) = std::ldexp(static_cast<float>(c - 8), -4);
     }
-  return c;
-}
-
-Matrix sorted_mm(unsigned, const Matrix& a, const OperandFormat&, const Matrix& b, const OperandFormat&, std::uint64_t) {
-  return sorted_matmul_nt(a, b);
-}
-
-struct WeakRun {
-  Matrix y;
-  WeakGrads d;
-};
-
-// WeakColumnLinear's dataflow with the weak inputs at `weak` (the layer's own order has them last),
-// every sum order-independent.
-WeakRun sorted_weak(const Matrix& w4, const Matrix& o, std::span<const std::int32_t> weak, const Matrix& x, const Matrix& g) {
-  const Matrix xw = gather_columns(x, weak);
-  WeakRun r{add_scaled(sorted_matmul_nt(x, w4), 1.0f, sorted_matmul_nt(xw, o)),
-            {sorted_matmul_nt(g, transpose(w4)), sorted_matmul_nt(transpose(g), transpose(xw))}};
-  const Matrix gw = sorted_matmul_nt(g, transpose(o));
-  for (std::size_t t = 0; t < g.rows; ++t)
-    for (std::size_t j = 0; j < weak.size(); ++j) r.d.x(t, static_cast<std::size_t>(weak[j])) += gw(t, j);
-  return r;
+  return m;
 }
 
 }  // namespace
 
-std::vector<ValidationResult> validate_ogr_invariance(Mutant /*TODO mutants*/) {
+std::vector<ValidationResult> validate_ogr_invariance(Mutant m) {
   const std::vector<std::int32_t> weak{3, 17, 18, 40, 62};
-  const std::size_t ic = 64;
+  const std::size_t ic = 64, t = 6, oc = 8, first = ic - weak.size();
   const std::vector<std::int32_t> perm = ref::weak_permutation(weak, ic), back = inverse(perm);
+  // The permutation the inputs x are reordered by: perm, or for the negative control perm with the
+  // last non-weak and the first weak entry swapped (a runtime reordering that disagrees with the
+  // layout's).
+  std::vector<std::int32_t> x_perm = perm;
+  if (m == Mutant::wrong_weak_permutation) std::swap(x_perm[first - 1], x_perm[first]);
+  const LoraConfig f32 = lora_config("f32");
   std::vector<ValidationResult> out;
 
-  // LoRA: W, A and x permuted along IC; dx and dA come back permuted, y and dB unchanged.
-  const LoraCase c = lora_case(6, ic, 8, 4, 71);
-  const LoraConfig f32 = lora_config("f32");
-  const float s = c.alpha / static_cast<float>(c.a.rows);  // as LoraLinear's scale
-  const LoraRun orig = lora_dataflow(c, c.w, f32, s, 0, sorted_mm);
-  LoraCase p = c;
-  p.x = gather_columns(c.x, perm);
-  p.w = gather_columns(c.w, perm);
-  p.a = gather_columns(c.a, perm);
-  const LoraRun moved = lora_dataflow(p, p.w, f32, s, 0, sorted_mm);
-  const Matrix dx = gather_columns(orig.d.x, perm), da = gather_columns(orig.d.a, perm);
-  out.push_back(bitwise("ogr-invariance", "lora", {{&moved.y, &orig.y}, {&moved.d.x, &dx}, {&moved.d.a, &da}, {&moved.d.b, &orig.d.b}},
-                        "max ulps of y, dx, dA, dB: original order vs weak columns last"));
+  // LoRA: W, A and x permuted along IC give the same y and dB, and dx and dA permuted.
+  const LoraCase c{grid(t, ic, 0, 71), grid(oc, ic, -3, 72), grid(4, ic, -3, 73), grid(oc, 4, -2, 74), grid(t, oc, -5, 75), 6.0f};
+  LoraLinear orig(c.w, c.a, c.b, c.alpha, f32), moved(gather_columns(c.w, perm), gather_columns(c.a, perm), c.b, c.alpha, f32);
+  const Matrix y = orig.forward(c.x), moved_y = moved.forward(gather_columns(c.x, x_perm));
+  const LoraGrads d = orig.backward(c.g), moved_d = moved.backward(c.g);
+  const Matrix dx = gather_columns(d.x, perm), da = gather_columns(d.a, perm);
+  out.push_back(bitwise("ogr-invariance", "lora", {{&moved_y, &y}, {&moved_d.x, &dx}, {&moved_d.a, &da}, {&moved_d.b, &d.b}},
+                        "max ulps of y, dx, dA, dB of LoraLinear f32: original order vs weak columns last"));
 
-  // QEFT: its layout is the reordered one (weak columns last); the original layer reads oweight's
-  // inputs where the packer says they are (outlieridx).
-  const qeft::Packed q = qeft_test_layer(8, ic, weak, 72);
-  Matrix w4(q.oc, ic);
-  w4.v = ref::qeft_dequantize(q, qeft::Path::nowc);
-  const Matrix o = WeakColumnLinear(q).oweight();
-  const Matrix x = gaussian(6, ic, 1.0f, 73), g = gaussian(6, q.oc, 1e-6f, 74);
-  std::vector<std::int32_t> tail(weak.size());
-  for (std::size_t j = 0; j < tail.size(); ++j) tail[j] = static_cast<std::int32_t>(ic - weak.size() + j);
-  const WeakRun layout = sorted_weak(w4, o, tail, gather_columns(x, perm), g);
-  const WeakRun original = sorted_weak(gather_columns(w4, back), o, q.outlieridx, x, g);
-  const Matrix wdx = gather_columns(original.d.x, perm);
+  // QEFT: WeakColumnLinear holds the reordered layout (weak columns last) and takes x reordered;
+  // the original-order model is a dense fp32 layer (y = x W^T, dx = g W, dW = g^T x) whose W is W4
+  // put back in the original order plus O on the columns outlieridx names.
+  const qeft::Packed q = qeft_layer(qeft_grid(oc, ic, 76), weak);
+  WeakColumnLinear layer(q);
+  const WeakModel model = weak_model(q);
+  Matrix w = gather_columns(model.w4, back);
+  for (std::size_t r = 0; r < oc; ++r)
+    for (std::size_t j = 0; j < weak.size(); ++j) w(r, static_cast<std::size_t>(q.outlieridx[j])) += model.o(r, j);
+  const Matrix x = grid(t, ic, 0, 77), g = grid(t, oc, -5, 78);
+  const Matrix layer_y = layer.forward(gather_columns(x, x_perm));
+  const WeakGrads layer_d = layer.backward(g);
+  const Matrix dense_y = matmul_nt(x, w), dense_dx = gather_columns(matmul_nt(g, transpose(w)), perm),
+               dense_do = gather_columns(matmul_nt(transpose(g), transpose(x)), q.outlieridx);
   out.push_back(bitwise("ogr-invariance", "qeft weak-column",
-                        {{&layout.y, &original.y}, {&layout.d.x, &wdx}, {&layout.d.oweight, &original.d.oweight}},
-                        "max ulps of y, dx, dO: original order vs QEFT's layout"));
+                        {{&layer_y, &dense_y}, {&layer_d.x, &dense_dx}, {&layer_d.oweight, &dense_do}},
+                        "max ulps of y, dx, dO of WeakColumnLinear (layout order) vs a dense fp32 layer (original order)"));
   return out;
 }
 

@@ -72,16 +72,20 @@ MeanError mean_error(const Matrix& g, const SrGrid& grid, const std::vector<doub
 
 }  // namespace
 
-std::vector<ValidationResult> validate_stochastic_rounding(Mutant /*TODO mutants*/) {
+std::vector<ValidationResult> validate_stochastic_rounding(Mutant m) {
   const Matrix g = gaussian(8, 64, 1e-6f, 61);
   std::vector<ValidationResult> out;
   for (int bits : {8, 6, 5}) {
     const OperandFormat f = OperandFormat::gse(bits, Rounding::sr);
     const SrGrid grid = sr_grid(g, f);
+    // The rounding under test, or a broken one: rtz where sr is asked for, or sr drawing seed 0's
+    // random words for every seed.
+    OperandFormat rounded = f;
+    if (m == Mutant::sr_truncation) rounded.rounding = Rounding::rtz;
     std::vector<double> sum(g.size(), 0.0);
     const auto add_seeds = [&](std::uint64_t from, std::uint64_t to) {
       for (std::uint64_t s = from; s < to; ++s) {
-        const Matrix q = quantize_rows(g, f, s);
+        const Matrix q = quantize_rows(g, rounded, m == Mutant::sr_fixed_seed ? 0 : s);
         for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += q.v[i];
       }
     };

@@ -1,17 +1,14 @@
 #include "lowbit/training/validation.hpp"
 
+#include <algorithm>
 #include <cmath>
 
-#include "lowbit/training/layers.hpp"
+#include "validation_support.hpp"
 
 namespace lowbit::training {
 
 qeft::Packed qeft_test_layer(std::size_t oc, std::size_t ic, std::span<const std::int32_t> weak, std::uint64_t seed) {
-  const Matrix w = gaussian(oc, ic, 1.0f / std::sqrt(static_cast<float>(ic)), seed);
-  weak::QuantOptions o;
-  o.group = 64;
-  o.tuning = weak::Tuning::minmax;
-  return ref::qeft_pack(ref::weak_quantize(weak::Layout::qeft, w.v, oc, ic, weak, o));
+  return detail::qeft_layer(gaussian(oc, ic, 1.0f / std::sqrt(static_cast<float>(ic)), seed), weak);
 }
 
 std::string_view mutant_name(Mutant m) {
@@ -35,7 +32,8 @@ std::string_view mutant_name(Mutant m) {
 const std::vector<Validation>& validations() {
   using M = Mutant;
   static const std::vector<Validation> list{
-      {"finite-differences", validate_finite_differences, {M::transposed_gradient, M::dropped_lora_scale, M::nan_gradient}},
+      {"finite-differences", validate_finite_differences,
+       {M::transposed_gradient, M::dropped_lora_scale, M::nan_gradient, M::wrong_weak_columns}},
       {"quantized-backward", validate_quantized_backward,
        {M::fp32_accumulation, M::skipped_gradient_quantization, M::off_by_one_group, M::nan_gradient}},
       {"quantization-error", validate_quantization_error, {M::unquantized, M::dropped_lora_scale, M::nan_gradient}},
@@ -65,6 +63,11 @@ std::vector<Control> run_controls() {
       out.push_back(c);
     }
   return out;
+}
+
+bool all_hold(std::span<const ValidationResult> results, std::span<const Control> controls) {
+  return std::all_of(results.begin(), results.end(), [](const ValidationResult& r) { return r.passed; }) &&
+         std::all_of(controls.begin(), controls.end(), [](const Control& c) { return c.caught; });
 }
 
 }  // namespace lowbit::training

@@ -31,6 +31,56 @@ LoraCase lora_case(std::size_t t, std::size_t ic, std::size_t oc, std::size_t r,
           gaussian(oc, r, 0.05f, seed + 3), gaussian(t, oc, 1e-6f, seed + 4), 1.5f * static_cast<float>(r)};
 }
 
+LoraLinear lora_layer(const LoraCase& c, const LoraConfig& cfg, Mutant m) {
+  const auto mm = [m](unsigned i, const Matrix& a, const OperandFormat& fa, const Matrix& b, const OperandFormat& fb,
+                      std::uint64_t seed, QuantStats& stats) {
+    Matrix out = lora_qmatmul(i, a, fa, b, fb, seed, stats);
+    if (m == Mutant::transposed_gradient && i == 6) return transposed_reading(out);  // matmul 6: dA
+    if (m == Mutant::nan_gradient && i == 5) out.v[0] = std::numeric_limits<float>::quiet_NaN();  // matmul 5: dB
+    return out;
+  };
+  const float alpha = m == Mutant::dropped_lora_scale ? static_cast<float>(c.a.rows) : c.alpha;
+  return LoraLinear(c.w, c.a, c.b, alpha, cfg, mm);
+}
+
+Matrix transposed_reading(const Matrix& m) {
+  Matrix t = transpose(m);
+  t.rows = m.rows;
+  t.cols = m.cols;
+  return t;
+}
+
+WeakModel weak_model(const qeft::Packed& p) {
+  WeakModel m{Matrix(p.oc, p.ic), Matrix(p.oc, p.k)};
+  m.w4.v = ref::qeft_dequantize(p, qeft::Path::nowc);
+  for (std::size_t i = 0; i < m.o.size(); ++i) m.o.v[i] = ref::f16_to_f32(p.oweight[i]);
+  return m;
+}
+
+qeft::Packed qeft_layer(const Matrix& w, std::span<const std::int32_t> weak) {
+  weak::QuantOptions o;
+  o.group = 64;
+  o.tuning = weak::Tuning::minmax;
+  return ref::qeft_pack(ref::weak_quantize(weak::Layout::qeft, w.v, w.rows, w.cols, weak, o));
+}
+
+WeakGrads weak_backward(WeakColumnLinear& layer, const Matrix& x, const Matrix& g, Mutant m) {
+  WeakGrads d = layer.backward(g);
+  const std::size_t first = x.cols - layer.k();
+  if (m == Mutant::wrong_weak_columns) d.oweight = matmul_nt(transpose(g), transpose(columns(x, 0, layer.k())));
+  if (m == Mutant::transposed_gradient) d.oweight = transposed_reading(d.oweight);
+  if (m == Mutant::nan_gradient) d.x(0, first) = std::numeric_limits<float>::quiet_NaN();
+  return d;
+}
+
+ValidationResult within_gamma(std::string name, std::string config, std::span<const double> error, const Matrix& magnitude,
+                              std::size_t n, std::string detail) {
+  double worst = non_finite(magnitude);  // an Inf magnitude would excuse any error
+  for (std::size_t i = 0; i < error.size(); ++i) worst = worse(worst, error[i] == 0 ? 0 : error[i] / magnitude.v[i]);
+  const double nu = static_cast<double>(n) * 0x1p-24;
+  return result(std::move(name), std::move(config), worst, nu / (1 - nu), error.size(), std::move(detail));
+}
+
 Matrix scaled(Matrix m, float s) {
   for (float& v : m.v) v *= s;
   return m;

@@ -1,5 +1,6 @@
 // What the gradient validations share (internal to conformance/training/src): the result record,
-// the seeded LoRA inputs, column gathers, ulp distances and the exact matmul oracle.
+// the seeded LoRA inputs, the layers under test with their negative controls, column gathers, ulp
+// distances, the rounding-error comparison and the exact matmul oracle.
 #pragma once
 #include <cstdint>
 #include <initializer_list>
@@ -37,6 +38,37 @@ Matrix absolute(Matrix m);
 Matrix gather_columns(const Matrix& m, std::span<const std::int32_t> idx);
 std::vector<std::int32_t> inverse(std::span<const std::int32_t> perm);
 
+// A layer under test, or the deliberately broken variant a negative control asks for (the broken
+// variants of a LoraLinear go through its LoraMatmul seam):
+//   transposed_gradient  dA computed as x^T g_h (IC x r) and read back as r x IC
+//   nan_gradient         one NaN in dB
+//   dropped_lora_scale   the layer built with alpha = r, so s = 1
+// Every other mutant leaves the layer as it is.
+LoraLinear lora_layer(const LoraCase& c, const LoraConfig& cfg, Mutant m = Mutant::none);
+// The transpose of m's values, read back in m's shape (m.rows x m.cols).
+Matrix transposed_reading(const Matrix& m);
+
+// WeakColumnLinear's weights read from the packed buffers, independently of the layer: W4 (the
+// nowc dequantization, OC x IC) and O (oweight, OC x k).
+struct WeakModel {
+  Matrix w4, o;
+};
+WeakModel weak_model(const qeft::Packed& p);
+// A QEFT layer (4-bit, groups of 64, minmax) of the OC x IC weight w with the given weak columns.
+qeft::Packed qeft_layer(const Matrix& w, std::span<const std::int32_t> weak);
+// layer.backward(g) after layer.forward(x), or a broken backward a negative control asks for:
+//   wrong_weak_columns   dO = g^T x[:, :k], the first k inputs instead of the last
+//   transposed_gradient  dO computed as x_w^T g (k x OC) and read back as OC x k
+//   nan_gradient         one NaN in dx (in the first weak column, where g O is added)
+WeakGrads weak_backward(WeakColumnLinear& layer, const Matrix& x, const Matrix& g, Mutant m);
+
+// An fp32 value reached through n roundings differs from the exact one by at most gamma_n = n u /
+// (1 - n u), u = 2^-24, times the same formula evaluated on |.| (Higham, Accuracy and Stability,
+// Thm 3.5 and Sec. 3.1). One result: the largest error[i] / magnitude[i] (0 where the error is 0),
+// bound gamma_n. A NaN error, or a NaN or Inf magnitude, fails it.
+ValidationResult within_gamma(std::string name, std::string config, std::span<const double> error, const Matrix& magnitude,
+                              std::size_t n, std::string detail);
+
 // Distance in units in the last place; any two different bit patterns (+0 and -0 included) are at
 // least 1 apart, so 0 means bit for bit; +Inf if a value of either is not finite.
 double max_ulps(const Matrix& a, const Matrix& b);
@@ -47,27 +79,5 @@ ValidationResult bitwise(std::string name, std::string config,
 // C = A B^T for finite A and B, each entry the exact sum of the exact products rounded once to f32
 // (nearest even, +0 for an exact 0, Inf beyond the largest finite value).
 Matrix exact_matmul_nt(const Matrix& a, const Matrix& b);
-
-struct LoraRun {
-  Matrix y;
-  LoraGrads d;
-};
-
-// LoraLinear's dataflow (layers.hpp) with its matmuls replaced by mm(index, A, fa, B, fb, seed) =
-// Q(A) Q(B)^T; w is the base as the layer's matmuls see it.
-template <class Matmul>
-LoraRun lora_dataflow(const LoraCase& c, const Matrix& w, const LoraConfig& f, float s, std::uint64_t seed, Matmul mm) {
-  const Matrix h = mm(0, c.x, f.lora_act, c.a, f.lora_weight, 0);
-  LoraRun r{add_scaled(mm(2, c.x, f.base_act, w, f.base_act, 0), s, mm(1, h, f.lora_act, c.b, f.lora_weight, 0)), {}};
-  const Matrix xs = quantize_rows(c.x, f.lora_act, operand_seed(0, 0, 0));
-  const Matrix hs = quantize_rows(h, f.lora_act, operand_seed(0, 1, 0));
-  const Matrix gs = scaled(c.g, s);
-  const Matrix gh = mm(4, gs, f.lora_grad, transpose(c.b), f.lora_weight, seed);
-  r.d.b = mm(5, transpose(gs), f.lora_grad, transpose(hs), f.lora_act, seed);
-  r.d.a = mm(6, transpose(gh), f.lora_grad, transpose(xs), f.lora_act, seed);
-  r.d.x = add_scaled(mm(3, c.g, f.base_grad, transpose(w), f.base_act, seed), 1.0f,
-                     mm(7, gh, f.lora_grad, transpose(c.a), f.lora_weight, seed));
-  return r;
-}
 
 }  // namespace lowbit::training::detail

@@ -1,7 +1,7 @@
 // The gradient validations of lowbit's training checks (used by the tests and `lowbit train-check`).
 // Each returns one result per (check, configuration, tensor); a result passes when its metric is
 // within its bound, and `cases` says how many values it compared. Every bound is derived in
-// validation.cpp next to the check. All inputs are fixed (seeded) so the results are reproducible.
+// src/ next to its check. All inputs are fixed (seeded) so the results are reproducible.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -44,8 +44,9 @@ enum class Mutant : std::uint8_t {
 std::string_view mutant_name(Mutant m);
 
 // 1. Unquantized fp32 analytic gradients (LoraLinear "f32", WeakColumnLinear) against central
-//    differences in cpp_bin_float_50. Metric: max |analytic - fd| / (the gradient formula on |.|),
-//    bound gamma_n = n u / (1 - n u), u = 2^-24, n the fp32 roundings on the longest chain.
+//    differences in cpp_bin_float_50 of the loss written from the model (s = alpha / r from the
+//    model, not the layer). Metric: max |analytic - fd| / (the gradient formula on |.|), bound
+//    gamma_n = n u / (1 - n u), u = 2^-24, n the fp32 roundings on the longest chain.
 std::vector<ValidationResult> validate_finite_differences(Mutant m = Mutant::none);
 // 2. The quantized forward and backward of every GSE and FP8 config, rne and sr, against the data
 //    flow of docs/training.md section 2.1 written from the page: the reference codecs and exact dot
@@ -57,12 +58,14 @@ std::vector<ValidationResult> validate_quantized_backward(Mutant m = Mutant::non
 //    converse, where the gradient's path quantizes: the RMS difference the grid steps predict over
 //    the measured one; bound 2.
 std::vector<ValidationResult> validate_quantization_error(Mutant m = Mutant::none);
-// 4. WeakColumnLinear's dO against the full-weight gradient g^T x restricted to the weak columns.
-//    Metric: max ulp distance; bound 0.
+// 4. WeakColumnLinear's dx and dO (T = 24, OC = 16, IC = 64, k = 6) against the exact gradients of
+//    its model y = [x | x_w] [W4 | O]^T (exact_matmul_nt). Metric: max |fp32 - exact| / (the
+//    gradient formula on |.|); bound gamma_{n+2}, n the layer's roundings.
 std::vector<ValidationResult> validate_weak_column_gradient(Mutant m = Mutant::none);
-// 5. A LoRA layer and a weak-column layer in the original column order and reordered by
-//    ref::weak_permutation (weak columns last), with order-independent sums: outputs and gradients
-//    (mapped back through the permutation). Metric: max ulp distance; bound 0.
+// 5. LoraLinear "f32" in the original column order and reordered by ref::weak_permutation (weak
+//    columns last), and WeakColumnLinear (the reordered layout) against a dense fp32 layer in the
+//    original order, on data where every fp32 operation is exact: outputs and gradients (mapped back
+//    through the permutation). Metric: max ulp distance; bound 0.
 std::vector<ValidationResult> validate_ogr_invariance(Mutant m = Mutant::none);
 // 6. GSE stochastic rounding (8, 6, 5 bits) of a gradient over S seeds: the RMS error of the mean
 //    (in rounding steps) against its expected value sqrt(mean f (1 - f) / S) at S = 64 and 1024 (the
@@ -89,6 +92,9 @@ struct Control {
   std::size_t failed = 0, results = 0;  // results that failed, of all the mutant's results
 };
 std::vector<Control> run_controls();
+
+// The verdict of `lowbit train-check`: every validation passes and every mutant is caught.
+bool all_hold(std::span<const ValidationResult> results, std::span<const Control> controls);
 
 // A QEFT layer (4-bit, groups of 64, minmax) of N(0, 1/ic) weights with the given weak columns
 // (ascending, original indices); oc % 8 == 0, ic % 64 == 0.
