@@ -381,6 +381,9 @@ run weak-columns --k 4 --no-global -i "$tmp/act.st" -o "$tmp/wc.st" && grep -a -
 expect 2 "weak-columns of a raw stream" "is a raw stream, not a .safetensors file" -- weak-columns --k 4 -i "$tmp/a.f32"
 run train-check --json >"$tmp/tc.json" && grep -q '"failed": 0' "$tmp/tc.json" && ok || bad "train-check"
 expect 2 "finetune option" "does not take: --frobnicate" -- finetune --frobnicate
+expect 2 "finetune task" "--task" -- finetune --task sparse
+expect 2 "finetune --out with several seeds" "--out takes one seed" -- finetune --seed 1 --seed 2 --out "$tmp/ft"
+[ ! -e "$tmp/ft" ] && ok || bad "finetune made its --out folder before refusing the arguments"
 
 # ---- -o PATH (issue 13): a regular file is replaced atomically keeping its mode; a symlink's target
 # is replaced; a FIFO or a device is written directly; a directory is refused, naming it
