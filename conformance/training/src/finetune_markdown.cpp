@@ -173,7 +173,7 @@ std::string seeds_markdown(const std::vector<FinetuneReport>& runs) {
       s += rank == st.sweep_ranks.back() ? "." : ",";
     }
     s += "\nPre-trained accuracy on its own task:";
-    for (const FinetuneReport& r : runs) s += fmt::format(" {}", percent(r.tasks.at(ti).pretrain_accuracy));
+    for (std::size_t i = 0; i < runs.size(); ++i) s += fmt::format("{} {}", i ? "," : "", percent(runs[i].tasks.at(ti).pretrain_accuracy));
     s += ". Chosen learning rates (lora / qeft / full):";
     for (const FinetuneReport& r : runs) {
       std::string lrs;

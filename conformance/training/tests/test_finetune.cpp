@@ -491,6 +491,9 @@ TEST(Finetune, MarkdownTables) {
   EXPECT_EQ(count(seeds, "| method | seed 7 | seed 8 | mean | mean - fp32 LoRA |"), 2u);
   EXPECT_EQ(count(seeds, "| qeft | 60.00% | 50.00% | 55.00% | -20.00 |"), 2u);
   EXPECT_EQ(count(seeds, "| pretrained (no fine-tuning) | 40.00% | 30.00% | 35.00% |  |"), 2u);
+  EXPECT_EQ(count(seeds, "Pre-trained accuracy on its own task: 0.00%, 0.00%. Chosen learning rates (lora / qeft / full): "
+                         "seed 7 0.01; seed 8 0.01.\n"),
+            2u);
   EXPECT_THROW(lt::seeds_markdown({}), lowbit::Error);
 }
 
