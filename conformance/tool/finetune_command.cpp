@@ -12,6 +12,7 @@
 #include "lowbit/conformance/json_text.hpp"
 #include "lowbit/training/finetune.hpp"
 #include "registry.hpp"
+#include "usage_error.hpp"
 
 namespace lowbit::cli {
 namespace {
@@ -19,6 +20,12 @@ namespace {
 using training::FinetuneReport;
 using training::FinetuneSettings;
 using training::MethodResult;
+using training::TaskReport;
+
+nlohmann::ordered_json counts_json(const training::QuantStats& q) {
+  return {{"values", q.values}, {"groups", q.groups}, {"exp_underflow", q.exp_underflow}, {"exp_overflow", q.exp_overflow},
+          {"saturated", q.saturated}};
+}
 
 nlohmann::ordered_json method_json(const MethodResult& m, bool sweep) {
   nlohmann::ordered_json j;
@@ -28,7 +35,10 @@ nlohmann::ordered_json method_json(const MethodResult& m, bool sweep) {
   j["base_bits"] = m.base_bits;
   j["rank"] = m.rank;
   j["trainable_params"] = m.trainable_params;
+  j["lr"] = m.lr;
   j["final_loss"] = m.final_loss;
+  j["validation_loss"] = m.validation_loss;
+  j["validation_accuracy"] = m.validation_accuracy;
   j["test_loss"] = m.test_loss;
   j["accuracy"] = m.accuracy;
   j["initial_test_loss"] = m.initial_test_loss;
@@ -37,12 +47,10 @@ nlohmann::ordered_json method_json(const MethodResult& m, bool sweep) {
   j["memory"] = {{"base_bytes", m.memory.base_bits / 8},
                  {"trainable_bytes", m.memory.trainable_bits / 8},
                  {"activation_bytes", m.memory.activation_bits / 8}};
-  if (m.family == "lora")
-    j["quantization"] = {{"values", m.stats.values},
-                         {"groups", m.stats.groups},
-                         {"exp_underflow", m.stats.exp_underflow},
-                         {"exp_overflow", m.stats.exp_overflow},
-                         {"saturated", m.stats.saturated}};
+  if (m.family == "lora") {
+    j["quantization"] = counts_json(m.stats);
+    j["quantization_offset_0"] = counts_json(m.no_offset);
+  }
   if (sweep) j["pareto"] = m.pareto;
   return j;
 }
@@ -53,76 +61,95 @@ nlohmann::ordered_json settings_json(const FinetuneSettings& s) {
           {"classes", s.classes},
           {"teacher_hidden", s.teacher_hidden},
           {"shift", s.shift},
+          {"outliers", s.outliers},
+          {"outlier_min", s.outlier_min},
+          {"outlier_max", s.outlier_max},
+          {"outlier_share", s.outlier_share},
+          {"outlier_shift", s.outlier_shift},
           {"pretrain_examples", s.pretrain_examples},
           {"finetune_examples", s.finetune_examples},
+          {"validation_examples", s.validation_examples},
           {"test_examples", s.test_examples},
+          {"calibration_examples", s.calibration_examples},
           {"batch", s.batch},
           {"pretrain_steps", s.pretrain_steps},
           {"finetune_steps", s.finetune_steps},
           {"pretrain_lr", s.pretrain_lr},
-          {"lora_lr", s.lora_lr},
-          {"qeft_lr", s.qeft_lr},
-          {"full_lr", s.full_lr},
+          {"lora_lrs", s.lora_lrs},
+          {"qeft_lrs", s.qeft_lrs},
+          {"full_lrs", s.full_lrs},
           {"lora_alpha", s.lora_alpha},
           {"rank", s.rank},
           {"sweep_ranks", s.sweep_ranks},
           {"sweep_bits", s.sweep_bits}};
 }
 
-std::string rank_text(const MethodResult& m) { return m.family == "lora" || m.family == "qeft" ? std::to_string(m.rank) : "-"; }
-
-void print_table(const FinetuneReport& r, bool quick, double seconds) {
-  const FinetuneSettings& s = r.settings;
-  fmt::print("lowbit finetune{}: MLP {}-{}-{}-{} (ReLU, no bias), seed {}\n", quick ? " --quick" : "", s.input, s.hidden, s.hidden,
-             s.classes, s.seed);
-  fmt::print("pre-trained in fp32: {} steps, final loss {:.4f}, held-out accuracy on its own task {:.2f}%\n", s.pretrain_steps,
-             r.pretrain_final_loss, 100 * r.pretrain_accuracy);
-  fmt::print("fine-tuned on the shifted task: {} steps of batch {} over {} examples; held-out set {} examples\n\n",
-             s.finetune_steps, s.batch, s.finetune_examples, s.test_examples);
-  fmt::print("{:<17} {:>4} {:>9} {:>4} {:>9} {:>10} {:>9} {:>9} {:>8} {:>12}\n", "method", "bits", "base bits", "rank",
-             "trainable", "final loss", "test loss", "accuracy", "before", "memory (KiB)");
-  for (const MethodResult& m : r.table)
-    fmt::print("{:<17} {:>4g} {:>9.3f} {:>4} {:>9} {:>10.4f} {:>9.4f} {:>8.2f}% {:>7.2f}% {:>12.1f}\n", m.name, m.bits, m.base_bits,
-               rank_text(m), m.trainable_params, m.final_loss, m.test_loss, 100 * m.accuracy, 100 * m.initial_accuracy,
-               m.memory.total_bytes() / 1024);
-  fmt::print("\nGSQ-Tuning bits x rank: held-out accuracy % / training memory KiB (* = Pareto-optimal)\n");
-  fmt::print("{:>5}", "bits");
-  for (const std::size_t rank : s.sweep_ranks) fmt::print(" {:>17}", fmt::format("rank {}", rank));
-  fmt::print("\n");
-  for (const int bits : s.sweep_bits) {
-    fmt::print("{:>5}", bits);
-    for (const std::size_t rank : s.sweep_ranks)
-      for (const MethodResult& m : r.sweep)
-        if (static_cast<int>(m.bits) == bits && m.rank == rank)
-          fmt::print(" {:>17}", fmt::format("{:.2f}{} / {:.1f}", 100 * m.accuracy, m.pareto ? "*" : " ", m.memory.total_bytes() / 1024));
-    fmt::print("\n");
+nlohmann::ordered_json task_json(const TaskReport& t) {
+  nlohmann::ordered_json j;
+  j["task"] = training::task_name(t.task);
+  j["pretrain"] = {{"final_loss", t.pretrain_final_loss}, {"accuracy", t.pretrain_accuracy}};
+  j["changed_labels"] = t.changed_labels;
+  j["learning_rates"] = nlohmann::ordered_json::array();
+  for (const training::LrSelection& l : t.lr) {
+    nlohmann::ordered_json trials = nlohmann::ordered_json::array();
+    for (const MethodResult& m : l.trials)
+      trials.push_back({{"lr", m.lr}, {"validation_loss", m.validation_loss}, {"validation_accuracy", m.validation_accuracy}});
+    j["learning_rates"].push_back({{"family", l.family}, {"method", l.method}, {"chosen", l.chosen}, {"trials", trials}});
   }
-  fmt::print("\n{:.1f} s\n", seconds);
+  j["methods"] = nlohmann::ordered_json::array();
+  for (const MethodResult& m : t.table) j["methods"].push_back(method_json(m, false));
+  j["sweep"] = nlohmann::ordered_json::array();
+  for (const MethodResult& m : t.sweep) j["sweep"].push_back(method_json(m, true));
+  j["formats"] = nlohmann::ordered_json::array();
+  for (const training::FormatError& f : t.formats)
+    j["formats"].push_back({{"layer", f.layer},
+                            {"bits", f.bits},
+                            {"group", f.group},
+                            {"bits_per_value", f.bits_per_value},
+                            {"rne_error", f.rne_error},
+                            {"rne_gain", f.rne_gain},
+                            {"rtz_error", f.rtz_error},
+                            {"rtz_gain", f.rtz_gain}});
+  return j;
+}
+
+nlohmann::ordered_json report_json(const FinetuneReport& r, bool quick) {
+  nlohmann::ordered_json j;
+  j["seed"] = r.settings.seed;
+  j["quick"] = quick;
+  j["settings"] = settings_json(r.settings);
+  j["tasks"] = nlohmann::ordered_json::array();
+  for (const TaskReport& t : r.tasks) j["tasks"].push_back(task_json(t));
+  return j;
 }
 
 }  // namespace
 
 int run_finetune(const FinetuneArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
-  const FinetuneSettings s = a.quick ? FinetuneSettings::quick(a.seed) : FinetuneSettings::full(a.seed);
+  const std::vector<std::uint64_t> seeds = a.seeds.empty() ? std::vector<std::uint64_t>{1} : a.seeds;
+  if (!a.out.empty() && seeds.size() > 1) throw UsageError("finetune: --out takes one seed");
+  std::vector<training::TaskKind> tasks;
+  if (a.task == "dense" || a.task == "both") tasks.push_back(training::TaskKind::dense);
+  if (a.task == "outlier" || a.task == "both") tasks.push_back(training::TaskKind::outlier);
   if (!a.out.empty()) std::filesystem::create_directories(a.out);  // fail before the run, not after it
-  const FinetuneReport r = training::run_finetune_experiment(s);
-  if (!a.out.empty()) training::write_finetune_outputs(r, a.out);
+  std::vector<FinetuneReport> runs;
+  for (const std::uint64_t seed : seeds) {
+    FinetuneSettings s = a.quick ? FinetuneSettings::quick(seed) : FinetuneSettings::full(seed);
+    s.tasks = tasks;
+    runs.push_back(training::run_finetune_experiment(s));
+  }
+  if (!a.out.empty()) training::write_finetune_outputs(runs.front(), a.out);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (a.json) {
-    nlohmann::ordered_json j;
-    j["seed"] = s.seed;
-    j["quick"] = a.quick;
-    j["settings"] = settings_json(s);
-    j["pretrain"] = {{"final_loss", r.pretrain_final_loss}, {"accuracy", r.pretrain_accuracy}};
-    j["methods"] = nlohmann::ordered_json::array();
-    for (const MethodResult& m : r.table) j["methods"].push_back(method_json(m, false));
-    j["sweep"] = nlohmann::ordered_json::array();
-    for (const MethodResult& m : r.sweep) j["sweep"].push_back(method_json(m, true));
-    fmt::print("{}\n", conformance::json_text(j, 2));
+    nlohmann::ordered_json j = nlohmann::ordered_json::array();
+    for (const FinetuneReport& r : runs) j.push_back(report_json(r, a.quick));
+    fmt::print("{}\n", conformance::json_text(runs.size() == 1 ? j.front() : j, 2));
   } else {
-    print_table(r, a.quick, seconds);
-    if (!a.out.empty()) fmt::print("wrote {0}/table.csv, {0}/sweep.csv, {0}/pareto.svg\n", a.out);
+    for (const FinetuneReport& r : runs) fmt::print("{}", training::report_markdown(r));
+    if (runs.size() > 1) fmt::print("{}", training::seeds_markdown(runs));
+    if (!a.out.empty()) fmt::print("wrote {0}/table.csv, {0}/sweep.csv, {0}/lr.csv, {0}/pareto.svg\n", a.out);
+    fmt::print("{:.1f} s\n", seconds);
   }
   std::fflush(stdout);
   return 0;
@@ -133,10 +160,14 @@ namespace {
 void define(Registry& reg) {
   reg.add(Command{"finetune", "", {}, "", [](CLI::App& c) -> Action {
     auto a = std::make_shared<FinetuneArgs>();
-    c.add_flag("--quick", a->quick, "the smaller run (about 30 s on one core)");
-    c.add_option("--seed", a->seed, "seed of the data, the teachers, the initialisation and the batch order (default 1)");
-    c.add_option("--out", a->out, "folder for table.csv, sweep.csv and pareto.svg (created if missing)");
-    c.add_flag("--json", a->json, "one JSON object instead of the table");
+    c.add_flag("--quick", a->quick, "the smaller run (about 35 s on one core, both tasks)");
+    c.add_option("--seed", a->seeds,
+                 "seed(s) of the data, the teachers, the initialisation and the batch order (default 1); several seeds "
+                 "also print the accuracy over the seeds")
+        ->expected(1, 16);
+    c.add_option("--task", a->task, "dense, outlier or both (default)")->check(CLI::IsMember({"dense", "outlier", "both"}));
+    c.add_option("--out", a->out, "folder for table.csv, sweep.csv, lr.csv and pareto.svg (created if missing; one seed)");
+    c.add_flag("--json", a->json, "JSON instead of the Markdown tables (an array of runs for several seeds)");
     return [a] { return run_finetune(*a); };
   }});
 }

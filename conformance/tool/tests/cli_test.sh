@@ -386,6 +386,9 @@ run train-check --json >"$tmp/tc.json" && grep -q '"failed": 0' "$tmp/tc.json" &
   ok || bad "train-check: every validation passes and every control is caught"
 run train-check >"$tmp/tc.txt" && grep -q "^[1-9][0-9]* caught, 0 not caught$" "$tmp/tc.txt" && ok || bad "train-check's controls table"
 expect 2 "finetune option" "does not take: --frobnicate" -- finetune --frobnicate
+expect 2 "finetune task" "--task" -- finetune --task sparse
+expect 2 "finetune --out with several seeds" "--out takes one seed" -- finetune --seed 1 --seed 2 --out "$tmp/ft"
+[ ! -e "$tmp/ft" ] && ok || bad "finetune made its --out folder before refusing the arguments"
 
 # ---- -o PATH (issue 13): a regular file is replaced atomically keeping its mode; a symlink's target
 # is replaced; a FIFO or a device is written directly; a directory is refused, naming it

@@ -5,63 +5,15 @@
 #include <cmath>
 #include <memory>
 #include <numbers>
+#include <tuple>
 
+#include "finetune_support.hpp"
 #include "lowbit/error.hpp"
+#include "lowbit/gse.hpp"
 #include "lowbit/reference/weak.hpp"
 #include "lowbit/reference/weak_select.hpp"
 
 namespace lowbit::training {
-
-// ---- settings -----------------------------------------------------------------------------------
-
-FinetuneSettings FinetuneSettings::full(std::uint64_t seed) {
-  FinetuneSettings s;
-  s.seed = seed;
-  return s;
-}
-
-FinetuneSettings FinetuneSettings::quick(std::uint64_t seed) {
-  FinetuneSettings s;
-  s.seed = seed;
-  s.hidden = 128;
-  s.pretrain_examples = 96000;
-  s.pretrain_steps = 1500;
-  s.finetune_examples = 4096;
-  s.finetune_steps = 300;
-  s.test_examples = 2048;
-  s.calibration_examples = 256;
-  return s;
-}
-
-// ---- random numbers ------------------------------------------------------------------------------
-
-namespace {
-
-// Fisher-Yates with j = floor(u * (i + 1) / 2^64) (a 128-bit product; no std distribution).
-std::vector<std::size_t> shuffled(std::size_t n, std::uint64_t seed) {
-  std::vector<std::size_t> p(n);
-  for (std::size_t i = 0; i < n; ++i) p[i] = i;
-  std::uint64_t state = seed;
-  for (std::size_t i = n; i > 1; --i) {
-    const unsigned __int128 prod = static_cast<unsigned __int128>(splitmix64(state)) * i;
-    std::swap(p[i - 1], p[static_cast<std::size_t>(prod >> 64)]);
-  }
-  return p;
-}
-
-std::uint64_t mix(std::uint64_t seed, std::uint64_t n) {
-  std::uint64_t state = seed ^ (n * 0xD1B54A32D192ED03ull);
-  return splitmix64(state);
-}
-
-}  // namespace
-
-std::uint64_t derive_seed(std::uint64_t seed, std::string_view tag) {
-  std::uint64_t h = 0xCBF29CE484222325ull;  // FNV-1a
-  for (const char c : tag) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
-  std::uint64_t state = seed ^ h;
-  return splitmix64(state);
-}
 
 // ---- fp32 pieces ----------------------------------------------------------------------------------
 
@@ -110,49 +62,6 @@ LossResult softmax_cross_entropy(const Matrix& z, const std::vector<int>& labels
   }
   r.loss = z.rows ? total / static_cast<double>(z.rows) : 0;
   return r;
-}
-
-// ---- data ----------------------------------------------------------------------------------------
-
-std::vector<int> Teacher::label(const Matrix& x) const {
-  Matrix h = matmul_nt_fast(x, u);
-  for (float& e : h.v) e = std::tanh(e);
-  const Matrix z = matmul_nt_fast(h, v);
-  std::vector<int> y(z.rows);
-  for (std::size_t t = 0; t < z.rows; ++t) {
-    std::size_t arg = 0;
-    for (std::size_t c = 1; c < z.cols; ++c)
-      if (z(t, c) > z(t, arg)) arg = c;
-    y[t] = static_cast<int>(arg);
-  }
-  return y;
-}
-
-Task make_task(const FinetuneSettings& s) {
-  const std::uint64_t k = s.seed;
-  Task t;
-  t.pretrain_teacher.u = gaussian(s.teacher_hidden, s.input, static_cast<float>(1 / std::sqrt(double(s.input))),
-                                  derive_seed(k, "teacher-u"));
-  t.pretrain_teacher.v = gaussian(s.classes, s.teacher_hidden, static_cast<float>(1 / std::sqrt(double(s.teacher_hidden))),
-                                  derive_seed(k, "teacher-v"));
-  const Matrix g = gaussian(s.teacher_hidden, s.input, static_cast<float>(1 / std::sqrt(double(s.input))),
-                            derive_seed(k, "teacher-shift"));
-  t.shifted_teacher = t.pretrain_teacher;
-  const float c = static_cast<float>(std::cos(s.shift)), sn = static_cast<float>(std::sin(s.shift));
-  for (std::size_t i = 0; i < g.v.size(); ++i) t.shifted_teacher.u.v[i] = c * t.pretrain_teacher.u.v[i] + sn * g.v[i];
-
-  auto make = [&](std::size_t n, const Teacher& teacher, std::string_view tag) {
-    Dataset d;
-    d.x = gaussian(n, s.input, 1.0f, derive_seed(k, tag));
-    d.labels = teacher.label(d.x);
-    return d;
-  };
-  t.pretrain = make(s.pretrain_examples, t.pretrain_teacher, "pretrain-x");
-  t.pretrain_test = make(s.test_examples, t.pretrain_teacher, "pretrain-test-x");
-  t.finetune = make(s.finetune_examples, t.shifted_teacher, "finetune-x");
-  t.test = make(s.test_examples, t.shifted_teacher, "test-x");
-  t.calibration = gaussian(s.calibration_examples, s.input, 1.0f, derive_seed(k, "calibration-x"));
-  return t;
 }
 
 // ---- memory --------------------------------------------------------------------------------------
@@ -247,7 +156,28 @@ class TrainLayer {
   virtual void step(float lr_scale) = 0;  // lr = the layer's lr x lr_scale
   virtual std::size_t trainable() const = 0;
   virtual QuantStats stats() const { return {}; }
+  virtual QuantStats no_offset_stats() const { return {}; }
 };
+
+void add(QuantStats& s, const QuantStats& q) {
+  s.values += q.values;
+  s.groups += q.groups;
+  s.exp_underflow += q.exp_underflow;
+  s.exp_overflow += q.exp_overflow;
+  s.saturated += q.saturated;
+}
+
+// Adds to `s` what encoding `a` in format f (GSE only) with exponent offset 0 would count: the
+// clamps the per-tensor offset avoids. Rounding does not move a group's exponent, so rne stands in
+// for every rounding.
+void count_without_offset(const Matrix& a, const OperandFormat& f, QuantStats& s) {
+  if (f.kind != OperandFormat::Kind::gse) return;
+  gse::Options o;
+  o.format = gse_format(f, a);
+  o.format.exp_offset = 0;
+  const gse::Encoded e = gse::encode_rows(a.rows, a.cols, a.v, o);
+  add(s, {a.size(), e.stats.groups, e.stats.exp_underflow, e.stats.exp_overflow, e.stats.saturated});
+}
 
 class DenseLayer final : public TrainLayer {
  public:
@@ -276,9 +206,17 @@ class DenseLayer final : public TrainLayer {
 
 class LoraLayer final : public TrainLayer {
  public:
+  // The layer's matmuls are lora_qmatmul's; each GSE operand is also counted with offset 0.
   LoraLayer(const Matrix& w, std::size_t rank, float alpha, const LoraConfig& cfg, AdamW h, std::uint64_t seed)
-      : layer_(w, gaussian(rank, w.cols, static_cast<float>(1 / std::sqrt(double(w.cols))), seed), Matrix(w.rows, rank),
-               alpha, cfg),
+      : no_offset_(std::make_shared<QuantStats>()),
+        layer_(w, gaussian(rank, w.cols, static_cast<float>(1 / std::sqrt(double(w.cols))), seed), Matrix(w.rows, rank),
+               alpha, cfg,
+               [counts = no_offset_](unsigned mm, const Matrix& a, const OperandFormat& fa, const Matrix& b,
+                                     const OperandFormat& fb, std::uint64_t sd, QuantStats& stats) {
+                 count_without_offset(a, fa, *counts);
+                 count_without_offset(b, fb, *counts);
+                 return lora_qmatmul(mm, a, fa, b, fb, sd, stats);
+               }),
         h_(h),
         params_(rank * (w.cols + w.rows)) {}
   Matrix forward(const Matrix& x) override { return layer_.forward(x); }
@@ -296,8 +234,10 @@ class LoraLayer final : public TrainLayer {
   }
   std::size_t trainable() const override { return params_; }
   QuantStats stats() const override { return layer_.stats(); }
+  QuantStats no_offset_stats() const override { return *no_offset_; }
 
  private:
+  std::shared_ptr<QuantStats> no_offset_;
   LoraLinear layer_;
   AdamW h_;
   std::size_t params_;
@@ -368,7 +308,7 @@ class Net {
         for (std::size_t i = 0; i < g.v.size(); ++i)
           if (!m[i]) g.v[i] = 0.0f;
       }
-      g = layers[l]->backward(g, mix(seed, l));
+      g = layers[l]->backward(g, detail::mix(seed, l));
     }
   }
 
@@ -384,14 +324,13 @@ class Net {
 
   QuantStats stats() const {
     QuantStats s;
-    for (const auto& l : layers) {
-      const QuantStats q = l->stats();
-      s.values += q.values;
-      s.groups += q.groups;
-      s.exp_underflow += q.exp_underflow;
-      s.exp_overflow += q.exp_overflow;
-      s.saturated += q.saturated;
-    }
+    for (const auto& l : layers) add(s, l->stats());
+    return s;
+  }
+
+  QuantStats no_offset_stats() const {
+    QuantStats s;
+    for (const auto& l : layers) add(s, l->no_offset_stats());
     return s;
   }
 
@@ -424,11 +363,11 @@ double train(Net& net, const Dataset& d, std::size_t steps, std::size_t batch, s
   double tail_loss = 0;
   for (std::size_t s = 0; s < steps; ++s) {
     const std::size_t epoch = s / per_epoch, within = s % per_epoch;
-    if (within == 0) order = shuffled(d.x.rows, mix(order_seed, epoch));
+    if (within == 0) order = detail::shuffled(d.x.rows, detail::mix(order_seed, epoch));
     const Dataset b = batch_of(d, order, within * batch, batch);
     const LossResult r = softmax_cross_entropy(net.forward(b.x), b.labels);
     if (s + tail >= steps) tail_loss += r.loss;
-    net.backward(r.grad, mix(sr_seed, s));
+    net.backward(r.grad, detail::mix(sr_seed, s));
     net.step(static_cast<float>((1 + std::cos(std::numbers::pi * static_cast<double>(s) / static_cast<double>(steps))) / 2));
   }
   return steps ? tail_loss / static_cast<double>(tail) : 0;
@@ -471,8 +410,9 @@ Net dense_net(Mlp& m, float lr) {
   return net;
 }
 
-// The inputs of every layer of the fp32 model on x (the calibration activations).
-std::vector<Matrix> layer_inputs(const Mlp& m, const Matrix& x) {
+}  // namespace
+
+std::vector<Matrix> detail::layer_inputs(const Mlp& m, const Matrix& x) {
   std::vector<Matrix> in;
   Matrix h = x;
   for (std::size_t l = 0; l < m.w.size(); ++l) {
@@ -483,14 +423,12 @@ std::vector<Matrix> layer_inputs(const Mlp& m, const Matrix& x) {
   return in;
 }
 
-}  // namespace
-
 Mlp init_mlp(const FinetuneSettings& s) {
   Mlp m;
   const std::vector<LayerShape> shapes = mlp_shapes(s);
   for (std::size_t l = 0; l < shapes.size(); ++l)
     m.w.push_back(gaussian(shapes[l].oc, shapes[l].ic, static_cast<float>(std::sqrt(2.0 / double(shapes[l].ic))),
-                           mix(derive_seed(s.seed, "init"), l)));
+                           detail::mix(derive_seed(s.seed, "init"), l)));
   return m;
 }
 
@@ -499,8 +437,22 @@ double train_full(Mlp& m, const Dataset& d, std::size_t steps, std::size_t batch
   return train(net, d, steps, batch, seed, seed);
 }
 
+std::vector<std::vector<std::int32_t>> qeft_weak_columns(const FinetuneSettings& s, const Task& t, const Mlp& pretrained,
+                                                         std::size_t rank) {
+  const std::vector<LayerShape> shapes = mlp_shapes(s);
+  const std::vector<std::size_t> k = qeft_k_for_rank(shapes, rank);
+  const std::vector<Matrix> acts = detail::layer_inputs(pretrained, t.calibration);
+  std::vector<std::vector<std::int32_t>> weak(shapes.size());
+  for (std::size_t l = 0; l < shapes.size(); ++l) {
+    std::vector<float> lambda = ref::weak_sensitivity(acts[l].v, acts[l].rows, acts[l].cols);
+    ref::weak_apply_frob_norm(lambda, ref::weak_frob_error(pretrained.w[l].v, shapes[l].oc, shapes[l].ic, 4, weak::Tuning::mse));
+    weak[l] = ref::weak_topk(lambda, k[l]);
+  }
+  return weak;
+}
+
 MethodResult finetune_method(const FinetuneSettings& s, const Task& t, const Mlp& pretrained, std::string_view name,
-                             std::size_t rank) {
+                             std::size_t rank, float lr) {
   const std::vector<LayerShape> shapes = mlp_shapes(s);
   // Every method of one rank starts from the same LoRA A and sees the same batches (common random
   // numbers: the differences between methods are the formats'); stochastic rounding has its own key.
@@ -509,25 +461,21 @@ MethodResult finetune_method(const FinetuneSettings& s, const Task& t, const Mlp
   MethodResult r;
   r.name = std::string(name);
   r.rank = rank;
+  r.lr = lr;
   Net net;
   Mlp full;  // full fine-tuning trains a copy
   if (name == "full-f32") {
     r.family = "full";
     r.rank = 0;
     full = pretrained;
-    net = dense_net(full, s.full_lr);
+    net = dense_net(full, lr);
     r.memory = full_memory(shapes, s.batch);
   } else if (name == "qeft") {
     r.family = "qeft";
     const std::vector<std::size_t> k = qeft_k_for_rank(shapes, rank);
-    const std::vector<Matrix> acts = layer_inputs(pretrained, t.calibration);
-    std::vector<std::vector<std::int32_t>> weak(shapes.size()), perm(shapes.size());
-    for (std::size_t l = 0; l < shapes.size(); ++l) {
-      std::vector<float> lambda = ref::weak_sensitivity(acts[l].v, acts[l].rows, acts[l].cols);
-      ref::weak_apply_frob_norm(lambda, ref::weak_frob_error(pretrained.w[l].v, shapes[l].oc, shapes[l].ic, 4, weak::Tuning::mse));
-      weak[l] = ref::weak_topk(lambda, k[l]);
-      perm[l] = ref::weak_permutation(weak[l], shapes[l].ic);
-    }
+    const std::vector<std::vector<std::int32_t>> weak = qeft_weak_columns(s, t, pretrained, rank);
+    std::vector<std::vector<std::int32_t>> perm(shapes.size());
+    for (std::size_t l = 0; l < shapes.size(); ++l) perm[l] = ref::weak_permutation(weak[l], shapes[l].ic);
     net.input_perm = perm[0];
     for (std::size_t l = 0; l < shapes.size(); ++l) {
       // Rows in the order the next layer reads its inputs (ReLU is elementwise); weak_quantize
@@ -542,7 +490,7 @@ MethodResult finetune_method(const FinetuneSettings& s, const Task& t, const Mlp
       o.tuning = weak::Tuning::mse;
       o.grid = weak::default_grid(weak::Layout::qeft, o.group);
       const ref::WeakQuantized q = ref::weak_quantize(weak::Layout::qeft, w.v, w.rows, w.cols, weak[l], o);
-      net.layers.push_back(std::make_unique<WeakLayer>(ref::qeft_pack(q), adam(s.qeft_lr)));
+      net.layers.push_back(std::make_unique<WeakLayer>(ref::qeft_pack(q), adam(lr)));
     }
     r.memory = qeft_memory(shapes, k, s.qeft_group, s.batch);
   } else {
@@ -551,7 +499,7 @@ MethodResult finetune_method(const FinetuneSettings& s, const Task& t, const Mlp
     const LoraConfig cfg = lora_config(config, s.stochastic_gradients);
     const float alpha = s.lora_alpha;
     for (std::size_t l = 0; l < shapes.size(); ++l)
-      net.layers.push_back(std::make_unique<LoraLayer>(pretrained.w[l], rank, alpha, cfg, adam(s.lora_lr), mix(seed, 100 + l)));
+      net.layers.push_back(std::make_unique<LoraLayer>(pretrained.w[l], rank, alpha, cfg, adam(lr), detail::mix(seed, 100 + l)));
     r.memory = lora_memory(shapes, rank, cfg, s.batch);
     r.bits = cfg.lora_act.kind == OperandFormat::Kind::f32 ? 32 : cfg.lora_act.bits;
     r.base_bits = cfg.base_bits_per_value();
@@ -563,11 +511,35 @@ MethodResult finetune_method(const FinetuneSettings& s, const Task& t, const Mlp
   r.initial_test_loss = before.loss;
   r.initial_accuracy = before.accuracy;
   r.final_loss = train(net, t.finetune, s.finetune_steps, s.batch, seed, sr_seed);
+  const Eval validation = evaluate(net, t.validation, s.batch);
+  r.validation_loss = validation.loss;
+  r.validation_accuracy = validation.accuracy;
   const Eval after = evaluate(net, t.test, s.batch);
   r.test_loss = after.loss;
   r.accuracy = after.accuracy;
   r.stats = net.stats();
+  r.no_offset = net.no_offset_stats();
   return r;
+}
+
+LrSelection select_lr(const FinetuneSettings& s, const Task& t, const Mlp& pretrained, std::string_view family,
+                      std::string_view method, const std::vector<float>& grid) {
+  LrSelection sel{std::string(family), std::string(method), {}, 0};
+  for (const float lr : grid) sel.trials.push_back(finetune_method(s, t, pretrained, method, s.rank, lr));
+  sel.chosen = choose_lr(sel.trials);
+  return sel;
+}
+
+float choose_lr(const std::vector<MethodResult>& trials) {
+  const MethodResult* best = nullptr;
+  for (const MethodResult& m : trials) {
+    const bool better = !best || m.validation_accuracy > best->validation_accuracy ||
+                        (m.validation_accuracy == best->validation_accuracy &&
+                         (m.validation_loss < best->validation_loss || (m.validation_loss == best->validation_loss && m.lr < best->lr)));
+    if (better) best = &m;
+  }
+  if (!best) throw Error("choose_lr: no trials");
+  return best->lr;
 }
 
 void mark_pareto(std::vector<MethodResult>& points) {
@@ -585,13 +557,14 @@ void mark_pareto(std::vector<MethodResult>& points) {
   }
 }
 
-FinetuneReport run_finetune_experiment(const FinetuneSettings& s, const Progress& progress) {
+TaskReport run_finetune_task(const FinetuneSettings& s, TaskKind kind, const Progress& progress) {
+  const std::string task_tag = "[" + std::string(task_name(kind)) + "] ";
   auto say = [&](const std::string& line) {
-    if (progress) progress(line);
+    if (progress) progress(task_tag + line);
   };
-  FinetuneReport rep;
-  rep.settings = s;
-  const Task task = make_task(s);
+  TaskReport rep;
+  rep.task = kind;
+  const Task task = make_task(s, kind);
   say("pre-training the fp32 model");
   Mlp model = init_mlp(s);
   rep.pretrain_final_loss = train_full(model, task.pretrain, s.pretrain_steps, s.batch, s.pretrain_lr, derive_seed(s.seed, "pretrain"));
@@ -602,37 +575,66 @@ FinetuneReport run_finetune_experiment(const FinetuneSettings& s, const Progress
     MethodResult base;
     base.name = "pretrained";
     base.family = "none";
-    const Eval e = evaluate(net, task.test, s.batch);
+    const Eval v = evaluate(net, task.validation, s.batch), e = evaluate(net, task.test, s.batch);
+    base.validation_loss = v.loss;
+    base.validation_accuracy = v.accuracy;
     base.initial_test_loss = base.test_loss = e.loss;
     base.initial_accuracy = base.accuracy = e.accuracy;
     base.final_loss = rep.pretrain_final_loss;
     base.memory.base_bits = weights(mlp_shapes(s)) * 32;
     rep.table.push_back(base);
+    const std::vector<int> original = task.pretrain_teacher.label(task.test.x);
+    std::size_t changed = 0;
+    for (std::size_t i = 0; i < original.size(); ++i) changed += original[i] != task.test.labels[i];
+    rep.changed_labels = original.empty() ? 0 : static_cast<double>(changed) / static_cast<double>(original.size());
   }
-  // The sweep first: its points at the table's rank are the table's GSQ rows.
+  rep.formats = measure_gse_formats(s, task, model);
+  // The learning rates first: LoRA's on fp32 LoRA at the table's rank, used by every LoRA method.
+  for (const auto& [family, method, grid] : {std::tuple{"lora", "f32-lora", &s.lora_lrs}, {"qeft", "qeft", &s.qeft_lrs},
+                                             {"full", "full-f32", &s.full_lrs}}) {
+    say(std::string("choosing the ") + family + " learning rate");
+    rep.lr.push_back(select_lr(s, task, model, family, method, *grid));
+  }
+  auto chosen = [&](std::string_view family) {
+    for (const LrSelection& l : rep.lr)
+      if (l.family == family) return &l;
+    throw Error("run_finetune_task: no learning rate for " + std::string(family));
+  };
+  const float lora_lr = chosen("lora")->chosen;
+  // The sweep: its points at the table's rank are the table's GSQ rows.
   for (const int bits : s.sweep_bits)
     for (const std::size_t rank : s.sweep_ranks) {
-      const std::string name = "gsq-4-" + std::to_string(bits) + "-" + std::to_string(bits) + "/" + std::to_string(bits) + "-" +
-                               std::to_string(bits) + "-" + std::to_string(bits);
+      const std::string name = detail::gsq_name(bits);
       say("fine-tuning " + name + " rank " + std::to_string(rank));
-      rep.sweep.push_back(finetune_method(s, task, model, name, rank));
+      rep.sweep.push_back(finetune_method(s, task, model, name, rank, lora_lr));
     }
   mark_pareto(rep.sweep);
-  auto from_sweep = [&](const std::string& name) -> const MethodResult* {
-    for (const MethodResult& p : rep.sweep)
-      if (p.name == name && p.rank == s.rank) return &p;
+  auto found = [&](const std::vector<MethodResult>& v, const std::string& name, float lr) -> const MethodResult* {
+    for (const MethodResult& p : v)
+      if (p.name == name && (p.family == "full" || p.rank == s.rank) && p.lr == lr) return &p;
     return nullptr;
   };
   for (const std::string name : {"f32-lora", "qlora", "gsq-4-8-8/8-8-8", "gsq-4-6-6/6-6-6", "gsq-4-5-5/5-5-5", "fp8", "qeft", "full-f32"}) {
-    if (const MethodResult* p = from_sweep(name)) {
+    const std::string family = name == "qeft" ? "qeft" : name == "full-f32" ? "full" : "lora";
+    const LrSelection& sel = *chosen(family);
+    const MethodResult* p = found(rep.sweep, name, sel.chosen);
+    if (!p) p = found(sel.trials, name, sel.chosen);
+    if (p) {
       MethodResult copy = *p;
       copy.pareto = false;
       rep.table.push_back(copy);
       continue;
     }
     say("fine-tuning " + name);
-    rep.table.push_back(finetune_method(s, task, model, name, s.rank));
+    rep.table.push_back(finetune_method(s, task, model, name, s.rank, sel.chosen));
   }
+  return rep;
+}
+
+FinetuneReport run_finetune_experiment(const FinetuneSettings& s, const Progress& progress) {
+  FinetuneReport rep;
+  rep.settings = s;
+  for (const TaskKind kind : s.tasks) rep.tasks.push_back(run_finetune_task(s, kind, progress));
   return rep;
 }
 

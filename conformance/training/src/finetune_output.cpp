@@ -16,15 +16,18 @@ namespace lowbit::training {
 namespace {
 
 std::string csv_header() {
-  return "method,family,bits,base_bits,rank,trainable_params,final_loss,test_loss,accuracy,initial_test_loss,"
-         "initial_accuracy,memory_bytes,base_bytes,trainable_bytes,activation_bytes";
+  return "task,method,family,bits,base_bits,rank,trainable_params,lr,final_loss,validation_loss,validation_accuracy,"
+         "test_loss,accuracy,initial_test_loss,initial_accuracy,memory_bytes,base_bytes,trainable_bytes,activation_bytes,"
+         "groups,exp_underflow,exp_overflow,exp_underflow_no_offset,exp_overflow_no_offset";
 }
 
-std::string csv_row(const MethodResult& m) {
-  return fmt::format("{},{},{:g},{:.6f},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f},{:.1f},{:.1f}", m.name, m.family,
-                     m.bits, m.base_bits, m.rank, m.trainable_params, m.final_loss, m.test_loss, m.accuracy, m.initial_test_loss,
-                     m.initial_accuracy, m.memory.total_bytes(), m.memory.base_bits / 8, m.memory.trainable_bits / 8,
-                     m.memory.activation_bits / 8);
+std::string csv_row(TaskKind task, const MethodResult& m) {
+  return fmt::format("{},{},{},{:g},{:.6f},{},{},{:g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f},{:.1f},{:.1f},{},{},{},{},{}",
+                     task_name(task), m.name, m.family, m.bits, m.base_bits, m.rank, m.trainable_params, m.lr, m.final_loss,
+                     m.validation_loss, m.validation_accuracy, m.test_loss, m.accuracy, m.initial_test_loss, m.initial_accuracy,
+                     m.memory.total_bytes(), m.memory.base_bits / 8, m.memory.trainable_bits / 8, m.memory.activation_bits / 8,
+                     m.stats.groups, m.stats.exp_underflow, m.stats.exp_overflow, m.no_offset.exp_underflow,
+                     m.no_offset.exp_overflow);
 }
 
 std::string xml_escape(std::string_view s) {
@@ -56,21 +59,64 @@ const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", 
 
 std::string table_csv(const FinetuneReport& r) {
   std::string s = csv_header() + "\n";
-  for (const MethodResult& m : r.table) s += csv_row(m) + "\n";
+  for (const TaskReport& t : r.tasks)
+    for (const MethodResult& m : t.table) s += csv_row(t.task, m) + "\n";
   return s;
 }
 
 std::string sweep_csv(const FinetuneReport& r) {
   std::string s = csv_header() + ",pareto\n";
-  for (const MethodResult& m : r.sweep) s += csv_row(m) + (m.pareto ? ",1\n" : ",0\n");
+  for (const TaskReport& t : r.tasks)
+    for (const MethodResult& m : t.sweep) s += csv_row(t.task, m) + (m.pareto ? ",1\n" : ",0\n");
   return s;
 }
 
-std::string pareto_svg(const FinetuneReport& r) {
-  constexpr double W = 820, H = 480, left = 70, right = 250, top = 50, bottom = 60;
-  constexpr double pw = W - left - right, ph = H - top - bottom;
+std::string lr_csv(const FinetuneReport& r) {
+  std::string s = "task,family,method,lr,validation_loss,validation_accuracy,chosen\n";
+  for (const TaskReport& t : r.tasks)
+    for (const LrSelection& l : t.lr)
+      for (const MethodResult& m : l.trials)
+        s += fmt::format("{},{},{},{:g},{:.6f},{:.6f},{}\n", task_name(t.task), l.family, l.method, m.lr, m.validation_loss,
+                         m.validation_accuracy, m.lr == l.chosen ? 1 : 0);
+  return s;
+}
 
-  // The points: the sweep, and the table's trained methods other than GSQ (already in the sweep).
+namespace {
+
+constexpr double kW = 820, kLeft = 70, kRight = 250, kPanelH = 330, kPanelGap = 100, kTop = 70;
+constexpr double kPw = kW - kLeft - kRight;
+
+std::string marker(const char* shape, double X, double Y, const char* c) {
+  const std::string sh(shape);
+  if (sh == "diamond")
+    return fmt::format("<polygon points=\"{0:.2f},{1:.2f} {2:.2f},{3:.2f} {0:.2f},{4:.2f} {5:.2f},{3:.2f}\" fill=\"{6}\"/>\n", X,
+                       Y - 6, X + 6, Y, Y + 6, X - 6, c);
+  if (sh == "square")
+    return fmt::format("<rect x=\"{:.2f}\" y=\"{:.2f}\" width=\"9\" height=\"9\" fill=\"{}\"/>\n", X - 4.5, Y - 4.5, c);
+  if (sh == "triangle")
+    return fmt::format("<polygon points=\"{0:.2f},{1:.2f} {2:.2f},{3:.2f} {4:.2f},{3:.2f}\" fill=\"{5}\"/>\n", X, Y - 6, X + 6,
+                       Y + 5, X - 6, c);
+  if (sh == "cross")
+    return fmt::format("<path d=\"M {0:.2f} {1:.2f} L {2:.2f} {3:.2f} M {0:.2f} {3:.2f} L {2:.2f} {1:.2f}\" stroke=\"{4}\" "
+                       "stroke-width=\"2.5\"/>\n",
+                       X - 5, Y - 5, X + 5, Y + 5, c);
+  // star: a five-pointed star
+  std::string pts;
+  for (int i = 0; i < 10; ++i) {
+    const double a = -std::numbers::pi / 2 + i * std::numbers::pi / 5, rr = i % 2 ? 3.0 : 7.0;
+    pts += fmt::format("{}{:.2f},{:.2f}", i ? " " : "", X + rr * std::cos(a), Y + rr * std::sin(a));
+  }
+  return fmt::format("<polygon points=\"{}\" fill=\"{}\"/>\n", pts, c);
+}
+
+std::string task_title(TaskKind k, const FinetuneSettings& st) {
+  return k == TaskKind::outlier ? fmt::format("outlier task: the shift carried by {} outlier input features", st.outliers)
+                                : "dense task: a dense low-rank shift";
+}
+
+// One panel (a task) whose plot area starts at y = top; the legend (the same for every task) is
+// drawn with the first panel only.
+void draw_panel(std::string& s, const TaskReport& r, const FinetuneSettings& st, double top, bool with_legend) {
   struct Marker {
     const MethodResult* m;
     const char* shape;
@@ -118,22 +164,15 @@ std::string pareto_svg(const FinetuneReport& r) {
   ymax = std::min(100.0, std::ceil((ymax + ystep / 4) / ystep) * ystep);
   if (ymax <= ymin) ymax = ymin + ystep;
   const int yticks = static_cast<int>(std::lround((ymax - ymin) / ystep));
-  auto px = [&](double bytes) { return left + (std::log2(bytes / 1024) - xmin) / (xmax - xmin) * pw; };
+  const double ph = kPanelH;
+  auto px = [&](double bytes) { return kLeft + (std::log2(bytes / 1024) - xmin) / (xmax - xmin) * kPw; };
   auto py = [&](double acc) { return top + (1 - (std::max(100 * acc, ymin) - ymin) / (ymax - ymin)) * ph; };
 
-  std::string s;
-  s += fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
-      "font-family=\"sans-serif\" font-size=\"12\">\n",
-      W, H);
-  s += fmt::format("<rect x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>\n", W, H);
-  s += fmt::format(
-      "<text x=\"{}\" y=\"24\" text-anchor=\"middle\" font-size=\"14\">GSQ-Tuning bits x rank: held-out accuracy against "
-      "training memory (seed {})</text>\n",
-      left + pw / 2, r.settings.seed);
+  s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"13\">{}</text>\n", kLeft + kPw / 2, top - 10,
+                   xml_escape(task_title(r.task, st)));
   // Grid, ticks and tick labels.
   for (double x = std::ceil(xmin); x <= xmax + 1e-9; x += 1) {
-    const double X = left + (x - xmin) / (xmax - xmin) * pw;
+    const double X = kLeft + (x - xmin) / (xmax - xmin) * kPw;
     s += fmt::format("<line x1=\"{0:.2f}\" y1=\"{1}\" x2=\"{0:.2f}\" y2=\"{2}\" stroke=\"#e0e0e0\"/>\n", X, top, top + ph);
     s += fmt::format("<line x1=\"{0:.2f}\" y1=\"{1}\" x2=\"{0:.2f}\" y2=\"{2}\" stroke=\"#000000\"/>\n", X, top + ph, top + ph + 5);
     s += fmt::format("<text x=\"{:.2f}\" y=\"{}\" text-anchor=\"middle\">{:g}</text>\n", X, top + ph + 18, std::exp2(x));
@@ -141,13 +180,13 @@ std::string pareto_svg(const FinetuneReport& r) {
   for (int i = 0; i <= yticks; ++i) {
     const double y = ymin + i * ystep;
     const double Y = top + (1 - (y - ymin) / (ymax - ymin)) * ph;
-    s += fmt::format("<line x1=\"{0}\" y1=\"{1:.2f}\" x2=\"{2}\" y2=\"{1:.2f}\" stroke=\"#e0e0e0\"/>\n", left, Y, left + pw);
-    s += fmt::format("<line x1=\"{0}\" y1=\"{1:.2f}\" x2=\"{2}\" y2=\"{1:.2f}\" stroke=\"#000000\"/>\n", left - 5, Y, left);
-    s += fmt::format("<text x=\"{}\" y=\"{:.2f}\" text-anchor=\"end\">{:g}</text>\n", left - 8, Y + 4, y);
+    s += fmt::format("<line x1=\"{0}\" y1=\"{1:.2f}\" x2=\"{2}\" y2=\"{1:.2f}\" stroke=\"#e0e0e0\"/>\n", kLeft, Y, kLeft + kPw);
+    s += fmt::format("<line x1=\"{0}\" y1=\"{1:.2f}\" x2=\"{2}\" y2=\"{1:.2f}\" stroke=\"#000000\"/>\n", kLeft - 5, Y, kLeft);
+    s += fmt::format("<text x=\"{}\" y=\"{:.2f}\" text-anchor=\"end\">{:g}</text>\n", kLeft - 8, Y + 4, y);
   }
-  s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#000000\"/>\n", left, top, pw, ph);
+  s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#000000\"/>\n", kLeft, top, kPw, ph);
   s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">training memory (KiB, log scale; batch {})</text>\n",
-                   left + pw / 2, H - 18, r.settings.batch);
+                   kLeft + kPw / 2, top + ph + 40, st.batch);
   s += fmt::format("<text x=\"18\" y=\"{0}\" text-anchor=\"middle\" transform=\"rotate(-90 18 {0})\">held-out accuracy (%)</text>\n",
                    top + ph / 2);
 
@@ -168,14 +207,15 @@ std::string pareto_svg(const FinetuneReport& r) {
 
   // One polyline per bit width, over the ranks; markers labelled with the rank.
   double legend_y = top + 10;
-  const double legend_x = left + pw + 16;
+  const double legend_x = kLeft + kPw + 16;
   auto legend = [&](const std::string& shape_svg, const std::string& text) {
+    if (!with_legend) return;
     s += shape_svg;
     s += fmt::format("<text x=\"{}\" y=\"{:.2f}\">{}</text>\n", legend_x + 18, legend_y + 4, xml_escape(text));
     legend_y += 20;
   };
   std::size_t color = 0;
-  for (const int bits : r.settings.sweep_bits) {
+  for (const int bits : st.sweep_bits) {
     std::vector<const MethodResult*> pts;
     for (const MethodResult& m : r.sweep)
       if (m.family == "lora" && static_cast<int>(m.bits) == bits) pts.push_back(&m);
@@ -202,29 +242,6 @@ std::string pareto_svg(const FinetuneReport& r) {
                        "stroke-opacity=\"0.35\"/>\n",
                        legend_x, legend_y, legend_x + 14),
            "Pareto frontier");
-
-  auto marker = [](const char* shape, double X, double Y, const char* c) {
-    const std::string sh(shape);
-    if (sh == "diamond")
-      return fmt::format("<polygon points=\"{0:.2f},{1:.2f} {2:.2f},{3:.2f} {0:.2f},{4:.2f} {5:.2f},{3:.2f}\" fill=\"{6}\"/>\n", X,
-                         Y - 6, X + 6, Y, Y + 6, X - 6, c);
-    if (sh == "square")
-      return fmt::format("<rect x=\"{:.2f}\" y=\"{:.2f}\" width=\"9\" height=\"9\" fill=\"{}\"/>\n", X - 4.5, Y - 4.5, c);
-    if (sh == "triangle")
-      return fmt::format("<polygon points=\"{0:.2f},{1:.2f} {2:.2f},{3:.2f} {4:.2f},{3:.2f}\" fill=\"{5}\"/>\n", X, Y - 6, X + 6,
-                         Y + 5, X - 6, c);
-    if (sh == "cross")
-      return fmt::format("<path d=\"M {0:.2f} {1:.2f} L {2:.2f} {3:.2f} M {0:.2f} {3:.2f} L {2:.2f} {1:.2f}\" stroke=\"{4}\" "
-                         "stroke-width=\"2.5\"/>\n",
-                         X - 5, Y - 5, X + 5, Y + 5, c);
-    // star: a five-pointed star
-    std::string pts;
-    for (int i = 0; i < 10; ++i) {
-      const double a = -std::numbers::pi / 2 + i * std::numbers::pi / 5, rr = i % 2 ? 3.0 : 7.0;
-      pts += fmt::format("{}{:.2f},{:.2f}", i ? " " : "", X + rr * std::cos(a), Y + rr * std::sin(a));
-    }
-    return fmt::format("<polygon points=\"{}\" fill=\"{}\"/>\n", pts, c);
-  };
   for (const Marker& m : refs) {
     const double X = px(m.m->memory.total_bytes()), Y = py(m.m->accuracy);
     s += marker(m.shape, X, Y, m.color);
@@ -233,12 +250,31 @@ std::string pareto_svg(const FinetuneReport& r) {
                        Y - 4, m.color, 100 * m.m->accuracy);
     legend(marker(m.shape, legend_x + 7, legend_y, m.color), m.label);
   }
+}
+
+}  // namespace
+
+std::string pareto_svg(const FinetuneReport& r) {
+  if (r.tasks.empty()) throw Error("pareto_svg: nothing to plot");
+  const double H = kTop + static_cast<double>(r.tasks.size()) * (kPanelH + kPanelGap) - kPanelGap + 60;
+  std::string s;
+  s += fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
+      "font-family=\"sans-serif\" font-size=\"12\">\n",
+      kW, H);
+  s += fmt::format("<rect x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>\n", kW, H);
+  s += fmt::format(
+      "<text x=\"{}\" y=\"24\" text-anchor=\"middle\" font-size=\"14\">GSQ-Tuning bits x rank: held-out accuracy against "
+      "training memory (seed {})</text>\n",
+      kLeft + kPw / 2, r.settings.seed);
+  for (std::size_t i = 0; i < r.tasks.size(); ++i)
+    draw_panel(s, r.tasks[i], r.settings, kTop + static_cast<double>(i) * (kPanelH + kPanelGap), i == 0);
   s += "</svg>\n";
   return s;
 }
 
 void write_finetune_outputs(const FinetuneReport& r, const std::string& dir) {
-  static constexpr std::string_view kFiles[] = {"table.csv", "sweep.csv", "pareto.svg"};
+  static constexpr std::string_view kFiles[] = {"table.csv", "sweep.csv", "lr.csv", "pareto.svg"};
   // An older run's folder (these regular files, nothing else) may be replaced.
   const auto older_run = [](const std::filesystem::path& d) {
     for (const std::filesystem::directory_entry& e : std::filesystem::directory_iterator(d))
@@ -247,7 +283,7 @@ void write_finetune_outputs(const FinetuneReport& r, const std::string& dir) {
     return true;
   };
   conformance::OutputDir out(dir, older_run);
-  const std::string texts[] = {table_csv(r), sweep_csv(r), pareto_svg(r)};
+  const std::string texts[] = {table_csv(r), sweep_csv(r), lr_csv(r), pareto_svg(r)};
   for (std::size_t i = 0; i < std::size(kFiles); ++i)
     out.write(std::string(kFiles[i]), {reinterpret_cast<const std::uint8_t*>(texts[i].data()), texts[i].size()});
   out.commit();
