@@ -91,13 +91,9 @@ std::vector<ValidationResult> weak_finite_differences(Mutant m) {
   const std::size_t t = 2, oc = 8, ic = 64;
   const std::vector<std::int32_t> weak{5, 20, 41};
   const std::size_t k = weak.size(), first = ic - k;
-  const qeft::Packed p = qeft_test_layer(oc, ic, weak, 21);
-  WeakColumnLinear layer(p);
-  const Matrix x = gaussian(t, ic, 1.0f, 22), g = gaussian(t, oc, 1e-6f, 23);
-  layer.forward(x);
-  const WeakGrads d = weak_backward(layer, x, g, m);
-  const WeakModel model = weak_model(p);
-  const Matrix &w4 = model.w4, &o = model.o;
+  const WeakRun run = weak_run(t, oc, ic, weak, 21, m);
+  const Matrix &x = run.x, &g = run.g, &w4 = run.model.w4, &o = run.model.o;
+  const WeakGrads& d = run.d;
 
   // The formula on |.|: dx = |g| |W4| + [0 | |g| |O|], dO = |g|^T |x[:, IC-k:]|.
   Matrix mag_x = matmul_nt(absolute(g), transpose(absolute(w4)));
@@ -118,6 +114,7 @@ std::vector<ValidationResult> weak_finite_differences(Mutant m) {
   return {compare_fd("weak dx", d.x, central_differences(bx, loss), mag_x, oc + 1),
           compare_fd("weak dO", d.oweight, central_differences(bo, loss), mag_o, t)};
 }
+
 }  // namespace
 
 std::vector<ValidationResult> validate_finite_differences(Mutant m) {

@@ -51,14 +51,11 @@ std::vector<ValidationResult> validate_weak_column_gradient(Mutant m) {
   // Larger than finite differences can afford (those take T = 2, OC = 8, k = 3).
   const std::size_t t = 24, oc = 16, ic = 64;
   const std::vector<std::int32_t> weak{2, 9, 30, 31, 50, 63};
-  const qeft::Packed p = qeft_test_layer(oc, ic, weak, 51);
-  WeakColumnLinear layer(p);
-  const Matrix x = gaussian(t, ic, 1.0f, 52), g = gaussian(t, oc, 1e-6f, 53);
-  layer.forward(x);
-  const WeakGrads d = weak_backward(layer, x, g, m);
-  const WeakModel model = weak_model(p);
-  const Exact exact = exact_gradients(x, model.w4, model.o, g);
-  const Exact mag = exact_gradients(absolute(x), absolute(model.w4), absolute(model.o), absolute(g));
+  const WeakRun run = weak_run(t, oc, ic, weak, 51, m);
+  const Matrix &x = run.x, &g = run.g;
+  const WeakGrads& d = run.d;
+  const Exact exact = exact_gradients(x, run.model.w4, run.model.o, g);
+  const Exact mag = exact_gradients(absolute(x), absolute(run.model.w4), absolute(run.model.o), absolute(g));
   // dx = fl(g W4), then fl(+ fl(g O)) on the weak columns: OC + 1 roundings; dO = g^T x_w: T.
   return {compare_exact("qeft dx", d.x, exact.dx, mag.dx, oc + 1), compare_exact("qeft dO", d.oweight, exact.dO, mag.dO, t)};
 }

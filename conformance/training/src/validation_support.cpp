@@ -64,6 +64,8 @@ qeft::Packed qeft_layer(const Matrix& w, std::span<const std::int32_t> weak) {
   return ref::qeft_pack(ref::weak_quantize(weak::Layout::qeft, w.v, w.rows, w.cols, weak, o));
 }
 
+namespace {
+
 WeakGrads weak_backward(WeakColumnLinear& layer, const Matrix& x, const Matrix& g, Mutant m) {
   WeakGrads d = layer.backward(g);
   const std::size_t first = x.cols - layer.k();
@@ -71,6 +73,18 @@ WeakGrads weak_backward(WeakColumnLinear& layer, const Matrix& x, const Matrix& 
   if (m == Mutant::transposed_gradient) d.oweight = transposed_reading(d.oweight);
   if (m == Mutant::nan_gradient) d.x(0, first) = std::numeric_limits<float>::quiet_NaN();
   return d;
+}
+
+}  // namespace
+
+WeakRun weak_run(std::size_t t, std::size_t oc, std::size_t ic, std::span<const std::int32_t> weak, std::uint64_t seed,
+                 Mutant m) {
+  const qeft::Packed p = qeft_test_layer(oc, ic, weak, seed);
+  WeakColumnLinear layer(p);
+  WeakRun r{gaussian(t, ic, 1.0f, seed + 1), gaussian(t, oc, 1e-6f, seed + 2), weak_model(p), {}};
+  layer.forward(r.x);
+  r.d = weak_backward(layer, r.x, r.g, m);
+  return r;
 }
 
 ValidationResult within_gamma(std::string name, std::string config, std::span<const double> error, const Matrix& magnitude,

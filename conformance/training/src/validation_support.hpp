@@ -56,11 +56,19 @@ struct WeakModel {
 WeakModel weak_model(const qeft::Packed& p);
 // A QEFT layer (4-bit, groups of 64, minmax) of the OC x IC weight w with the given weak columns.
 qeft::Packed qeft_layer(const Matrix& w, std::span<const std::int32_t> weak);
-// layer.backward(g) after layer.forward(x), or a broken backward a negative control asks for:
+// A WeakColumnLinear run: qeft_test_layer(oc, ic, weak, seed), x ~ N(0, 1) (T x IC, seed + 1), g ~
+// N(0, 1e-12) (T x OC, seed + 2), the model read from the packed buffers, and backward(g) after
+// forward(x), or a broken backward a negative control asks for:
 //   wrong_weak_columns   dO = g^T x[:, :k], the first k inputs instead of the last
 //   transposed_gradient  dO computed as x_w^T g (k x OC) and read back as OC x k
 //   nan_gradient         one NaN in dx (in the first weak column, where g O is added)
-WeakGrads weak_backward(WeakColumnLinear& layer, const Matrix& x, const Matrix& g, Mutant m);
+struct WeakRun {
+  Matrix x, g;
+  WeakModel model;
+  WeakGrads d;
+};
+WeakRun weak_run(std::size_t t, std::size_t oc, std::size_t ic, std::span<const std::int32_t> weak, std::uint64_t seed,
+                 Mutant m);
 
 // An fp32 value reached through n roundings differs from the exact one by at most gamma_n = n u /
 // (1 - n u), u = 2^-24, times the same formula evaluated on |.| (Higham, Accuracy and Stability,
