@@ -23,6 +23,7 @@ constexpr Verb kVerbs[] = {
     {"verify", "compare an implementation's outputs with a golden set (TestFloat's testfloat_ver)"},
     {"conform", "the conformance suites over lowbit's implementations, or a vendor plugin's"},
     {"list", "formats, options, profiles, roundings and implementations"},
+    {"inspect", "a checkpoint's tensors (a .safetensors file or a Hugging Face folder) and the format of each weight"},
     {"weak-columns", "calibration activations -> each layer's weak columns and QEFT's global index"},
     {"train-check", "the gradient validations of the training layers"},
     {"finetune", "the end-to-end fine-tuning table and the bits x rank sweep (docs/training.md)"},

@@ -133,6 +133,14 @@ expect 2 "raw into decode gse" "is a raw stream, not a .gse stream" -- decode gs
 expect 2 "gse into decode nf4" "is a .gse stream, not a .safetensors file" -- decode nf4 -i "$tmp/x.gse"
 [ -e "$tmp/never" ] && bad "output file left after a refused input" || ok
 
+# ---- inspect: a checkpoint's tensors and their formats (docs/checkpoints.md)
+expect 2 "inspect without MODEL" "MODEL is required" -- inspect
+expect 2 "inspect of a raw file" "$tmp/x.f32" -- inspect "$tmp/x.f32"
+mkdir -p "$tmp/ckpt" && cp "$tmp/w.safetensors" "$tmp/ckpt/model.safetensors" && echo '{"quantization_config": {"quant_method": "bitsandbytes"}}' >"$tmp/ckpt/config.json"
+run inspect "$tmp/ckpt" >"$tmp/out" && grep -q "^weight .* U8 .*nf4 (blocksize 64, float32 \[357\])" "$tmp/out" && grep -q "^  weight.absmax " "$tmp/out" &&
+  grep -q "^4 tensors, .* bytes in 1 shard; nf4 1$" "$tmp/out" && grep -q '^quantization_config: {"quant_method":"bitsandbytes"}' "$tmp/out" && ok || bad "inspect a folder: $(cat "$tmp/out")"
+run inspect --json "$tmp/w.safetensors" | grep -q '"format": "nf4"' && ok || bad "inspect --json"
+
 # ---- Rounding spellings: each family accepts exactly those it documents
 expect 2 "FP8 has no 'nearest'" "nearest not in" -- encode e4m3 --rounding nearest -i "$tmp/x.f32"
 expect 2 "GSE has no 'even'" "even not in" -- quantize gse --rounding even -i "$tmp/x.f32"

@@ -10,7 +10,7 @@
 
 #include "json_excerpt.hpp"
 #include "lowbit/error.hpp"
-#include "lowbit/io/json_depth.hpp"
+#include "strict_json.hpp"
 
 namespace lowbit::io::safetensors {
 namespace {
@@ -68,13 +68,6 @@ std::uint64_t unsigned_value(const nlohmann::json& v, const std::string& what) {
   if (!v.is_number_unsigned()) fail(fmt::format("{} must be a non-negative integer, not {}", what, json_excerpt(v)));
   return v.get<std::uint64_t>();
 }
-
-struct Entry {
-  std::string name;
-  std::string dtype;
-  std::vector<std::uint64_t> shape;
-  std::uint64_t begin, end;
-};
 
 Entry parse_entry(const std::string& name, const nlohmann::json& v) {
   const std::string where = fmt::format("tensor '{}'", name);
@@ -189,47 +182,25 @@ std::vector<std::uint8_t> write(std::span<const Tensor> tensors, const Metadata&
   return out;
 }
 
-File read(std::span<const std::uint8_t> in) {
-  if (in.size() < 8) fail(fmt::format("file has {} bytes, too short for the 8-byte header length", in.size()));
+std::uint64_t header_length(std::span<const std::uint8_t> in, std::uint64_t file_size) {
+  if (file_size < 8 || in.size() < 8) fail(fmt::format("file has {} bytes, too short for the 8-byte header length", file_size));
   std::uint64_t n = 0;
   for (int b = 0; b < 8; ++b) n |= std::uint64_t{in[b]} << (8 * b);
   if (n > kMaxHeader) fail(fmt::format("header length {} is above the limit of {} bytes", n, kMaxHeader));
-  if (n > in.size() - 8) fail(fmt::format("header length {} runs past the end of the file ({} bytes follow it)", n, in.size() - 8));
-  const std::string_view text(reinterpret_cast<const char*>(in.data() + 8), n);
+  if (n > file_size - 8) fail(fmt::format("header length {} runs past the end of the file ({} bytes follow it)", n, file_size - 8));
+  return n;
+}
+
+Header parse_header(std::span<const std::uint8_t> bytes, std::uint64_t buffer) {
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   if (const std::size_t bad = utf8_error(text); bad != std::string_view::npos)
     fail(fmt::format("header is not valid UTF-8 (byte {} of the header)", bad));
 
-  // nlohmann's lexer takes a NUL byte for the end of the input; JSON text never holds one.
-  if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos)
-    fail(fmt::format("header is not valid JSON: NUL byte at header offset {}", nul));
-  // Parse, recording the first key that repeats within one object (nlohmann keeps the last).
-  std::vector<std::set<std::string>> open;
-  std::string duplicate;
-  const nlohmann::json::parser_callback_t on_event = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    using E = nlohmann::json::parse_event_t;
-    if (json_too_deep<nlohmann::json>(depth, event, kMaxDepth))
-      fail(fmt::format("header nests arrays or objects {} levels deep; a safetensors header has 2", kMaxDepth));
-    if (event == E::object_start) {
-      open.emplace_back();
-    } else if (event == E::object_end) {
-      if (!open.empty()) open.pop_back();
-    } else if (event == E::key && !open.empty() && duplicate.empty() && parsed.is_string()) {
-      if (!open.back().insert(parsed.get<std::string>()).second) duplicate = parsed.get<std::string>();
-    }
-    return true;
-  };
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(text.begin(), text.end(), on_event);
-  } catch (const nlohmann::json::exception& e) {
-    fail(fmt::format("header is not valid JSON: {}", e.what()));
-  }
-  if (!duplicate.empty()) fail(fmt::format("header repeats the key '{}'", duplicate));
+  const nlohmann::json header = parse_strict_json(text, "header", kMaxDepth, fail);
   if (!header.is_object()) fail(fmt::format("header must be a JSON object, not {}", header.type_name()));
 
-  const std::uint64_t buffer = in.size() - 8 - n;
-  File file;
-  std::vector<Entry> entries;
+  Header file;
+  std::vector<Entry>& entries = file.entries;
   try {
     for (const auto& [key, value] : header.items()) {
       if (key == "__metadata__") {
@@ -273,9 +244,17 @@ File read(std::span<const std::uint8_t> in) {
   }
   if (cursor != buffer) fail(fmt::format("buffer bytes [{}, {}) after the last tensor belong to no tensor", cursor, buffer));
 
+  return file;
+}
+
+File read(std::span<const std::uint8_t> in) {
+  const std::uint64_t n = header_length(in, in.size());
+  Header header = parse_header(in.subspan(8, n), in.size() - 8 - n);
+  File file;
+  file.metadata = std::move(header.metadata);
   const std::uint8_t* data = in.data() + 8 + n;
-  file.tensors.reserve(entries.size());
-  for (Entry& e : entries)
+  file.tensors.reserve(header.entries.size());
+  for (Entry& e : header.entries)
     file.tensors.push_back({std::move(e.name), std::move(e.dtype), std::move(e.shape),
                             std::vector<std::uint8_t>(data + e.begin, data + e.end)});
   return file;

@@ -87,6 +87,27 @@ template <class T> std::vector<T> values(const Tensor& t, std::string_view dtype
   return v;
 }
 
+// ---- the header alone, for readers that map or stream the buffer (io/model.hpp) --------------------
+
+// A tensor's entry in a header: its bytes are [begin, end) of the buffer.
+struct Entry {
+  std::string name;
+  std::string dtype;
+  std::vector<std::uint64_t> shape;
+  std::uint64_t begin, end;
+};
+struct Header {
+  std::vector<Entry> entries;  // in buffer order; their ranges tile the buffer
+  Metadata metadata;
+};
+// The header length N from a file's first 8 bytes (`first` holds at least 8 of them) and the
+// file's size; the buffer starts at 8 + N and has file_size - 8 - N bytes. Throws what read() throws
+// for a short file or a length beyond the file or kMaxHeader.
+std::uint64_t header_length(std::span<const std::uint8_t> first, std::uint64_t file_size);
+// The N bytes of header text after the length, checked against a buffer of `buffer_size` bytes
+// exactly as read() checks them.
+Header parse_header(std::span<const std::uint8_t> text, std::uint64_t buffer_size);
+
 // Throws lowbit::Error (Errc::invalid) for an unknown dtype, a size that does not match dtype x shape, a
 // duplicate name, the name "__metadata__", or a name or metadata string that is not UTF-8.
 std::vector<std::uint8_t> write(std::span<const Tensor> tensors, const Metadata& metadata = {});

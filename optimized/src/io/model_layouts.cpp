@@ -1,0 +1,133 @@
+#include "lowbit/io/model_layouts.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "lowbit/error.hpp"
+#include "lowbit/io/bnb_checkpoint.hpp"
+
+namespace lowbit::io::model {
+namespace {
+
+[[noreturn]] void fail(const Model& m, const std::string& what) { throw Error(m.path() + ": " + what, Errc::data); }
+
+std::uint64_t elements(const TensorInfo& t) {
+  std::uint64_t n = 1;
+  for (std::uint64_t d : t.shape) n *= d;  // cannot overflow: the shard's header check bounds it by the byte count
+  return n;
+}
+
+// Grouping as it goes: claims companions so that each tensor lands in one Weight.
+class Grouping {
+ public:
+  explicit Grouping(const Model& m) : m_(m) {}
+
+  const TensorInfo* get(const std::string& name) const { return m_.find(name); }
+  // The companion `name`, which the layout needs (required) or may have.
+  const TensorInfo* take(Weight& w, const std::string& name, bool required) {
+    const TensorInfo* t = m_.find(name);
+    if (!t) {
+      if (required) fail(m_, fmt::format("tensor '{}' ({}) has no '{}'", w.tensor->name, w.format, name));
+      return nullptr;
+    }
+    w.companions.push_back(t);
+    claimed_.insert(t->name);
+    return t;
+  }
+  bool claimed(const std::string& name) const { return claimed_.count(name) != 0; }
+
+  bool bnb(Weight& w) {
+    const std::string& n = w.tensor->name;
+    for (const char* type : {"nf4", "fp4"}) {
+      const TensorInfo* qs = get(n + ".quant_state.bitsandbytes__" + type);
+      if (!qs) continue;
+      if (w.tensor->dtype != "U8") fail(m_, fmt::format("tensor '{}' has a bitsandbytes quant_state but dtype {}, not U8", n, w.tensor->dtype));
+      const std::span<const std::uint8_t> text = m_.bytes(*qs);
+      bnb::QuantStateJson q;
+      try {
+        q = bnb::decode_quant_state_json(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()));
+      } catch (const Error& e) {
+        fail(m_, fmt::format("tensor '{}': {}", qs->name, e.what()));
+      }
+      w.format = q.nested ? fmt::format("{}-dq", type) : type;
+      w.layout = fmt::format("blocksize {}, {} [{}]", q.blocksize, q.dtype, fmt::join(q.shape, ", "));
+      take(w, n + ".absmax", true);
+      take(w, n + ".quant_map", true);
+      take(w, n + ".nested_absmax", q.nested.has_value());
+      take(w, n + ".nested_quant_map", q.nested.has_value());
+      take(w, qs->name, true);
+      return true;
+    }
+    return false;
+  }
+
+  bool fp8(Weight& w) {
+    const TensorInfo& t = *w.tensor;
+    if (t.dtype != "F8_E4M3" && t.dtype != "F8_E5M2") return false;
+    w.format = t.dtype == "F8_E4M3" ? "fp8-e4m3" : "fp8-e5m2";
+    const TensorInfo* scale = take(w, t.name + "_scale", false);
+    const TensorInfo* inv = scale ? nullptr : take(w, t.name + "_scale_inv", false);
+    if (!scale && !inv) {
+      w.layout = "no scale";
+    } else if (elements(scale ? *scale : *inv) == 1) {
+      w.layout = "per-tensor scale";
+    } else if (scale && !t.shape.empty() && elements(*scale) == t.shape[0]) {
+      w.layout = "per-channel scale";
+    } else if (inv && inv->shape.size() == 2 && t.shape.size() == 2) {
+      w.layout = fmt::format("block scale_inv [{}, {}]", inv->shape[0], inv->shape[1]);
+    } else {
+      const TensorInfo& s = scale ? *scale : *inv;
+      fail(m_, fmt::format("tensor '{}' [{}]: its scale '{}' [{}] is neither per-tensor, per-channel nor per-block", t.name,
+                           fmt::join(t.shape, ", "), s.name, fmt::join(s.shape, ", ")));
+    }
+    return true;
+  }
+
+  // QuantLinear buffers: <P>.qweight with the rest of the layer under P.
+  bool weak(Weight& w) {
+    const std::string& n = w.tensor->name;
+    const std::string suffix = "qweight";
+    if (!n.ends_with(suffix) || (n.size() > suffix.size() && n[n.size() - suffix.size() - 1] != '.')) return false;
+    const std::string p = n.substr(0, n.size() - suffix.size());  // "P." or ""
+    const bool qeft = w.tensor->dtype == "I16" && get(p + "scaled_zeros"), owq = w.tensor->dtype == "I32" && get(p + "zeros");
+    if (!qeft && !owq) return false;
+    w.format = qeft ? "qeft" : "owq";
+    take(w, p + "scales", true);
+    if (qeft) {
+      take(w, p + "scaled_zeros", true);
+      for (const char* b : {"oweight", "oweight_interleaved", "outlieridx"}) take(w, p + b, false);
+    } else {
+      take(w, p + "zeros", true);
+      take(w, p + "bias", false);
+      take(w, p + "oweight", true);
+      take(w, p + "outlieridx", true);
+    }
+    return true;
+  }
+
+ private:
+  const Model& m_;
+  std::set<std::string, std::less<>> claimed_;
+};
+
+}  // namespace
+
+std::vector<Weight> recognise(const Model& m) {
+  Grouping g(m);
+  std::vector<Weight> out;
+  for (const TensorInfo& t : m.tensors()) {
+    Weight w{&t, "plain", "", {}};
+    if (g.bnb(w) || g.fp8(w) || g.weak(w)) std::sort(w.companions.begin(), w.companions.end(),
+                                                     [](const TensorInfo* a, const TensorInfo* b) { return a->name < b->name; });
+    out.push_back(std::move(w));
+  }
+  // Companions were listed as plain tensors too when their name sorts before their weight's.
+  std::erase_if(out, [&](const Weight& w) { return w.format == "plain" && g.claimed(w.tensor->name); });
+  for (const Weight& w : out)
+    if (g.claimed(w.tensor->name)) fail(m, fmt::format("tensor '{}' is both a {} weight and a companion of another", w.tensor->name, w.format));
+  return out;
+}
+
+}  // namespace lowbit::io::model
