@@ -64,6 +64,14 @@ std::vector<std::uint8_t> file_with(const std::string& header, std::size_t buffe
   return out;
 }
 
+// A one-file model of that header and buffer: open() throws naming the file and every part.
+void expect_bad_file(const std::string& name, const std::string& header, std::size_t buffer, std::vector<std::string> parts) {
+  const std::string file = temp(name + ".safetensors");
+  lowbit::io::write_file(file, file_with(header, buffer));
+  parts.push_back(file);
+  expect_bad(file, parts);
+}
+
 std::string sharded(const std::string& name) { return write_checkpoint(temp(name), tiny_llama("BF16"), 3); }
 std::string index_of(const std::string& folder) { return folder + "/model.safetensors.index.json"; }
 
@@ -121,27 +129,19 @@ TEST(ModelBad, HeaderLengthBeyondTheFile) {
 }
 
 TEST(ModelBad, OffsetsOutOfRange) {
-  const std::string file = temp("out_of_range.safetensors");
-  lowbit::io::write_file(file, file_with(R"({"w":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}})", 4));
-  expect_bad(file, {file, "tensor 'w'", "outside the 4-byte buffer"});
+  expect_bad_file("out_of_range", R"({"w":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}})", 4, {"tensor 'w'", "outside the 4-byte buffer"});
 }
 
 TEST(ModelBad, OverlappingTensors) {
-  const std::string file = temp("overlap.safetensors");
-  lowbit::io::write_file(file, file_with(R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}})", 4));
-  expect_bad(file, {file, "'a' and 'b' overlap"});
+  expect_bad_file("overlap", R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}})", 4, {"'a' and 'b' overlap"});
 }
 
 TEST(ModelBad, TensorsNotTilingTheBuffer) {
-  const std::string file = temp("gap.safetensors");
-  lowbit::io::write_file(file, file_with(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}})", 4));
-  expect_bad(file, {file, "before tensor 'a' belong to no tensor"});
+  expect_bad_file("gap", R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}})", 4, {"before tensor 'a' belong to no tensor"});
 }
 
 TEST(ModelBad, DtypeAndShapeNotMatchingTheBytes) {
-  const std::string file = temp("mismatch.safetensors");
-  lowbit::io::write_file(file, file_with(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", 4));
-  expect_bad(file, {file, "tensor 'w'", "needs 8 bytes"});
+  expect_bad_file("mismatch", R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", 4, {"tensor 'w'", "needs 8 bytes"});
 }
 
 TEST(ModelBad, NotASafetensorsFile) {
