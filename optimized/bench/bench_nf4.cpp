@@ -1,6 +1,6 @@
 // NF4 benchmarks: every kernel of the table, the reference included, and the public nf4::encode /
 // nf4::decode, encoding f32 to NF4 (blocks of 64, lowbit profile) and decoding it back to f32, at
-// 64 Ki (cache) and 16 Mi (memory) elements.
+// 64 Ki (cache) and 16 Mi (memory) elements; double quantization of an absmax array per profile.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
@@ -9,6 +9,7 @@
 #include "bench.hpp"
 #include "lowbit/kernels.hpp"
 #include "lowbit/nf4.hpp"
+#include "lowbit/reference/nf4.hpp"
 
 namespace {
 
@@ -53,10 +54,32 @@ void register_api() {
       [](std::size_t n) { return [b = Buffers(n)]() mutable { nf4::decode(b.e.packed, b.e.absmax, std::span(b.out)); }; });
 }
 
+// nf4::double_quantize of the 64 Ki absmax of a 4 Mi-element encode (items: absmax values) with the
+// lowbit and bnb-cpu profiles, and the lowbit profile's reference (what the public call ran before
+// it had its own search: a multiprecision one, on 1 Ki values).
+std::string double_quantize_name(std::string_view what) { return fmt::format("BM_nf4_double_quantize_{}", what); }
+
+void register_double_quantize() {
+  const auto add = [](std::string_view what, std::int64_t n, auto run) {
+    benchmark::RegisterBenchmark(double_quantize_name(what).c_str(), [run](benchmark::State& s) {
+      const std::vector<float> absmax = nf4::encode(std::span<const float>(bench::normal_floats(64 * s.range(0)))).absmax;
+      for (auto _ : s) benchmark::DoNotOptimize(run(absmax));
+      s.SetItemsProcessed(s.iterations() * s.range(0));
+    })->Arg(n);
+  };
+  for (const char* p : {"lowbit", "bnb-cpu"})
+    add(p, kCache, [o = nf4::Options{.profile = nf4::profile(p)}](const std::vector<float>& a) { return nf4::double_quantize(a, o); });
+  add("lowbit_reference", 1 << 10,
+      [](const std::vector<float>& a) { return ref::nf4_double_quantize(a, nf4::Nested::exact_nearest_even, nf4::dynamic_map()); });
+  bench::targets().push_back({"nf4 double quantize lowbit vs bnb-cpu (64Ki absmax)", at(double_quantize_name("lowbit"), kCache),
+                              at(double_quantize_name("bnb-cpu"), kCache), 1.0});
+}
+
 const bool registered = [] {
   for (const nf4::Impl& impl : kernels::list<nf4::Impl>())
     if (kernels::available(impl)) register_nf4(impl);
   register_api();
+  register_double_quantize();
   return true;
 }();
 
