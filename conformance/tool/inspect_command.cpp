@@ -84,8 +84,8 @@ std::string inspect(const std::string& path, bool json) {
   }
   std::vector<std::string> per_format;
   for (const auto& [f, n] : counts) per_format.push_back(fmt::format("{} {}", f, n));
-  out += fmt::format("{} tensors, {} bytes in {} shard{}; {}\n", m.tensors().size(), m.total_bytes(), m.shards().size(),
-                     m.shards().size() == 1 ? "" : "s", fmt::join(per_format, ", "));
+  out += fmt::format("{} tensors, {} bytes in {} shard{}{}{}\n", m.tensors().size(), m.total_bytes(), m.shards().size(),
+                     m.shards().size() == 1 ? "" : "s", per_format.empty() ? "" : "; ", fmt::join(per_format, ", "));
   if (!qc.is_null()) out += fmt::format("quantization_config: {}\n", qc.dump());
   return out;
 }
