@@ -13,6 +13,7 @@
 #include "lowbit/io/bnb_checkpoint.hpp"
 #include "lowbit/conformance/nf4_suite.hpp"
 #include "lowbit/nf4.hpp"
+#include "convert_command.hpp"
 #include "options.hpp"
 #include "stream.hpp"
 
@@ -165,6 +166,28 @@ void register_table(Registry& reg, nf4::Table table) {
                   add_io(c, f.input, f.output, "f32 values", "f32 values");
                 },
                 quantize));
+  struct Convert {
+    ConvertFlags common;
+    std::string profile;
+    int block = nf4::kDefaultBlock;
+    bool double_quant = false;
+  };
+  reg.add(command<Convert>(
+      "convert", n, {}, fmt::format("a checkpoint -> bitsandbytes Linear4bit {} tensors, as transformers saves them", n),
+      [](CLI::App& c, Convert& f) {
+        add_choice(c, "--profile", f.profile, profile_names(), "peer semantics (lowbit list)");
+        c.add_option("--block", f.block, "elements per absmax block: a power of two in 32..4096 (default 64)");
+        c.add_flag("--double-quant", f.double_quant, "quantize the absmax values too (QLoRA)");
+        add_convert_flags(c, f.common);
+      },
+      [table](const Convert& f) {
+        nf4::Options o;
+        o.table = table;
+        o.profile = nf4::profile(f.profile);
+        o.block = f.block;
+        const auto target = io::model::bnb_target(o, f.double_quant ? std::optional(nf4::DoubleQuantOptions{}) : std::nullopt);
+        return run_convert(f.common, *target);
+      }));
   struct Gen {
     GenFlags common;
     std::string profile;
@@ -213,7 +236,7 @@ void define(Registry& reg) {
                             [&] { return conformance::run_nf4_suite(conformance::plugin_nf4(plugin), run.golden, run.block()); });
       }});
   reg.add_list([] {
-    fmt::print("nf4, fp4 (encode, decode, quantize, gen, verify, conform): bitsandbytes' blockwise 4-bit formats, blocks of\n"
+    fmt::print("nf4, fp4 (encode, decode, quantize, convert, gen, verify, conform): bitsandbytes' blockwise 4-bit formats, blocks of\n"
                "  --block 32..4096 (default 64), fp32 absmax, optional --double-quant; encode writes Linear4bit .safetensors;\n"
                "  fp4 is bitsandbytes' FP4 table, not OCP E2M1 (that is mxfp4-e2m1); --profile:");
     for (const nf4::Profile& p : nf4::kProfiles) fmt::print(" {}{}", p.name, &p == &nf4::default_profile() ? " *" : "");

@@ -23,6 +23,8 @@ constexpr Verb kVerbs[] = {
     {"verify", "compare an implementation's outputs with a golden set (TestFloat's testfloat_ver)"},
     {"conform", "the conformance suites over lowbit's implementations, or a vendor plugin's"},
     {"list", "formats, options, profiles, roundings and implementations"},
+    {"convert", "a whole checkpoint (a .safetensors file or a Hugging Face folder) -> the format's checkpoint layout"},
+    {"dequantize", "a quantized checkpoint -> plain BF16, F16 or F32 tensors"},
     {"inspect", "a checkpoint's tensors (a .safetensors file or a Hugging Face folder) and the format of each weight"},
     {"weak-columns", "calibration activations -> each layer's weak columns and QEFT's global index"},
     {"train-check", "the gradient validations of the training layers"},

@@ -322,10 +322,16 @@ Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::str
 Bnb4bitState encode(std::span<const float> in, std::vector<std::uint64_t> shape, const nf4::Options& o,
                     const std::optional<nf4::DoubleQuantOptions>& dq) {
   Bnb4bitState s;
-  s.shape = std::move(shape);
+  s.shape = shape;
   if (s.elements() != in.size())
     fail(fmt::format("shape [{}] holds {} elements, the weight {}", fmt::join(s.shape, ", "), s.elements(), in.size()));
-  nf4::Encoded e = nf4::encode(in, o);
+  return state(nf4::encode(in, o), std::move(shape), o, dq);
+}
+
+Bnb4bitState state(nf4::Encoded e, std::vector<std::uint64_t> shape, const nf4::Options& o,
+                   const std::optional<nf4::DoubleQuantOptions>& dq) {
+  Bnb4bitState s;
+  s.shape = std::move(shape);
   s.quant_type = nf4::name(o.table);
   s.blocksize = static_cast<std::uint64_t>(o.block);
   s.packed = std::move(e.packed);

@@ -131,27 +131,22 @@ void expect_tensor(const Tensor& t, std::string_view dtype, int rank) {
     fail(fmt::format("tensor '{}' has {} dimensions, expected {}", t.name, t.shape.size(), rank));
 }
 
-std::vector<std::uint8_t> write(std::span<const Tensor> tensors, const Metadata& metadata) {
+std::vector<std::uint8_t> write_header(std::span<const Entry> entries, const Metadata& metadata) {
   std::set<std::string_view> names;
-  for (const Tensor& t : tensors) {
+  std::uint64_t offset = 0;
+  for (const Entry& t : entries) {
     if (utf8_error(t.name) != std::string_view::npos) reject("a tensor name is not valid UTF-8");
     if (t.name == "__metadata__") reject("a tensor cannot be named __metadata__");
     if (!names.insert(t.name).second) reject(fmt::format("two tensors are named '{}'", t.name));
     const std::uint64_t want = byte_size(t.dtype, t.shape);
-    if (t.bytes.size() != want)
-      reject(fmt::format("tensor '{}': {} x [{}] needs {} bytes, it has {}", t.name, t.dtype, fmt::join(t.shape, ", "), want,
-                         t.bytes.size()));
+    if (t.begin != offset || t.end < t.begin || t.end - t.begin != want)
+      reject(fmt::format("tensor '{}': {} x [{}] needs {} bytes at offset {}, it has [{}, {})", t.name, t.dtype,
+                         fmt::join(t.shape, ", "), want, offset, t.begin, t.end));
+    offset = t.end;
   }
   for (const auto& [k, v] : metadata)
     if (utf8_error(k) != std::string_view::npos || utf8_error(v) != std::string_view::npos)
       reject("a __metadata__ string is not valid UTF-8");
-
-  std::vector<std::size_t> order(tensors.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    const std::size_t ra = rank(tensors[a].dtype), rb = rank(tensors[b].dtype);
-    return ra != rb ? ra > rb : tensors[a].name < tensors[b].name;
-  });
 
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!metadata.empty()) {
@@ -159,14 +154,11 @@ std::vector<std::uint8_t> write(std::span<const Tensor> tensors, const Metadata&
     for (const auto& [k, v] : metadata) m[k] = v;
     header["__metadata__"] = std::move(m);
   }
-  std::uint64_t offset = 0;
-  for (std::size_t i : order) {
-    const Tensor& t = tensors[i];
+  for (const Entry& t : entries) {
     nlohmann::ordered_json e = nlohmann::ordered_json::object();
     e["dtype"] = t.dtype;
     e["shape"] = t.shape;
-    e["data_offsets"] = {offset, offset + t.bytes.size()};
-    offset += t.bytes.size();
+    e["data_offsets"] = {t.begin, t.end};
     header[t.name] = std::move(e);
   }
   std::string json = header.dump();
@@ -177,6 +169,24 @@ std::vector<std::uint8_t> write(std::span<const Tensor> tensors, const Metadata&
   const std::uint64_t n = json.size();
   for (int b = 0; b < 8; ++b) out[b] = static_cast<std::uint8_t>(n >> (8 * b));
   std::memcpy(out.data() + 8, json.data(), json.size());
+  return out;
+}
+
+std::vector<std::uint8_t> write(std::span<const Tensor> tensors, const Metadata& metadata) {
+  std::vector<std::size_t> order(tensors.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const std::size_t ra = rank(tensors[a].dtype), rb = rank(tensors[b].dtype);
+    return ra != rb ? ra > rb : tensors[a].name < tensors[b].name;
+  });
+  std::vector<Entry> entries;
+  std::uint64_t offset = 0;
+  for (std::size_t i : order) {
+    const Tensor& t = tensors[i];
+    entries.push_back({t.name, t.dtype, t.shape, offset, offset + t.bytes.size()});
+    offset += t.bytes.size();
+  }
+  std::vector<std::uint8_t> out = write_header(entries, metadata);
   out.reserve(out.size() + offset);
   for (std::size_t i : order) out.insert(out.end(), tensors[i].bytes.begin(), tensors[i].bytes.end());
   return out;

@@ -100,6 +100,10 @@ Bnb4bitState from_tensors(std::span<const safetensors::Tensor> tensors, std::str
 Bnb4bitState encode(std::span<const float> in, std::vector<std::uint64_t> shape, const nf4::Options& o = {},
                     const std::optional<nf4::DoubleQuantOptions>& dq = std::nullopt);
 
+// encode's second half: the state of codes `e` that nf4::encode computed with o.
+Bnb4bitState state(nf4::Encoded e, std::vector<std::uint64_t> shape, const nf4::Options& o = {},
+                   const std::optional<nf4::DoubleQuantOptions>& dq = std::nullopt);
+
 // The weight a state holds, product(shape) values (nested absmax double dequantized with the
 // stored map first). The quant_map must be bitsandbytes' table of quant_type and the blocksize one
 // nf4 supports (Errc::unsupported otherwise). Decoding is the same for every nf4 profile.

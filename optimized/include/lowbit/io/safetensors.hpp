@@ -111,6 +111,10 @@ Header parse_header(std::span<const std::uint8_t> text, std::uint64_t buffer_siz
 // Throws lowbit::Error (Errc::invalid) for an unknown dtype, a size that does not match dtype x shape, a
 // duplicate name, the name "__metadata__", or a name or metadata string that is not UTF-8.
 std::vector<std::uint8_t> write(std::span<const Tensor> tensors, const Metadata& metadata = {});
+// The first 8 + N bytes of a file whose buffer holds `entries` in this order (their ranges must tile
+// it from 0: begin of each == end of the one before) — for writers that stream the buffer. Throws
+// what write() throws.
+std::vector<std::uint8_t> write_header(std::span<const Entry> entries, const Metadata& metadata = {});
 File read(std::span<const std::uint8_t> bytes);
 
 }  // namespace lowbit::io::safetensors

@@ -44,6 +44,8 @@ class OutputDir {
   ~OutputDir();  // an uncommitted temporary folder is removed
   OutputDir(const OutputDir&) = delete;
   OutputDir& operator=(const OutputDir&) = delete;
+  // The temporary folder, for writers that make their own files in it.
+  const std::filesystem::path& folder() const { return temp_; }
   // A new file `name` (a plain name) of the set.
   void write(const std::string& name, std::span<const std::uint8_t> bytes);
   void commit();  // renames the folder into place (exchanged with a replaced one, then removed)

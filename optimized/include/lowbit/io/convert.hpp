@@ -1,0 +1,144 @@
+// Whole-checkpoint conversion: a Hugging Face checkpoint (io/model.hpp) into a lowbit format and
+// back, streaming tensor by tensor (docs/checkpoints.md).
+//
+// convert() selects the weights to quantize (the 2-D `*.weight` tensors of linear layers by default),
+// encodes each with a Target, copies every other tensor unchanged (or as the Target rewrites it: QEFT's
+// global reordering permutes embeddings and norms), and writes a checkpoint of the same shape into
+// OUTDIR: model.safetensors, or shards of at most `shard_size` bytes with model.safetensors.index.json;
+// the folder's other files are copied, and config.json gets the Target's `quantization_config`.
+// dequantize() turns every recognised weight (io/model_layouts.hpp) back into a plain tensor.
+//
+// Memory: the input is mapped and each tensor's pages are released once it is done; a tensor's
+// output is held until it is written; a shard's data goes to a temporary file in OUTDIR's temporary
+// folder and is copied behind its header when the shard is complete (copy_file_range: no user memory).
+// Peak memory is about the largest tensor's f32 values plus its output plus per-thread chunks.
+// Threads: each tensor is cut into chunks run on `threads` threads, each chunk writing its own part
+// of the output, so the output is bit-identical for every thread count.
+// Atomic: everything is written into OUTDIR.tmp.<pid> and renamed to OUTDIR at the end; an error or a
+// signal leaves no OUTDIR behind. Every error is one lowbit::Error naming the file and tensor.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lowbit/io/model.hpp"
+#include "lowbit/io/model_layouts.hpp"
+#include "lowbit/io/safetensors.hpp"
+#include "lowbit/nf4.hpp"
+
+namespace lowbit::io::model {
+
+// Runs body(i) for every i in [0, n) on up to `threads` threads (1: on the caller's thread). Bodies
+// must write disjoint outputs; the first exception is rethrown once all have stopped.
+class Parallel {
+ public:
+  explicit Parallel(unsigned threads = 0);  // 0: every core
+  unsigned threads() const { return threads_; }
+  void for_each(std::size_t n, const std::function<void(std::size_t)>& body) const;
+
+ private:
+  unsigned threads_;
+};
+
+// A tensor's values as f32, read on demand from its F32, F16 or BF16 bytes (exact conversions).
+class Source {
+ public:
+  // Errc::data naming the tensor when its dtype is not F32, F16 or BF16.
+  Source(const Model& m, const TensorInfo& t);
+  const TensorInfo& info() const { return t_; }
+  const std::string& name() const { return t_.name; }
+  std::uint64_t size() const { return n_; }  // elements
+  std::string torch_dtype() const;           // "float32", "float16", "bfloat16"
+  // Elements [first, first + out.size()).
+  void read(std::uint64_t first, std::span<float> out) const;
+  std::vector<float> read_all(const Parallel& par) const;
+  // The tensor's own bytes, in its dtype.
+  std::span<const std::uint8_t> bytes() const { return m_.bytes(t_); }
+
+ private:
+  const Model& m_;
+  const TensorInfo& t_;
+  std::uint64_t n_;
+};
+
+// One target format of convert(): how a selected weight becomes the tensors of its layout.
+class Target {
+ public:
+  virtual ~Target() = default;
+  // The format as io/model_layouts.hpp recognises the output (e.g. "nf4-dq").
+  virtual std::string format() const = 0;
+  // Whole-model state from every weight selected (QEFT's global order); called once before encode().
+  virtual void prepare(const Model&, std::span<const TensorInfo* const> /*selected*/, const Parallel&) {}
+  // The output tensors of one selected weight (the weight first; names as the layout's docs say).
+  virtual std::vector<safetensors::Tensor> encode(const Source& w, const Parallel& par) const = 0;
+  // A tensor that is not selected, rewritten; nullopt (the default): copied unchanged.
+  virtual std::optional<safetensors::Tensor> rewrite(const Model&, const TensorInfo&) const { return std::nullopt; }
+  // config.json's "quantization_config" as JSON text (the loaders' keys); `compute_dtype` is the
+  // torch name of the selected weights' dtype. Empty: none.
+  virtual std::string quantization_config(const std::string& compute_dtype) const = 0;
+  // The options, recorded in __metadata__ as "lowbit.<key>".
+  virtual safetensors::Metadata options() const = 0;
+};
+
+// A weight decoded to f32, in the shape it had before encoding.
+struct Decoded {
+  std::string name;  // the plain weight's name (for QuantLinear buffers <P>.qweight: <P>.weight)
+  std::vector<std::uint64_t> shape;
+  std::vector<float> values;
+  std::string source_dtype;  // the torch dtype the layout records ("bfloat16"); empty if it records none
+};
+// The values of a weight stored in `format` (as recognise() names it, "plain" excepted) from its
+// tensors: the weight's own first, then its companions. Errc::unsupported for a format lowbit cannot
+// decode; Errc::data for tensors that do not hold it.
+Decoded decode(const std::string& format, std::span<const safetensors::Tensor> tensors, const Parallel& par);
+
+struct Progress {
+  std::size_t tensors_done = 0, tensors = 0;
+  std::uint64_t bytes_done = 0, bytes = 0;  // input bytes
+  double seconds = 0;                       // since the start
+};
+// What --json reports per converted weight.
+struct TensorReport {
+  std::string name, source_dtype, format;
+  std::vector<std::uint64_t> shape;
+  double rel_rms_error = 0, max_abs_error = 0;  // of the round trip decode(encode(w)) against w
+  double seconds = 0;
+};
+
+struct ConvertOptions {
+  std::vector<std::string> include, exclude;  // shell globs on tensor names (fnmatch)
+  std::uint64_t shard_size = 5'000'000'000;   // bytes of tensor data per output shard
+  unsigned threads = 0;                       // 0: every core
+  bool force = false;                         // replace a non-empty OUTDIR
+  std::function<void(const Progress&)> progress;      // after each tensor
+  std::function<void(const TensorReport&)> report;    // after each converted weight (decodes it again)
+};
+
+// The tensors convert() quantizes: with no include globs, the 2-D tensors named *.weight except
+// those matching *embed*, *norm* or lm_head*; with include globs, the tensors matching one of them;
+// then those matching an exclude glob are dropped. A selected tensor that is not 2-D, or not
+// F32/F16/BF16, is Errc::data naming it.
+std::vector<const TensorInfo*> select(const Model& m, const ConvertOptions& o);
+
+// Errc::invalid for an OUTDIR that exists and is not an empty folder (unless o.force) or that is
+// the input (or holds it); Errc::data / Errc::io as the header comment says.
+void convert(const Model& in, Target& target, const std::string& outdir, const ConvertOptions& o = {});
+
+// Every recognised weight decoded and stored as `to` ("BF16", "F16", "F32"; values rounded to
+// nearest even), under the weight's name without its companions; plain tensors copied. With `to`
+// empty, each weight is stored in the dtype its layout records (F32 when none). The quantization_config
+// is removed from config.json.
+void dequantize(const Model& in, const std::string& to, const std::string& outdir, const ConvertOptions& o = {});
+
+// ---- the targets: one per family, with that family's options ------------------------------------------
+
+// bitsandbytes' Linear4bit layout (io/bnb_checkpoint.hpp): o.table nf4 or fp4, o.block the blocksize,
+// o.profile the peer whose rounding to reproduce; with `dq`, double quantization of the absmax.
+std::unique_ptr<Target> bnb_target(const nf4::Options& o, const std::optional<nf4::DoubleQuantOptions>& dq);
+
+}  // namespace lowbit::io::model
