@@ -1,8 +1,10 @@
-// A generated tiny Llama-shaped checkpoint for the tests of io::model and `lowbit inspect`:
-// embed_tokens, 2 layers of q/k/v/o/gate/up/down and the two norms, the final norm and lm_head,
-// in one dtype (F32, F16 or BF16; the bytes are a pattern, not values), written as one
-// model.safetensors or as shards with model.safetensors.index.json.
+// Generated tiny Llama-shaped checkpoints for the tests of io::model, `lowbit inspect` and
+// `lowbit convert`: embed_tokens, layers of q/k/v/o/gate/up/down and the two norms, the final norm and
+// lm_head, in one dtype (F32, F16 or BF16), written as one model.safetensors or as shards with
+// model.safetensors.index.json. tiny_llama's bytes are a pattern (NaNs included); tiny_llama_values
+// holds weights (centred, spread about 0.05, a few outlier columns) and norms near 1.
 #pragma once
+#include <bit>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -13,29 +15,74 @@
 
 #include "lowbit/io/files.hpp"
 #include "lowbit/io/safetensors.hpp"
+#include "lowbit/reference/weak.hpp"
 
 namespace lowbit::testing {
 
-inline std::vector<io::safetensors::Tensor> tiny_llama(const std::string& dtype) {
-  const std::uint64_t hidden = 16, inter = 24, vocab = 32;
+struct LlamaDims {
+  std::uint64_t hidden = 64, inter = 128, vocab = 96, layers = 2;
+};
+
+// The names and shapes of a Llama checkpoint's tensors, in the order tiny_llama lists them.
+inline std::vector<std::pair<std::string, std::vector<std::uint64_t>>> llama_tensors(const LlamaDims& d) {
+  std::vector<std::pair<std::string, std::vector<std::uint64_t>>> out{{"model.embed_tokens.weight", {d.vocab, d.hidden}}};
+  for (std::uint64_t l = 0; l < d.layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    for (const char* proj : {"q_proj", "k_proj", "v_proj", "o_proj"}) out.push_back({p + "self_attn." + proj + ".weight", {d.hidden, d.hidden}});
+    out.push_back({p + "mlp.gate_proj.weight", {d.inter, d.hidden}});
+    out.push_back({p + "mlp.up_proj.weight", {d.inter, d.hidden}});
+    out.push_back({p + "mlp.down_proj.weight", {d.hidden, d.inter}});
+    out.push_back({p + "input_layernorm.weight", {d.hidden}});
+    out.push_back({p + "post_attention_layernorm.weight", {d.hidden}});
+  }
+  out.push_back({"model.norm.weight", {d.hidden}});
+  out.push_back({"lm_head.weight", {d.vocab, d.hidden}});
+  return out;
+}
+
+// f32 values stored as `dtype` (rounded to nearest even).
+inline io::safetensors::Tensor float_tensor(std::string name, const std::string& dtype, std::vector<std::uint64_t> shape,
+                                            const std::vector<float>& v) {
+  if (dtype == "F32") return io::safetensors::make_tensor(std::move(name), dtype, std::move(shape), v);
+  std::vector<std::uint16_t> h(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::uint32_t b = std::bit_cast<std::uint32_t>(v[i]);
+    h[i] = dtype == "F16" ? ref::f32_to_f16(v[i]) : static_cast<std::uint16_t>((b + 0x7FFF + ((b >> 16) & 1)) >> 16);
+  }
+  return io::safetensors::make_tensor(std::move(name), dtype, std::move(shape), h);
+}
+
+inline std::vector<io::safetensors::Tensor> tiny_llama_values(const std::string& dtype, const LlamaDims& d = {}, std::uint32_t seed = 1) {
   std::vector<io::safetensors::Tensor> out;
-  const auto add = [&](const std::string& name, std::vector<std::uint64_t> shape) {
+  std::uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
+  const auto uniform = [&] {  // splitmix64: the same values on every platform
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return static_cast<float>((z ^ (z >> 31)) >> 40) / 16777216.0f;
+  };
+  for (const auto& [name, shape] : llama_tensors(d)) {
+    std::vector<float> v(shape.size() == 1 ? shape[0] : shape[0] * shape[1]);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (shape.size() == 1) {
+        v[i] = 1.0f + 0.25f * (uniform() - 0.5f);
+      } else {
+        const float x = 0.05f * (uniform() + uniform() + uniform() + uniform() - 2.0f);
+        v[i] = (i % shape[1]) % 29 == 3 ? 8.0f * x : x;  // outlier input columns
+      }
+    }
+    out.push_back(float_tensor(name, dtype, shape, v));
+  }
+  return out;
+}
+
+inline std::vector<io::safetensors::Tensor> tiny_llama(const std::string& dtype) {
+  std::vector<io::safetensors::Tensor> out;
+  for (const auto& [name, shape] : llama_tensors({16, 24, 32, 2})) {
     io::safetensors::Tensor t{name, dtype, shape, std::vector<std::uint8_t>(io::safetensors::byte_size(dtype, shape))};
     for (std::size_t i = 0; i < t.bytes.size(); ++i) t.bytes[i] = static_cast<std::uint8_t>(i * 31 + out.size() * 7);
     out.push_back(std::move(t));
-  };
-  add("model.embed_tokens.weight", {vocab, hidden});
-  for (int l = 0; l < 2; ++l) {
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    for (const char* proj : {"q_proj", "k_proj", "v_proj", "o_proj"}) add(p + "self_attn." + proj + ".weight", {hidden, hidden});
-    add(p + "mlp.gate_proj.weight", {inter, hidden});
-    add(p + "mlp.up_proj.weight", {inter, hidden});
-    add(p + "mlp.down_proj.weight", {hidden, inter});
-    add(p + "input_layernorm.weight", {hidden});
-    add(p + "post_attention_layernorm.weight", {hidden});
   }
-  add("model.norm.weight", {hidden});
-  add("lm_head.weight", {vocab, hidden});
   return out;
 }
 

@@ -226,7 +226,7 @@ Decoded decode(const std::string& format, std::span<const safetensors::Tensor> t
 std::vector<const TensorInfo*> select(const Model& m, const ConvertOptions& o) {
   std::vector<const TensorInfo*> out;
   for (const TensorInfo& t : m.tensors()) {
-    const bool chosen = o.include.empty() ? t.shape.size() == 2 && is_float(t.dtype) && t.name.ends_with(".weight") &&
+    const bool chosen = o.include.empty() ? t.shape.size() == 2 && is_float(t.dtype) && (t.name == "weight" || t.name.ends_with(".weight")) &&
                                                 !matches({"*embed*", "*norm*", "*lm_head*"}, t.name)
                                           : matches(o.include, t.name);
     if (!chosen || matches(o.exclude, t.name)) continue;

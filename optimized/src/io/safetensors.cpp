@@ -173,6 +173,10 @@ std::vector<std::uint8_t> write_header(std::span<const Entry> entries, const Met
 }
 
 std::vector<std::uint8_t> write(std::span<const Tensor> tensors, const Metadata& metadata) {
+  for (const Tensor& t : tensors)
+    if (const std::uint64_t want = byte_size(t.dtype, t.shape); t.bytes.size() != want)
+      reject(fmt::format("tensor '{}': {} x [{}] needs {} bytes, it has {}", t.name, t.dtype, fmt::join(t.shape, ", "), want,
+                         t.bytes.size()));
   std::vector<std::size_t> order(tensors.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {

@@ -119,7 +119,7 @@ struct ConvertOptions {
   std::function<void(const TensorReport&)> report;    // after each converted weight (decodes it again)
 };
 
-// The tensors convert() quantizes: with no include globs, the 2-D tensors named *.weight except
+// The tensors convert() quantizes: with no include globs, the 2-D F32/F16/BF16 tensors named weight or *.weight except
 // those matching *embed*, *norm* or lm_head*; with include globs, the tensors matching one of them;
 // then those matching an exclude glob are dropped. A selected tensor that is not 2-D, or not
 // F32/F16/BF16, is Errc::data naming it.
