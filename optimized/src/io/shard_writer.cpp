@@ -1,6 +1,7 @@
 #include "shard_writer.hpp"
 
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -63,7 +64,7 @@ ShardWriter::ShardWriter(std::string folder, std::uint64_t shard_size, safetenso
 }
 
 ShardWriter::~ShardWriter() {
-  if (data_fd_ >= 0) {
+  if (data_fd_ >= 0) {  // an unfinished shard
     ::close(data_fd_);
     ::unlink(data_path_.c_str());
   }
@@ -74,7 +75,7 @@ void ShardWriter::add(std::span<const Item> group) {
   for (const Item& t : group) bytes += t.bytes.size();
   if (data_fd_ >= 0 && !entries_.empty() && used_ + bytes > shard_size_) close_shard();
   if (data_fd_ < 0) {
-    data_path_ = fmt::format("{}/shard-{}.data", folder_, closed_.size());
+    data_path_ = part_file(folder_, closed_.size());
     data_fd_ = ::open(data_path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (data_fd_ < 0) io_fail(data_path_, "cannot create");
   }
@@ -86,24 +87,41 @@ void ShardWriter::add(std::span<const Item> group) {
   }
 }
 
+// The data was written from offset 0 of the shard file; the header goes in front of it. On a file
+// system that can insert blocks into a file (ext4, XFS: FALLOC_FL_INSERT_RANGE) nothing is copied;
+// elsewhere the data is copied behind the header into a new file, in the kernel. The header is
+// padded with spaces to a multiple of kHeaderAlign either way, so the bytes do not depend on the file
+// system.
 void ShardWriter::close_shard() {
   const std::string part = part_file(folder_, closed_.size());
-  const std::vector<std::uint8_t> header = safetensors::write_header(entries_, metadata_);
-  const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) io_fail(part, "cannot create");
-  try {
-    write_all(fd, header, part);
-    if (data_fd_ >= 0) copy_data(data_fd_, fd, used_, part);
-  } catch (...) {
-    ::close(fd);
-    throw;
+  std::vector<std::uint8_t> header = safetensors::write_header(entries_, metadata_);
+  header.resize((header.size() + kHeaderAlign - 1) / kHeaderAlign * kHeaderAlign, ' ');
+  const std::uint64_t json = header.size() - 8;
+  for (int b = 0; b < 8; ++b) header[b] = static_cast<std::uint8_t>(json >> (8 * b));
+  if (data_fd_ < 0) {  // a model without tensors
+    data_fd_ = ::open(part.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (data_fd_ < 0) io_fail(part, "cannot create");
   }
-  if (::close(fd) != 0) io_fail(part, "write failed");
-  if (data_fd_ >= 0) {
-    ::close(data_fd_);
-    ::unlink(data_path_.c_str());
-    data_fd_ = -1;
+  if (used_ > 0 && ::fallocate(data_fd_, FALLOC_FL_INSERT_RANGE, 0, static_cast<off_t>(header.size())) == 0) {
+    if (::pwrite(data_fd_, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) io_fail(part, "write failed");
+  } else if (used_ == 0) {
+    write_all(data_fd_, header, part);
+  } else {
+    const std::string copy = part + ".copy";
+    const int fd = ::open(copy.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) io_fail(copy, "cannot create");
+    try {
+      write_all(fd, header, copy);
+      copy_data(data_fd_, fd, used_, copy);
+    } catch (...) {
+      ::close(fd);
+      ::unlink(copy.c_str());
+      throw;
+    }
+    if (::close(fd) != 0 || std::rename(copy.c_str(), part.c_str()) != 0) io_fail(copy, "write failed");
   }
+  if (::close(data_fd_) != 0) io_fail(part, "write failed");
+  data_fd_ = -1;
   std::vector<std::string> names;
   for (const safetensors::Entry& e : entries_) names.push_back(e.name);
   closed_.push_back(std::move(names));

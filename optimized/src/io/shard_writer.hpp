@@ -1,7 +1,7 @@
 // The output side of convert() and dequantize(): tensors appended in order into shards of at most
-// `shard_size` bytes of data. A shard's data is streamed into a temporary file; when the shard is
-// complete its header is written into the shard file and the data copied behind it in the kernel
-// (copy_file_range), so no shard is ever held in memory. A group of tensors (a weight and its
+// `shard_size` bytes of data. A shard's data is streamed into its file; when the shard is complete
+// its header is inserted in front (see close_shard), so no shard is ever held in memory. Headers are
+// padded with spaces to a multiple of kHeaderAlign bytes (JSON whitespace, as safetensors pads to 8). A group of tensors (a weight and its
 // companions) stays in one shard; a group larger than shard_size gets a shard of its own.
 // finish() names the shards as transformers does (model.safetensors for one; else
 // model-0000i-of-0000n.safetensors and model.safetensors.index.json).
@@ -17,6 +17,8 @@ namespace lowbit::io::model {
 
 class ShardWriter {
  public:
+  static constexpr std::size_t kHeaderAlign = 4096;  // a file system block: what FALLOC_FL_INSERT_RANGE inserts
+
   struct Item {
     std::string name, dtype;
     std::vector<std::uint64_t> shape;
