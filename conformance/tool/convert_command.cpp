@@ -82,8 +82,9 @@ template <class Work> int write_model(const ConvertFlags& f, const model::Model&
     const nlohmann::ordered_json j{{"model", f.input}, {"output", f.output}, {"format", what}, {"tensors", tensors}, {"seconds", seconds}};
     fmt::print("{}\n", conformance::json_text(j, 2));
   } else if (!f.quiet) {
-    fmt::print("{}: {} tensors, {:.3f} GB in {:.1f} s -> {} ({})\n", f.input, in.tensors().size(), in.total_bytes() / 1e9,
-               seconds, f.output, what);
+    const double b = static_cast<double>(in.total_bytes());
+    const std::string size = b < 1e6 ? fmt::format("{:.1f} kB", b / 1e3) : b < 1e9 ? fmt::format("{:.1f} MB", b / 1e6) : fmt::format("{:.2f} GB", b / 1e9);
+    fmt::print("{}: {} tensors, {} in {:.1f} s -> {} ({})\n", f.input, in.tensors().size(), size, seconds, f.output, what);
   }
   return kSuccess;
 }
