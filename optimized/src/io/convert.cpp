@@ -119,17 +119,35 @@ safetensors::Metadata metadata(const std::string& format, const safetensors::Met
 ShardWriter::Item item(const safetensors::Tensor& t) { return {t.name, t.dtype, t.shape, t.bytes}; }
 ShardWriter::Item item(const Model& m, const TensorInfo& t) { return {t.name, t.dtype, t.shape, m.bytes(t)}; }
 
-// Walks the tensors in name order, calling `one(t)`, releasing each one's pages and reporting progress.
-template <class One> void each_tensor(const Model& in, const ConvertOptions& o, One one) {
+constexpr std::uint64_t kSmallTensor = 4 << 20, kBatchBytes = 64 << 20;
+
+// Walks the tensors in name order in batches: consecutive tensors of at most kSmallTensor bytes (up to
+// kBatchBytes together) are computed at once, one per thread; a larger tensor is a batch of its own
+// and its computation cuts it into chunks for the threads. Then each tensor of the batch is written in
+// order, its pages released and progress reported. compute(t) must be safe to run concurrently.
+template <class Compute, class Write>
+void each_tensor(const Model& in, const ConvertOptions& o, const Parallel& par, Compute compute, Write write) {
+  using Result = decltype(compute(in.tensors().front()));
+  const std::vector<TensorInfo>& ts = in.tensors();
   const auto start = std::chrono::steady_clock::now();
-  Progress p{0, in.tensors().size(), 0, in.total_bytes(), 0};
-  for (const TensorInfo& t : in.tensors()) {
-    one(t);
-    in.release(t);
-    ++p.tensors_done;
-    p.bytes_done += t.bytes;
-    p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (o.progress) o.progress(p);
+  Progress p{0, ts.size(), 0, in.total_bytes(), 0};
+  for (std::size_t b = 0; b < ts.size();) {
+    std::size_t e = b + 1;
+    for (std::uint64_t bytes = ts[b].bytes; ts[b].bytes <= kSmallTensor && e < ts.size() && ts[e].bytes <= kSmallTensor &&
+                                            bytes + ts[e].bytes <= kBatchBytes;)
+      bytes += ts[e++].bytes;
+    std::vector<std::optional<Result>> results(e - b);
+    par.for_each(e - b, [&](std::size_t i) { results[i].emplace(compute(ts[b + i])); });
+    for (std::size_t i = b; i < e; ++i) {
+      write(ts[i], *results[i - b]);
+      results[i - b].reset();
+      in.release(ts[i]);
+      ++p.tensors_done;
+      p.bytes_done += ts[i].bytes;
+      p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (o.progress) o.progress(p);
+    }
+    b = e;
   }
 }
 
@@ -246,22 +264,27 @@ void convert(const Model& in, Target& target, const std::string& outdir, const C
   target.prepare(in, selected, par);
   const std::set<const TensorInfo*> chosen(selected.begin(), selected.end());
   ShardWriter writer(outdir, o.shard_size, metadata(target.format(), target.options()));
-  each_tensor(in, o, [&](const TensorInfo& t) {
-    if (chosen.count(&t)) {
-      const auto start = std::chrono::steady_clock::now();
-      const Source s(in, t);
-      const std::vector<safetensors::Tensor> out = target.encode(s, par);
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (o.report) o.report(measure(s, target, out, par, seconds));
-      std::vector<ShardWriter::Item> items;
-      for (const safetensors::Tensor& x : out) items.push_back(item(x));
-      writer.add(items);
-    } else if (const std::optional<safetensors::Tensor> r = target.rewrite(in, t)) {
-      writer.add(std::array{item(*r)});
-    } else {
-      writer.add(std::array{item(in, t)});
-    }
-  });
+  struct Converted {
+    std::vector<safetensors::Tensor> out;  // empty: copied
+    double seconds = 0;
+  };
+  each_tensor(
+      in, o, par,
+      [&](const TensorInfo& t) {
+        const auto start = std::chrono::steady_clock::now();
+        Converted c;
+        if (chosen.count(&t)) c.out = target.encode(Source(in, t), par);
+        else if (std::optional<safetensors::Tensor> r = target.rewrite(in, t)) c.out.push_back(std::move(*r));
+        c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return c;
+      },
+      [&](const TensorInfo& t, const Converted& c) {
+        if (c.out.empty()) return writer.add(std::array{item(in, t)});
+        if (o.report && chosen.count(&t)) o.report(measure(Source(in, t), target, c.out, par, c.seconds));
+        std::vector<ShardWriter::Item> items;
+        for (const safetensors::Tensor& x : c.out) items.push_back(item(x));
+        writer.add(items);
+      });
   writer.finish();
   const std::string compute = selected.empty() ? "float32" : Source(in, *selected.front()).torch_dtype();
   copy_others(in, outdir, target.quantization_config(compute));
@@ -275,27 +298,35 @@ void dequantize(const Model& in, const std::string& to, const std::string& outdi
   const std::vector<Weight> weights = recognise(in);
   for (const Weight& w : weights) weight_of[w.tensor] = &w;
   ShardWriter writer(outdir, o.shard_size, metadata("plain", {}));
-  each_tensor(in, o, [&](const TensorInfo& t) {
-    const auto it = weight_of.find(&t);
-    if (it == weight_of.end()) return;  // a companion: its weight reads it
-    const Weight& w = *it->second;
-    if (w.format == "plain") {
-      writer.add(std::array{item(in, t)});
-      return;
-    }
-    std::vector<safetensors::Tensor> tensors{in.load(t)};
-    for (const TensorInfo* c : w.companions) tensors.push_back(in.load(*c));
-    Decoded d;
-    try {
-      d = decode(w.format, tensors, par);
-    } catch (const Error& e) {
-      throw Error(fmt::format("{}: tensor '{}': {}", in.path(), t.name, e.what()), e.code());
-    }
-    const std::string dtype = !to.empty() ? to : dtype_of_torch(d.source_dtype);
-    const std::vector<std::uint8_t> bytes = store(d.values, dtype, par);
-    writer.add(std::array{ShardWriter::Item{d.name, dtype, d.shape, bytes}});
-    for (const TensorInfo* c : w.companions) in.release(*c);
-  });
+  struct Plain {
+    std::optional<Decoded> d;  // none: copied (plain) or skipped (a companion, which its weight reads)
+    std::string dtype;
+    std::vector<std::uint8_t> bytes;
+  };
+  each_tensor(
+      in, o, par,
+      [&](const TensorInfo& t) {
+        Plain r;
+        const auto it = weight_of.find(&t);
+        if (it == weight_of.end() || it->second->format == "plain") return r;
+        const Weight& w = *it->second;
+        std::vector<safetensors::Tensor> tensors{in.load(t)};
+        for (const TensorInfo* c : w.companions) tensors.push_back(in.load(*c));
+        try {
+          r.d = decode(w.format, tensors, par);
+        } catch (const Error& e) {
+          throw Error(fmt::format("{}: tensor '{}': {}", in.path(), t.name, e.what()), e.code());
+        }
+        r.dtype = !to.empty() ? to : dtype_of_torch(r.d->source_dtype);
+        r.bytes = store(r.d->values, r.dtype, par);
+        r.d->values = {};
+        for (const TensorInfo* c : w.companions) in.release(*c);
+        return r;
+      },
+      [&](const TensorInfo& t, const Plain& r) {
+        if (r.d) writer.add(std::array{ShardWriter::Item{r.d->name, r.dtype, r.d->shape, r.bytes}});
+        else if (weight_of.count(&t)) writer.add(std::array{item(in, t)});
+      });
   writer.finish();
   copy_others(in, outdir, "");
 }

@@ -12,8 +12,10 @@
 // output is held until it is written; a shard's data goes to a temporary file in OUTDIR's temporary
 // folder and is copied behind its header when the shard is complete (copy_file_range: no user memory).
 // Peak memory is about the largest tensor's f32 values plus its output plus per-thread chunks.
-// Threads: each tensor is cut into chunks run on `threads` threads, each chunk writing its own part
-// of the output, so the output is bit-identical for every thread count.
+// Threads: consecutive small tensors are converted at once, one per thread, and a large tensor is cut
+// into chunks run on the threads, each chunk writing its own part of the output; tensors are written
+// in name order, so the output is bit-identical for every thread count. Target::encode and rewrite
+// must therefore be safe to call concurrently (they are const).
 // Atomic: everything is written into OUTDIR.tmp.<pid> and renamed to OUTDIR at the end; an error or a
 // signal leaves no OUTDIR behind. Every error is one lowbit::Error naming the file and tensor.
 #pragma once
