@@ -159,6 +159,11 @@ expect 2 "convert a raw file" "$tmp/x.f32" -- convert nf4 -i "$tmp/x.f32" -o "$t
 expect 2 "convert a 1-D tensor" "selected but not 2-D" -- convert nf4 -i "$tmp/w.safetensors" -o "$tmp/c3" --include weight.absmax
 expect 2 "bad shard size" "bad size '5XB'" -- convert nf4 -i "$tmp/wm.safetensors" -o "$tmp/c3" --shard-size 5XB
 expect 2 "dequantize to I8" "I8 not in" -- dequantize -i "$tmp/c1" -o "$tmp/c3" --to I8
+head -c 4000 "$tmp/wm.safetensors" >"$tmp/trunc.safetensors"
+expect 2 "convert a truncated file" "tensor 'weight': data_offsets [0, 5120] lie outside" -- convert nf4 -i "$tmp/trunc.safetensors" -o "$tmp/c3"
+mkdir -p "$tmp/sharded" && cp "$tmp/wm.safetensors" "$tmp/sharded/model-00001-of-00002.safetensors" &&
+  echo '{"weight_map": {"weight": "model-00002-of-00002.safetensors"}}' >"$tmp/sharded/model.safetensors.index.json"
+expect 2 "convert with a shard missing" "shard 'model-00002-of-00002.safetensors' does not exist" -- convert nf4 -i "$tmp/sharded" -o "$tmp/c3"
 [ -e "$tmp/c3" ] && bad "output folder left after a refused conversion" || ok
 
 # ---- Rounding spellings: each family accepts exactly those it documents
