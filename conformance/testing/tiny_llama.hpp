@@ -4,7 +4,6 @@
 // model.safetensors.index.json. tiny_llama's bytes are a pattern (NaNs included); tiny_llama_values
 // holds weights (centred, spread about 0.05, a few outlier columns) and norms near 1.
 #pragma once
-#include <bit>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,7 +14,7 @@
 
 #include "lowbit/io/files.hpp"
 #include "lowbit/io/safetensors.hpp"
-#include "lowbit/reference/weak.hpp"
+#include "lowbit/reference/binary_float.hpp"
 
 namespace lowbit::testing {
 
@@ -45,10 +44,8 @@ inline io::safetensors::Tensor float_tensor(std::string name, const std::string&
                                             const std::vector<float>& v) {
   if (dtype == "F32") return io::safetensors::make_tensor(std::move(name), dtype, std::move(shape), v);
   std::vector<std::uint16_t> h(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const std::uint32_t b = std::bit_cast<std::uint32_t>(v[i]);
-    h[i] = dtype == "F16" ? ref::f32_to_f16(v[i]) : static_cast<std::uint16_t>((b + 0x7FFF + ((b >> 16) & 1)) >> 16);
-  }
+  for (std::size_t i = 0; i < v.size(); ++i)
+    h[i] = dtype == "F16" ? ref::convert_nearest<f16>(v[i]).bits : ref::convert_nearest<bf16>(v[i]).bits;
   return io::safetensors::make_tensor(std::move(name), dtype, std::move(shape), h);
 }
 

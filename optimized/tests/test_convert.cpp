@@ -234,6 +234,12 @@ TEST(Convert, ShardsIndexMetadataConfigAndOtherFiles) {
   EXPECT_FALSE(fs::exists(deq + "/model.safetensors.index.json"));
   const md::Model back = md::Model::open(deq);
   for (const md::TensorInfo& t : back.tensors()) EXPECT_EQ(t.dtype, "BF16") << t.name;
+  const std::string w = "model.layers.1.mlp.up_proj.weight";
+  std::vector<st::Tensor> state;
+  for (const char* suffix : {"", ".absmax", ".quant_map", ".nested_absmax", ".nested_quant_map", ".quant_state.bitsandbytes__nf4"})
+    state.push_back(q.load(q.at(w + suffix)));
+  const std::vector<float> f32 = bnb::decode(bnb::from_tensors(state, w));
+  EXPECT_EQ(back.load(back.at(w)), lowbit::testing::float_tensor(w, "BF16", {128, 64}, f32));  // rounded to nearest even
   EXPECT_FALSE(nlohmann::json::parse(lowbit::io::read_file(deq + "/config.json")).contains("quantization_config"));
 }
 

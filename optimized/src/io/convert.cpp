@@ -19,6 +19,7 @@
 #include "lowbit/c_api.h"
 #include "lowbit/error.hpp"
 #include "lowbit/io/files.hpp"
+#include "lowbit/reference/binary_float.hpp"
 #include "lowbit/reference/weak.hpp"
 #include "shard_writer.hpp"
 
@@ -40,13 +41,6 @@ bool matches(const std::vector<std::string>& globs, const std::string& name) {
   return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return ::fnmatch(g.c_str(), name.c_str(), 0) == 0; });
 }
 
-// f32 -> BF16 / F16 bits, to nearest even; NaN stays a quiet NaN of the same sign.
-std::uint16_t to_bf16(float x) {
-  const std::uint32_t b = std::bit_cast<std::uint32_t>(x);
-  if (std::isnan(x)) return static_cast<std::uint16_t>((b >> 16) | 0x40);
-  return static_cast<std::uint16_t>((b + 0x7FFF + ((b >> 16) & 1)) >> 16);
-}
-
 constexpr std::size_t kChunk = std::size_t{1} << 20;  // elements per parallel chunk of an elementwise pass
 
 std::vector<std::uint8_t> store(std::span<const float> v, const std::string& dtype, const Parallel& par) {
@@ -55,9 +49,10 @@ std::vector<std::uint8_t> store(std::span<const float> v, const std::string& dty
   par.for_each((v.size() + kChunk - 1) / kChunk, [&](std::size_t c) {
     const std::size_t b = c * kChunk, e = std::min(v.size(), b + kChunk);
     for (std::size_t i = b; i < e; ++i) {
+      // to nearest even; NaN becomes the default quiet NaN of its sign
       const std::uint32_t bits = dtype == "F32" ? std::bit_cast<std::uint32_t>(v[i])
-                                 : dtype == "BF16" ? to_bf16(v[i])
-                                                   : ref::f32_to_f16(v[i]);
+                                 : dtype == "BF16" ? ref::convert_nearest<bf16>(v[i]).bits
+                                                   : ref::convert_nearest<f16>(v[i]).bits;
       std::memcpy(out.data() + i * width, &bits, width);  // little-endian: the low bytes
     }
   });
