@@ -141,6 +141,17 @@ run inspect "$tmp/ckpt" >"$tmp/out" && grep -q "^weight .* U8 .*nf4 (blocksize 6
   grep -q "^4 tensors, .* bytes in 1 shard; nf4 1$" "$tmp/out" && grep -q '^quantization_config: {"quant_method":"bitsandbytes"}' "$tmp/out" && ok || bad "inspect a folder: $(cat "$tmp/out")"
 run inspect --json "$tmp/w.safetensors" | grep -q '"format": "nf4"' && ok || bad "inspect --json"
 
+# ---- convert e4m3|e5m2: FP8 weights with f32 scales (docs/formats/fp8.md, "Checkpoint layout")
+st_f32 "$tmp/x.f32" 5 256 "$tmp/xw.safetensors"
+run convert fp8 --block 128 --include weight --quiet -i "$tmp/xw.safetensors" -o "$tmp/cfp8" && run inspect "$tmp/cfp8" >"$tmp/out" &&
+  grep -q "^weight .* F8_E4M3 .*fp8-e4m3 (block scale_inv \[1, 2\])" "$tmp/out" && grep -q "^  weight_scale_inv .* F32 " "$tmp/out" &&
+  run dequantize -i "$tmp/cfp8" -o "$tmp/cfp8_deq" --quiet && run inspect "$tmp/cfp8_deq" | grep -q "^weight .* F32 .*plain" &&
+  ok || bad "convert fp8 --block 128, inspect, dequantize: $(cat "$tmp/out")"
+run convert e5m2 --scale tensor --include weight --json -i "$tmp/xw.safetensors" -o "$tmp/cfp8t" | grep -q '"format": "fp8-e5m2"' &&
+  ok || bad "convert e5m2 --scale tensor --json"
+expect 2 "convert e4m3 --block 64" "--block" -- convert e4m3 --block 64 --include weight -i "$tmp/xw.safetensors" -o "$tmp/never"
+expect 2 "convert e4m3 --scale with --block" "excludes" -- convert e4m3 --scale tensor --block 128 -i "$tmp/xw.safetensors" -o "$tmp/never"
+
 # ---- Rounding spellings: each family accepts exactly those it documents
 expect 2 "FP8 has no 'nearest'" "nearest not in" -- encode e4m3 --rounding nearest -i "$tmp/x.f32"
 expect 2 "GSE has no 'even'" "even not in" -- quantize gse --rounding even -i "$tmp/x.f32"
