@@ -1,7 +1,8 @@
 // What the tests of each convert target share (test_convert_<family>.cpp): a tiny Llama-shaped
 // checkpoint with values, written as one file or shards; a converter that runs convert() on it with
 // 1 and 2 threads and checks that both outputs are the same bytes; dequantize() to F32 and a tensor's
-// values as f32. (tiny_llama_values stands in for the lead's conformance/testing one until it lands.)
+// values as f32. llama_with_values stands in for conformance/testing's tiny_llama_values, which this
+// branch does not have yet.
 #pragma once
 #include <gtest/gtest.h>
 
@@ -22,7 +23,7 @@ namespace lowbit::testing {
 namespace st = io::safetensors;
 namespace md = io::model;
 
-struct LlamaDims {
+struct ValueDims {
   std::uint64_t hidden = 64, inter = 128, vocab = 32;
 };
 
@@ -54,7 +55,7 @@ inline std::vector<float> values_of(const st::Tensor& t) {
 }
 
 // tiny_llama's tensor names with `d`'s shapes and values: seeded, each row at its own scale (2^-6 .. 2^6).
-inline std::vector<st::Tensor> tiny_llama_values(const std::string& dtype, const LlamaDims& d) {
+inline std::vector<st::Tensor> llama_with_values(const std::string& dtype, const ValueDims& d) {
   const std::uint64_t h = d.hidden, i = d.inter;
   std::uint32_t state = 12345;
   std::vector<st::Tensor> out;

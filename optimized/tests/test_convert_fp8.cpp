@@ -19,7 +19,7 @@ namespace fp8 = lowbit::fp8;
 using md::Fp8Scale;
 
 // 160 and 200: the 128x128 blocks have partial edges in both directions.
-const LlamaDims kDims{160, 200, 32};
+const ValueDims kDims{160, 200, 32};
 
 std::vector<std::uint32_t> bits(const std::vector<float>& v) {
   std::vector<std::uint32_t> b(v.size());
@@ -54,9 +54,9 @@ Want want(const std::vector<float>& x, std::uint64_t oc, std::uint64_t ic, fp8::
 
 bool selected(const st::Tensor& t) { return t.shape.size() == 2 && t.name.find("embed") == std::string::npos && !t.name.starts_with("lm_head"); }
 
-// tiny_llama_values with an all-zero row (layer 0's q_proj row 0) and an all-zero 128x128 block (k_proj's first).
+// llama_with_values with an all-zero row (layer 0's q_proj row 0) and an all-zero 128x128 block (k_proj's first).
 std::vector<st::Tensor> model(const std::string& dtype) {
-  std::vector<st::Tensor> tensors = tiny_llama_values(dtype, kDims);
+  std::vector<st::Tensor> tensors = llama_with_values(dtype, kDims);
   const std::size_t width = dtype == "F32" ? 4 : 2;
   for (st::Tensor& t : tensors) {
     const std::size_t row = t.shape.back() * width;
@@ -155,7 +155,7 @@ template <class F> void expect_error(F f, lowbit::Errc code, const std::vector<s
 }
 
 TEST(ConvertFp8, BadInput) {
-  std::vector<st::Tensor> tensors = tiny_llama_values("F32", kDims);
+  std::vector<st::Tensor> tensors = llama_with_values("F32", kDims);
   const std::string in = write_checkpoint(fresh_temp_path("fp8_bad_in"), tensors);
   const md::Model m = md::Model::open(in);
   const auto convert = [&](const md::ConvertOptions& o) {
