@@ -11,6 +11,7 @@
 #include "lowbit/conformance/sweep.hpp"
 #include "lowbit/fp8.hpp"
 #include "lowbit/kernels.hpp"
+#include "convert_command.hpp"
 #include "options.hpp"
 #include "stream.hpp"
 
@@ -163,6 +164,35 @@ Command gen_command(fp8::Format format) {
       });
 }
 
+// `convert e4m3|e5m2` (e4m3 also as `convert fp8`): compressed-tensors' per-channel or per-tensor
+// scales, or DeepSeek-V3's 128x128 blocks with --block 128.
+Command convert_command(fp8::Format format) {
+  struct Convert {
+    ConvertFlags common;
+    std::string scale;
+    unsigned block = 0;
+  };
+  std::vector<std::string> names = aliases(format);
+  if (format == fp8::Format::e4m3) names.push_back("fp8");
+  const std::string name(traits(format).name);
+  return command<Convert>(
+      "convert", name, names,
+      fmt::format("a checkpoint -> {} weights with f32 scales (compressed-tensors' layout; DeepSeek-V3's with --block 128)", name),
+      [](CLI::App& c, Convert& f) {
+        CLI::Option* scale = add_choice(c, "--scale", f.scale, {"tensor", "channel"},
+                                        "one scale per tensor or per output row, as <w>_scale (default channel)");
+        c.add_option("--block", f.block, "128: one scale per 128x128 block, as <w>_scale_inv (DeepSeek-V3)")
+            ->check(CLI::IsMember({128u}))
+            ->excludes(scale);
+        add_convert_flags(c, f.common);
+      },
+      [format](const Convert& f) {
+        using io::model::Fp8Scale;
+        const Fp8Scale kind = f.block ? Fp8Scale::block : f.scale == "tensor" ? Fp8Scale::tensor : Fp8Scale::channel;
+        return run_convert(f.common, *io::model::fp8_target(format, kind));
+      });
+}
+
 void register_format(Registry& reg, fp8::Format format) {
   const std::string name(traits(format).name);
   reg.add(codec("encode", format, fmt::format("f32, f64, f16 or bf16 values -> {} codes (one byte each)", name),
@@ -194,6 +224,7 @@ void register_format(Registry& reg, fp8::Format format) {
                 },
                 sweep));
   reg.add(gen_command(format));
+  reg.add(convert_command(format));
   reg.add(verify_command(name, aliases(format), name, value_reader(format)));
 }
 
@@ -249,7 +280,7 @@ std::vector<conformance::Check> run_plugin(const conformance::Plugin& plugin, co
 }
 
 void print_list() {
-  fmt::print("fp8 (encode, decode, quantize, sweep, gen, verify, conform):\n");
+  fmt::print("fp8 (encode, decode, quantize, sweep, gen, verify, conform, convert):\n");
   for (fp8::Format f : fp8::kFormats) {
     const fp8::Traits& t = traits(f);
     fmt::print("  {:<6} sign + {} exponent + {} mantissa bits, bias {}, max finite code 0x{:02x}{}{}\n", t.name,

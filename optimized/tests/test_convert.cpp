@@ -18,6 +18,7 @@
 #include "lowbit/io/bnb_checkpoint.hpp"
 #include "lowbit/io/convert.hpp"
 #include "lowbit/io/files.hpp"
+#include "convert_tester.hpp"
 #include "testing/temp_dir.hpp"
 #include "testing/tiny_llama.hpp"
 
@@ -33,17 +34,9 @@ namespace {
 
 std::string temp(const std::string& name) { return fresh_temp_path("lowbit_convert_" + name); }
 
-#ifdef LOWBIT_TESTS_EMULATED
-constexpr bool kEmulated = true;  // qemu-user hangs a dynamically linked program that starts a thread
-#else
-constexpr bool kEmulated = false;
-#endif
-// The options of every call: every core natively, one thread under the emulator.
-md::ConvertOptions options() {
-  md::ConvertOptions o;
-  o.threads = kEmulated ? 1 : 0;
-  return o;
-}
+using lowbit::testing::expect_same_files;
+using lowbit::testing::kEmulated;
+md::ConvertOptions options() { return lowbit::testing::convert_options(); }
 
 // A model folder with a config.json and a tokenizer file beside the tensors.
 std::string model_folder(const std::string& name, const std::vector<st::Tensor>& tensors, int shards = 1) {
@@ -123,19 +116,6 @@ TEST(Convert, Nf4RoundTripEqualsTheSingleTensorApiInEveryDtypeAndShardCount) {
       }
       EXPECT_EQ(converted, 14);
     }
-}
-
-// Every file of folder `a` equals the one of the same name in `b`, and both have the same names.
-void expect_same_files(const std::string& a, const std::string& b) {
-  std::set<std::string> names;
-  for (const fs::directory_entry& e : fs::directory_iterator(a)) {
-    names.insert(e.path().filename().string());
-    EXPECT_EQ(lowbit::io::read_file(e.path().string()), lowbit::io::read_file(b + "/" + e.path().filename().string()))
-        << e.path().filename();
-  }
-  std::size_t n = 0;
-  for ([[maybe_unused]] const fs::directory_entry& e : fs::directory_iterator(b)) ++n;
-  EXPECT_EQ(n, names.size());
 }
 
 TEST(Convert, EveryThreadCountWritesTheSameBytes) {

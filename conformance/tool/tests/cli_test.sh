@@ -165,6 +165,16 @@ mkdir -p "$tmp/sharded" && cp "$tmp/wm.safetensors" "$tmp/sharded/model-00001-of
   echo '{"weight_map": {"weight": "model-00002-of-00002.safetensors"}}' >"$tmp/sharded/model.safetensors.index.json"
 expect 2 "convert with a shard missing" "shard 'model-00002-of-00002.safetensors' does not exist" -- convert nf4 -i "$tmp/sharded" -o "$tmp/c3"
 [ -e "$tmp/c3" ] && bad "output folder left after a refused conversion" || ok
+# ---- convert e4m3|e5m2: FP8 weights with f32 scales (docs/formats/fp8.md, "Checkpoint layout")
+st_f32 "$tmp/x.f32" 5 256 "$tmp/xw.safetensors"
+run convert fp8 --block 128 --include weight --quiet -i "$tmp/xw.safetensors" -o "$tmp/cfp8" && run inspect "$tmp/cfp8" >"$tmp/out" &&
+  grep -q "^weight .* F8_E4M3 .*fp8-e4m3 (block scale_inv \[1, 2\])" "$tmp/out" && grep -q "^  weight_scale_inv .* F32 " "$tmp/out" &&
+  run dequantize -i "$tmp/cfp8" -o "$tmp/cfp8_deq" --quiet && run inspect "$tmp/cfp8_deq" | grep -q "^weight .* F32 .*plain" &&
+  ok || bad "convert fp8 --block 128, inspect, dequantize: $(cat "$tmp/out")"
+run convert e5m2 --scale tensor --include weight --json -i "$tmp/xw.safetensors" -o "$tmp/cfp8t" | grep -q '"format": "fp8-e5m2"' &&
+  ok || bad "convert e5m2 --scale tensor --json"
+expect 2 "convert e4m3 --block 64" "--block" -- convert e4m3 --block 64 --include weight -i "$tmp/xw.safetensors" -o "$tmp/never"
+expect 2 "convert e4m3 --scale with --block" "excludes" -- convert e4m3 --scale tensor --block 128 -i "$tmp/xw.safetensors" -o "$tmp/never"
 
 # ---- Rounding spellings: each family accepts exactly those it documents
 expect 2 "FP8 has no 'nearest'" "nearest not in" -- encode e4m3 --rounding nearest -i "$tmp/x.f32"

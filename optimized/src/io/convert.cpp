@@ -163,6 +163,28 @@ TensorReport measure(const Source& s, const Target& target, const std::vector<sa
 
 }  // namespace
 
+void detail::read_f32(std::string_view dtype, const std::uint8_t* p, std::uint64_t first, std::span<float> out) {
+  if (dtype == "F32") {
+    std::memcpy(out.data(), p + first * 4, out.size() * 4);
+    return;
+  }
+  const auto each = [&](auto widen) {
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      std::uint16_t h;
+      std::memcpy(&h, p + (first + i) * 2, 2);
+      out[i] = widen(h);
+    }
+  };
+  if (dtype == "BF16") each([](std::uint16_t h) { return std::bit_cast<float>(std::uint32_t{h} << 16); });
+  else each([](std::uint16_t h) { return ref::f16_to_f32(h); });
+}
+
+std::string detail::lowbit_quantization_config(const Target& t) {
+  nlohmann::ordered_json j{{"quant_method", "lowbit"}, {"format", t.format()}};
+  for (const auto& [k, v] : t.options()) j[k] = v;
+  return j.dump();
+}
+
 Parallel::Parallel(unsigned threads) : threads_(threads ? threads : std::max(1u, std::thread::hardware_concurrency())) {}
 
 void Parallel::for_each(std::size_t n, const std::function<void(std::size_t)>& body) const {
@@ -202,22 +224,7 @@ std::string Source::torch_dtype() const {
 
 void Source::read(std::uint64_t first, std::span<float> out) const {
   if (first > n_ || out.size() > n_ - first) fail(fmt::format("tensor '{}': elements past its end read", t_.name), Errc::internal);
-  const std::uint8_t* p = bytes().data();
-  if (t_.dtype == "F32") {
-    std::memcpy(out.data(), p + first * 4, out.size() * 4);
-  } else if (t_.dtype == "BF16") {
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      std::uint16_t h;
-      std::memcpy(&h, p + (first + i) * 2, 2);
-      out[i] = std::bit_cast<float>(std::uint32_t{h} << 16);
-    }
-  } else {
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      std::uint16_t h;
-      std::memcpy(&h, p + (first + i) * 2, 2);
-      out[i] = ref::f16_to_f32(h);
-    }
-  }
+  detail::read_f32(t_.dtype, bytes().data(), first, out);
 }
 
 std::vector<float> Source::read_all(const Parallel& par) const {

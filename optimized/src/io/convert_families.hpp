@@ -2,16 +2,26 @@
 // family's Target): decode() picks the one whose name is the format or its prefix before a '-'
 // ("nf4" decodes nf4 and nf4-dq).
 #pragma once
+#include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "lowbit/io/convert.hpp"
 
 namespace lowbit::io::model::detail {
 
+// Elements [first, first + out.size()) of F32, F16 or BF16 bytes `p`, as f32 (exact).
+void read_f32(std::string_view dtype, const std::uint8_t* p, std::uint64_t first, std::span<float> out);
+
+// lowbit's own quantization_config, for formats no loader knows: {"quant_method": "lowbit", "format": ...,
+// then the target's options}.
+std::string lowbit_quantization_config(const Target& t);
+
 using DecodeFn = Decoded (*)(std::span<const safetensors::Tensor> tensors, const Parallel& par);
 
 Decoded decode_bnb(std::span<const safetensors::Tensor> tensors, const Parallel& par);
+Decoded decode_fp8(std::span<const safetensors::Tensor> tensors, const Parallel& par);
 
 struct Decoder {
   std::string_view format;
@@ -20,6 +30,7 @@ struct Decoder {
 inline constexpr Decoder kDecoders[] = {
     {"nf4", decode_bnb},
     {"fp4", decode_bnb},
+    {"fp8", decode_fp8},
 };
 
 }  // namespace lowbit::io::model::detail

@@ -30,6 +30,7 @@
 
 #include "lowbit/io/model.hpp"
 #include "lowbit/io/model_layouts.hpp"
+#include "lowbit/fp8.hpp"
 #include "lowbit/io/safetensors.hpp"
 #include "lowbit/nf4.hpp"
 
@@ -142,5 +143,13 @@ void dequantize(const Model& in, const std::string& to, const std::string& outdi
 // bitsandbytes' Linear4bit layout (io/bnb_checkpoint.hpp): o.table nf4 or fp4, o.block the blocksize,
 // o.profile the peer whose rounding to reproduce; with `dq`, double quantization of the absmax.
 std::unique_ptr<Target> bnb_target(const nf4::Options& o, const std::optional<nf4::DoubleQuantOptions>& dq);
+
+// FP8 weights with f32 scales (docs/formats/fp8.md, "Checkpoint layout"): one scale per tensor or per
+// row as compressed-tensors stores them (<w>_scale), or per 128x128 block as DeepSeek-V3 does
+// (<w>_scale_inv). Each scale is max(amax / the format's max finite value, FLT_EPSILON) in f32 and
+// each element fp8::encode(x / scale) (f32 division; saturating, rne). Non-finite weights are Errc::data.
+enum class Fp8Scale { tensor, channel, block };
+inline constexpr std::uint64_t kFp8Block = 128;  // the block edge of Fp8Scale::block
+std::unique_ptr<Target> fp8_target(fp8::Format format, Fp8Scale scale);
 
 }  // namespace lowbit::io::model
