@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <string>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -66,6 +68,21 @@ class Bytes {
   std::size_t size_;
   std::size_t pos_ = 0;
 };
+
+// A new temporary folder (its name starts with `prefix`), removed with what it holds when the process exits.
+inline std::filesystem::path temp_folder(const char* prefix) {
+  struct Removed {
+    std::vector<std::filesystem::path> dirs;
+    ~Removed() {
+      std::error_code ec;
+      for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+    }
+  };
+  static Removed at_exit;
+  std::string name = (std::filesystem::temp_directory_path() / (std::string(prefix) + "XXXXXX")).string();
+  if (!::mkdtemp(name.data())) finding("mkdtemp failed", __FILE__, __LINE__);
+  return at_exit.dirs.emplace_back(name);
+}
 
 // `count` little-endian values from raw bytes (lowbit's targets are little-endian); zeros where
 // the bytes run out.

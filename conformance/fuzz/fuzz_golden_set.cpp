@@ -3,7 +3,6 @@
 // golden.safetensors; make_corpus.py writes it and the seeds, which are that gen's manifests). The
 // set read is verified against its own folder, exactly and with tolerances, and reported as text and
 // JSON: a manifest that lies ends in a lowbit::Error, and what is reported adds up.
-#include <cstdlib>
 #include <filesystem>
 #include <numeric>
 #include <string>
@@ -20,13 +19,10 @@ namespace {
 // A copy of golden_set/ in a temporary folder of this process, removed at exit.
 const fs::path& folder() {
   static const fs::path dir = [] {
-    std::string name = (fs::temp_directory_path() / "lowbit-fuzz-golden-XXXXXX").string();
-    if (!::mkdtemp(name.data())) lowbit::fuzz::finding("mkdtemp failed", __FILE__, __LINE__);
-    fs::copy(LOWBIT_FUZZ_GOLDEN_SET, name);
-    return fs::path(name);
+    fs::path d = lowbit::fuzz::temp_folder("lowbit-fuzz-golden-");
+    fs::copy(LOWBIT_FUZZ_GOLDEN_SET, d);
+    return d;
   }();
-  static const bool removed_at_exit = std::atexit([] { fs::remove_all(folder()); }) == 0;  // before dir's destructor
-  (void)removed_at_exit;
   return dir;
 }
 

@@ -136,7 +136,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="lowbit-corpus-")
     path = lambda name: os.path.join(tmp, name)
     targets = ["safetensors", "gse_file", "gse_unpack", "bnb_quant_state", "bnb_checkpoint", "weak_checkpoint", "npy",
-               "fp8_decode", "nf4_dequantize", "stream", "golden_set"]
+               "fp8_decode", "nf4_dequantize", "stream", "golden_set", "model_index"]
     for t in targets:
         clear(t)
 
@@ -383,6 +383,54 @@ def main():
         struct.pack("<2I", 0x7FC00001, 0xFF800000))
 
     golden_set(tool, path)
+    model_index(nf4["nf4-b64-dq"], weak["qeft-8x64-k2"])
+
+
+def model_index(nf4_dq, qeft):
+    """model_index: a checkpoint folder's files joined by SEPARATOR (fuzz_model_index.cpp): the index and
+    two shards, or one model.safetensors. The model: a double-quantized bnb weight, a QEFT layer, an fp8
+    weight with its scale and a plain norm, over the two shards."""
+    sep = b"\n--lowbit-fuzz-file--\n"
+    shards = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]
+    bnb, _ = read_st(nf4_dq)
+    weak, weak_meta = read_st(qeft)
+    up = "model.layers.0.mlp.up_proj."
+    first = [(up + k, *v) for k, v in bnb.items()] + [("model.norm.weight", "F32", [4], f32s([1, 0.5, -2, 0]))]
+    second = [("model.layers.0.self_attn.q_proj." + k, *v) for k, v in weak.items()] + [
+        ("model.layers.0.self_attn.k_proj.weight", "F8_E4M3", [2, 4], bytes(range(0x30, 0x38))),
+        ("model.layers.0.self_attn.k_proj.weight_scale", "F32", [2, 1], f32s([0.5, 0.25]))]
+
+    def folder(index, tensors=(first, second), metadata=(None, weak_meta), raw=False):
+        files = [st_tensors(list(t), m) for t, m in zip(tensors, metadata)]
+        text = index if isinstance(index, (str, bytes)) else json.dumps(index, indent=2)
+        return sep.join([text.encode() if isinstance(text, str) else text] + [f if raw else brace_form(f) for f in files])
+
+    def index(tensors=(first, second), names=shards):
+        size = sum(len(t[3]) for part in tensors for t in part)
+        return {"metadata": {"total_size": size}, "weight_map": {t[0]: n for part, n in zip(tensors, names) for t in part}}
+
+    put("model_index", "seed-sharded", folder(index()))
+    put("model_index", "seed-sharded-raw", folder(index(), raw=True))
+    put("model_index", "seed-one-shard", folder(index((first + second,), shards[:1]), (first + second,), (weak_meta,)))
+    put("model_index", "seed-single-file", brace_form(st_tensors(first + second, weak_meta)))
+    moved = index()
+    moved["weight_map"]["model.norm.weight"] = shards[1]
+    unlisted = index()
+    del unlisted["weight_map"]["model.norm.weight"]
+    missing = index()
+    missing["weight_map"]["model.norm.weight"] = "model-00003-of-00003.safetensors"
+    outside = index()
+    outside["weight_map"]["model.norm.weight"] = "../" + shards[0]
+    for name, text in [("bad-index-not-json", '{"weight_map": {'), ("bad-index-not-object", "[]"),
+                       ("bad-index-no-weight-map", {"metadata": {}}), ("bad-index-tensor-elsewhere", moved),
+                       ("bad-index-unlisted-tensor", unlisted), ("bad-index-missing-shard", missing),
+                       ("bad-index-outside-folder", outside)]:
+        put("model_index", name, folder(text))
+    put("model_index", "bad-shard-truncated", folder(index(), raw=True)[:-3])
+    no_nested = [t for t in first if not t[0].endswith("nested_absmax")]
+    put("model_index", "bad-bnb-without-nested-absmax", folder(index((no_nested, second)), (no_nested, second)))
+    bad_scale = second[:-1] + [("model.layers.0.self_attn.k_proj.weight_scale", "F32", [3], f32s([1, 2, 3]))]
+    put("model_index", "bad-fp8-scale-shape", folder(index((first, bad_scale)), (first, bad_scale)))
 
 
 def golden_set(tool, path):

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "avx2/isa.hpp"
+#include "avx2/nf4_nested.hpp"
 #include "common/nf4_simd.hpp"
 #include "lowbit/kernels.hpp"
 
@@ -148,6 +149,7 @@ struct Nf4 : Avx2 {
 
 namespace lowbit::kernels {
 
-const nf4::Impl nf4_avx2{.width = 32, .encode = simd::nf4_quantize<avx2::Nf4>, .decode = simd::nf4_dequantize<avx2::Nf4>};
+const nf4::Impl nf4_avx2{.width = 32, .encode = simd::nf4_quantize<avx2::Nf4>, .decode = simd::nf4_dequantize<avx2::Nf4>,
+                        .nested = simd::nf4_nested<avx2::Nf4Nested>};
 
 }  // namespace lowbit::kernels

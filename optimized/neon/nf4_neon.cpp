@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "common/nf4_nested.hpp"
 #include "common/nf4_simd.hpp"
 #include "lowbit/kernels.hpp"
 #include "neon/isa.hpp"
@@ -121,6 +122,8 @@ struct Nf4 : Neon {
 
 namespace lowbit::kernels {
 
-const nf4::Impl nf4_neon{.width = 16, .encode = simd::nf4_quantize<neon::Nf4>, .decode = simd::nf4_dequantize<neon::Nf4>};
+// The nested search is the portable one: the gathers it would need are scalar loads on NEON.
+const nf4::Impl nf4_neon{.width = 16, .encode = simd::nf4_quantize<neon::Nf4>, .decode = simd::nf4_dequantize<neon::Nf4>,
+                        .nested = simd::nf4_nested<simd::ScalarNested>};
 
 }  // namespace lowbit::kernels

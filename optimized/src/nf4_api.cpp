@@ -8,7 +8,6 @@
 #include "lowbit/nf4.hpp"
 #include "lowbit/reference/nf4.hpp"
 #include "lowbit/reference/torch_ops.hpp"
-#include "nf4_nested.hpp"
 
 namespace lowbit::nf4 {
 namespace {
@@ -94,11 +93,12 @@ DoubleQuantized double_quantize(std::span<const float> absmax, const Options& o,
   const DynamicMap map = dq.map ? *dq.map : dynamic_map();
   if (!ref::valid_dynamic_map(map)) throw Error("the double quantization map is not finite, within [-1, 1] and non-decreasing");
   if (dq.offset && !std::isfinite(*dq.offset)) throw Error(fmt::format("the double quantization offset {} is not finite", *dq.offset));
-  if (o.profile.nested != Nested::exact_nearest_even) return ref::nf4_double_quantize(absmax, o.profile.nested, map, dq.offset);
-  // The lowbit profile's: the reference's exact search is a multiprecision one, this one is not.
+  const NestedFn nested = detail::impl_of(o.impl).nested;
+  if (o.profile.nested != Nested::exact_nearest_even || !nested) return ref::nf4_double_quantize(absmax, o.profile.nested, map, dq.offset);
+  // The lowbit profile's: the reference's exact search is a multiprecision one, the kernels' are not.
   DoubleQuantized r{dq.offset ? *dq.offset : ref::torch_mean_f32(absmax), std::vector<std::uint8_t>(absmax.size()),
                     std::vector<float>(blocks(absmax.size(), kNestedBlock)), map, kNestedBlock};
-  detail::nf4_nested_exact_nearest_even(absmax, r.offset, map, r.codes, r.nested_absmax);
+  nested(absmax.size(), absmax.data(), r.offset, map.data(), r.codes.data(), r.nested_absmax.data());
   return r;
 }
 

@@ -1,5 +1,6 @@
-// The lowbit profile's double quantization through the public call (its own exact search,
-// optimized/src/nf4_nested.cpp) against the reference's multiprecision one: random and adversarial
+// The lowbit profile's double quantization through the public call, with every kernel row's search
+// (the nf4 Impl's `nested` slot, optimized/common/nf4_nested.hpp and the ISA's policy) against the
+// reference's multiprecision one: random and adversarial
 // absmax arrays (exact midpoints and their neighbours, subnormals, zero and NaN/Inf blocks, offsets of
 // either sign, short tails, maps with duplicates and far-apart neighbours), then every float of a few
 // binades.
@@ -12,6 +13,7 @@
 #include <random>
 #include <vector>
 
+#include "lowbit/kernels.hpp"
 #include "lowbit/nf4.hpp"
 #include "lowbit/reference/nf4.hpp"
 
@@ -25,15 +27,31 @@ std::vector<std::uint32_t> bits(std::span<const float> v) {
   return b;
 }
 
-// The public call (lowbit profile) and the reference give the same offset, codes and nested absmax.
+// The rows this CPU runs that have their own search (the reference row's is the reference).
+std::vector<const nf4::Impl*> searches() {
+  std::vector<const nf4::Impl*> rows;
+  for (const nf4::Impl& impl : kernels::list<nf4::Impl>())
+    if (impl.nested && kernels::available(impl)) rows.push_back(&impl);
+  return rows;
+}
+
+TEST(Nf4NestedExact, TheFastestRowHasItsOwnSearch) {
+  EXPECT_NE(kernels::best<nf4::Impl>().nested, nullptr) << kernels::best<nf4::Impl>().name;
+}
+
+// The public call (lowbit profile) with every row and the reference give the same offset, codes and
+// nested absmax.
 void expect_reference(const std::vector<float>& absmax, std::optional<float> offset = {},
                       const nf4::DynamicMap& map = nf4::dynamic_map()) {
-  const nf4::DoubleQuantized got = nf4::double_quantize(absmax, {}, {.offset = offset, .map = map});
   const nf4::DoubleQuantized want = ref::nf4_double_quantize(absmax, nf4::Nested::exact_nearest_even, map, offset);
-  EXPECT_EQ(std::bit_cast<std::uint32_t>(got.offset), std::bit_cast<std::uint32_t>(want.offset));
-  EXPECT_EQ(got.codes, want.codes);
-  EXPECT_EQ(bits(got.nested_absmax), bits(want.nested_absmax));
-  EXPECT_EQ(bits(got.map), bits(want.map));
+  for (const nf4::Impl* impl : searches()) {
+    SCOPED_TRACE(impl->name);
+    const nf4::DoubleQuantized got = nf4::double_quantize(absmax, {.impl = impl}, {.offset = offset, .map = map});
+    EXPECT_EQ(std::bit_cast<std::uint32_t>(got.offset), std::bit_cast<std::uint32_t>(want.offset));
+    EXPECT_EQ(got.codes, want.codes);
+    EXPECT_EQ(bits(got.nested_absmax), bits(want.nested_absmax));
+    EXPECT_EQ(bits(got.map), bits(want.map));
+  }
 }
 
 std::vector<float> random_absmax(std::mt19937& rng, std::size_t n) {
@@ -119,6 +137,32 @@ TEST(Nf4NestedExact, UnusualMaps) {
   }
 }
 
+// The guess (a table on r = fl(a * fl(1/m))) one too high: r rounded up onto a table cell's lowest
+// value B = 0.5 while a / m < v < B, and the map has the midpoint v there (v twice); the search must
+// notice from the threshold below the guess.
+TEST(Nf4NestedExact, AGuessAboveTheCount) {
+  const float b = 0.5f, v = std::nextafter(b, 0.0f);
+  int found = 0;
+  for (float m = 1.5f; m < 8.0f && found < 8; m = std::nextafter(m, INFINITY) + 0x1p-12f) {
+    const float inverse = static_cast<float>(1.0 / m);
+    for (float a = b * m; a > 0.49f * m; a = std::nextafter(a, 0.0f)) {
+      if (a * inverse < b) break;
+      if (static_cast<double>(a) >= static_cast<double>(v) * m) continue;  // a / m < v, exactly
+      nf4::DynamicMap map;
+      for (int k = 0; k < 256; ++k) map[k] = static_cast<float>(k - 128) / 128;  // map[192] = 0.5
+      map[190] = map[191] = v;
+      SCOPED_TRACE(testing::Message() << "m " << m << " a " << a);
+      std::vector<float> block(16, a);  // vectors of 8
+      block[0] = m;
+      block[1] = v * m;
+      expect_reference(block, 0.0f, map);
+      ++found;
+      break;
+    }
+  }
+  EXPECT_GE(found, 8);
+}
+
 // Every float of a binade (sign `sign`) against m: blocks [m, 255 swept values]. The reference is
 // monotone in a (a count of thresholds below 2a, a tie moving up), so where the fast codes are monotone
 // too and equal to the reference at both ends of each run of equal codes, they are equal everywhere.
@@ -130,7 +174,6 @@ void sweep_binade(float m, int exponent, float sign) {
     if (a.size() % nf4::kNestedBlock == 0) a.push_back(m);
     a.push_back(std::bit_cast<float>(first + i));
   }
-  const nf4::DoubleQuantized got = nf4::double_quantize(a, {}, {.offset = 0.0f});
   const nf4::DynamicMap map = nf4::dynamic_map();
   const auto reference = [&](float x) {
     std::uint8_t c[2];
@@ -138,23 +181,26 @@ void sweep_binade(float m, int exponent, float sign) {
     ref::nf4_nested_quantize(std::vector<float>{m, x}, nf4::Nested::exact_nearest_even, map, c, std::span(&nested, 1));
     return c[1];
   };
-  int runs = 0, bad = 0;
-  std::size_t prev = 1;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    if (i < a.size() && i % nf4::kNestedBlock == 0) continue;  // the block's m
-    const bool end = i == a.size();
-    if (!end && got.codes[i] == got.codes[prev] && i != 1) {
+  for (const nf4::Impl* impl : searches()) {
+    const nf4::DoubleQuantized got = nf4::double_quantize(a, {.impl = impl}, {.offset = 0.0f});
+    int runs = 0, bad = 0;
+    std::size_t prev = 1;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      if (i < a.size() && i % nf4::kNestedBlock == 0) continue;  // the block's m
+      const bool end = i == a.size();
+      if (!end && got.codes[i] == got.codes[prev] && i != 1) {
+        prev = i;
+        continue;
+      }
+      if (!end && i != 1 && (got.codes[i] < got.codes[prev]) != (sign < 0)) ++bad;  // not monotone
+      if (i != 1) bad += reference(a[prev]) != got.codes[prev];
+      if (!end) bad += reference(a[i]) != got.codes[i];
+      ++runs;
       prev = i;
-      continue;
     }
-    if (!end && i != 1 && (got.codes[i] < got.codes[prev]) != (sign < 0)) ++bad;  // not monotone
-    if (i != 1) bad += reference(a[prev]) != got.codes[prev];
-    if (!end) bad += reference(a[i]) != got.codes[i];
-    ++runs;
-    prev = i;
+    EXPECT_EQ(bad, 0) << impl->name << ": m " << m << " binade 2^" << exponent << " sign " << sign;
+    EXPECT_GT(runs, 3);
   }
-  EXPECT_EQ(bad, 0) << "m " << m << " binade 2^" << exponent << " sign " << sign;
-  EXPECT_GT(runs, 3);
 }
 
 TEST(Nf4NestedExact, EveryFloatOfThreeBinades) {

@@ -63,7 +63,8 @@ struct DoubleQuantOptions {
 };
 
 // The absmax of an encode, double quantized with the nested quantizer of o.profile (the profile's
-// `nested`: the default profile's is an exact nearest search, about 7 ns per value): 8-bit codes
+// `nested`: the default profile's is an exact nearest search, about 2 ns per value with AVX2, by
+// o.impl's row: the reference row's is the reference's, about 4 us): 8-bit codes
 // of fl(absmax - offset) in blocks of kNestedBlock, one fp32 nested absmax per block.
 DoubleQuantized double_quantize(std::span<const float> absmax, const Options& o = {}, const DoubleQuantOptions& dq = {});
 

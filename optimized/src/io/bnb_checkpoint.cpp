@@ -14,10 +14,13 @@
 
 #include "json_excerpt.hpp"
 #include "lowbit/io/json_depth.hpp"
+#include "layout_names.hpp"
 #include "reading.hpp"
 
 namespace lowbit::io::bnb {
 namespace {
+
+using namespace names::bnb;
 
 // Errc::invalid; what the readers find becomes Errc::data (reading()).
 [[noreturn]] void fail(const std::string& what) { throw Error("bitsandbytes checkpoint: " + what); }
@@ -47,17 +50,17 @@ void validate(const Bnb4bitState& s, std::string_view prefix) {
   expect("", s.packed.size(), n / 2 + n % 2, shape);
   const std::uint64_t nb = blocks(n, s.blocksize);
   const std::string per_block = fmt::format("{} in blocks of {}", shape, s.blocksize);
-  expect("quant_map", s.quant_map.size(), 16, "a 4-bit code");
+  expect(kQuantMap, s.quant_map.size(), 16, "a 4-bit code");
   if (s.nested) {
     const Bnb4bitNested& q = *s.nested;
     if (!s.absmax.empty()) fail("a nested state keeps its absmax as codes only: absmax must be empty");
     if (q.nested_blocksize == 0) fail("nested_blocksize is 0");
-    expect("absmax", q.codes.size(), nb, per_block);
-    expect("nested_absmax", q.nested_absmax.size(), blocks(nb, q.nested_blocksize),
+    expect(kAbsmax, q.codes.size(), nb, per_block);
+    expect(kNestedAbsmax, q.nested_absmax.size(), blocks(nb, q.nested_blocksize),
            fmt::format("{} absmax codes in blocks of {}", nb, q.nested_blocksize));
-    expect("nested_quant_map", q.nested_map.size(), 256, "an 8-bit code");
+    expect(kNestedQuantMap, q.nested_map.size(), 256, "an 8-bit code");
   } else {
-    expect("absmax", s.absmax.size(), nb, per_block);
+    expect(kAbsmax, s.absmax.size(), nb, per_block);
   }
 }
 
@@ -227,15 +230,16 @@ std::vector<safetensors::Tensor> to_tensors(const Bnb4bitState& s, std::string_v
   validate(s, p);
   const std::string json = encode_quant_state_json(quant_state_json(s));
   std::vector<safetensors::Tensor> out;
+  const auto key = [&](const std::string& field) { return p + "." + field; };
   out.push_back(safetensors::make_tensor(p, "U8", {s.packed.size(), 1}, s.packed));
-  if (s.nested) out.push_back(safetensors::make_tensor(p + ".absmax", "U8", {s.nested->codes.size()}, s.nested->codes));
-  else out.push_back(safetensors::make_tensor(p + ".absmax", "F32", {s.absmax.size()}, s.absmax));
-  out.push_back(safetensors::make_tensor(p + ".quant_map", "F32", {s.quant_map.size()}, s.quant_map));
+  if (s.nested) out.push_back(safetensors::make_tensor(key(kAbsmax), "U8", {s.nested->codes.size()}, s.nested->codes));
+  else out.push_back(safetensors::make_tensor(key(kAbsmax), "F32", {s.absmax.size()}, s.absmax));
+  out.push_back(safetensors::make_tensor(key(kQuantMap), "F32", {s.quant_map.size()}, s.quant_map));
   if (s.nested) {
-    out.push_back(safetensors::make_tensor(p + ".nested_absmax", "F32", {s.nested->nested_absmax.size()}, s.nested->nested_absmax));
-    out.push_back(safetensors::make_tensor(p + ".nested_quant_map", "F32", {s.nested->nested_map.size()}, s.nested->nested_map));
+    out.push_back(safetensors::make_tensor(key(kNestedAbsmax), "F32", {s.nested->nested_absmax.size()}, s.nested->nested_absmax));
+    out.push_back(safetensors::make_tensor(key(kNestedQuantMap), "F32", {s.nested->nested_map.size()}, s.nested->nested_map));
   }
-  out.push_back(safetensors::make_tensor(p + ".quant_state.bitsandbytes__" + s.quant_type, "U8", {json.size()},
+  out.push_back(safetensors::make_tensor(key(quant_state(s.quant_type)), "U8", {json.size()},
                        std::vector<std::uint8_t>(json.begin(), json.end())));
   return out;
 }
@@ -250,8 +254,8 @@ Bnb4bitState parse_tensors(std::span<const safetensors::Tensor> tensors, std::st
     if (t.name == p) f = "";
     else if (t.name.size() > p.size() && t.name.compare(0, p.size(), p) == 0 && t.name[p.size()] == '.') f = t.name.substr(p.size() + 1);
     else continue;
-    if (f != "" && f != "absmax" && f != "quant_map" && f != "nested_absmax" && f != "nested_quant_map" &&
-        f != "quant_state.bitsandbytes__nf4" && f != "quant_state.bitsandbytes__fp4")
+    if (f != "" && f != kAbsmax && f != kQuantMap && f != kNestedAbsmax && f != kNestedQuantMap &&
+        std::none_of(std::begin(kQuantTypes), std::end(kQuantTypes), [&](const char* type) { return f == quant_state(type); }))
       fail(fmt::format("unknown tensor '{}'", t.name));
     if (!field.emplace(f, &t).second) fail(fmt::format("two tensors are named '{}'", t.name));
   }
@@ -269,11 +273,11 @@ Bnb4bitState parse_tensors(std::span<const safetensors::Tensor> tensors, std::st
     return t;
   };
 
-  const bool has_nf4 = field.count("quant_state.bitsandbytes__nf4"), has_fp4 = field.count("quant_state.bitsandbytes__fp4");
-  if (has_nf4 && has_fp4) fail(fmt::format("both {0}.quant_state.bitsandbytes__nf4 and {0}.quant_state.bitsandbytes__fp4 are present", p));
-  if (!has_nf4 && !has_fp4) fail(fmt::format("tensor '{}.quant_state.bitsandbytes__nf4' (or __fp4) is missing", p));
+  const bool has_nf4 = field.count(quant_state("nf4")), has_fp4 = field.count(quant_state("fp4"));
+  if (has_nf4 && has_fp4) fail(fmt::format("both {0}.{1} and {0}.{2} are present", p, quant_state("nf4"), quant_state("fp4")));
+  if (!has_nf4 && !has_fp4) fail(fmt::format("tensor '{}.{}' (or __fp4) is missing", p, quant_state("nf4")));
   const std::string suffix = has_nf4 ? "nf4" : "fp4";
-  const safetensors::Tensor& qs = vector_of("quant_state.bitsandbytes__" + suffix, "U8");
+  const safetensors::Tensor& qs = vector_of(quant_state(suffix), "U8");
   const QuantStateJson q = decode_quant_state_json(std::string_view(reinterpret_cast<const char*>(qs.bytes.data()), qs.bytes.size()));
   if (q.quant_type != suffix) fail(fmt::format("tensor '{}' holds quant_type '{}'", qs.name, q.quant_type));
 
@@ -290,23 +294,23 @@ Bnb4bitState parse_tensors(std::span<const safetensors::Tensor> tensors, std::st
     fail(fmt::format("tensor '{}' has shape [{}], the quant_state shape [{}] needs [{}]", p, fmt::join(w.shape, ", "),
                      fmt::join(s.shape, ", "), fmt::join(packed_shape, ", ")));
   s.packed = w.bytes;
-  s.quant_map = safetensors::values<float>(vector_of("quant_map", "F32"), "F32");
+  s.quant_map = safetensors::values<float>(vector_of(kQuantMap, "F32"), "F32");
 
-  const bool nested_tensors = field.count("nested_absmax") || field.count("nested_quant_map");
+  const bool nested_tensors = field.count(kNestedAbsmax) || field.count(kNestedQuantMap);
   if (q.nested.has_value() != nested_tensors)
-    fail(q.nested ? fmt::format("the quant_state is nested but {0}.nested_absmax / {0}.nested_quant_map are missing", p)
-                  : fmt::format("{0}.nested_absmax / {0}.nested_quant_map are present but the quant_state is not nested", p));
+    fail(q.nested ? fmt::format("the quant_state is nested but {0}.{1} / {0}.{2} are missing", p, kNestedAbsmax, kNestedQuantMap)
+                  : fmt::format("{0}.{1} / {0}.{2} are present but the quant_state is not nested", p, kNestedAbsmax, kNestedQuantMap));
   if (q.nested) {
     Bnb4bitNested nested;
-    nested.codes = vector_of("absmax", "U8").bytes;
-    nested.nested_absmax = safetensors::values<float>(vector_of("nested_absmax", "F32"), "F32");
-    nested.nested_map = safetensors::values<float>(vector_of("nested_quant_map", "F32"), "F32");
+    nested.codes = vector_of(kAbsmax, "U8").bytes;
+    nested.nested_absmax = safetensors::values<float>(vector_of(kNestedAbsmax, "F32"), "F32");
+    nested.nested_map = safetensors::values<float>(vector_of(kNestedQuantMap, "F32"), "F32");
     nested.nested_blocksize = q.nested->blocksize;
     nested.nested_dtype = q.nested->dtype;
     nested.offset = q.nested->offset;
     s.nested = std::move(nested);
   } else {
-    s.absmax = safetensors::values<float>(vector_of("absmax", "F32"), "F32");
+    s.absmax = safetensors::values<float>(vector_of(kAbsmax, "F32"), "F32");
   }
   validate(s, p);
   return s;

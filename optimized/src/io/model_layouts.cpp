@@ -6,6 +6,7 @@
 #include <set>
 
 #include "lowbit/error.hpp"
+#include "layout_names.hpp"
 #include "lowbit/io/bnb_checkpoint.hpp"
 
 namespace lowbit::io::model {
@@ -39,9 +40,11 @@ class Grouping {
   bool claimed(const std::string& name) const { return claimed_.count(name) != 0; }
 
   bool bnb(Weight& w) {
+    namespace f = names::bnb;
     const std::string& n = w.tensor->name;
-    for (const char* type : {"nf4", "fp4"}) {
-      const TensorInfo* qs = get(n + ".quant_state.bitsandbytes__" + type);
+    const auto key = [&](const std::string& field) { return n + "." + field; };
+    for (const char* type : f::kQuantTypes) {
+      const TensorInfo* qs = get(key(f::quant_state(type)));
       if (!qs) continue;
       if (w.tensor->dtype != "U8") fail(m_, fmt::format("tensor '{}' has a bitsandbytes quant_state but dtype {}, not U8", n, w.tensor->dtype));
       const std::span<const std::uint8_t> text = m_.bytes(*qs);
@@ -53,10 +56,10 @@ class Grouping {
       }
       w.format = q.nested ? fmt::format("{}-dq", type) : type;
       w.layout = fmt::format("blocksize {}, {} [{}]", q.blocksize, q.dtype, fmt::join(q.shape, ", "));
-      take(w, n + ".absmax", true);
-      take(w, n + ".quant_map", true);
-      take(w, n + ".nested_absmax", q.nested.has_value());
-      take(w, n + ".nested_quant_map", q.nested.has_value());
+      take(w, key(f::kAbsmax), true);
+      take(w, key(f::kQuantMap), true);
+      take(w, key(f::kNestedAbsmax), q.nested.has_value());
+      take(w, key(f::kNestedQuantMap), q.nested.has_value());
       take(w, qs->name, true);
       return true;
     }
@@ -87,22 +90,23 @@ class Grouping {
 
   // QuantLinear buffers: <P>.qweight with the rest of the layer under P.
   bool weak(Weight& w) {
+    namespace f = names::weak;
     const std::string& n = w.tensor->name;
-    const std::string suffix = "qweight";
+    const std::string suffix = f::kQweight;
     if (!n.ends_with(suffix) || (n.size() > suffix.size() && n[n.size() - suffix.size() - 1] != '.')) return false;
     const std::string p = n.substr(0, n.size() - suffix.size());  // "P." or ""
-    const bool qeft = w.tensor->dtype == "I16" && get(p + "scaled_zeros"), owq = w.tensor->dtype == "I32" && get(p + "zeros");
+    const bool qeft = w.tensor->dtype == "I16" && get(p + f::kScaledZeros), owq = w.tensor->dtype == "I32" && get(p + f::kZeros);
     if (!qeft && !owq) return false;
     w.format = qeft ? "qeft" : "owq";
-    take(w, p + "scales", true);
+    take(w, p + f::kScales, true);
     if (qeft) {
-      take(w, p + "scaled_zeros", true);
-      for (const char* b : {"oweight", "oweight_interleaved", "outlieridx"}) take(w, p + b, false);
+      take(w, p + f::kScaledZeros, true);
+      for (const char* b : {f::kOweight, f::kOweightInterleaved, f::kOutlieridx}) take(w, p + b, false);
     } else {
-      take(w, p + "zeros", true);
-      take(w, p + "bias", false);
-      take(w, p + "oweight", true);
-      take(w, p + "outlieridx", true);
+      take(w, p + f::kZeros, true);
+      take(w, p + f::kBias, false);
+      take(w, p + f::kOweight, true);
+      take(w, p + f::kOutlieridx, true);
     }
     return true;
   }

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "lowbit/reference/weak.hpp"
+#include "layout_names.hpp"
 #include "reading.hpp"
 
 namespace lowbit::io {
@@ -12,6 +13,7 @@ namespace {
 
 using safetensors::make_tensor;
 using U64 = std::uint64_t;
+using namespace names::weak;
 
 std::string key(const std::string& prefix, const char* name) { return prefix.empty() ? name : prefix + "." + name; }
 
@@ -61,13 +63,13 @@ void expect_meta(const safetensors::File& f, const char* name, std::size_t deriv
 safetensors::File to_file(const qeft::Packed& p, const std::string& prefix) {
   ref::qeft_validate(p);
   safetensors::File f;
-  f.tensors.push_back(make_tensor(key(prefix, "qweight"), "I16", {p.oc / 4, p.ic}, p.qweight));
-  f.tensors.push_back(make_tensor(key(prefix, "scales"), "F16", {p.ic / p.group, p.oc}, p.scales));
-  f.tensors.push_back(make_tensor(key(prefix, "scaled_zeros"), "F16", {p.ic / p.group, p.oc}, p.scaled_zeros));
+  f.tensors.push_back(make_tensor(key(prefix, kQweight), "I16", {p.oc / 4, p.ic}, p.qweight));
+  f.tensors.push_back(make_tensor(key(prefix, kScales), "F16", {p.ic / p.group, p.oc}, p.scales));
+  f.tensors.push_back(make_tensor(key(prefix, kScaledZeros), "F16", {p.ic / p.group, p.oc}, p.scaled_zeros));
   if (p.k) {
-    f.tensors.push_back(make_tensor(key(prefix, "oweight"), "F16", {p.oc, p.k}, p.oweight));
-    f.tensors.push_back(make_tensor(key(prefix, "oweight_interleaved"), "F16", {p.oc / 2, 2 * p.k}, p.oweight_interleaved));
-    f.tensors.push_back(make_tensor(key(prefix, "outlieridx"), "I32", {p.k}, p.outlieridx));
+    f.tensors.push_back(make_tensor(key(prefix, kOweight), "F16", {p.oc, p.k}, p.oweight));
+    f.tensors.push_back(make_tensor(key(prefix, kOweightInterleaved), "F16", {p.oc / 2, 2 * p.k}, p.oweight_interleaved));
+    f.tensors.push_back(make_tensor(key(prefix, kOutlieridx), "I32", {p.k}, p.outlieridx));
   }
   f.metadata = {{"lowbit.layout", "qeft"}, {"lowbit.bits", "4"}, {"lowbit.in_features", std::to_string(p.ic)},
                 {"lowbit.out_features", std::to_string(p.oc)}, {"lowbit.group_size", std::to_string(p.group)}};
@@ -77,12 +79,12 @@ safetensors::File to_file(const qeft::Packed& p, const std::string& prefix) {
 safetensors::File to_file(const owq::Packed& p, const std::string& prefix) {
   ref::owq_validate(p);
   safetensors::File f;
-  f.tensors.push_back(make_tensor(key(prefix, "qweight"), "I32", {owq::words(p.ic, p.bits), p.oc}, p.qweight));
-  f.tensors.push_back(make_tensor(key(prefix, "scales"), "F16", {p.oc, 1}, p.scales));
-  f.tensors.push_back(make_tensor(key(prefix, "zeros"), "U8", {p.oc / 2, 1}, p.zeros));
-  f.tensors.push_back(make_tensor(key(prefix, "bias"), "F16", {p.oc}, std::vector<std::uint16_t>(p.oc, 0)));
-  f.tensors.push_back(make_tensor(key(prefix, "oweight"), "F16", {p.k, p.oc}, p.oweight));
-  f.tensors.push_back(make_tensor(key(prefix, "outlieridx"), "I32", {p.k}, p.outlieridx));
+  f.tensors.push_back(make_tensor(key(prefix, kQweight), "I32", {owq::words(p.ic, p.bits), p.oc}, p.qweight));
+  f.tensors.push_back(make_tensor(key(prefix, kScales), "F16", {p.oc, 1}, p.scales));
+  f.tensors.push_back(make_tensor(key(prefix, kZeros), "U8", {p.oc / 2, 1}, p.zeros));
+  f.tensors.push_back(make_tensor(key(prefix, kBias), "F16", {p.oc}, std::vector<std::uint16_t>(p.oc, 0)));
+  f.tensors.push_back(make_tensor(key(prefix, kOweight), "F16", {p.k, p.oc}, p.oweight));
+  f.tensors.push_back(make_tensor(key(prefix, kOutlieridx), "I32", {p.k}, p.outlieridx));
   f.metadata = {{"lowbit.layout", "owq"}, {"lowbit.bits", std::to_string(p.bits)}, {"lowbit.in_features", std::to_string(p.ic)},
                 {"lowbit.out_features", std::to_string(p.oc)}};
   return f;
@@ -93,26 +95,26 @@ namespace {
 qeft::Packed read_qeft(const safetensors::File& f, const std::string& prefix) {
   expect_layout(f, "qeft");
   qeft::Packed p;
-  const safetensors::Tensor& qw = need(f, key(prefix, "qweight"), "I16", 2);
-  const safetensors::Tensor& sc = need(f, key(prefix, "scales"), "F16", 2);
+  const safetensors::Tensor& qw = need(f, key(prefix, kQweight), "I16", 2);
+  const safetensors::Tensor& sc = need(f, key(prefix, kScales), "F16", 2);
   p.oc = qw.shape[0] * 4;
   p.ic = qw.shape[1];
   if (sc.shape[0] == 0 || p.ic % sc.shape[0]) fail(fmt::format("scales has {} groups, which does not divide IC = {}", sc.shape[0], p.ic));
   p.group = p.ic / sc.shape[0];
-  const safetensors::Tensor* ow = f.find(key(prefix, "oweight"));
+  const safetensors::Tensor* ow = f.find(key(prefix, kOweight));
   if (ow && ow->shape.size() != 2) fail(fmt::format("oweight must have 2 dimensions, not {}", ow->shape.size()));
   p.k = ow ? ow->shape[1] : 0;
   if (const auto bits = meta_number(f, "lowbit.bits"); bits && *bits != 4) fail("QEFT checkpoints are 4-bit");
   expect_meta(f, "lowbit.in_features", p.ic);
   expect_meta(f, "lowbit.out_features", p.oc);
   expect_meta(f, "lowbit.group_size", p.group);
-  p.qweight = buffer<std::int16_t>(f, key(prefix, "qweight"), "I16", {p.oc / 4, p.ic});
-  p.scales = buffer<std::uint16_t>(f, key(prefix, "scales"), "F16", {p.ic / p.group, p.oc});
-  p.scaled_zeros = buffer<std::uint16_t>(f, key(prefix, "scaled_zeros"), "F16", {p.ic / p.group, p.oc});
+  p.qweight = buffer<std::int16_t>(f, key(prefix, kQweight), "I16", {p.oc / 4, p.ic});
+  p.scales = buffer<std::uint16_t>(f, key(prefix, kScales), "F16", {p.ic / p.group, p.oc});
+  p.scaled_zeros = buffer<std::uint16_t>(f, key(prefix, kScaledZeros), "F16", {p.ic / p.group, p.oc});
   if (p.k) {
-    p.oweight = buffer<std::uint16_t>(f, key(prefix, "oweight"), "F16", {p.oc, p.k});
-    p.oweight_interleaved = buffer<std::uint16_t>(f, key(prefix, "oweight_interleaved"), "F16", {p.oc / 2, 2 * p.k});
-    p.outlieridx = buffer<std::int32_t>(f, key(prefix, "outlieridx"), "I32", {p.k});
+    p.oweight = buffer<std::uint16_t>(f, key(prefix, kOweight), "F16", {p.oc, p.k});
+    p.oweight_interleaved = buffer<std::uint16_t>(f, key(prefix, kOweightInterleaved), "F16", {p.oc / 2, 2 * p.k});
+    p.outlieridx = buffer<std::int32_t>(f, key(prefix, kOutlieridx), "I32", {p.k});
     if (p.oweight_interleaved != ref::qeft_interleave_oweight(p.oweight, p.oc, p.k))
       fail("oweight_interleaved is not the interleaving of oweight");
   }
@@ -139,20 +141,20 @@ owq::Packed read_owq(const safetensors::File& f, const std::string& prefix, std:
     fail(fmt::format("OWQ stores 3 or 4 bits, not {}", *meta_bits));
   p.bits = bits ? *bits : static_cast<int>(*meta_bits);
   if (p.bits != 3 && p.bits != 4) fail(fmt::format("OWQ stores 3 or 4 bits, not {}", p.bits));
-  const safetensors::Tensor& qw = need(f, key(prefix, "qweight"), "I32", 2);
+  const safetensors::Tensor& qw = need(f, key(prefix, kQweight), "I32", 2);
   p.oc = qw.shape[1];
   if (qw.shape[0] % static_cast<U64>(p.bits)) fail(fmt::format("qweight has {} rows, not a multiple of {} bits", qw.shape[0], p.bits));
   p.ic = qw.shape[0] / static_cast<U64>(p.bits) * 32;
-  const safetensors::Tensor& ow = need(f, key(prefix, "oweight"), "F16", 2);
+  const safetensors::Tensor& ow = need(f, key(prefix, kOweight), "F16", 2);
   p.k = ow.shape[0];
   expect_meta(f, "lowbit.in_features", p.ic);
   expect_meta(f, "lowbit.out_features", p.oc);
-  p.qweight = buffer<std::int32_t>(f, key(prefix, "qweight"), "I32", {owq::words(p.ic, p.bits), p.oc});
-  p.scales = buffer<std::uint16_t>(f, key(prefix, "scales"), "F16", {p.oc, 1});
-  p.zeros = buffer<std::uint8_t>(f, key(prefix, "zeros"), "U8", {p.oc / 2, 1});
-  p.oweight = buffer<std::uint16_t>(f, key(prefix, "oweight"), "F16", {p.k, p.oc});
-  p.outlieridx = buffer<std::int32_t>(f, key(prefix, "outlieridx"), "I32", {p.k});
-  if (const safetensors::Tensor* b = f.find(key(prefix, "bias")))
+  p.qweight = buffer<std::int32_t>(f, key(prefix, kQweight), "I32", {owq::words(p.ic, p.bits), p.oc});
+  p.scales = buffer<std::uint16_t>(f, key(prefix, kScales), "F16", {p.oc, 1});
+  p.zeros = buffer<std::uint8_t>(f, key(prefix, kZeros), "U8", {p.oc / 2, 1});
+  p.oweight = buffer<std::uint16_t>(f, key(prefix, kOweight), "F16", {p.k, p.oc});
+  p.outlieridx = buffer<std::int32_t>(f, key(prefix, kOutlieridx), "I32", {p.k});
+  if (const safetensors::Tensor* b = f.find(key(prefix, kBias)))
     if (b->dtype != "F16" || b->shape != std::vector<U64>{p.oc}) fail("tensor 'bias' must be F16 [OC]");
   ref::owq_validate(p);
   return p;

@@ -201,6 +201,10 @@ using EncodeFn = void (*)(std::size_t n, const float* in, std::uint8_t* packed, 
 // out[i] = fl(table[code i] * absmax[i / block]) for every profile.
 using DecodeFn = void (*)(std::size_t n, const std::uint8_t* packed, const float* absmax, float* out,
                                  const Params* params);
+// The lowbit profile's double quantization (Nested::exact_nearest_even) of n absmax values: codes[i]
+// of fl(absmax[i] - offset), nested_absmax: blocks(n, kNestedBlock) floats; map: 256 entries, valid.
+using NestedFn = void (*)(std::size_t n, const float* absmax, float offset, const float* map, std::uint8_t* codes,
+                          float* nested_absmax);
 
 struct Impl {
   const char* name = "";  // the kernel list's ISA ("reference", "avx2", "neon") or a plugin's name
@@ -208,6 +212,7 @@ struct Impl {
   std::uint32_t cpu = 0;  // the CPU features it needs (lowbit/cpu.hpp); the kernel list sets it
   EncodeFn encode = nullptr;
   DecodeFn decode = nullptr;
+  NestedFn nested = nullptr;  // null: the reference's (multiprecision) search
 };
 
 }  // namespace lowbit::nf4

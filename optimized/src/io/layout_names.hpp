@@ -1,0 +1,30 @@
+// The tensor names of the bitsandbytes and QuantLinear layouts, in one place for the code that writes
+// them (bnb_checkpoint.cpp, weak_checkpoint.cpp), reads them back and recognises them in a model
+// (model_layouts.cpp). Each is a field: bnb's follow "<weight>.", QuantLinear's "<layer>.".
+#pragma once
+#include <string>
+
+namespace lowbit::io::names {
+
+namespace bnb {
+inline constexpr const char* kAbsmax = "absmax";  // F32, or the U8 codes with double quantization
+inline constexpr const char* kQuantMap = "quant_map";
+inline constexpr const char* kNestedAbsmax = "nested_absmax";
+inline constexpr const char* kNestedQuantMap = "nested_quant_map";
+inline constexpr const char* kQuantTypes[] = {"nf4", "fp4"};
+// "quant_state.bitsandbytes__nf4" or "__fp4": the JSON of the non-tensor fields.
+inline std::string quant_state(const std::string& quant_type) { return "quant_state.bitsandbytes__" + quant_type; }
+}  // namespace bnb
+
+namespace weak {
+inline constexpr const char* kQweight = "qweight";
+inline constexpr const char* kScales = "scales";
+inline constexpr const char* kScaledZeros = "scaled_zeros";  // QEFT
+inline constexpr const char* kZeros = "zeros";               // OWQ
+inline constexpr const char* kBias = "bias";                 // OWQ
+inline constexpr const char* kOweight = "oweight";
+inline constexpr const char* kOweightInterleaved = "oweight_interleaved";  // QEFT
+inline constexpr const char* kOutlieridx = "outlieridx";
+}  // namespace weak
+
+}  // namespace lowbit::io::names
