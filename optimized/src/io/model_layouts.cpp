@@ -94,10 +94,15 @@ class Grouping {
     const bool qeft = w.tensor->dtype == "I16" && get(p + "scaled_zeros"), owq = w.tensor->dtype == "I32" && get(p + "zeros");
     if (!qeft && !owq) return false;
     w.format = qeft ? "qeft" : "owq";
+    if (owq) {  // the bit width, which the shapes do not give, from lowbit's metadata: owq-3, owq-4
+      const safetensors::Metadata& meta = m_.shards()[w.tensor->shard].metadata;
+      if (const auto it = meta.find("lowbit.bits"); it != meta.end() && (it->second == "3" || it->second == "4"))
+        w.format += "-" + it->second;
+    }
     take(w, p + "scales", true);
     if (qeft) {
       take(w, p + "scaled_zeros", true);
-      for (const char* b : {"oweight", "oweight_interleaved", "outlieridx"}) take(w, p + b, false);
+      for (const char* b : {"oweight", "oweight_interleaved", "outlieridx", "reorder_ids"}) take(w, p + b, false);
     } else {
       take(w, p + "zeros", true);
       take(w, p + "bias", false);

@@ -30,6 +30,8 @@
 #include "lowbit/io/model_layouts.hpp"
 #include "lowbit/io/safetensors.hpp"
 #include "lowbit/nf4.hpp"
+#include "lowbit/owq.hpp"
+#include "lowbit/qeft.hpp"
 
 namespace lowbit::io::model {
 
@@ -140,5 +142,21 @@ void dequantize(const Model& in, const std::string& to, const std::string& outdi
 // bitsandbytes' Linear4bit layout (io/bnb_checkpoint.hpp): o.table nf4 or fp4, o.block the blocksize,
 // o.profile the peer whose rounding to reproduce; with `dq`, double quantization of the absmax.
 std::unique_ptr<Target> bnb_target(const nf4::Options& o, const std::optional<nf4::DoubleQuantOptions>& dq);
+
+// QEFT's and OWQ's QuantLinear buffers per layer (io/weak_checkpoint.hpp) under the layer's prefix
+// (the weight's name less ".weight"), with k weak columns per layer chosen from calibration
+// statistics or the weights alone (docs/formats/qeft-owq.md, "Checkpoint layout").
+struct WeakConvertOptions {
+  std::size_t k = 0;  // weak columns of every selected layer (and of QEFT's global index)
+  // A .safetensors file with `<P>.input_sq_sum` F32 [IC] per selected layer: the sum over the
+  // calibration tokens of x_j^2 per input column. Empty: the weight-only rule (column norms).
+  std::string calibration;
+  // QEFT: reorder the whole model by the global index (Llama's roles, or `roles`); without a role
+  // mapping that fits the model, or with reorder false, every layer's input is gathered at run time.
+  bool reorder = true;
+  std::string roles;  // JSON text {"role": "name pattern with {i}", ...}; empty: Llama's
+};
+std::unique_ptr<Target> qeft_target(const qeft::Options& o, const WeakConvertOptions& w);
+std::unique_ptr<Target> owq_target(const owq::Options& o, const WeakConvertOptions& w);
 
 }  // namespace lowbit::io::model
