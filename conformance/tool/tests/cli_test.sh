@@ -42,10 +42,10 @@ npy() {
   { printf '\x93NUMPY\x01\x00'; printf "$(printf '\\x%02x\\x%02x' $((len & 255)) $((len >> 8)))"; printf '%s\n' "$dict"; cat "$3"; } >"$4"
 }
 # st_f32 RAW OC IC OUT: a .safetensors holding RAW as the F32 tensor 'weight' [OC, IC]
-st_f32() {
+st_f32() {  # RAW ROWS COLS OUT [NAME]: one F32 tensor NAME (default 'weight')
   local n hdr
   n=$(wc -c <"$1")
-  hdr=$(printf '{"weight":{"dtype":"F32","shape":[%d,%d],"data_offsets":[0,%d]}}' "$2" "$3" "$n")
+  hdr=$(printf '{"%s":{"dtype":"F32","shape":[%d,%d],"data_offsets":[0,%d]}}' "${5:-weight}" "$2" "$3" "$n")
   while [ $(( ${#hdr} % 8 )) -ne 0 ]; do hdr="$hdr "; done
   { printf "$(printf '\\x%02x' $((${#hdr} & 255)) $(((${#hdr} >> 8) & 255)) 0 0 0 0 0 0)"; printf '%s' "$hdr"; cat "$1"; } >"$4"
 }
@@ -273,6 +273,16 @@ expect 2 "raw weight" "give a .safetensors file with an F32 tensor 'weight'" -- 
 expect 2 "decode wrong layout" "holds a qeft layer, not owq" -- decode owq -i "$tmp/p.st" -o "$tmp/never"
 expect 2 "decode bad path" "fp32 not in" -- decode qeft --path fp32 -i "$tmp/p.st" -o "$tmp/never"
 expect 2 "grid without mse" "--grid applies" -- encode qeft --tuning minmax --grid 4 -i "$tmp/w.st" -o "$tmp/never"
+# convert qeft|owq: a one-layer checkpoint (not Llama: no reordering, the layer gathers its input)
+mkdir -p "$tmp/cqin" && st_f32 "$golden/qeft/$c.w.f32" 128 256 "$tmp/cqin/model.safetensors" model.layers.0.mlp.down_proj.weight
+run convert qeft --k 8 --quiet -i "$tmp/cqin" -o "$tmp/cq" && run inspect "$tmp/cq" >"$tmp/out" &&
+  grep -q "^model.layers.0.mlp.down_proj.qweight .* qeft$" "$tmp/out" && grep -q "^  model.layers.0.mlp.down_proj.reorder_ids .* I64 " "$tmp/out" &&
+  run dequantize -i "$tmp/cq" -o "$tmp/cqd" && run inspect "$tmp/cqd" | grep -q "^model.layers.0.mlp.down_proj.weight .* F32 .*\[128, 256\]" &&
+  ok || bad "convert qeft, inspect, dequantize: $(cat "$tmp/out")"
+run convert owq --bits 3 --k 8 --quiet -i "$tmp/cqin" -o "$tmp/co" && run inspect "$tmp/co" | grep -q "^model.layers.0.mlp.down_proj.qweight .* owq-3$" &&
+  ok || bad "convert owq --bits 3"
+expect 2 "convert qeft without --k" "--k is required" -- convert qeft -i "$tmp/cqin" -o "$tmp/never"
+expect 2 "convert owq without calibration stats" "model.layers.0.mlp.down_proj.input_sq_sum" -- convert owq --k 8 --calibration "$tmp/cqin/model.safetensors" -i "$tmp/cqin" -o "$tmp/never"
 [ -e "$tmp/never" ] && bad "output file left after a failed encode" || ok
 
 # ---- gen / verify of every family
