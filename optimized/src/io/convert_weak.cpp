@@ -193,7 +193,7 @@ template <class Codec> class WeakTarget final : public Target {
   std::vector<safetensors::Tensor> encode(const Source& s, const Parallel& par) const override {
     const Layer& l = layers_.at(s.name());
     const std::size_t oc = s.info().shape[0], ic = s.info().shape[1];
-    const std::vector<float> w = ref::permute_matrix<float>(s.read_all(par), oc, ic, l.rows, {}, "tensor '" + s.name() + "'");
+    const std::vector<float> w = rows_permuted(s, l, par);
     const std::string p = prefix_of(s.name());
     try {
       if constexpr (kQeft) {
@@ -209,6 +209,14 @@ template <class Codec> class WeakTarget final : public Target {
     } catch (const Error& e) {
       fail(fmt::format("tensor '{}': {}", s.name(), e.what()));
     }
+  }
+
+  // What decode() gives back: the layer's input order is the stored one unless it gathers.
+  std::vector<float> effective(const Source& s, const Parallel& par) const override {
+    const Layer& l = layers_.at(s.name());
+    if (!kQeft || l.gather) return rows_permuted(s, l, par);
+    const std::size_t oc = s.info().shape[0], ic = s.info().shape[1];
+    return ref::permute_matrix<float>(rows_permuted(s, l, par), oc, ic, {}, weak::permutation(l.weak, ic), "tensor '" + s.name() + "'");
   }
 
   std::optional<safetensors::Tensor> rewrite(const Model& m, const TensorInfo& t) const override {
@@ -247,6 +255,10 @@ template <class Codec> class WeakTarget final : public Target {
  private:
   static constexpr bool kQeft = std::is_same_v<Codec, qeft::Options>;
   static constexpr weak::Layout kLayout = kQeft ? weak::Layout::qeft : weak::Layout::owq;
+
+  static std::vector<float> rows_permuted(const Source& s, const Layer& l, const Parallel& par) {
+    return ref::permute_matrix<float>(s.read_all(par), s.info().shape[0], s.info().shape[1], l.rows, {}, "tensor '" + s.name() + "'");
+  }
 
   int group() const { return o_.group == 0 ? -1 : o_.group; }  // the repos' -1: per channel
 

@@ -78,6 +78,9 @@ class Target {
   virtual void prepare(const Model&, std::span<const TensorInfo* const> /*selected*/, const Parallel&) {}
   // The output tensors of one selected weight (the weight first; names as the layout's docs say).
   virtual std::vector<safetensors::Tensor> encode(const Source& w, const Parallel& par) const = 0;
+  // The f32 weight that decode(format(), encode(w)) approximates (--json's round-trip error is
+  // measured against it): w itself unless the target permutes it (QEFT's reordering).
+  virtual std::vector<float> effective(const Source& w, const Parallel& par) const { return w.read_all(par); }
   // A tensor that is not selected, rewritten; nullopt (the default): copied unchanged.
   virtual std::optional<safetensors::Tensor> rewrite(const Model&, const TensorInfo&) const { return std::nullopt; }
   // config.json's "quantization_config" as JSON text (the loaders' keys); `compute_dtype` is the
