@@ -1,10 +1,12 @@
 // An order-independent fp32 forward pass of qeft::DecoderModel (a Llama-style decoder): the tests
 // of QEFT's reordering (reference/tests/test_weak_select.cpp, optimized/tests/test_convert_weak.cpp)
-// compare its logits before and after permuting a model, bit for bit.
+// compare its logits before and after permuting a model, bit for bit; permute() is their oracle
+// of a permuted matrix.
 #pragma once
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "lowbit/formats/weak.hpp"
@@ -121,6 +123,16 @@ inline std::vector<float> forward(const lowbit::qeft::DecoderModel& m, const std
     logits.insert(logits.end(), y.begin(), y.end());
   }
   return logits;
+}
+
+// out[i][j] = in[rp[i]][cp[j]] (empty = identity), written independently of the library.
+inline std::vector<float> permute(const std::vector<float>& in, std::size_t rows, std::size_t cols,
+                                  const std::vector<std::int32_t>& rp, const std::vector<std::int32_t>& cp) {
+  std::vector<float> out;
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t j = 0; j < cols; ++j)
+      out.push_back(in[(rp.empty() ? i : static_cast<std::size_t>(rp[i])) * cols + (cp.empty() ? j : static_cast<std::size_t>(cp[j]))]);
+  return out;
 }
 
 }  // namespace lowbit::testing

@@ -38,6 +38,7 @@ namespace owq = lowbit::owq;
 namespace weak = lowbit::weak;
 using Idx = std::vector<std::int32_t>;
 using Values = std::map<std::string, std::vector<float>>;
+using lowbit::testing::permute;
 
 constexpr std::size_t kHidden = 64, kInter = 128, kVocab = 32, kHeads = 2, kLayers = 2, kK = 4;
 
@@ -154,15 +155,6 @@ std::vector<float> lambda(const std::vector<float>& w, std::size_t oc, std::size
   }
   weak::apply_frob_norm(l, weak::frob_error(oc, ic, w, bits, weak::Tuning::mse));
   return l;
-}
-
-// out[i][j] = in[rp[i]][cp[j]], written independently of the library.
-std::vector<float> permute(const std::vector<float>& in, std::size_t rows, std::size_t cols, const Idx& rp, const Idx& cp) {
-  std::vector<float> out;
-  for (std::size_t i = 0; i < rows; ++i)
-    for (std::size_t j = 0; j < cols; ++j)
-      out.push_back(in[(rp.empty() ? i : static_cast<std::size_t>(rp[i])) * cols + (cp.empty() ? j : static_cast<std::size_t>(cp[j]))]);
-  return out;
 }
 
 // Each layer's weak columns, row permutation and run-time gather; each other tensor's permutation.

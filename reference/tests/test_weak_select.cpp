@@ -23,6 +23,7 @@ using lowbit::weak::Tuning;
 using Idx = std::vector<std::int32_t>;
 using lowbit::testing::Capture;
 using lowbit::testing::forward;
+using lowbit::testing::permute;
 
 namespace {
 
@@ -235,15 +236,6 @@ qeft::WeakPlan plan_from_activations(const qeft::DecoderModel& m, std::size_t kg
   }
   p.global = ref::ogr_global(residual_readers, kg, qeft::OgrVariant::qeft);
   return p;
-}
-
-// out[i][j] = in[rp[i]][cp[j]] (empty = identity), written independently of the library.
-std::vector<float> permute(const std::vector<float>& in, std::size_t rows, std::size_t cols, const Idx& rp, const Idx& cp) {
-  std::vector<float> out;
-  for (std::size_t i = 0; i < rows; ++i)
-    for (std::size_t j = 0; j < cols; ++j)
-      out.push_back(in[(rp.empty() ? i : static_cast<std::size_t>(rp[i])) * cols + (cp.empty() ? j : static_cast<std::size_t>(cp[j]))]);
-  return out;
 }
 
 TEST(WeakSelect, ReorderedDecoderGivesTheSameLogitsBitForBit) {
