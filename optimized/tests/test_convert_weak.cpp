@@ -317,13 +317,7 @@ TEST(ConvertQeft, NoReorderGathersEveryLayersInput) {
 
 // The tensors of a checkpoint as the decoder the forward pass runs.
 qeft::DecoderModel decoder(const model::Model& m) {
-  qeft::DecoderModel d;
-  d.vocab = kVocab;
-  d.d = kHidden;
-  d.heads = kHeads;
-  d.a = kHidden;
-  d.ff = kInter;
-  d.embedding = read_f32(m, "model.embed_tokens.weight");
+  qeft::DecoderModel d{kVocab, kHidden, kHeads, kHidden, kInter, read_f32(m, "model.embed_tokens.weight"), {}, {}, {}};
   for (std::size_t l = 0; l < kLayers; ++l) {
     qeft::DecoderBlock b;
     b.attn_norm = read_f32(m, layer(l, "input_layernorm.weight"));
