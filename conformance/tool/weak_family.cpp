@@ -6,7 +6,9 @@
 #include <cmath>
 #include <memory>
 
+#include "convert_command.hpp"
 #include "lowbit/conformance/weak_suite.hpp"
+#include "lowbit/io/files.hpp"
 #include "lowbit/io/npy.hpp"
 #include "lowbit/io/weak_checkpoint.hpp"
 #include "lowbit/owq.hpp"
@@ -210,6 +212,41 @@ void register_layout(Registry& reg, weak::Layout layout) {
                   add_io(c, f.input, f.output, weight_in, weight_out);
                 },
                 quantize));
+  struct Convert {
+    ConvertFlags common;
+    Flags quant;
+    std::size_t k = 0;
+    std::string calibration, roles;
+    bool no_reorder = false;
+  };
+  reg.add(command<Convert>(
+      "convert", n, {}, fmt::format("a checkpoint -> {}'s QuantLinear buffers per linear layer{}", n,
+                                    layout == weak::Layout::qeft ? ", the model reordered by the global index" : ""),
+      [layout](CLI::App& c, Convert& f) {
+        add_quant_options(c, f.quant, layout);
+        c.add_option("--k", f.k, "weak columns per layer (and in QEFT's global index)")->required();
+        c.add_option("--calibration", f.calibration,
+                     ".safetensors with <layer>.input_sq_sum F32 [IC] per layer (default: the weight-only rule)");
+        if (layout == weak::Layout::qeft) {
+          c.add_option("--roles", f.roles, "JSON file of role -> tensor name pattern for a non-Llama family");
+          c.add_flag("--no-reorder", f.no_reorder, "keep the model's order: every layer gathers its input at run time");
+        }
+        add_convert_flags(c, f.common);
+      },
+      [layout](const Convert& f) {
+        const weak::QuantOptions q = quant_options(layout, f.quant);
+        io::model::WeakConvertOptions w;
+        w.k = f.k;
+        w.calibration = f.calibration;
+        w.reorder = !f.no_reorder;
+        if (!f.roles.empty()) {
+          const std::vector<std::uint8_t> text = io::read_file(f.roles);
+          w.roles.assign(text.begin(), text.end());
+        }
+        const auto target = layout == weak::Layout::qeft ? io::model::qeft_target(codec_options<qeft::Options>(q), w)
+                                                         : io::model::owq_target(codec_options<owq::Options>(q), w);
+        return run_convert(f.common, *target);
+      }));
   struct Gen {
     GenFlags common;
     Flags quant;
@@ -259,7 +296,7 @@ void define(Registry& reg) {
                             [&] { return conformance::run_weak_suite(conformance::plugin_qeft(plugin), run.golden, run.block()); });
       }});
   reg.add_list([] {
-    fmt::print("qeft, owq (encode, decode, quantize, gen, verify, conform; the repos' QuantLinear buffers in .safetensors):\n"
+    fmt::print("qeft, owq (encode, decode, quantize, convert, gen, verify, conform; the repos' QuantLinear buffers in .safetensors):\n"
                "  k fp16 weak columns + group-wise asymmetric (or --sym) min-max codes, --tuning mse|minmax; qeft: 4-bit,\n"
                "  --group 128 (0 = per channel), weak columns last; owq: --bits 3|4 per channel, original order;\n"
                "  decode --path: qeft gemv|nowc, owq fp16|fp32|nowc\n");

@@ -105,21 +105,46 @@ std::vector<std::int32_t> ogr_global(std::span<const std::vector<float>> lambdas
 
 // ---- reordering ---------------------------------------------------------------------------------------
 
-namespace {
+ReorderRule reorder_rule(ReorderRole r) {
+  using I = ReorderIndex;
+  switch (r) {
+    case ReorderRole::embedding:
+    case ReorderRole::head:
+    case ReorderRole::norm:
+    case ReorderRole::q:
+    case ReorderRole::k:
+    case ReorderRole::v: return {I::none, I::global, false};  // they read the residual stream
+    case ReorderRole::o: return {I::global, I::o, true};       // writes it; its input gathered at run time
+    case ReorderRole::gate:
+    case ReorderRole::up: return {I::down, I::global, false};  // reads it; writes the MLP's inner dimension
+    case ReorderRole::down: return {I::global, I::down, false};
+  }
+  throw Error("reorder_rule: unknown role", Errc::internal);
+}
 
-// A [rows x cols] matrix with its rows and/or columns permuted: out[i][j] = in[rp[i]][cp[j]]; an
-// empty permutation is the identity.
-std::vector<float> permuted(const std::vector<float>& in, std::size_t rows, std::size_t cols, const char* what,
-                            std::span<const std::int32_t> rp, std::span<const std::int32_t> cp) {
-  require(in.size() == rows * cols, std::string("reorder_model: ") + what + " holds " + std::to_string(in.size()) +
-                                        " values, expected " + std::to_string(rows) + " x " + std::to_string(cols));
-  std::vector<float> out(in.size());
+template <class T>
+std::vector<T> permute_matrix(std::span<const T> in, std::size_t rows, std::size_t cols, std::span<const std::int32_t> rp,
+                              std::span<const std::int32_t> cp, const std::string& what) {
+  require(in.size() == rows * cols, what + " holds " + std::to_string(in.size()) + " values, expected " + std::to_string(rows) +
+                                        " x " + std::to_string(cols));
+  require((rp.empty() || rp.size() == rows) && (cp.empty() || cp.size() == cols),
+          what + " [" + std::to_string(rows) + " x " + std::to_string(cols) + "] does not fit its permutations (" +
+              std::to_string(rp.size()) + " rows, " + std::to_string(cp.size()) + " columns)");
+  std::vector<T> out(in.size());
   for (std::size_t i = 0; i < rows; ++i) {
     const std::size_t r = rp.empty() ? i : static_cast<std::size_t>(rp[i]);
     for (std::size_t j = 0; j < cols; ++j) out[i * cols + j] = in[r * cols + (cp.empty() ? j : static_cast<std::size_t>(cp[j]))];
   }
   return out;
 }
+template std::vector<float> permute_matrix(std::span<const float>, std::size_t, std::size_t, std::span<const std::int32_t>,
+                                           std::span<const std::int32_t>, const std::string&);
+template std::vector<std::uint16_t> permute_matrix(std::span<const std::uint16_t>, std::size_t, std::size_t,
+                                                   std::span<const std::int32_t>, std::span<const std::int32_t>, const std::string&);
+template std::vector<std::uint32_t> permute_matrix(std::span<const std::uint32_t>, std::size_t, std::size_t,
+                                                   std::span<const std::int32_t>, std::span<const std::int32_t>, const std::string&);
+
+namespace {
 
 // weak_permutation with the checks of a plan's index list: ascending, distinct, below n.
 std::vector<std::int32_t> plan_permutation(std::span<const std::int32_t> weak, std::size_t n, const std::string& what) {
@@ -130,6 +155,18 @@ std::vector<std::int32_t> plan_permutation(std::span<const std::int32_t> weak, s
   return weak_permutation(weak, n);  // checks the range
 }
 
+// The permutations of one block, applied to a tensor by its role's rule (rows x cols before).
+struct BlockPermutations {
+  std::span<const std::int32_t> global, o, down;
+  std::span<const std::int32_t> of(ReorderIndex i) const {
+    return i == ReorderIndex::global ? global : i == ReorderIndex::o ? o : i == ReorderIndex::down ? down : std::span<const std::int32_t>{};
+  }
+  std::vector<float> apply(ReorderRole role, const std::vector<float>& in, std::size_t rows, std::size_t cols, const char* what) const {
+    const ReorderRule r = reorder_rule(role);
+    return permute_matrix<float>(in, rows, cols, of(r.rows), of(r.cols), std::string("reorder_model: ") + what);
+  }
+};
+
 }  // namespace
 
 qeft::DecoderModel reorder_model(const qeft::DecoderModel& m, const qeft::WeakPlan& plan) {
@@ -137,11 +174,12 @@ qeft::DecoderModel reorder_model(const qeft::DecoderModel& m, const qeft::WeakPl
           "reorder_model: the plan does not have one o_proj and one down_proj index per block");
   const std::vector<std::int32_t> pg = plan_permutation(plan.global, m.d, "the global index");
   const std::size_t d = m.d, a = m.a, ff = m.ff;
-  constexpr std::span<const std::int32_t> id{};
+  using R = ReorderRole;
+  const BlockPermutations top{pg, {}, {}};
   qeft::DecoderModel r = m;
-  r.embedding = permuted(m.embedding, m.vocab, d, "embedding", id, pg);
-  r.final_norm = permuted(m.final_norm, 1, d, "final_norm", id, pg);
-  r.head = permuted(m.head, m.vocab, d, "head", id, pg);
+  r.embedding = top.apply(R::embedding, m.embedding, m.vocab, d, "embedding");
+  r.final_norm = top.apply(R::norm, m.final_norm, 1, d, "final_norm");
+  r.head = top.apply(R::head, m.head, m.vocab, d, "head");
   for (std::size_t b = 0; b < m.blocks.size(); ++b) {
     const qeft::DecoderBlock& in = m.blocks[b];
     qeft::DecoderBlock& out = r.blocks[b];
@@ -149,16 +187,17 @@ qeft::DecoderModel reorder_model(const qeft::DecoderModel& m, const qeft::WeakPl
     const std::string block = "block " + std::to_string(b) + "'s ";
     const std::vector<std::int32_t> po = plan_permutation(plan.o_weak[b], a, block + "o_proj index");
     const std::vector<std::int32_t> pd = plan_permutation(plan.down_weak[b], ff, block + "down_proj index");
-    out.attn_norm = permuted(in.attn_norm, 1, d, "attn_norm", id, pg);
-    out.mlp_norm = permuted(in.mlp_norm, 1, d, "mlp_norm", id, pg);
-    out.q = permuted(in.q, a, d, "q", id, pg);
-    out.k = permuted(in.k, a, d, "k", id, pg);
-    out.v = permuted(in.v, a, d, "v", id, pg);
-    out.o = permuted(in.o, d, a, "o", pg, po);
-    out.o_gather = po;
-    out.gate = permuted(in.gate, ff, d, "gate", pd, pg);
-    out.up = permuted(in.up, ff, d, "up", pd, pg);
-    out.down = permuted(in.down, d, ff, "down", pg, pd);
+    const BlockPermutations p{pg, po, pd};
+    out.attn_norm = p.apply(R::norm, in.attn_norm, 1, d, "attn_norm");
+    out.mlp_norm = p.apply(R::norm, in.mlp_norm, 1, d, "mlp_norm");
+    out.q = p.apply(R::q, in.q, a, d, "q");
+    out.k = p.apply(R::k, in.k, a, d, "k");
+    out.v = p.apply(R::v, in.v, a, d, "v");
+    out.o = p.apply(R::o, in.o, d, a, "o");
+    if (reorder_rule(R::o).gather) out.o_gather = po;
+    out.gate = p.apply(R::gate, in.gate, ff, d, "gate");
+    out.up = p.apply(R::up, in.up, ff, d, "up");
+    out.down = p.apply(R::down, in.down, d, ff, "down");
   }
   return r;
 }

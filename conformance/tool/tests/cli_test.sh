@@ -42,10 +42,10 @@ npy() {
   { printf '\x93NUMPY\x01\x00'; printf "$(printf '\\x%02x\\x%02x' $((len & 255)) $((len >> 8)))"; printf '%s\n' "$dict"; cat "$3"; } >"$4"
 }
 # st_f32 RAW OC IC OUT: a .safetensors holding RAW as the F32 tensor 'weight' [OC, IC]
-st_f32() {
+st_f32() {  # RAW ROWS COLS OUT [NAME]: one F32 tensor NAME (default 'weight')
   local n hdr
   n=$(wc -c <"$1")
-  hdr=$(printf '{"weight":{"dtype":"F32","shape":[%d,%d],"data_offsets":[0,%d]}}' "$2" "$3" "$n")
+  hdr=$(printf '{"%s":{"dtype":"F32","shape":[%d,%d],"data_offsets":[0,%d]}}' "${5:-weight}" "$2" "$3" "$n")
   while [ $(( ${#hdr} % 8 )) -ne 0 ]; do hdr="$hdr "; done
   { printf "$(printf '\\x%02x' $((${#hdr} & 255)) $(((${#hdr} >> 8) & 255)) 0 0 0 0 0 0)"; printf '%s' "$hdr"; cat "$1"; } >"$4"
 }
@@ -150,7 +150,7 @@ run convert nf4 -i "$tmp/wm.safetensors" -o "$tmp/c1" --double-quant "${jobs[@]}
   run inspect "$tmp/c1" | grep -q "^weight .*nf4-dq (blocksize 64, float32 \[10, 128\])" && ok || bad "convert nf4: $(cat "$tmp/err")"
 run quantize nf4 --double-quant -i "$tmp/x.f32" -o "$tmp/q1" && run dequantize -i "$tmp/c1" -o "$tmp/d1" --to f32 --quiet "${jobs[@]}" &&
   tail -c 5120 "$tmp/d1/model.safetensors" | cmp -s - "$tmp/q1" && ok || bad "convert + dequantize = quantize"
-run convert fp4 -i "$tmp/wm.safetensors" -o "$tmp/c2" --json -j 1 | grep -q '"rel_rms_error"' && ok || bad "convert --json"
+run convert fp4 "${jobs[@]}" -i "$tmp/wm.safetensors" -o "$tmp/c2" --json | grep -q '"rel_rms_error"' && ok || bad "convert --json"
 expect 2 "convert without -o" "--output is required" -- convert nf4 -i "$tmp/wm.safetensors"
 expect 2 "convert into a folder that is not empty" "exists and is not an empty folder (--force replaces it)" -- convert nf4 -i "$tmp/wm.safetensors" -o "$tmp/c1"
 run convert nf4 -i "$tmp/wm.safetensors" -o "$tmp/c1" --force "${jobs[@]}" && run inspect "$tmp/c1" | grep -q "; nf4 1$" && ok || bad "convert --force"
@@ -167,11 +167,11 @@ expect 2 "convert with a shard missing" "shard 'model-00002-of-00002.safetensors
 [ -e "$tmp/c3" ] && bad "output folder left after a refused conversion" || ok
 # ---- convert e4m3|e5m2: FP8 weights with f32 scales (docs/formats/fp8.md, "Checkpoint layout")
 st_f32 "$tmp/x.f32" 5 256 "$tmp/xw.safetensors"
-run convert fp8 --block 128 --include weight --quiet -i "$tmp/xw.safetensors" -o "$tmp/cfp8" && run inspect "$tmp/cfp8" >"$tmp/out" &&
+run convert fp8 "${jobs[@]}" --block 128 --include weight --quiet -i "$tmp/xw.safetensors" -o "$tmp/cfp8" && run inspect "$tmp/cfp8" >"$tmp/out" &&
   grep -q "^weight .* F8_E4M3 .*fp8-e4m3 (block scale_inv \[1, 2\])" "$tmp/out" && grep -q "^  weight_scale_inv .* F32 " "$tmp/out" &&
-  run dequantize -i "$tmp/cfp8" -o "$tmp/cfp8_deq" --quiet && run inspect "$tmp/cfp8_deq" | grep -q "^weight .* F32 .*plain" &&
+  run dequantize "${jobs[@]}" -i "$tmp/cfp8" -o "$tmp/cfp8_deq" --quiet && run inspect "$tmp/cfp8_deq" | grep -q "^weight .* F32 .*plain" &&
   ok || bad "convert fp8 --block 128, inspect, dequantize: $(cat "$tmp/out")"
-run convert e5m2 --scale tensor --include weight --json -i "$tmp/xw.safetensors" -o "$tmp/cfp8t" | grep -q '"format": "fp8-e5m2"' &&
+run convert e5m2 "${jobs[@]}" --scale tensor --include weight --json -i "$tmp/xw.safetensors" -o "$tmp/cfp8t" | grep -q '"format": "fp8-e5m2"' &&
   ok || bad "convert e5m2 --scale tensor --json"
 expect 2 "convert e4m3 --block 64" "--block" -- convert e4m3 --block 64 --include weight -i "$tmp/xw.safetensors" -o "$tmp/never"
 expect 2 "convert e4m3 --scale with --block" "excludes" -- convert e4m3 --scale tensor --block 128 -i "$tmp/xw.safetensors" -o "$tmp/never"
@@ -308,6 +308,16 @@ expect 2 "raw weight" "give a .safetensors file with an F32 tensor 'weight'" -- 
 expect 2 "decode wrong layout" "holds a qeft layer, not owq" -- decode owq -i "$tmp/p.st" -o "$tmp/never"
 expect 2 "decode bad path" "fp32 not in" -- decode qeft --path fp32 -i "$tmp/p.st" -o "$tmp/never"
 expect 2 "grid without mse" "--grid applies" -- encode qeft --tuning minmax --grid 4 -i "$tmp/w.st" -o "$tmp/never"
+# convert qeft|owq: a one-layer checkpoint (not Llama: no reordering, the layer gathers its input)
+mkdir -p "$tmp/cqin" && st_f32 "$golden/qeft/$c.w.f32" 128 256 "$tmp/cqin/model.safetensors" model.layers.0.mlp.down_proj.weight
+run convert qeft "${jobs[@]}" --k 8 --quiet -i "$tmp/cqin" -o "$tmp/cq" && run inspect "$tmp/cq" >"$tmp/out" &&
+  grep -q "^model.layers.0.mlp.down_proj.qweight .* qeft$" "$tmp/out" && grep -q "^  model.layers.0.mlp.down_proj.reorder_ids .* I64 " "$tmp/out" &&
+  run dequantize "${jobs[@]}" -i "$tmp/cq" -o "$tmp/cqd" && run inspect "$tmp/cqd" | grep -q "^model.layers.0.mlp.down_proj.weight .* F32 .*\[128, 256\]" &&
+  ok || bad "convert qeft, inspect, dequantize: $(cat "$tmp/out")"
+run convert owq "${jobs[@]}" --bits 3 --k 8 --quiet -i "$tmp/cqin" -o "$tmp/co" && run inspect "$tmp/co" | grep -q "^model.layers.0.mlp.down_proj.qweight .* owq-3$" &&
+  ok || bad "convert owq --bits 3"
+expect 2 "convert qeft without --k" "--k is required" -- convert qeft -i "$tmp/cqin" -o "$tmp/never"
+expect 2 "convert owq without calibration stats" "model.layers.0.mlp.down_proj.input_sq_sum" -- convert owq --k 8 --calibration "$tmp/cqin/model.safetensors" -i "$tmp/cqin" -o "$tmp/never"
 [ -e "$tmp/never" ] && bad "output file left after a failed encode" || ok
 
 # ---- gen / verify of every family

@@ -149,7 +149,7 @@ void each_tensor(const Model& in, const ConvertOptions& o, const Parallel& par, 
 TensorReport measure(const Source& s, const Target& target, const std::vector<safetensors::Tensor>& out, const Parallel& par,
                      double seconds) {
   const Decoded d = decode(target.format(), out, par);
-  const std::vector<float> x = s.read_all(par);
+  const std::vector<float> x = target.effective(s, par);
   double err2 = 0, ref2 = 0, max_abs = 0;
   for (std::size_t i = 0; i < x.size(); ++i) {
     const double e = static_cast<double>(d.values[i]) - x[i];

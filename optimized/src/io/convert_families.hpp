@@ -22,6 +22,11 @@ using DecodeFn = Decoded (*)(std::span<const safetensors::Tensor> tensors, const
 
 Decoded decode_bnb(std::span<const safetensors::Tensor> tensors, const Parallel& par);
 Decoded decode_fp8(std::span<const safetensors::Tensor> tensors, const Parallel& par);
+Decoded decode_qeft(std::span<const safetensors::Tensor> tensors, const Parallel& par);
+// OWQ's bit width is not in its buffers' shapes: recognise() reads it from the shard's metadata.
+Decoded decode_owq3(std::span<const safetensors::Tensor> tensors, const Parallel& par);
+Decoded decode_owq4(std::span<const safetensors::Tensor> tensors, const Parallel& par);
+Decoded decode_owq_unknown(std::span<const safetensors::Tensor> tensors, const Parallel& par);
 
 struct Decoder {
   std::string_view format;
@@ -31,6 +36,10 @@ inline constexpr Decoder kDecoders[] = {
     {"nf4", decode_bnb},
     {"fp4", decode_bnb},
     {"fp8", decode_fp8},
+    {"qeft", decode_qeft},
+    {"owq-3", decode_owq3},  // before "owq", which would take them as its prefix
+    {"owq-4", decode_owq4},
+    {"owq", decode_owq_unknown},
 };
 
 }  // namespace lowbit::io::model::detail

@@ -25,6 +25,7 @@ inline constexpr const char* kBias = "bias";                 // OWQ
 inline constexpr const char* kOweight = "oweight";
 inline constexpr const char* kOweightInterleaved = "oweight_interleaved";  // QEFT
 inline constexpr const char* kOutlieridx = "outlieridx";
+inline constexpr const char* kReorderIds = "reorder_ids";  // QEFT: the run-time input gather of a layer
 }  // namespace weak
 
 }  // namespace lowbit::io::names

@@ -98,10 +98,15 @@ class Grouping {
     const bool qeft = w.tensor->dtype == "I16" && get(p + f::kScaledZeros), owq = w.tensor->dtype == "I32" && get(p + f::kZeros);
     if (!qeft && !owq) return false;
     w.format = qeft ? "qeft" : "owq";
+    if (owq) {  // the bit width, which the shapes do not give, from lowbit's metadata: owq-3, owq-4
+      const safetensors::Metadata& meta = m_.shards()[w.tensor->shard].metadata;
+      if (const auto it = meta.find("lowbit.bits"); it != meta.end() && (it->second == "3" || it->second == "4"))
+        w.format += "-" + it->second;
+    }
     take(w, p + f::kScales, true);
     if (qeft) {
       take(w, p + f::kScaledZeros, true);
-      for (const char* b : {f::kOweight, f::kOweightInterleaved, f::kOutlieridx}) take(w, p + b, false);
+      for (const char* b : {f::kOweight, f::kOweightInterleaved, f::kOutlieridx, f::kReorderIds}) take(w, p + b, false);
     } else {
       take(w, p + f::kZeros, true);
       take(w, p + f::kBias, false);

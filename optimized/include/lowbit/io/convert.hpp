@@ -33,6 +33,8 @@
 #include "lowbit/fp8.hpp"
 #include "lowbit/io/safetensors.hpp"
 #include "lowbit/nf4.hpp"
+#include "lowbit/owq.hpp"
+#include "lowbit/qeft.hpp"
 
 namespace lowbit::io::model {
 
@@ -79,6 +81,9 @@ class Target {
   virtual void prepare(const Model&, std::span<const TensorInfo* const> /*selected*/, const Parallel&) {}
   // The output tensors of one selected weight (the weight first; names as the layout's docs say).
   virtual std::vector<safetensors::Tensor> encode(const Source& w, const Parallel& par) const = 0;
+  // The f32 weight that decode(format(), encode(w)) approximates (--json's round-trip error is
+  // measured against it): w itself unless the target permutes it (QEFT's reordering).
+  virtual std::vector<float> effective(const Source& w, const Parallel& par) const { return w.read_all(par); }
   // A tensor that is not selected, rewritten; nullopt (the default): copied unchanged.
   virtual std::optional<safetensors::Tensor> rewrite(const Model&, const TensorInfo&) const { return std::nullopt; }
   // config.json's "quantization_config" as JSON text (the loaders' keys); `compute_dtype` is the
@@ -151,5 +156,21 @@ std::unique_ptr<Target> bnb_target(const nf4::Options& o, const std::optional<nf
 enum class Fp8Scale { tensor, channel, block };
 inline constexpr std::uint64_t kFp8Block = 128;  // the block edge of Fp8Scale::block
 std::unique_ptr<Target> fp8_target(fp8::Format format, Fp8Scale scale);
+
+// QEFT's and OWQ's QuantLinear buffers per layer (io/weak_checkpoint.hpp) under the layer's prefix
+// (the weight's name less ".weight"), with k weak columns per layer chosen from calibration
+// statistics or the weights alone (docs/formats/qeft-owq.md, "Checkpoint layout").
+struct WeakConvertOptions {
+  std::size_t k = 0;  // weak columns of every selected layer (and of QEFT's global index)
+  // A .safetensors file with `<P>.input_sq_sum` F32 [IC] per selected layer: the sum over the
+  // calibration tokens of x_j^2 per input column. Empty: the weight-only rule (column norms).
+  std::string calibration;
+  // QEFT: reorder the whole model by the global index (Llama's roles, or `roles`); without a role
+  // mapping that fits the model, or with reorder false, every layer's input is gathered at run time.
+  bool reorder = true;
+  std::string roles;  // JSON text {"role": "name pattern with {i}", ...}; empty: Llama's
+};
+std::unique_ptr<Target> qeft_target(const qeft::Options& o, const WeakConvertOptions& w);
+std::unique_ptr<Target> owq_target(const owq::Options& o, const WeakConvertOptions& w);
 
 }  // namespace lowbit::io::model

@@ -5,8 +5,9 @@
 //                    as the quant_state JSON says), <w>.nested_absmax, <w>.nested_quant_map
 //   fp8-e4m3/e5m2    <w> F8_E4M3/F8_E5M2 with <w>_scale (compressed-tensors) or <w>_scale_inv
 //                    (DeepSeek-V3's blocks); the layout follows from the scale's shape
-//   qeft / owq       <P>.qweight I16 with <P>.scaled_zeros / I32 with <P>.zeros, and the other
-//                    QuantLinear buffers of io/weak_checkpoint.hpp
+//   qeft / owq-3/4   <P>.qweight I16 with <P>.scaled_zeros / I32 with <P>.zeros, and the other
+//                    QuantLinear buffers of io/weak_checkpoint.hpp (QEFT's optional <P>.reorder_ids
+//                    too); OWQ is owq-3 / owq-4 when the shard's metadata has lowbit.bits, else owq
 //   plain            every other tensor
 // Only the small quant_state JSON is read; a recognised weight missing a companion its layout
 // needs is lowbit::Error (Errc::data) naming the tensor.
@@ -20,7 +21,7 @@ namespace lowbit::io::model {
 
 struct Weight {
   const TensorInfo* tensor;  // the weight's own tensor (the packed codes, the fp8 values, qweight)
-  std::string format;        // plain, nf4, nf4-dq, fp4, fp4-dq, fp8-e4m3, fp8-e5m2, qeft, owq
+  std::string format;        // plain, nf4, nf4-dq, fp4, fp4-dq, fp8-e4m3, fp8-e5m2, qeft, owq(-3|-4)
   std::string layout;        // details: the bnb blocksize and original shape, the fp8 scale's kind; may be empty
   std::vector<const TensorInfo*> companions;  // the tensors grouped under it, by name
 };

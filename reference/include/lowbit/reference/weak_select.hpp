@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "lowbit/error.hpp"
@@ -73,5 +74,30 @@ std::vector<std::int32_t> ogr_global(std::span<const std::vector<float>> lambdas
 // Throws lowbit::Error for sizes that do not match the model's dimensions, a plan whose
 // block count differs from the model's, bad indices, or a block whose o_gather is already set.
 qeft::DecoderModel reorder_model(const qeft::DecoderModel& m, const qeft::WeakPlan& plan);
+
+// The rules above, tensor by tensor: one table that reorder_model and the whole-checkpoint QEFT
+// target (io/convert.hpp) both apply, so that "which tensor is permuted how" exists once.
+enum class ReorderRole : std::uint8_t { embedding, head, norm, q, k, v, o, gate, up, down };  // norm: any of the three
+enum class ReorderIndex : std::uint8_t { none, global, o, down };  // which permutation: P_global, P_o, P_down
+struct ReorderRule {
+  ReorderIndex rows, cols;  // a norm is one row of d entries
+  bool gather;              // the columns are gathered at run time (o_proj), not permuted offline in a plain layer
+};
+ReorderRule reorder_rule(ReorderRole r);
+
+// out[i][j] = in[rp[i]][cp[j]] for a [rows x cols] matrix (an empty permutation is the identity);
+// `what` names it in the lowbit::Error for a size that is not rows x cols or a permutation whose
+// length differs from rows / cols.
+template <class T>
+std::vector<T> permute_matrix(std::span<const T> in, std::size_t rows, std::size_t cols, std::span<const std::int32_t> rp,
+                              std::span<const std::int32_t> cp, const std::string& what);
+extern template std::vector<float> permute_matrix(std::span<const float>, std::size_t, std::size_t, std::span<const std::int32_t>,
+                                                  std::span<const std::int32_t>, const std::string&);
+extern template std::vector<std::uint16_t> permute_matrix(std::span<const std::uint16_t>, std::size_t, std::size_t,
+                                                          std::span<const std::int32_t>, std::span<const std::int32_t>,
+                                                          const std::string&);
+extern template std::vector<std::uint32_t> permute_matrix(std::span<const std::uint32_t>, std::size_t, std::size_t,
+                                                          std::span<const std::int32_t>, std::span<const std::int32_t>,
+                                                          const std::string&);
 
 }  // namespace lowbit::ref
