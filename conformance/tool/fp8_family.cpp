@@ -179,8 +179,8 @@ Command convert_command(fp8::Format format) {
       "convert", name, names,
       fmt::format("a checkpoint -> {} weights with f32 scales (compressed-tensors' layout; DeepSeek-V3's with --block 128)", name),
       [](CLI::App& c, Convert& f) {
-        CLI::Option* scale = add_choice(c, "--scale", f.scale, {"tensor", "channel"},
-                                        "one scale per tensor or per output row, as <w>_scale (default channel)");
+        CLI::Option* scale = add_choice(c, "--scale", f.scale, {"channel", "tensor"},
+                                        "one scale per output row or per tensor, as <w>_scale");
         c.add_option("--block", f.block, "128: one scale per 128x128 block, as <w>_scale_inv (DeepSeek-V3)")
             ->check(CLI::IsMember({128u}))
             ->excludes(scale);

@@ -166,6 +166,8 @@ mkdir -p "$tmp/sharded" && cp "$tmp/wm.safetensors" "$tmp/sharded/model-00001-of
 expect 2 "convert with a shard missing" "shard 'model-00002-of-00002.safetensors' does not exist" -- convert nf4 -i "$tmp/sharded" -o "$tmp/c3"
 [ -e "$tmp/c3" ] && bad "output folder left after a refused conversion" || ok
 # ---- convert e4m3|e5m2: FP8 weights with f32 scales (docs/formats/fp8.md, "Checkpoint layout")
+run convert fp8 "${jobs[@]}" --quiet -i "$tmp/wm.safetensors" -o "$tmp/cfp8c" && run inspect "$tmp/cfp8c" | grep -q "^weight .*fp8-e4m3 (per-channel scale)" &&
+  ok || bad "convert fp8: per-channel scales by default"
 st_f32 "$tmp/x.f32" 5 256 "$tmp/xw.safetensors"
 run convert fp8 "${jobs[@]}" --block 128 --include weight --quiet -i "$tmp/xw.safetensors" -o "$tmp/cfp8" && run inspect "$tmp/cfp8" >"$tmp/out" &&
   grep -q "^weight .* F8_E4M3 .*fp8-e4m3 (block scale_inv \[1, 2\])" "$tmp/out" && grep -q "^  weight_scale_inv .* F32 " "$tmp/out" &&
