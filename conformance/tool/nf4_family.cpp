@@ -130,10 +130,15 @@ int quantize(nf4::Table table, const Flags& f) {
   return kSuccess;
 }
 
+// --profile, --block and --double-quant: what encode, convert and gen share.
+void add_block_options(CLI::App& c, std::string& profile, int& block, bool& double_quant, const std::string& profile_help) {
+  add_choice(c, "--profile", profile, profile_names(), profile_help);
+  c.add_option("--block", block, "elements per absmax block: a power of two in 32..4096 (default 64)");
+  c.add_flag("--double-quant", double_quant, "quantize the absmax values too (QLoRA)");
+}
+
 void add_encode_options(CLI::App& c, Flags& f) {
-  c.add_option("--block", f.block, "elements per absmax block: a power of two in 32..4096 (default 64)");
-  add_choice(c, "--profile", f.profile, profile_names(), "peer semantics (lowbit list)");
-  c.add_flag("--double-quant", f.double_quant, "quantize the absmax values too (QLoRA)");
+  add_block_options(c, f.profile, f.block, f.double_quant, "peer semantics (lowbit list)");
   c.add_option("--dq-offset", f.dq_offset, "with --double-quant: the offset (default: torch's fp32 mean of absmax)");
   c.add_option("--dq-map", f.dq_map, "with --double-quant: the 256-entry nested map, f32 raw or .npy (default: bitsandbytes')");
   add_bits_as_float(c, f.bits_as_float);
@@ -166,18 +171,19 @@ void register_table(Registry& reg, nf4::Table table) {
                   add_io(c, f.input, f.output, "f32 values", "f32 values");
                 },
                 quantize));
-  struct Convert {
-    ConvertFlags common;
+  // The options convert and gen add to their common ones.
+  struct Block {
     std::string profile;
     int block = nf4::kDefaultBlock;
     bool double_quant = false;
   };
+  struct Convert : Block {
+    ConvertFlags common;
+  };
   reg.add(command<Convert>(
       "convert", n, {}, fmt::format("a checkpoint -> bitsandbytes Linear4bit {} tensors, as transformers saves them", n),
       [](CLI::App& c, Convert& f) {
-        add_choice(c, "--profile", f.profile, profile_names(), "peer semantics (lowbit list)");
-        c.add_option("--block", f.block, "elements per absmax block: a power of two in 32..4096 (default 64)");
-        c.add_flag("--double-quant", f.double_quant, "quantize the absmax values too (QLoRA)");
+        add_block_options(c, f.profile, f.block, f.double_quant, "peer semantics (lowbit list)");
         add_convert_flags(c, f.common);
       },
       [table](const Convert& f) {
@@ -188,18 +194,13 @@ void register_table(Registry& reg, nf4::Table table) {
         const auto target = io::model::bnb_target(o, f.double_quant ? std::optional(nf4::DoubleQuantOptions{}) : std::nullopt);
         return run_convert(f.common, *target);
       }));
-  struct Gen {
+  struct Gen : Block {
     GenFlags common;
-    std::string profile;
-    int block = nf4::kDefaultBlock;
-    bool double_quant = false;
   };
   reg.add(command<Gen>(
       "gen", n, {}, fmt::format("golden {} vectors: exact, tie and near-tie blocks at every scale, specials, a tail", n),
       [](CLI::App& c, Gen& f) {
-        add_choice(c, "--profile", f.profile, profile_names(), "peer semantics of the expected outputs");
-        c.add_option("--block", f.block, "elements per absmax block: a power of two in 32..4096 (default 64)");
-        c.add_flag("--double-quant", f.double_quant, "add the double quantization of the absmax values (QLoRA)");
+        add_block_options(c, f.profile, f.block, f.double_quant, "peer semantics of the expected outputs");
         add_gen_options(c, f.common);
       },
       [table](const Gen& f) {
