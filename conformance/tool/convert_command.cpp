@@ -44,7 +44,7 @@ class ProgressBar {
   std::chrono::steady_clock::time_point last_{};
 };
 
-// OUTDIR may not be the input, hold it, or (without --force) be a folder that is not empty.
+// OUTDIR may not be the input, hold it, lie in a MODEL folder, or (without --force) be a folder that is not empty.
 void check_output(const ConvertFlags& f, const model::Model& in) {
   std::error_code ec;
   const fs::path out = fs::weakly_canonical(f.output, ec);
@@ -52,6 +52,12 @@ void check_output(const ConvertFlags& f, const model::Model& in) {
     const fs::path p = fs::weakly_canonical(s.path, ec);
     for (fs::path q = p; !q.empty() && q != q.parent_path(); q = q.parent_path())
       if (q == out) throw UsageError(fmt::format("-o {}: the output would replace the input model {}", f.output, f.input));
+  }
+  if (!in.folder().empty()) {  // the folder's files are copied: the output cannot be among them
+    const fs::path folder = fs::weakly_canonical(in.folder(), ec);
+    for (fs::path q = out; !q.empty() && q != q.parent_path(); q = q.parent_path())
+      if (q == folder)
+        throw UsageError(fmt::format("-o {}: lies inside the input model's folder {}, whose files are copied", f.output, in.folder()));
   }
   if (fs::exists(f.output, ec) && !(fs::is_directory(f.output, ec) && fs::is_empty(f.output, ec)) && !f.force)
     throw UsageError(fmt::format("-o {}: exists and is not an empty folder (--force replaces it)", f.output));

@@ -279,6 +279,9 @@ TEST(Convert, BadInputIsOneErrorNamingTheTensorAndWritesNothing) {
   expect_error([&] { md::convert(in, *target, out, options()); }, lowbit::Errc::invalid, "not empty");
   expect_error([&] { md::convert(in, *target, src, options()); }, lowbit::Errc::invalid, "not empty");
   expect_error([&] { md::convert(in, *target, temp("missing"), options()); }, lowbit::Errc::invalid, "not a folder");
+  fs::create_directories(src + "/sub");
+  expect_error([&] { md::convert(in, *target, src + "/sub", options()); }, lowbit::Errc::invalid, "lies inside the input model's folder");
+  fs::remove(src + "/sub");
   expect_error([&] { md::dequantize(in, "I8", empty_folder("bad_to"), options()); }, lowbit::Errc::invalid, "cannot dequantize to I8");
 
   // a quantized tensor selected again

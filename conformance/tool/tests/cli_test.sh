@@ -155,6 +155,7 @@ expect 2 "convert without -o" "--output is required" -- convert nf4 -i "$tmp/wm.
 expect 2 "convert into a folder that is not empty" "exists and is not an empty folder (--force replaces it)" -- convert nf4 -i "$tmp/wm.safetensors" -o "$tmp/c1"
 run convert nf4 -i "$tmp/wm.safetensors" -o "$tmp/c1" --force "${jobs[@]}" && run inspect "$tmp/c1" | grep -q "; nf4 1$" && ok || bad "convert --force"
 expect 2 "convert over its input" "would replace the input model" -- convert nf4 -i "$tmp/c1" -o "$tmp/c1" --force
+expect 2 "convert into the input's folder" "lies inside the input model's folder" -- convert nf4 -i "$tmp/c1" -o "$tmp/c1/sub"
 expect 2 "convert a raw file" "$tmp/x.f32" -- convert nf4 -i "$tmp/x.f32" -o "$tmp/c3"
 expect 2 "convert a 1-D tensor" "selected but not 2-D" -- convert nf4 -i "$tmp/w.safetensors" -o "$tmp/c3" --include weight.absmax
 expect 2 "bad shard size" "bad size '5XB'" -- convert nf4 -i "$tmp/wm.safetensors" -o "$tmp/c3" --shard-size 5XB

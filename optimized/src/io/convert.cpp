@@ -65,7 +65,7 @@ std::string dtype_of_torch(const std::string& torch) {
   return "F32";
 }
 
-// OUTDIR must be an empty folder that is neither the input nor inside it.
+// OUTDIR must be an empty folder that neither holds the input nor lies in a MODEL folder.
 void check_outdir(const Model& in, const std::string& outdir) {
   std::error_code ec;
   if (!fs::is_directory(outdir, ec)) fail(fmt::format("{}: not a folder", outdir), Errc::invalid);
@@ -74,6 +74,10 @@ void check_outdir(const Model& in, const std::string& outdir) {
   for (const Shard& s : in.shards())
     if (fs::weakly_canonical(fs::path(s.path).parent_path()) == out)
       fail(fmt::format("{}: the output folder holds the input model", outdir), Errc::invalid);
+  if (!in.folder().empty())  // its files are copied
+    for (fs::path q = out; !q.empty() && q != q.parent_path(); q = q.parent_path())
+      if (q == fs::weakly_canonical(in.folder()))
+        fail(fmt::format("{}: the output folder lies inside the input model's folder", outdir), Errc::invalid);
 }
 
 // The folder's other files (config.json with its quantization_config replaced: `qc` empty removes it).

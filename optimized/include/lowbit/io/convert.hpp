@@ -122,7 +122,6 @@ struct ConvertOptions {
   std::vector<std::string> include, exclude;  // shell globs on tensor names (fnmatch)
   std::uint64_t shard_size = 5'000'000'000;   // bytes of tensor data per output shard
   unsigned threads = 0;                       // 0: every core
-  bool force = false;                         // replace a non-empty OUTDIR
   std::function<void(const Progress&)> progress;      // after each tensor
   std::function<void(const TensorReport&)> report;    // after each converted weight (decodes it again)
 };
@@ -133,8 +132,9 @@ struct ConvertOptions {
 // F32/F16/BF16, is Errc::data naming it.
 std::vector<const TensorInfo*> select(const Model& m, const ConvertOptions& o);
 
-// Errc::invalid for an OUTDIR that exists and is not an empty folder (unless o.force) or that is
-// the input (or holds it); Errc::data / Errc::io as the header comment says.
+// `outdir` must be an existing empty folder (the tool makes a temporary one and renames it) that
+// neither holds the input nor lies inside a MODEL folder (whose files are copied): Errc::invalid
+// otherwise; Errc::data / Errc::io as the header comment says.
 void convert(const Model& in, Target& target, const std::string& outdir, const ConvertOptions& o = {});
 
 // Every recognised weight decoded and stored as `to` ("BF16", "F16", "F32"; values rounded to
