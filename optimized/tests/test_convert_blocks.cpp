@@ -23,14 +23,6 @@ using lowbit::Rounding;
 // IC 72 and 75: partial last groups of every size, and an odd row of nibbles.
 const LlamaDims kDims{72, 75, 32, 2};
 
-std::vector<std::uint32_t> bits(const std::vector<float>& v) {
-  std::vector<std::uint32_t> b(v.size());
-  std::memcpy(b.data(), v.data(), v.size() * 4);
-  return b;
-}
-
-bool selected(const st::Tensor& t) { return t.shape.size() == 2 && t.name.find("embed") == std::string::npos && !t.name.starts_with("lm_head"); }
-
 // The documented sr key: FNV-1a-64 of the seed's 8 little-endian bytes, then the tensor's name.
 std::uint64_t sr_key(std::uint64_t seed, const std::string& name) {
   std::string bytes(8, '\0');
@@ -124,20 +116,8 @@ void check(const Case& k, const std::string& dtype, int shards) {
   const std::vector<st::Tensor> tensors = llama_with_values(dtype, kDims);
   const std::string out = convert_checked(name, tensors, shards, k.target);
   const md::Model q = md::Model::open(out), d = dequantized(name, q);
-  std::map<std::string, md::Weight> weights;
-  for (const md::Weight& w : md::recognise(q)) weights.emplace(w.tensor->name, w);
-  ASSERT_EQ(weights.size(), tensors.size());
   const std::string torch = dtype == "F32" ? "float32" : dtype == "F16" ? "float16" : "bfloat16";
-  for (const st::Tensor& t : tensors) {
-    SCOPED_TRACE(t.name);
-    const md::Weight& w = weights.at(t.name);
-    const st::Tensor deq = d.load(d.at(t.name));
-    if (!selected(t)) {
-      EXPECT_EQ(w.format, "plain");
-      EXPECT_EQ(q.load(q.at(t.name)), t);
-      EXPECT_EQ(deq, t);
-      continue;
-    }
+  each_weight(tensors, q, d, [&](const st::Tensor& t, const md::Weight& w, const st::Tensor& deq) {
     const std::uint64_t oc = t.shape[0], ic = t.shape[1], nb = (ic + k.block - 1) / k.block;
     const Want e = k.want(values_of(t), oc, ic, t.name);
     EXPECT_EQ(w.format, k.format);
@@ -161,7 +141,7 @@ void check(const Case& k, const std::string& dtype, int shards) {
     EXPECT_EQ(deq.dtype, "F32");
     EXPECT_EQ(deq.shape, t.shape);
     EXPECT_EQ(bits(values_of(deq)), bits(e.values));
-  }
+  });
   EXPECT_EQ(q.shards().front().metadata.at("lowbit.format"), k.format);
   const nlohmann::ordered_json qc = quantization_config(out);
   EXPECT_EQ(qc.at("quant_method"), "lowbit");
@@ -207,17 +187,6 @@ TEST(ConvertMx, DtypesShardsAndStochasticRounding) {
   check(mx_case(mx::Format::fp8_e4m3, Rounding::sr, 3), "F32", 1);
   const std::string out = convert_checked("mx_options", llama_with_values("BF16", kDims), 1, [] { return md::mx_target(mx::Format::fp6_e2m3, Rounding::rna); });
   EXPECT_EQ(quantization_config(out).dump(), R"({"quant_method":"lowbit","format":"mxfp6-e2m3","block":"32","rounding":"rna"})");
-}
-
-// f(): one lowbit::Error of code `code` whose message holds every part.
-template <class F> void expect_error(F f, lowbit::Errc code, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no error";
-  } catch (const lowbit::Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    for (const std::string& p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what() << "\n  lacks: " << p;
-  }
 }
 
 TEST(ConvertBlocks, BadInput) {

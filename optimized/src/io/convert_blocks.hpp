@@ -48,6 +48,16 @@ class BlockFormat {
 int json_int(const nlohmann::json& j, const char* key);
 std::string json_string(const nlohmann::json& j, const char* key);
 
+// A row's encode options (gse::Options, mx::Options): sr draws from Philox(key) at index0 + column.
+template <class Options, class Format> Options row_options(const Format& f, Rounding r, std::uint64_t key, std::uint64_t index0) {
+  Options o;
+  o.format = f;
+  o.rounding = r;
+  o.seed = key;
+  o.index0 = index0;
+  return o;
+}
+
 // From the JSON companion's object (its "format" and the family's keys); Errc::data naming what is wrong.
 std::unique_ptr<BlockFormat> gse_block_format(const nlohmann::json& j);
 std::unique_ptr<BlockFormat> mx_block_format(const nlohmann::json& j);

@@ -40,12 +40,8 @@ class GseFormat final : public detail::BlockFormat {
 
   void encode(std::span<const float> row, std::span<std::uint8_t> codes, std::span<std::uint8_t> exps, Rounding r, std::uint64_t key,
               std::uint64_t index0) const override {
-    gse::Options o;
-    o.format = f_;
-    o.rounding = r;
-    o.seed = key;
-    o.index0 = index0;
-    gse::encode(row, std::span(reinterpret_cast<std::int8_t*>(codes.data()), codes.size()), exps, o);
+    gse::encode(row, std::span(reinterpret_cast<std::int8_t*>(codes.data()), codes.size()), exps,
+                detail::row_options<gse::Options>(f_, r, key, index0));
   }
 
   void decode(std::span<const std::uint8_t> codes, std::span<const std::uint8_t> exps, std::span<float> out) const override {

@@ -23,12 +23,7 @@ class MxFormat final : public detail::BlockFormat {
 
   void encode(std::span<const float> row, std::span<std::uint8_t> codes, std::span<std::uint8_t> scales, Rounding r, std::uint64_t key,
               std::uint64_t index0) const override {
-    mx::Options o;
-    o.format = f_;
-    o.rounding = r;
-    o.seed = key;
-    o.index0 = index0;
-    mx::encode(row, codes, scales, o);
+    mx::encode(row, codes, scales, detail::row_options<mx::Options>(f_, r, key, index0));
   }
 
   void decode(std::span<const std::uint8_t> codes, std::span<const std::uint8_t> scales, std::span<float> out) const override {
