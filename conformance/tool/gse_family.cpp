@@ -1,9 +1,10 @@
 // The GSE-INT family (format gse): encode into the self-describing .gse stream, decode, quantize,
-// gen and verify, the GSE suite, and its lines of `lowbit list`.
+// convert (whole checkpoints), gen and verify, the GSE suite, and its lines of `lowbit list`.
 #include <fmt/format.h>
 
 #include <memory>
 
+#include "convert_command.hpp"
 #include "gse_options.hpp"
 #include "lowbit/gse.hpp"
 #include "lowbit/io/gse_file.hpp"
@@ -100,6 +101,20 @@ void define(Registry& reg) {
         add_io(c, f.input, f.output, "values", "values");
       },
       [](auto t, const Flags& f) { return quantize<decltype(t)>(f); }));
+  struct Convert {
+    ConvertFlags common;
+    GseFlags format;
+    std::string rounding;
+    std::uint64_t seed = 0;
+  };
+  reg.add(command<Convert>(
+      "convert", "gse", {}, "a checkpoint -> GSE-INT codes with their shared exponents (lowbit's layout, docs/formats/gse.md)",
+      [](CLI::App& c, Convert& f) {
+        add_gse_options(c, f.format);
+        add_rounding(c, f.rounding, f.seed, kRoundingNames);
+        add_convert_flags(c, f.common);
+      },
+      [](const Convert& f) { return run_convert(f.common, *io::model::gse_target(gse_format(f.format), rounding(f.rounding), f.seed)); }));
   struct Gen {
     GenFlags common;
     GseFlags format;
@@ -138,7 +153,7 @@ void define(Registry& reg) {
       }});
   reg.add_list([] {
     const gse::Format g;
-    fmt::print("gse (encode, decode, quantize, gen, verify, conform; gse-gemm: gemm, gen, verify, conform):\n"
+    fmt::print("gse (encode, decode, quantize, convert, gen, verify, conform; gse-gemm: gemm, gen, verify, conform):\n"
                "  groups of --group N (16..256, default 32) sharing a --exp-bits 5|8 exponent, --bits b (4..8, default 8)\n"
                "  two's-complement mantissas; bits per value (N*b + e)/N, {:.3f} by default; --rounding rne (default), rna,\n"
                "  rtz, sr; encode --from / decode --to / quantize --type f32, f16, bf16; MXINT8 is a GSE format\n",

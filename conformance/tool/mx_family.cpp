@@ -1,7 +1,8 @@
 // The OCP MX family (mxint8, mxfp8-e4m3, mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3, mxfp4-e2m1), as
 // microxcaling computes it: encode into a .safetensors file of codes and E8M0 scales, decode, quantize,
-// gen and verify per format, the MX suite (all six formats), and its lines of `lowbit list`. Roundings:
-// microxcaling's nearest (the default: ties away), even, floor, sr, and lowbit's names for them.
+// convert (whole checkpoints), gen and verify per format, the MX suite (all six formats), and its lines
+// of `lowbit list`. Roundings: microxcaling's nearest (the default: ties away), even, floor, sr, and
+// lowbit's names for them.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -9,6 +10,7 @@
 
 #include "lowbit/conformance/block_suite.hpp"
 #include "lowbit/io/safetensors.hpp"
+#include "convert_command.hpp"
 #include "lowbit/mx.hpp"
 #include "options.hpp"
 #include "stream.hpp"
@@ -129,6 +131,20 @@ void register_format(Registry& reg, mx::Format format) {
         o.rounding = rounding(f.rounding);
         return gen_done(conformance::gen_mx(o, f.common.out), "block elements + element cases", f.common.out);
       }));
+  struct Convert {
+    ConvertFlags common;
+    Flags codec;
+  };
+  reg.add(command<Convert>(
+      "convert", name, {}, fmt::format("a checkpoint -> {} codes with their E8M0 scales (lowbit's layout, docs/formats/mx.md)", name),
+      [](CLI::App& c, Convert& f) {
+        add_rounding(c, f.codec.rounding, f.codec.seed, kMxRoundings);
+        add_convert_flags(c, f.common);
+      },
+      [format](const Convert& f) {
+        const mx::Options o = options(format, f.codec);
+        return run_convert(f.common, *io::model::mx_target(format, o.rounding, o.seed));
+      }));
   reg.add(verify_command(name, {}, name, value_reader(format)));
 }
 
@@ -156,7 +172,7 @@ void define(Registry& reg) {
                             [&] { return conformance::run_mx_suite(conformance::plugin_mx(plugin), run.golden, run.block()); });
       }});
   reg.add_list([] {
-    fmt::print("mx (encode, decode, quantize, gen, verify, conform): blocks of 32 sharing an E8M0 scale:");
+    fmt::print("mx (encode, decode, quantize, convert, gen, verify, conform): blocks of 32 sharing an E8M0 scale:");
     for (const mx::Traits& t : mx::kFormats) fmt::print(" {}", t.name);
     fmt::print("\n  --rounding nearest (default, ties away), even, floor, sr (also rna, rne, rtz); encode writes a\n"
                "  .safetensors file of codes and scales\n");

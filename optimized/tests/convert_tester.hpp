@@ -1,7 +1,7 @@
 // What the tests of each convert target share (test_convert_<family>.cpp): a tiny Llama-shaped
 // checkpoint with values, written as one file or shards; a converter that runs convert() on it with
 // 1 and 2 threads and checks that both outputs are the same bytes; dequantize() to F32; one thread
-// under qemu-user.
+// under qemu-user; expect_error for the bad inputs.
 #pragma once
 #include <gtest/gtest.h>
 
@@ -9,8 +9,10 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 
+#include "lowbit/error.hpp"
 #include "lowbit/io/convert.hpp"
 #include "lowbit/io/files.hpp"
 #include "lowbit/reference/weak.hpp"
@@ -64,6 +66,38 @@ inline std::vector<float> values_of(const st::Tensor& t) {
   return v;
 }
 
+// The bit patterns of f32 values (NaN payloads and signed zeros compared too).
+inline std::vector<std::uint32_t> bits(const std::vector<float>& v) {
+  std::vector<std::uint32_t> b(v.size());
+  std::memcpy(b.data(), v.data(), v.size() * 4);
+  return b;
+}
+
+// Whether convert() selects `t` of llama_with_values by default: the 2-D tensors but the embedding and the head.
+inline bool selected(const st::Tensor& t) {
+  return t.shape.size() == 2 && t.name.find("embed") == std::string::npos && !t.name.starts_with("lm_head");
+}
+
+// Walks the source `tensors` with the converted model `q` and its dequantized `d`: a tensor convert() did not
+// select is plain and unchanged in both; weight(t, w, deq) checks each selected one (w: recognise()'s).
+template <class Check> void each_weight(const std::vector<st::Tensor>& tensors, const md::Model& q, const md::Model& d, Check weight) {
+  std::map<std::string, md::Weight> weights;
+  for (const md::Weight& w : md::recognise(q)) weights.emplace(w.tensor->name, w);
+  ASSERT_EQ(weights.size(), tensors.size());
+  for (const st::Tensor& t : tensors) {
+    SCOPED_TRACE(t.name);
+    const md::Weight& w = weights.at(t.name);
+    const st::Tensor deq = d.load(d.at(t.name));
+    if (selected(t)) {
+      weight(t, w, deq);
+      continue;
+    }
+    EXPECT_EQ(w.format, "plain");
+    EXPECT_EQ(q.load(q.at(t.name)), t);
+    EXPECT_EQ(deq, t);
+  }
+}
+
 inline std::string read_text(const std::string& path) {
   const std::vector<std::uint8_t> b = io::read_file(path);
   return std::string(b.begin(), b.end());
@@ -110,6 +144,17 @@ inline md::Model dequantized(const std::string& name, const md::Model& q) {
 // config.json's quantization_config.
 inline nlohmann::ordered_json quantization_config(const std::string& folder) {
   return nlohmann::ordered_json::parse(read_text(folder + "/config.json")).at("quantization_config");
+}
+
+// f(): one Error of code `code` whose message holds every part.
+template <class F> void expect_error(F f, Errc code, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), code) << e.what();
+    for (const std::string& p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what() << "\n  lacks: " << p;
+  }
 }
 
 }  // namespace lowbit::testing

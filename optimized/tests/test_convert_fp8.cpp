@@ -21,12 +21,6 @@ using md::Fp8Scale;
 // 160 and 200: the 128x128 blocks have partial edges in both directions.
 const LlamaDims kDims{160, 200, 32, 2};
 
-std::vector<std::uint32_t> bits(const std::vector<float>& v) {
-  std::vector<std::uint32_t> b(v.size());
-  std::memcpy(b.data(), v.data(), v.size() * 4);
-  return b;
-}
-
 // The single-tensor API on one [oc, ic] weight: a scale per block of rows x cols, the codes of x / scale, their values.
 struct Want {
   std::vector<float> scale;
@@ -52,8 +46,6 @@ Want want(const std::vector<float>& x, std::uint64_t oc, std::uint64_t ic, fp8::
   return w;
 }
 
-bool selected(const st::Tensor& t) { return t.shape.size() == 2 && t.name.find("embed") == std::string::npos && !t.name.starts_with("lm_head"); }
-
 // llama_with_values with an all-zero row (layer 0's q_proj row 0) and an all-zero 128x128 block (k_proj's first).
 std::vector<st::Tensor> model(const std::string& dtype) {
   std::vector<st::Tensor> tensors = llama_with_values(dtype, kDims);
@@ -73,20 +65,8 @@ void check(const std::string& dtype, int shards, fp8::Format f, Fp8Scale kind) {
   const std::vector<st::Tensor> tensors = model(dtype);
   const std::string out = convert_checked(name, tensors, shards, [&] { return md::fp8_target(f, kind); });
   const md::Model q = md::Model::open(out), d = dequantized(name, q);
-  std::map<std::string, md::Weight> weights;
-  for (const md::Weight& w : md::recognise(q)) weights.emplace(w.tensor->name, w);
-  ASSERT_EQ(weights.size(), tensors.size());
   const std::string format = f == fp8::Format::e4m3 ? "fp8-e4m3" : "fp8-e5m2";
-  for (const st::Tensor& t : tensors) {
-    SCOPED_TRACE(t.name);
-    const md::Weight& w = weights.at(t.name);
-    const st::Tensor deq = d.load(d.at(t.name));
-    if (!selected(t)) {
-      EXPECT_EQ(w.format, "plain");
-      EXPECT_EQ(q.load(q.at(t.name)), t);
-      EXPECT_EQ(deq, t);
-      continue;
-    }
+  each_weight(tensors, q, d, [&](const st::Tensor& t, const md::Weight& w, const st::Tensor& deq) {
     const std::uint64_t oc = t.shape[0], ic = t.shape[1];
     const Want e = want(values_of(t), oc, ic, f, kind);
     EXPECT_EQ(w.format, format);
@@ -109,7 +89,7 @@ void check(const std::string& dtype, int shards, fp8::Format f, Fp8Scale kind) {
     EXPECT_EQ(deq.dtype, "F32");
     EXPECT_EQ(deq.shape, t.shape);
     EXPECT_EQ(bits(values_of(deq)), bits(e.values));
-  }
+  });
   EXPECT_EQ(q.shards().front().metadata.at("lowbit.format"), format);
   EXPECT_EQ(q.shards().front().metadata.at("lowbit.scale"), kind == Fp8Scale::tensor ? "tensor" : kind == Fp8Scale::channel ? "channel" : "block");
   const nlohmann::ordered_json qc = quantization_config(out);
@@ -141,17 +121,6 @@ TEST(ConvertFp8, EveryScaleKindDtypeAndSharding) {
 
 TEST(ConvertFp8, E5m2) {
   for (Fp8Scale kind : {Fp8Scale::tensor, Fp8Scale::channel, Fp8Scale::block}) check("BF16", 1, fp8::Format::e5m2, kind);
-}
-
-// f(): one lowbit::Error of code `code` whose message holds every part.
-template <class F> void expect_error(F f, lowbit::Errc code, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no error";
-  } catch (const lowbit::Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    for (const std::string& p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what() << "\n  lacks: " << p;
-  }
 }
 
 TEST(ConvertFp8, BadInput) {

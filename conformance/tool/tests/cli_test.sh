@@ -179,6 +179,23 @@ run convert e5m2 "${jobs[@]}" --scale tensor --include weight --json -i "$tmp/xw
 expect 2 "convert e4m3 --block 64" "--block" -- convert e4m3 --block 64 --include weight -i "$tmp/xw.safetensors" -o "$tmp/never"
 expect 2 "convert e4m3 --scale with --block" "excludes" -- convert e4m3 --scale tensor --block 128 -i "$tmp/xw.safetensors" -o "$tmp/never"
 
+# ---- convert gse / mx<...>: lowbit's block layout (docs/formats/gse.md section 12, mx.md section 5). IC 256 is
+# whole groups, so each row's codes are those of the flat stream: dequantize equals quantize.
+run convert gse --bits 4 --include weight --quiet -i "$tmp/xw.safetensors" -o "$tmp/cgse" "${jobs[@]}" && run inspect "$tmp/cgse" >"$tmp/out" &&
+  grep -q "^weight .* U8 .*\[5, 128\] .*gse (4-bit codes, group 32, 5-bit exponents, bias 15, offset 0, float32 \[5, 256\])" "$tmp/out" &&
+  grep -q "^  weight.gse_exponents .* U8 .*\[5, 8\]" "$tmp/out" && run quantize gse --bits 4 -i "$tmp/x.f32" -o "$tmp/qgse" &&
+  run dequantize -i "$tmp/cgse" -o "$tmp/cgse_deq" --quiet "${jobs[@]}" && tail -c 5120 "$tmp/cgse_deq/model.safetensors" | cmp -s - "$tmp/qgse" &&
+  ok || bad "convert gse --bits 4, inspect, dequantize = quantize: $(cat "$tmp/out")"
+run convert mxfp4-e2m1 --include weight --quiet -i "$tmp/xw.safetensors" -o "$tmp/cmx" "${jobs[@]}" && run inspect "$tmp/cmx" >"$tmp/out" &&
+  grep -q "^weight .* U8 .*\[5, 128\] .*mxfp4-e2m1 (block 32, E8M0 scales, float32 \[5, 256\])" "$tmp/out" &&
+  grep -q "^  weight.mx_scales .* U8 .*\[5, 8\]" "$tmp/out" && run quantize mxfp4-e2m1 -i "$tmp/x.f32" -o "$tmp/qmx" &&
+  run dequantize -i "$tmp/cmx" -o "$tmp/cmx_deq" --quiet "${jobs[@]}" && tail -c 5120 "$tmp/cmx_deq/model.safetensors" | cmp -s - "$tmp/qmx" &&
+  ok || bad "convert mxfp4-e2m1, inspect, dequantize = quantize: $(cat "$tmp/out")"
+run convert mxint8 "${jobs[@]}" --rounding sr --seed 5 --include weight --json -i "$tmp/xw.safetensors" -o "$tmp/cmx8" | grep -q '"format": "mxint8"' &&
+  ok || bad "convert mxint8 --rounding sr --json"
+expect 2 "convert gse --bits 3" "bits must be 4..8, got 3" -- convert gse --bits 3 --include weight -i "$tmp/xw.safetensors" -o "$tmp/never"
+expect 2 "convert mxfp8-e4m3 --rounding bogus" "bogus not in" -- convert mxfp8-e4m3 --rounding bogus -i "$tmp/xw.safetensors" -o "$tmp/never"
+
 # ---- Rounding spellings: each family accepts exactly those it documents
 expect 2 "FP8 has no 'nearest'" "nearest not in" -- encode e4m3 --rounding nearest -i "$tmp/x.f32"
 expect 2 "GSE has no 'even'" "even not in" -- quantize gse --rounding even -i "$tmp/x.f32"

@@ -15,8 +15,6 @@ namespace {
 
 [[noreturn]] void fail(const std::string& what) { throw Error(what, Errc::data); }
 
-constexpr std::size_t kChunk = std::size_t{1} << 20;  // elements per parallel chunk (whole rows)
-
 // One scale per `rows` x `cols` block of an [oc, ic] weight; the scales form an [r, c] grid.
 struct Grid {
   std::uint64_t rows, cols, r, c;
@@ -29,12 +27,6 @@ Grid grid(Fp8Scale kind, std::uint64_t oc, std::uint64_t ic) {
   const std::uint64_t rows = kind == Fp8Scale::tensor ? oc : kind == Fp8Scale::channel ? 1 : kFp8Block;
   const std::uint64_t cols = kind == Fp8Scale::block ? kFp8Block : ic;
   return {rows, cols, (oc + rows - 1) / rows, (ic + cols - 1) / cols};
-}
-
-// body(first row, rows) over chunks of whole rows of an [oc, ic] weight, in parallel.
-template <class Body> void each_rows(std::uint64_t oc, std::uint64_t ic, const Parallel& par, Body body) {
-  const std::uint64_t step = std::max<std::uint64_t>(1, kChunk / std::max<std::uint64_t>(ic, 1));
-  par.for_each((oc + step - 1) / step, [&](std::size_t i) { body(i * step, std::min(step, oc - i * step)); });
 }
 
 std::uint64_t elements(const std::vector<std::uint64_t>& shape) {
@@ -70,7 +62,7 @@ class Fp8Target final : public Target {
     const std::vector<float> x = w.read_all(par);
     // |x| maxima per row and column block, then per block of rows: max is exact in any order.
     std::vector<float> row_amax(oc * g.c, 0.0f);
-    each_rows(oc, ic, par, [&](std::uint64_t first, std::uint64_t rows) {
+    detail::each_rows(oc, ic, par, [&](std::uint64_t first, std::uint64_t rows) {
       for (std::uint64_t r = first; r < first + rows; ++r)
         for (std::uint64_t j = 0; j < ic; ++j) {
           const float v = x[r * ic + j];
@@ -84,7 +76,7 @@ class Fp8Target final : public Target {
       for (std::uint64_t b = 0; b < g.c; ++b) scale[r / g.rows * g.c + b] = std::max(scale[r / g.rows * g.c + b], row_amax[r * g.c + b]);
     for (float& s : scale) s = std::max(s / max_, FLT_EPSILON);  // compressed-tensors' clamp: an all-zero block gets eps
     std::vector<std::uint8_t> codes(oc * ic);
-    each_rows(oc, ic, par, [&](std::uint64_t first, std::uint64_t rows) {
+    detail::each_rows(oc, ic, par, [&](std::uint64_t first, std::uint64_t rows) {
       std::vector<float> q(ic);
       for (std::uint64_t r = first; r < first + rows; ++r) {
         for (std::uint64_t j = 0; j < ic; ++j) q[j] = x[r * ic + j] / scale[g.at(r, j)];
@@ -164,7 +156,7 @@ Decoded detail::decode_fp8(std::span<const safetensors::Tensor> tensors, const P
   fp8::Options o;
   o.format = w.dtype == "F8_E4M3" ? fp8::Format::e4m3 : fp8::Format::e5m2;
   std::vector<float> values(oc * ic);
-  each_rows(oc, ic, par, [&](std::uint64_t first, std::uint64_t rows) {
+  detail::each_rows(oc, ic, par, [&](std::uint64_t first, std::uint64_t rows) {
     fp8::decode(std::span(w.bytes).subspan(first * ic, rows * ic), std::span(values).subspan(first * ic, rows * ic), o);
     for (std::uint64_t r = first; r < first + rows; ++r)
       for (std::uint64_t j = 0; j < ic; ++j) values[r * ic + j] *= scale[g.at(r, j)];

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "convert_blocks.hpp"
 #include "lowbit/error.hpp"
 #include "layout_names.hpp"
 #include "lowbit/io/bnb_checkpoint.hpp"
@@ -88,6 +89,27 @@ class Grouping {
     return true;
   }
 
+  // lowbit's GSE / MX layout: <w> with <w>.gse_format or <w>.mx_format (convert_blocks.hpp).
+  bool blocks(Weight& w) {
+    const std::string& n = w.tensor->name;
+    for (const detail::BlockFamily& f : detail::kBlockFamilies) {
+      const TensorInfo* json = get(detail::format_name(n, f));
+      if (!json) continue;
+      detail::BlockLayout l;
+      try {
+        l = detail::read_block_layout(f, json->name, m_.bytes(*json));
+      } catch (const Error& e) {
+        fail(m_, e.what());
+      }
+      w.format = l.format->name();
+      w.layout = l.describe();
+      take(w, detail::scales_name(n, f), true);
+      take(w, json->name, true);
+      return true;
+    }
+    return false;
+  }
+
   // QuantLinear buffers: <P>.qweight with the rest of the layer under P.
   bool weak(Weight& w) {
     namespace f = names::weak;
@@ -128,7 +150,7 @@ std::vector<Weight> recognise(const Model& m) {
   std::vector<Weight> out;
   for (const TensorInfo& t : m.tensors()) {
     Weight w{&t, "plain", "", {}};
-    if (g.bnb(w) || g.fp8(w) || g.weak(w)) std::sort(w.companions.begin(), w.companions.end(),
+    if (g.bnb(w) || g.fp8(w) || g.blocks(w) || g.weak(w)) std::sort(w.companions.begin(), w.companions.end(),
                                                      [](const TensorInfo* a, const TensorInfo* b) { return a->name < b->name; });
     out.push_back(std::move(w));
   }

@@ -30,6 +30,8 @@
 
 #include "lowbit/io/model.hpp"
 #include "lowbit/io/model_layouts.hpp"
+#include "lowbit/formats/gse.hpp"
+#include "lowbit/formats/mx.hpp"
 #include "lowbit/fp8.hpp"
 #include "lowbit/io/safetensors.hpp"
 #include "lowbit/nf4.hpp"
@@ -172,5 +174,15 @@ struct WeakConvertOptions {
 };
 std::unique_ptr<Target> qeft_target(const qeft::Options& o, const WeakConvertOptions& w);
 std::unique_ptr<Target> owq_target(const owq::Options& o, const WeakConvertOptions& w);
+
+// lowbit's own layout of the block formats (docs/checkpoints.md, "GSE and MX layouts"): <w> holds the
+// element codes of [OC, IC] with the blocks running along each row (I8, or U8; 4-bit codes two a byte,
+// the first in the low nibble), <w>.gse_exponents / <w>.mx_scales U8 [OC, ceil(IC / block)] the shared
+// exponent fields / E8M0 scales, and <w>.gse_format / <w>.mx_format the JSON of the format, the shape and
+// the source dtype. Each row is encoded as gse::encode / mx::encode encode it on their own; with
+// Rounding::sr the Philox key is FNV-1a-64 of `seed`'s 8 little-endian bytes then the tensor's name, and
+// element (r, c) has stream index r * IC + c, so the output is the same for every thread count.
+std::unique_ptr<Target> gse_target(const gse::Format& format, Rounding rounding, std::uint64_t seed = 0);
+std::unique_ptr<Target> mx_target(mx::Format format, Rounding rounding, std::uint64_t seed = 0);
 
 }  // namespace lowbit::io::model
