@@ -171,8 +171,8 @@ TEST(ConvertGse, OptionsInMetadataAndQuantizationConfig) {
   f.bits = 5;
   const std::string out = convert_checked("gse_options", llama_with_values("BF16", kDims), 1, [&] { return md::gse_target(f, Rounding::sr, 9); });
   EXPECT_EQ(quantization_config(out).dump(),
-            R"({"quant_method":"lowbit","format":"gse","bits":"5","exp_bias":"15","exp_bits":"5","exp_offset":"0",)"
-            R"("exponent_overflow":"saturate","group":"32","mantissa_overflow":"saturate","rounding":"sr","seed":"9"})");
+            R"({"quant_method":"lowbit","format":"gse","bits":5,"exp_bias":15,"exp_bits":5,"exp_offset":0,)"
+            R"("exponent_overflow":"saturate","group":32,"mantissa_overflow":"saturate","rounding":"sr","seed":9})");
   const md::Model q = md::Model::open(out);
   EXPECT_EQ(q.shards().front().metadata.at("lowbit.bits"), "5");
   EXPECT_EQ(q.shards().front().metadata.at("lowbit.seed"), "9");
@@ -186,7 +186,7 @@ TEST(ConvertMx, DtypesShardsAndStochasticRounding) {
   for (const char* dtype : {"F16", "F32"}) check(mx_case(mx::Format::fp4_e2m1, Rounding::rne, 0), dtype, 3);
   check(mx_case(mx::Format::fp8_e4m3, Rounding::sr, 3), "F32", 1);
   const std::string out = convert_checked("mx_options", llama_with_values("BF16", kDims), 1, [] { return md::mx_target(mx::Format::fp6_e2m3, Rounding::rna); });
-  EXPECT_EQ(quantization_config(out).dump(), R"({"quant_method":"lowbit","format":"mxfp6-e2m3","block":"32","rounding":"rna"})");
+  EXPECT_EQ(quantization_config(out).dump(), R"({"quant_method":"lowbit","format":"mxfp6-e2m3","block":32,"rounding":"rna"})");
 }
 
 TEST(ConvertBlocks, BadInput) {

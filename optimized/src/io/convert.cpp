@@ -185,7 +185,13 @@ void detail::read_f32(std::string_view dtype, const std::uint8_t* p, std::uint64
 
 std::string detail::lowbit_quantization_config(const Target& t) {
   nlohmann::ordered_json j{{"quant_method", "lowbit"}, {"format", t.format()}};
-  for (const auto& [k, v] : t.options()) j[k] = v;
+  for (const auto& [k, v] : t.options()) {  // the metadata's strings, as JSON numbers and booleans where they are
+    const std::size_t digits = v.starts_with('-') ? 1 : 0;
+    const bool integer = v.size() > digits && v.size() < 19 && v.find_first_not_of("0123456789", digits) == std::string::npos;
+    if (integer) j[k] = std::stoll(v);
+    else if (v == "true" || v == "false") j[k] = v == "true";
+    else j[k] = v;
+  }
   return j.dump();
 }
 
