@@ -66,7 +66,9 @@ std::map<std::string, std::string> parse_roles(const std::string& text) {
   }
   if (!j.is_object()) fail("--roles: not a JSON object of role -> tensor name pattern", Errc::invalid);
   std::map<std::string, std::string> out;
-  for (const auto& [key, value] : j.items()) {
+  for (const auto& item : j.items()) {  // no structured binding: clang 14 cannot capture one in a lambda
+    const std::string& key = item.key();
+    const nlohmann::json& value = item.value();
     const auto* r = std::find_if(std::begin(kRoles), std::end(kRoles), [&](const RoleKey& k) { return key == k.key; });
     if (r == std::end(kRoles)) fail(fmt::format("--roles: unknown role '{}'", key), Errc::invalid);
     if (!value.is_string()) fail(fmt::format("--roles: role '{}' must be a string", key), Errc::invalid);
