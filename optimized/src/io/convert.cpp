@@ -35,7 +35,18 @@ std::uint64_t elements(const std::vector<std::uint64_t>& shape) {
   return n;
 }
 
-bool is_float(std::string_view dtype) { return dtype == "F32" || dtype == "F16" || dtype == "BF16"; }
+// The source dtypes, as safetensors and torch name them.
+struct FloatDtype {
+  std::string_view safetensors, torch;
+};
+constexpr FloatDtype kFloatDtypes[] = {{"F32", "float32"}, {"F16", "float16"}, {"BF16", "bfloat16"}};
+
+const FloatDtype* float_dtype(std::string_view safetensors) {
+  for (const FloatDtype& d : kFloatDtypes)
+    if (d.safetensors == safetensors) return &d;
+  return nullptr;
+}
+bool is_float(std::string_view dtype) { return float_dtype(dtype) != nullptr; }
 
 bool matches(const std::vector<std::string>& globs, const std::string& name) {
   return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return ::fnmatch(g.c_str(), name.c_str(), 0) == 0; });
@@ -59,9 +70,10 @@ std::vector<std::uint8_t> store(std::span<const float> v, const std::string& dty
   return out;
 }
 
-std::string dtype_of_torch(const std::string& torch) {
-  if (torch == "bfloat16") return "BF16";
-  if (torch == "float16") return "F16";
+// F32 for a torch name that is not one of kFloatDtypes (a layout that records none).
+std::string dtype_of_torch(std::string_view torch) {
+  for (const FloatDtype& d : kFloatDtypes)
+    if (d.torch == torch) return std::string(d.safetensors);
   return "F32";
 }
 
@@ -74,9 +86,9 @@ void check_outdir(const Model& in, const std::string& outdir) {
   for (const Shard& s : in.shards())
     if (fs::weakly_canonical(fs::path(s.path).parent_path()) == out)
       fail(fmt::format("{}: the output folder holds the input model", outdir), Errc::invalid);
-  if (!in.folder().empty())  // its files are copied
+  if (const fs::path folder = in.folder().empty() ? fs::path() : fs::weakly_canonical(in.folder()); !folder.empty())  // its files are copied
     for (fs::path q = out; !q.empty() && q != q.parent_path(); q = q.parent_path())
-      if (q == fs::weakly_canonical(in.folder()))
+      if (q == folder)
         fail(fmt::format("{}: the output folder lies inside the input model's folder", outdir), Errc::invalid);
 }
 
@@ -228,9 +240,7 @@ Source::Source(const Model& m, const TensorInfo& t) : m_(m), t_(t), n_(elements(
   if (!is_float(t.dtype)) fail(fmt::format("{}: tensor '{}' is {}, not F32, F16 or BF16", m.path(), t.name, t.dtype));
 }
 
-std::string Source::torch_dtype() const {
-  return t_.dtype == "F32" ? "float32" : t_.dtype == "F16" ? "float16" : "bfloat16";
-}
+std::string Source::torch_dtype() const { return std::string(float_dtype(t_.dtype)->torch); }  // the constructor checked it
 
 void Source::read(std::uint64_t first, std::span<float> out) const {
   if (first > n_ || out.size() > n_ - first) fail(fmt::format("tensor '{}': elements past its end read", t_.name), Errc::internal);
