@@ -284,7 +284,7 @@ void print_list() {
   for (fp8::Format f : fp8::kFormats) {
     const fp8::Traits& t = traits(f);
     fmt::print("  {:<6} sign + {} exponent + {} mantissa bits, bias {}, max finite code 0x{:02x}{}{}\n", t.name,
-               t.layout.exp_bits, t.layout.man_bits, t.layout.bias(), t.max_finite, t.has_inf ? ", Inf 0x7c" : ", no Inf",
+               t.layout.exp_bits, t.layout.man_bits, t.layout.bias(), t.max_finite(), t.has_inf() ? ", Inf 0x7c" : ", no Inf",
                f == fp8::Format::e4m3 ? " (alias e4m3fn)" : "");
   }
   fmt::print("  encode --from f32, f64, f16, bf16; decode --to f32, f16, bf16; quantize --type f32, f16, bf16\n");

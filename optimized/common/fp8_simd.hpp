@@ -35,25 +35,31 @@ struct Fp8EncodeConstants {
   float subnormal_scale;     // 2^(m - emin): |x| times this, rounded to an integer, is the code
 };
 
+// The formats these kernels compute; the others call the reference.
+constexpr bool simd_format(fp8::Format f) { return f == fp8::Format::e4m3 || f == fp8::Format::e5m2; }
+
 // The f32 bit pattern of the largest finite value of an FP8 format.
 constexpr std::uint32_t max_finite_f32_bits(const fp8::Traits& t) {
   const int m = t.layout.man_bits;
-  const int e = t.max_finite >> m, man = t.max_finite & ((1 << m) - 1);
+  const int e = t.max_finite() >> m, man = t.max_finite() & ((1 << m) - 1);
   return static_cast<std::uint32_t>(((e - t.layout.bias() + 127) << 23) | (man << (23 - m)));
 }
 
-constexpr Fp8EncodeConstants encode_constants(const fp8::EncodeParams& p) {
+// `source`: the input's layout (a NaN's payload bit is kept or not by it).
+constexpr Fp8EncodeConstants encode_constants(const fp8::EncodeParams& p, BinaryLayout source) {
   const fp8::Traits& t = traits(p.format);
+  const bool same_width = t.layout.exp_bits == source.exp_bits;
   const std::uint32_t m = static_cast<std::uint32_t>(t.layout.man_bits);
-  const std::uint32_t special = t.has_inf ? t.inf : t.canonical_nan;
-  const bool payload = p.nan == fp8::NanEncode::keep_sign_payload && t.has_inf;
+  const std::uint32_t special = t.has_inf() ? t.inf() : t.canonical_nan();
+  const bool payload = t.has_inf() && (p.nan == fp8::NanEncode::keep_sign_payload ||
+                                       (p.nan == fp8::NanEncode::same_width_payload && same_width));
   return {m,
           23 - m,
           static_cast<std::uint32_t>(127 + t.layout.emin()),
-          t.max_finite,
-          p.saturate_finite || p.rounding == Rounding::rtz ? t.max_finite : special,
-          p.saturate_inf ? t.max_finite : special,
-          p.nan == fp8::NanEncode::positive_ones ? 0x7Fu : payload ? 0x7Eu : t.canonical_nan,
+          t.max_finite(),
+          p.saturate_finite || (p.rounding == Rounding::rtz && p.rtz_saturates) ? t.max_finite() : special,
+          p.saturate_inf ? t.max_finite() : special,
+          p.nan == fp8::NanEncode::positive_ones ? 0x7Fu : payload ? 0x7Eu : t.canonical_nan(),
           p.nan == fp8::NanEncode::positive_ones ? 0u : 0x80u,
           payload ? 1u : 0u,
           p.rounding == Rounding::rne,
@@ -82,8 +88,8 @@ inline Fp8DecodeConstants decode_constants(const fp8::DecodeParams& p) {
           23 - m,
           static_cast<std::uint32_t>(127 - t.layout.bias()) << 23,
           std::ldexp(1.0f, t.layout.emin() - static_cast<int>(m)),
-          t.has_inf ? t.inf : 0x100u,
-          t.has_inf ? t.inf : t.max_finite,
+          t.has_inf() ? t.inf() : 0x100u,
+          t.has_inf() ? t.inf() : t.max_finite(),
           cuda ? 0x7FFFE000u : 0x7FC00000u,
           cuda ? 0u : 0x80000000u};
 }
@@ -174,10 +180,11 @@ template <class I> constexpr std::size_t kFp8Block = 4 * I::kLanes;
 
 template <class I, class In>
 void fp8_encode(std::size_t n, const In* in, std::uint8_t* out, const fp8::EncodeParams* p) {
-  if (p->rounding == Rounding::sr || p->rounding == Rounding::rna) return ref::fp8_encode_ref(n, in, out, p);
+  if (p->rounding == Rounding::sr || p->rounding == Rounding::rna || !simd_format(p->format))
+    return ref::fp8_encode_ref(n, in, out, p);
   using U = typename I::U;
   constexpr std::size_t L = I::kLanes;
-  const Fp8Encoder<I> enc(encode_constants(*p));
+  const Fp8Encoder<I> enc(encode_constants(*p, FloatTraits<In>::layout));
   auto run = [&]<bool kNearest>() {
     for_each_block<kFp8Block<I>>(n, in, out, [&](const In* i, std::uint8_t* o) {
       U x[4], c[4], special = I::zero();
@@ -194,6 +201,7 @@ void fp8_encode(std::size_t n, const In* in, std::uint8_t* out, const fp8::Encod
 
 template <class I, class Out>
 void fp8_decode(std::size_t n, const std::uint8_t* in, Out* out, const fp8::DecodeParams* p) {
+  if (!simd_format(p->format)) return ref::fp8_decode_ref(n, in, out, p);
   const Fp8Decoder<I> dec(decode_constants(*p));
   for_each_block<kFp8Block<I>>(n, in, out, [&](const std::uint8_t* i, Out* o) {
     typename I::U c[4];

@@ -95,7 +95,7 @@ RC_GTEST_PROP(Fp8Properties, SaturatingProfilesStayWithinMaxFinite, ()) {
   const float x = std::bit_cast<float>(*rc::gen::arbitrary<std::uint32_t>());
   RC_PRE(!std::isnan(x) && (std::isfinite(x) || p.saturate_inf));
   const float y = dec(enc(x, o), o);
-  const float max = dec(traits(f).max_finite, o);
+  const float max = dec(traits(f).max_finite(), o);
   RC_ASSERT(std::isfinite(y));
   RC_ASSERT(std::fabs(y) <= max);
 }
@@ -106,7 +106,7 @@ RC_GTEST_PROP(Fp8Properties, SaturatingProfilesStayWithinMaxFinite, ()) {
 RC_GTEST_PROP(Fp8Properties, StochasticRoundingIsUnbiased, ()) {
   const fp8::Format f = gen_format();
   const fp8::Options base = opts(f, fp8::default_profile(), Rounding::sr, gen_impl());
-  const double max = dec(traits(f).max_finite, base);
+  const double max = dec(traits(f).max_finite(), base);
   const double x = *rc::gen::inRange(-1000000, 1000000) / 1000000.0 * max * 0.99;
   const float xf = static_cast<float>(x);
   constexpr int K = 4096;

@@ -1,21 +1,37 @@
 #include "lowbit/reference/fp8.hpp"
 
+#include <bit>
+
 #include "lowbit/reference/binary_float.hpp"
 #include "lowbit/reference/philox.hpp"
 
 namespace lowbit::ref {
 namespace {
 
-std::uint8_t nan_code(const fp8::Traits& t, const fp8::EncodeParams& p, std::uint8_t sign,
-                      const Unpacked& u, BinaryLayout source) {
-  switch (p.nan) {
-    case fp8::NanEncode::keep_sign: return sign | t.canonical_nan;
-    case fp8::NanEncode::keep_sign_payload:
-      if (!t.has_inf) return sign | t.canonical_nan;  // E4M3 has one NaN per sign
-      return sign | 0x7E | ((u.mantissa >> (source.man_bits - 2)) & 1);
-    case fp8::NanEncode::positive_ones: return 0x7F;
+// A NaN input. `source`: the input's layout, for the payload bits kept by keep_sign_payload.
+std::uint8_t nan_code(const fp8::Traits& t, fp8::NanEncode nan, std::uint8_t sign, const Unpacked& u,
+                      BinaryLayout source) {
+  if (nan == fp8::NanEncode::positive_ones) return t.all_ones();
+  switch (t.specials) {
+    case fp8::Specials::fnuz: return 0x80;
+    case fp8::Specials::fn: return sign | t.all_ones();
+    case fp8::Specials::finite: return sign ? 0 : t.sign_bit();  // ml_dtypes: quiet_NaN() is -0, negated by the sign
+    case fp8::Specials::ieee: break;
   }
-  return 0x7F;
+  if (nan == fp8::NanEncode::keep_sign ||
+      (nan == fp8::NanEncode::same_width_payload && t.layout.exp_bits != source.exp_bits))
+    return sign | t.canonical_nan();
+  // The source mantissa's top bits that fit, the quiet bit set (E5M2 from f16: h >> 8 | 0x02).
+  const int m = t.layout.man_bits;
+  const std::uint64_t top = u.mantissa >> (source.man_bits - m);
+  return sign | t.canonical_nan() | static_cast<std::uint8_t>(top);
+}
+
+// What a value past the largest finite one becomes: +-max when saturating, else Inf or NaN.
+std::uint8_t overflow_code(const fp8::Traits& t, std::uint8_t sign, bool saturate) {
+  if (saturate || t.specials == fp8::Specials::finite) return sign | t.max_finite();
+  if (t.specials == fp8::Specials::ieee) return sign | t.inf();
+  return t.specials == fp8::Specials::fnuz ? 0x80 : sign | t.canonical_nan();
 }
 
 }  // namespace
@@ -27,20 +43,22 @@ std::uint32_t sr_word(const fp8::EncodeParams& p, std::size_t i) {
 template <class T> std::uint8_t fp8_encode(T x, const fp8::EncodeParams& p, std::uint32_t random) {
   const fp8::Traits& t = traits(p.format);
   const Unpacked u = unpack(x);
-  const std::uint8_t sign = u.sign ? 0x80 : 0x00;
+  const std::uint8_t sign = u.sign ? t.sign_bit() : 0;
+  if (u.kind == Unpacked::Kind::nan) return nan_code(t, p.nan, sign, u, FloatTraits<T>::layout);
+  if (!t.is_signed && u.sign) return p.saturate_finite && u.kind != Unpacked::Kind::inf ? 0 : t.canonical_nan();
   switch (u.kind) {
-    case Unpacked::Kind::nan: return nan_code(t, p, sign, u, FloatTraits<T>::layout);
-    case Unpacked::Kind::inf:
-      if (p.saturate_inf) return sign | t.max_finite;
-      return sign | (t.has_inf ? t.inf : t.canonical_nan);
-    case Unpacked::Kind::zero: return sign;
-    case Unpacked::Kind::finite: break;
+    case Unpacked::Kind::inf: return overflow_code(t, sign, p.saturate_inf);
+    case Unpacked::Kind::zero:  // E8M0 has no zero: NaN, or its smallest value when saturating
+      if (!t.is_signed) return p.saturate_finite ? 0 : t.canonical_nan();
+      return t.has_negative_zero() ? sign : 0;
+    default: break;
   }
   const std::uint64_t mag = round_magnitude(u.sig, u.exp, t.layout, p.rounding, random);
-  if (mag <= t.max_finite) return sign | static_cast<std::uint8_t>(mag);
-  // Overflow. Toward zero never rounds past the largest finite value (IEEE 754 7.4).
-  if (p.saturate_finite || p.rounding == Rounding::rtz) return sign | t.max_finite;
-  return sign | (t.has_inf ? t.inf : t.canonical_nan);
+  // ml_dtypes adds the rounding carry to an 8-bit biased exponent: out of 2^128's binade it wraps to 0.
+  if (p.e8m0_wraps && !t.is_signed && mag == 256 && std::bit_width(u.sig) - 1 + u.exp == 128) return 0;
+  if (mag == 0 && !t.has_negative_zero()) return 0;
+  if (mag <= t.max_finite()) return sign | static_cast<std::uint8_t>(mag);
+  return overflow_code(t, sign, p.saturate_finite || (p.rounding == Rounding::rtz && p.rtz_saturates));
 }
 
 template <class T> T fp8_decode(std::uint8_t code, const fp8::DecodeParams& p) {
@@ -48,23 +66,26 @@ template <class T> T fp8_decode(std::uint8_t code, const fp8::DecodeParams& p) {
   using Bits = typename Tr::Bits;
   const BinaryLayout out = Tr::layout;
   const fp8::Traits& t = traits(p.format);
-  const bool sign = code & 0x80;
-  const std::uint8_t mag = code & 0x7F;
+  const bool sign = code & t.sign_bit();
+  const std::uint8_t mag = code & t.all_ones();
   const Bits sign_bit = static_cast<Bits>(Bits{sign} << (out.total_bits() - 1));
   const Bits exp_ones = static_cast<Bits>(((Bits{1} << out.exp_bits) - 1) << out.man_bits);
-  if (is_nan(p.format, code)) {
+  if (t.is_nan(code)) {
     if (p.nan == fp8::NanDecode::cuda) {  // CUDA returns half 0x7FFF and widens it
       const Bits all = static_cast<Bits>(exp_ones | ((Bits{1} << out.man_bits) - 1));
       return Tr::from_bits(out.man_bits >= 10 ? static_cast<Bits>(all & ~((Bits{1} << (out.man_bits - 10)) - 1)) : all);
     }
-    return Tr::from_bits(sign_bit | exp_ones | static_cast<Bits>(Bits{1} << (out.man_bits - 1)));
+    // The sign bit is kept: the FNUZ NaN 0x80 decodes negative (ml_dtypes).
+    return Tr::from_bits(static_cast<Bits>(sign_bit | exp_ones | (Bits{1} << (out.man_bits - 1))));
   }
-  if (t.has_inf && mag == t.inf) return Tr::from_bits(sign_bit | exp_ones);
+  if (t.has_inf() && mag == t.inf()) return Tr::from_bits(sign_bit | exp_ones);
   const int m = t.layout.man_bits;
   const unsigned e_field = mag >> m;
   const std::uint64_t man = mag & ((1u << m) - 1);
-  const std::uint64_t sig = e_field == 0 ? man : man | (1u << m);
-  const int exp = (e_field == 0 ? t.layout.emin() : static_cast<int>(e_field) - t.layout.bias()) - m;
+  // E8M0 has no subnormals: code 0 is 2^-127.
+  const bool subnormal = e_field == 0 && t.is_signed;
+  const std::uint64_t sig = subnormal ? man : man | (1u << m);
+  const int exp = (subnormal ? t.layout.emin() : static_cast<int>(e_field) - t.layout.bias()) - m;
   return Tr::from_bits(static_cast<Bits>(pack_nearest(sign, sig, exp, out)));
 }
 

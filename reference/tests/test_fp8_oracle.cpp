@@ -1,5 +1,6 @@
-// The FP8 reference against exact arithmetic: an independent oracle (Boost.Multiprecision) that
-// lists the exact values of the codes and rounds the exact input among them.
+// The minifloat reference against exact arithmetic: an independent oracle (Boost.Multiprecision)
+// that lists the exact values of the codes and rounds the exact input among them, for every format,
+// rounding and profile (saturating, not, IEEE rtz).
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -14,49 +15,60 @@ namespace {
 using namespace lowbit;
 using Big = boost::multiprecision::cpp_bin_float_50;
 
+// Whether a value a fraction `frac` (0 < frac < 1) of the way from one code to the next rounds to the
+// next; `odd`: the lower code's significand is odd.
+bool round_up(const Big& frac, bool odd, Rounding r, std::uint32_t random) {
+  switch (r) {
+    case Rounding::rne: return frac > 0.5 || (frac == 0.5 && odd);
+    case Rounding::rna: return frac >= 0.5;
+    case Rounding::rtz: return false;
+    case Rounding::sr: return floor(ldexp(frac, 32)) + random >= ldexp(Big(1), 32);
+  }
+  return false;
+}
+
 struct Oracle {
   fp8::Format format;
-  std::vector<Big> value;  // exact value of magnitude codes 0 .. max_finite, then one step beyond
+  std::vector<Big> value;  // exact value of magnitude codes 0 .. max finite, then one step beyond
 
   explicit Oracle(fp8::Format f) : format(f) {
     const fp8::Traits& t = traits(f);
     const int m = t.layout.man_bits, bias = t.layout.bias();
-    for (int code = 0; code <= t.max_finite + 1; ++code) {  // max+1: the first value past max
+    for (int code = 0; code <= t.max_finite() + 1; ++code) {  // max+1: the first value past max
       const int e = code >> m, man = code & ((1 << m) - 1);
+      // E8M0's code 0 (2^-127) rounds as a zero would: its neighbour 2^-126 takes (2^-127, 1.5 2^-127).
       value.push_back(e == 0 ? ldexp(Big(man), 1 - bias - m) : ldexp(Big((1 << m) + man), e - bias - m));
     }
   }
 
-  // The code for a finite non-zero value x under rounding r (random word for sr).
-  std::uint8_t encode(const Big& x, Rounding r, std::uint32_t random, bool saturate) const {
+  // The code for a finite non-zero value x under rounding r (random word for sr) and profile p.
+  std::uint8_t encode(const Big& x, Rounding r, std::uint32_t random, const fp8::Profile& p) const {
     const fp8::Traits& t = traits(format);
-    const std::uint8_t sign = x < 0 ? 0x80 : 0;
+    if (!t.is_signed && x < 0) return p.saturate_finite ? 0 : t.canonical_nan();
+    const std::uint8_t sign = x < 0 ? t.sign_bit() : 0;
     const Big ax = abs(x);
-    const auto overflow = [&] {
-      return static_cast<std::uint8_t>(sign | (saturate || r == Rounding::rtz ? t.max_finite : t.has_inf ? t.inf : t.canonical_nan));
+    const auto overflow = [&]() -> std::uint8_t {
+      if (p.saturate_finite || (r == Rounding::rtz && p.rtz_saturates) || t.specials == fp8::Specials::finite)
+        return sign | t.max_finite();
+      if (t.has_inf()) return sign | t.inf();
+      return t.specials == fp8::Specials::fnuz ? 0x80 : sign | t.canonical_nan();
     };
-    if (ax >= value.back()) return overflow();
+    if (ax >= value.back()) {
+      // ml_dtypes' E8M0 carry wrap: a value of 2^128's binade that rounds up to 2^129 gives code 0.
+      const Big top = value.back();
+      if (p.e8m0_wraps && !t.is_signed && ax < 2 * top && round_up((ax - top) / top, true, r, random)) return 0;
+      return overflow();
+    }
     std::size_t lo = 0;  // largest code with value <= ax
     while (lo + 1 < value.size() && value[lo + 1] <= ax) ++lo;
-    std::size_t code = lo;
-    if (value[lo] != ax) {
-      const Big frac = (ax - value[lo]) / (value[lo + 1] - value[lo]);  // exact: a power-of-two step
-      switch (r) {
-        case Rounding::rne:
-          code = frac > 0.5 || (frac == 0.5 && (lo & 1)) ? lo + 1 : lo;
-          break;
-        case Rounding::rna:
-          code = frac >= 0.5 ? lo + 1 : lo;
-          break;
-        case Rounding::rtz: break;
-        case Rounding::sr: {
-          const Big f32 = floor(ldexp(frac, 32));
-          code = f32 + random >= ldexp(Big(1), 32) ? lo + 1 : lo;
-          break;
-        }
-      }
-    }
-    return code > t.max_finite ? overflow() : static_cast<std::uint8_t>(sign | code);
+    // Ties to an even significand. With no mantissa bits (E8M0) every normal significand is 1, odd:
+    // ties go up; the zero-like code 0 is even.
+    const bool odd = t.layout.man_bits == 0 ? lo != 0 : (lo & 1);
+    // exact: the step is a power of two
+    const std::size_t code = value[lo] != ax && round_up((ax - value[lo]) / (value[lo + 1] - value[lo]), odd, r, random) ? lo + 1 : lo;
+    if (code > t.max_finite()) return overflow();
+    if (code == 0 && !t.has_negative_zero()) return 0;
+    return static_cast<std::uint8_t>(sign | code);
   }
 
   // The sr words at which the decision flips, plus the extremes.
@@ -81,7 +93,8 @@ std::size_t check_against_oracle(const std::vector<T>& inputs, double (*to_doubl
   std::size_t cases = 0;
   for (fp8::Format f : fp8::kFormats) {
     const Oracle oracle(f);
-    for (const fp8::Profile* profile : {fp8::find_profile("ml_dtypes"), fp8::find_profile("ml_dtypes-sat")}) {
+    for (const fp8::Profile* profile : {fp8::find_profile("ml_dtypes"), fp8::find_profile("ml_dtypes-sat"), fp8::find_profile("llvm")}) {
+      if (!applies(*profile, f)) continue;
       for (T x : inputs) {
         const double d = to_double(x);
         if (!std::isfinite(d) || d == 0) continue;
@@ -91,7 +104,7 @@ std::size_t check_against_oracle(const std::vector<T>& inputs, double (*to_doubl
           const std::vector<std::uint32_t> words = r == Rounding::sr ? oracle.sr_words(exact) : std::vector<std::uint32_t>{0};
           for (std::uint32_t w : words) {
             ++cases;
-            const std::uint8_t want = oracle.encode(exact, r, w, profile->saturate_finite);
+            const std::uint8_t want = oracle.encode(exact, r, w, *profile);
             const std::uint8_t got = ref::fp8_encode(x, p, w);
             if (got != want) {
               ADD_FAILURE() << traits(f).name << " " << profile->name << " " << name(r) << " word " << w

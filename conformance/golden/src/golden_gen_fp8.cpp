@@ -26,9 +26,9 @@ std::uint8_t decode_class(fp8::Format f, std::uint8_t code) {
   const fp8::Traits& t = traits(f);
   const std::uint8_t mag = code & 0x7F;
   if (is_nan(f, code)) return 5;
-  if (t.has_inf && mag == t.inf) return 4;
+  if (t.has_inf() && mag == t.inf()) return 4;
   if (mag == 0) return 0;
-  if (mag == t.max_finite) return 3;
+  if (mag == t.max_finite()) return 3;
   if ((mag >> t.layout.man_bits) == 0) return 1;
   return 2;
 }
@@ -44,17 +44,17 @@ Fp8Cases fp8_gen_cases(fp8::Format f, Level level, std::uint64_t seed, std::size
   using K = Fp8CaseClass;
 
   // Every finite magnitude, the tie to the next one and one f32 ulp either side of the tie.
-  for (unsigned c = 0; c <= t.max_finite; ++c) {
+  for (unsigned c = 0; c <= t.max_finite(); ++c) {
     const float v = value(c);
     l.both(v, K::exact);
-    if (c == t.max_finite) break;
+    if (c == t.max_finite()) break;
     const float mid = (v + value(c + 1)) / 2;  // exact: FP8 values have few significant bits
     l.both(mid, K::tie);
     l.near(mid, K::near_tie);
   }
   // Overflow: around the tie between max finite and the value one step beyond, that value, then
   // larger powers of two (and 1.5x) up to FLT_MAX.
-  const float max = value(t.max_finite), beyond = 2 * max - value(t.max_finite - 1u);
+  const float max = value(t.max_finite()), beyond = 2 * max - value(t.max_finite() - 1u);
   const float over_tie = (max + beyond) / 2;
   l.both(over_tie, K::overflow);
   l.near(over_tie, K::overflow);

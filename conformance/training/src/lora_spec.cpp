@@ -108,7 +108,7 @@ void fp8_rows(Tracked& t, const OperandFormat& f, std::uint64_t seed) {
   const fp8::EncodeParams e = fp8::encode_params(f.fp8, profile, FloatType::f64, f.rounding, seed);
   const fp8::DecodeParams d = fp8::decode_params(f.fp8, profile);
   const BinaryLayout layout = fp8::traits(f.fp8).layout;
-  const double max_finite = ref::fp8_decode<float>(fp8::traits(f.fp8).max_finite, d);
+  const double max_finite = ref::fp8_decode<float>(fp8::traits(f.fp8).max_finite(), d);
   int k = 0;
   if (const double amax = finite_amax(t.v); amax > 0)
     for (k = -149; std::ldexp(max_finite, k) < amax;) ++k;

@@ -42,7 +42,7 @@ class Fp8Target final : public Target {
   Fp8Target(fp8::Format format, Fp8Scale kind) : kind_(kind) {
     o_.format = format;
     o_.profile = fp8::profile("cuda-satfinite");  // x / scale can round past the max: clamped, as the references do
-    const std::uint8_t max_code = traits(format).max_finite;
+    const std::uint8_t max_code = traits(format).max_finite();
     fp8::decode(std::span(&max_code, 1), std::span(&max_, 1), o_);
   }
 

@@ -1,5 +1,5 @@
-// Binary floating-point layouts: the source and destination types of every codec, and the FP8
-// formats themselves, described by their field widths alone.
+// Binary floating-point layouts: the source and destination types of every codec, and the
+// minifloat formats themselves, described by their field widths and bias.
 #pragma once
 #include <bit>
 #include <cstdint>
@@ -16,7 +16,8 @@ static_assert(sizeof(f16) == 2 && sizeof(bf16) == 2);
 struct BinaryLayout {
   int exp_bits;
   int man_bits;
-  constexpr int bias() const { return (1 << (exp_bits - 1)) - 1; }
+  int bias_offset = 0;  // added to the IEEE bias 2^(exp_bits-1) - 1 (FNUZ formats: 1; E4M3B11FNUZ: 4)
+  constexpr int bias() const { return (1 << (exp_bits - 1)) - 1 + bias_offset; }
   constexpr int total_bits() const { return 1 + exp_bits + man_bits; }
   constexpr int emin() const { return 1 - bias(); }  // exponent of the smallest normal
 };

@@ -1,7 +1,9 @@
-// FP8 E4M3 (OCP E4M3FN) and E5M2: what the formats are, the named profiles that reproduce peers
-// (ml_dtypes, CUDA) bit for bit, and the one kernel signature per operation, shared by the
-// reference, every SIMD ISA and (through lowbit/vendor.h) vendor plugins. docs/formats/fp8.md is the
-// prose version of this file.
+// The minifloat family: every small binary float lowbit knows (OCP FP8 E4M3/E5M2, ml_dtypes' FNUZ,
+// IEEE-style and sub-byte types, the E8M0 scale), each one row of a descriptor table, the named
+// profiles that reproduce peers (ml_dtypes, LLVM's APFloat, CUDA) bit for bit, and the one kernel
+// signature per operation shared by the reference, every SIMD ISA and (through lowbit/vendor.h)
+// vendor plugins. The family keeps the name `fp8` of its first two formats (API and ABI stay
+// compatible). docs/formats/fp8.md and docs/formats/minifloat.md are the prose version of this file.
 #pragma once
 #include <array>
 #include <cstddef>
@@ -14,40 +16,125 @@
 
 namespace lowbit::fp8 {
 
-enum class Format : std::uint8_t { e4m3, e5m2 };
-
-struct Traits {
-  std::string_view name;
-  BinaryLayout layout;
-  std::uint8_t max_finite;     // magnitude code of the largest finite value
-  bool has_inf;                // E5M2 has +-Inf at 0x7C/0xFC; E4M3 has none
-  std::uint8_t inf;            // magnitude code of Inf (E5M2 only)
-  std::uint8_t canonical_nan;  // magnitude code of the NaN lowbit writes by default
+// The order is the C ABI's (LOWBIT_FP8_*): append only.
+enum class Format : std::uint8_t {
+  e4m3,         // OCP E4M3FN
+  e5m2,         // OCP E5M2
+  e4m3fnuz,     // AMD MI300 / GraphCore
+  e5m2fnuz,
+  e4m3b11fnuz,  // TPU's E4M3 with bias 11
+  e3m4,
+  e4m3ieee,     // ml_dtypes' float8_e4m3: IEEE-style, with Inf (not OCP's E4M3FN, which is `e4m3`)
+  e8m0,         // the OCP MX scale: unsigned powers of two
+  e2m3,         // OCP FP6
+  e3m2,         // OCP FP6
+  e2m1,         // OCP FP4
 };
 
-inline constexpr Traits kE4m3{"e4m3", {4, 3}, 0x7E, false, 0x00, 0x7F};
-inline constexpr Traits kE5m2{"e5m2", {5, 2}, 0x7B, true, 0x7C, 0x7E};
+// What the codes with the largest exponent field (and 0x80) mean.
+enum class Specials : std::uint8_t {
+  ieee,    // exponent field all ones: +-Inf (mantissa 0) and NaN (otherwise)
+  fn,      // no Inf; only the all-ones magnitude is NaN (one NaN per sign; E8M0: 0xFF)
+  fnuz,    // no Inf, no -0: 0x80, negative zero's code, is the one NaN
+  finite,  // no Inf, no NaN: every code is a number
+};
 
-constexpr const Traits& traits(Format f) { return f == Format::e4m3 ? kE4m3 : kE5m2; }
-inline constexpr std::array kFormats{Format::e4m3, Format::e5m2};
+// The descriptor: everything a codec needs to know about a format.
+struct Traits {
+  std::string_view name;       // lowbit's name
+  std::string_view ml_dtypes;  // ml_dtypes' name, accepted verbatim
+  BinaryLayout layout;         // exponent and mantissa bits, the bias
+  bool is_signed;              // E8M0 has no sign bit
+  Specials specials;
 
-constexpr bool is_nan(Format f, std::uint8_t code) {
-  const std::uint8_t mag = code & 0x7F;
-  return f == Format::e4m3 ? mag == 0x7F : mag > 0x7C;
-}
+  constexpr int width() const { return (is_signed ? 1 : 0) + layout.exp_bits + layout.man_bits; }
+  constexpr unsigned codes() const { return 1u << width(); }
+  constexpr std::uint8_t sign_bit() const { return is_signed ? static_cast<std::uint8_t>(1u << (width() - 1)) : 0; }
+  constexpr std::uint8_t all_ones() const { return static_cast<std::uint8_t>((1u << (width() - (is_signed ? 1 : 0))) - 1); }
+  constexpr std::uint8_t inf() const {  // magnitude code of Inf (Specials::ieee only)
+    return static_cast<std::uint8_t>(((1u << layout.exp_bits) - 1) << layout.man_bits);
+  }
+  constexpr std::uint8_t max_finite() const {  // magnitude code of the largest finite value
+    switch (specials) {
+      case Specials::ieee: return static_cast<std::uint8_t>(inf() - 1);
+      case Specials::fn: return static_cast<std::uint8_t>(all_ones() - 1);
+      default: return all_ones();
+    }
+  }
+  // The NaN code lowbit writes by default (before its sign); ml_dtypes' quiet NaN.
+  constexpr std::uint8_t canonical_nan() const {
+    switch (specials) {
+      case Specials::ieee: return static_cast<std::uint8_t>(inf() | (1u << (layout.man_bits - 1)));
+      case Specials::fn: return all_ones();
+      case Specials::fnuz: return 0x80;
+      case Specials::finite: return 0;  // none
+    }
+    return 0;
+  }
+  constexpr bool has_inf() const { return specials == Specials::ieee; }
+  constexpr bool has_nan() const { return specials != Specials::finite; }
+  constexpr bool has_negative_zero() const { return is_signed && specials != Specials::fnuz; }
+  constexpr bool is_nan(std::uint8_t code) const {
+    const std::uint8_t mag = code & all_ones();
+    switch (specials) {
+      case Specials::ieee: return mag > inf();
+      case Specials::fn: return mag == all_ones();
+      case Specials::fnuz: return code == 0x80;
+      case Specials::finite: return false;
+    }
+    return false;
+  }
+};
 
-// e4m3fn is the LLVM/ml_dtypes spelling of the same format.
+inline constexpr std::array kTraits{
+    Traits{"e4m3", "float8_e4m3fn", {4, 3}, true, Specials::fn},
+    Traits{"e5m2", "float8_e5m2", {5, 2}, true, Specials::ieee},
+    Traits{"e4m3fnuz", "float8_e4m3fnuz", {4, 3, 1}, true, Specials::fnuz},
+    Traits{"e5m2fnuz", "float8_e5m2fnuz", {5, 2, 1}, true, Specials::fnuz},
+    Traits{"e4m3b11fnuz", "float8_e4m3b11fnuz", {4, 3, 4}, true, Specials::fnuz},
+    Traits{"e3m4", "float8_e3m4", {3, 4}, true, Specials::ieee},
+    Traits{"e4m3ieee", "float8_e4m3", {4, 3}, true, Specials::ieee},
+    Traits{"e8m0", "float8_e8m0fnu", {8, 0}, false, Specials::fn},
+    Traits{"e2m3", "float6_e2m3fn", {2, 3}, true, Specials::finite},
+    Traits{"e3m2", "float6_e3m2fn", {3, 2}, true, Specials::finite},
+    Traits{"e2m1", "float4_e2m1fn", {2, 1}, true, Specials::finite},
+};
+
+constexpr const Traits& traits(Format f) { return kTraits[static_cast<std::size_t>(f)]; }
+
+inline constexpr std::array kFormats{Format::e4m3,     Format::e5m2, Format::e4m3fnuz, Format::e5m2fnuz,
+                                     Format::e4m3b11fnuz, Format::e3m4, Format::e4m3ieee, Format::e8m0,
+                                     Format::e2m3,     Format::e3m2, Format::e2m1};
+static_assert(kFormats.size() == kTraits.size());
+
+constexpr bool is_nan(Format f, std::uint8_t code) { return traits(f).is_nan(code); }
+
+// lowbit's names, ml_dtypes' names verbatim, and e4m3fn (LLVM's spelling of E4M3) and e8m0fnu.
 constexpr std::optional<Format> parse_format(std::string_view s) {
-  if (s == "e4m3" || s == "e4m3fn") return Format::e4m3;
-  if (s == "e5m2") return Format::e5m2;
+  for (Format f : kFormats)
+    if (traits(f).name == s || traits(f).ml_dtypes == s) return f;
+  if (s == "e4m3fn") return Format::e4m3;
+  if (s == "e8m0fnu") return Format::e8m0;
   return std::nullopt;
 }
 
-// How a NaN input is encoded. Resolved per profile and source type (see nan_encode below).
+// A set of formats, one bit per Format.
+using FormatSet = std::uint32_t;
+constexpr FormatSet format_bit(Format f) { return FormatSet{1} << static_cast<unsigned>(f); }
+inline constexpr FormatSet kAllFormats = (FormatSet{1} << kFormats.size()) - 1;
+inline constexpr FormatSet kOcpFp8 = format_bit(Format::e4m3) | format_bit(Format::e5m2);
+inline constexpr FormatSet kLlvm16 = kOcpFp8 | format_bit(Format::e4m3fnuz) | format_bit(Format::e5m2fnuz) |
+                                     format_bit(Format::e4m3b11fnuz);
+
+// How a NaN input is encoded. Resolved per profile and source type (see nan_encode below). Formats
+// without NaN: keep_sign gives ml_dtypes' quiet_NaN(), the -0 code, negated by the sign (+NaN -> -0,
+// -NaN -> +0); positive_ones gives +max.
 enum class NanEncode : std::uint8_t {
   keep_sign,          // sign | canonical NaN
-  keep_sign_payload,  // sign | 0x7E | (second mantissa bit of the source): E5M2 keeps one payload bit
-  positive_ones,      // 0x7F whatever the sign (CUDA canonicalises float NaNs first)
+  keep_sign_payload,  // IEEE-style formats: sign | canonical NaN | the source mantissa's top bits that fit (APFloat)
+  same_width_payload, // keep_sign_payload where the format has the source's exponent width, else keep_sign
+                      // (ml_dtypes' f16 -> E5M2 path, (h >> 8) | 0x02)
+  positive_ones,      // the all-ones magnitude, positive, whatever the sign (CUDA canonicalises float NaNs first)
 };
 
 // How a NaN code is decoded.
@@ -58,26 +145,32 @@ enum class NanDecode : std::uint8_t {
 
 struct Profile {
   std::string_view name;
-  bool saturate_finite;  // a finite value beyond max finite -> +-max instead of NaN (E4M3) / Inf (E5M2)
+  FormatSet formats;     // the formats its peer has
+  bool saturate_finite;  // a finite value beyond max finite -> +-max instead of NaN / Inf
   bool saturate_inf;     // +-Inf -> +-max finite
+  bool rtz_saturates;    // toward zero never overflows (IEEE 754 7.4); false: it overflows like rne past max + 1 step
+  bool e8m0_wraps;       // ml_dtypes' carry bug: f64 values in [1.5 2^128, 2^129) -> E8M0 0x00 (2^-127)
   NanEncode nan_f32, nan_f64, nan_f16, nan_bf16;
   NanDecode nan_decode;
   std::string_view summary;
 };
 
 inline constexpr std::array kProfiles{
-    Profile{"ml_dtypes", false, false, NanEncode::keep_sign, NanEncode::keep_sign,
-               NanEncode::keep_sign_payload, NanEncode::keep_sign, NanDecode::keep_sign_quiet,
-               "ml_dtypes / PyTorch casts: overflow -> NaN (E4M3) or Inf (E5M2); NaN keeps its sign"},
-    Profile{"ml_dtypes-sat", true, false, NanEncode::keep_sign, NanEncode::keep_sign,
-               NanEncode::keep_sign_payload, NanEncode::keep_sign, NanDecode::keep_sign_quiet,
-               "ml_dtypes ConvertFrom<kSaturate=true>: finite overflow -> max; Inf stays NaN/Inf"},
-    Profile{"cuda-nosat", false, false, NanEncode::positive_ones, NanEncode::keep_sign_payload,
-               NanEncode::positive_ones, NanEncode::positive_ones, NanDecode::cuda,
-               "CUDA __NV_NOSAT host conversions: float/half/bf16 NaN -> 0x7F, double NaN keeps sign"},
-    Profile{"cuda-satfinite", true, true, NanEncode::positive_ones, NanEncode::keep_sign_payload,
-               NanEncode::positive_ones, NanEncode::positive_ones, NanDecode::cuda,
-               "CUDA __NV_SATFINITE host conversions: finite overflow and Inf -> max"},
+    Profile{"ml_dtypes", kAllFormats, false, false, false, true, NanEncode::keep_sign, NanEncode::keep_sign,
+            NanEncode::same_width_payload, NanEncode::keep_sign, NanDecode::keep_sign_quiet,
+            "ml_dtypes / PyTorch casts: overflow -> NaN or Inf (rtz too, past max + 1 step); NaN keeps its sign"},
+    Profile{"ml_dtypes-sat", kAllFormats, true, false, false, true, NanEncode::keep_sign, NanEncode::keep_sign,
+            NanEncode::same_width_payload, NanEncode::keep_sign, NanDecode::keep_sign_quiet,
+            "ml_dtypes ConvertFrom<kSaturate=true>: finite overflow -> max; Inf stays NaN/Inf"},
+    Profile{"llvm", kLlvm16, false, false, true, false, NanEncode::keep_sign_payload, NanEncode::keep_sign_payload,
+            NanEncode::keep_sign_payload, NanEncode::keep_sign_payload, NanDecode::keep_sign_quiet,
+            "LLVM APFloat::convert (constant-folded casts): rtz never overflows (IEEE 754 7.4); NaN keeps a payload bit"},
+    Profile{"cuda-nosat", kOcpFp8, false, false, true, false, NanEncode::positive_ones, NanEncode::keep_sign_payload,
+            NanEncode::positive_ones, NanEncode::positive_ones, NanDecode::cuda,
+            "CUDA __NV_NOSAT host conversions: float/half/bf16 NaN -> 0x7F, double NaN keeps sign"},
+    Profile{"cuda-satfinite", kOcpFp8, true, true, true, false, NanEncode::positive_ones, NanEncode::keep_sign_payload,
+            NanEncode::positive_ones, NanEncode::positive_ones, NanDecode::cuda,
+            "CUDA __NV_SATFINITE host conversions: finite overflow and Inf -> max"},
 };
 
 constexpr const Profile& default_profile() { return kProfiles[0]; }
@@ -87,6 +180,8 @@ constexpr const Profile* find_profile(std::string_view s) {
     if (p.name == s) return &p;
   return nullptr;
 }
+
+constexpr bool applies(const Profile& p, Format f) { return (p.formats & format_bit(f)) != 0; }
 
 constexpr NanEncode nan_encode(const Profile& p, FloatType source) {
   switch (source) {
@@ -106,6 +201,8 @@ struct EncodeParams {
   Rounding rounding;
   bool saturate_finite;
   bool saturate_inf;
+  bool rtz_saturates;
+  bool e8m0_wraps;
   NanEncode nan;
   std::uint64_t seed;                // Philox-4x32-10 key for Rounding::sr
   std::uint64_t index0;              // global element index of in[0]: picks the Philox counter
@@ -119,7 +216,7 @@ struct DecodeParams {
 
 constexpr EncodeParams encode_params(Format f, const Profile& p, FloatType source,
                                              Rounding r = Rounding::rne, std::uint64_t seed = 0) {
-  return {f, r, p.saturate_finite, p.saturate_inf, nan_encode(p, source), seed, 0, nullptr};
+  return {f, r, p.saturate_finite, p.saturate_inf, p.rtz_saturates, p.e8m0_wraps, nan_encode(p, source), seed, 0, nullptr};
 }
 constexpr DecodeParams decode_params(Format f, const Profile& p) {
   return {f, p.nan_decode};
