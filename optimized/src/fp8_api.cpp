@@ -17,10 +17,21 @@ const Profile& profile(std::string_view name) {
 
 namespace {
 
+// The profile a call uses: o.profile where it applies to the format; the default (ml_dtypes) stands
+// for the format's own default (p3109 for P3109 formats); any other profile is an error.
+const Profile& resolved_profile(const Options& o) {
+  if (applies(o.profile, o.format)) return o.profile;
+  if (o.profile.name == default_profile().name) return default_profile(o.format);
+  std::string names;
+  for (const Profile& p : kProfiles)
+    if (applies(p, o.format)) names += fmt::format("{}{}", names.empty() ? "" : ", ", p.name);
+  throw Error(fmt::format("profile '{}' does not apply to {} (its profiles: {})", o.profile.name, traits(o.format).name, names));
+}
+
 template <class In>
 void encode_any(std::span<const In> in, std::span<std::uint8_t> out, const Options& o) {
   detail::check_size("output", out.size(), in.size());
-  EncodeParams p = encode_params(o.format, o.profile, FloatTraits<In>::type, o.rounding, o.seed);
+  EncodeParams p = encode_params(o.format, resolved_profile(o), FloatTraits<In>::type, o.rounding, o.seed);
   p.index0 = o.index0;
   if (!o.random_bits.empty()) {
     if (o.rounding != Rounding::sr) throw Error("random bits were given but rounding is not sr");
@@ -34,7 +45,7 @@ void encode_any(std::span<const In> in, std::span<std::uint8_t> out, const Optio
 template <class Out>
 void decode_any(std::span<const std::uint8_t> in, std::span<Out> out, const Options& o) {
   detail::check_size("output", out.size(), in.size());
-  const DecodeParams p = decode_params(o.format, o.profile);
+  const DecodeParams p = decode_params(o.format, resolved_profile(o));
   decode_kernel<Out>(detail::impl_of(o.impl))(in.size(), in.data(), out.data(), &p);
 }
 

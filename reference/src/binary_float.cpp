@@ -18,7 +18,8 @@ Unpacked unpack(std::uint64_t bits, BinaryLayout L) {
   return {Unpacked::Kind::finite, sign, m | (man_mask + 1), static_cast<int>(e) - L.bias() - L.man_bits, m};
 }
 
-std::uint64_t round_shifted(std::uint64_t sig, int shift, Rounding rounding, std::uint32_t random) {
+std::uint64_t round_shifted(std::uint64_t sig, int shift, Rounding rounding, std::uint32_t random,
+                            std::uint64_t odd_offset) {
   if (shift <= 0) return sig << -shift;
   // sig < 2^64, so for shift >= 64 the kept part is 0 and the value is below half an ulp.
   const std::uint64_t kept = shift >= 64 ? 0 : sig >> shift;
@@ -26,7 +27,7 @@ std::uint64_t round_shifted(std::uint64_t sig, int shift, Rounding rounding, std
   const std::uint64_t half = shift <= 64 ? std::uint64_t{1} << (shift - 1) : 0;  // 0: beyond reach
   bool up = false;
   switch (rounding) {
-    case Rounding::rne: up = half && (rest > half || (rest == half && (kept & 1))); break;
+    case Rounding::rne: up = half && (rest > half || (rest == half && ((kept + odd_offset) & 1))); break;
     case Rounding::rna: up = half && rest >= half; break;
     case Rounding::rtz: break;
     case Rounding::sr: {
@@ -42,7 +43,7 @@ std::uint64_t round_shifted(std::uint64_t sig, int shift, Rounding rounding, std
 }
 
 std::uint64_t round_magnitude(std::uint64_t sig, int exp, BinaryLayout L, Rounding rounding,
-                              std::uint32_t random) {
+                              std::uint32_t random, bool even_code) {
   assert(sig != 0);
   const int top = std::bit_width(sig) - 1 + exp;  // value in [2^top, 2^(top+1))
   const int e = std::max(top, L.emin());          // exponent of the result (emin when subnormal)
@@ -50,7 +51,8 @@ std::uint64_t round_magnitude(std::uint64_t sig, int exp, BinaryLayout L, Roundi
   // (biased_e - 1) << m plus the significand counts through the subnormal/normal boundary and
   // a carry into the next binade alike.
   const std::uint64_t biased_minus_one = static_cast<std::uint64_t>(e + L.bias() - 1);
-  return (biased_minus_one << L.man_bits) + round_shifted(sig, shift, rounding, random);
+  const std::uint64_t odd_offset = even_code && L.man_bits == 0 ? biased_minus_one : 0;
+  return (biased_minus_one << L.man_bits) + round_shifted(sig, shift, rounding, random, odd_offset);
 }
 
 std::uint64_t pack_nearest(bool sign, std::uint64_t sig, int exp, BinaryLayout L) {

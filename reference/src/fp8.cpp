@@ -13,7 +13,8 @@ std::uint8_t nan_code(const fp8::Traits& t, fp8::NanEncode nan, std::uint8_t sig
                       BinaryLayout source) {
   if (nan == fp8::NanEncode::positive_ones) return t.all_ones();
   switch (t.specials) {
-    case fp8::Specials::fnuz: return 0x80;
+    case fp8::Specials::fnuz:
+    case fp8::Specials::extended: return 0x80;
     case fp8::Specials::fn: return sign | t.all_ones();
     case fp8::Specials::finite: return sign ? 0 : t.sign_bit();  // ml_dtypes: quiet_NaN() is -0, negated by the sign
     case fp8::Specials::ieee: break;
@@ -30,7 +31,7 @@ std::uint8_t nan_code(const fp8::Traits& t, fp8::NanEncode nan, std::uint8_t sig
 // What a value past the largest finite one becomes: +-max when saturating, else Inf or NaN.
 std::uint8_t overflow_code(const fp8::Traits& t, std::uint8_t sign, bool saturate) {
   if (saturate || t.specials == fp8::Specials::finite) return sign | t.max_finite();
-  if (t.specials == fp8::Specials::ieee) return sign | t.inf();
+  if (t.has_inf()) return sign | t.inf();
   return t.specials == fp8::Specials::fnuz ? 0x80 : sign | t.canonical_nan();
 }
 
@@ -53,7 +54,7 @@ template <class T> std::uint8_t fp8_encode(T x, const fp8::EncodeParams& p, std:
       return t.has_negative_zero() ? sign : 0;
     default: break;
   }
-  const std::uint64_t mag = round_magnitude(u.sig, u.exp, t.layout, p.rounding, random);
+  const std::uint64_t mag = round_magnitude(u.sig, u.exp, t.layout, p.rounding, random, t.ties_to_even_code);
   // ml_dtypes adds the rounding carry to an 8-bit biased exponent: out of 2^128's binade it wraps to 0.
   if (p.e8m0_wraps && !t.is_signed && mag == 256 && std::bit_width(u.sig) - 1 + u.exp == 128) return 0;
   if (mag == 0 && !t.has_negative_zero()) return 0;
@@ -75,8 +76,9 @@ template <class T> T fp8_decode(std::uint8_t code, const fp8::DecodeParams& p) {
       const Bits all = static_cast<Bits>(exp_ones | ((Bits{1} << out.man_bits) - 1));
       return Tr::from_bits(out.man_bits >= 10 ? static_cast<Bits>(all & ~((Bits{1} << (out.man_bits - 10)) - 1)) : all);
     }
-    // The sign bit is kept: the FNUZ NaN 0x80 decodes negative (ml_dtypes).
-    return Tr::from_bits(static_cast<Bits>(sign_bit | exp_ones | (Bits{1} << (out.man_bits - 1))));
+    // ml_dtypes keeps the sign bit: the FNUZ NaN 0x80 decodes negative. P3109's NaN has no sign.
+    const Bits nan_sign = p.nan == fp8::NanDecode::quiet ? 0 : sign_bit;
+    return Tr::from_bits(static_cast<Bits>(nan_sign | exp_ones | (Bits{1} << (out.man_bits - 1))));
   }
   if (t.has_inf() && mag == t.inf()) return Tr::from_bits(sign_bit | exp_ones);
   const int m = t.layout.man_bits;

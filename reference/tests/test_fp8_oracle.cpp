@@ -61,9 +61,9 @@ struct Oracle {
     }
     std::size_t lo = 0;  // largest code with value <= ax
     while (lo + 1 < value.size() && value[lo + 1] <= ax) ++lo;
-    // Ties to an even significand. With no mantissa bits (E8M0) every normal significand is 1, odd:
-    // ties go up; the zero-like code 0 is even.
-    const bool odd = t.layout.man_bits == 0 ? lo != 0 : (lo & 1);
+    // Ties to an even significand. With no mantissa bits every normal significand is 1, odd: ties go
+    // up (E8M0; the zero-like code 0 is even), unless the format ties to the even code (P3109 P1).
+    const bool odd = t.layout.man_bits == 0 && !t.ties_to_even_code ? lo != 0 : (lo & 1);
     // exact: the step is a power of two
     const std::size_t code = value[lo] != ax && round_up((ax - value[lo]) / (value[lo + 1] - value[lo]), odd, r, random) ? lo + 1 : lo;
     if (code > t.max_finite()) return overflow();
@@ -93,7 +93,8 @@ std::size_t check_against_oracle(const std::vector<T>& inputs, double (*to_doubl
   std::size_t cases = 0;
   for (fp8::Format f : fp8::kFormats) {
     const Oracle oracle(f);
-    for (const fp8::Profile* profile : {fp8::find_profile("ml_dtypes"), fp8::find_profile("ml_dtypes-sat"), fp8::find_profile("llvm")}) {
+    for (const fp8::Profile& p : fp8::kProfiles) {
+      const fp8::Profile* profile = &p;
       if (!applies(*profile, f)) continue;
       for (T x : inputs) {
         const double d = to_double(x);

@@ -1,4 +1,5 @@
-// lowbit::fp8, the public FP8 E4M3 / E5M2 API: spans in, spans out, an Options struct with
+// lowbit::fp8, the public API of the minifloat family (FP8 E4M3 / E5M2 and every format of
+// lowbit/formats/fp8.hpp): spans in, spans out, an Options struct with
 // defaults. Runs the fastest kernel this CPU has (every kernel is bit-identical to the reference);
 // throws lowbit::Error on bad arguments. The verbs (docs/api.md, "The verbs"):
 //   encode    values -> codes (one byte per element)
@@ -21,7 +22,10 @@ const Profile& profile(std::string_view name);
 
 struct Options {
   Format format = Format::e4m3;
-  Profile profile = default_profile();  // peer semantics, resolved once: o.profile = fp8::profile("cuda-satfinite")
+  // Peer semantics, resolved once: o.profile = fp8::profile("cuda-satfinite"). A profile must apply to
+  // the format (Profile::formats), else Error; the default, ml_dtypes, means the format's default
+  // profile for formats ml_dtypes lacks (P3109: p3109).
+  Profile profile = default_profile();
   Rounding rounding = Rounding::rne;    // encode: rne, rna, rtz or sr
   std::uint64_t seed = 0;               // sr: the Philox-4x32-10 key
   std::uint64_t index0 = 0;             // sr: stream index of in[0], so that chunks round as the whole

@@ -29,14 +29,18 @@ enum class Format : std::uint8_t {
   e2m3,         // OCP FP6
   e3m2,         // OCP FP6
   e2m1,         // OCP FP4
+  // IEEE P3109 binary8pP, signed, extended (s e: +-Inf) and finite (s f) domains: P - 1 mantissa bits.
+  binary8p1se, binary8p1sf, binary8p2se, binary8p2sf, binary8p3se, binary8p3sf, binary8p4se, binary8p4sf,
+  binary8p5se, binary8p5sf, binary8p6se, binary8p6sf, binary8p7se, binary8p7sf,
 };
 
 // What the codes with the largest exponent field (and 0x80) mean.
 enum class Specials : std::uint8_t {
   ieee,    // exponent field all ones: +-Inf (mantissa 0) and NaN (otherwise)
   fn,      // no Inf; only the all-ones magnitude is NaN (one NaN per sign; E8M0: 0xFF)
-  fnuz,    // no Inf, no -0: 0x80, negative zero's code, is the one NaN
-  finite,  // no Inf, no NaN: every code is a number
+  fnuz,      // no Inf, no -0: 0x80, negative zero's code, is the one NaN
+  finite,    // no Inf, no NaN: every code is a number
+  extended,  // P3109's extended domain: no -0, 0x80 is the one NaN, the all-ones magnitude is +-Inf
 };
 
 // The descriptor: everything a codec needs to know about a format.
@@ -46,18 +50,23 @@ struct Traits {
   BinaryLayout layout;         // exponent and mantissa bits, the bias
   bool is_signed;              // E8M0 has no sign bit
   Specials specials;
+  // No mantissa bits (E8M0, P3109 P1): a tie goes to the even code (P3109); otherwise up, as the
+  // significand, the implicit 1, is odd (ml_dtypes). With mantissa bits both rules are ties-to-even.
+  bool ties_to_even_code = false;
 
   constexpr int width() const { return (is_signed ? 1 : 0) + layout.exp_bits + layout.man_bits; }
   constexpr unsigned codes() const { return 1u << width(); }
   constexpr std::uint8_t sign_bit() const { return is_signed ? static_cast<std::uint8_t>(1u << (width() - 1)) : 0; }
   constexpr std::uint8_t all_ones() const { return static_cast<std::uint8_t>((1u << (width() - (is_signed ? 1 : 0))) - 1); }
-  constexpr std::uint8_t inf() const {  // magnitude code of Inf (Specials::ieee only)
+  constexpr std::uint8_t inf() const {  // magnitude code of Inf (ieee, extended)
+    if (specials == Specials::extended) return all_ones();
     return static_cast<std::uint8_t>(((1u << layout.exp_bits) - 1) << layout.man_bits);
   }
   constexpr std::uint8_t max_finite() const {  // magnitude code of the largest finite value
     switch (specials) {
       case Specials::ieee: return static_cast<std::uint8_t>(inf() - 1);
-      case Specials::fn: return static_cast<std::uint8_t>(all_ones() - 1);
+      case Specials::fn:
+      case Specials::extended: return static_cast<std::uint8_t>(all_ones() - 1);
       default: return all_ones();
     }
   }
@@ -66,25 +75,37 @@ struct Traits {
     switch (specials) {
       case Specials::ieee: return static_cast<std::uint8_t>(inf() | (1u << (layout.man_bits - 1)));
       case Specials::fn: return all_ones();
-      case Specials::fnuz: return 0x80;
+      case Specials::fnuz:
+      case Specials::extended: return 0x80;
       case Specials::finite: return 0;  // none
     }
     return 0;
   }
-  constexpr bool has_inf() const { return specials == Specials::ieee; }
+  constexpr bool has_inf() const { return specials == Specials::ieee || specials == Specials::extended; }
   constexpr bool has_nan() const { return specials != Specials::finite; }
-  constexpr bool has_negative_zero() const { return is_signed && specials != Specials::fnuz; }
+  constexpr bool unsigned_zero() const { return specials == Specials::fnuz || specials == Specials::extended; }
+  constexpr bool has_negative_zero() const { return is_signed && !unsigned_zero(); }
   constexpr bool is_nan(std::uint8_t code) const {
     const std::uint8_t mag = code & all_ones();
     switch (specials) {
       case Specials::ieee: return mag > inf();
       case Specials::fn: return mag == all_ones();
-      case Specials::fnuz: return code == 0x80;
+      case Specials::fnuz:
+      case Specials::extended: return code == 0x80;
       case Specials::finite: return false;
     }
     return false;
   }
 };
+
+// P3109 binary8pP: 8 - P exponent bits, bias 2^(7 - P) (the IEEE bias + 1), no -0, 0x80 NaN; the
+// finite domain is Specials::fnuz (E4M3FNUZ is binary8p4sf's code table).
+constexpr std::string_view kP3109Names[] = {"binary8p1se", "binary8p1sf", "binary8p2se", "binary8p2sf", "binary8p3se",
+                                            "binary8p3sf", "binary8p4se", "binary8p4sf", "binary8p5se", "binary8p5sf",
+                                            "binary8p6se", "binary8p6sf", "binary8p7se", "binary8p7sf"};
+constexpr Traits p3109(int p, Specials domain) {
+  return {kP3109Names[2 * (p - 1) + (domain == Specials::extended ? 0 : 1)], "", {8 - p, p - 1, 1}, true, domain, true};
+}
 
 inline constexpr std::array kTraits{
     Traits{"e4m3", "float8_e4m3fn", {4, 3}, true, Specials::fn},
@@ -98,21 +119,33 @@ inline constexpr std::array kTraits{
     Traits{"e2m3", "float6_e2m3fn", {2, 3}, true, Specials::finite},
     Traits{"e3m2", "float6_e3m2fn", {3, 2}, true, Specials::finite},
     Traits{"e2m1", "float4_e2m1fn", {2, 1}, true, Specials::finite},
+    p3109(1, Specials::extended), p3109(1, Specials::fnuz), p3109(2, Specials::extended), p3109(2, Specials::fnuz),
+    p3109(3, Specials::extended), p3109(3, Specials::fnuz), p3109(4, Specials::extended), p3109(4, Specials::fnuz),
+    p3109(5, Specials::extended), p3109(5, Specials::fnuz), p3109(6, Specials::extended), p3109(6, Specials::fnuz),
+    p3109(7, Specials::extended), p3109(7, Specials::fnuz),
 };
 
 constexpr const Traits& traits(Format f) { return kTraits[static_cast<std::size_t>(f)]; }
 
-inline constexpr std::array kFormats{Format::e4m3,     Format::e5m2, Format::e4m3fnuz, Format::e5m2fnuz,
-                                     Format::e4m3b11fnuz, Format::e3m4, Format::e4m3ieee, Format::e8m0,
-                                     Format::e2m3,     Format::e3m2, Format::e2m1};
-static_assert(kFormats.size() == kTraits.size());
+// Every format, in the enum's order.
+inline constexpr auto kFormats = [] {
+  std::array<Format, kTraits.size()> out{};
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<Format>(i);
+  return out;
+}();
 
 constexpr bool is_nan(Format f, std::uint8_t code) { return traits(f).is_nan(code); }
 
-// lowbit's names, ml_dtypes' names verbatim, and e4m3fn (LLVM's spelling of E4M3) and e8m0fnu.
+// lowbit's names, ml_dtypes' names verbatim, gfloat's P3109 names (p3109_k8p4se), e4m3fn (LLVM's
+// spelling of E4M3) and e8m0fnu.
 constexpr std::optional<Format> parse_format(std::string_view s) {
+  if (s.starts_with("p3109_k8p")) {
+    for (Format f : kFormats)
+      if (traits(f).name.starts_with("binary8p") && traits(f).name.substr(8) == s.substr(9)) return f;
+    return std::nullopt;
+  }
   for (Format f : kFormats)
-    if (traits(f).name == s || traits(f).ml_dtypes == s) return f;
+    if (traits(f).name == s || (!traits(f).ml_dtypes.empty() && traits(f).ml_dtypes == s)) return f;
   if (s == "e4m3fn") return Format::e4m3;
   if (s == "e8m0fnu") return Format::e8m0;
   return std::nullopt;
@@ -121,7 +154,8 @@ constexpr std::optional<Format> parse_format(std::string_view s) {
 // A set of formats, one bit per Format.
 using FormatSet = std::uint32_t;
 constexpr FormatSet format_bit(Format f) { return FormatSet{1} << static_cast<unsigned>(f); }
-inline constexpr FormatSet kAllFormats = (FormatSet{1} << kFormats.size()) - 1;
+inline constexpr FormatSet kMlDtypes = (format_bit(Format::e2m1) << 1) - 1;  // e4m3 .. e2m1
+inline constexpr FormatSet kP3109 = ((FormatSet{1} << kFormats.size()) - 1) & ~kMlDtypes;
 inline constexpr FormatSet kOcpFp8 = format_bit(Format::e4m3) | format_bit(Format::e5m2);
 inline constexpr FormatSet kLlvm16 = kOcpFp8 | format_bit(Format::e4m3fnuz) | format_bit(Format::e5m2fnuz) |
                                      format_bit(Format::e4m3b11fnuz);
@@ -141,6 +175,7 @@ enum class NanEncode : std::uint8_t {
 enum class NanDecode : std::uint8_t {
   keep_sign_quiet,  // sign | the destination's default quiet NaN (f32 0x7FC00000, f16 0x7E00, bf16 0x7FC0)
   cuda,             // via CUDA's half 0x7FFF, sign dropped: f16 0x7FFF, f32 0x7FFFE000, bf16 0x7FFF
+  quiet,            // the destination's default quiet NaN, positive (P3109's NaN has no sign)
 };
 
 struct Profile {
@@ -156,10 +191,10 @@ struct Profile {
 };
 
 inline constexpr std::array kProfiles{
-    Profile{"ml_dtypes", kAllFormats, false, false, false, true, NanEncode::keep_sign, NanEncode::keep_sign,
+    Profile{"ml_dtypes", kMlDtypes, false, false, false, true, NanEncode::keep_sign, NanEncode::keep_sign,
             NanEncode::same_width_payload, NanEncode::keep_sign, NanDecode::keep_sign_quiet,
             "ml_dtypes / PyTorch casts: overflow -> NaN or Inf (rtz too, past max + 1 step); NaN keeps its sign"},
-    Profile{"ml_dtypes-sat", kAllFormats, true, false, false, true, NanEncode::keep_sign, NanEncode::keep_sign,
+    Profile{"ml_dtypes-sat", kMlDtypes, true, false, false, true, NanEncode::keep_sign, NanEncode::keep_sign,
             NanEncode::same_width_payload, NanEncode::keep_sign, NanDecode::keep_sign_quiet,
             "ml_dtypes ConvertFrom<kSaturate=true>: finite overflow -> max; Inf stays NaN/Inf"},
     Profile{"llvm", kLlvm16, false, false, true, false, NanEncode::keep_sign_payload, NanEncode::keep_sign_payload,
@@ -171,9 +206,27 @@ inline constexpr std::array kProfiles{
     Profile{"cuda-satfinite", kOcpFp8, true, true, true, false, NanEncode::positive_ones, NanEncode::keep_sign_payload,
             NanEncode::positive_ones, NanEncode::positive_ones, NanDecode::cuda,
             "CUDA __NV_SATFINITE host conversions: finite overflow and Inf -> max"},
+    // P3109's saturation modes (interim report v3.1, as gfloat implements it); NaN -> 0x80.
+    Profile{"p3109", kP3109, false, false, true, false, NanEncode::keep_sign, NanEncode::keep_sign,
+            NanEncode::keep_sign, NanEncode::keep_sign, NanDecode::quiet,
+            "P3109 OvfInf: overflow -> Inf (extended domain) or NaN (finite domain); toward zero never overflows"},
+    Profile{"p3109-satfinite", kP3109, true, true, true, false, NanEncode::keep_sign, NanEncode::keep_sign,
+            NanEncode::keep_sign, NanEncode::keep_sign, NanDecode::quiet,
+            "P3109 SatFinite: finite overflow and +-Inf -> +-max"},
+    Profile{"p3109-satpropagate", kP3109, true, false, true, false, NanEncode::keep_sign, NanEncode::keep_sign,
+            NanEncode::keep_sign, NanEncode::keep_sign, NanDecode::quiet,
+            "P3109 SatPropagate: finite overflow -> +-max, +-Inf stays Inf (NaN in the finite domain)"},
 };
 
+constexpr bool applies(const Profile& p, Format f) { return (p.formats & format_bit(f)) != 0; }
+
+// ml_dtypes; for a format ml_dtypes does not have, the first profile that applies (P3109: p3109).
 constexpr const Profile& default_profile() { return kProfiles[0]; }
+constexpr const Profile& default_profile(Format f) {
+  for (const Profile& p : kProfiles)
+    if (applies(p, f)) return p;
+  return kProfiles[0];
+}
 
 constexpr const Profile* find_profile(std::string_view s) {
   for (const Profile& p : kProfiles)
@@ -181,7 +234,6 @@ constexpr const Profile* find_profile(std::string_view s) {
   return nullptr;
 }
 
-constexpr bool applies(const Profile& p, Format f) { return (p.formats & format_bit(f)) != 0; }
 
 constexpr NanEncode nan_encode(const Profile& p, FloatType source) {
   switch (source) {
