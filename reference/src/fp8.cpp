@@ -11,7 +11,9 @@ namespace {
 // A NaN input. `source`: the input's layout, for the payload bits kept by keep_sign_payload.
 std::uint8_t nan_code(const fp8::Traits& t, fp8::NanEncode nan, std::uint8_t sign, const Unpacked& u,
                       BinaryLayout source) {
-  if (nan == fp8::NanEncode::positive_ones) return t.all_ones();
+  const bool ml_dtypes_nan = nan == fp8::NanEncode::keep_sign || nan == fp8::NanEncode::same_width_payload;
+  if (nan == fp8::NanEncode::positive_ones || (t.specials == fp8::Specials::finite && !ml_dtypes_nan))
+    return t.all_ones();
   switch (t.specials) {
     case fp8::Specials::fnuz:
     case fp8::Specials::extended: return 0x80;

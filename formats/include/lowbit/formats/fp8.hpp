@@ -157,12 +157,15 @@ constexpr FormatSet format_bit(Format f) { return FormatSet{1} << static_cast<un
 inline constexpr FormatSet kMlDtypes = (format_bit(Format::e2m1) << 1) - 1;  // e4m3 .. e2m1
 inline constexpr FormatSet kP3109 = ((FormatSet{1} << kFormats.size()) - 1) & ~kMlDtypes;
 inline constexpr FormatSet kOcpFp8 = format_bit(Format::e4m3) | format_bit(Format::e5m2);
+inline constexpr FormatSet kCudaSatfinite =  // cuda_fp8.h, and cuda_fp6.h / cuda_fp4.h, which always saturate
+    kOcpFp8 | format_bit(Format::e2m3) | format_bit(Format::e3m2) | format_bit(Format::e2m1);
 inline constexpr FormatSet kLlvm16 = kOcpFp8 | format_bit(Format::e4m3fnuz) | format_bit(Format::e5m2fnuz) |
                                      format_bit(Format::e4m3b11fnuz);
 
 // How a NaN input is encoded. Resolved per profile and source type (see nan_encode below). Formats
-// without NaN: keep_sign gives ml_dtypes' quiet_NaN(), the -0 code, negated by the sign (+NaN -> -0,
-// -NaN -> +0); positive_ones gives +max.
+// without NaN: keep_sign and same_width_payload give ml_dtypes' quiet_NaN(), the -0 code, negated by
+// the sign (+NaN -> -0, -NaN -> +0); keep_sign_payload and positive_ones give +max (CUDA's FP4/FP6
+// conversions, from every source type).
 enum class NanEncode : std::uint8_t {
   keep_sign,          // sign | canonical NaN
   keep_sign_payload,  // IEEE-style formats: sign | canonical NaN | the source mantissa's top bits that fit (APFloat)
@@ -203,7 +206,7 @@ inline constexpr std::array kProfiles{
     Profile{"cuda-nosat", kOcpFp8, false, false, true, false, NanEncode::positive_ones, NanEncode::keep_sign_payload,
             NanEncode::positive_ones, NanEncode::positive_ones, NanDecode::cuda,
             "CUDA __NV_NOSAT host conversions: float/half/bf16 NaN -> 0x7F, double NaN keeps sign"},
-    Profile{"cuda-satfinite", kOcpFp8, true, true, true, false, NanEncode::positive_ones, NanEncode::keep_sign_payload,
+    Profile{"cuda-satfinite", kCudaSatfinite, true, true, true, false, NanEncode::positive_ones, NanEncode::keep_sign_payload,
             NanEncode::positive_ones, NanEncode::positive_ones, NanDecode::cuda,
             "CUDA __NV_SATFINITE host conversions: finite overflow and Inf -> max"},
     // P3109's saturation modes (interim report v3.1, as gfloat implements it); NaN -> 0x80.
