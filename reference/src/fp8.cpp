@@ -80,7 +80,10 @@ template <class T> T fp8_decode(std::uint8_t code, const fp8::DecodeParams& p) {
     }
     // ml_dtypes keeps the sign bit: the FNUZ NaN 0x80 decodes negative. P3109's NaN has no sign.
     const Bits nan_sign = p.nan == fp8::NanDecode::quiet ? 0 : sign_bit;
-    return Tr::from_bits(static_cast<Bits>(nan_sign | exp_ones | (Bits{1} << (out.man_bits - 1))));
+    const Bits payload = p.nan == fp8::NanDecode::keep_payload
+                             ? static_cast<Bits>(Bits{mag} << (out.man_bits - t.layout.man_bits)) & ((Bits{1} << out.man_bits) - 1)
+                             : 0;
+    return Tr::from_bits(static_cast<Bits>(nan_sign | exp_ones | payload | (Bits{1} << (out.man_bits - 1))));
   }
   if (t.has_inf() && mag == t.inf()) return Tr::from_bits(sign_bit | exp_ones);
   const int m = t.layout.man_bits;

@@ -159,8 +159,7 @@ inline constexpr FormatSet kP3109 = ((FormatSet{1} << kFormats.size()) - 1) & ~k
 inline constexpr FormatSet kOcpFp8 = format_bit(Format::e4m3) | format_bit(Format::e5m2);
 inline constexpr FormatSet kCudaSatfinite =  // cuda_fp8.h, and cuda_fp6.h / cuda_fp4.h, which always saturate
     kOcpFp8 | format_bit(Format::e2m3) | format_bit(Format::e3m2) | format_bit(Format::e2m1);
-inline constexpr FormatSet kLlvm16 = kOcpFp8 | format_bit(Format::e4m3fnuz) | format_bit(Format::e5m2fnuz) |
-                                     format_bit(Format::e4m3b11fnuz);
+inline constexpr FormatSet kLlvm16 = kOcpFp8;  // LLVM 16's Float8E4M3FN, Float8E5M2 (FNUZ came in LLVM 17)
 
 // How a NaN input is encoded. Resolved per profile and source type (see nan_encode below). Formats
 // without NaN: keep_sign and same_width_payload give ml_dtypes' quiet_NaN(), the -0 code, negated by
@@ -179,6 +178,7 @@ enum class NanDecode : std::uint8_t {
   keep_sign_quiet,  // sign | the destination's default quiet NaN (f32 0x7FC00000, f16 0x7E00, bf16 0x7FC0)
   cuda,             // via CUDA's half 0x7FFF, sign dropped: f16 0x7FFF, f32 0x7FFFE000, bf16 0x7FFF
   quiet,            // the destination's default quiet NaN, positive (P3109's NaN has no sign)
+  keep_payload,     // sign | quiet bit | the code's mantissa at the top of the destination's (APFloat)
 };
 
 struct Profile {
@@ -201,7 +201,7 @@ inline constexpr std::array kProfiles{
             NanEncode::same_width_payload, NanEncode::keep_sign, NanDecode::keep_sign_quiet,
             "ml_dtypes ConvertFrom<kSaturate=true>: finite overflow -> max; Inf stays NaN/Inf"},
     Profile{"llvm", kLlvm16, false, false, true, false, NanEncode::keep_sign_payload, NanEncode::keep_sign_payload,
-            NanEncode::keep_sign_payload, NanEncode::keep_sign_payload, NanDecode::keep_sign_quiet,
+            NanEncode::keep_sign_payload, NanEncode::keep_sign_payload, NanDecode::keep_payload,
             "LLVM APFloat::convert (constant-folded casts): rtz never overflows (IEEE 754 7.4); NaN keeps a payload bit"},
     Profile{"cuda-nosat", kOcpFp8, false, false, true, false, NanEncode::positive_ones, NanEncode::keep_sign_payload,
             NanEncode::positive_ones, NanEncode::positive_ones, NanDecode::cuda,
