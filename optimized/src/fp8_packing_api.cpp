@@ -1,4 +1,4 @@
-// fp8::pack / unpack: the size checks, then the reference (packing is memory-bound: scalar is enough).
+// fp8::pack / unpack: the size checks, then the reference (scalar; see lowbit/reference/packing.hpp).
 #include <fmt/format.h>
 
 #include "lowbit/fp8.hpp"

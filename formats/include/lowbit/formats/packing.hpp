@@ -21,12 +21,12 @@ struct Packing {
   int bytes_per_group;  // 1, 3, 1
 };
 
-constexpr Packing packing(Format f) {
-  const int w = traits(f).width();
+constexpr Packing packing_of_width(int w) {
   int lcm = w;
   while (lcm % 8) lcm += w;
   return {w, lcm / w, lcm / 8};
 }
+constexpr Packing packing(Format f) { return packing_of_width(traits(f).width()); }
 
 // ceil(n*w / 8), exact for every n (n*w would wrap near SIZE_MAX).
 constexpr std::size_t packed_size(Format f, std::size_t n) {
