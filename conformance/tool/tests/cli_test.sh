@@ -108,6 +108,7 @@ ls "$tmp" | grep -q '\.tmp\.' && bad "temporary file left after failure" || ok
 run encode e2m1 --from f16 --packed -i "$tmp/f16in" -o "$tmp/p4" && [ "$(wc -c <"$tmp/p4")" -eq 32768 ] &&
   run decode e2m1 --packed --to f16 -i "$tmp/p4" -o "$tmp/p4d" && run quantize e2m1 --type f16 -i "$tmp/f16in" -o "$tmp/p4q" &&
   cmp -s "$tmp/p4d" "$tmp/p4q" && ok || bad "encode --packed | decode --packed e2m1"
+run sweep e2m1 --from f16 --packed -o "$tmp/p4s" && cmp -s "$tmp/p4s" "$tmp/p4" && ok || bad "sweep --packed = encode --packed of every f16"
 printf '\x00\x3c\x00\xc0\x00\x3e' | run encode e3m2 --from f16 --packed | od -An -tx1 | grep -q "0c ec 00" && ok || bad "e3m2 --packed bytes"
 printf '\x00\x3c\x00\xc0\x00\x3e' | run encode e3m2 --from f16 --packed | run decode e3m2 --packed --count 3 --to f16 |
   od -An -tx2 | grep -q "^ 3c00 c000 3e00$" && ok || bad "encode --packed | decode --packed --count 3"
