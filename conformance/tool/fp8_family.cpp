@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <limits>
 #include <memory>
 
 #include "lowbit/conformance/fp8_suite.hpp"
@@ -24,6 +25,8 @@ struct Flags {
   std::string type, profile, rounding, input, output, shard = "0/1";
   std::uint64_t seed = 0;
   bool bits_as_float = false;
+  bool packed = false;                                     // --packed (FP6, FP4)
+  std::uint64_t count = std::numeric_limits<std::uint64_t>::max();  // decode --packed --count; max: every whole code
 };
 
 std::vector<std::string> profile_names() {
@@ -41,9 +44,49 @@ fp8::Options options(fp8::Format format, const Flags& f) {
 
 void add_profile(CLI::App& c, Flags& f) { add_choice(c, "--profile", f.profile, profile_names(), "peer semantics (lowbit list)"); }
 
+// --packed: codes in packed storage (lowbit/formats/packing.hpp), not one per byte. kChunk codes are
+// whole groups of every format, so every chunk but the last packs and unpacks on its own.
+void add_packed(CLI::App& c, Flags& f, fp8::Format format, bool with_count = false) {
+  if (traits(format).width() == 8) return;
+  CLI::Option* packed = c.add_flag("--packed", f.packed, "codes packed: FP4 two per byte, FP6 four per three bytes");
+  if (with_count)
+    c.add_option("--count", f.count, "--packed: the number of codes (default: every whole code; a padding code is +0)")
+        ->needs(packed);
+}
+static_assert(kChunk % fp8::packing(fp8::Format::e2m3).codes_per_group == 0 &&
+              kChunk % fp8::packing(fp8::Format::e2m1).codes_per_group == 0);
+
+template <class T> int encode_packed(InputStream& in, OutputStream& out, fp8::Options o) {
+  std::vector<std::uint8_t> buf;
+  std::vector<T> x;
+  for (std::uint64_t index = 0; const std::size_t n = in.read(buf, kChunk); index += n) {
+    x.resize(n);
+    std::memcpy(x.data(), buf.data(), buf.size());
+    o.index0 = index;
+    out.write(fp8::pack(fp8::encode(std::span<const T>(x), o), o.format));
+  }
+  out.commit();
+  return kSuccess;
+}
+
+template <class T> int decode_packed(InputStream& in, OutputStream& out, const fp8::Options& o, std::uint64_t count) {
+  const auto width = static_cast<std::size_t>(traits(o.format).width());
+  std::vector<std::uint8_t> buf;
+  std::uint64_t done = 0;
+  while (const std::size_t bytes = in.read(buf, fp8::packed_size(o.format, kChunk))) {
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(bytes * 8 / width, count - done));
+    out.write_values<T>(fp8::decode<T>(fp8::unpack(buf, n, o.format), o));
+    done += n;
+  }
+  if (count != Flags{}.count && done != count) throw UsageError(fmt::format("--count {}: the input holds {} codes", count, done));
+  out.commit();
+  return kSuccess;
+}
+
 template <class T> int encode(fp8::Format format, const Flags& f) {
   InputStream in(f.input, element(f.type), f.bits_as_float);
   OutputStream out(f.output, &kU8);
+  if (f.packed) return encode_packed<T>(in, out, options(format, f));
   map_stream<T, std::uint8_t>(in, out, kChunk, [o = options(format, f)](auto x, auto codes, std::uint64_t index) mutable {
     o.index0 = index;
     fp8::encode(x, codes, o);
@@ -54,6 +97,7 @@ template <class T> int encode(fp8::Format format, const Flags& f) {
 template <class T> int decode(fp8::Format format, const Flags& f) {
   InputStream in(f.input, kU8);
   OutputStream out(f.output, &element(f.type));
+  if (f.packed) return decode_packed<T>(in, out, options(format, f), f.count);
   map_stream<std::uint8_t, T>(in, out, kChunk, [o = options(format, f)](auto codes, auto y, std::uint64_t) { fp8::decode(codes, y, o); });
   return kSuccess;
 }
@@ -85,6 +129,10 @@ int sweep(fp8::Format format, const Flags& f) {
   const std::uint64_t begin = total / shards * shard + std::min(shard, total % shards);
   const std::uint64_t end = begin + total / shards + (shard < total % shards ? 1 : 0);
   OutputStream out(f.output, &kU8);
+  const auto write = [&](std::span<const std::uint8_t> codes) {
+    if (f.packed) out.write(fp8::pack(codes, format));
+    else out.write(codes);
+  };
   if (f.type != "f32") {  // 2^16 inputs: one call
     std::vector<std::uint16_t> in(end - begin);
     for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::uint16_t>(begin + i);
@@ -93,7 +141,7 @@ int sweep(fp8::Format format, const Flags& f) {
     oi.index0 = begin;
     if (f.type == "f16") fp8::encode(std::span(reinterpret_cast<const f16*>(in.data()), in.size()), std::span(codes), oi);
     else fp8::encode(std::span(reinterpret_cast<const bf16*>(in.data()), in.size()), std::span(codes), oi);
-    out.write(codes);
+    write(codes);
     out.commit();
     return kSuccess;
   }
@@ -101,7 +149,7 @@ int sweep(fp8::Format format, const Flags& f) {
   const bool progress = ::isatty(2);
   conformance::sweep_f32(fp8::encode_kernel<float>(kernels::best<fp8::Impl>()), p, begin, end, conformance::default_threads(),
                          [&](std::uint64_t first, std::span<const std::uint8_t> codes) {
-                           out.write(codes);
+                           write(codes);
                            if (progress)
                              fmt::print(stderr, "\rsweep {:5.1f}%", 100.0 * (first + codes.size() - begin) / (end - begin));
                          });
@@ -196,15 +244,17 @@ Command convert_command(fp8::Format format) {
 void register_format(Registry& reg, fp8::Format format) {
   const std::string name(traits(format).name);
   reg.add(codec("encode", format, fmt::format("f32, f64, f16 or bf16 values -> {} codes (one byte each)", name),
-                [](CLI::App& c, Flags& f) {
+                [format](CLI::App& c, Flags& f) {
                   add_encode_options(c, f, {"f32", "f64", "f16", "bf16"}, "--from");
+                  add_packed(c, f, format);
                   add_io(c, f.input, f.output, "values", "codes");
                 },
                 [](fp8::Format fm, const Flags& f) { return with_type(f.type, [&](auto t) { return encode<decltype(t)>(fm, f); }); }));
   reg.add(codec("decode", format, fmt::format("{} codes -> f32, f16 or bf16 values (every code is exact in each)", name),
-                [](CLI::App& c, Flags& f) {
+                [format](CLI::App& c, Flags& f) {
                   add_choice(c, "--to", f.type, {"f32", "f16", "bf16"}, "element type of the output");
                   add_profile(c, f);
+                  add_packed(c, f, format, true);
                   add_io(c, f.input, f.output, "codes: raw bytes or a |u1 .npy", "values");
                 },
                 [](fp8::Format fm, const Flags& f) { return with_type16(f.type, [&](auto t) { return decode<decltype(t)>(fm, f); }); }));
@@ -215,9 +265,10 @@ void register_format(Registry& reg, fp8::Format format) {
                 },
                 [](fp8::Format fm, const Flags& f) { return with_type16(f.type, [&](auto t) { return quantize<decltype(t)>(fm, f); }); }));
   reg.add(codec("sweep", format, fmt::format("the {} code of every f32, f16 or bf16 bit pattern, in order", name),
-                [](CLI::App& c, Flags& f) {
+                [format](CLI::App& c, Flags& f) {
                   add_choice(c, "--from", f.type, {"f32", "f16", "bf16"}, "the input type whose every bit pattern is encoded");
                   add_profile(c, f);
+                  add_packed(c, f, format);
                   add_rounding(c, f.rounding, f.seed, kRoundingNames);
                   c.add_option("--shard", f.shard, "I/N: write only slice I (from 0) of N equal slices (default 0/1)");
                   c.add_option("-o,--output", f.output, "codes, written only on success (default: standard output)");

@@ -40,7 +40,12 @@ static_assert(LOWBIT_E_UNSUPPORTED == c(Errc::unsupported) && LOWBIT_E_INVALID =
               LOWBIT_E_INTERNAL == c(Errc::internal) && LOWBIT_E_DATA == c(Errc::data) && LOWBIT_E_IO == c(Errc::io));
 static_assert(LOWBIT_ROUND_RNE == c(Rounding::rne) && LOWBIT_ROUND_RNA == c(Rounding::rna) &&
               LOWBIT_ROUND_RTZ == c(Rounding::rtz) && LOWBIT_ROUND_SR == c(Rounding::sr));
-static_assert(LOWBIT_FP8_E4M3 == c(fp8::Format::e4m3) && LOWBIT_FP8_E5M2 == c(fp8::Format::e5m2));
+static_assert(LOWBIT_FP8_E4M3 == c(fp8::Format::e4m3) && LOWBIT_FP8_E5M2 == c(fp8::Format::e5m2) &&
+              LOWBIT_FP8_E4M3FNUZ == c(fp8::Format::e4m3fnuz) && LOWBIT_FP8_E5M2FNUZ == c(fp8::Format::e5m2fnuz) &&
+              LOWBIT_FP8_E4M3B11FNUZ == c(fp8::Format::e4m3b11fnuz) && LOWBIT_FP8_E3M4 == c(fp8::Format::e3m4) &&
+              LOWBIT_FP8_E4M3IEEE == c(fp8::Format::e4m3ieee) && LOWBIT_FP8_E8M0 == c(fp8::Format::e8m0) &&
+              LOWBIT_FP8_E2M3 == c(fp8::Format::e2m3) && LOWBIT_FP8_E3M2 == c(fp8::Format::e3m2) &&
+              LOWBIT_FP8_E2M1 == c(fp8::Format::e2m1) && LOWBIT_FP8_E2M1 + 1 == fp8::kFormats.size());
 static_assert(LOWBIT_NF4_TABLE_NF4 == c(nf4::Table::nf4) && LOWBIT_NF4_TABLE_FP4 == c(nf4::Table::fp4));
 static_assert(LOWBIT_MX_INT8 == c(mx::Format::int8) && LOWBIT_MX_FP8_E4M3 == c(mx::Format::fp8_e4m3) &&
               LOWBIT_MX_FP8_E5M2 == c(mx::Format::fp8_e5m2) && LOWBIT_MX_FP6_E3M2 == c(mx::Format::fp6_e3m2) &&
@@ -222,6 +227,8 @@ lowbit_status fp8_decode(const char* fn, std::size_t n, const std::uint8_t* in, 
   });
 }
 
+fp8::Format any_fp8_format(lowbit_fp8_format f) { return enum_of<fp8::Format>(f, LOWBIT_FP8_E2M1, "format (LOWBIT_FP8_*)"); }
+
 template <class In, class Raw>
 lowbit_status gse_encode(const char* fn, std::size_t n, const Raw* in, std::int8_t* codes, std::size_t n_codes,
                          std::uint8_t* exps, std::size_t n_exps, const lowbit_gse_options* o, lowbit_gse_stats* stats) {
@@ -279,6 +286,24 @@ lowbit_status lowbit_fp8_decode_f16(size_t n, const uint8_t* in, uint16_t* out, 
 }
 lowbit_status lowbit_fp8_decode_bf16(size_t n, const uint8_t* in, uint16_t* out, size_t n_out, const lowbit_fp8_options* o) noexcept {
   return fp8_decode<bf16>(__func__, n, in, out, n_out, o);
+}
+
+size_t lowbit_fp8_packed_size(size_t n, lowbit_fp8_format format) noexcept {
+  return format <= LOWBIT_FP8_E2M1 ? fp8::packed_size(static_cast<fp8::Format>(format), n) : 0;
+}
+
+lowbit_status lowbit_fp8_pack(size_t n, const uint8_t* codes, uint8_t* out, size_t n_out, lowbit_fp8_format format) noexcept {
+  return guarded(__func__, [&] {
+    const fp8::Format f = any_fp8_format(format);
+    fp8::pack(input(codes, n, "codes"), output(out, n_out, fp8::packed_size(f, n), "out"), f);
+  });
+}
+
+lowbit_status lowbit_fp8_unpack(size_t n, const uint8_t* in, uint8_t* codes, size_t n_codes, lowbit_fp8_format format) noexcept {
+  return guarded(__func__, [&] {
+    const fp8::Format f = any_fp8_format(format);
+    fp8::unpack(input(in, fp8::packed_size(f, n), "in"), output(codes, n_codes, n, "codes"), f);
+  });
 }
 
 // ---- GSE ---------------------------------------------------------------------------------------------

@@ -232,6 +232,34 @@ static void test_fp8_errors(void) {
   EXPECT_STATUS(LOWBIT_OK, lowbit_fp8_decode_f32(0, NULL, NULL, 0, NULL));
 }
 
+/* docs/formats/fp6-fp4.md, "Worked examples of packing": FP4 1, -6, 0.5 and FP6 E2M3 1, -7.5, 0.125, 3, -1. */
+static void test_fp8_pack(void) {
+  const uint8_t fp4[3] = {0x2, 0xF, 0x1}, fp4_packed[2] = {0xF2, 0x01};
+  const uint8_t fp6[5] = {0x08, 0x3F, 0x01, 0x14, 0x28}, fp6_packed[4] = {0xC8, 0x1F, 0x50, 0x28};
+  uint8_t packed[4], codes[5];
+  CHECK(lowbit_fp8_packed_size(3, LOWBIT_FP8_E2M1) == 2 && lowbit_fp8_packed_size(5, LOWBIT_FP8_E2M3) == 4 &&
+        lowbit_fp8_packed_size(5, LOWBIT_FP8_E4M3) == 5 && lowbit_fp8_packed_size(5, 11) == 0);
+  EXPECT_STATUS(LOWBIT_OK, lowbit_fp8_pack(3, fp4, packed, 2, LOWBIT_FP8_E2M1));
+  CHECK(memcmp(packed, fp4_packed, 2) == 0);
+  EXPECT_STATUS(LOWBIT_OK, lowbit_fp8_unpack(3, fp4_packed, codes, 3, LOWBIT_FP8_E2M1));
+  CHECK(memcmp(codes, fp4, 3) == 0);
+  EXPECT_STATUS(LOWBIT_OK, lowbit_fp8_pack(5, fp6, packed, 4, LOWBIT_FP8_E2M3));
+  CHECK(memcmp(packed, fp6_packed, 4) == 0);
+  EXPECT_STATUS(LOWBIT_OK, lowbit_fp8_unpack(5, fp6_packed, codes, 5, LOWBIT_FP8_E2M3));
+  CHECK(memcmp(codes, fp6, 5) == 0);
+  /* Errors: a wrong output length, a code wider than 6 bits, a set padding bit, an unknown format. */
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_fp8_pack(3, fp4, packed, 3, LOWBIT_FP8_E2M1));
+  EXPECT_ERROR_HAS("out has 3 elements, expected 2");
+  EXPECT_STATUS(LOWBIT_E_DATA, lowbit_fp8_pack(2, fp4_packed, packed, 2, LOWBIT_FP8_E3M2)); /* 0xF2 */
+  EXPECT_ERROR_HAS("code 0 is 0xf2");
+  EXPECT_STATUS(LOWBIT_E_DATA, lowbit_fp8_unpack(1, fp4_packed, codes, 1, LOWBIT_FP8_E2M1)); /* 0xF2: high nibble set */
+  EXPECT_ERROR_HAS("padding");
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_fp8_unpack(3, fp4_packed, codes, 3, 11));
+  EXPECT_ERROR_HAS("format");
+  EXPECT_STATUS(LOWBIT_E_NULL, lowbit_fp8_unpack(3, NULL, codes, 3, LOWBIT_FP8_E2M1));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_fp8_pack(0, NULL, NULL, 0, LOWBIT_FP8_E2M1));
+}
+
 /* ---- GSE ---------------------------------------------------------------------------------------- */
 
 static void test_gse(void) {
@@ -736,6 +764,7 @@ int main(void) {
   test_fp8_known_values();
   test_fp8_profiles_and_rounding();
   test_fp8_errors();
+  test_fp8_pack();
   test_gse();
   test_mx();
   test_nf4_known_values();

@@ -104,6 +104,19 @@ expect 2 "odd length" "not a multiple" -- encode e4m3 --from f32 -i "$golden/fp8
 [ -e "$tmp/never" ] && bad "output file left after failure" || ok
 ls "$tmp" | grep -q '\.tmp\.' && bad "temporary file left after failure" || ok
 
+# ---- --packed (FP6, FP4; docs/formats/fp6-fp4.md): encode --packed | decode --packed is decode(encode)
+run encode e2m1 --from f16 --packed -i "$tmp/f16in" -o "$tmp/p4" && [ "$(wc -c <"$tmp/p4")" -eq 32768 ] &&
+  run decode e2m1 --packed --to f16 -i "$tmp/p4" -o "$tmp/p4d" && run quantize e2m1 --type f16 -i "$tmp/f16in" -o "$tmp/p4q" &&
+  cmp -s "$tmp/p4d" "$tmp/p4q" && ok || bad "encode --packed | decode --packed e2m1"
+run sweep e2m1 --from f16 --packed -o "$tmp/p4s" && cmp -s "$tmp/p4s" "$tmp/p4" && ok || bad "sweep --packed = encode --packed of every f16"
+printf '\x00\x3c\x00\xc0\x00\x3e' | run encode e3m2 --from f16 --packed | od -An -tx1 | grep -q "0c ec 00" && ok || bad "e3m2 --packed bytes"
+printf '\x00\x3c\x00\xc0\x00\x3e' | run encode e3m2 --from f16 --packed | run decode e3m2 --packed --count 3 --to f16 |
+  od -An -tx2 | grep -q "^ 3c00 c000 3e00$" && ok || bad "encode --packed | decode --packed --count 3"
+expect 2 "--packed on an 8-bit format" "--packed" -- encode e4m3 --from f32 --packed
+printf '\xf2' >"$tmp/pad"
+expect 2 "packed padding bits set" "padding" -- decode e2m1 --packed --count 1 -i "$tmp/pad"
+expect 2 "packed input of another count" "--count 3: the input holds 2 codes" -- decode e2m1 --packed --count 3 -i "$tmp/pad"
+
 # ---- .npy streams: the same elements as the raw ones; outputs keep the input's shape
 run encode e4m3 --from f16 -i "$tmp/f16in" -o "$tmp/enc.npy" && grep -a -q "'descr': '|u1', 'fortran_order': False, 'shape': (65536,)" "$tmp/enc.npy" &&
   ok || bad "encode -> .npy header"

@@ -76,6 +76,19 @@ LOWBIT_API lowbit_status lowbit_fp8_decode_f16(size_t n, const uint8_t* in, uint
 LOWBIT_API lowbit_status lowbit_fp8_decode_bf16(size_t n, const uint8_t* in, uint16_t* out, size_t n_out,
                                                 const lowbit_fp8_options* o) LOWBIT_NOEXCEPT;
 
+/* Packed storage (docs/formats/fp6-fp4.md, "Packed storage"): FP4 two codes per byte (CUDA's fp4x2
+ * order), FP6 four per three bytes, the 8-bit formats one per byte; code i at bits [i*w, i*w + w) of
+ * a little-endian bit stream. lowbit_fp8_packed_size: ceil(n * w / 8) bytes (0 for an unknown format). */
+LOWBIT_API size_t lowbit_fp8_packed_size(size_t n, lowbit_fp8_format format) LOWBIT_NOEXCEPT;
+/* n codes, one per byte -> n_out == lowbit_fp8_packed_size(n, format) bytes, the padding bits zero. A
+ * code at or above 2^w is LOWBIT_E_DATA. */
+LOWBIT_API lowbit_status lowbit_fp8_pack(size_t n, const uint8_t* codes, uint8_t* out, size_t n_out,
+                                         lowbit_fp8_format format) LOWBIT_NOEXCEPT;
+/* lowbit_fp8_packed_size(n, format) bytes -> n_codes == n codes, one per byte. A padding bit that is
+ * set is LOWBIT_E_DATA. */
+LOWBIT_API lowbit_status lowbit_fp8_unpack(size_t n, const uint8_t* in, uint8_t* codes, size_t n_codes,
+                                           lowbit_fp8_format format) LOWBIT_NOEXCEPT;
+
 /* ---- GSE-INT (group-shared exponent integers) -------------------------------------------------- */
 
 /* ceil(n / group): the exponent fields of n elements (0 when group <= 0). */

@@ -35,6 +35,17 @@ typedef uint32_t lowbit_rounding;
 typedef uint32_t lowbit_fp8_format;
 #define LOWBIT_FP8_E4M3 0u /* OCP E4M3FN */
 #define LOWBIT_FP8_E5M2 1u
+/* The rest of the minifloat family (lowbit::fp8::Format's order). The codecs of lowbit_fp8_options
+ * take E4M3 and E5M2 only so far; lowbit_fp8_pack / lowbit_fp8_unpack take every format. */
+#define LOWBIT_FP8_E4M3FNUZ 2u
+#define LOWBIT_FP8_E5M2FNUZ 3u
+#define LOWBIT_FP8_E4M3B11FNUZ 4u
+#define LOWBIT_FP8_E3M4 5u
+#define LOWBIT_FP8_E4M3IEEE 6u /* ml_dtypes' float8_e4m3 */
+#define LOWBIT_FP8_E8M0 7u
+#define LOWBIT_FP8_E2M3 8u /* FP6 */
+#define LOWBIT_FP8_E3M2 9u /* FP6 */
+#define LOWBIT_FP8_E2M1 10u /* FP4 */
 
 typedef uint32_t lowbit_nf4_table;
 #define LOWBIT_NF4_TABLE_NF4 0u /* NormalFloat4 */

@@ -5,6 +5,8 @@
 //   encode    values -> codes (one byte per element)
 //   decode    codes -> values
 //   quantize  encode then decode: each value -> the nearest representable one (fake quantization)
+//   pack      codes (one byte each) -> packed storage (FP4 two per byte, FP6 four per three bytes)
+//   unpack    packed storage -> codes
 #pragma once
 #include <cstdint>
 #include <span>
@@ -13,6 +15,7 @@
 
 #include "lowbit/error.hpp"
 #include "lowbit/formats/fp8.hpp"
+#include "lowbit/formats/packing.hpp"
 
 namespace lowbit::fp8 {
 
@@ -57,5 +60,13 @@ void quantize(std::span<const bf16> in, std::span<bf16> out, const Options& o = 
 std::vector<float> quantize(std::span<const float> in, const Options& o = {});
 std::vector<f16> quantize(std::span<const f16> in, const Options& o = {});
 std::vector<bf16> quantize(std::span<const bf16> in, const Options& o = {});
+
+// Packed storage (lowbit/formats/packing.hpp; an 8-bit format packs to itself). pack: every code
+// below 2^width (else Error, Errc::data), out.size() == packed_size(format, codes.size()). unpack:
+// in.size() == packed_size(format, codes.size()) (else Error), padding bits zero (else Errc::data).
+void pack(std::span<const std::uint8_t> codes, std::span<std::uint8_t> out, Format format);
+std::vector<std::uint8_t> pack(std::span<const std::uint8_t> codes, Format format);
+void unpack(std::span<const std::uint8_t> in, std::span<std::uint8_t> codes, Format format);
+std::vector<std::uint8_t> unpack(std::span<const std::uint8_t> in, std::size_t n, Format format);
 
 }  // namespace lowbit::fp8
