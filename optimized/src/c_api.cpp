@@ -40,7 +40,12 @@ static_assert(LOWBIT_E_UNSUPPORTED == c(Errc::unsupported) && LOWBIT_E_INVALID =
               LOWBIT_E_INTERNAL == c(Errc::internal) && LOWBIT_E_DATA == c(Errc::data) && LOWBIT_E_IO == c(Errc::io));
 static_assert(LOWBIT_ROUND_RNE == c(Rounding::rne) && LOWBIT_ROUND_RNA == c(Rounding::rna) &&
               LOWBIT_ROUND_RTZ == c(Rounding::rtz) && LOWBIT_ROUND_SR == c(Rounding::sr));
-static_assert(LOWBIT_FP8_E4M3 == c(fp8::Format::e4m3) && LOWBIT_FP8_E5M2 == c(fp8::Format::e5m2));
+static_assert(LOWBIT_FP8_E4M3 == c(fp8::Format::e4m3) && LOWBIT_FP8_E5M2 == c(fp8::Format::e5m2) &&
+              LOWBIT_FP8_E4M3FNUZ == c(fp8::Format::e4m3fnuz) && LOWBIT_FP8_E5M2FNUZ == c(fp8::Format::e5m2fnuz) &&
+              LOWBIT_FP8_E4M3B11FNUZ == c(fp8::Format::e4m3b11fnuz) && LOWBIT_FP8_E3M4 == c(fp8::Format::e3m4) &&
+              LOWBIT_FP8_E4M3IEEE == c(fp8::Format::e4m3ieee) && LOWBIT_FP8_E8M0 == c(fp8::Format::e8m0) &&
+              LOWBIT_FP8_E2M3 == c(fp8::Format::e2m3) && LOWBIT_FP8_E3M2 == c(fp8::Format::e3m2) &&
+              LOWBIT_FP8_E2M1 == c(fp8::Format::e2m1) && LOWBIT_FP8_E2M1 + 1 == fp8::kFormats.size());
 static_assert(LOWBIT_NF4_TABLE_NF4 == c(nf4::Table::nf4) && LOWBIT_NF4_TABLE_FP4 == c(nf4::Table::fp4));
 static_assert(LOWBIT_MX_INT8 == c(mx::Format::int8) && LOWBIT_MX_FP8_E4M3 == c(mx::Format::fp8_e4m3) &&
               LOWBIT_MX_FP8_E5M2 == c(mx::Format::fp8_e5m2) && LOWBIT_MX_FP6_E3M2 == c(mx::Format::fp6_e3m2) &&
@@ -112,7 +117,7 @@ fp8::Options fp8_options(const lowbit_fp8_options* c, std::size_t n) {
   const lowbit_fp8_options d = LOWBIT_FP8_OPTIONS_INIT;
   if (!c) c = &d;
   fp8::Options o;
-  o.format = enum_of<fp8::Format>(c->format, LOWBIT_FP8_E5M2, "format (LOWBIT_FP8_*)");
+  o.format = enum_of<fp8::Format>(c->format, LOWBIT_FP8_E2M1, "format (LOWBIT_FP8_*)");
   o.rounding = enum_of<Rounding>(c->rounding, LOWBIT_ROUND_SR, "rounding (LOWBIT_ROUND_*)");
   if (c->profile) o.profile = fp8::profile(c->profile);
   o.seed = c->seed;
