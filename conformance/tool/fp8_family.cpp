@@ -309,7 +309,7 @@ std::string_view name(fp8::Specials s) {
 // A power of two far from 1 as 2^e, any other value in the shortest digits.
 std::string value_text(float v) {
   const int e = std::ilogb(v);
-  return std::ldexp(1.0f, e) == v && std::abs(e) > 10 ? fmt::format("2^{}", e) : fmt::format("{}", v);
+  return std::ldexp(1.0f, e) == v && std::abs(e) > 4 ? fmt::format("2^{}", e) : fmt::format("{}", v);
 }
 
 // The codes where `is` holds, as ranges: "0x79-0x7f,0xf9-0xff"; "-" for none.
@@ -329,7 +329,7 @@ template <class Pred> std::string code_ranges(const fp8::Traits& t, Pred is) {
 void print_list() {
   fmt::print("minifloats (encode, decode, quantize, sweep, gen, verify, conform; convert: e4m3, e5m2): one code per byte,\n"
              "sub-byte codes in the low bits; ml_dtypes' names are accepted verbatim\n");
-  fmt::print("  {:<12}{:<19}{:>5}{:>3}{:>3}{:>5} {:<7}{:<7}{:<16}{:<11}{:<14}{:<10}{:<25}{}\n", "format", "ml_dtypes", "bits",
+  fmt::print("  {:<12}{:<19}{:>5}{:>3}{:>3}{:>5} {:<7}{:<9}{:<15}{:<11}{:<14}{:<10}{:<24}{}\n", "format", "ml_dtypes", "bits",
              "E", "M", "bias", "signed", "specials", "max finite", "min normal", "min subnormal", "Inf", "NaN", "profiles");
   for (fp8::Format f : fp8::kFormats) {
     const fp8::Traits& t = traits(f);
@@ -345,7 +345,7 @@ void print_list() {
     std::string profiles;
     for (const fp8::Profile& p : fp8::kProfiles)
       if (fp8::applies(p, f)) profiles += fmt::format("{}{}", profiles.empty() ? "" : ",", p.name);
-    fmt::print("  {:<12}{:<19}{:>5}{:>3}{:>3}{:>5} {:<7}{:<7}{:<16}{:<11}{:<14}{:<10}{:<25}{}\n", t.name, t.ml_dtypes, t.width(),
+    fmt::print("  {:<12}{:<19}{:>5}{:>3}{:>3}{:>5} {:<7}{:<9}{:<15}{:<11}{:<14}{:<10}{:<24}{}\n", t.name, t.ml_dtypes, t.width(),
                t.layout.exp_bits, t.layout.man_bits, t.layout.bias(), t.is_signed ? "yes" : "no", name(t.specials),
                fmt::format("{} (0x{:02x})", value(t.max_finite()), t.max_finite()),
                value(subnormals ? 1u << t.layout.man_bits : 0u), subnormals ? value(1) : "-",
