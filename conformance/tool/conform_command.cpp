@@ -118,7 +118,7 @@ void define(Registry& reg) {
     auto f = std::make_shared<Flags>();
     add_choice(c, "--level", f->level, {"quick", "full", "boundary"},
                "quick: every check on structured and seeded random cases; full: adds the exhaustive inputs (all 2^32 f32 for "
-               "the 8-bit formats); boundary is refused (the structured cases alone are a level of gen)");
+               "the minifloats); boundary is refused (the structured cases alone are a level of gen)");
     c.add_option("--format", f->request.formats, "the formats to check (default: all; with --plugin: those it implements)");
     c.add_option("--plugin", f->request.plugin, "a vendor plugin .so (docs/vendor-abi.md): run the suites on its functions");
     c.add_option("--impl", f->request.run.impls, "lowbit's implementations to check (default: all this CPU runs)");

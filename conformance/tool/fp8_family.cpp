@@ -1,10 +1,12 @@
-// The FP8 family: E4M3 (OCP E4M3FN, alias e4m3fn) and E5M2, with the peers' profiles. Registers
-// encode, decode, quantize, sweep, gen and verify for each format, the FP8 suite, and its lines of
+// The minifloat family (fp8::Format: OCP FP8 E4M3/E5M2, ml_dtypes' FNUZ and IEEE-style types, E8M0,
+// FP6, FP4), with the peers' profiles. Registers encode, decode, quantize, sweep, gen and verify for
+// each format (ml_dtypes' names accepted verbatim), convert for OCP FP8, the suite, and its table in
 // `lowbit list`.
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <charconv>
+#include <cmath>
 #include <limits>
 #include <memory>
 
@@ -158,8 +160,12 @@ int sweep(fp8::Format format, const Flags& f) {
   return kSuccess;
 }
 
+// ml_dtypes' name verbatim, and the short spellings parse_format also takes.
 std::vector<std::string> aliases(fp8::Format format) {
-  return format == fp8::Format::e4m3 ? std::vector<std::string>{"e4m3fn"} : std::vector<std::string>{};
+  std::vector<std::string> out{std::string(traits(format).ml_dtypes)};
+  for (std::string_view s : {"e4m3fn", "e8m0fnu"})
+    if (fp8::parse_format(s) == format) out.emplace_back(s);
+  return out;
 }
 
 // A codec command of one format.
@@ -196,7 +202,7 @@ Command gen_command(fp8::Format format) {
   const std::string name(traits(format).name);
   return command<Gen>(
       "gen", name, aliases(format),
-      fmt::format("golden {} vectors: encode cases (f32 inputs) and the 256 decode cases, with classes", name),
+      fmt::format("golden {} vectors: encode cases (f32 inputs) and the {} decode cases, with classes", name, traits(format).codes()),
       [](CLI::App& c, Gen& f) {
         add_choice(c, "--profile", f.profile, profile_names(), "peer semantics of the expected outputs");
         add_choice(c, "--rounding", f.rounding, kRoundingNames, "rounding of the encode cases (sr: Philox keyed by --seed)");
@@ -208,7 +214,8 @@ Command gen_command(fp8::Format format) {
         o.format = format;
         o.profile = f.profile;
         o.rounding = rounding(f.rounding);
-        return gen_done(conformance::gen_fp8(o, f.common.out), "encode cases + 256 decode cases", f.common.out);
+        return gen_done(conformance::gen_fp8(o, f.common.out), fmt::format("encode cases + {} decode cases", traits(format).codes()),
+                        f.common.out);
       });
 }
 
@@ -275,7 +282,7 @@ void register_format(Registry& reg, fp8::Format format) {
                 },
                 sweep));
   reg.add(gen_command(format));
-  reg.add(convert_command(format));
+  if (fp8::kOcpFp8 & fp8::format_bit(format)) reg.add(convert_command(format));  // checkpoints ship OCP FP8 only
   reg.add(verify_command(name, aliases(format), name, value_reader(format)));
 }
 
@@ -290,11 +297,13 @@ conformance::Fp8SuiteOptions suite_options(const SuiteRun& run) {
   return o;
 }
 
+bool has_format(const SuiteRun& run, fp8::Format f) { return run.has_format(traits(f).name); }
+
 std::vector<conformance::Check> run_suite(const SuiteRun& run) {
   conformance::Fp8SuiteOptions o = suite_options(run);
   o.formats.clear();
   for (fp8::Format f : fp8::kFormats)
-    if (run.has_format(traits(f).name)) o.formats.push_back(f);
+    if (has_format(run, f)) o.formats.push_back(f);
   o.profiles.clear();
   for (const fp8::Profile& p : fp8::kProfiles)
     if (run.has_profile(p.name)) o.profiles.push_back(&p);
@@ -307,13 +316,21 @@ bool in_plugin(const conformance::Plugin& p) {
          d.fp8_decode_f16 || d.fp8_decode_bf16;
 }
 
-// One group per format and profile.
+// One group per format and profile that applies, of the formats the plugin declares (version 1:
+// e4m3, e5m2): it is never called with another. A format named with --format that it does not
+// declare is a failed check.
 std::vector<conformance::Check> run_plugin(const conformance::Plugin& plugin, const SuiteRun& run) {
   std::vector<conformance::Check> out;
   for (fp8::Format format : fp8::kFormats) {
-    if (!run.has_format(traits(format).name)) continue;
+    if (!has_format(run, format)) continue;
+    if (!(plugin.fp8_formats() & fp8::format_bit(format))) {
+      if (!run.formats.empty())
+        out.push_back(conformance::not_implemented(plugin, {std::string(traits(format).name), "all"},
+                                                   "the plugin does not declare this format (fp8_formats; version 1: e4m3, e5m2)"));
+      continue;
+    }
     for (const fp8::Profile& profile : fp8::kProfiles) {
-      if (!run.has_profile(profile.name)) continue;
+      if (!run.has_profile(profile.name) || !fp8::applies(profile, format)) continue;
       conformance::Fp8SuiteOptions o = suite_options(run);
       o.formats = {format};
       o.profiles = {&profile};
@@ -330,13 +347,61 @@ std::vector<conformance::Check> run_plugin(const conformance::Plugin& plugin, co
   return out;
 }
 
+std::string_view name(fp8::Specials s) {
+  switch (s) {
+    case fp8::Specials::ieee: return "ieee";
+    case fp8::Specials::fn: return "fn";
+    case fp8::Specials::fnuz: return "fnuz";
+    case fp8::Specials::finite: return "finite";
+  }
+  return "?";
+}
+
+// A power of two far from 1 as 2^e, any other value in the shortest digits.
+std::string value_text(float v) {
+  const int e = std::ilogb(v);
+  return std::ldexp(1.0f, e) == v && std::abs(e) > 4 ? fmt::format("2^{}", e) : fmt::format("{}", v);
+}
+
+// The codes where `is` holds, as ranges: "0x79-0x7f,0xf9-0xff"; "-" for none.
+template <class Pred> std::string code_ranges(const fp8::Traits& t, Pred is) {
+  std::string s;
+  for (unsigned c = 0; c < t.codes(); ++c) {
+    if (!is(c)) continue;
+    unsigned last = c;
+    while (last + 1 < t.codes() && is(last + 1)) ++last;
+    s += fmt::format("{}0x{:02x}{}", s.empty() ? "" : ",", c, last > c ? fmt::format("-0x{:02x}", last) : "");
+    c = last;
+  }
+  return s.empty() ? "-" : s;
+}
+
+// One row per format: its descriptor (fp8::Traits) and what follows from it.
 void print_list() {
-  fmt::print("fp8 (encode, decode, quantize, sweep, gen, verify, conform, convert):\n");
+  fmt::print("minifloats (encode, decode, quantize, sweep, gen, verify, conform; convert: e4m3, e5m2): one code per byte,\n"
+             "sub-byte codes in the low bits; ml_dtypes' names are accepted verbatim\n");
+  fmt::print("  {:<12}{:<19}{:>5}{:>3}{:>3}{:>5} {:<7}{:<9}{:<15}{:<11}{:<14}{:<10}{:<24}{}\n", "format", "ml_dtypes", "bits",
+             "E", "M", "bias", "signed", "specials", "max finite", "min normal", "min subnormal", "Inf", "NaN", "profiles");
   for (fp8::Format f : fp8::kFormats) {
     const fp8::Traits& t = traits(f);
-    fmt::print("  {:<6} sign + {} exponent + {} mantissa bits, bias {}, max finite code 0x{:02x}{}{}\n", t.name,
-               t.layout.exp_bits, t.layout.man_bits, t.layout.bias(), t.max_finite(), t.has_inf() ? ", Inf 0x7c" : ", no Inf",
-               f == fp8::Format::e4m3 ? " (alias e4m3fn)" : "");
+    fp8::Options o;
+    o.format = f;
+    const auto value = [&](unsigned code) {
+      const std::uint8_t c = static_cast<std::uint8_t>(code);
+      float v = 0;
+      fp8::decode(std::span(&c, 1), std::span(&v, 1), o);
+      return value_text(v);
+    };
+    const bool subnormals = t.layout.man_bits > 0;  // E8M0's code 0 is its smallest normal, 2^-127
+    std::string profiles;
+    for (const fp8::Profile& p : fp8::kProfiles)
+      if (fp8::applies(p, f)) profiles += fmt::format("{}{}", profiles.empty() ? "" : ",", p.name);
+    fmt::print("  {:<12}{:<19}{:>5}{:>3}{:>3}{:>5} {:<7}{:<9}{:<15}{:<11}{:<14}{:<10}{:<24}{}\n", t.name, t.ml_dtypes, t.width(),
+               t.layout.exp_bits, t.layout.man_bits, t.layout.bias(), t.is_signed ? "yes" : "no", name(t.specials),
+               fmt::format("{} (0x{:02x})", value(t.max_finite()), t.max_finite()),
+               value(subnormals ? 1u << t.layout.man_bits : 0u), subnormals ? value(1) : "-",
+               code_ranges(t, [&](unsigned c) { return t.has_inf() && (c & t.all_ones()) == t.inf(); }),
+               code_ranges(t, [&](unsigned c) { return t.is_nan(static_cast<std::uint8_t>(c)); }), profiles);
   }
   fmt::print("  encode --from f32, f64, f16, bf16; decode --to f32, f16, bf16; quantize --type f32, f16, bf16\n");
   fmt::print("  --rounding rne (default), rna, rtz, sr (Philox-4x32-10 keyed by --seed)\n  --profile:\n");
@@ -344,9 +409,21 @@ void print_list() {
     fmt::print("    {:<15}{} {}\n", p.name, &p == &fp8::default_profile() ? " *" : "  ", p.summary);
 }
 
+// --format names: lowbit's names, and as aliases ml_dtypes' and the short spellings.
+std::vector<std::string> format_names() {
+  return names_of(fp8::kTraits, [](const fp8::Traits& t) { return std::string(t.name); });
+}
+std::vector<std::pair<std::string, std::string>> format_aliases() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (fp8::Format f : fp8::kFormats)
+    for (const std::string& a : aliases(f)) out.emplace_back(a, traits(f).name);
+  return out;
+}
+
 void define(Registry& reg) {
   for (fp8::Format f : fp8::kFormats) register_format(reg, f);
-  reg.add(Suite{{"e4m3", "e5m2"}, {{"e4m3fn", "e4m3"}}, profile_names(), {"e4m3", "e5m2"}, run_suite, in_plugin, run_plugin});
+  // A plugin may declare any format (version 2's fp8_formats); run_plugin keeps to what it declares.
+  reg.add(Suite{format_names(), format_aliases(), profile_names(), format_names(), run_suite, in_plugin, run_plugin});
   reg.add_list(print_list);
 }
 

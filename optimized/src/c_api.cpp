@@ -117,7 +117,7 @@ fp8::Options fp8_options(const lowbit_fp8_options* c, std::size_t n) {
   const lowbit_fp8_options d = LOWBIT_FP8_OPTIONS_INIT;
   if (!c) c = &d;
   fp8::Options o;
-  o.format = enum_of<fp8::Format>(c->format, LOWBIT_FP8_E5M2, "format (LOWBIT_FP8_*)");
+  o.format = enum_of<fp8::Format>(c->format, LOWBIT_FP8_E2M1, "format (LOWBIT_FP8_*)");
   o.rounding = enum_of<Rounding>(c->rounding, LOWBIT_ROUND_SR, "rounding (LOWBIT_ROUND_*)");
   if (c->profile) o.profile = fp8::profile(c->profile);
   o.seed = c->seed;

@@ -45,6 +45,11 @@ void encode_any(std::span<const In> in, std::span<std::uint8_t> out, const Optio
 template <class Out>
 void decode_any(std::span<const std::uint8_t> in, std::span<Out> out, const Options& o) {
   detail::check_size("output", out.size(), in.size());
+  // A sub-byte code sits in the low bits of its byte: a byte with higher bits set is no code.
+  const int width = traits(o.format).width();
+  if (const auto bad = std::find_if(in.begin(), in.end(), [&](std::uint8_t c) { return c >> width; }); width < 8 && bad != in.end())
+    throw Error(fmt::format("byte 0x{:02x} at index {} is no {} code: it has bits above the low {}", *bad, bad - in.begin(),
+                            traits(o.format).name, width));
   const DecodeParams p = decode_params(o.format, resolved_profile(o));
   decode_kernel<Out>(detail::impl_of(o.impl))(in.size(), in.data(), out.data(), &p);
 }

@@ -192,6 +192,38 @@ static void test_fp8_profiles_and_rounding(void) {
   CHECK(memcmp(codes, other, 100) == 0);
 }
 
+/* The rest of the family through the same calls: AMD's E4M3FNUZ (no -0: 0x80 is its one NaN, max 240)
+ * and OCP FP4 E2M1 (the code in the low 4 bits, no NaN, no Inf; a byte with higher bits is no code). */
+static void test_fp8_family(void) {
+  lowbit_fp8_options o = LOWBIT_FP8_OPTIONS_INIT;
+  o.format = LOWBIT_FP8_E4M3FNUZ;
+  const float x[5] = {-0.0f, 240.0f, 1000.0f, -1.0f, 0.0f / 0.0f};
+  uint8_t codes[5];
+  float back[5];
+  EXPECT_STATUS(LOWBIT_OK, lowbit_fp8_encode_f32(5, x, codes, 5, &o));
+  CHECK(codes[0] == 0x00 && codes[1] == 0x7F && codes[2] == 0x80 && codes[3] == 0xC0 && codes[4] == 0x80);
+  o.profile = "ml_dtypes-sat";
+  EXPECT_STATUS(LOWBIT_OK, lowbit_fp8_encode_f32(5, x, codes, 5, &o));
+  CHECK(codes[2] == 0x7F);
+  o.profile = "llvm";
+  EXPECT_STATUS(LOWBIT_OK, lowbit_fp8_decode_f32(5, codes, back, 5, &o));
+  CHECK(f32_bits(back[0]) == 0 && back[1] == 240.0f && back[3] == -1.0f && back[4] != back[4]);
+  o.profile = "cuda-nosat"; /* CUDA's fp8 conversions have E4M3 and E5M2 only */
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_fp8_encode_f32(5, x, codes, 5, &o));
+  EXPECT_ERROR_HAS("does not apply to e4m3fnuz");
+
+  o = (lowbit_fp8_options)LOWBIT_FP8_OPTIONS_INIT;
+  o.format = LOWBIT_FP8_E2M1;
+  const float y[4] = {6.0f, -0.5f, 100.0f, -0.0f};
+  EXPECT_STATUS(LOWBIT_OK, lowbit_fp8_encode_f32(4, y, codes, 4, &o));
+  CHECK(codes[0] == 0x7 && codes[1] == 0x9 && codes[2] == 0x7 && codes[3] == 0x8);
+  EXPECT_STATUS(LOWBIT_OK, lowbit_fp8_decode_f32(4, codes, back, 4, &o));
+  CHECK(back[0] == 6.0f && back[1] == -0.5f && back[2] == 6.0f && f32_bits(back[3]) == 0x80000000u);
+  codes[2] = 0x17;
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_fp8_decode_f32(4, codes, back, 4, &o));
+  EXPECT_ERROR_HAS("byte 0x17 at index 2 is no e2m1 code");
+}
+
 static void test_fp8_errors(void) {
   const float x[5] = {0};
   uint8_t codes[5];
@@ -207,7 +239,7 @@ static void test_fp8_errors(void) {
   EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_fp8_decode_bf16(5, codes, h, 5, &bad));
   EXPECT_ERROR_HAS("lowbit_fp8_decode_bf16: ");
   bad.profile = NULL;
-  bad.format = 2;
+  bad.format = LOWBIT_FP8_E2M1 + 1; /* the first number past the family */
   EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_fp8_encode_f64(5, xd, codes, 5, &bad));
   EXPECT_ERROR_HAS("format");
   bad.format = LOWBIT_FP8_E4M3;
@@ -763,6 +795,7 @@ int main(void) {
   test_version_and_status();
   test_fp8_known_values();
   test_fp8_profiles_and_rounding();
+  test_fp8_family();
   test_fp8_errors();
   test_fp8_pack();
   test_gse();

@@ -35,6 +35,10 @@ STATIC_ASSERT(offsetof(lowbit_mx_options, seed) == 8 && sizeof(lowbit_mx_options
 STATIC_ASSERT(offsetof(lowbit_qeft_matrix, qweight) == 32 && sizeof(lowbit_qeft_matrix) == 64);
 STATIC_ASSERT(offsetof(lowbit_vendor_descriptor, fp8_encode_f32) == 16 &&
               offsetof(lowbit_vendor_descriptor, gse_gemm_f32) == 16 + 18 * 8 && sizeof(lowbit_vendor_descriptor) == 168);
+/* Version 2: version 1's descriptor whole, then the fp8 format mask. */
+STATIC_ASSERT(offsetof(lowbit_vendor_descriptor2, fp8_formats) == 168 && sizeof(lowbit_vendor_descriptor2) == 176);
+STATIC_ASSERT(LOWBIT_FP8_E4M3FNUZ == 2 && LOWBIT_FP8_E8M0 == 7 && LOWBIT_FP8_E2M1 == 10 &&
+              LOWBIT_FP8_FORMAT_BIT(LOWBIT_FP8_E2M1) == 0x400u);
 #endif
 
 static lowbit_status fp8_encode_f32(size_t n, const float* in, uint8_t* out, const lowbit_fp8_options* o) {
@@ -180,7 +184,7 @@ int main(void) {
   CHECK(d->mx_decode_f32(4, codes, scales, y, &mx) == LOWBIT_OK && memcmp(x, y, sizeof x) == 0);
   /* A bad option comes back as the C API's status, which the vendor ABI shares. */
   lowbit_fp8_options bad = fp8;
-  bad.format = 9;
+  bad.format = LOWBIT_FP8_E2M1 + 1; /* the first number past the family */
   CHECK(d->fp8_encode_f32(4, x, codes, &bad) == LOWBIT_E_INVALID);
   lowbit_qeft_matrix w;
   memset(&w, 0, sizeof w);

@@ -24,13 +24,12 @@ const fp8::Profile& profile_or_throw(std::string_view name) {
 
 std::uint8_t decode_class(fp8::Format f, std::uint8_t code) {
   const fp8::Traits& t = traits(f);
-  const std::uint8_t mag = code & 0x7F;
+  const std::uint8_t mag = code & t.all_ones();
   if (is_nan(f, code)) return 5;
   if (t.has_inf() && mag == t.inf()) return 4;
-  if (mag == 0) return 0;
   if (mag == t.max_finite()) return 3;
-  if ((mag >> t.layout.man_bits) == 0) return 1;
-  return 2;
+  if (t.layout.man_bits == 0 || (mag >> t.layout.man_bits) != 0) return 2;  // E8M0's code 0 is 2^-127
+  return mag == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -54,8 +53,10 @@ Fp8Cases fp8_gen_cases(fp8::Format f, Level level, std::uint64_t seed, std::size
   }
   // Overflow: around the tie between max finite and the value one step beyond, that value, then
   // larger powers of two (and 1.5x) up to FLT_MAX.
-  const float max = value(t.max_finite()), beyond = 2 * max - value(t.max_finite() - 1u);
-  const float over_tie = (max + beyond) / 2;
+  // In double: E8M0's 2 max is beyond f32.
+  const double max = value(t.max_finite());
+  const auto beyond = static_cast<float>(2 * max - value(t.max_finite() - 1u));
+  const auto over_tie = static_cast<float>((max + beyond) / 2);
   l.both(over_tie, K::overflow);
   l.near(over_tie, K::overflow);
   l.both(beyond, K::overflow);
@@ -85,12 +86,12 @@ Fp8Cases fp8_gen_cases(fp8::Format f, Level level, std::uint64_t seed, std::size
 
   if (level == Level::quick) {
     SplitMix64 rng{seed};
-    const int bias = (1 << (t.layout.exp_bits - 1)) - 1;
+    const int bias = t.layout.bias();
     const int span = 2 * bias + t.layout.man_bits + 8;  // the format's exponents and a margin
     for (std::size_t i = 0; i < random; ++i) {
       auto b = static_cast<std::uint32_t>(rng.next());
       if (i % 2) {
-        const int e = 127 - bias - t.layout.man_bits - 3 + static_cast<int>(rng.next() % static_cast<unsigned>(span));
+        const int e = std::clamp(127 - bias - t.layout.man_bits - 3 + static_cast<int>(rng.next() % static_cast<unsigned>(span)), 0, 255);
         b = (b & ~0x7F800000u) | (static_cast<std::uint32_t>(e) << 23);
       }
       l.add(b, K::random);
@@ -101,6 +102,8 @@ Fp8Cases fp8_gen_cases(fp8::Format f, Level level, std::uint64_t seed, std::size
 
 GenSummary gen_fp8(const Fp8GenOptions& o, const std::string& dir) {
   const fp8::Profile& prof = profile_or_throw(o.profile);
+  if (!fp8::applies(prof, o.format))
+    throw std::runtime_error(fmt::format("profile '{}' does not apply to {} (lowbit list)", prof.name, traits(o.format).name));
   const Fp8Cases cases = fp8_gen_cases(o.format, o.level, o.seed, o.random);
   const std::size_t n = cases.inputs.size();
 
@@ -110,10 +113,11 @@ GenSummary gen_fp8(const Fp8GenOptions& o, const std::string& dir) {
   const fp8::EncodeParams ep = fp8::encode_params(o.format, prof, FloatType::f32, o.rounding, o.seed);
   ref::fp8_encode_ref<float>(n, in.data(), expected.data(), &ep);
 
-  std::vector<std::uint8_t> codes(256), dclasses(256);
-  std::vector<std::uint32_t> decoded(256);
+  const unsigned ncodes = traits(o.format).codes();  // 2^width: no code has bits above the width
+  std::vector<std::uint8_t> codes(ncodes), dclasses(ncodes);
+  std::vector<std::uint32_t> decoded(ncodes);
   const fp8::DecodeParams dp = fp8::decode_params(o.format, prof);
-  for (unsigned c = 0; c < 256; ++c) {
+  for (unsigned c = 0; c < ncodes; ++c) {
     codes[c] = static_cast<std::uint8_t>(c);
     decoded[c] = f32_bits(ref::fp8_decode<float>(codes[c], dp));
     dclasses[c] = decode_class(o.format, codes[c]);

@@ -10,15 +10,21 @@ namespace {
 
 using namespace lowbit::conformance;
 
-TEST(GoldenFiles, Sha256Sums) {
+// Each folder's SHA256SUMS lists every data file in it (all but the README and the digest lists).
+void expect_sums_cover(const std::string& folder, std::size_t at_least) {
   const GoldenDir g = GoldenDir::from_env();
-  const auto sums = g.sums("fp8/SHA256SUMS");
-  std::size_t data_files = 0;  // everything but the README and the two digest lists
-  for (const auto& e : std::filesystem::directory_iterator(g.root() / "fp8"))
+  const auto sums = g.sums(folder + "/SHA256SUMS");
+  std::size_t data_files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(g.root() / folder))
     data_files += e.path().extension() != ".md" && e.path().extension() != ".sha256" && e.path().filename() != "SHA256SUMS";
-  EXPECT_EQ(sums.size(), data_files);
-  EXPECT_GE(sums.size(), 53u);
-  for (const auto& [name, digest] : sums) EXPECT_EQ(sha256_hex(g.bytes("fp8/" + name)), digest) << name;
+  EXPECT_EQ(sums.size(), data_files) << folder;
+  EXPECT_GE(sums.size(), at_least) << folder;
+  for (const auto& [name, digest] : sums) EXPECT_EQ(sha256_hex(g.bytes(folder + "/" + name)), digest) << folder << "/" << name;
+}
+
+TEST(GoldenFiles, Sha256Sums) {
+  expect_sums_cover("fp8", 53);
+  expect_sums_cover("minifloat", 110);  // 11 formats x (decode + 3 sources x 3 modes)
 }
 
 TEST(GoldenFiles, Sha256OfKnownInput) {  // FIPS 180-2 example "abc"

@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
-#include <tuple>
 
 #include "plugin_calls.hpp"
 #include "plugin_child.hpp"
@@ -21,47 +20,69 @@ namespace lowbit::conformance {
 
 namespace {
 
-// dlopen + dlsym + the descriptor call + the version check; throws PluginError.
-std::pair<void*, const lowbit_vendor_descriptor*> open_plugin(const std::string& path) {
+// The descriptor a plugin's symbol returns, of either version.
+struct Opened {
+  void* handle;
+  const lowbit_vendor_descriptor* descriptor;
+  fp8::FormatSet fp8_formats;
+};
+
+// The descriptor that the function `symbol` of version `version` returns; null when the library lacks it.
+template <class Descriptor>
+const Descriptor* call_descriptor(void* handle, const std::string& path, const char* symbol, unsigned version) {
+  void* sym = dlsym(handle, symbol);
+  if (!sym) return nullptr;
+  const Descriptor* (*get)() = nullptr;
+  static_assert(sizeof get == sizeof sym);
+  std::memcpy(&get, &sym, sizeof get);
+  const Descriptor* d = get();
+  if (!d) throw PluginError(fmt::format("{}: {} returned NULL", path, symbol));
+  // Every version's descriptor begins with version 1's fields, abi_version first.
+  const unsigned v = reinterpret_cast<const lowbit_vendor_descriptor*>(d)->abi_version;
+  if (v != version)
+    throw PluginError(fmt::format("{}: vendor ABI version {}, this lowbit supports version {} only in {}", path, v, version, symbol));
+  return d;
+}
+
+// dlopen + dlsym (version 2's symbol, else version 1's) + the descriptor call + the version check;
+// throws PluginError.
+Opened open_plugin(const std::string& path) {
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char* e = dlerror();
     throw PluginError(fmt::format("cannot load plugin {}: {}", path, e ? e : "dlopen failed"));
   }
   dlerror();
-  void* sym = dlsym(handle, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL);
-  if (!sym) {
+  try {
+    if (const auto* d = call_descriptor<lowbit_vendor_descriptor2>(
+            handle, path, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V2, LOWBIT_VENDOR_ABI_VERSION_2))
+      return {handle, &d->v1, d->fp8_formats & fp8::kAllFormats};  // bits of formats this lowbit lacks: never called
+    if (const auto* d = call_descriptor<lowbit_vendor_descriptor>(
+            handle, path, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL, LOWBIT_VENDOR_ABI_VERSION))
+      return {handle, d, fp8::kOcpFp8};  // what version 1 knows
+  } catch (...) {
     dlclose(handle);
-    throw PluginError(fmt::format("{} is not a lowbit vendor plugin: it does not export {}", path,
-                                  LOWBIT_VENDOR_DESCRIPTOR_SYMBOL));
+    throw;
   }
-  lowbit_vendor_descriptor_v1_fn get;
-  static_assert(sizeof get == sizeof sym);
-  std::memcpy(&get, &sym, sizeof get);
-  const lowbit_vendor_descriptor* d = get();
-  if (!d) {
-    dlclose(handle);
-    throw PluginError(fmt::format("{}: {} returned NULL", path, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL));
-  }
-  if (d->abi_version != LOWBIT_VENDOR_ABI_VERSION) {
-    const unsigned v = d->abi_version;
-    dlclose(handle);
-    throw PluginError(fmt::format("{}: vendor ABI version {}, this lowbit supports version {} only", path, v,
-                                  LOWBIT_VENDOR_ABI_VERSION));
-  }
-  return {handle, d};
+  dlclose(handle);
+  throw PluginError(fmt::format("{} is not a lowbit vendor plugin: it does not export {} (or {})", path,
+                                LOWBIT_VENDOR_DESCRIPTOR_SYMBOL, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V2));
 }
 
 }  // namespace
 
 Plugin::Plugin(const std::string& path) : path_(path) {
   const plugin_calls::ExitGuard guard("while loading the plugin");
-  std::tie(handle_, descriptor_) = open_plugin(path);
+  const Opened o = open_plugin(path);
+  handle_ = o.handle;
+  descriptor_ = o.descriptor;
+  fp8_formats_ = o.fp8_formats;
   name_ = descriptor_->vendor_name && *descriptor_->vendor_name ? descriptor_->vendor_name : path;
 }
 
 Plugin::Plugin(Plugin&& o) noexcept
-    : path_(std::move(o.path_)), name_(std::move(o.name_)), handle_(o.handle_), descriptor_(o.descriptor_) {
+    : path_(std::move(o.path_)), name_(std::move(o.name_)), handle_(o.handle_), descriptor_(o.descriptor_),
+      fp8_formats_(o.fp8_formats_) {
   o.handle_ = nullptr;
   o.descriptor_ = nullptr;
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 #include <cstdlib>
 #include <string>
 #include <utility>
@@ -19,14 +20,38 @@ using namespace plugin_test;
 using lowbit::cli::UsageError;
 
 #if defined(LOWBIT_EXAMPLE_PLUGIN) && defined(LOWBIT_FAULTY_PLUGIN) && defined(LOWBIT_RNE_ONLY_PLUGIN) && \
-    defined(LOWBIT_C_PLUGIN) && defined(LOWBIT_NOT_A_PLUGIN)
+    defined(LOWBIT_C_PLUGIN) && defined(LOWBIT_NOT_A_PLUGIN) && defined(LOWBIT_FNUZ_PLUGIN)
 
-// The formats whose suites `conform --plugin` runs without --format: those the plugin has a function of.
+// The formats whose suites `conform --plugin` runs without --format: those the plugin has a function
+// of, and of the minifloats those it declares.
 std::vector<std::string> implemented(const Plugin& p) {
   std::vector<std::string> out;
   for (const lowbit::cli::Suite& s : lowbit::cli::registry().suites())
-    if (s.in_plugin(p)) out.insert(out.end(), s.plugin_formats.begin(), s.plugin_formats.end());
+    if (s.in_plugin(p))
+      for (const std::string& f : s.plugin_formats)
+        if (const auto fp8 = lowbit::fp8::parse_format(f); !fp8 || (p.fp8_formats() & lowbit::fp8::format_bit(*fp8)))
+          out.push_back(f);
   return out;
+}
+
+// The formats of a run's checks, each once.
+std::set<std::string> formats_of(const std::vector<Check>& checks) {
+  std::set<std::string> out;
+  for (const Check& c : checks) out.insert(c.format);
+  return out;
+}
+
+TEST(Plugin, AVersion1PluginIsCalledWithE4m3AndE5m2Only) {
+  EXPECT_EQ(Plugin(LOWBIT_RNE_ONLY_PLUGIN).fp8_formats(), lowbit::fp8::kOcpFp8);
+  EXPECT_EQ(formats_of(conform(small(LOWBIT_RNE_ONLY_PLUGIN))), (std::set<std::string>{"e4m3", "e5m2"}));
+  // Named, a format it cannot know is one failed check, and no call.
+  const std::vector<Check> fnuz = conform(small(LOWBIT_RNE_ONLY_PLUGIN, {"float8_e4m3fnuz", "e5m2"}, {"ml_dtypes"}));
+  const Check* c = find(fnuz, "e4m3fnuz", "not implemented by the plugin");
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->passed());
+  EXPECT_NE(c->first_errors.front().find("does not declare"), std::string::npos) << describe(*c);
+  EXPECT_EQ(formats_of(fnuz), (std::set<std::string>{"e4m3fnuz", "e5m2"}));
+  EXPECT_EQ(std::count_if(fnuz.begin(), fnuz.end(), [](const Check& k) { return k.format == "e4m3fnuz"; }), 1);
 }
 
 TEST(Plugin, ExamplePluginPassesEveryCheck) {
@@ -238,6 +263,24 @@ TEST(Plugin, ACPluginsNullSlotsAreNotImplementedAndItsUnsupportedSlotsAreNotFail
 
 // ml_dtypes' float8 conversions as a plugin: rne only, the ml_dtypes profile only. Every check it
 // supports passes; the others are "not supported", listed apart, and the run has no failure.
+// The fnuz plugin declares e4m3 and e4m3fnuz (version 2) and aborts on any other format: it runs on
+// those two only, e4m3 passes, and its fnuz -0 (0x80, the NaN) fails ml_dtypes' tables.
+TEST(Plugin, AVersion2PluginRunsOnTheFormatsItDeclaresAndAWrongOneIsCaught) {
+  using lowbit::fp8::Format;
+  const Plugin plugin(LOWBIT_FNUZ_PLUGIN);
+  EXPECT_EQ(plugin.name(), "fnuz-vendor");
+  EXPECT_EQ(plugin.fp8_formats(), lowbit::fp8::format_bit(Format::e4m3) | lowbit::fp8::format_bit(Format::e4m3fnuz));
+  const std::vector<Check> checks = conform(small(LOWBIT_FNUZ_PLUGIN, {}, {"ml_dtypes", "ml_dtypes-sat"}));
+  EXPECT_EQ(formats_of(checks), (std::set<std::string>{"e4m3", "e4m3fnuz"}));
+  for (const Check& c : checks) {
+    const bool right = c.format == "e4m3" || c.name.starts_with("decode") || c.name == "plugin status codes";
+    EXPECT_TRUE(!right || c.passed()) << describe(c);  // an abort (a call with another format) would fail one
+  }
+  for (const char* name : {"f16 all -> minifloat/e4m3fnuz.from_f16.rne.u8", "f64 vectors -> minifloat/e4m3fnuz.from_f64.sat.vec",
+                           "f16 all rtz -> reference"})
+    expect_failed(checks, "e4m3fnuz", name, "expected 0x00");
+}
+
 TEST(Plugin, APluginWithSomeOptionsPassesWithTheRestNotSupported) {
   const std::vector<Check> checks = conform(small(LOWBIT_RNE_ONLY_PLUGIN));
   std::size_t passed = 0, not_supported = 0;
@@ -247,7 +290,7 @@ TEST(Plugin, APluginWithSomeOptionsPassesWithTheRestNotSupported) {
     not_supported += !c.supported();
     if (c.name == "plugin status codes") continue;
     const bool rne = c.name.find(" -> fp8/") != std::string::npos || c.name.find(" rne ") != std::string::npos ||
-                     c.name.starts_with("decode");
+                     c.name.find(".rne.") != std::string::npos || c.name.starts_with("decode");
     EXPECT_EQ(c.supported(), c.profile == "ml_dtypes" && rne) << describe(c);
   }
   EXPECT_GT(passed, 10u);

@@ -2,6 +2,8 @@
 // as `lowbit conform`. Also proves the suite can fail: a faulty implementation is caught.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "lowbit/conformance/fp8_suite.hpp"
 #include "lowbit/conformance/sweep.hpp"
 #include "lowbit/kernels.hpp"
@@ -35,8 +37,10 @@ TEST(Fp8Conformance, GoldenChecksCoverEveryProfileAndSource) {
   Fp8SuiteOptions o;
   o.random_cases = 1 << 10;
   const std::vector<Check> checks = run_fp8_suite(kernels::reference<fp8::Impl>(), GoldenDir::from_env(), o);
-  // Per format: ml_dtypes and cuda profiles have f16, bf16, f64, decode golden files; the
-  // ml_dtypes profiles also f32 runs. mld_sat has no f64 vectors.
+  // ml_dtypes' f16, bf16 and f64 tables of all 11 formats: rne and rtz (profile ml_dtypes), sat
+  // (ml_dtypes-sat); CUDA's of e4m3 and e5m2 (cuda-nosat, cuda-satfinite). f32 run lists: ml_dtypes
+  // rne of the 9 formats shipped, saturating of e4m3, e5m2, e8m0. A decode table per format and
+  // profile that applies: ml_dtypes 11, ml_dtypes-sat 11, llvm 5, cuda 2 x 2.
   std::size_t f16 = 0, bf16 = 0, f64 = 0, f32 = 0, dec = 0;
   for (const Check& c : checks) {
     f16 += c.name.starts_with("f16 all ->");
@@ -45,11 +49,12 @@ TEST(Fp8Conformance, GoldenChecksCoverEveryProfileAndSource) {
     f32 += c.name.starts_with("f32 sample ->");
     dec += c.name.starts_with("decode");
   }
-  EXPECT_EQ(f16, 8u);
-  EXPECT_EQ(bf16, 8u);
-  EXPECT_EQ(f64, 6u);
-  EXPECT_EQ(f32, 4u);
-  EXPECT_EQ(dec, 8u);
+  EXPECT_EQ(f16, 37u);
+  EXPECT_EQ(bf16, 37u);
+  EXPECT_EQ(f64, 37u);
+  EXPECT_EQ(f32, 12u);
+  EXPECT_EQ(dec, 31u);
+  for (const Check& c : checks) EXPECT_TRUE(fp8::applies(*fp8::find_profile(c.profile), *fp8::parse_format(c.format))) << c.name;
 }
 
 // A deliberately wrong implementation: ties away from zero on f16 inputs, NaN sign dropped on
@@ -87,9 +92,64 @@ TEST(Fp8Conformance, FaultyImplementationIsReported) {
   EXPECT_GT(passed, 10u);
 }
 
+// fnuz formats have no -0: a negative value that rounds to zero is +0, 0x80 is their NaN. An
+// implementation that keeps the sign of zero must fail ml_dtypes' tables in every profile.
+template <class In> void keeps_negative_zero(std::size_t n, const In* in, std::uint8_t* out, const fp8::EncodeParams* p) {
+  ref::fp8_encode_ref(n, in, out, p);
+  constexpr int top = FloatTraits<In>::layout.total_bits() - 1;
+  for (std::size_t i = 0; i < n; ++i)
+    if (out[i] == 0 && (FloatTraits<In>::to_bits(in[i]) >> top)) out[i] = 0x80;
+}
+
+TEST(Fp8Conformance, FaultyFnuzNegativeZeroIsReported) {
+  fp8::Impl faulty = kernels::reference<fp8::Impl>();
+  faulty.name = "faulty";
+  faulty.encode_f16 = keeps_negative_zero<f16>;
+  faulty.encode_f64 = keeps_negative_zero<double>;
+  Fp8SuiteOptions o;
+  o.random_cases = 1 << 10;
+  o.formats = {fp8::Format::e4m3fnuz, fp8::Format::e5m2fnuz, fp8::Format::e4m3b11fnuz};
+  std::map<std::string, std::size_t> failed;  // format -> failed f16/f64 checks
+  for (const Check& c : run_fp8_suite(faulty, GoldenDir::from_env(), o)) {
+    const bool target = c.name.starts_with("f16 all") || c.name.starts_with("f64");
+    EXPECT_EQ(c.passed(), !target) << c.format << " " << c.profile << " " << c.name;
+    failed[c.format] += !c.passed();
+  }
+  // Per format: f16 and f64 of ml_dtypes' rne, rtz and sat tables, and of the three profiles against
+  // the reference in 4 roundings.
+  for (const fp8::Format f : o.formats) EXPECT_EQ(failed[std::string(traits(f).name)], 6u + 3 * 2 * 4) << traits(f).name;
+}
+
+// A sub-byte code with bits above its width (here the sign at bit 7, as in an 8-bit code) is wrong.
+void sign_at_bit7(std::size_t n, const float* in, std::uint8_t* out, const fp8::EncodeParams* p) {
+  ref::fp8_encode_ref(n, in, out, p);
+  const std::uint8_t sign = traits(p->format).sign_bit();
+  for (std::size_t i = 0; i < n; ++i)
+    if (out[i] & sign) out[i] = static_cast<std::uint8_t>((out[i] & ~sign) | 0x80);
+}
+
+TEST(Fp8Conformance, SubByteCodeWithHighBitsIsReported) {
+  fp8::Impl faulty = kernels::reference<fp8::Impl>();
+  faulty.name = "faulty";
+  faulty.encode_f32 = sign_at_bit7;
+  Fp8SuiteOptions o;
+  o.random_cases = 1 << 10;
+  o.formats = {fp8::Format::e2m3, fp8::Format::e3m2, fp8::Format::e2m1};
+  o.profiles = {fp8::find_profile("ml_dtypes")};
+  std::size_t failed = 0;
+  for (const Check& c : run_fp8_suite(faulty, GoldenDir::from_env(), o)) {
+    if (!c.name.starts_with("f32")) continue;
+    ASSERT_FALSE(c.passed()) << c.format << " " << c.name;
+    EXPECT_NE(c.first_errors.front().find("bits above the"), std::string::npos) << c.first_errors.front();
+    ++failed;
+  }
+  EXPECT_EQ(failed, 3u * 5);  // per format: the golden f32 sample, the sample against the reference in 4 roundings
+}
+
 TEST(Fp8Exhaustive, EveryF32InputEveryProfileMatchesTheGoldenStreams) {
   Fp8SuiteOptions o;
   o.level = Level::full;
+  o.ci_budget = true;
   o.threads = default_threads();
   o.random_cases = 1 << 10;
   for (const fp8::Impl& impl : kernels::list<fp8::Impl>()) {
@@ -99,7 +159,10 @@ TEST(Fp8Exhaustive, EveryF32InputEveryProfileMatchesTheGoldenStreams) {
     std::size_t streams = 0;
     for (const Check& c : checks) streams += c.name.starts_with("f32 all 2^32") && c.cases == (1ull << 32);
     const bool reference = std::string_view(impl.name) == "reference";
-    EXPECT_EQ(streams, reference ? 8u : 16u);  // SIMD: the golden stream and rtz against the reference
+    // The golden streams with a digest: ml_dtypes' of 9 formats (none for e3m4, e4m3ieee), the other
+    // three profiles' of e4m3 and e5m2 (ml_dtypes-sat's of e8m0 only at full without the budget). SIMD
+    // also sweeps rtz against the reference: every profile of e4m3 and e5m2 (5 x 2).
+    EXPECT_EQ(streams, reference ? 15u : 15u + 10u);
     expect_all_passed(checks);
   }
 }

@@ -71,7 +71,7 @@ run sweep e4m3 --help >"$tmp/h" && grep -q -- "--shard" "$tmp/h" && ! grep -q --
 run quantize mxfp8-e4m3 --help | grep -q "nearest" && ok || bad "quantize mx --help lists microxcaling's roundings"
 run conform --help | grep -q -- "--plugin" && ok || bad "conform --help"
 expect 2 "unknown command" "unknown command 'pack'" -- pack qeft
-expect 2 "unknown format" "unknown format 'e3m4' for encode" -- encode e3m4 --from f32
+expect 2 "unknown format" "unknown format 'e9m9' for encode" -- encode e9m9 --from f32
 expect 2 "no format" "encode needs a format" -- encode --from f32
 expect 2 "no command" "a command is needed (valid: encode, decode" --
 
@@ -90,7 +90,8 @@ printf '\x00\x01\x7b\xfb\x7c' | run decode e5m2 --to f16 >"$tmp/dec" && \
   [ "$(od -An -tx2 "$tmp/dec" | tr -s ' ')" = " 0000 0100 7b00 fb00 7c00" ] && ok || bad "decode e5m2 -> f16"
 printf '\x7e' | run decode e4m3 --to f32 | od -An -tx4 | grep -q 43e00000 && ok || bad "decode 0x7e -> 448"
 printf '\x00\x00\xe8\x43' | run encode e4m3 --from f32 | od -An -tx1 | grep -q 7e && ok || bad "encode 464 -> 0x7e"
-printf '\x00\x00\xf0\x43' | run encode e4m3 --from f32 --rounding rtz | od -An -tx1 | grep -q 7e && ok || bad "rtz 480 -> max"
+printf '\x00\x00\xf0\x43' | run encode e4m3 --from f32 --rounding rtz --profile llvm | od -An -tx1 | grep -q 7e && ok || bad "IEEE rtz (llvm) 480 -> max"
+printf '\x00\x00\xf0\x43' | run encode e4m3 --from f32 --rounding rtz | od -An -tx1 | grep -q 7f && ok || bad "ml_dtypes' truncation 480 -> NaN"
 printf '\x00\x00\xf0\x43' | run encode e4m3 --from f32 | od -An -tx1 | grep -q 7f && ok || bad "rne 480 -> NaN"
 printf '\x00\x00\xe8\x43' | run quantize e5m2 --type f32 | od -An -tx4 | grep -q 43e00000 && ok || bad "quantize e5m2 464 -> 448"
 run quantize e4m3 --type f16 -i "$tmp/f16in" -o "$tmp/q16" && run decode e4m3 --to f16 -i "$tmp/whole" -o "$tmp/d16" &&
@@ -116,6 +117,22 @@ expect 2 "--packed on an 8-bit format" "--packed" -- encode e4m3 --from f32 --pa
 printf '\xf2' >"$tmp/pad"
 expect 2 "packed padding bits set" "padding" -- decode e2m1 --packed --count 1 -i "$tmp/pad"
 expect 2 "packed input of another count" "--count 3: the input holds 2 codes" -- decode e2m1 --packed --count 3 -i "$tmp/pad"
+
+# ---- The other minifloats: ml_dtypes' tables byte for byte (its names verbatim), sub-byte codes in the low bits
+for spec in "e4m3fnuz f16 ml_dtypes rne e4m3fnuz.from_f16.rne" "float4_e2m1fn bf16 ml_dtypes rne e2m1fn.from_bf16.rne" \
+            "e2m1 f16 ml_dtypes-sat rne e2m1fn.from_f16.sat" "float8_e4m3fnuz bf16 ml_dtypes rtz e4m3fnuz.from_bf16.rtz"; do
+  set -- $spec
+  run sweep "$1" --from "$2" --profile "$3" --rounding "$4" -o "$tmp/sweep" && cmp -s "$tmp/sweep" "$golden/minifloat/$5.u8" &&
+    ok || bad "sweep $spec"
+done
+printf '\x00\x00\x80\xbf\x00\x00\xc0\x40\x00\x00\x00\x80' | run encode e2m1 --from f32 | od -An -tx1 | grep -q "0a 07 08" &&
+  ok || bad "encode e2m1 -1, 6, -0 -> 0x0a 0x07 0x08"
+printf '\x80\x7f\x00' | run decode e4m3fnuz --to f32 | od -An -tx4 | grep -q "ffc00000 43700000 00000000" &&
+  ok || bad "decode e4m3fnuz 0x80 (NaN), 0x7f (240), 0x00"
+printf '\x07\x17' >"$tmp/e2m1_high"
+expect 2 "decode e2m1 of a byte with high bits" "bits above the low 4" -- decode e2m1 --to f32 -i "$tmp/e2m1_high" -o "$tmp/never"
+expect 2 "a CUDA profile on e2m1" "does not apply to e2m1" -- encode e2m1 --from f32 --profile cuda-nosat -i "$tmp/x.f32" -o "$tmp/never"
+expect 2 "convert is OCP FP8 only" -- convert e4m3fnuz -i "$tmp/x.f32" -o "$tmp/never"
 
 # ---- .npy streams: the same elements as the raw ones; outputs keep the input's shape
 run encode e4m3 --from f16 -i "$tmp/f16in" -o "$tmp/enc.npy" && grep -a -q "'descr': '|u1', 'fortran_order': False, 'shape': (65536,)" "$tmp/enc.npy" &&
@@ -354,7 +371,7 @@ expect 2 "convert owq without calibration stats" "model.layers.0.mlp.down_proj.i
 [ -e "$tmp/never" ] && bad "output file left after a failed encode" || ok
 
 # ---- gen / verify of every family
-for spec in "e5m2 --profile cuda-nosat" "gse --bits 5 --rounding sr" "mxfp4-e2m1" "mxint8" "nf4 --double-quant" "fp4 --block 256" \
+for spec in "e5m2 --profile cuda-nosat" "float8_e4m3fnuz --profile llvm" "e2m1 --rounding rtz" "e8m0" "gse --bits 5 --rounding sr" "mxfp4-e2m1" "mxint8" "nf4 --double-quant" "fp4 --block 256" \
             "qeft --tuning minmax" "owq --bits 3" "gse-gemm --accumulate fp32 --m 3 --n 9"; do
   set -- $spec
   run gen "$@" --level boundary -o "$tmp/gen_$1" 2>/dev/null && run verify "$1" --golden "$tmp/gen_$1" --actual "$tmp/gen_$1" |
@@ -409,7 +426,10 @@ run conform --format gse-gemm --json >"$tmp/gemm.json" && grep -q '"format": "gs
 run conform --format e5m2 --profile cuda-nosat --rounding rtz --json >"$tmp/scoped.json" &&
   ! grep -q '"profile": "ml_dtypes"' "$tmp/scoped.json" && ! grep -q ' rne -> \| rna -> ' "$tmp/scoped.json" && grep -q ' rtz -> ' "$tmp/scoped.json" &&
   ok || bad "conform --profile --rounding scope the run"
-expect 2 "conform unknown format" "unknown format 'e3m4'" -- conform --format e3m4
+expect 2 "conform unknown format" "unknown format 'e9m9'" -- conform --format e9m9
+run conform --format float8_e4m3fnuz --format e2m1 --profile ml_dtypes --rounding rne --impl reference --json >"$tmp/mini.json" &&
+  grep -q '"format": "e4m3fnuz"' "$tmp/mini.json" && grep -q '"format": "e2m1"' "$tmp/mini.json" && grep -q '"failed": 0' "$tmp/mini.json" &&
+  ok || bad "conform --format of ml_dtypes' names"
 expect 2 "conform unknown profile" "unknown profile 'cuda'" -- conform --profile cuda
 expect 2 "conform boundary" "boundary" -- conform --level boundary
 expect 2 "conform in-process without a plugin" "--in-process applies to --plugin" -- conform --in-process --format gse
@@ -421,6 +441,7 @@ if [ -n "$plugins" ]; then
     ok || bad "the rne-only plugin's report: $(tail -5 "$tmp/out")"
   expect 0 "conform --plugin rne-only scoped" -- conform --plugin "$plugins/liblowbit_rne_only_plugin.so" --format e4m3 --rounding rne --profile ml_dtypes "${in_process[@]}"
   grep -q ", 0 failed, 0 not supported" "$tmp/out" && ok || bad "--rounding rne --profile ml_dtypes leaves only supported checks"
+  expect 1 "conform --plugin v1 on e4m3fnuz" "does not declare" -- conform --plugin "$plugins/liblowbit_rne_only_plugin.so" --format e4m3fnuz "${in_process[@]}"
   expect 2 "conform --plugin missing" "cannot load plugin" -- conform --plugin "$tmp/none.so" "${in_process[@]}"
 fi
 
@@ -460,6 +481,7 @@ done < <(for f in README.md docs/conformance.md docs/vendor-abi.md; do
 
 # ---- list, weak-columns, train-check, finetune
 run list >"$tmp/list" && grep -q cuda-satfinite "$tmp/list" && grep -q "mxfp4-e2m1" "$tmp/list" && grep -q "(dispatched)" "$tmp/list" &&
+  grep -q "^  e4m3fnuz  *float8_e4m3fnuz  *8  *4  *3  *8 yes  *fnuz  *240 (0x7f)" "$tmp/list" &&
   ok || bad "list shows the families, profiles and kernels"
 st_f32 "$tmp/a.f32" 2 35 "$tmp/act.st"
 run weak-columns --k 4 --no-global -i "$tmp/act.st" -o "$tmp/wc.st" && grep -a -q '"weight":{"dtype":"I32","shape":\[4\]' "$tmp/wc.st" &&

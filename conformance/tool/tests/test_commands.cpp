@@ -41,12 +41,38 @@ TEST(Commands, EveryVerbListsItsFormatsAndEveryFormatHasTheCommonVerbs) {
   for (const char* verb : {"encode", "decode", "quantize", "gen", "verify"})
     for (const char* f : {"e4m3", "e5m2", "gse", "mxint8", "mxfp4-e2m1", "nf4", "fp4", "qeft", "owq"})
       EXPECT_NE(std::find(formats[verb].begin(), formats[verb].end(), f), formats[verb].end()) << verb << " " << f;
-  EXPECT_EQ(formats["sweep"], (std::vector<std::string>{"e4m3", "e5m2"}));
+  std::vector<std::string> minifloats;  // every format of the descriptor table, in its order
+  for (const fp8::Traits& t : fp8::kTraits) minifloats.emplace_back(t.name);
+  EXPECT_EQ(formats["sweep"], minifloats);
+  for (const char* verb : {"encode", "decode", "quantize", "gen", "verify"})
+    for (const std::string& f : minifloats)
+      EXPECT_NE(std::find(formats[verb].begin(), formats[verb].end(), f), formats[verb].end()) << verb << " " << f;
+  for (const std::string& f : minifloats)  // convert writes checkpoints, which ship OCP FP8 only
+    EXPECT_EQ(std::find(formats["convert"].begin(), formats["convert"].end(), f) != formats["convert"].end(),
+              f == "e4m3" || f == "e5m2") << f;
   EXPECT_EQ(formats["gemm"], (std::vector<std::string>{"gse"}));
   for (const char* verb : {"gen", "verify"})
     EXPECT_NE(std::find(formats[verb].begin(), formats[verb].end(), "gse-gemm"), formats[verb].end());
   for (const char* verb : {"list", "conform", "weak-columns", "train-check", "finetune"})
     EXPECT_EQ(formats[verb], (std::vector<std::string>{""})) << verb;
+}
+
+// ml_dtypes' names verbatim; a sub-byte format's golden set has 2^width decode cases; decode of a byte
+// with bits above the width, and a profile that does not apply, are input errors.
+TEST(Commands, MinifloatFamilyNamesGenVerifyAndErrors) {
+  const std::string dir = temp("e2m1");
+  EXPECT_EQ(run({"gen", "float4_e2m1fn", "--level", "boundary", "-o", dir}), 0);
+  EXPECT_EQ(io::npy::read(dir + "/decode_inputs.npy").values<std::uint8_t>().size(), 16u);
+  EXPECT_EQ(run({"verify", "e2m1", "--golden", dir, "--actual", dir}), 0);
+  EXPECT_EQ(run({"gen", "e2m1", "--profile", "cuda-nosat", "-o", temp("e2m1_cuda")}), 2);  // CUDA's profiles: OCP FP8 only
+  const std::string codes = temp("e2m1_codes"), out = temp("e2m1_out");
+  write_bytes(codes, {0x07, 0x0f, 0x08});
+  EXPECT_EQ(run({"decode", "e2m1", "--to", "f32", "-i", codes, "-o", out}), 0);
+  EXPECT_EQ(fs::file_size(out), 12u);
+  write_bytes(codes, {0x07, 0x17});
+  EXPECT_EQ(run({"decode", "e2m1", "--to", "f32", "-i", codes, "-o", out}), 2);
+  EXPECT_EQ(run({"decode", "float8_e4m3fnuz", "--to", "f32", "-i", codes, "-o", out}), 0);  // every byte is an 8-bit code
+  EXPECT_EQ(run({"gen", "float8_e8m0fnu", "--level", "boundary", "-o", temp("e8m0")}), 0);
 }
 
 TEST(Commands, Fp8GenAndVerifyExitStatuses) {

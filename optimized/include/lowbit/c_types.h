@@ -35,17 +35,30 @@ typedef uint32_t lowbit_rounding;
 typedef uint32_t lowbit_fp8_format;
 #define LOWBIT_FP8_E4M3 0u /* OCP E4M3FN */
 #define LOWBIT_FP8_E5M2 1u
-/* The rest of the minifloat family (lowbit::fp8::Format's order). The codecs of lowbit_fp8_options
- * take E4M3 and E5M2 only so far; lowbit_fp8_pack / lowbit_fp8_unpack take every format. */
+/* The rest of the minifloat family (lowbit list, docs/formats/), appended in fp8::Format's order. */
 #define LOWBIT_FP8_E4M3FNUZ 2u
 #define LOWBIT_FP8_E5M2FNUZ 3u
 #define LOWBIT_FP8_E4M3B11FNUZ 4u
 #define LOWBIT_FP8_E3M4 5u
-#define LOWBIT_FP8_E4M3IEEE 6u /* ml_dtypes' float8_e4m3 */
-#define LOWBIT_FP8_E8M0 7u
-#define LOWBIT_FP8_E2M3 8u /* FP6 */
-#define LOWBIT_FP8_E3M2 9u /* FP6 */
-#define LOWBIT_FP8_E2M1 10u /* FP4 */
+#define LOWBIT_FP8_E4M3IEEE 6u /* ml_dtypes' float8_e4m3: IEEE-style, with Inf */
+#define LOWBIT_FP8_E8M0 7u     /* unsigned: no sign bit */
+#define LOWBIT_FP8_E2M3 8u     /* FP6, FP4: one code per byte, in its low bits */
+#define LOWBIT_FP8_E3M2 9u
+#define LOWBIT_FP8_E2M1 10u
+#define LOWBIT_FP8_BINARY8P1SE 11u /* IEEE P3109 binary8pP, signed, extended (E) and finite (F) domains */
+#define LOWBIT_FP8_BINARY8P1SF 12u
+#define LOWBIT_FP8_BINARY8P2SE 13u
+#define LOWBIT_FP8_BINARY8P2SF 14u
+#define LOWBIT_FP8_BINARY8P3SE 15u
+#define LOWBIT_FP8_BINARY8P3SF 16u
+#define LOWBIT_FP8_BINARY8P4SE 17u
+#define LOWBIT_FP8_BINARY8P4SF 18u
+#define LOWBIT_FP8_BINARY8P5SE 19u
+#define LOWBIT_FP8_BINARY8P5SF 20u
+#define LOWBIT_FP8_BINARY8P6SE 21u
+#define LOWBIT_FP8_BINARY8P6SF 22u
+#define LOWBIT_FP8_BINARY8P7SE 23u
+#define LOWBIT_FP8_BINARY8P7SF 24u
 
 typedef uint32_t lowbit_nf4_table;
 #define LOWBIT_NF4_TABLE_NF4 0u /* NormalFloat4 */
@@ -83,7 +96,7 @@ typedef uint32_t lowbit_weak_tuning;
 typedef struct lowbit_fp8_options {
   lowbit_fp8_format format;
   lowbit_rounding rounding;    /* encode only */
-  const char* profile;         /* peer semantics: "ml_dtypes", "ml_dtypes-sat", "cuda-nosat", "cuda-satfinite" */
+  const char* profile;         /* peer semantics: "ml_dtypes", "ml_dtypes-sat", "llvm", "cuda-nosat", "cuda-satfinite" */
   uint64_t seed;               /* LOWBIT_ROUND_SR: the Philox-4x32-10 key */
   uint64_t index0;             /* LOWBIT_ROUND_SR: stream index of in[0] (the Philox counter), so chunks round as the whole */
   const uint32_t* random_bits; /* LOWBIT_ROUND_SR: NULL = Philox(seed); else n words, word i for in[i] */

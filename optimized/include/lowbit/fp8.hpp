@@ -1,5 +1,5 @@
-// lowbit::fp8, the public API of the minifloat family (FP8 E4M3 / E5M2 and every format of
-// lowbit/formats/fp8.hpp): spans in, spans out, an Options struct with
+// lowbit::fp8, the public API of the minifloat family (fp8::Format: FP8, FP6, FP4, E8M0, P3109): spans in,
+// spans out, an Options struct with
 // defaults. Runs the fastest kernel this CPU has (every kernel is bit-identical to the reference);
 // throws lowbit::Error on bad arguments. The verbs (docs/api.md, "The verbs"):
 //   encode    values -> codes (one byte per element)
@@ -19,8 +19,9 @@
 
 namespace lowbit::fp8 {
 
-// The profile called `name` (kProfiles: "ml_dtypes", "ml_dtypes-sat", "cuda-nosat",
-// "cuda-satfinite"), or Error listing the valid names.
+// The profile called `name` (kProfiles: "ml_dtypes", "ml_dtypes-sat", "llvm", "cuda-nosat",
+// "cuda-satfinite"), or Error listing the valid names. Every call throws Error for a profile that does
+// not apply to the format (Profile::formats).
 const Profile& profile(std::string_view name);
 
 struct Options {
@@ -46,7 +47,8 @@ std::vector<std::uint8_t> encode(std::span<const double> in, const Options& o = 
 std::vector<std::uint8_t> encode(std::span<const f16> in, const Options& o = {});
 std::vector<std::uint8_t> encode(std::span<const bf16> in, const Options& o = {});
 
-// Every value is exact in f32, f16 and bf16; NaN codes decode as the profile says.
+// Every value is exact in f32, f16 and bf16; NaN codes decode as the profile says. A sub-byte format's
+// code is the low bits of its byte (FP6: 6, FP4: 4): a byte with a higher bit set is an Error.
 void decode(std::span<const std::uint8_t> in, std::span<float> out, const Options& o = {});
 void decode(std::span<const std::uint8_t> in, std::span<f16> out, const Options& o = {});
 void decode(std::span<const std::uint8_t> in, std::span<bf16> out, const Options& o = {});

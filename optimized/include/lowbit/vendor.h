@@ -1,7 +1,8 @@
-/* lowbit/vendor.h: the vendor plugin ABI (version 1). Pure C.
+/* lowbit/vendor.h: the vendor plugin ABI (versions 1 and 2). Pure C.
  *
  * A vendor builds a shared library that exports one function,
  *
+ *     const lowbit_vendor_descriptor2* lowbit_vendor_descriptor_v2(void);   (or, version 1:)
  *     const lowbit_vendor_descriptor* lowbit_vendor_descriptor_v1(void);
  *
  * returning a descriptor that lists the codecs it implements: one C function per operation, NULL
@@ -21,10 +22,13 @@
 extern "C" {
 #endif
 
-/* The version this header describes. A plugin stores it in abi_version; a loader accepts only its
- * own version. A later version adds a new symbol (lowbit_vendor_descriptor_v2); v1 never changes. */
+/* Each version has its own symbol and abi_version value; v1 never changes. The loader looks for
+ * lowbit_vendor_descriptor_v2 first, then lowbit_vendor_descriptor_v1. (LOWBIT_VENDOR_ABI_VERSION keeps
+ * its value 1, which version-1 plugins store: a v1 plugin builds and loads unchanged.) */
 #define LOWBIT_VENDOR_ABI_VERSION 1
 #define LOWBIT_VENDOR_DESCRIPTOR_SYMBOL "lowbit_vendor_descriptor_v1"
+#define LOWBIT_VENDOR_ABI_VERSION_2 2
+#define LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V2 "lowbit_vendor_descriptor_v2"
 
 #if defined(_WIN32)
 #define LOWBIT_VENDOR_EXPORT __declspec(dllexport)
@@ -105,10 +109,21 @@ typedef struct lowbit_vendor_descriptor {
   lowbit_gse_gemm_f32_fn gse_gemm_f32;
 } lowbit_vendor_descriptor;
 
-typedef const lowbit_vendor_descriptor* (*lowbit_vendor_descriptor_v1_fn)(void);
+/* Version 2: version 1's descriptor (its abi_version = LOWBIT_VENDOR_ABI_VERSION_2), then the fp8
+ * formats the fp8_* functions implement, one bit per format: LOWBIT_FP8_FORMAT_BIT(LOWBIT_FP8_E4M3FNUZ)
+ * ... The loader calls them with no other format. A version-1 plugin implements E4M3 and E5M2. */
+typedef struct lowbit_vendor_descriptor2 {
+  lowbit_vendor_descriptor v1;
+  uint32_t fp8_formats;
+} lowbit_vendor_descriptor2;
+#define LOWBIT_FP8_FORMAT_BIT(format) (UINT32_C(1) << (format))
 
-/* The one symbol a plugin exports (declared here so that a plugin's definition is checked). */
+typedef const lowbit_vendor_descriptor* (*lowbit_vendor_descriptor_v1_fn)(void);
+typedef const lowbit_vendor_descriptor2* (*lowbit_vendor_descriptor_v2_fn)(void);
+
+/* The symbol a plugin exports, one of the two (declared here so that a plugin's definition is checked). */
 LOWBIT_VENDOR_EXPORT const lowbit_vendor_descriptor* lowbit_vendor_descriptor_v1(void);
+LOWBIT_VENDOR_EXPORT const lowbit_vendor_descriptor2* lowbit_vendor_descriptor_v2(void);
 
 #ifdef __cplusplus
 }

@@ -32,13 +32,16 @@ class PluginError : public std::runtime_error {
 // A loaded plugin; the library stays loaded for the object's lifetime.
 class Plugin {
  public:
-  explicit Plugin(const std::string& path);  // dlopen + dlsym + version check; throws PluginError
+  explicit Plugin(const std::string& path);  // dlopen + dlsym (v2, else v1) + version check; throws PluginError
   Plugin(Plugin&& o) noexcept;
   Plugin& operator=(Plugin&&) = delete;
   Plugin(const Plugin&) = delete;
   ~Plugin();
 
-  const lowbit_vendor_descriptor& descriptor() const { return *descriptor_; }
+  const lowbit_vendor_descriptor& descriptor() const { return *descriptor_; }  // version 1's fields
+  // The fp8 formats its fp8_* functions may be called with: a version-2 descriptor's fp8_formats,
+  // E4M3 and E5M2 for version 1.
+  fp8::FormatSet fp8_formats() const { return fp8_formats_; }
   const std::string& name() const { return name_; }
   const std::string& path() const { return path_; }
 
@@ -46,6 +49,7 @@ class Plugin {
   std::string path_, name_;
   void* handle_ = nullptr;
   const lowbit_vendor_descriptor* descriptor_ = nullptr;
+  fp8::FormatSet fp8_formats_ = 0;
 };
 
 // One group of checks: its row in the report.

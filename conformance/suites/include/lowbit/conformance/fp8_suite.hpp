@@ -1,5 +1,7 @@
-// The FP8 conformance suite: runs against any implementation (a kernel-table entry or a plugin)
-// and checks it against the golden data of the peers and against the reference.
+// The minifloat (FP8 family) conformance suite: runs against any implementation (a kernel-table entry
+// or a plugin) and checks it, for every format and every profile that applies to it, against the
+// golden data of the peers (golden/minifloat: ml_dtypes' tables of every format in rne, sat and rtz;
+// golden/fp8: the f32 run lists and stream digests, CUDA's tables) and against the reference.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -12,15 +14,19 @@
 namespace lowbit::conformance {
 
 struct Fp8SuiteOptions {
-  // quick: every f16/bf16 input, all codes, the f64 vectors, a structured + random f32 sample; full:
-  // quick, plus all 2^32 f32 inputs: golden streams (rne), and rtz against the reference.
+  // quick: every f16/bf16 input, all 2^width codes, the f64 vectors, a structured + random f32 sample;
+  // full: quick, plus all 2^32 f32 inputs: the golden stream digests (rne) where the golden data has
+  // them, and, for an implementation other than the reference, rtz against the reference.
   Level level = Level::quick;
+  // full within CI's budget (the exhaustive tests): the streams of every profile of e4m3 and e5m2 and
+  // of the default profile of the others; the rtz sweeps of e4m3 and e5m2 only.
+  bool ci_budget = false;
   unsigned threads = 1;
   std::size_t max_errors = 8;
   std::uint64_t seed = 1;          // random cases and the Philox key of the sr checks
   std::size_t random_cases = 1 << 18;
   std::vector<fp8::Format> formats{fp8::kFormats.begin(), fp8::kFormats.end()};
-  std::vector<const fp8::Profile*> profiles = all_profiles();
+  std::vector<const fp8::Profile*> profiles = all_profiles();  // each run on the formats it applies to
   // The roundings of the encode checks (the golden ones are rne); decode checks always run.
   std::vector<Rounding> roundings{kRoundings.begin(), kRoundings.end()};
 
@@ -30,7 +36,8 @@ struct Fp8SuiteOptions {
 std::vector<Check> run_fp8_suite(const fp8::Impl& impl, const GoldenDir& golden,
                                  const Fp8SuiteOptions& options);
 
-// Golden file names of a profile, e.g. ("cuda-nosat", e4m3, "f16") -> "fp8/cuda_nosat_f16_to_e4m3.u8".
+// Names of a profile's files in golden/fp8, e.g. ("cuda-nosat", e4m3, "f16", "u8") ->
+// "fp8/cuda_nosat_f16_to_e4m3.u8", ("ml_dtypes", e2m1, "f32", "runs") -> "fp8/f32_to_e2m1fn.runs".
 std::string fp8_golden_encode_file(const fp8::Profile& p, fp8::Format f, std::string_view source,
                                    std::string_view ext);
 // Full-stream SHA-256 of the 2^32 f32 encodings, from fp8/f32_streams.sha256.

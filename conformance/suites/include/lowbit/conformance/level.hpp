@@ -10,7 +10,7 @@ namespace lowbit::conformance {
 enum class Level {
   boundary,  // the structured boundary cases only (gen)
   quick,     // boundary + a seeded random sample: the default of gen and conform
-  full,      // quick + the exhaustive inputs: all 2^32 f32 for the 8-bit formats (conform)
+  full,      // quick + the exhaustive inputs: all 2^32 f32 for the minifloats (conform)
 };
 inline constexpr std::array kLevels{Level::boundary, Level::quick, Level::full};
 
