@@ -45,7 +45,9 @@ static_assert(LOWBIT_FP8_E4M3 == c(fp8::Format::e4m3) && LOWBIT_FP8_E5M2 == c(fp
               LOWBIT_FP8_E4M3B11FNUZ == c(fp8::Format::e4m3b11fnuz) && LOWBIT_FP8_E3M4 == c(fp8::Format::e3m4) &&
               LOWBIT_FP8_E4M3IEEE == c(fp8::Format::e4m3ieee) && LOWBIT_FP8_E8M0 == c(fp8::Format::e8m0) &&
               LOWBIT_FP8_E2M3 == c(fp8::Format::e2m3) && LOWBIT_FP8_E3M2 == c(fp8::Format::e3m2) &&
-              LOWBIT_FP8_E2M1 == c(fp8::Format::e2m1) && LOWBIT_FP8_E2M1 + 1 == fp8::kFormats.size());
+              LOWBIT_FP8_E2M1 == c(fp8::Format::e2m1) && LOWBIT_FP8_BINARY8P1SE == c(fp8::Format::binary8p1se) &&
+              LOWBIT_FP8_BINARY8P4SF == c(fp8::Format::binary8p4sf) &&
+              LOWBIT_FP8_BINARY8P7SF == c(fp8::Format::binary8p7sf) && LOWBIT_FP8_BINARY8P7SF + 1 == fp8::kFormats.size());
 static_assert(LOWBIT_NF4_TABLE_NF4 == c(nf4::Table::nf4) && LOWBIT_NF4_TABLE_FP4 == c(nf4::Table::fp4));
 static_assert(LOWBIT_MX_INT8 == c(mx::Format::int8) && LOWBIT_MX_FP8_E4M3 == c(mx::Format::fp8_e4m3) &&
               LOWBIT_MX_FP8_E5M2 == c(mx::Format::fp8_e5m2) && LOWBIT_MX_FP6_E3M2 == c(mx::Format::fp6_e3m2) &&
@@ -117,7 +119,7 @@ fp8::Options fp8_options(const lowbit_fp8_options* c, std::size_t n) {
   const lowbit_fp8_options d = LOWBIT_FP8_OPTIONS_INIT;
   if (!c) c = &d;
   fp8::Options o;
-  o.format = enum_of<fp8::Format>(c->format, LOWBIT_FP8_E2M1, "format (LOWBIT_FP8_*)");
+  o.format = enum_of<fp8::Format>(c->format, LOWBIT_FP8_BINARY8P7SF, "format (LOWBIT_FP8_*)");
   o.rounding = enum_of<Rounding>(c->rounding, LOWBIT_ROUND_SR, "rounding (LOWBIT_ROUND_*)");
   if (c->profile) o.profile = fp8::profile(c->profile);
   o.seed = c->seed;
@@ -227,7 +229,7 @@ lowbit_status fp8_decode(const char* fn, std::size_t n, const std::uint8_t* in, 
   });
 }
 
-fp8::Format any_fp8_format(lowbit_fp8_format f) { return enum_of<fp8::Format>(f, LOWBIT_FP8_E2M1, "format (LOWBIT_FP8_*)"); }
+fp8::Format any_fp8_format(lowbit_fp8_format f) { return enum_of<fp8::Format>(f, LOWBIT_FP8_BINARY8P7SF, "format (LOWBIT_FP8_*)"); }
 
 template <class In, class Raw>
 lowbit_status gse_encode(const char* fn, std::size_t n, const Raw* in, std::int8_t* codes, std::size_t n_codes,
@@ -289,7 +291,7 @@ lowbit_status lowbit_fp8_decode_bf16(size_t n, const uint8_t* in, uint16_t* out,
 }
 
 size_t lowbit_fp8_packed_size(size_t n, lowbit_fp8_format format) noexcept {
-  return format <= LOWBIT_FP8_E2M1 ? fp8::packed_size(static_cast<fp8::Format>(format), n) : 0;
+  return format <= LOWBIT_FP8_BINARY8P7SF ? fp8::packed_size(static_cast<fp8::Format>(format), n) : 0;
 }
 
 lowbit_status lowbit_fp8_pack(size_t n, const uint8_t* codes, uint8_t* out, size_t n_out, lowbit_fp8_format format) noexcept {

@@ -184,7 +184,7 @@ int main(void) {
   CHECK(d->mx_decode_f32(4, codes, scales, y, &mx) == LOWBIT_OK && memcmp(x, y, sizeof x) == 0);
   /* A bad option comes back as the C API's status, which the vendor ABI shares. */
   lowbit_fp8_options bad = fp8;
-  bad.format = LOWBIT_FP8_E2M1 + 1; /* the first number past the family */
+  bad.format = LOWBIT_FP8_BINARY8P7SF + 1; /* the first number past the family */
   CHECK(d->fp8_encode_f32(4, x, codes, &bad) == LOWBIT_E_INVALID);
   lowbit_qeft_matrix w;
   memset(&w, 0, sizeof w);

@@ -155,7 +155,8 @@ constexpr std::optional<Format> parse_format(std::string_view s) {
 using FormatSet = std::uint32_t;
 constexpr FormatSet format_bit(Format f) { return FormatSet{1} << static_cast<unsigned>(f); }
 inline constexpr FormatSet kMlDtypes = (format_bit(Format::e2m1) << 1) - 1;  // e4m3 .. e2m1
-inline constexpr FormatSet kP3109 = ((FormatSet{1} << kFormats.size()) - 1) & ~kMlDtypes;
+inline constexpr FormatSet kAllFormats = (FormatSet{1} << kFormats.size()) - 1;
+inline constexpr FormatSet kP3109 = kAllFormats & ~kMlDtypes;
 inline constexpr FormatSet kOcpFp8 = format_bit(Format::e4m3) | format_bit(Format::e5m2);
 inline constexpr FormatSet kCudaSatfinite =  // cuda_fp8.h, and cuda_fp6.h / cuda_fp4.h, which always saturate
     kOcpFp8 | format_bit(Format::e2m3) | format_bit(Format::e3m2) | format_bit(Format::e2m1);
