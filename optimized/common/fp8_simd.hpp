@@ -27,14 +27,14 @@ struct Fp8EncodeConstants {
   std::uint32_t nan_sign;    // the sign bit if a NaN's sign flips it (xor), else 0
   std::uint32_t nan_payload; // the mantissa bits a NaN keeps from its source's top bits, else 0
   std::uint32_t sign_bit;    // the code's sign bit (0x80, FP6 0x20, FP4 0x08; E8M0: 0)
-  std::uint32_t sign_shift;  // 32 - width: moves the f32 sign to the code's
   std::uint32_t zero_floor;  // the sign is kept where the magnitude code is above this (signed): FNUZ 0, else -1
   std::uint32_t nonpos_below;  // x (signed) below this: unsigned formats' zero and negatives (E8M0: 1, else INT_MIN)
   std::uint32_t nonpos;      // their code
   bool nearest;              // rne; otherwise rtz (sr and rna kernels call the reference)
   // The fast path, for blocks whose lanes are all in fast_low .. fast_limit (abs_mask & x):
   std::uint32_t abs_mask;    // 0x7FFFFFFF; unsigned formats keep the sign, so that negatives leave the range
-  std::uint32_t fast_low;    // 0; unsigned formats 1 (zero is no E8M0 value)
+  std::uint32_t fast_low;    // 0; FNUZ: the smallest subnormal (a negative result of 0 loses its sign, the
+                             // lane path does that); unsigned formats 1 (zero is no E8M0 value)
   std::uint32_t fast_limit;  // f32 bits of the largest finite value
   std::uint32_t min_normal;  // f32 bits of the smallest normal; below it the result is subnormal
   std::uint32_t rebias;      // (127 - bias) << m: the rounded f32 pattern >> drop, minus this, is the code
@@ -86,13 +86,12 @@ constexpr Fp8EncodeConstants encode_constants(const fp8::EncodeParams& p, Binary
           nan_signed ? t.sign_bit() : 0u,
           payload ? (1u << m) - 1 : 0u,
           t.sign_bit(),
-          static_cast<std::uint32_t>(32 - t.width()),
           signed_zero ? 0xFFFFFFFFu : 0u,
           t.is_signed ? 0x80000000u : 1u,
           p.saturate_finite ? 0u : t.canonical_nan(),
           p.rounding == Rounding::rne,
           t.is_signed ? 0x7FFFFFFFu : 0xFFFFFFFFu,
-          t.is_signed ? 0u : 1u,
+          !t.is_signed ? 1u : signed_zero ? 0u : std::bit_cast<std::uint32_t>(pow2f(t.layout.emin() - static_cast<int>(m))),
           code_f32_bits(t, t.max_finite()),
           static_cast<std::uint32_t>(127 + t.layout.emin()) << 23,
           static_cast<std::uint32_t>(127 - t.layout.bias()) << m,
@@ -100,10 +99,15 @@ constexpr Fp8EncodeConstants encode_constants(const fp8::EncodeParams& p, Binary
           m > 0 ? 1u : 0u,
           pow2f(static_cast<int>(m) - t.layout.emin())};
 }
-// E8M0 gives -Inf the +Inf code (see Fp8Encoder::encode): the same NaN in every profile it has.
+// Two shortcuts the profiles allow: E8M0 gives -Inf the +Inf code (Fp8Encoder::encode), the same
+// NaN where Inf is not saturated; FNUZ's NaN decodes with its sign (Fp8Decoder), as the NaN of a
+// profile that keeps signs.
 static_assert([] {
   for (const fp8::Profile& p : fp8::kProfiles)
-    if (applies(p, fp8::Format::e8m0) && p.saturate_inf) return false;
+    for (fp8::Format f : fp8::kFormats)
+      if (applies(p, f) && ((!traits(f).is_signed && p.saturate_inf) ||
+                            (traits(f).specials == fp8::Specials::fnuz && p.nan_decode != fp8::NanDecode::keep_sign_quiet)))
+        return false;
   return true;
 }());
 
@@ -114,12 +118,12 @@ struct Fp8DecodeConstants {
   std::uint32_t man_bits;    // m
   std::uint32_t exp_shift;   // 23 - m: moves the exponent+mantissa to the f32 fields
   std::uint32_t rebias;      // (127 - bias) << 23
-  std::uint32_t implicit;    // OR-ed into a code with exponent field 0: 0, E8M0 (no subnormals) 1 << m
-  float subnormal_scale;     // the value of 1 in that code: 2^(emin - m); E8M0 2^(-bias - m)
-  std::uint32_t inf;         // magnitude code of Inf, or 0x100 (never matches) without Inf
-  // NaN where ((code + nan_add) & nan_mask) > nan_above: all_ones (fn), > inf (ieee), FNUZ's
-  // 0x80 alone ((0x80 + 0x7F) & 0xFF), none (finite: above all_ones).
-  std::uint32_t nan_add, nan_mask, nan_above;
+  float subnormal_scale;     // 2^(emin - m): the value of mantissa 1 with exponent field 0
+  // The one code (code & special_mask == special) whose bits the formulas do not give, before
+  // its sign: Inf (+-, mask 0x7F), FNUZ's NaN 0x80 (its sign kept: ml_dtypes), E8M0's 0x00
+  // (2^-127: E8M0 has no subnormals); none (0x100) in the other formats.
+  std::uint32_t special_mask, special, special_bits;
+  std::uint32_t nan_above;   // magnitude codes above this are the NaNs of ieee and fn formats
   std::uint32_t nan_bits;    // f32 bits of a decoded NaN, before its sign
   std::uint32_t nan_sign;    // 0x80000000 if a NaN keeps its sign, else 0
 };
@@ -129,18 +133,18 @@ constexpr Fp8DecodeConstants decode_constants(const fp8::DecodeParams& p) {
   const std::uint32_t m = static_cast<std::uint32_t>(t.layout.man_bits);
   const bool cuda = p.nan == fp8::NanDecode::cuda;
   const bool fnuz = t.specials == fp8::Specials::fnuz;
+  const std::uint32_t none = 0x100, special = t.has_inf() ? t.inf() : fnuz ? 0x80u : !t.is_signed ? 0u : none;
   return {t.all_ones(),
           t.sign_bit(),
           static_cast<std::uint32_t>(32 - t.width()),
           m,
           23 - m,
           static_cast<std::uint32_t>(127 - t.layout.bias()) << 23,
-          t.is_signed ? 0u : 1u << m,
-          pow2f((t.is_signed ? t.layout.emin() : -t.layout.bias()) - static_cast<int>(m)),
-          t.has_inf() ? t.inf() : 0x100u,
-          fnuz ? 0x7Fu : 0u,
-          fnuz ? 0xFFu : t.all_ones(),
-          fnuz ? 0xFEu : t.has_inf() ? t.inf() : t.has_nan() ? t.max_finite() : t.all_ones(),
+          pow2f(t.layout.emin() - static_cast<int>(m)),
+          t.has_inf() ? t.all_ones() : 0xFFu,
+          special,
+          t.has_inf() ? 0x7F800000u : fnuz ? 0x7FC00000u : std::bit_cast<std::uint32_t>(pow2f(-t.layout.bias())),
+          t.has_inf() ? t.inf() : t.specials == fp8::Specials::fn ? t.max_finite() : t.all_ones(),
           cuda ? 0x7FFFE000u : 0x7FC00000u,
           cuda ? 0u : 0x80000000u};
 }
@@ -150,7 +154,7 @@ template <class I> struct Fp8Encoder {
   using U = typename I::U;
   U drop, min_exp, max_finite, overflow, inf, nan, nan_sign, nan_payload, sign_bit, zero_floor, nonpos_below, nonpos;
   U abs_mask, fast_low, fast_span, min_normal, rebias, round_half, odd_mask;
-  typename I::Count man_bits, drop_count, sign_shift;
+  typename I::Count man_bits, drop_count;
   typename I::F subnormal_scale;
 
   explicit Fp8Encoder(const Fp8EncodeConstants& k)
@@ -160,11 +164,10 @@ template <class I> struct Fp8Encoder {
         nonpos_below(I::splat(k.nonpos_below)), nonpos(I::splat(k.nonpos)), abs_mask(I::splat(k.abs_mask)),
         fast_low(I::splat(k.fast_low)), fast_span(I::splat(k.fast_limit - k.fast_low)), min_normal(I::splat(k.min_normal)),
         rebias(I::splat(k.rebias)), round_half(I::splat(k.round_half)), odd_mask(I::splat(k.odd_mask)),
-        man_bits(I::count(k.man_bits)), drop_count(I::count(k.drop)), sign_shift(I::count(k.sign_shift)),
+        man_bits(I::count(k.man_bits)), drop_count(I::count(k.drop)),
         subnormal_scale(I::splat_f(k.subnormal_scale)) {}
 
-  // The sign bit of x where the code keeps it: not on FNUZ's zero (0x80 is its NaN).
-  U sign(U x, U mag) const { return I::and_(I::and_(I::shr(x, sign_shift), sign_bit), I::gt(mag, zero_floor)); }
+  U sign(U x) const { return I::and_(I::template sra<31>(x), sign_bit); }  // as the code's sign bit
 
   // The fast path: exact only while every lane is in fast_low .. fast_limit, which `range` collects
   // (the unsigned maximum of lane - fast_low; in_range() tests it). Every value compared signed is
@@ -178,7 +181,7 @@ template <class I> struct Fp8Encoder {
     // A subnormal result: |x| scaled exactly to units of the smallest subnormal, then rounded.
     const U subnormal = I::template round<kNearest ? Rounding::rne : Rounding::rtz>(I::mul(I::as_f(abs), subnormal_scale));
     const U mag = I::select(I::gt(min_normal, abs), subnormal, normal);
-    return I::or_(mag, sign(x, mag));
+    return I::or_(mag, sign(x));
   }
   bool in_range(U range) const { return !I::any(I::sub_sat(range, fast_span)); }
 
@@ -206,22 +209,24 @@ template <class I> struct Fp8Encoder {
     mag = I::select(I::gt(mag, max_finite), overflow, mag);
     mag = I::select(I::gt(nonpos_below, x), nonpos, mag);  // E8M0: zero and negatives (-Inf, -NaN: below)
     mag = I::select(I::eq(abs, I::splat(0x7F800000)), inf, mag);
-    const U nan_code = I::or_(I::xor_(nan, I::and_(I::shr(x, sign_shift), nan_sign)),
+    const U nan_code = I::or_(I::xor_(nan, I::and_(I::template sra<31>(x), nan_sign)),
                               I::and_(I::shr(abs, drop_count), nan_payload));
-    return I::select(I::gt(abs, I::splat(0x7F800000)), nan_code, I::or_(mag, sign(x, mag)));
+    // The sign, but not on FNUZ's zero (0x80 is its NaN).
+    const U code = I::or_(mag, I::and_(sign(x), I::gt(mag, zero_floor)));
+    return I::select(I::gt(abs, I::splat(0x7F800000)), nan_code, code);
   }
 };
 
 template <class I> struct Fp8Decoder {
   using U = typename I::U;
-  U mag_mask, sign_bit, rebias, sub_limit, implicit, inf, nan_add, nan_mask, nan_above, nan_bits, nan_sign;
+  U mag_mask, sign_bit, rebias, sub_limit, special_mask, special, special_bits, nan_above, nan_bits, nan_sign;
   typename I::Count sign_shift, exp_shift;
   typename I::F scale;
 
   explicit Fp8Decoder(const Fp8DecodeConstants& k)
       : mag_mask(I::splat(k.mag_mask)), sign_bit(I::splat(k.sign_bit)), rebias(I::splat(k.rebias)),
-        sub_limit(I::splat(1u << k.man_bits)), implicit(I::splat(k.implicit)), inf(I::splat(k.inf)),
-        nan_add(I::splat(k.nan_add)), nan_mask(I::splat(k.nan_mask)), nan_above(I::splat(k.nan_above)),
+        sub_limit(I::splat(1u << k.man_bits)), special_mask(I::splat(k.special_mask)), special(I::splat(k.special)),
+        special_bits(I::splat(k.special_bits)), nan_above(I::splat(k.nan_above)),
         nan_bits(I::splat(k.nan_bits)), nan_sign(I::splat(k.nan_sign)), sign_shift(I::count(k.sign_shift)),
         exp_shift(I::count(k.exp_shift)), scale(I::splat_f(k.subnormal_scale)) {}
 
@@ -230,12 +235,11 @@ template <class I> struct Fp8Decoder {
     const U mag = I::and_(c, mag_mask);
     const U sign = I::shl(I::and_(c, sign_bit), sign_shift);
     const U normal = I::add(I::shl(mag, exp_shift), rebias);
-    const U subnormal = I::as_u(I::mul(I::to_f(I::or_(mag, implicit)), scale));
+    const U subnormal = I::as_u(I::mul(I::to_f(mag), scale));
     U bits = I::select(I::gt(sub_limit, mag), subnormal, normal);
-    bits = I::select(I::eq(mag, inf), I::splat(0x7F800000), bits);
+    bits = I::select(I::eq(I::and_(c, special_mask), special), special_bits, bits);
     bits = I::or_(bits, sign);
-    const U nan = I::gt(I::and_(I::add(c, nan_add), nan_mask), nan_above);
-    return I::select(nan, I::or_(nan_bits, I::and_(sign, nan_sign)), bits);
+    return I::select(I::gt(mag, nan_above), I::or_(nan_bits, I::and_(sign, nan_sign)), bits);
   }
 };
 
