@@ -38,7 +38,7 @@ struct Fp8EncodeConstants {
   std::uint32_t fast_limit;  // f32 bits of the largest finite value
   std::uint32_t min_normal;  // f32 bits of the smallest normal; below it the result is subnormal
   std::uint32_t rebias;      // (127 - bias) << m: the rounded f32 pattern >> drop, minus this, is the code
-  std::uint32_t round_half;  // added before >> drop: half - 1 plus the odd bit (ties to even), half if m = 0
+  std::uint32_t round_half;  // added before >> drop with the odd bit: half - 1 (ties to even); m = 0: half
   std::uint32_t odd_mask;    // 1: the kept part's last bit decides ties; 0 where it is the implicit 1 (m = 0)
   float subnormal_scale;     // 2^(m - emin): |x| times this, rounded to an integer, is the code
 };
