@@ -30,6 +30,7 @@ struct Avx2 {
   static void store(std::int32_t* p, U v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
   static U and_(U a, U b) { return _mm256_and_si256(a, b); }
   static U or_(U a, U b) { return _mm256_or_si256(a, b); }
+  static U xor_(U a, U b) { return _mm256_xor_si256(a, b); }
   static U and_not(U a, U b) { return _mm256_andnot_si256(b, a); }  // a & ~b
   static U add(U a, U b) { return _mm256_add_epi32(a, b); }
   static U sub(U a, U b) { return _mm256_sub_epi32(a, b); }

@@ -4,13 +4,16 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
+#include <cmath>
 #include <vector>
 
 #include "bench.hpp"
 #include "lowbit/fp8.hpp"
 #include "lowbit/kernels.hpp"
 #include "lowbit/reference/binary_float.hpp"
+#include "lowbit/reference/fp8.hpp"
 
 namespace {
 
@@ -19,18 +22,21 @@ using bench::kCache;
 using bench::kMemory;
 using bench::at;
 
-// Values like weights or activations (a few beyond the E4M3 range), in each source type.
-template <class T> std::vector<T> inputs(std::size_t n) {
+// Values like weights or activations, in each source type: a few beyond E4M3's range, and as far
+// beyond a narrower format's (scaled by its max finite / E4M3's), positive for E8M0 (scales).
+template <class T> std::vector<T> inputs(std::size_t n, fp8::Format format) {
+  const auto max = [](fp8::Format f) { return ref::fp8_decode<float>(traits(f).max_finite(), fp8::decode_params(f, fp8::default_profile())); };
+  const float scale = std::min(1.0f, max(format) / max(fp8::Format::e4m3));
   const std::vector<float> f = bench::normal_floats(n);
   std::vector<T> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = ref::convert_nearest<T>(f[i]);
+  for (std::size_t i = 0; i < n; ++i) v[i] = ref::convert_nearest<T>(traits(format).is_signed ? f[i] * scale : std::fabs(f[i]));
   return v;
 }
 
 std::vector<std::uint8_t> codes(std::size_t n, fp8::Format f) {
   fp8::Options o;
   o.format = f;
-  return fp8::encode(std::span<const float>(inputs<float>(n)), o);
+  return fp8::encode(std::span<const float>(inputs<float>(n, f)), o);
 }
 
 std::string encode_name(FloatType in, fp8::Format f, std::string_view impl) {
@@ -42,8 +48,8 @@ std::string decode_name(fp8::Format f, FloatType out, std::string_view impl) {
 
 template <class In> void register_encode(const fp8::Impl& impl, fp8::Format f) {
   const fp8::EncodeParams p = fp8::encode_params(f, fp8::default_profile(), FloatTraits<In>::type);
-  bench::stream(encode_name(FloatTraits<In>::type, f, impl.name), sizeof(In), [&impl, p](std::size_t n) {  // input bytes
-    return [&impl, p, n, in = inputs<In>(n), out = std::vector<std::uint8_t>(n)]() mutable {
+  bench::stream(encode_name(FloatTraits<In>::type, f, impl.name), sizeof(In), [&impl, f, p](std::size_t n) {  // input bytes
+    return [&impl, p, n, in = inputs<In>(n, f), out = std::vector<std::uint8_t>(n)]() mutable {
       fp8::encode_kernel<In>(impl)(n, in.data(), out.data(), &p);
     };
   });
@@ -63,8 +69,8 @@ void register_api(fp8::Format f) {
   bench::api_codec(
       fmt::format("{} f32", traits(f).name), [f](std::string_view impl) { return encode_name(FloatType::f32, f, impl); },
       [f](std::string_view impl) { return decode_name(f, FloatType::f32, impl); }, kernels::best<fp8::Impl>().name, sizeof(float),
-      [o](std::size_t n) {
-        return [o, in = inputs<float>(n), out = std::vector<std::uint8_t>(n)]() mutable { fp8::encode(std::span<const float>(in), std::span(out), o); };
+      [o, f](std::size_t n) {
+        return [o, in = inputs<float>(n, f), out = std::vector<std::uint8_t>(n)]() mutable { fp8::encode(std::span<const float>(in), std::span(out), o); };
       },
       [o, f](std::size_t n) {
         return [o, in = codes(n, f), out = std::vector<float>(n)]() mutable { fp8::decode(std::span<const std::uint8_t>(in), std::span(out), o); };

@@ -5,7 +5,6 @@
 // reference (documented: scalar).
 #pragma once
 #include <bit>
-#include <cmath>
 #include <cstdint>
 
 #include "common/blocks.hpp"
@@ -18,78 +17,134 @@ namespace lowbit::simd {
 namespace {
 
 struct Fp8EncodeConstants {
-  std::uint32_t man_bits;    // FP8 mantissa bits m
-  std::uint32_t drop;        // 23 - m: f32 mantissa bits below FP8's last bit for a normal result
-  std::uint32_t min_exp;     // f32 biased exponent of FP8's smallest normal (127 + 1 - bias)
+  std::uint32_t man_bits;    // the format's mantissa bits m
+  std::uint32_t drop;        // 23 - m: f32 mantissa bits below the format's last bit for a normal result
+  std::uint32_t min_exp;     // f32 biased exponent of the format's smallest normal (127 + emin)
   std::uint32_t max_finite;  // largest finite magnitude code
-  std::uint32_t overflow;    // magnitude code of a finite overflow
+  std::uint32_t overflow;    // magnitude code of a finite overflow (0x80, FNUZ's NaN, takes no sign)
   std::uint32_t inf;         // magnitude code of +-Inf inputs
   std::uint32_t nan;         // code of NaN inputs, before sign and payload
-  std::uint32_t nan_sign;    // 0x80 if a NaN keeps its sign, else 0
-  std::uint32_t nan_payload; // 1 if the f32 mantissa bit 21 (the source's second bit) goes to bit 0
+  std::uint32_t nan_sign;    // the sign bit if a NaN's sign flips it (xor), else 0
+  std::uint32_t nan_payload; // the mantissa bits a NaN keeps from its source's top bits, else 0
+  std::uint32_t sign_bit;    // the code's sign bit (0x80, FP6 0x20, FP4 0x08; E8M0: 0)
+  std::uint32_t zero_floor;  // the sign is kept where the magnitude code is above this (signed): FNUZ 0, else -1
+  std::uint32_t nonpos_below;  // x (signed) below this: unsigned formats' zero and negatives (E8M0: 1, else INT_MIN)
+  std::uint32_t nonpos;      // their code
   bool nearest;              // rne; otherwise rtz (sr and rna kernels call the reference)
-  // The fast path, for blocks whose |x| are all <= max finite (f32 bits <= fast_limit):
-  std::uint32_t fast_limit;  // f32 bits of the largest finite FP8 value
-  std::uint32_t min_normal;  // f32 bits of FP8's smallest normal; below it the result is subnormal
-  std::uint32_t rebias;      // (127 - bias) << m: f32 pattern >> drop, minus this, is the code
+  // The fast path, for blocks whose lanes are all in fast_low .. fast_limit (abs_mask & x):
+  std::uint32_t abs_mask;    // 0x7FFFFFFF; unsigned formats keep the sign, so that negatives leave the range
+  std::uint32_t fast_low;    // 0; FNUZ: the smallest subnormal (a negative result of 0 loses its sign, the
+                             // lane path does that); unsigned formats 1 (zero is no E8M0 value)
+  std::uint32_t fast_limit;  // f32 bits of the largest finite value
+  std::uint32_t min_normal;  // f32 bits of the smallest normal; below it the result is subnormal
+  std::uint32_t rebias;      // (127 - bias) << m: the rounded f32 pattern >> drop, minus this, is the code
+  std::uint32_t round_half;  // added before >> drop with the odd bit: half - 1 (ties to even); m = 0: half
+  std::uint32_t odd_mask;    // 1: the kept part's last bit decides ties; 0 where it is the implicit 1 (m = 0)
   float subnormal_scale;     // 2^(m - emin): |x| times this, rounded to an integer, is the code
 };
 
-// The formats these kernels compute; the others call the reference.
-constexpr bool simd_format(fp8::Format f) { return f == fp8::Format::e4m3 || f == fp8::Format::e5m2; }
+// 2^e as an f32, subnormal ones included (E8M0's 2^-127).
+constexpr float pow2f(int e) {
+  return std::bit_cast<float>(e >= -126 ? static_cast<std::uint32_t>(127 + e) << 23 : 1u << (149 + e));
+}
 
-// The f32 bit pattern of the largest finite value of an FP8 format.
-constexpr std::uint32_t max_finite_f32_bits(const fp8::Traits& t) {
+// The f32 bit pattern of a magnitude code (a normal one).
+constexpr std::uint32_t code_f32_bits(const fp8::Traits& t, std::uint32_t code) {
   const int m = t.layout.man_bits;
-  const int e = t.max_finite() >> m, man = t.max_finite() & ((1 << m) - 1);
+  const int e = static_cast<int>(code >> m), man = static_cast<int>(code & ((1u << m) - 1));
   return static_cast<std::uint32_t>(((e - t.layout.bias() + 127) << 23) | (man << (23 - m)));
 }
 
-// `source`: the input's layout (a NaN's payload bit is kept or not by it).
+// The code a value beyond the finite range (overflow, Inf) gets, before its sign.
+constexpr std::uint32_t beyond_code(const fp8::Traits& t, bool saturate) {
+  if (saturate || t.specials == fp8::Specials::finite) return t.max_finite();
+  if (t.specials == fp8::Specials::ieee) return t.inf();
+  return t.specials == fp8::Specials::fnuz ? 0x80u : t.canonical_nan();
+}
+
+// Everything a format, profile and source type mean to the encoder, derived from the descriptor.
+// `source`: the input's layout (a NaN's payload is kept or not by it).
 constexpr Fp8EncodeConstants encode_constants(const fp8::EncodeParams& p, BinaryLayout source) {
   const fp8::Traits& t = traits(p.format);
-  const bool same_width = t.layout.exp_bits == source.exp_bits;
   const std::uint32_t m = static_cast<std::uint32_t>(t.layout.man_bits);
-  const std::uint32_t special = t.has_inf() ? t.inf() : t.canonical_nan();
-  const bool payload = t.has_inf() && (p.nan == fp8::NanEncode::keep_sign_payload ||
-                                       (p.nan == fp8::NanEncode::same_width_payload && same_width));
+  const bool ones = p.nan == fp8::NanEncode::positive_ones;
+  const bool payload = !ones && t.has_inf() &&
+                       (p.nan == fp8::NanEncode::keep_sign_payload ||
+                        (p.nan == fp8::NanEncode::same_width_payload && t.layout.exp_bits == source.exp_bits));
+  // NaN: sign | canonical NaN, except FNUZ's unsigned 0x80 and the finite formats' -0 code, which
+  // the sign flips (ml_dtypes: +NaN -> -0, -NaN -> +0): one xor covers both.
+  const std::uint32_t nan = ones ? t.all_ones() : t.specials == fp8::Specials::finite ? t.sign_bit() : t.canonical_nan();
+  const bool nan_signed = !ones && t.specials != fp8::Specials::fnuz;
+  const bool signed_zero = t.has_negative_zero() || !t.is_signed;
   return {m,
           23 - m,
           static_cast<std::uint32_t>(127 + t.layout.emin()),
           t.max_finite(),
-          p.saturate_finite || (p.rounding == Rounding::rtz && p.rtz_saturates) ? t.max_finite() : special,
-          p.saturate_inf ? t.max_finite() : special,
-          p.nan == fp8::NanEncode::positive_ones ? 0x7Fu : payload ? 0x7Eu : t.canonical_nan(),
-          p.nan == fp8::NanEncode::positive_ones ? 0u : 0x80u,
-          payload ? 1u : 0u,
+          beyond_code(t, p.saturate_finite || (p.rounding == Rounding::rtz && p.rtz_saturates)),
+          beyond_code(t, p.saturate_inf),
+          nan,
+          nan_signed ? t.sign_bit() : 0u,
+          payload ? (1u << m) - 1 : 0u,
+          t.sign_bit(),
+          signed_zero ? 0xFFFFFFFFu : 0u,
+          t.is_signed ? 0x80000000u : 1u,
+          p.saturate_finite ? 0u : t.canonical_nan(),
           p.rounding == Rounding::rne,
-          max_finite_f32_bits(t),
+          t.is_signed ? 0x7FFFFFFFu : 0xFFFFFFFFu,
+          !t.is_signed ? 1u : signed_zero ? 0u : std::bit_cast<std::uint32_t>(pow2f(t.layout.emin() - static_cast<int>(m))),
+          code_f32_bits(t, t.max_finite()),
           static_cast<std::uint32_t>(127 + t.layout.emin()) << 23,
           static_cast<std::uint32_t>(127 - t.layout.bias()) << m,
-          std::bit_cast<float>(static_cast<std::uint32_t>(127 + static_cast<int>(m) - t.layout.emin()) << 23)};
+          m > 0 ? (1u << (22 - m)) - 1 : 1u << 22,
+          m > 0 ? 1u : 0u,
+          pow2f(static_cast<int>(m) - t.layout.emin())};
 }
+// Two shortcuts the profiles allow: E8M0 gives -Inf the +Inf code (Fp8Encoder::encode), the same
+// NaN where Inf is not saturated; FNUZ's NaN decodes with its sign (Fp8Decoder), as the NaN of a
+// profile that keeps signs.
+static_assert([] {
+  for (const fp8::Profile& p : fp8::kProfiles)
+    for (fp8::Format f : fp8::kFormats)
+      if (applies(p, f) && ((!traits(f).is_signed && p.saturate_inf) ||
+                            (traits(f).specials == fp8::Specials::fnuz && p.nan_decode != fp8::NanDecode::keep_sign_quiet)))
+        return false;
+  return true;
+}());
 
 struct Fp8DecodeConstants {
+  std::uint32_t mag_mask;    // the magnitude bits (all_ones): the bits above the code's are ignored
+  std::uint32_t sign_bit;    // the code's sign bit (E8M0: 0)
+  std::uint32_t sign_shift;  // 32 - width: moves it to f32's
   std::uint32_t man_bits;    // m
-  std::uint32_t exp_shift;   // 23 - m: moves the FP8 exponent+mantissa to the f32 fields
+  std::uint32_t exp_shift;   // 23 - m: moves the exponent+mantissa to the f32 fields
   std::uint32_t rebias;      // (127 - bias) << 23
-  float subnormal_scale;     // 2^(1 - bias - m): value of mantissa 1 with exponent field 0
-  std::uint32_t inf;         // magnitude code of Inf, or 0x100 (never matches) for E4M3
-  std::uint32_t nan_above;   // magnitude codes above this are NaN (0x7E E4M3, 0x7C E5M2)
+  float subnormal_scale;     // 2^(emin - m): the value of mantissa 1 with exponent field 0
+  // The one code (code & special_mask == special) whose bits the formulas do not give, before
+  // its sign: Inf (+-, mask 0x7F), FNUZ's NaN 0x80 (its sign kept: ml_dtypes), E8M0's 0x00
+  // (2^-127: E8M0 has no subnormals); none (0x100) in the other formats.
+  std::uint32_t special_mask, special, special_bits;
+  std::uint32_t nan_above;   // magnitude codes above this are the NaNs of ieee and fn formats
   std::uint32_t nan_bits;    // f32 bits of a decoded NaN, before its sign
   std::uint32_t nan_sign;    // 0x80000000 if a NaN keeps its sign, else 0
 };
 
-inline Fp8DecodeConstants decode_constants(const fp8::DecodeParams& p) {
+constexpr Fp8DecodeConstants decode_constants(const fp8::DecodeParams& p) {
   const fp8::Traits& t = traits(p.format);
   const std::uint32_t m = static_cast<std::uint32_t>(t.layout.man_bits);
   const bool cuda = p.nan == fp8::NanDecode::cuda;
-  return {m,
+  const bool fnuz = t.specials == fp8::Specials::fnuz;
+  const std::uint32_t none = 0x100, special = t.has_inf() ? t.inf() : fnuz ? 0x80u : !t.is_signed ? 0u : none;
+  return {t.all_ones(),
+          t.sign_bit(),
+          static_cast<std::uint32_t>(32 - t.width()),
+          m,
           23 - m,
           static_cast<std::uint32_t>(127 - t.layout.bias()) << 23,
-          std::ldexp(1.0f, t.layout.emin() - static_cast<int>(m)),
-          t.has_inf() ? t.inf() : 0x100u,
-          t.has_inf() ? t.inf() : t.max_finite(),
+          pow2f(t.layout.emin() - static_cast<int>(m)),
+          t.has_inf() ? t.all_ones() : 0xFFu,
+          special,
+          t.has_inf() ? 0x7F800000u : fnuz ? 0x7FC00000u : std::bit_cast<std::uint32_t>(pow2f(-t.layout.bias())),
+          t.has_inf() ? t.inf() : t.specials == fp8::Specials::fn ? t.max_finite() : t.all_ones(),
           cuda ? 0x7FFFE000u : 0x7FC00000u,
           cuda ? 0u : 0x80000000u};
 }
@@ -97,42 +152,49 @@ inline Fp8DecodeConstants decode_constants(const fp8::DecodeParams& p) {
 // Integer rounding on the f32 pattern of each lane.
 template <class I> struct Fp8Encoder {
   using U = typename I::U;
-  U drop, min_exp, max_finite, overflow, inf, nan, nan_sign, nan_payload;
-  U fast_limit, min_normal, rebias, half_m1;
+  U drop, min_exp, max_finite, overflow, inf, nan, nan_sign, nan_payload, sign_bit, zero_floor, nonpos_below, nonpos;
+  U abs_mask, fast_low, fast_span, min_normal, rebias, round_half, odd_mask;
   typename I::Count man_bits, drop_count;
   typename I::F subnormal_scale;
 
   explicit Fp8Encoder(const Fp8EncodeConstants& k)
       : drop(I::splat(k.drop)), min_exp(I::splat(k.min_exp)), max_finite(I::splat(k.max_finite)),
         overflow(I::splat(k.overflow)), inf(I::splat(k.inf)), nan(I::splat(k.nan)), nan_sign(I::splat(k.nan_sign)),
-        nan_payload(I::splat(k.nan_payload)), fast_limit(I::splat(k.fast_limit)), min_normal(I::splat(k.min_normal)),
-        rebias(I::splat(k.rebias)), half_m1(I::splat((1u << (k.drop - 1)) - 1)), man_bits(I::count(k.man_bits)),
-        drop_count(I::count(k.drop)), subnormal_scale(I::splat_f(k.subnormal_scale)) {}
+        nan_payload(I::splat(k.nan_payload)), sign_bit(I::splat(k.sign_bit)), zero_floor(I::splat(k.zero_floor)),
+        nonpos_below(I::splat(k.nonpos_below)), nonpos(I::splat(k.nonpos)), abs_mask(I::splat(k.abs_mask)),
+        fast_low(I::splat(k.fast_low)), fast_span(I::splat(k.fast_limit - k.fast_low)), min_normal(I::splat(k.min_normal)),
+        rebias(I::splat(k.rebias)), round_half(I::splat(k.round_half)), odd_mask(I::splat(k.odd_mask)),
+        man_bits(I::count(k.man_bits)), drop_count(I::count(k.drop)),
+        subnormal_scale(I::splat_f(k.subnormal_scale)) {}
 
-  // The fast path: exact only while every |x| <= max finite, which `special` collects. Every
-  // value compared is below 2^31, so signed and unsigned compares agree.
-  template <bool kNearest> U fast(U x, U& special) const {
-    const U abs = I::and_(x, I::splat(0x7FFFFFFF));
-    special = I::or_(special, I::gt(abs, fast_limit));
-    U t = abs;  // a normal result: round the f32 pattern at FP8's last mantissa bit
-    if constexpr (kNearest) t = I::add(abs, I::add(half_m1, I::and_(I::shr(abs, drop_count), I::splat(1))));
+  U sign(U x) const { return I::and_(I::template sra<31>(x), sign_bit); }  // as the code's sign bit
+
+  // The fast path: exact only while every lane is in fast_low .. fast_limit, which `range` collects
+  // (the unsigned maximum of lane - fast_low; in_range() tests it). Every value compared signed is
+  // below 2^31 there.
+  template <bool kNearest> U fast(U x, U& range) const {
+    const U abs = I::and_(x, abs_mask);
+    range = I::max_u(range, I::sub(abs, fast_low));
+    U t = abs;  // a normal result: round the f32 pattern at the format's last mantissa bit
+    if constexpr (kNearest) t = I::add(abs, I::add(round_half, I::and_(I::shr(abs, drop_count), odd_mask)));
     const U normal = I::sub(I::shr(t, drop_count), rebias);
     // A subnormal result: |x| scaled exactly to units of the smallest subnormal, then rounded.
     const U subnormal = I::template round<kNearest ? Rounding::rne : Rounding::rtz>(I::mul(I::as_f(abs), subnormal_scale));
     const U mag = I::select(I::gt(min_normal, abs), subnormal, normal);
-    return I::or_(mag, I::and_(I::template shr<24>(x), I::splat(0x80)));
+    return I::or_(mag, sign(x));
   }
+  bool in_range(U range) const { return !I::any(I::sub_sat(range, fast_span)); }
 
-  // f32 bit patterns -> FP8 codes, one per 32-bit lane.
+  // f32 bit patterns -> codes, one per 32-bit lane.
   template <bool kNearest> U encode(U x) const {
     const U abs = I::and_(x, I::splat(0x7FFFFFFF));
-    const U sign = I::and_(I::template shr<24>(x), I::splat(0x80));
     const U e = I::template shr<23>(abs);
     const U implicit = I::and_(I::gt(e, I::zero()), I::splat(0x800000));
     const U sig = I::or_(I::and_(abs, I::splat(0x7FFFFF)), implicit);
-    // Bits of sig below the result's last bit; more for subnormal results. Past 31 every
-    // count gives 0, as the value is then below half the smallest subnormal.
-    const U below = I::sub_sat(min_exp, e);
+    // Bits of sig below the result's last bit; more for subnormal results (f32's own subnormals
+    // are in binade 1). Past 31 every count gives 0, as the value is then below half the smallest
+    // subnormal.
+    const U below = I::sub_sat(min_exp, I::max_u(e, I::splat(1)));
     const U shift = I::min_u(I::add(drop, below), I::splat(31));
     U kept;
     if constexpr (kNearest) {  // add half - 1, plus 1 if the kept part is odd: ties to even
@@ -142,34 +204,40 @@ template <class I> struct Fp8Encoder {
     } else {
       kept = I::shr_v(sig, shift);
     }
-    // ((biased exponent - 1) << m) + kept, the exponent counted from FP8's subnormal binade.
+    // ((biased exponent - 1) << m) + kept, the exponent counted from the subnormal binade.
     U mag = I::add(I::shl(I::sub_sat(e, min_exp), man_bits), kept);
     mag = I::select(I::gt(mag, max_finite), overflow, mag);
+    mag = I::select(I::gt(nonpos_below, x), nonpos, mag);  // E8M0: zero and negatives (-Inf, -NaN: below)
     mag = I::select(I::eq(abs, I::splat(0x7F800000)), inf, mag);
-    const U nan_code = I::or_(I::or_(nan, I::and_(sign, nan_sign)), I::and_(I::template shr<21>(abs), nan_payload));
-    return I::select(I::gt(abs, I::splat(0x7F800000)), nan_code, I::or_(mag, sign));
+    const U nan_code = I::or_(I::xor_(nan, I::and_(I::template sra<31>(x), nan_sign)),
+                              I::and_(I::shr(abs, drop_count), nan_payload));
+    // The sign, but not on FNUZ's zero (0x80 is its NaN).
+    const U code = I::or_(mag, I::and_(sign(x), I::gt(mag, zero_floor)));
+    return I::select(I::gt(abs, I::splat(0x7F800000)), nan_code, code);
   }
 };
 
 template <class I> struct Fp8Decoder {
   using U = typename I::U;
-  U rebias, sub_limit, inf, nan_above, nan_bits, nan_sign;
-  typename I::Count exp_shift;
+  U mag_mask, sign_bit, rebias, sub_limit, special_mask, special, special_bits, nan_above, nan_bits, nan_sign;
+  typename I::Count sign_shift, exp_shift;
   typename I::F scale;
 
   explicit Fp8Decoder(const Fp8DecodeConstants& k)
-      : rebias(I::splat(k.rebias)), sub_limit(I::splat(1u << k.man_bits)), inf(I::splat(k.inf)),
-        nan_above(I::splat(k.nan_above)), nan_bits(I::splat(k.nan_bits)), nan_sign(I::splat(k.nan_sign)),
+      : mag_mask(I::splat(k.mag_mask)), sign_bit(I::splat(k.sign_bit)), rebias(I::splat(k.rebias)),
+        sub_limit(I::splat(1u << k.man_bits)), special_mask(I::splat(k.special_mask)), special(I::splat(k.special)),
+        special_bits(I::splat(k.special_bits)), nan_above(I::splat(k.nan_above)),
+        nan_bits(I::splat(k.nan_bits)), nan_sign(I::splat(k.nan_sign)), sign_shift(I::count(k.sign_shift)),
         exp_shift(I::count(k.exp_shift)), scale(I::splat_f(k.subnormal_scale)) {}
 
   // Codes in 32-bit lanes -> f32 bit patterns.
   U decode(U c) const {
-    const U mag = I::and_(c, I::splat(0x7F));
-    const U sign = I::template shl<24>(I::and_(c, I::splat(0x80)));
+    const U mag = I::and_(c, mag_mask);
+    const U sign = I::shl(I::and_(c, sign_bit), sign_shift);
     const U normal = I::add(I::shl(mag, exp_shift), rebias);
     const U subnormal = I::as_u(I::mul(I::to_f(mag), scale));
     U bits = I::select(I::gt(sub_limit, mag), subnormal, normal);
-    bits = I::select(I::eq(mag, inf), I::splat(0x7F800000), bits);
+    bits = I::select(I::eq(I::and_(c, special_mask), special), special_bits, bits);
     bits = I::or_(bits, sign);
     return I::select(I::gt(mag, nan_above), I::or_(nan_bits, I::and_(sign, nan_sign)), bits);
   }
@@ -180,17 +248,16 @@ template <class I> constexpr std::size_t kFp8Block = 4 * I::kLanes;
 
 template <class I, class In>
 void fp8_encode(std::size_t n, const In* in, std::uint8_t* out, const fp8::EncodeParams* p) {
-  if (p->rounding == Rounding::sr || p->rounding == Rounding::rna || !simd_format(p->format))
-    return ref::fp8_encode_ref(n, in, out, p);
+  if (p->rounding == Rounding::sr || p->rounding == Rounding::rna) return ref::fp8_encode_ref(n, in, out, p);
   using U = typename I::U;
   constexpr std::size_t L = I::kLanes;
   const Fp8Encoder<I> enc(encode_constants(*p, FloatTraits<In>::layout));
   auto run = [&]<bool kNearest>() {
     for_each_block<kFp8Block<I>>(n, in, out, [&](const In* i, std::uint8_t* o) {
-      U x[4], c[4], special = I::zero();
+      U x[4], c[4], range = I::zero();
       for (std::size_t k = 0; k < 4; ++k) x[k] = I::as_u(I::load(i + k * L));
-      for (std::size_t k = 0; k < 4; ++k) c[k] = enc.template fast<kNearest>(x[k], special);
-      if (I::any(special))  // overflow, Inf or NaN somewhere in the block
+      for (std::size_t k = 0; k < 4; ++k) c[k] = enc.template fast<kNearest>(x[k], range);
+      if (!enc.in_range(range))  // overflow, Inf or NaN somewhere in the block (E8M0: zero or a negative)
         for (std::size_t k = 0; k < 4; ++k) c[k] = enc.template encode<kNearest>(x[k]);
       I::store(o, c);
     });
@@ -201,14 +268,13 @@ void fp8_encode(std::size_t n, const In* in, std::uint8_t* out, const fp8::Encod
 
 template <class I, class Out>
 void fp8_decode(std::size_t n, const std::uint8_t* in, Out* out, const fp8::DecodeParams* p) {
-  if (!simd_format(p->format)) return ref::fp8_decode_ref(n, in, out, p);
   const Fp8Decoder<I> dec(decode_constants(*p));
   for_each_block<kFp8Block<I>>(n, in, out, [&](const std::uint8_t* i, Out* o) {
     typename I::U c[4];
     typename I::F v[4];
     I::load(i, c);
     for (std::size_t k = 0; k < 4; ++k) v[k] = I::as_f(dec.decode(c[k]));
-    I::store(o, v);  // exact: every FP8 value is an f16, and the low 16 bits of its f32 are zero
+    I::store(o, v);  // bf16: exact (no format has more than 7 mantissa bits); f16: rounded as the reference (E8M0)
   });
 }
 

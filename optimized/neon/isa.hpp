@@ -30,6 +30,7 @@ struct Neon {
   static void store(std::int32_t* p, U v) { vst1q_s32(p, s(v)); }
   static U and_(U a, U b) { return vandq_u32(a, b); }
   static U or_(U a, U b) { return vorrq_u32(a, b); }
+  static U xor_(U a, U b) { return veorq_u32(a, b); }
   static U and_not(U a, U b) { return vbicq_u32(a, b); }  // a & ~b
   static U add(U a, U b) { return vaddq_u32(a, b); }
   static U sub(U a, U b) { return vsubq_u32(a, b); }
