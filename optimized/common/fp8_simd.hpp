@@ -62,6 +62,10 @@ constexpr std::uint32_t beyond_code(const fp8::Traits& t, bool saturate) {
   return t.specials == fp8::Specials::fnuz ? 0x80u : t.canonical_nan();
 }
 
+// The formats these kernels compute: the ml_dtypes family. P3109's (their Inf and NaN codes, P1's
+// ties to the even code) and llvm's NaN payloads on decode call the reference (docs/performance.md).
+constexpr bool simd_format(fp8::Format f) { return (fp8::format_bit(f) & fp8::kP3109) == 0; }
+
 // Everything a format, profile and source type mean to the encoder, derived from the descriptor.
 // `source`: the input's layout (a NaN's payload is kept or not by it).
 constexpr Fp8EncodeConstants encode_constants(const fp8::EncodeParams& p, BinaryLayout source) {
@@ -105,7 +109,7 @@ constexpr Fp8EncodeConstants encode_constants(const fp8::EncodeParams& p, Binary
 static_assert([] {
   for (const fp8::Profile& p : fp8::kProfiles)
     for (fp8::Format f : fp8::kFormats)
-      if (applies(p, f) && ((!traits(f).is_signed && p.saturate_inf) ||
+      if (applies(p, f) && simd_format(f) && ((!traits(f).is_signed && p.saturate_inf) ||
                             (traits(f).specials == fp8::Specials::fnuz && p.nan_decode != fp8::NanDecode::keep_sign_quiet)))
         return false;
   return true;
@@ -248,7 +252,8 @@ template <class I> constexpr std::size_t kFp8Block = 4 * I::kLanes;
 
 template <class I, class In>
 void fp8_encode(std::size_t n, const In* in, std::uint8_t* out, const fp8::EncodeParams* p) {
-  if (p->rounding == Rounding::sr || p->rounding == Rounding::rna) return ref::fp8_encode_ref(n, in, out, p);
+  if (p->rounding == Rounding::sr || p->rounding == Rounding::rna || !simd_format(p->format))
+    return ref::fp8_encode_ref(n, in, out, p);
   using U = typename I::U;
   constexpr std::size_t L = I::kLanes;
   const Fp8Encoder<I> enc(encode_constants(*p, FloatTraits<In>::layout));
@@ -268,6 +273,7 @@ void fp8_encode(std::size_t n, const In* in, std::uint8_t* out, const fp8::Encod
 
 template <class I, class Out>
 void fp8_decode(std::size_t n, const std::uint8_t* in, Out* out, const fp8::DecodeParams* p) {
+  if (!simd_format(p->format) || p->nan == fp8::NanDecode::keep_payload) return ref::fp8_decode_ref(n, in, out, p);
   const Fp8Decoder<I> dec(decode_constants(*p));
   for_each_block<kFp8Block<I>>(n, in, out, [&](const std::uint8_t* i, Out* o) {
     typename I::U c[4];

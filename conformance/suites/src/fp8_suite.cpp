@@ -46,8 +46,18 @@ struct GoldenEncodings {
   std::vector<std::pair<std::string, std::string>> files;
 };
 
+// gfloat's (p3109/) and APFloat's (llvm/) sets: 16-bit tables and f32 streams as run lists, f64 vectors.
+GoldenEncodings peer_set(std::string_view dir, fp8::Format f, std::string_view mode, Rounding r,
+                         std::vector<const char*> sources) {
+  GoldenEncodings g{r, {}};
+  for (const char* src : sources)
+    g.files.emplace_back(src, fmt::format("{}/{}.from_{}.{}.{}", dir, traits(f).name, src, mode,
+                                          std::string_view(src) == "f64" ? "vec" : "runs"));
+  return g;
+}
+
 // ml_dtypes' tables (minifloat/): rne and truncation (rtz) for profile ml_dtypes, the saturating rne
-// for ml_dtypes-sat; CUDA's (fp8/): rne. Other profiles have none.
+// for ml_dtypes-sat; CUDA's (fp8/): rne; APFloat's (llvm/) and gfloat's (p3109/) in their modes.
 std::vector<GoldenEncodings> golden_encodings(const fp8::Profile& p, fp8::Format f) {
   const auto minifloat = [&](std::string_view mode, Rounding r) {
     GoldenEncodings g{r, {}};
@@ -57,11 +67,34 @@ std::vector<GoldenEncodings> golden_encodings(const fp8::Profile& p, fp8::Format
   };
   if (p.name == "ml_dtypes") return {minifloat("rne", Rounding::rne), minifloat("rtz", Rounding::rtz)};
   if (p.name == "ml_dtypes-sat") return {minifloat("sat", Rounding::rne)};
+  if (p.name == "llvm") {
+    std::vector<GoldenEncodings> out;
+    for (auto [mode, r] : {std::pair{"rne", Rounding::rne}, {"rna", Rounding::rna}, {"rtz", Rounding::rtz}})
+      out.push_back(peer_set("llvm", f, mode, r, {"f16", "bf16", "f32", "f64"}));
+    return out;
+  }
+  // gfloat's rna f64 vectors hold its binary64 tie-test artifacts (golden/p3109/README): the
+  // reference test explains each; the suite takes the 16-bit tables of that mode.
+  if (p.name == "p3109")
+    return {peer_set("p3109", f, "rne", Rounding::rne, {"f16", "bf16", "f64"}),
+            peer_set("p3109", f, "rna", Rounding::rna, {"f16", "bf16"}),
+            peer_set("p3109", f, "rtz", Rounding::rtz, {"f16", "bf16", "f64"})};
+  if (p.name == "p3109-satfinite") return {peer_set("p3109", f, "sat", Rounding::rne, {"f16", "bf16", "f64"})};
   if (!is_cuda(p)) return {};
   GoldenEncodings g{Rounding::rne, {}};
+  if (!(fp8::kOcpFp8 & fp8::format_bit(f)))  // CUDA's FP6/FP4: the f32 streams (cudaRoundNearest)
+    return {{Rounding::rne, {{"f32", fmt::format("fp8/cuda_rn_f32_to_{}.runs", traits(f).name)}}}};
   for (auto [src, ext] : {std::pair{"f16", "u8"}, {"bf16", "u8"}, {"f64", "vec"}})
     g.files.emplace_back(src, fp8_golden_encode_file(p, f, src, ext));
   return {g};
+}
+
+// The golden decode table of a profile (f32 bits), if one exists: CUDA's are f16 (decode_checks).
+std::string golden_decode_file(const fp8::Profile& p, fp8::Format f) {
+  if (p.name == "llvm") return fmt::format("llvm/{}.decode.u32", traits(f).name);
+  if (p.name.starts_with("p3109")) return fmt::format("p3109/{}.decode.u32", traits(f).name);
+  // CUDA's FP6/FP4 have no NaN: their values are ml_dtypes' (cuda_fp6.hpp decodes exactly).
+  return fmt::format("minifloat/{}.decode.u32", golden_format_name(f));
 }
 
 bool is_ocp_fp8(fp8::Format f) { return fp8::kOcpFp8 & fp8::format_bit(f); }
@@ -183,12 +216,12 @@ class Runner {
       if (!is_reference() && in_scope(Rounding::rtz) && (!budget || is_ocp_fp8(f_))) f32_reference_sweep(Rounding::rtz);
     }
     const std::string gname = golden_format_name(p_, f_);
-    if (is_cuda(p_)) {
+    if (is_cuda(p_) && is_ocp_fp8(f_)) {
       const std::string name = fmt::format("fp8/cuda_{}_to_f16.u16", gname);
       const auto table = g_.array<std::uint16_t>(name);
       decode_check<f16>("decode f16 -> " + name, {table.begin(), table.end()});
     } else {
-      const std::string name = fmt::format("minifloat/{}.decode.u32", gname);
+      const std::string name = golden_decode_file(p_, f_);
       const auto table = g_.array<std::uint32_t>(name);
       decode_check<float>("decode f32 -> " + name, {table.begin(), table.end()});
     }
@@ -201,21 +234,35 @@ class Runner {
     for (const GoldenEncodings& set : golden_encodings(p_, f_)) {
       if (!in_scope(set.rounding)) continue;
       for (const auto& [src, name] : set.files) {
-        if (src == "f16") encode_check("f16 all -> " + name, all16<f16>(), g_.bytes(name), set.rounding);
-        else if (src == "bf16") encode_check("bf16 all -> " + name, all16<bf16>(), g_.bytes(name), set.rounding);
+        if (src == "f16") encode_check("f16 all -> " + name, all16<f16>(), table16(name), set.rounding);
+        else if (src == "bf16") encode_check("bf16 all -> " + name, all16<bf16>(), table16(name), set.rounding);
+        else if (src == "f32") f32_sample_check(name, set.rounding);
         else {
           const auto [in, want] = f64_vectors(name);
           encode_check("f64 vectors -> " + name, in, want, set.rounding);
         }
       }
     }
-    if (const std::string name = file("f32", "runs"); in_scope(Rounding::rne) && g_.has(name)) {
-      const std::vector<Run> runs = g_.runs(name);
-      const std::vector<std::uint32_t> bits = f32_cases(o_.seed, o_.random_cases);
-      std::vector<std::uint8_t> want(bits.size());
-      for (std::size_t i = 0; i < bits.size(); ++i) want[i] = lookup(runs, bits[i]);
-      encode_check(fmt::format("f32 sample -> {}", name), from_bits<float>(bits), want, Rounding::rne);
-    }
+    if (const std::string name = file("f32", "runs"); in_scope(Rounding::rne) && g_.has(name))
+      f32_sample_check(name, Rounding::rne);
+  }
+
+  // A 16-bit table: 65536 bytes, or the same run-length coded.
+  std::vector<std::uint8_t> table16(const std::string& name) const {
+    if (!name.ends_with(".runs")) return g_.bytes(name);
+    const std::vector<Run> runs = g_.runs(name);
+    std::vector<std::uint8_t> t(65536);
+    for (std::uint32_t i = 0; i < t.size(); ++i) t[i] = lookup(runs, i);
+    return t;
+  }
+
+  // Random and boundary f32 inputs against a run list of all 2^32.
+  void f32_sample_check(const std::string& name, Rounding r) {
+    const std::vector<Run> runs = g_.runs(name);
+    const std::vector<std::uint32_t> bits = f32_cases(o_.seed, o_.random_cases);
+    std::vector<std::uint8_t> want(bits.size());
+    for (std::size_t i = 0; i < bits.size(); ++i) want[i] = lookup(runs, bits[i]);
+    encode_check(fmt::format("f32 sample -> {}", name), from_bits<float>(bits), want, r);
   }
 
   std::pair<std::vector<double>, std::vector<std::uint8_t>> f64_vectors(const std::string& name) const {
