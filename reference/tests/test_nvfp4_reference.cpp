@@ -122,6 +122,14 @@ TEST(Nvfp4Reference, NanAndInf) {
   EXPECT_EQ(i.codes[16], 0x7);
 }
 
+// TE's extrema test (test_nvfp4_quantization_extrema_versus_reference): a tensor of FLT_MAX gives scale
+// 448 (d = 448.00003 clamps) and code 6 everywhere (FLT_MAX * e = 6 exactly).
+TEST(Nvfp4Reference, ExtremaAsTeTestsThem) {
+  const Result e = encode(std::vector<float>(32, std::numeric_limits<float>::max()), 2, 16);
+  EXPECT_EQ(e.scales, std::vector<std::uint8_t>(2, 0x7E));
+  EXPECT_EQ(e.codes, std::vector<std::uint8_t>(32, 0x7));
+}
+
 // TE's stochastic_round_fp4_e2m1 with 8 bits per element: byte c % 4 of word c / 4. S_enc = 1, the
 // block's scale 1.0, so the elements round as they are.
 TEST(Nvfp4Reference, StochasticRoundingWithGivenWords) {
@@ -215,7 +223,9 @@ TEST(Nvfp4Reference, SwizzledScaleLayout) {
       back[nvfp4::scale_index(r, b, cols, ScaleLayout::swizzled)] = 1;
     }
   for (std::size_t i = 0; i < back.size(); ++i)
-    if (!back[i]) EXPECT_EQ(swz.scales[i], 0) << "padding at " << i;
+    if (!back[i]) {
+      EXPECT_EQ(swz.scales[i], 0) << "padding at " << i;
+    }
   EXPECT_EQ(decode(lin, rows, cols, max_abs(x)), decode(swz, rows, cols, max_abs(x), ScaleLayout::swizzled));
 }
 
