@@ -4,6 +4,9 @@
 // cuBLAS's swizzled scale layout (docs/formats/nvfp4.md).
 #include <fmt/format.h>
 
+#include <optional>
+#include <string>
+
 #include "lowbit/io/safetensors.hpp"
 #include "lowbit/nvfp4.hpp"
 #include "options.hpp"
@@ -15,7 +18,8 @@ namespace {
 
 namespace st = io::safetensors;
 
-constexpr std::string_view kName = "nvfp4", kBlockingKey = "lowbit.nvfp4_blocking", kLayoutKey = "lowbit.nvfp4_scale_layout";
+constexpr std::string_view kName = "nvfp4", kBlockingKey = "lowbit.nvfp4_blocking", kLayoutKey = "lowbit.nvfp4_scale_layout",
+                           kColsKey = "lowbit.nvfp4_cols";
 
 struct Flags {
   std::string rounding, blocking, layout, input, output;
@@ -43,30 +47,41 @@ void add_encode_options(CLI::App& c, Flags& f) {
   add_bits_as_float(c, f.bits_as_float);
 }
 
-// A .safetensors file: `codes` U8 [rows, cols] (one E2M1 code a byte), `scales` U8 (E4M3FN, in the
-// layout the metadata names), `global_amax` F32 [1].
+// A .safetensors file: `codes` U8 in the input's shape (one E2M1 code a byte), `scales` U8 (E4M3FN, in
+// the layout the metadata names), `global_amax` F32 [1]; the metadata also keeps the row length.
 int encode(const Flags& f) {
   const Values<float> x = read_values<float>(f.input, kF32, f.bits_as_float);
   const nvfp4::Options o = options(f, x);
   const nvfp4::Shape s = nvfp4::shape(x.values.size(), o);
   const nvfp4::Encoded e = nvfp4::encode(x.values, o);
-  const std::vector<st::Tensor> tensors{st::make_tensor("codes", "U8", {s.rows, s.cols}, e.codes),
+  const std::vector<std::uint64_t> shape = x.shape.size() == 2 ? x.shape : std::vector<std::uint64_t>{x.values.size()};
+  const std::vector<st::Tensor> tensors{st::make_tensor("codes", "U8", shape, e.codes),
                                         st::make_tensor("scales", "U8", {e.scales.size()}, e.scales),
                                         st::make_tensor("global_amax", "F32", {1}, std::vector<float>{e.global_amax})};
   write_file(f.output, st::write(tensors, {{std::string(kBlockingKey), std::string(name(o.blocking))},
-                                           {std::string(kLayoutKey), std::string(name(o.layout))}}));
+                                           {std::string(kLayoutKey), std::string(name(o.layout))},
+                                           {std::string(kColsKey), std::to_string(s.cols)}}));
   return kSuccess;
+}
+
+// The metadata value `key` of a file of lowbit encode nvfp4.
+const std::string& meta(const st::File& file, std::string_view key) {
+  const auto it = file.metadata.find(std::string(key));
+  if (it == file.metadata.end()) throw UsageError(fmt::format("the file has no {} metadata: not written by lowbit encode nvfp4", key));
+  return it->second;
 }
 
 int decode(const Flags& f) {
   const st::File file = st::read(read_container(f.input, FileKind::safetensors, "a .safetensors file of lowbit encode nvfp4"));
-  const auto layout = file.metadata.find(std::string(kLayoutKey));
-  if (layout == file.metadata.end()) throw UsageError("the file has no lowbit.nvfp4_scale_layout metadata: not written by lowbit encode nvfp4");
   nvfp4::Options o;
-  o.layout = *nvfp4::parse_scale_layout(layout->second);
+  const std::optional<nvfp4::ScaleLayout> layout = nvfp4::parse_scale_layout(meta(file, kLayoutKey));
+  const std::string& cols = meta(file, kColsKey);
+  if (!layout || cols.empty() || cols.size() > 18 || cols.find_first_not_of("0123456789") != std::string::npos)
+    throw UsageError(fmt::format("bad nvfp4 metadata: scale layout '{}', cols '{}'", meta(file, kLayoutKey), cols));
+  o.layout = *layout;
+  o.cols = std::stoull(cols);
   const st::Tensor& codes_tensor = file.at("codes");
-  const std::vector<std::uint8_t> codes = st::values<std::uint8_t>(codes_tensor, "U8", 2);
-  o.cols = codes_tensor.shape[1];
+  const std::vector<std::uint8_t> codes = st::values<std::uint8_t>(codes_tensor, "U8");
   const std::vector<std::uint8_t> scales = st::values<std::uint8_t>(file.at("scales"), "U8", 1);
   const std::vector<float> amax = st::values<float>(file.at("global_amax"), "F32", 1);
   if (amax.size() != 1) throw UsageError(fmt::format("global_amax has {} values, not 1", amax.size()));
@@ -74,7 +89,7 @@ int decode(const Flags& f) {
   nvfp4::decode(codes, scales, amax[0], std::span(y), o);
   OutputStream out(f.output, &kF32);
   out.write_values<float>(y);
-  out.commit({codes_tensor.shape[0], codes_tensor.shape[1]});
+  out.commit(codes_tensor.shape);
   return kSuccess;
 }
 
