@@ -31,6 +31,7 @@ template <class Impl> constexpr std::string_view family_name() {
   else if constexpr (std::is_same_v<Impl, family::gse_gemm>) return "gse_gemm";
   else if constexpr (std::is_same_v<Impl, family::mx>) return "mx";
   else if constexpr (std::is_same_v<Impl, family::nf4>) return "nf4";
+  else if constexpr (std::is_same_v<Impl, family::nvfp4>) return "nvfp4";
   else return "qeft";
 }
 
@@ -80,6 +81,7 @@ LOWBIT_INSTANTIATE(family::gse)
 LOWBIT_INSTANTIATE(family::gse_gemm)
 LOWBIT_INSTANTIATE(family::mx)
 LOWBIT_INSTANTIATE(family::nf4)
+LOWBIT_INSTANTIATE(family::nvfp4)
 LOWBIT_INSTANTIATE(family::qeft)
 #undef LOWBIT_INSTANTIATE
 

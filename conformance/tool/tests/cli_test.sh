@@ -281,6 +281,17 @@ run quantize mxint8 -i "$tmp/x.f32" -o "$tmp/m1.f32" &&
   run quantize gse --bits 8 --group 32 --exp-bits 8 --exponent-overflow nan --rounding rna -i "$tmp/x.f32" -o "$tmp/m2.f32" &&
   cmp -s "$tmp/m1.f32" "$tmp/m2.f32" && ok || bad "mxint8 differs from its GSE format"
 
+# ---- NVFP4: encode/decode (.safetensors) equals quantize in each blocking, scale layout and rounding
+for opts in "" "--blocking 2d --cols 32" "--scale-layout swizzled --cols 64" "--rounding sr --seed 3 --cols 80"; do
+  # shellcheck disable=SC2086
+  run encode nvfp4 $opts -i "$tmp/x.f32" -o "$tmp/n.safetensors" && run decode nvfp4 -i "$tmp/n.safetensors" -o "$tmp/n.f32" &&
+    run quantize nvfp4 $opts -i "$tmp/x.f32" -o "$tmp/nq.f32" && cmp -s "$tmp/n.f32" "$tmp/nq.f32" && ok || bad "nvfp4 $opts round trip"
+done
+run quantize nvfp4 -i "$tmp/x2d.npy" -o "$tmp/n1.f32" && run quantize nvfp4 --cols 40 -i "$tmp/x.f32" -o "$tmp/n2.f32" &&
+  cmp -s "$tmp/n1.f32" "$tmp/n2.f32" && ok || bad "nvfp4 takes the row length of a 2-D .npy"
+expect 2 "nvfp4 --cols that does not divide" "not rows of 33" -- quantize nvfp4 --cols 33 -i "$tmp/x.f32" -o "$tmp/never"
+expect 2 "nvfp4 --rounding rna" "rna not in" -- quantize nvfp4 --rounding rna -i "$tmp/x.f32" -o "$tmp/never"
+
 # ---- NF4: bitsandbytes' tensors, bit-exact with the golden dequantization; the quant_state as bitsandbytes writes it
 run encode nf4 --profile bnb-cpu --double-quant -i "$golden/nf4/tail357.in.f32" -o "$tmp/w.safetensors" &&
   run decode nf4 -i "$tmp/w.safetensors" -o "$tmp/w.f32" && cmp -s "$tmp/w.f32" "$golden/nf4/tail357.bnbcpu.dq.deq.f32" &&

@@ -11,6 +11,7 @@
 #include "lowbit/formats/gse.hpp"
 #include "lowbit/formats/mx.hpp"
 #include "lowbit/formats/nf4.hpp"
+#include "lowbit/formats/nvfp4.hpp"
 #include "lowbit/formats/weak.hpp"
 
 namespace lowbit::kernels {
@@ -22,6 +23,7 @@ using gse = ::lowbit::gse::Impl;
 using gse_gemm = ::lowbit::gse::GemmImpl;
 using mx = ::lowbit::mx::Impl;
 using nf4 = ::lowbit::nf4::Impl;
+using nvfp4 = ::lowbit::nvfp4::Impl;
 using qeft = ::lowbit::qeft::Impl;
 }  // namespace family
 
@@ -31,7 +33,7 @@ using qeft = ::lowbit::qeft::Impl;
 #undef LOWBIT_KERNEL
 
 // The rows of one family built into this library (fp8::Impl, gse::Impl, gse::GemmImpl, mx::Impl,
-// nf4::Impl, qeft::Impl), each with its name (the ISA) and CPU features set from the list.
+// nf4::Impl, nvfp4::Impl, qeft::Impl), each with its name (the ISA) and CPU features set from the list.
 template <class Impl> std::span<const Impl> list();
 // Does this CPU run `impl`?
 template <class Impl> bool available(const Impl& impl) { return cpu::supports(impl.cpu); }

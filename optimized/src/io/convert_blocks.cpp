@@ -6,6 +6,8 @@
 
 #include "convert_families.hpp"
 #include "lowbit/error.hpp"
+#include "layout_names.hpp"
+#include "lowbit/mx.hpp"
 #include "strict_json.hpp"
 
 namespace lowbit::io::model::detail {
@@ -181,6 +183,34 @@ Decoded decode_blocks(std::span<const safetensors::Tensor> tensors, const Parall
     }
   });
   return {w.name, {l.oc, l.ic}, std::move(values), l.dtype};
+}
+
+// gpt-oss's MXFP4 as openai/gpt-oss's Checkpoint._get_mxfp4_tensor reads it: 32 E2M1 codes in each row of
+// 16 bytes of <w>.blocks (element 2k in the low nibble of byte k), scaled by 2^(<w>.scales - 127); lowbit's
+// MXFP4 decoder, which differs only at scale 0xFF (E8M0's NaN; gpt-oss's ldexp gives 2^128 times the element).
+Decoded decode_gptoss(std::span<const safetensors::Tensor> tensors, const Parallel& par) {
+  const safetensors::Tensor& b = tensors.front();
+  const std::optional<names::gptoss::Names> n = names::gptoss::of_blocks(b.name);
+  const safetensors::Tensor* s = n ? find(tensors, n->scales) : nullptr;
+  if (!s) fail(fmt::format("tensor '{}' has no gpt-oss scales", b.name));
+  if (b.dtype != "U8" || b.shape.size() < 2 || b.shape.back() != 16 || s->dtype != "U8" ||
+      s->shape != std::vector(b.shape.begin(), b.shape.end() - 1))
+    fail(fmt::format("tensors '{}' {} [{}] and '{}' {} [{}] are not gpt-oss's blocks [..., G, 16] and scales [..., G]", b.name, b.dtype,
+                     fmt::join(b.shape, ", "), s->name, s->dtype, fmt::join(s->shape, ", ")));
+  std::vector<std::uint64_t> shape = s->shape;
+  shape.back() *= 32;
+  const std::uint64_t ic = shape.back(), oc = s->bytes.size() * 32 / ic;
+  std::vector<float> values(oc * ic);
+  mx::Options o;
+  o.format = mx::Format::fp4_e2m1;
+  each_rows(oc, ic, par, [&](std::uint64_t first, std::uint64_t rows) {
+    std::vector<std::uint8_t> codes(ic);
+    for (std::uint64_t r = first; r < first + rows; ++r) {
+      unpack_nibbles(std::span(b.bytes).subspan(r * ic / 2, ic / 2), false, codes);
+      mx::decode(codes, std::span(s->bytes).subspan(r * ic / 32, ic / 32), std::span(values).subspan(r * ic, ic), o);
+    }
+  });
+  return {n->weight, shape, std::move(values), "bfloat16"};
 }
 
 }  // namespace lowbit::io::model::detail

@@ -32,6 +32,7 @@ using DecodeFn = Decoded (*)(std::span<const safetensors::Tensor> tensors, const
 Decoded decode_bnb(std::span<const safetensors::Tensor> tensors, const Parallel& par);
 Decoded decode_fp8(std::span<const safetensors::Tensor> tensors, const Parallel& par);
 Decoded decode_blocks(std::span<const safetensors::Tensor> tensors, const Parallel& par);  // gse and mx (convert_blocks.hpp)
+Decoded decode_gptoss(std::span<const safetensors::Tensor> tensors, const Parallel& par);  // gpt-oss's MXFP4 blocks + scales
 Decoded decode_qeft(std::span<const safetensors::Tensor> tensors, const Parallel& par);
 // OWQ's bit width is not in its buffers' shapes: recognise() reads it from the shard's metadata.
 Decoded decode_owq3(std::span<const safetensors::Tensor> tensors, const Parallel& par);
@@ -50,6 +51,7 @@ inline constexpr Decoder kDecoders[] = {
     {"mxint8", decode_blocks},
     {"mxfp8", decode_blocks},
     {"mxfp6", decode_blocks},
+    {"mxfp4-gptoss", decode_gptoss},  // before "mxfp4", which would take it as its prefix
     {"mxfp4", decode_blocks},
     {"qeft", decode_qeft},
     {"owq-3", decode_owq3},  // before "owq", which would take them as its prefix

@@ -1,7 +1,8 @@
-// The tensor names of the bitsandbytes and QuantLinear layouts, in one place for the code that writes
+// The tensor names of the bitsandbytes, QuantLinear and gpt-oss MXFP4 layouts, in one place for the code that writes
 // them (bnb_checkpoint.cpp, weak_checkpoint.cpp), reads them back and recognises them in a model
 // (model_layouts.cpp). Each is a field: bnb's follow "<weight>.", QuantLinear's "<layer>.".
 #pragma once
+#include <optional>
 #include <string>
 
 namespace lowbit::io::names {
@@ -27,5 +28,23 @@ inline constexpr const char* kOweightInterleaved = "oweight_interleaved";  // QE
 inline constexpr const char* kOutlieridx = "outlieridx";
 inline constexpr const char* kReorderIds = "reorder_ids";  // QEFT: the run-time input gather of a layer
 }  // namespace weak
+
+// gpt-oss's MXFP4 pairs: <w>.blocks / <w>.scales (openai/gpt-oss's own checkpoints) or <w>_blocks /
+// <w>_scales (the Hugging Face checkpoints). The weight's name and its scales' name, if `blocks` is a blocks name.
+namespace gptoss {
+struct Names {
+  std::string weight, scales;
+};
+inline std::optional<Names> of_blocks(const std::string& blocks) {
+  for (const char sep : {'.', '_'}) {
+    const std::string suffix = std::string(1, sep) + "blocks";
+    if (blocks.size() > suffix.size() && blocks.ends_with(suffix)) {
+      std::string w = blocks.substr(0, blocks.size() - suffix.size());
+      return Names{w, w + sep + "scales"};
+    }
+  }
+  return std::nullopt;
+}
+}  // namespace gptoss
 
 }  // namespace lowbit::io::names

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "convert_blocks.hpp"
@@ -110,6 +111,23 @@ class Grouping {
     return false;
   }
 
+  // gpt-oss's MXFP4: <w>.blocks U8 [..., G, 16] with <w>.scales U8 [..., G] (layout_names.hpp).
+  bool gptoss(Weight& w) {
+    const TensorInfo& t = *w.tensor;
+    const std::optional<names::gptoss::Names> n = names::gptoss::of_blocks(t.name);
+    const TensorInfo* s = n && t.dtype == "U8" ? get(n->scales) : nullptr;
+    if (!s) return false;
+    if (t.shape.size() < 2 || t.shape.back() != 16 || s->dtype != "U8" || s->shape != std::vector(t.shape.begin(), t.shape.end() - 1))
+      fail(m_, fmt::format("tensor '{}' U8 [{}] with '{}' {} [{}] is not gpt-oss's MXFP4 (blocks [..., G, 16] with scales [..., G])",
+                           t.name, fmt::join(t.shape, ", "), s->name, s->dtype, fmt::join(s->shape, ", ")));
+    std::vector<std::uint64_t> shape = s->shape;
+    shape.back() *= 32;
+    w.format = "mxfp4-gptoss";
+    w.layout = fmt::format("blocks of 32, E8M0 scales, {} [{}]", n->weight, fmt::join(shape, ", "));
+    take(w, s->name, true);
+    return true;
+  }
+
   // QuantLinear buffers: <P>.qweight with the rest of the layer under P.
   bool weak(Weight& w) {
     namespace f = names::weak;
@@ -150,7 +168,7 @@ std::vector<Weight> recognise(const Model& m) {
   std::vector<Weight> out;
   for (const TensorInfo& t : m.tensors()) {
     Weight w{&t, "plain", "", {}};
-    if (g.bnb(w) || g.fp8(w) || g.blocks(w) || g.weak(w)) std::sort(w.companions.begin(), w.companions.end(),
+    if (g.bnb(w) || g.fp8(w) || g.blocks(w) || g.gptoss(w) || g.weak(w)) std::sort(w.companions.begin(), w.companions.end(),
                                                      [](const TensorInfo* a, const TensorInfo* b) { return a->name < b->name; });
     out.push_back(std::move(w));
   }
