@@ -38,7 +38,10 @@ std::vector<std::string> profile_names() {
 fp8::Options options(fp8::Format format, const Flags& f) {
   fp8::Options o;
   o.format = format;
-  o.profile = fp8::profile(f.profile);
+  // --profile's default (ml_dtypes) stands for the format's default, as in fp8::Options.
+  o.profile = f.profile.empty() || f.profile == fp8::default_profile().name ? fp8::default_profile(format) : fp8::profile(f.profile);
+  if (!applies(o.profile, format))
+    throw UsageError(fmt::format("profile '{}' does not apply to {} (lowbit list)", o.profile.name, traits(format).name));
   o.rounding = f.rounding.empty() ? Rounding::rne : rounding(f.rounding);
   o.seed = f.seed;
   return o;
@@ -161,8 +164,12 @@ int sweep(fp8::Format format, const Flags& f) {
 }
 
 // ml_dtypes' name verbatim, and the short spellings parse_format also takes.
+// ml_dtypes' name, gfloat's for P3109 (p3109_k8p4se), and e4m3fn, e8m0fnu: the names parse_format takes.
 std::vector<std::string> aliases(fp8::Format format) {
-  std::vector<std::string> out{std::string(traits(format).ml_dtypes)};
+  const std::string_view name = traits(format).name;
+  std::vector<std::string> out;
+  if (!traits(format).ml_dtypes.empty()) out.emplace_back(traits(format).ml_dtypes);
+  if (name.starts_with("binary8p")) out.push_back("p3109_k8p" + std::string(name.substr(8)));
   for (std::string_view s : {"e4m3fn", "e8m0fnu"})
     if (fp8::parse_format(s) == format) out.emplace_back(s);
   return out;
@@ -212,7 +219,7 @@ Command gen_command(fp8::Format format) {
         conformance::Fp8GenOptions o;
         static_cast<conformance::GenCommon&>(o) = gen_common(f.common);
         o.format = format;
-        o.profile = f.profile;
+        o.profile = f.profile == fp8::default_profile().name ? "" : f.profile;  // "": the format's default
         o.rounding = rounding(f.rounding);
         return gen_done(conformance::gen_fp8(o, f.common.out), fmt::format("encode cases + {} decode cases", traits(format).codes()),
                         f.common.out);

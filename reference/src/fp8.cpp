@@ -56,6 +56,9 @@ template <class T> std::uint8_t fp8_encode(T x, const fp8::EncodeParams& p, std:
       return t.has_negative_zero() ? sign : 0;
     default: break;
   }
+  // E8M0's code 0 is 2^-127, though its rounding treats it as a zero (ml_dtypes): the value itself
+  // stays code 0 in every rounding (rna and sr would otherwise round the "tie" up).
+  if (!t.is_signed && std::has_single_bit(u.sig) && std::bit_width(u.sig) - 1 + u.exp == t.layout.emin() - 1) return 0;
   const std::uint64_t mag = round_magnitude(u.sig, u.exp, t.layout, p.rounding, random, t.ties_to_even_code);
   // ml_dtypes adds the rounding carry to an 8-bit biased exponent: out of 2^128's binade it wraps to 0.
   if (p.e8m0_wraps && !t.is_signed && mag == 256 && std::bit_width(u.sig) - 1 + u.exp == 128) return 0;

@@ -59,6 +59,7 @@ struct Oracle {
       if (p.e8m0_wraps && !t.is_signed && ax < 2 * top && round_up((ax - top) / top, true, r, random)) return 0;
       return overflow();
     }
+    if (!t.is_signed && ax == ldexp(Big(1), -t.layout.bias())) return 0;  // E8M0's code 0, 2^-127, exactly
     std::size_t lo = 0;  // largest code with value <= ax
     while (lo + 1 < value.size() && value[lo + 1] <= ax) ++lo;
     // Ties to an even significand. With no mantissa bits every normal significand is 1, odd: ties go

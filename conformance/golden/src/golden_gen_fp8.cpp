@@ -37,7 +37,7 @@ std::uint8_t decode_class(fp8::Format f, std::uint8_t code) {
 Fp8Cases fp8_gen_cases(fp8::Format f, Level level, std::uint64_t seed, std::size_t random) {
   check_gen(level, random);
   const fp8::Traits& t = traits(f);
-  const fp8::DecodeParams dp = fp8::decode_params(f, fp8::default_profile());
+  const fp8::DecodeParams dp = fp8::decode_params(f, fp8::default_profile(f));
   auto value = [&](unsigned mag) { return ref::fp8_decode<float>(static_cast<std::uint8_t>(mag), dp); };
   CaseList<Fp8CaseClass> l;
   using K = Fp8CaseClass;
@@ -101,7 +101,7 @@ Fp8Cases fp8_gen_cases(fp8::Format f, Level level, std::uint64_t seed, std::size
 }
 
 GenSummary gen_fp8(const Fp8GenOptions& o, const std::string& dir) {
-  const fp8::Profile& prof = profile_or_throw(o.profile);
+  const fp8::Profile& prof = o.profile.empty() ? fp8::default_profile(o.format) : profile_or_throw(o.profile);
   if (!fp8::applies(prof, o.format))
     throw std::runtime_error(fmt::format("profile '{}' does not apply to {} (lowbit list)", prof.name, traits(o.format).name));
   const Fp8Cases cases = fp8_gen_cases(o.format, o.level, o.seed, o.random);

@@ -38,10 +38,13 @@ TEST(Fp8Conformance, GoldenChecksCoverEveryProfileAndSource) {
   Fp8SuiteOptions o;
   o.random_cases = 1 << 10;
   const std::vector<Check> checks = run_fp8_suite(kernels::reference<fp8::Impl>(), GoldenDir::from_env(), o);
-  // ml_dtypes' f16, bf16 and f64 tables of all 11 formats: rne and rtz (profile ml_dtypes), sat
-  // (ml_dtypes-sat); CUDA's of e4m3 and e5m2 (cuda-nosat, cuda-satfinite). f32 run lists: ml_dtypes
-  // rne of the 9 formats shipped, saturating of e4m3, e5m2, e8m0. A decode table per format and
-  // profile that applies: ml_dtypes 11, ml_dtypes-sat 11, llvm 5, cuda 2 x 2.
+  // f16 and bf16 tables: ml_dtypes' of the 11 ml_dtypes formats in rne and rtz (profile ml_dtypes) and
+  // sat (ml_dtypes-sat), 33; CUDA's of e4m3 and e5m2 (cuda-nosat, cuda-satfinite), 4; APFloat's of e4m3
+  // and e5m2 in rne, rna, rtz (llvm), 6; gfloat's of the 14 P3109 formats in rne, rna, rtz (p3109) and
+  // sat (p3109-satfinite), 56. f64 vectors: the same but gfloat's rna (its binary64 tie test), 85.
+  // f32 run lists: ml_dtypes rne of the 9 formats shipped, saturating of e4m3, e5m2, e8m0, APFloat's 6,
+  // CUDA's FP6/FP4 3. A decode table per format and profile that applies: ml_dtypes 11,
+  // ml_dtypes-sat 11, llvm 2, cuda-nosat 2, cuda-satfinite 5, the three P3109 profiles 3 x 14.
   std::size_t f16 = 0, bf16 = 0, f64 = 0, f32 = 0, dec = 0;
   for (const Check& c : checks) {
     f16 += c.name.starts_with("f16 all ->");
@@ -50,11 +53,11 @@ TEST(Fp8Conformance, GoldenChecksCoverEveryProfileAndSource) {
     f32 += c.name.starts_with("f32 sample ->");
     dec += c.name.starts_with("decode");
   }
-  EXPECT_EQ(f16, 37u);
-  EXPECT_EQ(bf16, 37u);
-  EXPECT_EQ(f64, 37u);
-  EXPECT_EQ(f32, 12u);
-  EXPECT_EQ(dec, 31u);
+  EXPECT_EQ(f16, 99u);
+  EXPECT_EQ(bf16, 99u);
+  EXPECT_EQ(f64, 85u);
+  EXPECT_EQ(f32, 21u);
+  EXPECT_EQ(dec, 73u);
   for (const Check& c : checks) EXPECT_TRUE(fp8::applies(*fp8::find_profile(c.profile), *fp8::parse_format(c.format))) << c.name;
 }
 

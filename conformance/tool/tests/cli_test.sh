@@ -382,7 +382,7 @@ expect 2 "convert owq without calibration stats" "model.layers.0.mlp.down_proj.i
 [ -e "$tmp/never" ] && bad "output file left after a failed encode" || ok
 
 # ---- gen / verify of every family
-for spec in "e5m2 --profile cuda-nosat" "float8_e4m3fnuz --profile llvm" "e2m1 --rounding rtz" "e8m0" "gse --bits 5 --rounding sr" "mxfp4-e2m1" "mxint8" "nf4 --double-quant" "fp4 --block 256" \
+for spec in "e5m2 --profile cuda-nosat" "float8_e4m3fnuz --profile ml_dtypes-sat" "e4m3 --profile llvm" "p3109_k8p3se --rounding rtz" "binary8p1sf --profile p3109-satfinite" "e2m1 --rounding rtz" "e8m0" "gse --bits 5 --rounding sr" "mxfp4-e2m1" "mxint8" "nf4 --double-quant" "fp4 --block 256" \
             "qeft --tuning minmax" "owq --bits 3" "gse-gemm --accumulate fp32 --m 3 --n 9"; do
   set -- $spec
   run gen "$@" --level boundary -o "$tmp/gen_$1" 2>/dev/null && run verify "$1" --golden "$tmp/gen_$1" --actual "$tmp/gen_$1" |
