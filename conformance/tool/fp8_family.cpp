@@ -360,6 +360,7 @@ std::string_view name(fp8::Specials s) {
     case fp8::Specials::fn: return "fn";
     case fp8::Specials::fnuz: return "fnuz";
     case fp8::Specials::finite: return "finite";
+    case fp8::Specials::extended: return "extended";
   }
   return "?";
 }
@@ -367,7 +368,7 @@ std::string_view name(fp8::Specials s) {
 // A power of two far from 1 as 2^e, any other value in the shortest digits.
 std::string value_text(float v) {
   const int e = std::ilogb(v);
-  return std::ldexp(1.0f, e) == v && std::abs(e) > 4 ? fmt::format("2^{}", e) : fmt::format("{}", v);
+  return std::ldexp(1.0f, e) == v && std::abs(e) > 4 ? fmt::format("2^{}", e) : fmt::format("{}", double{v});
 }
 
 // The codes where `is` holds, as ranges: "0x79-0x7f,0xf9-0xff"; "-" for none.
@@ -387,7 +388,7 @@ template <class Pred> std::string code_ranges(const fp8::Traits& t, Pred is) {
 void print_list() {
   fmt::print("minifloats (encode, decode, quantize, sweep, gen, verify, conform; convert: e4m3, e5m2): one code per byte,\n"
              "sub-byte codes in the low bits; ml_dtypes' names are accepted verbatim\n");
-  fmt::print("  {:<12}{:<19}{:>5}{:>3}{:>3}{:>5} {:<7}{:<9}{:<15}{:<11}{:<14}{:<10}{:<24}{}\n", "format", "ml_dtypes", "bits",
+  fmt::print("  {:<12}{:<19}{:>5}{:>3}{:>3}{:>5} {:<7}{:<9}{:<17}{:<11}{:<14}{:<10}{:<24}{}\n", "format", "ml_dtypes", "bits",
              "E", "M", "bias", "signed", "specials", "max finite", "min normal", "min subnormal", "Inf", "NaN", "profiles");
   for (fp8::Format f : fp8::kFormats) {
     const fp8::Traits& t = traits(f);
@@ -399,14 +400,16 @@ void print_list() {
       fp8::decode(std::span(&c, 1), std::span(&v, 1), o);
       return value_text(v);
     };
-    const bool subnormals = t.layout.man_bits > 0;  // E8M0's code 0 is its smallest normal, 2^-127
+    // No mantissa bits: no subnormals. E8M0's code 0 is its smallest normal (2^-127); P3109 P1's is 0.
+    const bool subnormals = t.layout.man_bits > 0;
+    const unsigned min_normal = subnormals || t.is_signed ? 1u << t.layout.man_bits : 0u;
     std::string profiles;
     for (const fp8::Profile& p : fp8::kProfiles)
       if (fp8::applies(p, f)) profiles += fmt::format("{}{}", profiles.empty() ? "" : ",", p.name);
-    fmt::print("  {:<12}{:<19}{:>5}{:>3}{:>3}{:>5} {:<7}{:<9}{:<15}{:<11}{:<14}{:<10}{:<24}{}\n", t.name, t.ml_dtypes, t.width(),
+    fmt::print("  {:<12}{:<19}{:>5}{:>3}{:>3}{:>5} {:<7}{:<9}{:<17}{:<11}{:<14}{:<10}{:<24}{}\n", t.name, t.ml_dtypes, t.width(),
                t.layout.exp_bits, t.layout.man_bits, t.layout.bias(), t.is_signed ? "yes" : "no", name(t.specials),
                fmt::format("{} (0x{:02x})", value(t.max_finite()), t.max_finite()),
-               value(subnormals ? 1u << t.layout.man_bits : 0u), subnormals ? value(1) : "-",
+               value(min_normal), subnormals ? value(1) : "-",
                code_ranges(t, [&](unsigned c) { return t.has_inf() && (c & t.all_ones()) == t.inf(); }),
                code_ranges(t, [&](unsigned c) { return t.is_nan(static_cast<std::uint8_t>(c)); }), profiles);
   }
