@@ -24,7 +24,7 @@ namespace {
 constexpr std::size_t kChunk = 1 << 20;  // elements per read
 
 struct Flags {
-  std::string type, profile, rounding, input, output, shard = "0/1";
+  std::string type, profile, rounding, input, output, shard = "0/1", impl;
   std::uint64_t seed = 0;
   bool bits_as_float = false;
   bool packed = false;                                     // --packed (FP6, FP4)
@@ -39,9 +39,7 @@ fp8::Options options(fp8::Format format, const Flags& f) {
   fp8::Options o;
   o.format = format;
   // --profile's default (ml_dtypes) stands for the format's default, as in fp8::Options.
-  o.profile = f.profile.empty() || f.profile == fp8::default_profile().name ? fp8::default_profile(format) : fp8::profile(f.profile);
-  if (!applies(o.profile, format))
-    throw UsageError(fmt::format("profile '{}' does not apply to {} (lowbit list)", o.profile.name, traits(format).name));
+  o.profile = fp8::profile_for(f.profile.empty() ? fp8::default_profile() : fp8::profile(f.profile), format);
   o.rounding = f.rounding.empty() ? Rounding::rne : rounding(f.rounding);
   o.seed = f.seed;
   return o;
@@ -127,8 +125,18 @@ std::pair<std::uint64_t, std::uint64_t> parse_shard(const std::string& s) {
   return {i, n};
 }
 
+// sweep --impl: a row of the kernel list this CPU runs; none given: the fastest.
+const fp8::Impl& sweep_impl(const std::string& name) {
+  if (name.empty()) return kernels::best<fp8::Impl>();
+  const fp8::Impl* impl = kernels::find<fp8::Impl>(name);
+  if (!impl) throw UsageError(fmt::format("unknown implementation '{}' (lowbit list)", name));
+  if (!kernels::available(*impl)) throw UsageError(fmt::format("implementation '{}' does not run on this CPU", name));
+  return *impl;
+}
+
 int sweep(fp8::Format format, const Flags& f) {
   const fp8::Options o = options(format, f);
+  const fp8::Impl& impl = sweep_impl(f.impl);
   const auto [shard, shards] = parse_shard(f.shard);
   const std::uint64_t total = std::uint64_t{1} << (f.type == "f32" ? 32 : 16);
   const std::uint64_t begin = total / shards * shard + std::min(shard, total % shards);
@@ -142,17 +150,21 @@ int sweep(fp8::Format format, const Flags& f) {
     std::vector<std::uint16_t> in(end - begin);
     for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::uint16_t>(begin + i);
     std::vector<std::uint8_t> codes(in.size());
-    fp8::Options oi = o;
-    oi.index0 = begin;
-    if (f.type == "f16") fp8::encode(std::span(reinterpret_cast<const f16*>(in.data()), in.size()), std::span(codes), oi);
-    else fp8::encode(std::span(reinterpret_cast<const bf16*>(in.data()), in.size()), std::span(codes), oi);
+    const auto encode = [&](auto type) {
+      using T = decltype(type);
+      fp8::EncodeParams p = fp8::encode_params(o.format, o.profile, FloatTraits<T>::type, o.rounding, o.seed);
+      p.index0 = begin;
+      fp8::encode_kernel<T>(impl)(in.size(), reinterpret_cast<const T*>(in.data()), codes.data(), &p);
+    };
+    if (f.type == "f16") encode(f16{});
+    else encode(bf16{});
     write(codes);
     out.commit();
     return kSuccess;
   }
   const fp8::EncodeParams p = fp8::encode_params(o.format, o.profile, FloatType::f32, o.rounding, o.seed);
   const bool progress = ::isatty(2);
-  conformance::sweep_f32(fp8::encode_kernel<float>(kernels::best<fp8::Impl>()), p, begin, end, conformance::default_threads(),
+  conformance::sweep_f32(fp8::encode_kernel<float>(impl), p, begin, end, conformance::default_threads(),
                          [&](std::uint64_t first, std::span<const std::uint8_t> codes) {
                            write(codes);
                            if (progress)
@@ -219,7 +231,7 @@ Command gen_command(fp8::Format format) {
         conformance::Fp8GenOptions o;
         static_cast<conformance::GenCommon&>(o) = gen_common(f.common);
         o.format = format;
-        o.profile = f.profile == fp8::default_profile().name ? "" : f.profile;  // "": the format's default
+        o.profile = f.profile;
         o.rounding = rounding(f.rounding);
         return gen_done(conformance::gen_fp8(o, f.common.out), fmt::format("encode cases + {} decode cases", traits(format).codes()),
                         f.common.out);
@@ -285,6 +297,7 @@ void register_format(Registry& reg, fp8::Format format) {
                   add_packed(c, f, format);
                   add_rounding(c, f.rounding, f.seed, kRoundingNames);
                   c.add_option("--shard", f.shard, "I/N: write only slice I (from 0) of N equal slices (default 0/1)");
+                  c.add_option("--impl", f.impl, "the implementation, a row of lowbit list (default: the fastest this CPU runs)");
                   c.add_option("-o,--output", f.output, "codes, written only on success (default: standard output)");
                 },
                 sweep));

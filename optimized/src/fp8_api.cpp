@@ -15,18 +15,17 @@ const Profile& profile(std::string_view name) {
   throw Error(fmt::format("unknown FP8 profile '{}' (valid: {})", name, names));
 }
 
+const Profile& profile_for(const Profile& p, Format format) {
+  if (const Profile* r = resolve_profile(p, format)) return *r;
+  std::string names;
+  for (const Profile& q : kProfiles)
+    if (applies(q, format)) names += fmt::format("{}{}", names.empty() ? "" : ", ", q.name);
+  throw Error(fmt::format("profile '{}' does not apply to {} (its profiles: {})", p.name, traits(format).name, names));
+}
+
 namespace {
 
-// The profile a call uses: o.profile where it applies to the format; the default (ml_dtypes) stands
-// for the format's own default (p3109 for P3109 formats); any other profile is an error.
-const Profile& resolved_profile(const Options& o) {
-  if (applies(o.profile, o.format)) return o.profile;
-  if (o.profile.name == default_profile().name) return default_profile(o.format);
-  std::string names;
-  for (const Profile& p : kProfiles)
-    if (applies(p, o.format)) names += fmt::format("{}{}", names.empty() ? "" : ", ", p.name);
-  throw Error(fmt::format("profile '{}' does not apply to {} (its profiles: {})", o.profile.name, traits(o.format).name, names));
-}
+const Profile& resolved_profile(const Options& o) { return profile_for(o.profile, o.format); }
 
 template <class In>
 void encode_any(std::span<const In> in, std::span<std::uint8_t> out, const Options& o) {

@@ -9,18 +9,13 @@
 
 #include "golden_case_list.hpp"
 #include "lowbit/conformance/cases.hpp"
+#include "lowbit/fp8.hpp"
 #include "lowbit/reference/fp8.hpp"
 
 namespace lowbit::conformance {
 namespace {
 
 using nlohmann::json;
-
-const fp8::Profile& profile_or_throw(std::string_view name) {
-  const fp8::Profile* p = fp8::find_profile(name);
-  if (!p) throw std::runtime_error(fmt::format("unknown FP8 profile '{}'", name));
-  return *p;
-}
 
 std::uint8_t decode_class(fp8::Format f, std::uint8_t code) {
   const fp8::Traits& t = traits(f);
@@ -101,9 +96,7 @@ Fp8Cases fp8_gen_cases(fp8::Format f, Level level, std::uint64_t seed, std::size
 }
 
 GenSummary gen_fp8(const Fp8GenOptions& o, const std::string& dir) {
-  const fp8::Profile& prof = o.profile.empty() ? fp8::default_profile(o.format) : profile_or_throw(o.profile);
-  if (!fp8::applies(prof, o.format))
-    throw std::runtime_error(fmt::format("profile '{}' does not apply to {} (lowbit list)", prof.name, traits(o.format).name));
+  const fp8::Profile& prof = fp8::profile_for(o.profile.empty() ? fp8::default_profile() : fp8::profile(o.profile), o.format);
   const Fp8Cases cases = fp8_gen_cases(o.format, o.level, o.seed, o.random);
   const std::size_t n = cases.inputs.size();
 

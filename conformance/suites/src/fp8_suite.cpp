@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "lowbit/conformance/cases.hpp"
 #include "lowbit/conformance/sha256.hpp"
@@ -207,13 +208,12 @@ class Runner {
   void golden_checks() {
     golden_encode_checks();
     if (o_.level == Level::full) {
-      // CI's budget: the streams of every profile of E4M3/E5M2 and of the default profile of the others;
-      // the rtz sweeps of E4M3/E5M2.
+      // CI's budget: the stream of each format's default profile; without it every profile's stream
+      // and, for a kernel other than the reference, the rtz sweep against the reference.
       const bool budget = o_.ci_budget;
-      if (in_scope(Rounding::rne) && has_stream_digest() && (!budget || is_ocp_fp8(f_) || &p_ == &fp8::default_profile()))
+      if (in_scope(Rounding::rne) && stream_digest() && (!budget || &p_ == &fp8::default_profile(f_)))
         f32_stream_check();
-      // rne over all 2^32 is pinned by the stream digests, which the reference matches too.
-      if (!is_reference() && in_scope(Rounding::rtz) && (!budget || is_ocp_fp8(f_))) f32_reference_sweep(Rounding::rtz);
+      if (!budget && !is_reference() && in_scope(Rounding::rtz)) f32_reference_sweep(Rounding::rtz);
     }
     const std::string gname = golden_format_name(p_, f_);
     if (is_cuda(p_) && is_ocp_fp8(f_)) {
@@ -227,7 +227,7 @@ class Runner {
     }
   }
 
-  bool has_stream_digest() const { return g_.sums("fp8/f32_streams.sha256").contains(file("f32", "stream").substr(4)); }
+  std::optional<StreamDigest> stream_digest() const { return fp8_f32_stream_digest(g_, p_, f_); }
 
   // The peers' golden encodings, and a sample of the f32 run lists (rne).
   void golden_encode_checks() {
@@ -279,7 +279,8 @@ class Runner {
   void f32_stream_check() {
     const std::string runs_name = file("f32", "runs");
     const std::vector<Run> runs = g_.has(runs_name) ? g_.runs(runs_name) : std::vector<Run>{};
-    check(runs.empty() ? "f32 all 2^32 -> stream sha256" : "f32 all 2^32 -> " + runs_name + " + sha256", [&](Check& c) {
+    const StreamDigest want = *stream_digest();
+    check(fmt::format("f32 all 2^32 -> {}{}", runs.empty() ? "" : runs_name + " + ", want.source), [&](Check& c) {
       Sha256 hash;
       std::size_t r = 0;
       const fp8::EncodeParams p = params(FloatType::f32, Rounding::rne);
@@ -298,8 +299,8 @@ class Runner {
                         c.mismatch(fmt::format("f32 0x{:08x} => got 0x{:02x} expected 0x{:02x}", first + i, out[i], runs[r].out), o_.max_errors);
                   }
                 });
-      const std::string got = hash.hex(), want = fp8_f32_stream_digest(g_, p_, f_);
-      if (got != want) c.mismatch(fmt::format("stream sha256 {} expected {}", got, want), o_.max_errors);
+      if (const std::string got = hash.hex(); got != want.sha256)
+        c.mismatch(fmt::format("stream sha256 {} expected {}", got, want.sha256), o_.max_errors);
     });
   }
 
@@ -357,12 +358,16 @@ std::string fp8_golden_encode_file(const fp8::Profile& p, fp8::Format f, std::st
   return fmt::format("fp8/{}{}_to_{}.{}", golden_prefix(p), source, golden_format_name(p, f), ext);
 }
 
-std::string fp8_f32_stream_digest(const GoldenDir& g, const fp8::Profile& p, fp8::Format f) {
-  const std::string file = fp8_golden_encode_file(p, f, "f32", "stream");
-  const auto sums = g.sums("fp8/f32_streams.sha256");
-  const auto it = sums.find(file.substr(4));  // names in the list are relative to fp8/
-  if (it == sums.end()) throw std::runtime_error("no full-stream digest for " + file);
-  return it->second;
+std::optional<StreamDigest> fp8_f32_stream_digest(const GoldenDir& g, const fp8::Profile& p, fp8::Format f) {
+  // Names relative to fp8/; CUDA's FP6/FP4 streams are named by their rounding mode (cudaRoundNearest).
+  const std::string peer = is_cuda(p) && !is_ocp_fp8(f) ? fmt::format("cuda_rn_f32_to_{}.stream", traits(f).name)
+                                                        : fp8_golden_encode_file(p, f, "f32", "stream").substr(4);
+  if (const auto sums = g.sums("fp8/f32_streams.sha256"); sums.contains(peer))
+    return StreamDigest{sums.at(peer), "fp8/f32_streams.sha256"};
+  const std::string own = fmt::format("f32_to_{}.{}.stream", traits(f).name, p.name);
+  if (const auto sums = g.sums("reference/f32_streams.sha256"); sums.contains(own))
+    return StreamDigest{sums.at(own), "reference/f32_streams.sha256"};
+  return std::nullopt;
 }
 
 std::vector<Check> run_fp8_suite(const fp8::Impl& impl, const GoldenDir& golden,

@@ -85,6 +85,8 @@ done
 : >"$tmp/joined"
 for i in 0 1 2; do run sweep e4m3 --from f16 --shard "$i/3" >>"$tmp/joined"; done
 cmp -s "$tmp/whole" "$tmp/joined" && ok || bad "shards 0..2 of 3 differ from the whole sweep"
+run sweep e4m3 --from f16 --impl reference -o "$tmp/sweep" && cmp -s "$tmp/sweep" "$tmp/whole" && ok || bad "sweep --impl reference"
+expect 2 "sweep --impl unknown" "unknown implementation 'sse9'" -- sweep e4m3 --from f16 --impl sse9
 run encode e4m3 --from f16 -i "$tmp/f16in" -o "$tmp/enc" && cmp -s "$tmp/enc" "$tmp/whole" && ok || bad "encode f16 stream"
 printf '\x00\x01\x7b\xfb\x7c' | run decode e5m2 --to f16 >"$tmp/dec" && \
   [ "$(od -An -tx2 "$tmp/dec" | tr -s ' ')" = " 0000 0100 7b00 fb00 7c00" ] && ok || bad "decode e5m2 -> f16"

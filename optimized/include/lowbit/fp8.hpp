@@ -23,6 +23,9 @@ namespace lowbit::fp8 {
 // "cuda-satfinite"), or Error listing the valid names. Every call throws Error for a profile that does
 // not apply to the format (Profile::formats).
 const Profile& profile(std::string_view name);
+// The profile a call on `format` uses when `p` is asked for (resolve_profile: the default stands for the
+// format's own), or Error naming the profiles that apply to the format.
+const Profile& profile_for(const Profile& p, Format format);
 
 struct Options {
   Format format = Format::e4m3;

@@ -232,6 +232,14 @@ constexpr const Profile& default_profile(Format f) {
   return kProfiles[0];
 }
 
+// The profile a conversion of `f` uses when `p` is asked for: p where it applies; the default profile
+// (ml_dtypes) stands for the format's own default (p3109 for P3109 formats); nullptr otherwise.
+constexpr const Profile* resolve_profile(const Profile& p, Format f) {
+  if (applies(p, f)) return &p;
+  if (p.name == default_profile().name) return &default_profile(f);
+  return nullptr;
+}
+
 constexpr const Profile* find_profile(std::string_view s) {
   for (const Profile& p : kProfiles)
     if (p.name == s) return &p;

@@ -56,7 +56,7 @@ Fp8Cases fp8_gen_cases(fp8::Format f, Level level, std::uint64_t seed, std::size
 
 struct Fp8GenOptions : GenCommon {
   fp8::Format format = fp8::Format::e4m3;
-  std::string profile;  // empty: the format's default profile (fp8::default_profile(format))
+  std::string profile;  // empty or ml_dtypes: the format's default profile (fp8::profile_for)
   Rounding rounding = Rounding::rne;
 };
 

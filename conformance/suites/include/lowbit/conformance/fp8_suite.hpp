@@ -4,6 +4,7 @@
 // golden/fp8: the f32 run lists and stream digests, CUDA's tables) and against the reference.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "lowbit/conformance/golden.hpp"
@@ -15,11 +16,10 @@ namespace lowbit::conformance {
 
 struct Fp8SuiteOptions {
   // quick: every f16/bf16 input, all 2^width codes, the f64 vectors, a structured + random f32 sample;
-  // full: quick, plus all 2^32 f32 inputs: the golden stream digests (rne) where the golden data has
-  // them, and, for an implementation other than the reference, rtz against the reference.
+  // full: quick, plus all 2^32 f32 inputs: the stream digests (rne, fp8_f32_stream_digest) of every
+  // format and profile, and, for an implementation other than the reference, rtz against the reference.
   Level level = Level::quick;
-  // full within CI's budget (the exhaustive tests): the streams of every profile of e4m3 and e5m2 and
-  // of the default profile of the others; the rtz sweeps of e4m3 and e5m2 only.
+  // full within CI's budget (the exhaustive tests): the stream of each format's default profile only.
   bool ci_budget = false;
   unsigned threads = 1;
   std::size_t max_errors = 8;
@@ -40,7 +40,12 @@ std::vector<Check> run_fp8_suite(const fp8::Impl& impl, const GoldenDir& golden,
 // "fp8/cuda_nosat_f16_to_e4m3.u8", ("ml_dtypes", e2m1, "f32", "runs") -> "fp8/f32_to_e2m1fn.runs".
 std::string fp8_golden_encode_file(const fp8::Profile& p, fp8::Format f, std::string_view source,
                                    std::string_view ext);
-// Full-stream SHA-256 of the 2^32 f32 encodings, from fp8/f32_streams.sha256.
-std::string fp8_f32_stream_digest(const GoldenDir& g, const fp8::Profile& p, fp8::Format f);
+// The SHA-256 of the 2^32 f32 encodings (rne) and the list it comes from: the peers'
+// (fp8/f32_streams.sha256) where the golden data has one, else lowbit's reference digest
+// (reference/f32_streams.sha256, scripts/reference-digests); none if neither lists the stream.
+struct StreamDigest {
+  std::string sha256, source;
+};
+std::optional<StreamDigest> fp8_f32_stream_digest(const GoldenDir& g, const fp8::Profile& p, fp8::Format f);
 
 }  // namespace lowbit::conformance
