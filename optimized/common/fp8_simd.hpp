@@ -33,10 +33,10 @@ struct Fp8EncodeConstants {
   std::uint32_t nonpos_below;  // x (signed) below this: unsigned formats' zero and negatives (E8M0: 1, else INT_MIN)
   std::uint32_t nonpos;      // their code
   bool nearest;              // rne; otherwise rtz (sr and rna kernels call the reference)
+  bool unsigned_zero;        // no -0 (FNUZ, P3109): the fast path takes the sign off a zero result
   // The fast path, for blocks whose lanes are all in fast_low .. fast_limit (abs_mask & x):
   std::uint32_t abs_mask;    // 0x7FFFFFFF; unsigned formats keep the sign, so that negatives leave the range
-  std::uint32_t fast_low;    // 0; without -0 (FNUZ, P3109): the smallest subnormal (a negative result of 0
-                             // loses its sign, the lane path does that); unsigned formats 1 (zero is no E8M0 value)
+  std::uint32_t fast_low;    // 0; unsigned formats 1 (zero is no E8M0 value)
   std::uint32_t fast_limit;  // f32 bits of the largest finite value
   std::uint32_t min_normal;  // f32 bits of the smallest normal; below it the result is subnormal
   std::uint32_t rebias;      // (127 - bias) << m (+ flip): the rounded f32 pattern >> drop, minus this, is the code
@@ -101,8 +101,9 @@ constexpr Fp8EncodeConstants encode_constants(const fp8::EncodeParams& p, Binary
           t.is_signed ? 0x80000000u : 1u,
           p.saturate_finite ? 0u : t.canonical_nan(),
           nearest,
+          !signed_zero,
           t.is_signed ? 0x7FFFFFFFu : 0xFFFFFFFFu,
-          !t.is_signed ? 1u : signed_zero ? 0u : std::bit_cast<std::uint32_t>(pow2f(t.layout.emin() - static_cast<int>(m))),
+          t.is_signed ? 0u : 1u,
           code_f32_bits(t, t.max_finite()),
           static_cast<std::uint32_t>(127 + t.layout.emin()) << 23,
           (static_cast<std::uint32_t>(127 - t.layout.bias()) << m) + flip,
@@ -192,8 +193,8 @@ template <class I> struct Fp8Encoder {
 
   // The fast path: exact only while every lane is in fast_low .. fast_limit, which `range` collects
   // (the unsigned maximum of lane - fast_low; in_range() tests it). Every value compared signed is
-  // below 2^31 there.
-  template <bool kNearest> U fast(U x, U& range) const {
+  // below 2^31 there. kUnsignedZero: the format has no -0 (k.unsigned_zero).
+  template <bool kNearest, bool kUnsignedZero> U fast(U x, U& range) const {
     const U abs = I::and_(x, abs_mask);
     range = I::max_u(range, I::sub(abs, fast_low));
     U t = abs;  // a normal result: round the f32 pattern at the format's last mantissa bit
@@ -205,7 +206,9 @@ template <class I> struct Fp8Encoder {
     // A subnormal result: |x| scaled exactly to units of the smallest subnormal, then rounded.
     const U subnormal = I::template round<kNearest ? Rounding::rne : Rounding::rtz>(I::mul(I::as_f(abs), subnormal_scale));
     const U mag = I::select(I::gt(min_normal, abs), subnormal, normal);
-    return I::or_(mag, sign(x));
+    const U code = I::or_(mag, sign(x));
+    if constexpr (kUnsignedZero) return I::and_not(code, I::eq(code, sign_bit));  // a negative zero result: 0x00
+    return code;
   }
   bool in_range(U range) const { return !I::any(I::sub_sat(range, fast_span)); }
 
@@ -276,19 +279,24 @@ void fp8_encode(std::size_t n, const In* in, std::uint8_t* out, const fp8::Encod
   if (p->rounding == Rounding::sr || p->rounding == Rounding::rna) return ref::fp8_encode_ref(n, in, out, p);
   using U = typename I::U;
   constexpr std::size_t L = I::kLanes;
-  const Fp8Encoder<I> enc(encode_constants(*p, FloatTraits<In>::layout));
-  auto run = [&]<bool kNearest>() {
+  const Fp8EncodeConstants k = encode_constants(*p, FloatTraits<In>::layout);
+  const Fp8Encoder<I> enc(k);
+  auto run = [&]<bool kNearest, bool kUnsignedZero>() {
     for_each_block<kFp8Block<I>>(n, in, out, [&](const In* i, std::uint8_t* o) {
       U x[4], c[4], range = I::zero();
-      for (std::size_t k = 0; k < 4; ++k) x[k] = I::as_u(I::load(i + k * L));
-      for (std::size_t k = 0; k < 4; ++k) c[k] = enc.template fast<kNearest>(x[k], range);
+      for (std::size_t v = 0; v < 4; ++v) x[v] = I::as_u(I::load(i + v * L));
+      for (std::size_t v = 0; v < 4; ++v) c[v] = enc.template fast<kNearest, kUnsignedZero>(x[v], range);
       if (!enc.in_range(range))  // overflow, Inf or NaN somewhere in the block (E8M0: zero or a negative)
-        for (std::size_t k = 0; k < 4; ++k) c[k] = enc.template encode<kNearest>(x[k]);
+        for (std::size_t v = 0; v < 4; ++v) c[v] = enc.template encode<kNearest>(x[v]);
       I::store(o, c);
     });
   };
-  if (p->rounding == Rounding::rne) run.template operator()<true>();
-  else run.template operator()<false>();
+  auto with_zero = [&]<bool kNearest>() {
+    if (k.unsigned_zero) run.template operator()<kNearest, true>();
+    else run.template operator()<kNearest, false>();
+  };
+  if (k.nearest) with_zero.template operator()<true>();
+  else with_zero.template operator()<false>();
 }
 
 template <class I, class Out>
