@@ -1,6 +1,7 @@
-// FP8 benchmarks: every kernel of the table, the reference included, for every source and
-// destination type, and the public fp8::encode / fp8::decode on f32, at 64 Ki (cache) and 16 Mi
-// (memory) elements.
+// FP8 benchmarks: every kernel of the table, the reference included, for every format of the
+// family (P3109's binary8pP too), every source and destination type, with the format's default
+// profile (P3109: p3109), and the public fp8::encode / fp8::decode on f32, at 64 Ki (cache) and
+// 16 Mi (memory) elements.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
@@ -25,7 +26,7 @@ using bench::at;
 // Values like weights or activations, in each source type: a few beyond E4M3's range, and as far
 // beyond a narrower format's (scaled by its max finite / E4M3's), positive for E8M0 (scales).
 template <class T> std::vector<T> inputs(std::size_t n, fp8::Format format) {
-  const auto max = [](fp8::Format f) { return ref::fp8_decode<float>(traits(f).max_finite(), fp8::decode_params(f, fp8::default_profile())); };
+  const auto max = [](fp8::Format f) { return ref::fp8_decode<float>(traits(f).max_finite(), fp8::decode_params(f, fp8::default_profile(f))); };
   const float scale = std::min(1.0f, max(format) / max(fp8::Format::e4m3));
   const std::vector<float> f = bench::normal_floats(n);
   std::vector<T> v(n);
@@ -47,7 +48,7 @@ std::string decode_name(fp8::Format f, FloatType out, std::string_view impl) {
 }
 
 template <class In> void register_encode(const fp8::Impl& impl, fp8::Format f) {
-  const fp8::EncodeParams p = fp8::encode_params(f, fp8::default_profile(), FloatTraits<In>::type);
+  const fp8::EncodeParams p = fp8::encode_params(f, fp8::default_profile(f), FloatTraits<In>::type);
   bench::stream(encode_name(FloatTraits<In>::type, f, impl.name), sizeof(In), [&impl, f, p](std::size_t n) {  // input bytes
     return [&impl, p, n, in = inputs<In>(n, f), out = std::vector<std::uint8_t>(n)]() mutable {
       fp8::encode_kernel<In>(impl)(n, in.data(), out.data(), &p);
@@ -56,7 +57,7 @@ template <class In> void register_encode(const fp8::Impl& impl, fp8::Format f) {
 }
 
 template <class Out> void register_decode(const fp8::Impl& impl, fp8::Format f) {
-  const fp8::DecodeParams p = fp8::decode_params(f, fp8::default_profile());
+  const fp8::DecodeParams p = fp8::decode_params(f, fp8::default_profile(f));
   bench::stream(decode_name(f, FloatTraits<Out>::type, impl.name), sizeof(Out), [&impl, f, p](std::size_t n) {  // output bytes
     return [&impl, p, n, in = codes(n, f), out = std::vector<Out>(n)]() mutable { fp8::decode_kernel<Out>(impl)(n, in.data(), out.data(), &p); };
   });
