@@ -89,7 +89,7 @@ TEST(Nvfp4Api, GivenAmax) {
 // Packed codes are the unpacked ones two per byte, element 2j in the low nibble (CUDA's fp4x2), for every
 // shape: an odd count (a padding nibble) and rows of odd length (a byte across two rows); and back.
 TEST(Nvfp4Api, PackedRoundTrip) {
-  for (const auto [n, cols] : {std::pair<std::size_t, std::size_t>{64, 0}, {63, 0}, {7 * 33, 33}, {0, 0}}) {
+  for (const auto& [n, cols] : {std::pair<std::size_t, std::size_t>{64, 0}, {63, 0}, {7 * 33, 33}, {0, 0}}) {
     const std::vector<float> x = values(n);
     nvfp4::Options o;
     o.cols = cols;
