@@ -1,7 +1,7 @@
 // The OCP MX family (mxint8, mxfp8-e4m3, mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3, mxfp4-e2m1), as
 // microxcaling computes it: encode into a .safetensors file of codes and E8M0 scales, decode, quantize,
-// convert (whole checkpoints), gen and verify per format, the MX suite (all six formats), and its lines
-// of `lowbit list`. Roundings: microxcaling's nearest (the default: ties away), even, floor, sr, and
+// convert (whole checkpoints, also into gpt-oss's MXFP4 layout), gen and verify per format, the MX suite
+// (all six formats), and its lines of `lowbit list`. Roundings: microxcaling's nearest (the default: ties away), even, floor, sr, and
 // lowbit's names for them.
 #include <fmt/format.h>
 
@@ -156,6 +156,20 @@ std::vector<std::pair<std::string, std::string>> aliases() {
 
 void define(Registry& reg) {
   for (const mx::Traits& t : mx::kFormats) register_format(reg, t.format);
+  struct Convert {
+    ConvertFlags common;
+    Flags codec;
+  };
+  reg.add(command<Convert>(
+      "convert", "mxfp4-gptoss", {}, "a checkpoint -> gpt-oss's MXFP4 (<w>.blocks, <w>.scales; docs/checkpoints.md)",
+      [](CLI::App& c, Convert& f) {
+        add_rounding(c, f.codec.rounding, f.codec.seed, kMxRoundings);
+        add_convert_flags(c, f.common);
+      },
+      [](const Convert& f) {
+        const mx::Options o = options(mx::Format::fp4_e2m1, f.codec);
+        return run_convert(f.common, *io::model::gptoss_target(o.rounding, o.seed));
+      }));
   // One suite checks all six formats ("mx", or any format's name); only the reference has MX kernels.
   reg.add(Suite{
       {"mx"}, aliases(), {"microxcaling"}, {"mx"},
@@ -175,7 +189,7 @@ void define(Registry& reg) {
     fmt::print("mx (encode, decode, quantize, convert, gen, verify, conform): blocks of 32 sharing an E8M0 scale:");
     for (const mx::Traits& t : mx::kFormats) fmt::print(" {}", t.name);
     fmt::print("\n  --rounding nearest (default, ties away), even, floor, sr (also rna, rne, rtz); encode writes a\n"
-               "  .safetensors file of codes and scales\n");
+               "  .safetensors file of codes and scales; convert mxfp4-gptoss writes gpt-oss's <w>.blocks + <w>.scales\n");
   });
 }
 

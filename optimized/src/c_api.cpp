@@ -19,6 +19,7 @@
 #include "lowbit/gse.hpp"
 #include "lowbit/mx.hpp"
 #include "lowbit/nf4.hpp"
+#include "lowbit/nvfp4.hpp"
 #include "lowbit/qeft.hpp"
 
 #if defined(LOWBIT_PROJECT_VERSION_MAJOR)
@@ -52,6 +53,9 @@ static_assert(LOWBIT_NF4_TABLE_NF4 == c(nf4::Table::nf4) && LOWBIT_NF4_TABLE_FP4
 static_assert(LOWBIT_MX_INT8 == c(mx::Format::int8) && LOWBIT_MX_FP8_E4M3 == c(mx::Format::fp8_e4m3) &&
               LOWBIT_MX_FP8_E5M2 == c(mx::Format::fp8_e5m2) && LOWBIT_MX_FP6_E3M2 == c(mx::Format::fp6_e3m2) &&
               LOWBIT_MX_FP6_E2M3 == c(mx::Format::fp6_e2m3) && LOWBIT_MX_FP4_E2M1 == c(mx::Format::fp4_e2m1));
+static_assert(LOWBIT_NVFP4_BLOCKING_1D == c(nvfp4::Blocking::d1) && LOWBIT_NVFP4_BLOCKING_2D == c(nvfp4::Blocking::d2) &&
+              LOWBIT_NVFP4_SCALES_LINEAR == c(nvfp4::ScaleLayout::linear) &&
+              LOWBIT_NVFP4_SCALES_SWIZZLED == c(nvfp4::ScaleLayout::swizzled));
 static_assert(LOWBIT_GSE_MANTISSA_SATURATE == c(gse::MantissaOverflow::saturate) &&
               LOWBIT_GSE_MANTISSA_BUMP == c(gse::MantissaOverflow::bump) &&
               LOWBIT_GSE_EXPONENT_SATURATE == c(gse::ExponentOverflow::saturate) &&
@@ -81,6 +85,10 @@ static_assert(kGseInit.format.bits == kGseFormat.bits && kGseInit.format.group =
 constexpr lowbit_mx_options kMxInit = LOWBIT_MX_OPTIONS_INIT;
 static_assert(kMxInit.format == c(mx::Options{}.format) &&
               kMxInit.rounding == c(mx::Options{}.rounding));
+constexpr lowbit_nvfp4_options kNvfp4Init = LOWBIT_NVFP4_OPTIONS_INIT;
+static_assert(kNvfp4Init.cols == nvfp4::Options{}.cols && kNvfp4Init.blocking == c(nvfp4::Options{}.blocking) &&
+              kNvfp4Init.scale_layout == c(nvfp4::Options{}.layout) && kNvfp4Init.rounding == c(nvfp4::Options{}.rounding) &&
+              kNvfp4Init.packed == nvfp4::Options{}.packed && !kNvfp4Init.global_amax);
 constexpr lowbit_qeft_pack_options kQeftInit = LOWBIT_QEFT_PACK_OPTIONS_INIT;
 static_assert(kQeftInit.group == weak::QuantOptions{}.group && kQeftInit.sym == weak::QuantOptions{}.sym &&
               kQeftInit.tuning == c(weak::QuantOptions{}.tuning));
@@ -153,6 +161,32 @@ mx::Options mx_options(const lowbit_mx_options* c) {
   o.seed = c->seed;
   o.index0 = c->index0;
   return o;
+}
+
+// n elements: the matrix shape and the random words come from n and cols.
+nvfp4::Options nvfp4_options(const lowbit_nvfp4_options* c, std::size_t n) {
+  const lowbit_nvfp4_options d = LOWBIT_NVFP4_OPTIONS_INIT;
+  if (!c) c = &d;
+  nvfp4::Options o;
+  o.cols = c->cols;
+  o.blocking = enum_of<nvfp4::Blocking>(c->blocking, LOWBIT_NVFP4_BLOCKING_2D, "blocking (LOWBIT_NVFP4_BLOCKING_*)");
+  o.layout = enum_of<nvfp4::ScaleLayout>(c->scale_layout, LOWBIT_NVFP4_SCALES_SWIZZLED, "scale_layout (LOWBIT_NVFP4_SCALES_*)");
+  o.rounding = enum_of<Rounding>(c->rounding, LOWBIT_ROUND_SR, "rounding (LOWBIT_ROUND_*)");
+  o.packed = enum_of<unsigned>(c->packed, 1, "packed") != 0;
+  o.seed = c->seed;
+  o.index0 = c->index0;
+  if (c->random_bits) o.random_bits = random_bits(c->random_bits, nvfp4::random_words(n, o));
+  if (c->global_amax) o.global_amax = *c->global_amax;
+  return o;
+}
+
+// A size of n elements under c, 0 for options the codecs refuse.
+template <class Size> std::size_t nvfp4_size(std::size_t n, const lowbit_nvfp4_options* c, Size size) noexcept {
+  try {
+    return size(n, nvfp4_options(c, n));
+  } catch (...) {
+    return 0;
+  }
 }
 
 nf4::Options nf4_options(const lowbit_nf4_options* c) {
@@ -355,6 +389,40 @@ lowbit_status lowbit_mx_decode_f32(size_t n, const uint8_t* codes, const uint8_t
   return guarded(__func__, [&] {
     const mx::Options opts = mx_options(o);
     mx::decode(input(codes, n, "codes"), input(scales, mx::blocks(n), "scales"), output(out, n_out, n, "out"), opts);
+  });
+}
+
+// ---- NVFP4 -------------------------------------------------------------------------------------------
+
+size_t lowbit_nvfp4_scales(size_t n, const lowbit_nvfp4_options* o) noexcept {
+  return nvfp4_size(n, o, [](std::size_t m, const nvfp4::Options& opts) { return nvfp4::scales(m, opts); });
+}
+size_t lowbit_nvfp4_code_bytes(size_t n, const lowbit_nvfp4_options* o) noexcept {
+  return nvfp4_size(n, o, [](std::size_t m, const nvfp4::Options& opts) {
+    nvfp4::shape(m, opts);  // throws where cols does not divide n
+    return nvfp4::code_bytes(m, opts);
+  });
+}
+size_t lowbit_nvfp4_random_words(size_t n, const lowbit_nvfp4_options* o) noexcept {
+  return nvfp4_size(n, o, [](std::size_t m, const nvfp4::Options& opts) { return nvfp4::random_words(m, opts); });
+}
+
+lowbit_status lowbit_nvfp4_encode_f32(size_t n, const float* in, uint8_t* codes, size_t n_codes, uint8_t* scales,
+                                      size_t n_scales, float* global_amax, const lowbit_nvfp4_options* o) noexcept {
+  return guarded(__func__, [&] {
+    const nvfp4::Options opts = nvfp4_options(o, n);
+    const float amax = nvfp4::encode(input(in, n, "in"), output(codes, n_codes, nvfp4::code_bytes(n, opts), "codes"),
+                                     output(scales, n_scales, nvfp4::scales(n, opts), "scales"), opts);
+    if (global_amax) *global_amax = amax;
+  });
+}
+
+lowbit_status lowbit_nvfp4_decode_f32(size_t n, const uint8_t* codes, const uint8_t* scales, float global_amax, float* out,
+                                      size_t n_out, const lowbit_nvfp4_options* o) noexcept {
+  return guarded(__func__, [&] {
+    const nvfp4::Options opts = nvfp4_options(o, n);
+    nvfp4::decode(input(codes, nvfp4::code_bytes(n, opts), "codes"), input(scales, nvfp4::scales(n, opts), "scales"), global_amax,
+                  output(out, n_out, n, "out"), opts);
   });
 }
 

@@ -5,18 +5,29 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
 
 #include "lowbit/error.hpp"
 #include "lowbit/kernels.hpp"
+#include "lowbit/formats/rounding.hpp"
 #include "lowbit/formats/sizes.hpp"
 
 namespace lowbit::detail {
 
 inline void check_size(std::string_view what, std::size_t got, std::size_t want) {
   if (got != want) throw Error(fmt::format("{} has {} elements, expected {}", what, got, want));
+}
+
+// Caller-given sr words (Options::random_bits): null when none are given; else exactly `want` of them,
+// and only with sr.
+inline const std::uint32_t* given_random_bits(std::span<const std::uint32_t> words, Rounding r, std::size_t want) {
+  if (words.empty()) return nullptr;
+  if (r != Rounding::sr) throw Error("random bits were given but rounding is not sr");
+  check_size("random_bits", words.size(), want);
+  return words.data();
 }
 
 // rows x cols of `what`, which must fit size_t.

@@ -32,12 +32,7 @@ void encode_any(std::span<const In> in, std::span<std::uint8_t> out, const Optio
   detail::check_size("output", out.size(), in.size());
   EncodeParams p = encode_params(o.format, resolved_profile(o), FloatTraits<In>::type, o.rounding, o.seed);
   p.index0 = o.index0;
-  if (!o.random_bits.empty()) {
-    if (o.rounding != Rounding::sr) throw Error("random bits were given but rounding is not sr");
-    if (o.random_bits.size() != in.size())
-      throw Error(fmt::format("{} random words for {} elements", o.random_bits.size(), in.size()));
-    p.random_bits = o.random_bits.data();
-  }
+  p.random_bits = detail::given_random_bits(o.random_bits, o.rounding, in.size());
   encode_kernel<In>(detail::impl_of(o.impl))(in.size(), in.data(), out.data(), &p);
 }
 

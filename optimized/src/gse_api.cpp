@@ -21,13 +21,7 @@ void check_format(const Format& f) {
 
 gse::EncodeParams params(const Options& o, std::size_t n) {
   check_format(o.format);
-  gse::EncodeParams p{o.format, o.rounding, o.seed, o.index0, nullptr};
-  if (!o.random_bits.empty()) {
-    if (o.rounding != Rounding::sr) throw Error("random bits were given but rounding is not sr");
-    check_size("random_bits", o.random_bits.size(), n);
-    p.random_bits = o.random_bits.data();
-  }
-  return p;
+  return {o.format, o.rounding, o.seed, o.index0, detail::given_random_bits(o.random_bits, o.rounding, n)};
 }
 
 template <class In>

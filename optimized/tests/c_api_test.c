@@ -503,6 +503,134 @@ static void test_mx(void) {
   EXPECT_ERROR_HAS("scales is NULL");
 }
 
+/* ---- NVFP4 -------------------------------------------------------------------------------------- */
+
+/* docs/formats/nvfp4.md, section 7: one row of 32 values, amax 2688 (S_enc 1). */
+static void nvfp4_worked_example(float x[32]) {
+  static const float block0[4] = {2688.0f, 1120.0f, -1344.0f, 100.0f};
+  static const float block1[8] = {6.0f, 3.0f, 0.75f, -0.25f, 1.25f, 5.0f, -0.1f, -0.0f};
+  for (int i = 0; i < 32; ++i) x[i] = 0.0f;
+  memcpy(x, block0, sizeof block0);
+  memcpy(x + 16, block1, sizeof block1);
+}
+
+static void test_nvfp4(void) {
+  float x[32], y[32], amax = 0.0f;
+  uint8_t codes[32], packed[16], scales[512];
+  lowbit_nvfp4_options o = LOWBIT_NVFP4_OPTIONS_INIT; /* one row, 1x16 blocks, linear scales, rne, unpacked */
+  nvfp4_worked_example(x);
+
+  /* Sizes: a row of 32 has two scales; rows of 16, one each; swizzled, a 128 x 4 tile. */
+  CHECK(lowbit_nvfp4_scales(32, NULL) == 2 && lowbit_nvfp4_code_bytes(33, NULL) == 33);
+  o.cols = 20;
+  CHECK(lowbit_nvfp4_scales(40, &o) == 4 && lowbit_nvfp4_random_words(40, &o) == 10);
+  CHECK(lowbit_nvfp4_scales(30, &o) == 0 && lowbit_nvfp4_code_bytes(30, &o) == 0); /* 20 does not divide 30 */
+  o.cols = 0;
+  o.scale_layout = LOWBIT_NVFP4_SCALES_SWIZZLED;
+  CHECK(lowbit_nvfp4_scales(32, &o) == 512);
+  o.scale_layout = 2;
+  CHECK(lowbit_nvfp4_scales(32, &o) == 0);
+  o.scale_layout = LOWBIT_NVFP4_SCALES_LINEAR;
+  o.packed = 1;
+  CHECK(lowbit_nvfp4_code_bytes(33, &o) == 17 && lowbit_nvfp4_code_bytes(32, &o) == 16);
+  o.packed = 0;
+
+  /* The worked example's bytes: scales 448 (0x7E) and 1 (0x38); block 0's codes 7, 4, 13, 0, block 1's
+   * 7, 5, 2, 8, 2, 6, 8, 0; and its values back. */
+  static const uint8_t want[16] = {7, 4, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  static const uint8_t want1[8] = {7, 5, 2, 8, 2, 6, 8, 0};
+  static const float back0[4] = {2688.0f, 896.0f, -1344.0f, 0.0f}, back1[8] = {6.0f, 3.0f, 1.0f, -0.0f, 1.0f, 4.0f, -0.0f, 0.0f};
+  EXPECT_STATUS(LOWBIT_OK, lowbit_nvfp4_encode_f32(32, x, codes, 32, scales, 2, &amax, &o));
+  CHECK(amax == 2688.0f && scales[0] == 0x7E && scales[1] == 0x38);
+  CHECK(memcmp(codes, want, 16) == 0 && memcmp(codes + 16, want1, 8) == 0 && codes[31] == 0);
+  EXPECT_STATUS(LOWBIT_OK, lowbit_nvfp4_decode_f32(32, codes, scales, amax, y, 32, &o));
+  CHECK(memcmp(y, back0, sizeof back0) == 0 && memcmp(y + 16, back1, sizeof back1) == 0 && y[4] == 0.0f);
+  EXPECT_STATUS(LOWBIT_OK, lowbit_nvfp4_encode_f32(32, x, codes, 32, scales, 2, NULL, NULL)); /* NULL: the defaults */
+
+  /* Packed: element 2j in the low nibble of byte j (CUDA's fp4x2), and back. */
+  o.packed = 1;
+  EXPECT_STATUS(LOWBIT_OK, lowbit_nvfp4_encode_f32(32, x, packed, 16, scales, 2, NULL, &o));
+  CHECK(packed[0] == 0x47 && packed[1] == 0x0D && packed[8] == 0x57 && packed[9] == 0x82 && packed[10] == 0x62 &&
+        packed[11] == 0x08 && packed[15] == 0x00);
+  EXPECT_STATUS(LOWBIT_OK, lowbit_nvfp4_decode_f32(32, packed, scales, amax, y, 32, &o));
+  CHECK(memcmp(y, back0, sizeof back0) == 0 && memcmp(y + 16, back1, sizeof back1) == 0);
+  /* 31 elements: the last byte's high nibble is padding, and must be zero. */
+  EXPECT_STATUS(LOWBIT_OK, lowbit_nvfp4_encode_f32(31, x, packed, 16, scales, 2, NULL, &o));
+  CHECK(packed[15] == 0x00);
+  packed[15] = 0x10;
+  EXPECT_STATUS(LOWBIT_E_DATA, lowbit_nvfp4_decode_f32(31, packed, scales, amax, y, 31, &o));
+  o.packed = 0;
+
+  /* sr with given words: all-zero bits round toward zero (0.75 -> 0.5, 5 -> 4; -0.0 keeps its sign). */
+  static const uint8_t want_sr1[8] = {7, 5, 1, 8, 2, 6, 8, 8};
+  uint32_t words[8];
+  memset(words, 0, sizeof words);
+  o.rounding = LOWBIT_ROUND_SR;
+  o.random_bits = words;
+  CHECK(lowbit_nvfp4_random_words(32, &o) == 8);
+  EXPECT_STATUS(LOWBIT_OK, lowbit_nvfp4_encode_f32(32, x, codes, 32, scales, 2, NULL, &o));
+  CHECK(memcmp(codes + 16, want_sr1, 8) == 0);
+  /* Philox words: two rows of 16 encoded apart (index0 = 4 words per row, the tensor's amax given) are
+   * the whole matrix's codes. */
+  o.random_bits = NULL;
+  o.seed = 7;
+  o.cols = 16;
+  EXPECT_STATUS(LOWBIT_OK, lowbit_nvfp4_encode_f32(32, x, codes, 32, scales, 2, &amax, &o));
+  uint8_t rows[32], row_scales[2];
+  o.global_amax = &amax;
+  EXPECT_STATUS(LOWBIT_OK, lowbit_nvfp4_encode_f32(16, x, rows, 16, row_scales, 1, NULL, &o));
+  o.index0 = 4;
+  EXPECT_STATUS(LOWBIT_OK, lowbit_nvfp4_encode_f32(16, x + 16, rows + 16, 16, row_scales + 1, 1, NULL, &o));
+  CHECK(memcmp(codes, rows, 32) == 0 && memcmp(scales, row_scales, 2) == 0);
+
+  /* Errors. */
+  o = (lowbit_nvfp4_options)LOWBIT_NVFP4_OPTIONS_INIT;
+  o.rounding = LOWBIT_ROUND_RNA;
+  EXPECT_STATUS(LOWBIT_E_UNSUPPORTED, lowbit_nvfp4_encode_f32(32, x, codes, 32, scales, 2, NULL, &o));
+  o.rounding = 4;
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_nvfp4_encode_f32(32, x, codes, 32, scales, 2, NULL, &o));
+  EXPECT_ERROR_HAS("rounding");
+  o.rounding = LOWBIT_ROUND_RNE;
+  o.blocking = 2;
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_nvfp4_encode_f32(32, x, codes, 32, scales, 2, NULL, &o));
+  EXPECT_ERROR_HAS("blocking");
+  o.blocking = LOWBIT_NVFP4_BLOCKING_2D;
+  o.scale_layout = 2;
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_nvfp4_decode_f32(32, codes, scales, amax, y, 32, &o));
+  EXPECT_ERROR_HAS("scale_layout");
+  o.scale_layout = LOWBIT_NVFP4_SCALES_LINEAR;
+  o.packed = 2;
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_nvfp4_encode_f32(32, x, codes, 32, scales, 2, NULL, &o));
+  EXPECT_ERROR_HAS("packed");
+  o.packed = 0;
+  o.random_bits = words; /* words without sr */
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_nvfp4_encode_f32(32, x, codes, 32, scales, 2, NULL, &o));
+  o.random_bits = NULL;
+  o.cols = 24;
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_nvfp4_encode_f32(32, x, codes, 32, scales, 2, NULL, &o));
+  EXPECT_ERROR_HAS("not rows of 24");
+  o.cols = 0;
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_nvfp4_encode_f32(32, x, codes, 32, scales, 1, NULL, &o));
+  EXPECT_ERROR_HAS("scales has 1 elements, expected 2");
+  o.packed = 1;
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_nvfp4_encode_f32(32, x, codes, 32, scales, 2, NULL, &o));
+  EXPECT_ERROR_HAS("codes has 32 elements, expected 16");
+  o.packed = 0;
+  EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_nvfp4_decode_f32(32, codes, scales, amax, y, 31, &o));
+  EXPECT_ERROR_HAS("out has 31 elements, expected 32");
+  EXPECT_STATUS(LOWBIT_E_NULL, lowbit_nvfp4_encode_f32(32, NULL, codes, 32, scales, 2, NULL, &o));
+  EXPECT_ERROR_HAS("in is NULL");
+  EXPECT_STATUS(LOWBIT_E_NULL, lowbit_nvfp4_encode_f32(32, x, NULL, 32, scales, 2, NULL, &o));
+  EXPECT_ERROR_HAS("codes is NULL");
+  EXPECT_STATUS(LOWBIT_E_NULL, lowbit_nvfp4_decode_f32(32, codes, NULL, amax, y, 32, &o));
+  EXPECT_ERROR_HAS("scales is NULL");
+  codes[5] = 0x10; /* wider than E2M1 */
+  EXPECT_STATUS(LOWBIT_E_DATA, lowbit_nvfp4_decode_f32(32, codes, scales, amax, y, 32, &o));
+  EXPECT_ERROR_HAS("0x10");
+  EXPECT_STATUS(LOWBIT_OK, lowbit_nvfp4_encode_f32(0, NULL, NULL, 0, NULL, 0, NULL, NULL));
+  EXPECT_STATUS(LOWBIT_OK, lowbit_nvfp4_decode_f32(0, NULL, NULL, 0.0f, NULL, 0, NULL));
+}
+
 /* ---- NF4 / FP4 ---------------------------------------------------------------------------------- */
 
 static void test_nf4_known_values(void) {
@@ -799,6 +927,7 @@ int main(void) {
   test_fp8_pack();
   test_gse();
   test_mx();
+  test_nvfp4();
   test_nf4_known_values();
   test_nf4_profiles();
   test_nf4_double_quantization();

@@ -1,7 +1,8 @@
 /* Both C headers in one translation unit: lowbit/c_api.h (the library) and lowbit/vendor.h (a plugin)
  * share their types through lowbit/c_types.h, so a plugin can hand its options straight to the C API.
- * This file is such a plugin (every slot but the GSE GEMM, which the C API lacks) and a program that calls it
- * through its descriptor. It also pins the version-1 layouts, which plugins compiled once rely on.
+ * This file is such a plugin (every slot but the GSE GEMM, which the C API lacks; a version-3 descriptor) and a
+ * program that calls it through its descriptor. It also pins the layouts of every version, which plugins compiled
+ * once rely on.
  * Built as ISO C11 with -pedantic-errors (ctest c_headers) and as C++20 with -Wall -Wextra -Werror
  * (c_headers_cxx). */
 #include <stddef.h>
@@ -39,6 +40,13 @@ STATIC_ASSERT(offsetof(lowbit_vendor_descriptor, fp8_encode_f32) == 16 &&
 STATIC_ASSERT(offsetof(lowbit_vendor_descriptor2, fp8_formats) == 168 && sizeof(lowbit_vendor_descriptor2) == 176);
 STATIC_ASSERT(LOWBIT_FP8_E4M3FNUZ == 2 && LOWBIT_FP8_E8M0 == 7 && LOWBIT_FP8_E2M1 == 10 &&
               LOWBIT_FP8_FORMAT_BIT(LOWBIT_FP8_E2M1) == 0x400u);
+/* Version 3: version 2's descriptor whole, then the NVFP4 slots, and the options they take. */
+STATIC_ASSERT(offsetof(lowbit_nvfp4_options, blocking) == 8 && offsetof(lowbit_nvfp4_options, rounding) == 16 &&
+              offsetof(lowbit_nvfp4_options, packed) == 20 && offsetof(lowbit_nvfp4_options, seed) == 24 &&
+              offsetof(lowbit_nvfp4_options, random_bits) == 40 && offsetof(lowbit_nvfp4_options, global_amax) == 48 &&
+              sizeof(lowbit_nvfp4_options) == 56);
+STATIC_ASSERT(offsetof(lowbit_vendor_descriptor3, nvfp4_encode_f32) == 176 &&
+              offsetof(lowbit_vendor_descriptor3, nvfp4_decode_f32) == 184 && sizeof(lowbit_vendor_descriptor3) == 192);
 #endif
 
 static lowbit_status fp8_encode_f32(size_t n, const float* in, uint8_t* out, const lowbit_fp8_options* o) {
@@ -109,35 +117,46 @@ static lowbit_status mx_decode(size_t n, const uint8_t* codes, const uint8_t* sc
 static lowbit_status qeft_matvec(const lowbit_qeft_matrix* w, const float* x, float* y) {
   return lowbit_qeft_matvec(w, x, y, w->oc);
 }
+static lowbit_status nvfp4_encode(size_t n, const float* in, uint8_t* codes, uint8_t* scales, const lowbit_nvfp4_options* o) {
+  return lowbit_nvfp4_encode_f32(n, in, codes, lowbit_nvfp4_code_bytes(n, o), scales, lowbit_nvfp4_scales(n, o), NULL, o);
+}
+static lowbit_status nvfp4_decode(size_t n, const uint8_t* codes, const uint8_t* scales, float global_amax, float* out,
+                                  const lowbit_nvfp4_options* o) {
+  return lowbit_nvfp4_decode_f32(n, codes, scales, global_amax, out, n, o);
+}
 
-static const lowbit_vendor_descriptor descriptor = {
-    .abi_version = LOWBIT_VENDOR_ABI_VERSION,
-    .vendor_name = "c-api-forwarder",
-    .fp8_encode_f32 = fp8_encode_f32,
-    .fp8_encode_f64 = fp8_encode_f64,
-    .fp8_encode_f16 = fp8_encode_f16,
-    .fp8_encode_bf16 = fp8_encode_bf16,
-    .fp8_decode_f32 = fp8_decode_f32,
-    .fp8_decode_f16 = fp8_decode_f16,
-    .fp8_decode_bf16 = fp8_decode_bf16,
-    .nf4_quantize_f32 = nf4_encode,
-    .nf4_dequantize_f32 = nf4_decode,
-    .gse_encode_f32 = gse_encode_f32,
-    .gse_encode_f16 = gse_encode_f16,
-    .gse_encode_bf16 = gse_encode_bf16,
-    .gse_decode_f32 = gse_decode_f32,
-    .gse_decode_f16 = gse_decode_f16,
-    .gse_decode_bf16 = gse_decode_bf16,
-    .mx_encode_f32 = mx_encode,
-    .mx_decode_f32 = mx_decode,
-    .qeft_matvec_f32 = qeft_matvec,
-    .gse_gemm_f32 = NULL,
+static const lowbit_vendor_descriptor3 descriptor3 = {
+    .v2 = {.v1 = {.abi_version = LOWBIT_VENDOR_ABI_VERSION_3,
+                  .vendor_name = "c-api-forwarder",
+                  .fp8_encode_f32 = fp8_encode_f32,
+                  .fp8_encode_f64 = fp8_encode_f64,
+                  .fp8_encode_f16 = fp8_encode_f16,
+                  .fp8_encode_bf16 = fp8_encode_bf16,
+                  .fp8_decode_f32 = fp8_decode_f32,
+                  .fp8_decode_f16 = fp8_decode_f16,
+                  .fp8_decode_bf16 = fp8_decode_bf16,
+                  .nf4_quantize_f32 = nf4_encode,
+                  .nf4_dequantize_f32 = nf4_decode,
+                  .gse_encode_f32 = gse_encode_f32,
+                  .gse_encode_f16 = gse_encode_f16,
+                  .gse_encode_bf16 = gse_encode_bf16,
+                  .gse_decode_f32 = gse_decode_f32,
+                  .gse_decode_f16 = gse_decode_f16,
+                  .gse_decode_bf16 = gse_decode_bf16,
+                  .mx_encode_f32 = mx_encode,
+                  .mx_decode_f32 = mx_decode,
+                  .qeft_matvec_f32 = qeft_matvec,
+                  .gse_gemm_f32 = NULL},
+           .fp8_formats = LOWBIT_FP8_FORMAT_BIT(LOWBIT_FP8_E4M3) | LOWBIT_FP8_FORMAT_BIT(LOWBIT_FP8_E5M2)},
+    .nvfp4_encode_f32 = nvfp4_encode,
+    .nvfp4_decode_f32 = nvfp4_decode,
 };
 
-LOWBIT_VENDOR_EXPORT const lowbit_vendor_descriptor* lowbit_vendor_descriptor_v1(void) { return &descriptor; }
+LOWBIT_VENDOR_EXPORT const lowbit_vendor_descriptor3* lowbit_vendor_descriptor_v3(void) { return &descriptor3; }
 
 int main(void) {
-  const lowbit_vendor_descriptor* d = lowbit_vendor_descriptor_v1();
+  const lowbit_vendor_descriptor3* d3 = lowbit_vendor_descriptor_v3();
+  const lowbit_vendor_descriptor* d = &d3->v2.v1;
   const float x[4] = {1.0f, -1.0f, 0.0f, 0.5f};
   const double xd[4] = {1.0, -1.0, 0.0, 0.5};
   const uint16_t xh[4] = {0x3C00, 0xBC00, 0x0000, 0x3800}, xb[4] = {0x3F80, 0xBF80, 0x0000, 0x3F00};
@@ -151,7 +170,7 @@ int main(void) {
   const lowbit_gse_options gse = LOWBIT_GSE_OPTIONS_INIT;
   const lowbit_mx_options mx = LOWBIT_MX_OPTIONS_INIT;
 
-  CHECK(d->abi_version == 1 && strcmp(d->vendor_name, "c-api-forwarder") == 0);
+  CHECK(d->abi_version == 3 && strcmp(d->vendor_name, "c-api-forwarder") == 0);
   CHECK(d->gse_gemm_f32 == NULL);
   /* E4M3: 1 = 0x38, -1 = 0xB8, 0.5 = 0x30. */
   CHECK(d->fp8_encode_f32(4, x, codes, &fp8) == LOWBIT_OK);
@@ -182,6 +201,14 @@ int main(void) {
   /* MXFP8 E4M3: scale 2^-8 (field 119), 1 = 0x78. */
   CHECK(d->mx_encode_f32(4, x, codes, scales, &mx) == LOWBIT_OK && scales[0] == 119 && codes[0] == 0x78);
   CHECK(d->mx_decode_f32(4, codes, scales, y, &mx) == LOWBIT_OK && memcmp(x, y, sizeof x) == 0);
+  /* NVFP4 as the loader calls it, the amax given: 2688 makes S_enc 1, the block's scale 1 / 6 rounds to E4M3
+   * 0x23 (0.171875); 1 -> 5.8181... -> 6 (code 7), 0.5 -> 2.909... -> 3 (code 5), and back 1.03125, 0.515625. */
+  lowbit_nvfp4_options nv = LOWBIT_NVFP4_OPTIONS_INIT;
+  const float amax = 2688.0f;
+  nv.global_amax = &amax;
+  CHECK(d3->nvfp4_encode_f32(4, x, codes, scales, &nv) == LOWBIT_OK && scales[0] == 0x23);
+  CHECK(codes[0] == 0x7 && codes[1] == 0xF && codes[2] == 0x0 && codes[3] == 0x5);
+  CHECK(d3->nvfp4_decode_f32(4, codes, scales, amax, y, &nv) == LOWBIT_OK && y[0] == 1.03125f && y[3] == 0.515625f);
   /* A bad option comes back as the C API's status, which the vendor ABI shares. */
   lowbit_fp8_options bad = fp8;
   bad.format = LOWBIT_FP8_BINARY8P7SF + 1; /* the first number past the family */

@@ -86,6 +86,59 @@ TEST(Nvfp4Api, GivenAmax) {
   EXPECT_TRUE(std::isnan(nvfp4::amax(std::vector<float>{1, NAN, 2})));
 }
 
+// Packed codes are the unpacked ones two per byte, element 2j in the low nibble (CUDA's fp4x2), for every
+// shape: an odd count (a padding nibble) and rows of odd length (a byte across two rows); and back.
+TEST(Nvfp4Api, PackedRoundTrip) {
+  for (const auto& [n, cols] : {std::pair<std::size_t, std::size_t>{64, 0}, {63, 0}, {7 * 33, 33}, {0, 0}}) {
+    const std::vector<float> x = values(n);
+    nvfp4::Options o;
+    o.cols = cols;
+    const nvfp4::Encoded u = nvfp4::encode(x, o);
+    const std::vector<float> y = nvfp4::decode(u, o);
+    o.packed = true;
+    const nvfp4::Encoded p = nvfp4::encode(x, o);
+    ASSERT_EQ(p.codes.size(), (n + 1) / 2) << n;
+    EXPECT_EQ(nvfp4::code_bytes(n, o), (n + 1) / 2);
+    for (std::size_t i = 0; i < n; ++i) EXPECT_EQ((p.codes[i / 2] >> (i % 2 * 4)) & 0xF, u.codes[i]) << n << " " << i;
+    if (n % 2) {
+      EXPECT_EQ(p.codes.back() >> 4, 0) << "the padding nibble";
+    }
+    EXPECT_EQ(p.scales, u.scales);
+    EXPECT_EQ(p.elements, n);
+    EXPECT_EQ(nvfp4::decode(p, o), y);
+    EXPECT_EQ(nvfp4::quantize(x, o), y);
+  }
+  nvfp4::Options o;
+  o.packed = true;
+  nvfp4::Encoded e = nvfp4::encode(values(63), o);
+  e.codes.back() |= 0x10;  // a padding nibble set
+  EXPECT_EQ(error_code([&] { nvfp4::decode(e, o); }), Errc::data);
+  e.codes.pop_back();
+  EXPECT_EQ(error_code([&] { nvfp4::decode(e, o); }), Errc::invalid);
+}
+
+// Given random words replace Philox's: the words Philox would draw give the same codes.
+TEST(Nvfp4Api, GivenRandomWords) {
+  const std::vector<float> x = values(8 * 24);
+  nvfp4::Options o;
+  o.cols = 24;
+  o.rounding = Rounding::sr;
+  o.seed = 3;
+  o.index0 = 11;
+  std::vector<std::uint32_t> words(nvfp4::random_words(x.size(), o));
+  ASSERT_EQ(words.size(), 8u * 6);
+  for (std::size_t i = 0; i < words.size(); ++i) words[i] = ref::philox_word(3, 11 + i);
+  const nvfp4::Encoded philox = nvfp4::encode(x, o);
+  o.seed = 0;
+  o.random_bits = words;
+  EXPECT_EQ(nvfp4::encode(x, o).codes, philox.codes);
+  o.random_bits = std::span(words).first(5);
+  EXPECT_EQ(error_code([&] { nvfp4::encode(x, o); }), Errc::invalid);
+  o.random_bits = words;
+  o.rounding = Rounding::rne;
+  EXPECT_EQ(error_code([&] { nvfp4::encode(x, o); }), Errc::invalid);  // words without sr
+}
+
 TEST(Nvfp4Api, Errors) {
   const std::vector<float> x = values(64);
   nvfp4::Options o;

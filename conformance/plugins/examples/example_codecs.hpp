@@ -1,11 +1,12 @@
 // The codecs of the example plugins: lowbit's own dispatched kernels (lowbit/kernels.hpp: the best
-// implementation this CPU runs) behind the C functions of lowbit/vendor.h. MX minifloat blocks have
+// implementation this CPU runs; NVFP4 through the C API) behind the C functions of lowbit/vendor.h. MX minifloat blocks have
 // no optimized kernel: they are the reference codec (MXINT8 is the GSE kernel on gse::mxint8_format()).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "lowbit/c_api.h"
 #include "lowbit/kernels.hpp"
 #include "lowbit/qeft.hpp"
 #include "lowbit/reference/mx.hpp"
@@ -144,6 +145,18 @@ inline int mx_decode(std::size_t n, const std::uint8_t* codes, const std::uint8_
     ref::mx_decode_ref(n, codes, scales, out, &p);
   }
   return LOWBIT_OK;
+}
+
+// NVFP4: the vendor ABI's options are the C API's (lowbit/c_types.h), so they go straight to it.
+inline int nvfp4_encode(std::size_t n, const float* in, std::uint8_t* codes, std::uint8_t* scales, const lowbit_nvfp4_options* o) {
+  if (!o) return LOWBIT_E_INVALID;
+  return lowbit_nvfp4_encode_f32(n, in, codes, lowbit_nvfp4_code_bytes(n, o), scales, lowbit_nvfp4_scales(n, o), nullptr, o);
+}
+
+inline int nvfp4_decode(std::size_t n, const std::uint8_t* codes, const std::uint8_t* scales, float global_amax, float* out,
+                        const lowbit_nvfp4_options* o) {
+  if (!o) return LOWBIT_E_INVALID;
+  return lowbit_nvfp4_decode_f32(n, codes, scales, global_amax, out, n, o);
 }
 
 inline qeft::Matrix qeft_matrix(const lowbit_qeft_matrix& m) {

@@ -20,11 +20,12 @@ namespace lowbit::conformance {
 
 namespace {
 
-// The descriptor a plugin's symbol returns, of either version.
+// The descriptor a plugin's symbol returns, of any version.
 struct Opened {
   void* handle;
   const lowbit_vendor_descriptor* descriptor;
   fp8::FormatSet fp8_formats;
+  const lowbit_vendor_descriptor3* descriptor3 = nullptr;  // version 3
 };
 
 // The descriptor that the function `symbol` of version `version` returns; null when the library lacks it.
@@ -44,8 +45,8 @@ const Descriptor* call_descriptor(void* handle, const std::string& path, const c
   return d;
 }
 
-// dlopen + dlsym (version 2's symbol, else version 1's) + the descriptor call + the version check;
-// throws PluginError.
+// dlopen + dlsym (the newest version's symbol the library has) + the descriptor call + the version
+// check; throws PluginError.
 Opened open_plugin(const std::string& path) {
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
@@ -54,6 +55,9 @@ Opened open_plugin(const std::string& path) {
   }
   dlerror();
   try {
+    if (const auto* d = call_descriptor<lowbit_vendor_descriptor3>(
+            handle, path, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V3, LOWBIT_VENDOR_ABI_VERSION_3))
+      return {handle, &d->v2.v1, d->v2.fp8_formats & fp8::kAllFormats, d};
     if (const auto* d = call_descriptor<lowbit_vendor_descriptor2>(
             handle, path, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V2, LOWBIT_VENDOR_ABI_VERSION_2))
       return {handle, &d->v1, d->fp8_formats & fp8::kAllFormats};  // bits of formats this lowbit lacks: never called
@@ -65,8 +69,9 @@ Opened open_plugin(const std::string& path) {
     throw;
   }
   dlclose(handle);
-  throw PluginError(fmt::format("{} is not a lowbit vendor plugin: it does not export {} (or {})", path,
-                                LOWBIT_VENDOR_DESCRIPTOR_SYMBOL, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V2));
+  throw PluginError(fmt::format("{} is not a lowbit vendor plugin: it does not export {} (or {}, {})", path,
+                                LOWBIT_VENDOR_DESCRIPTOR_SYMBOL, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V2,
+                                LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V3));
 }
 
 }  // namespace
@@ -76,15 +81,17 @@ Plugin::Plugin(const std::string& path) : path_(path) {
   const Opened o = open_plugin(path);
   handle_ = o.handle;
   descriptor_ = o.descriptor;
+  descriptor3_ = o.descriptor3;
   fp8_formats_ = o.fp8_formats;
   name_ = descriptor_->vendor_name && *descriptor_->vendor_name ? descriptor_->vendor_name : path;
 }
 
 Plugin::Plugin(Plugin&& o) noexcept
     : path_(std::move(o.path_)), name_(std::move(o.name_)), handle_(o.handle_), descriptor_(o.descriptor_),
-      fp8_formats_(o.fp8_formats_) {
+      descriptor3_(o.descriptor3_), fp8_formats_(o.fp8_formats_) {
   o.handle_ = nullptr;
   o.descriptor_ = nullptr;
+  o.descriptor3_ = nullptr;
 }
 
 Plugin::~Plugin() {
@@ -187,6 +194,7 @@ void add_memory_errors(std::vector<Check>& out, std::size_t max_errors) {
 std::vector<Check> run_direct(const Plugin& plugin, const PluginGroup& g, const std::function<std::vector<Check>()>& suite,
                               std::size_t max_errors) {
   active.d = &plugin.descriptor();
+  active.d3 = plugin.descriptor3();
   active.calls = 0;
   active.failures = 0;
   active.first.clear();

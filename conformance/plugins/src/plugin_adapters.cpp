@@ -181,6 +181,39 @@ void mx_decode(std::size_t n, const std::uint8_t* codes, const std::uint8_t* sca
       [&] { return active.d->mx_decode_f32(n, codes, scales, g_out.get(), &o); }, g_out);
 }
 
+// ---- NVFP4: the loader always gives the amax and, for sr, the random words (lowbit/vendor.h)
+static_assert(LOWBIT_NVFP4_BLOCKING_2D == static_cast<unsigned>(nvfp4::Blocking::d2) &&
+              LOWBIT_NVFP4_SCALES_SWIZZLED == static_cast<unsigned>(nvfp4::ScaleLayout::swizzled));
+std::string nvfp4_call(const char* fn, std::size_t rows, std::size_t cols, nvfp4::ScaleLayout l, const char* more) {
+  return fmt::format("{}(n={}, cols={}, {} scales{})", fn, rows * cols, cols, name(l), more);
+}
+void nvfp4_encode(const float* in, std::uint8_t* codes, std::uint8_t* scales, const nvfp4::EncodeParams* p) {
+  const float amax = p->global_amax;
+  const lowbit_nvfp4_options o{p->cols, static_cast<std::uint32_t>(p->blocking), static_cast<std::uint32_t>(p->layout),
+                               static_cast<std::uint32_t>(p->rounding), 0, 0, 0,
+                               p->rounding == Rounding::sr ? p->random : nullptr, &amax};
+  const std::size_t n = p->rows * p->cols;
+  Guarded<std::uint8_t> g_codes("codes", codes, n);
+  Guarded<std::uint8_t> g_scales("scales", scales, nvfp4::scale_count(p->rows, p->cols, p->layout));
+  call(
+      "nvfp4_encode_f32",
+      [&] {
+        const std::string more = fmt::format(", {}, rounding {}, amax {}", name(p->blocking), name(p->rounding), amax);
+        return nvfp4_call("nvfp4_encode_f32", p->rows, p->cols, p->layout, more.c_str());
+      },
+      [&] { return active.d3->nvfp4_encode_f32(n, in, g_codes.get(), g_scales.get(), &o); }, g_codes, g_scales);
+}
+void nvfp4_decode(const std::uint8_t* codes, const std::uint8_t* scales, float* out, const nvfp4::DecodeParams* p) {
+  lowbit_nvfp4_options o = LOWBIT_NVFP4_OPTIONS_INIT;
+  o.cols = p->cols;
+  o.scale_layout = static_cast<std::uint32_t>(p->layout);
+  const std::size_t n = p->rows * p->cols;
+  Guarded<float> g_out("out", out, n);
+  call(
+      "nvfp4_decode_f32", [&] { return nvfp4_call("nvfp4_decode_f32", p->rows, p->cols, p->layout, ""); },
+      [&] { return active.d3->nvfp4_decode_f32(n, codes, scales, p->global_amax, g_out.get(), &o); }, g_out);
+}
+
 // ---- QEFT
 void qeft_matvec(const qeft::Matrix* w, const float* x, float* y) {
   const lowbit_qeft_matrix m{w->oc, w->ic, w->k, w->group, w->qweight, w->scales, w->scaled_zeros, w->oweight};
@@ -247,6 +280,12 @@ nf4::Impl plugin_nf4(const Plugin& plugin) {
   const D& d = plugin.descriptor();
   return {plugin.name().c_str(), 1, 0, slot_if<nf4::EncodeFn>(d.nf4_quantize_f32, nf4_quantize),
           slot_if<nf4::DecodeFn>(d.nf4_dequantize_f32, nf4_dequantize)};
+}
+
+nvfp4::Impl plugin_nvfp4(const Plugin& plugin) {
+  const lowbit_vendor_descriptor3* d = plugin.descriptor3();
+  return {plugin.name().c_str(), 1, 0, slot_if<nvfp4::EncodeFn>(d && d->nvfp4_encode_f32, nvfp4_encode),
+          slot_if<nvfp4::DecodeFn>(d && d->nvfp4_decode_f32, nvfp4_decode)};
 }
 
 qeft::Impl plugin_qeft(const Plugin& plugin) {

@@ -25,6 +25,7 @@ struct MemoryError {
 
 struct Active {
   const lowbit_vendor_descriptor* d = nullptr;
+  const lowbit_vendor_descriptor3* d3 = nullptr;  // version 3 (NVFP4), or null
   std::string fp8_profile;  // the profile name FP8 calls pass
   std::size_t max_errors = 8;
   std::atomic<std::uint64_t> calls{0}, failures{0};

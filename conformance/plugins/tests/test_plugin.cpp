@@ -20,7 +20,7 @@ using namespace plugin_test;
 using lowbit::cli::UsageError;
 
 #if defined(LOWBIT_EXAMPLE_PLUGIN) && defined(LOWBIT_FAULTY_PLUGIN) && defined(LOWBIT_RNE_ONLY_PLUGIN) && \
-    defined(LOWBIT_C_PLUGIN) && defined(LOWBIT_NOT_A_PLUGIN) && defined(LOWBIT_FNUZ_PLUGIN)
+    defined(LOWBIT_C_PLUGIN) && defined(LOWBIT_NOT_A_PLUGIN) && defined(LOWBIT_FNUZ_PLUGIN) && defined(LOWBIT_FAULTY_NVFP4_PLUGIN)
 
 // The formats whose suites `conform --plugin` runs without --format: those the plugin has a function
 // of, and of the minifloats those it declares.
@@ -57,11 +57,12 @@ TEST(Plugin, AVersion1PluginIsCalledWithE4m3AndE5m2Only) {
 TEST(Plugin, ExamplePluginPassesEveryCheck) {
   const Plugin plugin(LOWBIT_EXAMPLE_PLUGIN);
   EXPECT_EQ(plugin.name(), "lowbit-example");
-  EXPECT_EQ(implemented(plugin), (std::vector<std::string>{"e4m3", "e5m2", "gse", "gse-gemm", "mx", "nf4", "qeft"}));
+  EXPECT_EQ(implemented(plugin), (std::vector<std::string>{"e4m3", "e5m2", "gse", "gse-gemm", "mx", "nf4", "nvfp4", "qeft"}));
   // Two FP8 profiles here (both NaN semantics, with and without saturation), the others in `lowbit
   // conform` runs of lowbit's own implementations, already tested; the block suites run whole.
   ConformRequest r = small(LOWBIT_EXAMPLE_PLUGIN);
-  r.run.profiles = {"ml_dtypes", "cuda-satfinite", "exact", "fp32", "microxcaling", "lowbit", "bnb-cpu", "bnb-torch", "bnb-cuda"};
+  r.run.profiles = {"ml_dtypes", "cuda-satfinite", "exact", "fp32", "microxcaling", "lowbit", "bnb-cpu", "bnb-torch", "bnb-cuda",
+                    "transformer-engine"};
   std::vector<Check> checks = conform(r);
   for (const char* f : {"gse", "qeft"}) {  // the suites without profiles
     std::vector<Check> more = conform(small(LOWBIT_EXAMPLE_PLUGIN, {f}));
@@ -74,7 +75,7 @@ TEST(Plugin, ExamplePluginPassesEveryCheck) {
     cases += c.cases;
   }
   EXPECT_GT(cases, 0u);
-  for (const char* f : {"e4m3", "e5m2", "gse", "gse-gemm", "mx", "nf4", "qeft"}) {
+  for (const char* f : {"e4m3", "e5m2", "gse", "gse-gemm", "mx", "nf4", "nvfp4", "qeft"}) {
     const Check* status = find(checks, f, "plugin status codes");
     ASSERT_NE(status, nullptr) << f;
     EXPECT_GT(status->cases, 0u) << f;  // the suite did call the plugin
@@ -90,6 +91,10 @@ TEST(Plugin, ExamplePluginPassesEveryCheck) {
     EXPECT_NE(find(checks, f, "quantize rne -> microxcaling oracle"), nullptr) << f;
     EXPECT_NE(find(checks, f, "stream encode+decode -> reference"), nullptr) << f;
   }
+  // NVFP4 through the version-3 slots: the fixed vectors and the random tensors of every layout.
+  for (const char* name : {"fixed vectors rne -> docs/formats/nvfp4.md", "fixed vectors sr -> docs/formats/nvfp4.md",
+                           "fixed vectors decode -> docs/formats/nvfp4.md", "random 2d swizzled tensors encode+decode -> reference"})
+    EXPECT_NE(find(checks, "nvfp4", name), nullptr) << name;
   EXPECT_NE(find(checks, "qeft", "golden layers -> lane-order sum of golden deq"), nullptr);
   EXPECT_NE(find(checks, "qeft", "random layers -> reference"), nullptr);
   // The GEMM in both accumulations, through the C slot, against the reference.
@@ -281,6 +286,33 @@ TEST(Plugin, AVersion2PluginRunsOnTheFormatsItDeclaresAndAWrongOneIsCaught) {
     expect_failed(checks, "e4m3fnuz", name, "expected 0x00");
 }
 
+// Version 3 adds the NVFP4 slots. The faulty NVFP4 plugin swaps the row strides of the swizzled scale
+// layout: every check that uses that layout fails, the linear ones pass; plugins of versions 1 and 2
+// have no NVFP4 function.
+TEST(Plugin, AVersion3PluginsNvfp4SwizzleFaultIsCaught) {
+  const Plugin plugin(LOWBIT_FAULTY_NVFP4_PLUGIN);
+  ASSERT_NE(plugin.descriptor3(), nullptr);
+  EXPECT_EQ(plugin.name(), "faulty-nvfp4-vendor");
+  EXPECT_EQ(plugin.fp8_formats(), 0u);
+  EXPECT_EQ(implemented(plugin), (std::vector<std::string>{"nvfp4"}));
+  const std::vector<Check> checks = conform(small(LOWBIT_FAULTY_NVFP4_PLUGIN));
+  EXPECT_EQ(formats_of(checks), (std::set<std::string>{"nvfp4"}));
+  for (const char* b : {"1d", "2d"}) {
+    expect_failed(checks, "nvfp4", fmt::format("random {} swizzled tensors", b), "scale [");
+    expect_passed(checks, "nvfp4", fmt::format("random {} linear tensors", b));
+  }
+  expect_failed(checks, "nvfp4", "fixed vectors rne -> docs/formats/nvfp4.md", "swizzled scales 130 x 80: scale [1030]");
+  expect_failed(checks, "nvfp4", "fixed vectors decode -> docs/formats/nvfp4.md", "swizzled scales 130 x 80: decode of element (129, 32)");
+  for (const char* name : {"fixed vectors sr -> docs/formats/nvfp4.md", "plugin status codes"}) expect_passed(checks, "nvfp4", name);
+  for (const char* older : {LOWBIT_RNE_ONLY_PLUGIN, LOWBIT_FNUZ_PLUGIN}) {  // versions 1 and 2 have no NVFP4 slot
+    EXPECT_EQ(Plugin(older).descriptor3(), nullptr);
+    const std::vector<Check> none = conform(small(older, {"nvfp4"}));
+    ASSERT_EQ(none.size(), 1u);
+    EXPECT_EQ(none[0].name, "not implemented by the plugin");
+    EXPECT_TRUE(none[0].failed());
+  }
+}
+
 TEST(Plugin, APluginWithSomeOptionsPassesWithTheRestNotSupported) {
   const std::vector<Check> checks = conform(small(LOWBIT_RNE_ONLY_PLUGIN));
   std::size_t passed = 0, not_supported = 0;
@@ -359,6 +391,8 @@ TEST(Plugin, ConformCommandExitStatus) {
   EXPECT_EQ(run({"conform", "--plugin", LOWBIT_FAULTY_PLUGIN, "--format", "e4m3", "--profile", "ml_dtypes-sat", "--json"}), 1);
   EXPECT_EQ(run({"conform", "--plugin", LOWBIT_FAULTY_PLUGIN, "--format", "mxfp4-e2m1"}), 1);  // an MX name runs the MX suite
   EXPECT_EQ(run({"conform", "--plugin", LOWBIT_EXAMPLE_PLUGIN, "--format", "mxfp4-e2m1"}), 0);
+  EXPECT_EQ(run({"conform", "--plugin", LOWBIT_EXAMPLE_PLUGIN, "--format", "nvfp4"}), 0);
+  EXPECT_EQ(run({"conform", "--plugin", LOWBIT_FAULTY_NVFP4_PLUGIN, "--format", "nvfp4"}), 1);
   EXPECT_EQ(run({"conform", "--plugin", LOWBIT_RNE_ONLY_PLUGIN, "--format", "e5m2"}), 0);  // not supported is no failure
   EXPECT_EQ(run({"conform", "--plugin", LOWBIT_RNE_ONLY_PLUGIN, "--format", "gse"}), 1);   // not implemented is one
   EXPECT_EQ(run({"conform", "--plugin", LOWBIT_EXAMPLE_PLUGIN, "--format", "owq"}), 2);    // no vendor function checks OWQ

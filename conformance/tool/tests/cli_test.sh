@@ -225,6 +225,14 @@ run convert mxfp4-e2m1 --include weight --quiet -i "$tmp/xw.safetensors" -o "$tm
   ok || bad "convert mxfp4-e2m1, inspect, dequantize = quantize: $(cat "$tmp/out")"
 run convert mxint8 "${jobs[@]}" --rounding sr --seed 5 --include weight --json -i "$tmp/xw.safetensors" -o "$tmp/cmx8" | grep -q '"format": "mxint8"' &&
   ok || bad "convert mxint8 --rounding sr --json"
+# gpt-oss's MXFP4: the same codes and scales as mxfp4-e2m1 in <w>.blocks [OC, G, 16] and <w>.scales [OC, G]
+run convert mxfp4-gptoss --include weight --quiet -i "$tmp/xw.safetensors" -o "$tmp/cgpt" "${jobs[@]}" && run inspect "$tmp/cgpt" >"$tmp/out" &&
+  grep -q "^weight.blocks .* U8 .*\[5, 8, 16\] .*mxfp4-gptoss (blocks of 32, E8M0 scales, weight \[5, 256\])" "$tmp/out" &&
+  grep -q "^  weight.scales .* U8 .*\[5, 8\]" "$tmp/out" &&
+  run dequantize -i "$tmp/cgpt" -o "$tmp/cgpt_deq" --to f32 --quiet "${jobs[@]}" && tail -c 5120 "$tmp/cgpt_deq/model.safetensors" | cmp -s - "$tmp/qmx" &&
+  ok || bad "convert mxfp4-gptoss, inspect, dequantize = quantize mxfp4-e2m1: $(cat "$tmp/out")"
+st_f32 "$tmp/x.f32" 32 40 "$tmp/w40.safetensors"
+expect 2 "convert mxfp4-gptoss of 40 columns" "not a multiple of 32" -- convert mxfp4-gptoss --include weight -i "$tmp/w40.safetensors" -o "$tmp/never"
 expect 2 "convert gse --bits 3" "bits must be 4..8, got 3" -- convert gse --bits 3 --include weight -i "$tmp/xw.safetensors" -o "$tmp/never"
 expect 2 "convert mxfp8-e4m3 --rounding bogus" "bogus not in" -- convert mxfp8-e4m3 --rounding bogus -i "$tmp/xw.safetensors" -o "$tmp/never"
 
@@ -293,6 +301,14 @@ run quantize nvfp4 -i "$tmp/x2d.npy" -o "$tmp/n1.f32" && run quantize nvfp4 --co
   cmp -s "$tmp/n1.f32" "$tmp/n2.f32" && ok || bad "nvfp4 takes the row length of a 2-D .npy"
 expect 2 "nvfp4 --cols that does not divide" "not rows of 33" -- quantize nvfp4 --cols 33 -i "$tmp/x.f32" -o "$tmp/never"
 expect 2 "nvfp4 --rounding rna" "rna not in" -- quantize nvfp4 --rounding rna -i "$tmp/x.f32" -o "$tmp/never"
+# Packed codes (two a byte, CUDA's fp4x2): TE's uint8 [32, 20] for the 32 x 40 matrix, half the bytes; decode restores the shape
+run encode nvfp4 -i "$tmp/x2d.npy" -o "$tmp/nu.safetensors" && run encode nvfp4 --packed -i "$tmp/x2d.npy" -o "$tmp/np.safetensors" &&
+  [ $(( $(wc -c <"$tmp/nu.safetensors") - $(wc -c <"$tmp/np.safetensors") )) -ge 500 ] && grep -a -q '"codes":{"dtype":"U8","shape":\[32,20\]' "$tmp/np.safetensors" &&
+  run decode nvfp4 -i "$tmp/np.safetensors" -o "$tmp/np.npy" && run quantize nvfp4 -i "$tmp/x2d.npy" -o "$tmp/nq.npy" && cmp -s "$tmp/np.npy" "$tmp/nq.npy" &&
+  ok || bad "nvfp4 --packed round trip"
+run encode nvfp4 --packed -i "$tmp/x.f32" --cols 5 -o "$tmp/np5.safetensors" && run decode nvfp4 -i "$tmp/np5.safetensors" -o "$tmp/np5.f32" &&
+  run quantize nvfp4 --cols 5 -i "$tmp/x.f32" -o "$tmp/nq5.f32" && cmp -s "$tmp/np5.f32" "$tmp/nq5.f32" && ok || bad "nvfp4 --packed rows of odd length"
+expect 2 "nvfp4 quantize --packed" "packed" -- quantize nvfp4 --packed -i "$tmp/x.f32" -o "$tmp/never"
 
 # ---- NF4: bitsandbytes' tensors, bit-exact with the golden dequantization; the quant_state as bitsandbytes writes it
 run encode nf4 --profile bnb-cpu --double-quant -i "$golden/nf4/tail357.in.f32" -o "$tmp/w.safetensors" &&
@@ -444,6 +460,8 @@ run conform --format float8_e4m3fnuz --format e2m1 --profile ml_dtypes --roundin
   grep -q '"format": "e4m3fnuz"' "$tmp/mini.json" && grep -q '"format": "e2m1"' "$tmp/mini.json" && grep -q '"failed": 0' "$tmp/mini.json" &&
   ok || bad "conform --format of ml_dtypes' names"
 expect 2 "conform unknown profile" "unknown profile 'cuda'" -- conform --profile cuda
+run conform --format nvfp4 --impl reference --json >"$tmp/nv.json" && grep -q '"format": "nvfp4"' "$tmp/nv.json" &&
+  grep -q '"profile": "transformer-engine"' "$tmp/nv.json" && grep -q '"failed": 0' "$tmp/nv.json" && ok || bad "conform --format nvfp4"
 expect 2 "conform boundary" "boundary" -- conform --level boundary
 expect 2 "conform in-process without a plugin" "--in-process applies to --plugin" -- conform --in-process --format gse
 if [ -n "$plugins" ]; then
@@ -456,6 +474,8 @@ if [ -n "$plugins" ]; then
   grep -q ", 0 failed, 0 not supported" "$tmp/out" && ok || bad "--rounding rne --profile ml_dtypes leaves only supported checks"
   expect 1 "conform --plugin v1 on e4m3fnuz" "does not declare" -- conform --plugin "$plugins/liblowbit_rne_only_plugin.so" --format e4m3fnuz "${in_process[@]}"
   expect 2 "conform --plugin missing" "cannot load plugin" -- conform --plugin "$tmp/none.so" "${in_process[@]}"
+  expect 0 "conform --plugin example nvfp4" "0 failed" -- conform --plugin "$plugins/liblowbit_example_plugin.so" --format nvfp4 "${in_process[@]}"
+  expect 1 "conform --plugin faulty nvfp4" "Errors found" -- conform --plugin "$plugins/liblowbit_faulty_nvfp4_plugin.so" --format nvfp4 "${in_process[@]}"
 fi
 
 # ---- Every command the docs show, run as written: the sh blocks after "<!-- cli_test: run -->" in

@@ -1,5 +1,5 @@
-/* lowbit's C API: the streaming codecs of the C++ API (lowbit/fp8.hpp, gse.hpp, mx.hpp, nf4.hpp,
- * qeft.hpp) for C (C99 or later) and any language with a C FFI. The same kernels run as in C++ (the
+/* lowbit's C API: the streaming codecs of the C++ API (lowbit/fp8.hpp, gse.hpp, mx.hpp, nvfp4.hpp,
+ * nf4.hpp, qeft.hpp) for C (C99 or later) and any language with a C FFI. The same kernels run as in C++ (the
  * fastest this CPU has, bit-identical to the reference), so the bits are those of the C++ API and of
  * the `lowbit` tool. docs/api.md, "The C API", has a complete example per family.
  *
@@ -128,6 +128,27 @@ LOWBIT_API lowbit_status lowbit_mx_encode_f32(size_t n, const float* in, uint8_t
 /* The inverse: a code with bits above its element's width is LOWBIT_E_DATA. */
 LOWBIT_API lowbit_status lowbit_mx_decode_f32(size_t n, const uint8_t* codes, const uint8_t* scales, float* out,
                                               size_t n_out, const lowbit_mx_options* o) LOWBIT_NOEXCEPT;
+
+/* ---- NVFP4 (E2M1 elements, an E4M3 scale per 16 of a row, the tensor's f32 amax) ---------------- */
+
+/* The sizes of n elements under o (NULL: the defaults); each 0 when o->cols does not divide n or an
+ * option is out of range. The E4M3 scale bytes: rows x ceil(cols / 16), or the swizzled layout's padded tiles. */
+LOWBIT_API size_t lowbit_nvfp4_scales(size_t n, const lowbit_nvfp4_options* o) LOWBIT_NOEXCEPT;
+/* The code bytes: n, or ceil(n / 2) with o->packed. */
+LOWBIT_API size_t lowbit_nvfp4_code_bytes(size_t n, const lowbit_nvfp4_options* o) LOWBIT_NOEXCEPT;
+/* The random words of LOWBIT_ROUND_SR (o->random_bits): rows * ceil(cols / 4). */
+LOWBIT_API size_t lowbit_nvfp4_random_words(size_t n, const lowbit_nvfp4_options* o) LOWBIT_NOEXCEPT;
+
+/* n values (rows x o->cols) -> n_codes == lowbit_nvfp4_code_bytes(n, o) code bytes and n_scales ==
+ * lowbit_nvfp4_scales(n, o) scales. global_amax may be NULL; else it receives the amax the encode scaled
+ * by (*o->global_amax, or max |x|: NaN if an element is NaN), which decode needs. */
+LOWBIT_API lowbit_status lowbit_nvfp4_encode_f32(size_t n, const float* in, uint8_t* codes, size_t n_codes, uint8_t* scales,
+                                                 size_t n_scales, float* global_amax,
+                                                 const lowbit_nvfp4_options* o) LOWBIT_NOEXCEPT;
+/* The inverse: lowbit_nvfp4_code_bytes(n, o) code bytes, lowbit_nvfp4_scales(n, o) scales and the
+ * tensor's amax -> n_out == n values. A code above 0x0F, or a set padding nibble, is LOWBIT_E_DATA. */
+LOWBIT_API lowbit_status lowbit_nvfp4_decode_f32(size_t n, const uint8_t* codes, const uint8_t* scales, float global_amax,
+                                                 float* out, size_t n_out, const lowbit_nvfp4_options* o) LOWBIT_NOEXCEPT;
 
 /* ---- NF4 / FP4 (bitsandbytes' 4-bit blockwise formats) with double quantization ----------------- */
 

@@ -4,8 +4,9 @@
  *
  * Enumerations are fixed-width typedefs with macros, so that every struct has one layout whatever the
  * compiler. The structs of vendor ABI version 1 (lowbit_fp8_options, lowbit_nf4_options,
- * lowbit_gse_format, lowbit_gse_options, lowbit_gse_stats, lowbit_mx_options, lowbit_qeft_matrix) are
- * frozen: a field is never moved, resized or removed (docs/vendor-abi.md, "Versioning"). */
+ * lowbit_gse_format, lowbit_gse_options, lowbit_gse_stats, lowbit_mx_options, lowbit_qeft_matrix) and of
+ * version 3 (lowbit_nvfp4_options) are frozen: a field is never moved, resized or removed
+ * (docs/vendor-abi.md, "Versioning"). */
 #ifndef LOWBIT_C_TYPES_H
 #define LOWBIT_C_TYPES_H
 
@@ -161,6 +162,31 @@ typedef struct lowbit_mx_options {
   uint64_t index0;          /* LOWBIT_ROUND_SR: stream index of in[0] */
 } lowbit_mx_options;
 #define LOWBIT_MX_OPTIONS_INIT {LOWBIT_MX_FP8_E4M3, LOWBIT_ROUND_RNA, 0, 0}
+
+/* ---- NVFP4 (docs/formats/nvfp4.md): E2M1 elements, an E4M3 scale per 16 of a row, the tensor's amax -- */
+
+typedef uint32_t lowbit_nvfp4_blocking;
+#define LOWBIT_NVFP4_BLOCKING_1D 0u /* 1x16 blocks */
+#define LOWBIT_NVFP4_BLOCKING_2D 1u /* 16x16 tiles share a scale (stored once per row of the tile) */
+
+typedef uint32_t lowbit_nvfp4_scale_layout;
+#define LOWBIT_NVFP4_SCALES_LINEAR 0u   /* row-major: rows x ceil(cols / 16) */
+#define LOWBIT_NVFP4_SCALES_SWIZZLED 1u /* cuBLAS's 128x4 interleave, rows padded to 128 and blocks to 4 */
+
+/* A rows x cols row-major f32 matrix of n = rows * cols elements (vendor ABI version 3). */
+typedef struct lowbit_nvfp4_options {
+  size_t cols;                            /* the row length, which divides n; 0 = one row of all n */
+  lowbit_nvfp4_blocking blocking;
+  lowbit_nvfp4_scale_layout scale_layout;
+  lowbit_rounding rounding;               /* encode only: LOWBIT_ROUND_RNE or _SR (else LOWBIT_E_UNSUPPORTED) */
+  uint32_t packed;                        /* codes: 0 = one per byte (low nibble); 1 = two per byte, element 2j in the low nibble */
+  uint64_t seed;                          /* _SR: the Philox-4x32-10 key of the random words */
+  uint64_t index0;                        /* _SR: stream index of the first random word */
+  const uint32_t* random_bits;            /* _SR: NULL = Philox(seed); else rows * ceil(cols / 4) words, 8 bits per element */
+  const float* global_amax;               /* encode: NULL = max |x| of the input; else the tensor's amax to scale by */
+} lowbit_nvfp4_options;
+#define LOWBIT_NVFP4_OPTIONS_INIT \
+  {0, LOWBIT_NVFP4_BLOCKING_1D, LOWBIT_NVFP4_SCALES_LINEAR, LOWBIT_ROUND_RNE, 0u, 0, 0, NULL, NULL}
 
 /* ---- QEFT (docs/formats/qeft-owq.md) ------------------------------------------------------------- */
 

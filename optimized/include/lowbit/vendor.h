@@ -1,8 +1,9 @@
-/* lowbit/vendor.h: the vendor plugin ABI (versions 1 and 2). Pure C.
+/* lowbit/vendor.h: the vendor plugin ABI (versions 1, 2 and 3). Pure C.
  *
  * A vendor builds a shared library that exports one function,
  *
- *     const lowbit_vendor_descriptor2* lowbit_vendor_descriptor_v2(void);   (or, version 1:)
+ *     const lowbit_vendor_descriptor3* lowbit_vendor_descriptor_v3(void);   (or, version 2 or 1:)
+ *     const lowbit_vendor_descriptor2* lowbit_vendor_descriptor_v2(void);
  *     const lowbit_vendor_descriptor* lowbit_vendor_descriptor_v1(void);
  *
  * returning a descriptor that lists the codecs it implements: one C function per operation, NULL
@@ -11,7 +12,7 @@
  * value (a vendor error). `lowbit conform --plugin libvendor.so` loads the library,
  * checks abi_version and runs the conformance suite on those functions. The operations have the
  * same shape as lowbit's internal kernel table (lowbit/formats/fp8.hpp, nf4.hpp, gse.hpp, mx.hpp,
- * weak.hpp): an element count, plain pointers and an option struct, the types of lowbit/c_types.h
+ * nvfp4.hpp, weak.hpp): an element count, plain pointers and an option struct, the types of lowbit/c_types.h
  * (shared with the C API, lowbit/c_api.h). docs/vendor-abi.md is the reference. */
 #ifndef LOWBIT_VENDOR_H
 #define LOWBIT_VENDOR_H
@@ -23,12 +24,14 @@ extern "C" {
 #endif
 
 /* Each version has its own symbol and abi_version value; v1 never changes. The loader looks for
- * lowbit_vendor_descriptor_v2 first, then lowbit_vendor_descriptor_v1. (LOWBIT_VENDOR_ABI_VERSION keeps
- * its value 1, which version-1 plugins store: a v1 plugin builds and loads unchanged.) */
+ * lowbit_vendor_descriptor_v3 first, then _v2, then _v1. (LOWBIT_VENDOR_ABI_VERSION keeps its value 1,
+ * which version-1 plugins store: a v1 plugin builds and loads unchanged.) */
 #define LOWBIT_VENDOR_ABI_VERSION 1
 #define LOWBIT_VENDOR_DESCRIPTOR_SYMBOL "lowbit_vendor_descriptor_v1"
 #define LOWBIT_VENDOR_ABI_VERSION_2 2
 #define LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V2 "lowbit_vendor_descriptor_v2"
+#define LOWBIT_VENDOR_ABI_VERSION_3 3
+#define LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V3 "lowbit_vendor_descriptor_v3"
 
 #if defined(_WIN32)
 #define LOWBIT_VENDOR_EXPORT __declspec(dllexport)
@@ -118,12 +121,32 @@ typedef struct lowbit_vendor_descriptor2 {
 } lowbit_vendor_descriptor2;
 #define LOWBIT_FP8_FORMAT_BIT(format) (UINT32_C(1) << (format))
 
+/* NVFP4 (version 3): a rows x cols row-major matrix of n = rows * o->cols elements (o->cols 0: one row).
+ * codes: one E2M1 code per byte (the low nibble, sign at bit 3; o->packed is 0 in every call), scales:
+ * the E4M3FN bytes of o->scale_layout, with the swizzled layout's padding written as zero. Encode scales
+ * by *o->global_amax (never NULL in the loader's calls) and, for LOWBIT_ROUND_SR, takes its random bits
+ * from o->random_bits (never NULL then: rows * ceil(cols / 4) words). Decode scales by global_amax. */
+typedef lowbit_status (*lowbit_nvfp4_encode_f32_fn)(size_t n, const float* in, uint8_t* codes, uint8_t* scales,
+                                                    const lowbit_nvfp4_options* o);
+typedef lowbit_status (*lowbit_nvfp4_decode_f32_fn)(size_t n, const uint8_t* codes, const uint8_t* scales,
+                                                    float global_amax, float* out, const lowbit_nvfp4_options* o);
+
+/* Version 3: version 2's descriptor (its v1.abi_version = LOWBIT_VENDOR_ABI_VERSION_3), then the NVFP4
+ * slots (NULL = not implemented). */
+typedef struct lowbit_vendor_descriptor3 {
+  lowbit_vendor_descriptor2 v2;
+  lowbit_nvfp4_encode_f32_fn nvfp4_encode_f32;
+  lowbit_nvfp4_decode_f32_fn nvfp4_decode_f32;
+} lowbit_vendor_descriptor3;
+
 typedef const lowbit_vendor_descriptor* (*lowbit_vendor_descriptor_v1_fn)(void);
 typedef const lowbit_vendor_descriptor2* (*lowbit_vendor_descriptor_v2_fn)(void);
+typedef const lowbit_vendor_descriptor3* (*lowbit_vendor_descriptor_v3_fn)(void);
 
-/* The symbol a plugin exports, one of the two (declared here so that a plugin's definition is checked). */
+/* The symbol a plugin exports, one of the three (declared here so that a plugin's definition is checked). */
 LOWBIT_VENDOR_EXPORT const lowbit_vendor_descriptor* lowbit_vendor_descriptor_v1(void);
 LOWBIT_VENDOR_EXPORT const lowbit_vendor_descriptor2* lowbit_vendor_descriptor_v2(void);
+LOWBIT_VENDOR_EXPORT const lowbit_vendor_descriptor3* lowbit_vendor_descriptor_v3(void);
 
 #ifdef __cplusplus
 }

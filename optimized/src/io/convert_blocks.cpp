@@ -1,5 +1,6 @@
 // The GSE / MX checkpoint layout over a BlockFormat: the target (rows in parallel, 4-bit codes packed
-// two a byte), the JSON companion, and the decoder.
+// two a byte), the JSON companion, and the decoder; and gpt-oss's MXFP4 layout, written and read with the
+// same rows.
 #include "convert_blocks.hpp"
 
 #include <fmt/format.h>
@@ -57,9 +58,35 @@ const safetensors::Tensor* find(std::span<const safetensors::Tensor> tensors, co
   return nullptr;
 }
 
-class BlockTarget final : public Target {
+// A weight's rows encoded: codes (4-bit ones packed two a byte) and scale bytes, [oc, row_bytes] and
+// [oc, row_blocks] row-major.
+struct Rows {
+  std::uint64_t oc, ic, bytes, blocks;
+  std::vector<std::uint8_t> codes, scales;
+};
+Rows encode_rows(const BlockFormat& f, const Source& w, Rounding rounding, std::uint64_t seed, const Parallel& par) {
+  Rows out{w.info().shape[0], w.info().shape[1], row_bytes(f, w.info().shape[1]), row_blocks(f, w.info().shape[1]), {}, {}};
+  out.codes.resize(out.oc * out.bytes);
+  out.scales.resize(out.oc * out.blocks);
+  const std::uint64_t key = sr_key(seed, w.name()), ic = out.ic, rb = out.bytes, nb = out.blocks;
+  each_rows(out.oc, ic, par, [&](std::uint64_t first, std::uint64_t rows) {
+    std::vector<float> x(ic);
+    std::vector<std::uint8_t> unpacked(f.nibbles() ? ic : 0);
+    for (std::uint64_t r = first; r < first + rows; ++r) {
+      w.read(r * ic, x);
+      const std::span<std::uint8_t> codes = std::span(out.codes).subspan(r * rb, rb);
+      f.encode(x, f.nibbles() ? std::span(unpacked) : codes, std::span(out.scales).subspan(r * nb, nb), rounding, key, r * ic);
+      if (f.nibbles()) pack_nibbles(unpacked, codes);
+    }
+  });
+  return out;
+}
+
+// A target that writes a BlockFormat's rows: its options (__metadata__ and lowbit's quantization_config)
+// are the format's keys of the JSON companion, the rounding and, for sr, the seed.
+class RowsTarget : public Target {
  public:
-  BlockTarget(std::unique_ptr<BlockFormat> f, Rounding rounding, std::uint64_t seed) : f_(std::move(f)), rounding_(rounding), seed_(seed) {
+  RowsTarget(std::unique_ptr<BlockFormat> f, Rounding rounding, std::uint64_t seed) : f_(std::move(f)), rounding_(rounding), seed_(seed) {
     nlohmann::ordered_json fields;
     f_->fields(fields);
     for (const auto& [key, value] : fields.items()) options_[key] = value.is_string() ? value.get<std::string>() : value.dump();
@@ -67,38 +94,60 @@ class BlockTarget final : public Target {
     if (rounding == Rounding::sr) options_["seed"] = std::to_string(seed);
   }
 
-  std::string format() const override { return f_->name(); }
-
-  std::vector<safetensors::Tensor> encode(const Source& w, const Parallel& par) const override {
-    const std::uint64_t oc = w.info().shape[0], ic = w.info().shape[1], rb = row_bytes(*f_, ic), nb = row_blocks(*f_, ic);
-    std::vector<std::uint8_t> codes(oc * rb), scales(oc * nb);
-    const std::uint64_t key = sr_key(seed_, w.name());
-    each_rows(oc, ic, par, [&](std::uint64_t first, std::uint64_t rows) {
-      std::vector<float> x(ic);
-      std::vector<std::uint8_t> unpacked(f_->nibbles() ? ic : 0);
-      for (std::uint64_t r = first; r < first + rows; ++r) {
-        w.read(r * ic, x);
-        const std::span<std::uint8_t> out = std::span(codes).subspan(r * rb, rb);
-        f_->encode(x, f_->nibbles() ? std::span(unpacked) : out, std::span(scales).subspan(r * nb, nb), rounding_, key, r * ic);
-        if (f_->nibbles()) pack_nibbles(unpacked, out);
-      }
-    });
-    const BlockFamily& fam = f_->family();
-    std::vector<std::uint8_t> json = bytes_of(layout_json(*f_, oc, ic, w.torch_dtype()));
-    const std::uint64_t json_size = json.size();
-    return {{w.name(), f_->signed_codes() && !f_->nibbles() ? "I8" : "U8", {oc, rb}, std::move(codes)},
-            {scales_name(w.name(), fam), "U8", {oc, nb}, std::move(scales)},
-            {format_name(w.name(), fam), "U8", {json_size}, std::move(json)}};
-  }
-
   std::string quantization_config(const std::string&) const override { return lowbit_quantization_config(*this); }
   safetensors::Metadata options() const override { return options_; }
+
+ protected:
+  const BlockFormat& row_format() const { return *f_; }
+  Rows rows(const Source& w, const Parallel& par) const { return encode_rows(*f_, w, rounding_, seed_, par); }
 
  private:
   std::unique_ptr<BlockFormat> f_;
   Rounding rounding_;
   std::uint64_t seed_;
   safetensors::Metadata options_;
+};
+
+// lowbit's layout: the codes under the weight's name, the scales and the JSON companion.
+class BlockTarget final : public RowsTarget {
+ public:
+  using RowsTarget::RowsTarget;
+
+  std::string format() const override { return row_format().name(); }
+
+  std::vector<safetensors::Tensor> encode(const Source& w, const Parallel& par) const override {
+    const BlockFormat& f = row_format();
+    Rows r = rows(w, par);
+    std::vector<std::uint8_t> json = bytes_of(layout_json(f, r.oc, r.ic, w.torch_dtype()));
+    const std::uint64_t json_size = json.size();
+    return {{w.name(), f.signed_codes() && !f.nibbles() ? "I8" : "U8", {r.oc, r.bytes}, std::move(r.codes)},
+            {scales_name(w.name(), f.family()), "U8", {r.oc, r.blocks}, std::move(r.scales)},
+            {format_name(w.name(), f.family()), "U8", {json_size}, std::move(json)}};
+  }
+};
+
+// gpt-oss's MXFP4 (io/convert.hpp gptoss_target): the MXFP4 rows of lowbit's layout, with gpt-oss's names and
+// shapes and no JSON companion; whole blocks and finite weights only.
+class GptossTarget final : public RowsTarget {
+ public:
+  GptossTarget(Rounding rounding, std::uint64_t seed) : RowsTarget(mx_row_format(mx::Format::fp4_e2m1), rounding, seed) {}
+
+  std::string format() const override { return "mxfp4-gptoss"; }
+
+  std::vector<safetensors::Tensor> encode(const Source& w, const Parallel& par) const override {
+    const std::uint64_t ic = w.info().shape[1];
+    if (ic % mx::kBlock != 0)
+      fail(fmt::format("tensor '{}' [{}, {}]: gpt-oss's MXFP4 holds whole blocks of {} along a row, and {} is not a multiple of {}",
+                       w.name(), w.info().shape[0], ic, mx::kBlock, ic, mx::kBlock));
+    Rows r = rows(w, par);
+    for (std::size_t i = 0; i < r.scales.size(); ++i)
+      if (r.scales[i] == mx::kE8m0Nan)  // a NaN or Inf in the block: gpt-oss's readers would scale it by 2^128
+        fail(fmt::format("tensor '{}' row {}, block {}: a weight that is not finite (gpt-oss's MXFP4 has no NaN)", w.name(),
+                         i / r.blocks, i % r.blocks));
+    const names::gptoss::Names n = names::gptoss::of_weight(w.name());
+    return {{n.blocks, "U8", {r.oc, r.blocks, r.bytes / r.blocks}, std::move(r.codes)},
+            {n.scales, "U8", {r.oc, r.blocks}, std::move(r.scales)}};
+  }
 };
 
 }  // namespace
@@ -214,3 +263,9 @@ Decoded decode_gptoss(std::span<const safetensors::Tensor> tensors, const Parall
 }
 
 }  // namespace lowbit::io::model::detail
+
+namespace lowbit::io::model {
+
+std::unique_ptr<Target> gptoss_target(Rounding rounding, std::uint64_t seed) { return std::make_unique<detail::GptossTarget>(rounding, seed); }
+
+}  // namespace lowbit::io::model

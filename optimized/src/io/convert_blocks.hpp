@@ -61,6 +61,7 @@ template <class Options, class Format> Options row_options(const Format& f, Roun
 // From the JSON companion's object (its "format" and the family's keys); Errc::data naming what is wrong.
 std::unique_ptr<BlockFormat> gse_block_format(const nlohmann::json& j);
 std::unique_ptr<BlockFormat> mx_block_format(const nlohmann::json& j);
+std::unique_ptr<BlockFormat> mx_row_format(mx::Format f);
 
 // What the JSON companion records.
 struct BlockLayout {

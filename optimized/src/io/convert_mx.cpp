@@ -43,11 +43,13 @@ std::unique_ptr<detail::BlockFormat> detail::mx_block_format(const nlohmann::jso
   const std::optional<mx::Format> f = mx::parse_format(name);
   if (!f) throw Error(fmt::format("format \"{}\" is not an MX format", name), Errc::data);
   if (json_int(j, "block") != mx::kBlock) throw Error(fmt::format("block {} is not MX's {}", json_int(j, "block"), mx::kBlock), Errc::data);
-  return std::make_unique<MxFormat>(*f);
+  return mx_row_format(*f);
 }
 
+std::unique_ptr<detail::BlockFormat> detail::mx_row_format(mx::Format f) { return std::make_unique<MxFormat>(f); }
+
 std::unique_ptr<Target> mx_target(mx::Format format, Rounding rounding, std::uint64_t seed) {
-  return detail::block_target(std::make_unique<MxFormat>(format), rounding, seed);
+  return detail::block_target(detail::mx_row_format(format), rounding, seed);
 }
 
 }  // namespace lowbit::io::model

@@ -30,21 +30,24 @@ inline constexpr const char* kReorderIds = "reorder_ids";  // QEFT: the run-time
 }  // namespace weak
 
 // gpt-oss's MXFP4 pairs: <w>.blocks / <w>.scales (openai/gpt-oss's own checkpoints) or <w>_blocks /
-// <w>_scales (the Hugging Face checkpoints). The weight's name and its scales' name, if `blocks` is a blocks name.
+// <w>_scales (the Hugging Face checkpoints).
 namespace gptoss {
 struct Names {
-  std::string weight, scales;
+  std::string weight, blocks, scales;
 };
+// The names, if `blocks` is a blocks name.
 inline std::optional<Names> of_blocks(const std::string& blocks) {
   for (const char sep : {'.', '_'}) {
     const std::string suffix = std::string(1, sep) + "blocks";
     if (blocks.size() > suffix.size() && blocks.ends_with(suffix)) {
       std::string w = blocks.substr(0, blocks.size() - suffix.size());
-      return Names{w, w + sep + "scales"};
+      return Names{w, blocks, w + sep + "scales"};
     }
   }
   return std::nullopt;
 }
+// The names lowbit writes: openai's, <w>.blocks and <w>.scales.
+inline Names of_weight(const std::string& w) { return {w, w + ".blocks", w + ".scales"}; }
 }  // namespace gptoss
 
 }  // namespace lowbit::io::names

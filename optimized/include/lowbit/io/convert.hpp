@@ -185,4 +185,11 @@ std::unique_ptr<Target> owq_target(const owq::Options& o, const WeakConvertOptio
 std::unique_ptr<Target> gse_target(const gse::Format& format, Rounding rounding, std::uint64_t seed = 0);
 std::unique_ptr<Target> mx_target(mx::Format format, Rounding rounding, std::uint64_t seed = 0);
 
+// gpt-oss's MXFP4 layout (io/model_layouts.hpp "mxfp4-gptoss", docs/checkpoints.md): <w>.blocks U8 [OC, IC / 32,
+// 16] (32 E2M1 codes a row of 16 bytes, element 2k in the low nibble of byte k) and <w>.scales U8 [OC, IC / 32]
+// (E8M0), each row encoded as mx_target(mx::Format::fp4_e2m1, rounding, seed) encodes it (the same codes and
+// scales; sr the same stream). The layout keeps no shape and no NaN: IC must be a multiple of 32 and every
+// weight finite (else Errc::data naming the tensor). Its quantization_config is lowbit's own.
+std::unique_ptr<Target> gptoss_target(Rounding rounding, std::uint64_t seed = 0);
+
 }  // namespace lowbit::io::model

@@ -16,7 +16,8 @@
 //
 // The other sets are described beside their generators below: GSE, NF4/FP4 (with double
 // quantization: the nested codes, nested absmax, offset, reconstructed absmax and DQ decode), MX
-// (element conversions with the scale 2^0 and their decoding, blocks: codes, E8M0 scales, decode).
+// (element conversions with the scale 2^0 and their decoding, blocks: codes, E8M0 scales, decode), NVFP4
+// (tensors: codes, E4M3 scales, decode).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -31,6 +32,7 @@
 #include "lowbit/formats/gse.hpp"
 #include "lowbit/formats/mx.hpp"
 #include "lowbit/formats/nf4.hpp"
+#include "lowbit/formats/nvfp4.hpp"
 
 namespace lowbit::conformance {
 
@@ -166,6 +168,40 @@ Fp8Cases mx_block_cases(mx::Format f, Level level, std::uint64_t seed, std::size
 GenSummary gen_mx(const MxGenOptions& o, const std::string& dir);
 // nearest, even, floor or sr (rna, rne, rtz, sr).
 std::string_view mx_rounding_name(Rounding r);
+
+// NVFP4 directory (docs/formats/nvfp4.md; one blocking x scale layout x rounding, rne or sr): T tensors, each
+// encoded by the reference on its own (its own amax), every array the concatenation, tensor by tensor, of the
+// flattened row-major per-tensor arrays.
+//   tensors.npy          <u4 [T, 2]: rows and cols of each tensor
+//   inputs.npy           <u4: the f32 inputs as bit patterns
+//   classes.npy          |u1: each element's class (its tensor's), names in kNvfp4CaseClassNames
+//   expected_codes.npy   |u1: E2M1 codes, one a byte (sign at bit 3)
+//   expected_scales.npy  |u1: E4M3FN scales in the set's layout, scale_count(rows, cols, layout) per tensor (the
+//                        swizzled padding 0); scale_inputs.npy <u4 each one's block (2-D: tile) amax, NaN all over
+//                        a tensor with a NaN, 0 for padding; scale_classes.npy |u1
+//   amax.npy             <u4: each tensor's amax (f32 bits), which encode scales by and decode takes; not a test
+//   decode_expected.npy  <u4: the f32 decoding of the expected codes and scales with that amax
+// sr: tensor t takes Philox-4x32-10(seed) words at counters W_t .., W_t the words of the tensors before it.
+enum class Nvfp4CaseClass : std::uint8_t { docs, special, layout, ties, tails, random };
+inline constexpr std::string_view kNvfp4CaseClassNames[] = {"docs", "special", "layout", "ties", "tails", "random"};
+
+struct Nvfp4GenOptions : GenCommon {
+  nvfp4::Blocking blocking = nvfp4::Blocking::d1;
+  nvfp4::ScaleLayout layout = nvfp4::ScaleLayout::linear;
+  Rounding rounding = Rounding::rne;
+};
+struct Nvfp4GenTensor {
+  std::size_t rows, cols;
+  std::vector<float> x;
+  Nvfp4CaseClass cls;
+};
+// Boundary: the fixed vectors of docs/formats/nvfp4.md (the worked example and the sr vector: docs; NaN, Inf,
+// zero, an underflowing block scale, FLT_MAX: special; the 130 x 80 and 17 x 20 layouts: layout), one tensor of
+// every E2M1 value, tie and near-tie at every block scale 2^-9 .. 2^8 (ties), and tensors of 1 x 1, 1 x 15, 1 x 17,
+// 3 x 33, 17 x 47, 20 x 20 and 33 x 100 (tails). Quick adds seeded random tensors of 1..40 x 1..80 until `random`
+// elements.
+std::vector<Nvfp4GenTensor> nvfp4_gen_tensors(const Nvfp4GenOptions& o);
+GenSummary gen_nvfp4(const Nvfp4GenOptions& o, const std::string& dir);
 
 struct ClassCount {
   std::uint64_t tests = 0, errors = 0;

@@ -15,6 +15,7 @@
 #include "lowbit/formats/gse.hpp"
 #include "lowbit/formats/mx.hpp"
 #include "lowbit/formats/nf4.hpp"
+#include "lowbit/formats/nvfp4.hpp"
 #include "lowbit/formats/weak.hpp"
 #include "lowbit/vendor.h"
 
@@ -32,7 +33,7 @@ class PluginError : public std::runtime_error {
 // A loaded plugin; the library stays loaded for the object's lifetime.
 class Plugin {
  public:
-  explicit Plugin(const std::string& path);  // dlopen + dlsym (v2, else v1) + version check; throws PluginError
+  explicit Plugin(const std::string& path);  // dlopen + dlsym (v3, else v2, else v1) + version check; throws PluginError
   Plugin(Plugin&& o) noexcept;
   Plugin& operator=(Plugin&&) = delete;
   Plugin(const Plugin&) = delete;
@@ -42,6 +43,8 @@ class Plugin {
   // The fp8 formats its fp8_* functions may be called with: a version-2 descriptor's fp8_formats,
   // E4M3 and E5M2 for version 1.
   fp8::FormatSet fp8_formats() const { return fp8_formats_; }
+  // A version-3 descriptor (the NVFP4 slots), or null for a version-1 or -2 plugin.
+  const lowbit_vendor_descriptor3* descriptor3() const { return descriptor3_; }
   const std::string& name() const { return name_; }
   const std::string& path() const { return path_; }
 
@@ -49,6 +52,7 @@ class Plugin {
   std::string path_, name_;
   void* handle_ = nullptr;
   const lowbit_vendor_descriptor* descriptor_ = nullptr;
+  const lowbit_vendor_descriptor3* descriptor3_ = nullptr;
   fp8::FormatSet fp8_formats_ = 0;
 };
 
@@ -93,6 +97,7 @@ gse::Impl plugin_gse(const Plugin& plugin);
 gse::GemmImpl plugin_gse_gemm(const Plugin& plugin);
 mx::Impl plugin_mx(const Plugin& plugin);
 nf4::Impl plugin_nf4(const Plugin& plugin);
+nvfp4::Impl plugin_nvfp4(const Plugin& plugin);  // null slots for a plugin before version 3
 qeft::Impl plugin_qeft(const Plugin& plugin);
 
 // A suite's checks that exercise a slot the row fills: a null FP8 or GSE slot falls back to lowbit's

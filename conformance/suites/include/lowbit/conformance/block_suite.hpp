@@ -1,6 +1,6 @@
-// The conformance suites of the block formats: GSE-INT (any implementation of the kernel table)
-// and MX (the reference, or a vendor plugin's codec), against the exact oracles and the golden
-// element streams.
+// The conformance suites of the block formats: GSE-INT (any implementation of the kernel table),
+// MX and NVFP4 (any implementation, or a vendor plugin's codec), against the exact oracles, fixed
+// vectors, the reference and the golden element streams.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -51,5 +51,14 @@ std::vector<Check> run_mx_suite(const mx::Impl& impl, const GoldenDir& golden, c
 inline std::vector<Check> run_mx_suite(const GoldenDir& golden, const BlockSuiteOptions& o) {
   return run_mx_suite(kernels::reference<mx::Impl>(), golden, o);
 }
+
+// NVFP4 (format "nvfp4", profile "transformer-engine"), every impl: the fixed vectors of
+// docs/formats/nvfp4.md (the worked example, the specials, a swizzled and a 2-D tail layout, sr with
+// given words), encode per rounding of the scope (rne, sr) and decode, bit for bit. Any impl but the
+// reference: o.groups / 20 random tensors per blocking and scale layout (rows and columns with tails,
+// tie-exact and data-like blocks, zero blocks, specials, given amaxes) against the reference: codes and
+// scales, and the decode of the reference's codes. The reference: its element and scale conversions
+// against ml_dtypes' golden runs.
+std::vector<Check> run_nvfp4_suite(const nvfp4::Impl& impl, const GoldenDir& golden, const BlockSuiteOptions& o);
 
 }  // namespace lowbit::conformance
