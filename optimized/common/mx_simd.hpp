@@ -1,9 +1,9 @@
 // The MX SIMD kernels, written once over an ISA's lane policy (optimized/<isa>/isa.hpp): one block of
 // 32 a step (blocks.hpp). The block's largest |x| (the maximum of the f32 patterns with the sign
 // cleared, as GSE's) gives X = max(floor(log2 amax) - emax, -127) in scalar code, exactly as the
-// reference's gse_raw_exponent; the lanes then round x * 2^-X (an exact power-of-two product) with
-// the FP8 encoder of the element format (fp8_simd.hpp), clamped to max normal first (rounding is
-// monotone, so that is the reference's saturation). MXINT8 is the GSE kernel of gse::mxint8_format().
+// reference's gse_raw_exponent; the lanes then round x * 2^-X with the FP8 encoder of the element
+// format (fp8_simd.hpp), its constants moved by X, in a block that saturates with |x| clamped to
+// max * 2^X first (rounding is monotone, so that is the reference's saturation). MXINT8 is the GSE kernel of gse::mxint8_format().
 // sr calls the reference (docs/formats/mx.md, "SIMD").
 #pragma once
 #include <algorithm>
@@ -43,7 +43,7 @@ static_assert([] {
 }());
 
 struct MxEncodeConstants {
-  Fp8EncodeConstants element;   // the element format's rounding (rna: ties away, see mx_encode_constants)
+  Fp8EncodeConstants element;   // the element format's rounding (rna: rtz's, see MxElements::code)
   int emax;                     // X = floor(log2 amax) - emax
   int exact_min;                // X below this: an f32 subnormal x (DAZ reads it as 0) might not round to 0,
                                 // so the reference encodes the block (amax below about 2^-100)
@@ -54,13 +54,9 @@ struct MxEncodeConstants {
 constexpr MxEncodeConstants mx_encode_constants(mx::Format format, Rounding r) {
   const mx::Traits& t = traits(format);
   const fp8::Traits& e = traits(element_format(format));
-  const Rounding element_rounding = r == Rounding::rtz ? r : Rounding::rne;
-  Fp8EncodeConstants k = encode_constants(
-      {element_format(format), element_rounding, true, true, false, false, fp8::NanEncode::keep_sign, 0, 0, nullptr}, kF32Layout);
-  if (r == Rounding::rna) {  // fast<true> adds half, not half - 1 plus the odd bit: ties away in the normal binades
-    k.round_half = 1u << (22 - k.man_bits);
-    k.odd_mask = 0;
-  }
+  const Fp8EncodeConstants k = encode_constants(
+      {element_format(format), r == Rounding::rne ? r : Rounding::rtz, true, true, false, false, fp8::NanEncode::keep_sign, 0, 0, nullptr},
+      kF32Layout);
   // max and the next value of the grid, above it in the same binade or the next; the midpoint of
   // the two rounds up in rna, and in rne where the code above max is even (every format but E4M3).
   const std::uint32_t max = code_f32_bits(e, t.max_code), next = code_f32_bits(e, t.max_code + 1u);
@@ -70,36 +66,61 @@ constexpr MxEncodeConstants mx_encode_constants(mx::Format format, Rounding r) {
   return {k, t.emax, -125 - e.layout.emin() + e.layout.man_bits, max, from};
 }
 
-// Element codes of the lanes x * 2^-X of one block.
-template <class I, Rounding R> struct MxElements {
+// The element codes of a block with scale 2^X. The f32 patterns of x and x * 2^-X differ by X in the
+// exponent field, so that the FP8 encoder's constants moved by X (set_scale) round x itself: a
+// normal result's rebias, the smallest normal, the subnormal scale (normal f32 values for every X
+// from exact_min up).
+template <class I, Rounding R> class MxElements {
+ public:
   using U = typename I::U;
-  Fp8Encoder<I> enc;
-  U max_bits, saturates_from;
 
   explicit MxElements(const MxEncodeConstants& k)
-      : enc(k.element), max_bits(I::splat(k.max_bits)), saturates_from(I::splat(k.saturates_from)) {}
+      : k_(k), enc_(k.element), rebias_(enc_.rebias), sign32_(I::splat(0x80000000u)), first_dropped_(I::splat(1u << (k.element.drop - 1))),
+        half_(I::splat_f(0.5f)) {}
 
-  U abs(typename I::F y) const { return I::and_(I::as_u(y), I::splat(0x7FFFFFFF)); }
-
-  // The code: the sign kept unless the magnitude is 0 (MX writes +0).
-  U code(typename I::F y) const {
-    const U a = I::min_u(abs(y), max_bits);
-    U range = I::zero();  // every lane is within the fast path's range: 0 .. max
-    U mag = enc.template fast<R != Rounding::rtz>(a, range);
-    if constexpr (R == Rounding::rna)  // fast() rounds a subnormal result to nearest even: round it away instead
-      mag = I::select(I::gt(enc.min_normal, a), I::template round<Rounding::rna>(I::mul(I::as_f(a), enc.subnormal_scale)), mag);
-    return I::or_(mag, I::and_(enc.sign(I::as_u(y)), I::gt(mag, I::zero())));
+  void set_scale(int X) {
+    const auto shift = [](int X, int bits) { return static_cast<std::uint32_t>(X) << bits; };  // modulo 2^32: X may be negative
+    enc_.rebias = I::add(rebias_, I::splat(shift(X, static_cast<int>(k_.element.man_bits))));
+    enc_.min_normal = I::splat(k_.element.min_normal + shift(X, 23));
+    enc_.subnormal_scale = I::splat_f(k_.element.subnormal_scale * pow2(-X));
+    max_ = I::splat(k_.max_bits + shift(X, 23));
+    saturates_from_ = k_.saturates_from + shift(X, 23);
   }
-  unsigned saturated(typename I::F y) const { return I::popcount(I::gt(abs(y), I::sub(saturates_from, I::splat(1)))); }
+  // Does some |x| up to amax (f32 bits) round past max? Rounding is monotone: one scalar test.
+  bool saturates(std::uint32_t amax) const { return amax >= saturates_from_; }
+
+  // The code of each lane of x (f32 patterns): the sign kept unless the magnitude is 0 (MX writes +0).
+  // kSaturates: |x| is clamped to max first, then rounds to it.
+  template <bool kSaturates> U code(U x) const {
+    const U abs = I::and_(x, enc_.abs_mask);
+    if constexpr (kSaturates) x = I::or_(I::min_u(abs, max_), I::and_(x, sign32_));
+    U range = I::zero();  // every lane is within the fast path's range (below the saturation point)
+    U c = enc_.template fast<R == Rounding::rne>(x, range);
+    if constexpr (R == Rounding::rna) {  // ties away: truncated, plus 1 where the first bit dropped is 1
+      const U a = I::and_(x, enc_.abs_mask);
+      const typename I::F units = I::mul(I::as_f(a), enc_.subnormal_scale);  // a subnormal result's, exact
+      const U sub_up = I::ge(units, I::add(I::to_f(I::template round<Rounding::rtz>(units)), half_));
+      const U normal_up = I::eq(I::and_(a, first_dropped_), first_dropped_);
+      c = I::sub(c, I::select(I::gt(enc_.min_normal, a), sub_up, normal_up));  // masks: -1 adds 1
+    }
+    return I::and_not(c, I::eq(c, enc_.sign_bit));
+  }
+  unsigned saturated(U x) const { return I::popcount(I::gt(I::and_(x, enc_.abs_mask), I::splat(saturates_from_ - 1))); }
+
+ private:
+  const MxEncodeConstants& k_;
+  Fp8Encoder<I> enc_;
+  U rebias_, sign32_, first_dropped_, max_;
+  typename I::F half_;
+  std::uint32_t saturates_from_ = 0;
 };
 
 template <class I, Rounding R>
 void mx_encode_blocks(std::size_t n, const float* in, std::uint8_t* codes, std::uint8_t* scales, const mx::EncodeParams& p,
                       BlockStats& stats) {
-  using F = typename I::F;
   constexpr std::size_t L = I::kLanes;
   const MxEncodeConstants k = mx_encode_constants(p.format, R);
-  const MxElements<I, R> el(k);
+  MxElements<I, R> el(k);
   for_each_block<mx::kBlock>(n, in, codes, [&](const float* x, std::uint8_t* o) {
     std::uint8_t& scale = *scales++;
     const std::uint32_t amax = gse_amax_bits<I, mx::kBlock>(x);
@@ -113,17 +134,20 @@ void mx_encode_blocks(std::size_t n, const float* in, std::uint8_t* codes, std::
       return;
     }
     scale = static_cast<std::uint8_t>(X + 127);
-    const F s = I::splat_f(pow2(-X));
-    const bool saturates = std::bit_cast<std::uint32_t>(std::bit_cast<float>(amax) * pow2(-X)) >= k.saturates_from;
-    for (std::size_t j = 0; j < mx::kBlock; j += 4 * L) {
-      typename I::U c[4];
-      for (std::size_t v = 0; v < 4; ++v) {
-        const F y = I::mul(I::load(x + j + v * L), s);
-        c[v] = el.code(y);
-        if (saturates) stats.saturated += el.saturated(y);  // padding zeros of a short block never count
+    el.set_scale(X);
+    auto lanes = [&]<bool kSaturates>() {
+      for (std::size_t j = 0; j < mx::kBlock; j += 4 * L) {
+        typename I::U c[4];
+        for (std::size_t v = 0; v < 4; ++v) {
+          const typename I::U xv = I::as_u(I::load(x + j + v * L));
+          c[v] = el.template code<kSaturates>(xv);
+          if constexpr (kSaturates) stats.saturated += el.saturated(xv);  // padding zeros of a short block never count
+        }
+        I::store(o + j, c);
       }
-      I::store(o + j, c);
-    }
+    };
+    if (el.saturates(amax)) lanes.template operator()<true>();
+    else lanes.template operator()<false>();
   });
 }
 
