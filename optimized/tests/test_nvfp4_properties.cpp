@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "lowbit/kernels.hpp"
@@ -60,7 +59,9 @@ RC_GTEST_PROP(Nvfp4Properties, EveryKernelGivesTheReferencesBytes, ()) {
     RC_ASSERT(got.codes == want.codes);
     RC_ASSERT(got.scales == want.scales);
     const std::vector<float> y = nvfp4::decode(want, c.o);
-    RC_ASSERT(std::memcmp(y.data(), want_y.data(), y.size() * sizeof(float)) == 0);
+    for (std::size_t i = 0; i < y.size(); ++i)  // a NaN amax meets a NaN scale: any NaN (test_nvfp4_kernels.cpp)
+      RC_ASSERT(std::bit_cast<std::uint32_t>(y[i]) == std::bit_cast<std::uint32_t>(want_y[i]) ||
+                (std::isnan(want.global_amax) && std::isnan(y[i]) && std::isnan(want_y[i])));
   }
 }
 
