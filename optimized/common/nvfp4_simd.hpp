@@ -1,5 +1,5 @@
-// The NVFP4 SIMD kernels, written once over an ISA's lane policy (optimized/<isa>/isa.hpp) plus the
-// f32 operations the kernel sources add to it: div and floor. A step is a batch of L blocks of 16
+// The NVFP4 SIMD kernels, written once over an ISA's lane policy (optimized/<isa>/isa.hpp) plus what
+// the kernel sources add to it: div, floor and lane_max (lane b: the maximum of vector b's lanes). A step is a batch of L blocks of 16
 // along a row (L lanes a vector), so that the scales are computed one block a lane, in the
 // reference's f32 operations and order (reference/src/nvfp4.cpp, docs/formats/nvfp4.md): the blocks'
 // amax (the maximum of the f32 patterns with the sign cleared, as GSE's: a NaN anywhere gives a NaN;
@@ -17,7 +17,6 @@
 
 #include "common/blocks.hpp"
 #include "common/fp8_simd.hpp"
-#include "common/gse_simd.hpp"
 #include "lowbit/formats/nvfp4.hpp"
 #include "lowbit/reference/nvfp4.hpp"
 
@@ -34,16 +33,23 @@ constexpr fp8::EncodeParams rne_params(fp8::Format f) {
   return {f, Rounding::rne, true, true, false, false, fp8::NanEncode::keep_sign, 0, 0, nullptr};
 }
 
-// Max-accumulates the amax of each block of a batch of `width` elements into amax[b] (f32 bits).
-template <class I> void add_block_amax(const float* x, std::size_t width, std::uint32_t* amax) {
-  for (std::size_t b = 0; b * nvfp4::kBlock < width; ++b) {
-    const float* block = x + b * nvfp4::kBlock;
-    std::uint32_t m = 0;
-    if (width - b * nvfp4::kBlock >= nvfp4::kBlock) m = gse_amax_bits<I, nvfp4::kBlock>(block);
-    else
-      for (std::size_t i = 0; i < width - b * nvfp4::kBlock; ++i) m = std::max(m, std::bit_cast<std::uint32_t>(block[i]) & 0x7FFFFFFFu);
-    amax[b] = std::max(amax[b], m);
+// The amax of each block of a batch of `width` elements (f32 bits), one block a lane: a whole batch
+// reduced across its vectors (I::lane_max), a row's last one block by block.
+template <class I> typename I::U batch_amax(const float* x, std::size_t width) {
+  using U = typename I::U;
+  constexpr std::size_t L = I::kLanes, V = nvfp4::kBlock / L;  // vectors a block
+  const U abs = I::splat(0x7FFFFFFF);
+  if (width == kNvfp4Batch<I>) {
+    U m[L];
+    for (std::size_t b = 0; b < L; ++b) {
+      m[b] = I::and_(I::as_u(I::load(x + b * nvfp4::kBlock)), abs);
+      for (std::size_t v = 1; v < V; ++v) m[b] = I::max_u(m[b], I::and_(I::as_u(I::load(x + b * nvfp4::kBlock + v * L)), abs));
+    }
+    return I::lane_max(m);
   }
+  alignas(32) std::uint32_t amax[L] = {};
+  for (std::size_t i = 0; i < width; ++i) amax[i / nvfp4::kBlock] = std::max(amax[i / nvfp4::kBlock], std::bit_cast<std::uint32_t>(x[i]) & 0x7FFFFFFFu);
+  return I::load(reinterpret_cast<const std::int32_t*>(amax));
 }
 
 template <class I> struct Nvfp4Encoder {
@@ -60,9 +66,10 @@ template <class I> struct Nvfp4Encoder {
         e4m3_value(decode_constants({fp8::Format::e4m3, fp8::NanDecode::keep_sign_quiet})),
         d_factor(I::splat_f(s_enc * (1.0f / nvfp4::kE2m1Max))), s_dec(I::splat_f(1.0f / s_enc)) {}
 
-  // The E4M3 scale codes of L blocks and the factors their elements are multiplied by.
-  void scales(const std::uint32_t* amax, std::uint32_t* code, float* factor) const {
-    const F d = I::mul(I::as_f(I::load(reinterpret_cast<const std::int32_t*>(amax))), d_factor);
+  // The E4M3 scale codes of L blocks (amax: f32 bits, one block a lane) and the factors their elements
+  // are multiplied by.
+  void scales(U amax, std::uint32_t* code, float* factor) const {
+    const F d = I::mul(I::as_f(amax), d_factor);
     const U abs = I::and_(I::as_u(d), I::splat(0x7FFFFFFF));  // d >= 0, but a NaN may carry S_enc's sign
     U range = I::zero();  // min(d, 448): within the fast path's range
     const U c = I::select(I::gt(abs, I::splat(0x7F800000)), I::splat(nvfp4::kScaleNan),
@@ -115,34 +122,47 @@ template <class I> struct Nvfp4Encoder {
   }
 };
 
+// Batches of a row taken together: first the scales of them all (independent of each other, so that
+// their long chains of dependent operations overlap), then their elements.
+constexpr std::size_t kNvfp4ChunkBatches = 16;
+
+// The random bytes of a row's elements c0 .. c0 + width for sr: the caller's, or a zero-padded copy where
+// the row's words end within a batch (they are read a batch at a time).
+template <class I> const std::uint8_t* random_bytes(const nvfp4::EncodeParams& p, std::size_t r, std::size_t c0, std::size_t width,
+                                                    std::uint8_t (&padded)[kNvfp4Batch<I>]) {
+  const std::uint8_t* bytes = reinterpret_cast<const std::uint8_t*>(p.random + r * nvfp4::sr_words_per_row(p.cols)) + c0;
+  if (width >= kNvfp4Batch<I>) return bytes;
+  std::fill(std::copy(bytes, bytes + width, padded), padded + kNvfp4Batch<I>, std::uint8_t{0});
+  return padded;
+}
+
 template <class I, Rounding R>
 void nvfp4_encode_tiles(const float* in, std::uint8_t* codes, std::uint8_t* scales, const nvfp4::EncodeParams& p, float s_enc) {
-  constexpr std::size_t L = I::kLanes, W = kNvfp4Batch<I>;
+  constexpr std::size_t L = I::kLanes, W = kNvfp4Batch<I>, K = kNvfp4ChunkBatches;
   const Nvfp4Encoder<I> enc(s_enc);
   const std::size_t cols = p.cols, tile = p.blocking == nvfp4::Blocking::d2 ? nvfp4::kBlock : 1;
   for (std::size_t r0 = 0; r0 < p.rows; r0 += tile) {
     const std::size_t r1 = std::min(r0 + tile, p.rows);
-    for (std::size_t c0 = 0; c0 < cols; c0 += W) {
-      const std::size_t width = std::min(W, cols - c0);
-      alignas(32) std::uint32_t amax[L] = {}, code[L];
-      alignas(32) float factor[L];
-      for (std::size_t r = r0; r < r1; ++r) add_block_amax<I>(in + r * cols + c0, width, amax);
-      enc.scales(amax, code, factor);
-      for (std::size_t b = 0; b * nvfp4::kBlock < width; ++b)
+    for (std::size_t c0 = 0; c0 < cols; c0 += K * W) {
+      const std::size_t chunk = std::min(K * W, cols - c0);
+      alignas(32) std::uint32_t code[K * L];
+      alignas(32) float factor[K * L];
+      for (std::size_t k = 0; k * W < chunk; ++k) {
+        typename I::U amax = I::zero();
+        for (std::size_t r = r0; r < r1; ++r) amax = I::max_u(amax, batch_amax<I>(in + r * cols + c0 + k * W, std::min(W, chunk - k * W)));
+        enc.scales(amax, code + k * L, factor + k * L);
+      }
+      for (std::size_t b = 0; b * nvfp4::kBlock < chunk; ++b)
         for (std::size_t r = r0; r < r1; ++r)
           scales[nvfp4::scale_index(r, c0 / nvfp4::kBlock + b, cols, p.layout)] = static_cast<std::uint8_t>(code[b]);
       for (std::size_t r = r0; r < r1; ++r) {
-        std::uint8_t padded[W];
-        const std::uint8_t* random = nullptr;
-        if constexpr (R == Rounding::sr) {  // the row's words end within the batch at its end: copied as its elements
-          random = reinterpret_cast<const std::uint8_t*>(p.random + r * nvfp4::sr_words_per_row(cols)) + c0;
-          if (width < W) {
-            std::fill(std::copy(random, random + width, padded), padded + W, std::uint8_t{0});
-            random = padded;
-          }
-        }
-        for_each_block<W>(width, in + r * cols + c0, codes + r * cols + c0,
-                          [&](const float* x, std::uint8_t* o) { enc.template batch<R>(x, o, factor, random); });
+        std::size_t k = 0;  // the batch for_each_block hands over: in order, the padded one last
+        for_each_block<W>(chunk, in + r * cols + c0, codes + r * cols + c0, [&](const float* x, std::uint8_t* o) {
+          std::uint8_t padded[W];
+          const std::uint8_t* random = nullptr;
+          if constexpr (R == Rounding::sr) random = random_bytes<I>(p, r, c0 + k * W, chunk - k * W, padded);
+          enc.template batch<R>(x, o, factor + k++ * L, random);
+        });
       }
     }
   }
@@ -183,7 +203,7 @@ template <class I> void nvfp4_decode(const std::uint8_t* codes, const std::uint8
     }
 }
 
-// An ISA's NVFP4 row of the kernel list (I: the lane policy with div and floor).
+// An ISA's NVFP4 row of the kernel list (I: the lane policy with div, floor and lane_max).
 template <class I> constexpr nvfp4::Impl nvfp4_impl() {
   return {.width = kNvfp4Batch<I>, .encode_f32 = nvfp4_encode<I>, .decode_f32 = nvfp4_decode<I>};
 }

@@ -12,6 +12,8 @@ namespace {
 struct Nvfp4 : Neon {
   static F div(F a, F b) { return vdivq_f32(a, b); }
   static F floor(F a) { return vrndmq_f32(a); }
+  // Lane b: the unsigned maximum of v[b]'s lanes (pairwise maxima, twice).
+  static U lane_max(const U (&v)[4]) { return vpmaxq_u32(vpmaxq_u32(v[0], v[1]), vpmaxq_u32(v[2], v[3])); }
 };
 
 }  // namespace
