@@ -156,7 +156,7 @@ std::vector<std::pair<std::string, std::string>> aliases() {
 
 void define(Registry& reg) {
   for (const mx::Traits& t : mx::kFormats) register_format(reg, t.format);
-  // One suite checks all six formats ("mx", or any format's name); only the reference has MX kernels.
+  // One suite checks all six formats ("mx", or any format's name), on every MX row of the kernel list.
   reg.add(Suite{
       {"mx"}, aliases(), {"microxcaling"}, {"mx"},
       [](const SuiteRun& run) {
