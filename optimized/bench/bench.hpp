@@ -57,6 +57,17 @@ void api_codec(const std::string& what, EncodeName encode_name, DecodeName decod
   api_target(what + " decode", decode_name("api"), decode_name(best));
 }
 
+// A SIMD kernel's stream targets, f32 <-> `format`: encode and decode >= 0.8x memcpy at kMemory and
+// >= 10x the reference at kCache. encode_name(isa) / decode_name(isa): the benchmarks' names.
+template <class EncodeName, class DecodeName>
+void codec_targets(const std::string& format, const std::string& isa, EncodeName encode_name, DecodeName decode_name) {
+  const std::string enc = "encode f32->" + format + " " + isa, dec = "decode " + format + "->f32 " + isa;
+  targets().push_back({enc + " 16Mi vs memcpy", at(encode_name(isa), kMemory), at("BM_memcpy", kMemory), 0.8});
+  targets().push_back({enc + " 64Ki vs reference", at(encode_name(isa), kCache), at(encode_name("reference"), kCache), 10});
+  targets().push_back({dec + " 16Mi vs memcpy", at(decode_name(isa), kMemory), at("BM_memcpy", kMemory), 0.8});
+  targets().push_back({dec + " 64Ki vs reference", at(decode_name(isa), kCache), at(decode_name("reference"), kCache), 10});
+}
+
 // Normally distributed f32 values, sigma 64, fixed seed.
 std::vector<float> normal_floats(std::size_t n);
 

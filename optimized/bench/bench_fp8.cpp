@@ -19,9 +19,6 @@
 namespace {
 
 using namespace lowbit;
-using bench::kCache;
-using bench::kMemory;
-using bench::at;
 
 // Values like weights or activations, in each source type: a few beyond E4M3's range, and as far
 // beyond a narrower format's (scaled by its max finite / E4M3's), positive for E8M0 (scales).
@@ -90,11 +87,9 @@ void register_fp8() {
       register_decode<f16>(impl, f);
       register_decode<bf16>(impl, f);
       if (std::string_view(impl.name) == "reference") continue;
-      const std::string fn(traits(f).name), enc = encode_name(FloatType::f32, f, ""), dec = decode_name(f, FloatType::f32, "");
-      bench::targets().push_back({fmt::format("encode f32->{} {} 16Mi vs memcpy", fn, impl.name), at(enc + impl.name, kMemory), at("BM_memcpy", kMemory), 0.8});
-      bench::targets().push_back({fmt::format("encode f32->{} {} 64Ki vs reference", fn, impl.name), at(enc + impl.name, kCache), at(enc + "reference", kCache), 10});
-      bench::targets().push_back({fmt::format("decode {}->f32 {} 16Mi vs memcpy", fn, impl.name), at(dec + impl.name, kMemory), at("BM_memcpy", kMemory), 0.8});
-      bench::targets().push_back({fmt::format("decode {}->f32 {} 64Ki vs reference", fn, impl.name), at(dec + impl.name, kCache), at(dec + "reference", kCache), 10});
+      bench::codec_targets(
+          std::string(traits(f).name), impl.name, [f](std::string_view isa) { return encode_name(FloatType::f32, f, isa); },
+          [f](std::string_view isa) { return decode_name(f, FloatType::f32, isa); });
     }
   }
   for (fp8::Format f : fp8::kFormats) register_api(f);

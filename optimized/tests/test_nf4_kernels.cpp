@@ -22,6 +22,7 @@
 #include "lowbit/conformance/golden.hpp"
 #include "lowbit/kernels.hpp"
 #include "lowbit/reference/nf4.hpp"
+#include "random_cases.hpp"
 
 namespace {
 
@@ -36,12 +37,10 @@ std::vector<const nf4::Impl*> impls() {
   return v;
 }
 
-float f32(std::uint32_t b) { return std::bit_cast<float>(b); }
-float step(float x, int ulps) {  // ulps steps along the f32 line (through zero), finite in, any out
-  for (; ulps > 0; --ulps) x = std::nextafter(x, INFINITY);
-  for (; ulps < 0; ++ulps) x = std::nextafter(x, -INFINITY);
-  return x;
-}
+using test::f32;
+using test::Gen;
+using test::special;
+using test::step;
 
 // Every value at which some profile's code changes, normalized to [-1, 1]: the fp32 midpoints, the
 // exact midpoints (rounded), CUDA's literals (NF4 and +-FP4), and the table values themselves.
@@ -58,22 +57,6 @@ std::vector<float> edges(nf4::Table t) {
   }
   for (unsigned c = 0; c < 16; ++c) e.push_back(table_value(t, c));
   return e;
-}
-
-struct Gen {
-  conformance::SplitMix64 rng;
-  std::uint64_t next(std::uint64_t n) { return rng.next() % n; }
-  int between(int lo, int hi) { return lo + static_cast<int>(next(static_cast<std::uint64_t>(hi - lo + 1))); }
-  float sign(float v) { return next(2) ? -v : v; }
-  float unit() { return static_cast<float>(rng.next() >> 40) * 0x1p-24f; }  // [0, 1)
-};
-
-float special(Gen& g) {
-  static const std::uint32_t kSpecial[] = {
-      0x7FC00000, 0xFFC00000, 0x7FC12345, 0x7F800001, 0xFFA00000, 0x7F800000, 0xFF800000, 0x00000000,
-      0x80000000, 0x00000001, 0x80000001, 0x007FFFFF, 0x006CE3EE, 0x006CE3ED, 0x006CE3EF, 0x7F7FFFFF,
-      0xFF7FFFFF, 0x00800000, 0x3F800000, 0xBF800000};
-  return f32(kSpecial[g.next(std::size(kSpecial))]);
 }
 
 // One block of len values whose kind reaches one rule.
