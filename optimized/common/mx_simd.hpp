@@ -95,7 +95,7 @@ template <class I, Rounding R> class MxElements {
     const U abs = I::and_(x, enc_.abs_mask);
     if constexpr (kSaturates) x = I::or_(I::min_u(abs, max_), I::and_(x, sign32_));
     U range = I::zero();  // every lane is within the fast path's range (below the saturation point)
-    U c = enc_.template fast<R == Rounding::rne>(x, range);
+    U c = enc_.template fast<R == Rounding::rne, false>(x, range);
     if constexpr (R == Rounding::rna) {  // ties away: truncated, plus 1 where the first bit dropped is 1
       const U a = I::and_(x, enc_.abs_mask);
       const typename I::F units = I::mul(I::as_f(a), enc_.subnormal_scale);  // a subnormal result's, exact
@@ -173,7 +173,7 @@ void mx_encode(std::size_t n, const float* in, std::uint8_t* codes, std::uint8_t
 constexpr Fp8DecodeConstants mx_decode_constants(mx::Format f) {
   Fp8DecodeConstants k = decode_constants({element_format(f), fp8::NanDecode::keep_sign_quiet});
   k.special = 0x100;  // none
-  k.nan_above = k.mag_mask;
+  k.top_above = k.mag_mask;
   return k;
 }
 

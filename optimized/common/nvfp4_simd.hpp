@@ -73,7 +73,7 @@ template <class I> struct Nvfp4Encoder {
     const U abs = I::and_(I::as_u(d), I::splat(0x7FFFFFFF));  // d >= 0, but a NaN may carry S_enc's sign
     U range = I::zero();  // min(d, 448): within the fast path's range
     const U c = I::select(I::gt(abs, I::splat(0x7F800000)), I::splat(nvfp4::kScaleNan),
-                          e4m3.template fast<true>(I::min_u(abs, I::splat(std::bit_cast<std::uint32_t>(nvfp4::kE4m3Max))), range));
+                          e4m3.template fast<true, false>(I::min_u(abs, I::splat(std::bit_cast<std::uint32_t>(nvfp4::kE4m3Max))), range));
     // value * S_dec >= 0, so its reciprocal is above FLT_MAX only as +Inf.
     const U f = I::as_u(I::div(I::splat_f(1.0f), I::mul(I::as_f(e4m3_value.decode(c)), s_dec)));
     I::store(reinterpret_cast<std::int32_t*>(code), c);
@@ -84,7 +84,7 @@ template <class I> struct Nvfp4Encoder {
   U code(F y) const {
     const U abs = I::and_(I::as_u(y), I::splat(0x7FFFFFFF));
     U range = I::zero();
-    const U mag = e2m1.template fast<true>(I::min_u(abs, six()), range);
+    const U mag = e2m1.template fast<true, false>(I::min_u(abs, six()), range);
     return I::and_not(I::or_(mag, I::and_(e2m1.sign(I::as_u(y)), I::gt(abs, I::zero()))), I::gt(abs, I::splat(0x7F800000)));
   }
 
@@ -95,7 +95,7 @@ template <class I> struct Nvfp4Encoder {
     const F t = I::add(I::mul(I::mul(I::to_f(random), I::splat_f(1.0f / 256.0f)), step(a, 2.0f, 1.0f, 0.5f)), a);
     const F q = I::mul(I::floor(I::mul(t, step(t, 0.5f, 1.0f, 2.0f))), step(t, 2.0f, 1.0f, 0.5f));
     U range = I::zero();  // fmin(q, 6): q >= 0, and NaN's and Inf's patterns are above 6's
-    const U mag = e2m1.template fast<true>(I::min_u(I::as_u(q), six()), range);
+    const U mag = e2m1.template fast<true, false>(I::min_u(I::as_u(q), six()), range);
     return I::or_(mag, I::and_(e2m1.sign(I::as_u(y)), I::gt(I::splat(0x7F800001), I::as_u(a))));  // copysign(q, x); NaN: +
   }
 
@@ -180,7 +180,7 @@ template <class I> void nvfp4_decode(const std::uint8_t* codes, const std::uint8
   using F = typename I::F;
   constexpr std::size_t L = I::kLanes, W = kNvfp4Batch<I>;
   Fp8DecodeConstants k = decode_constants({fp8::Format::e4m3, fp8::NanDecode::keep_sign_quiet});
-  k.nan_sign = 0;  // 0x7F and 0xFF alike: +NaN (nvfp4_scale_value)
+  k.top_keep = 0;  // 0x7F and 0xFF alike: +NaN (nvfp4_scale_value)
   const Fp8Decoder<I> scale_value(k), element_value(decode_constants({fp8::Format::e2m1, fp8::NanDecode::keep_sign_quiet}));
   const F global = I::splat_f(p->global_amax), inverse = I::splat_f(1.0f / (nvfp4::kE2m1Max * nvfp4::kE4m3Max));
   const std::size_t cols = p->cols;
