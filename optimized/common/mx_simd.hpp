@@ -115,40 +115,60 @@ template <class I, Rounding R> class MxElements {
   std::uint32_t saturates_from_ = 0;
 };
 
+// Blocks taken together: first the maxima of them all (independent of each other, so that the long chain
+// from a block's loads to its scale overlaps the others'), then their elements.
+constexpr std::size_t kMxChunkBlocks = 16;
+
 template <class I, Rounding R>
 void mx_encode_blocks(std::size_t n, const float* in, std::uint8_t* codes, std::uint8_t* scales, const mx::EncodeParams& p,
                       BlockStats& stats) {
-  constexpr std::size_t L = I::kLanes;
+  constexpr std::size_t L = I::kLanes, B = mx::kBlock;
   const MxEncodeConstants k = mx_encode_constants(p.format, R);
   MxElements<I, R> el(k);
-  for_each_block<mx::kBlock>(n, in, codes, [&](const float* x, std::uint8_t* o) {
-    std::uint8_t& scale = *scales++;
-    const std::uint32_t amax = gse_amax_bits<I, mx::kBlock>(x);
-    const int X = std::max(static_cast<int>(amax >> 23) - 127 - k.emax, -127);
-    if (amax < 0x7F800000u && X < k.exact_min) return ref::mx_encode_ref(mx::kBlock, x, o, &scale, &p, &stats);
-    ++stats.groups;
-    if (amax >= 0x7F800000u) {  // Inf or NaN: a NaN scale, every code 0
-      ++stats.nan_groups;
-      scale = mx::kE8m0Nan;
-      std::fill(o, o + mx::kBlock, std::uint8_t{0});
-      return;
-    }
-    scale = static_cast<std::uint8_t>(X + 127);
-    el.set_scale(X);
-    auto lanes = [&]<bool kSaturates>() {
-      for (std::size_t j = 0; j < mx::kBlock; j += 4 * L) {
-        typename I::U c[4];
-        for (std::size_t v = 0; v < 4; ++v) {
-          const typename I::U xv = I::as_u(I::load(x + j + v * L));
-          c[v] = el.template code<kSaturates>(xv);
-          if constexpr (kSaturates) stats.saturated += el.saturated(xv);  // padding zeros of a short block never count
-        }
-        I::store(o + j, c);
+  for (std::size_t c0 = 0; c0 < n; c0 += kMxChunkBlocks * B) {
+    const std::size_t chunk = std::min(kMxChunkBlocks * B, n - c0);
+    std::uint32_t amax[kMxChunkBlocks];
+    for (std::size_t b = 0; b * B < chunk; ++b) {
+      const float* x = in + c0 + b * B;
+      if (chunk - b * B >= B) {
+        amax[b] = gse_amax_bits<I, B>(x);
+        continue;
       }
-    };
-    if (el.saturates(amax)) lanes.template operator()<true>();
-    else lanes.template operator()<false>();
-  });
+      amax[b] = 0;  // the stream's last block, short
+      for (std::size_t i = 0; i < chunk - b * B; ++i) amax[b] = std::max(amax[b], std::bit_cast<std::uint32_t>(x[i]) & 0x7FFFFFFFu);
+    }
+    const std::uint32_t* block_amax = amax;  // the block for_each_block hands over: in order, the padded one last
+    for_each_block<B>(chunk, in + c0, codes + c0, [&](const float* x, std::uint8_t* o) {
+      std::uint8_t& scale = *scales++;
+      const std::uint32_t a = *block_amax++;
+      const int X = std::max(static_cast<int>(a >> 23) - 127 - k.emax, -127);
+      if (a < 0x7F800000u && X < k.exact_min) return ref::mx_encode_ref(B, x, o, &scale, &p, &stats);
+      ++stats.groups;
+      if (a >= 0x7F800000u) {  // Inf or NaN: a NaN scale, every code 0
+        ++stats.nan_groups;
+        scale = mx::kE8m0Nan;
+        std::fill(o, o + B, std::uint8_t{0});
+        return;
+      }
+      scale = static_cast<std::uint8_t>(X + 127);
+      el.set_scale(X);
+      auto lanes = [&]<bool kSaturates>() {
+        std::uint64_t saturated = 0;  // padding zeros of a short block never count
+        for (std::size_t j = 0; j < B; j += 4 * L) {
+          typename I::U c[4];
+          for (std::size_t v = 0; v < 4; ++v) {
+            const typename I::U xv = I::as_u(I::load(x + j + v * L));
+            c[v] = el.template code<kSaturates>(xv);
+            if constexpr (kSaturates) saturated += el.saturated(xv);
+          }
+          I::store(o + j, c);
+        }
+        stats.saturated += saturated;
+      };
+      if (el.saturates(a)) lanes.template operator()<true>();
+      else lanes.template operator()<false>();
+    });
+  }
 }
 
 template <class I>

@@ -152,9 +152,14 @@ void nvfp4_encode_tiles(const float* in, std::uint8_t* codes, std::uint8_t* scal
         for (std::size_t r = r0; r < r1; ++r) amax = I::max_u(amax, batch_amax<I>(in + r * cols + c0 + k * W, std::min(W, chunk - k * W)));
         enc.scales(amax, code + k * L, factor + k * L);
       }
-      for (std::size_t b = 0; b * nvfp4::kBlock < chunk; ++b)
-        for (std::size_t r = r0; r < r1; ++r)
-          scales[nvfp4::scale_index(r, c0 / nvfp4::kBlock + b, cols, p.layout)] = static_cast<std::uint8_t>(code[b]);
+      const std::size_t blocks = nvfp4::row_blocks(chunk), b0 = c0 / nvfp4::kBlock;
+      std::uint8_t bytes[K * L];
+      std::copy(code, code + blocks, bytes);
+      for (std::size_t r = r0; r < r1; ++r)
+        if (p.layout == nvfp4::ScaleLayout::linear)  // the row's scales are consecutive bytes
+          std::copy(bytes, bytes + blocks, scales + nvfp4::scale_index(r, b0, cols, p.layout));
+        else
+          for (std::size_t b = 0; b < blocks; ++b) scales[nvfp4::scale_index(r, b0 + b, cols, p.layout)] = bytes[b];
       for (std::size_t r = r0; r < r1; ++r) {
         std::size_t k = 0;  // the batch for_each_block hands over: in order, the padded one last
         for_each_block<W>(chunk, in + r * cols + c0, codes + r * cols + c0, [&](const float* x, std::uint8_t* o) {

@@ -109,11 +109,13 @@ TEST(MxKernels, EveryTailEveryOffsetEqualsTheReference) {
   const auto list = impls();
   if (list.empty()) GTEST_SKIP() << "no MX kernel but the reference in this build";
   std::vector<float> cases;  // structured cases: specials, ties, subnormals
-  for (std::uint32_t b : conformance::f32_cases(5, 1024)) cases.push_back(std::bit_cast<float>(b));
-  for (const mx::Impl* impl : list) {
-    const std::vector<std::size_t> lengths = test::tail_lengths(impl->width, {3 * impl->width + 3, 5 * mx::kBlock + 7});
+  for (std::uint32_t b : conformance::f32_cases(5, 2048)) cases.push_back(std::bit_cast<float>(b));
+  for (const mx::Impl* impl : list) {  // lengths past the kernels' chunks of 16 blocks too
+    const std::vector<std::size_t> lengths =
+        test::tail_lengths(impl->width, {3 * impl->width + 3, 5 * mx::kBlock + 7, 16 * mx::kBlock - 1, 16 * mx::kBlock + 1,
+                                         33 * mx::kBlock + 5});
     for (const mx::Traits& t : mx::kFormats) {
-      const std::vector<float> blocks = boundary_blocks(t, 7, 8 * mx::kBlock);
+      const std::vector<float> blocks = boundary_blocks(t, 7, 40 * mx::kBlock);
       for (Rounding r : kRoundings)
         ASSERT_TRUE(test::every_tail(lengths, [&](std::size_t n, std::size_t offset) {
           ::testing::AssertionResult a = check(*impl, t, r, std::span<const float>(cases).subspan((n * 13 + offset) % 512, n), offset);

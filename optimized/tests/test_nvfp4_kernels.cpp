@@ -1,7 +1,8 @@
 // Every NVFP4 kernel of the table but the reference against the reference (kernel_tester.hpp): codes and
 // scales (linear, and swizzled with its padding), decoded values; 1-D and 2-D blocks, rne and sr, every
-// row length 0 .. 2 * width + 1 (every block tail and every batch tail) on 1, 2 and 17 rows, unaligned
-// offsets, inputs and sr words ending exactly at the end of their buffers. Values are drawn per block to
+// row length 0 .. 2 * width + 1 (every block tail and every batch tail) and one past two chunks of 16
+// batches, on 1, 2 and 17 rows, unaligned offsets, inputs and sr words ending exactly at the end of their
+// buffers. Values are drawn per block to
 // reach every rule: block maxima at the E4M3 scale's rounding boundaries, tiny and huge, E2M1 grid values
 // and ties divided by the block's exact factor and their neighbours, the block maximum itself, +-0 and
 // zero blocks, NaN and Inf; the tensor amax given as the true one, smaller (scales clamp to 448), 0,
@@ -152,7 +153,7 @@ TEST(Nvfp4Kernels, EveryRowLengthBlockingLayoutRounding) {
   if (list.empty()) GTEST_SKIP() << "no SIMD NVFP4 kernel on this CPU";
   std::uint64_t seed = 1;
   for (const nvfp4::Impl* impl : list)
-    for (std::size_t cols : test::tail_lengths(impl->width, {4 * impl->width + 16 * 3 + 5}))
+    for (std::size_t cols : test::tail_lengths(impl->width, {4 * impl->width + 16 * 3 + 5, 33 * impl->width + 21}))
       for (std::size_t rows : {1, 2, 17})
         for (nvfp4::Blocking blocking : {nvfp4::Blocking::d1, nvfp4::Blocking::d2})
           for (Rounding r : {Rounding::rne, Rounding::sr}) {
