@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernel_rows.hpp"
 #include "lowbit/kernels.hpp"
 #include "lowbit/mx.hpp"
 
@@ -18,10 +19,8 @@ namespace {
 using namespace lowbit;
 
 const mx::Impl& gen_impl() {
-  std::vector<const mx::Impl*> impls;
-  for (const mx::Impl& i : kernels::list<mx::Impl>())
-    if (kernels::available(i)) impls.push_back(&i);
-  return *impls[*rc::gen::inRange<std::size_t>(0, impls.size())];
+  const std::vector<const mx::Impl*> rows = test::available_rows<mx::Impl>(true);
+  return *rows[*rc::gen::inRange<std::size_t>(0, rows.size())];
 }
 
 mx::Options gen_options(bool deterministic = false) {
