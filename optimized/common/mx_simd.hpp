@@ -1,10 +1,10 @@
-// The MX SIMD kernels, written once over an ISA's lane policy (optimized/<isa>/isa.hpp): one block of
-// 32 a step (blocks.hpp). The block's largest |x| (the maximum of the f32 patterns with the sign
-// cleared, as GSE's) gives X = max(floor(log2 amax) - emax, -127) in scalar code, exactly as the
-// reference's gse_raw_exponent; the lanes then round x * 2^-X with the FP8 encoder of the element
-// format (fp8_simd.hpp), its constants moved by X, in a block that saturates with |x| clamped to
-// max * 2^X first (rounding is monotone, so that is the reference's saturation). MXINT8 is the GSE kernel of gse::mxint8_format().
-// sr calls the reference (docs/formats/mx.md, "SIMD").
+// The MX SIMD kernels, written once over an ISA's lane policy (optimized/<isa>/isa.hpp): blocks of 32
+// (blocks.hpp). A block's largest |x| (the maximum of the f32 patterns with the sign cleared, as GSE's)
+// gives X = max(floor(log2 amax) - emax, -127) in scalar code, exactly as the reference's
+// gse_raw_exponent; the lanes then round x * 2^-X with the FP8 encoder of the element format
+// (fp8_simd.hpp), its constants moved by X, in a block that saturates with |x| clamped to max * 2^X
+// first (rounding is monotone, so that is the reference's saturation). MXINT8 is the GSE kernel of
+// gse::mxint8_format(); sr calls the reference (docs/formats/mx.md section 6).
 #pragma once
 #include <algorithm>
 #include <bit>
@@ -79,12 +79,12 @@ template <class I, Rounding R> class MxElements {
         half_(I::splat_f(0.5f)) {}
 
   void set_scale(int X) {
-    const auto shift = [](int X, int bits) { return static_cast<std::uint32_t>(X) << bits; };  // modulo 2^32: X may be negative
-    enc_.rebias = I::add(rebias_, I::splat(shift(X, static_cast<int>(k_.element.man_bits))));
-    enc_.min_normal = I::splat(k_.element.min_normal + shift(X, 23));
+    const auto shift = [X](int bits) { return static_cast<std::uint32_t>(X) << bits; };  // modulo 2^32: X may be negative
+    enc_.rebias = I::add(rebias_, I::splat(shift(static_cast<int>(k_.element.man_bits))));
+    enc_.min_normal = I::splat(k_.element.min_normal + shift(23));
     enc_.subnormal_scale = I::splat_f(k_.element.subnormal_scale * pow2(-X));
-    max_ = I::splat(k_.max_bits + shift(X, 23));
-    saturates_from_ = k_.saturates_from + shift(X, 23);
+    max_ = I::splat(k_.max_bits + shift(23));
+    saturates_from_ = k_.saturates_from + shift(23);
   }
   // Does some |x| up to amax (f32 bits) round past max? Rounding is monotone: one scalar test.
   bool saturates(std::uint32_t amax) const { return amax >= saturates_from_; }

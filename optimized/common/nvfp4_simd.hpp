@@ -1,19 +1,18 @@
 // The NVFP4 SIMD kernels, written once over an ISA's lane policy (optimized/<isa>/isa.hpp) plus what
-// the kernel sources add to it: div, floor and lane_max (lane b: the maximum of vector b's lanes). A step is a batch of L blocks of 16
-// along a row (L lanes a vector), so that the scales are computed one block a lane, in the
-// reference's f32 operations and order (reference/src/nvfp4.cpp, docs/formats/nvfp4.md): the blocks'
-// amax (the maximum of the f32 patterns with the sign cleared, as GSE's: a NaN anywhere gives a NaN;
-// a 2-D tile's over its 16 rows), d = amax * (S_enc * f32(1/6)) clamped to 448 and rounded to E4M3 by
-// the FP8 encoder, the factor 1 / (value(d) * S_dec) clamped to FLT_MAX. The lanes then round
-// x * factor to E2M1 with the FP8 encoder (rne), or with TE's stochastic rounding operation for
-// operation (sr). A row's last batch is a zero-padded copy (blocks.hpp).
+// the kernel sources add to it: div, floor and lane_max (lane b: the maximum of vector b's lanes). A
+// batch is L blocks of 16 along a row (L lanes a vector), so that the scales are computed one block a
+// lane, in the reference's f32 operations and order (reference/src/nvfp4.cpp, docs/formats/nvfp4.md):
+// the blocks' amax (the maximum of the f32 patterns with the sign cleared, as GSE's: a NaN anywhere
+// gives a NaN; a 2-D tile's over its 16 rows), d = amax * (S_enc * f32(1/6)) clamped to 448 and
+// rounded to E4M3 by the FP8 encoder, the factor 1 / (value(d) * S_dec) clamped to FLT_MAX. The lanes
+// then round x * factor to E2M1 with the FP8 encoder (rne), or with TE's stochastic rounding operation
+// for operation (sr). A row's last batch is a zero-padded copy (blocks.hpp).
 #pragma once
 #include <algorithm>
 #include <bit>
 #include <cfloat>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include "common/blocks.hpp"
 #include "common/fp8_simd.hpp"

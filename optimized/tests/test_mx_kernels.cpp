@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "flush_to_zero.hpp"
+#include "kernel_rows.hpp"
 #include "kernel_tester.hpp"
 #include "lowbit/conformance/cases.hpp"
 #include "lowbit/kernels.hpp"
@@ -28,12 +29,7 @@ using test::Gen;
 mx::EncodeFn encode_fn(const mx::Impl& impl) { return impl.encode_f32 ? impl.encode_f32 : &ref::mx_encode_ref; }
 mx::DecodeFn decode_fn(const mx::Impl& impl) { return impl.decode_f32 ? impl.decode_f32 : &ref::mx_decode_ref; }
 
-std::vector<const mx::Impl*> impls() {
-  std::vector<const mx::Impl*> v;
-  for (const mx::Impl& impl : kernels::list<mx::Impl>())
-    if (kernels::available(impl) && std::string_view(impl.name) != "reference") v.push_back(&impl);
-  return v;
-}
+std::vector<const mx::Impl*> impls() { return test::available_rows<mx::Impl>(false); }
 
 // Encodes x (at the end of its buffer; outputs `offset` elements into guarded buffers) with impl and
 // the reference, then decodes the reference's codes with both.

@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
+#include "kernel_rows.hpp"
 #include "lowbit/kernels.hpp"
 #include "lowbit/mx.hpp"
 
@@ -18,10 +18,8 @@ namespace {
 using namespace lowbit;
 
 const mx::Impl& gen_impl() {
-  std::vector<const mx::Impl*> impls;
-  for (const mx::Impl& i : kernels::list<mx::Impl>())
-    if (kernels::available(i)) impls.push_back(&i);
-  return *impls[*rc::gen::inRange<std::size_t>(0, impls.size())];
+  const std::vector<const mx::Impl*> rows = test::available_rows<mx::Impl>(true);
+  return *rows[*rc::gen::inRange<std::size_t>(0, rows.size())];
 }
 
 mx::Options gen_options(bool deterministic = false) {
@@ -70,7 +68,8 @@ RC_GTEST_PROP(MxProperties, EveryKernelGivesTheReferencesBytes, ()) {
     RC_ASSERT(got.scales == want.scales);
     RC_ASSERT(got.stats == want.stats);
     const std::vector<float> y = mx::decode(want.codes, want.scales, o);
-    RC_ASSERT(std::memcmp(y.data(), want_y.data(), y.size() * sizeof(float)) == 0);
+    RC_ASSERT(std::equal(y.begin(), y.end(), want_y.begin(),
+                         [](float a, float b) { return std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b); }));
   }
 }
 

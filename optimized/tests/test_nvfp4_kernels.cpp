@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "flush_to_zero.hpp"
+#include "kernel_rows.hpp"
 #include "kernel_tester.hpp"
 #include "lowbit/kernels.hpp"
 #include "lowbit/reference/nvfp4.hpp"
@@ -26,12 +27,7 @@ namespace {
 using namespace lowbit;
 using test::Gen;
 
-std::vector<const nvfp4::Impl*> impls() {
-  std::vector<const nvfp4::Impl*> v;
-  for (const nvfp4::Impl& impl : kernels::list<nvfp4::Impl>())
-    if (kernels::available(impl) && std::string_view(impl.name) != "reference") v.push_back(&impl);
-  return v;
-}
+std::vector<const nvfp4::Impl*> impls() { return test::available_rows<nvfp4::Impl>(false); }
 
 std::string label(const nvfp4::Impl& impl, const nvfp4::EncodeParams& p) {
   return std::string(" (") + impl.name + " " + std::to_string(p.rows) + "x" + std::to_string(p.cols) + " " +
