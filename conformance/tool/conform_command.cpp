@@ -123,8 +123,8 @@ void define(Registry& reg) {
     c.add_option("--plugin", f->request.plugin, "a vendor plugin .so (docs/vendor-abi.md): run the suites on its functions");
     c.add_option("--impl", f->request.run.impls, "lowbit's implementations to check (default: all this CPU runs)");
     c.add_option("--profile", f->request.run.profiles, "only the checks of these profiles (lowbit list; default: all)");
-    c.add_option("--rounding", f->roundings, "only encode checks of these roundings (rne, rna, rtz, sr; default: all)")
-        ->check(CLI::IsMember(kRoundingNames));
+    c.add_option("--rounding", f->roundings, "only encode checks of these roundings (rne, rna, rtz, sr; the minifloats also rtp, rtn, rta, rto; default: all)")
+        ->check(CLI::IsMember(kMinifloatRoundingNames));
     c.add_option("--golden", f->golden, "golden-data folder (default: the copy in the source tree, or $LOWBIT_GOLDEN)");
     c.add_option("--errors", f->request.run.max_errors, "mismatches listed per check (default 8)");
     c.add_option("--threads", f->threads, "threads for the f32 sweeps (default: all cores)");

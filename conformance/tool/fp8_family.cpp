@@ -196,7 +196,7 @@ template <class Add, class Run> Command codec(std::string verb, fp8::Format form
 void add_encode_options(CLI::App& c, Flags& f, const std::vector<std::string>& types, const char* type_flag) {
   add_choice(c, type_flag, f.type, types, "element type of the input: raw little-endian, or a .npy array");
   add_profile(c, f);
-  add_rounding(c, f.rounding, f.seed, kRoundingNames);
+  add_rounding(c, f.rounding, f.seed, kMinifloatRoundingNames);
   add_bits_as_float(c, f.bits_as_float);
 }
 
@@ -224,7 +224,7 @@ Command gen_command(fp8::Format format) {
       fmt::format("golden {} vectors: encode cases (f32 inputs) and the {} decode cases, with classes", name, traits(format).codes()),
       [](CLI::App& c, Gen& f) {
         add_choice(c, "--profile", f.profile, profile_names(), "peer semantics of the expected outputs");
-        add_choice(c, "--rounding", f.rounding, kRoundingNames, "rounding of the encode cases (sr: Philox keyed by --seed)");
+        add_choice(c, "--rounding", f.rounding, kMinifloatRoundingNames, "rounding of the encode cases (sr: Philox keyed by --seed)");
         add_gen_options(c, f.common);
       },
       [format](const Gen& f) {
@@ -295,7 +295,7 @@ void register_format(Registry& reg, fp8::Format format) {
                   add_choice(c, "--from", f.type, {"f32", "f16", "bf16"}, "the input type whose every bit pattern is encoded");
                   add_profile(c, f);
                   add_packed(c, f, format);
-                  add_rounding(c, f.rounding, f.seed, kRoundingNames);
+                  add_rounding(c, f.rounding, f.seed, kMinifloatRoundingNames);
                   c.add_option("--shard", f.shard, "I/N: write only slice I (from 0) of N equal slices (default 0/1)");
                   c.add_option("--impl", f.impl, "the implementation, a row of lowbit list (default: the fastest this CPU runs)");
                   c.add_option("-o,--output", f.output, "codes, written only on success (default: standard output)");
@@ -415,7 +415,7 @@ void print_list() {
     };
     // No mantissa bits: no subnormals. E8M0's code 0 is its smallest normal (2^-127); P3109 P1's is 0.
     const bool subnormals = t.layout.man_bits > 0;
-    const unsigned min_normal = subnormals || t.is_signed ? 1u << t.layout.man_bits : 0u;
+    const unsigned min_normal = subnormals || t.has_zero ? 1u << t.layout.man_bits : 0u;
     std::string profiles;
     for (const fp8::Profile& p : fp8::kProfiles)
       if (fp8::applies(p, f)) profiles += fmt::format("{}{}", profiles.empty() ? "" : ",", p.name);
@@ -427,7 +427,7 @@ void print_list() {
                code_ranges(t, [&](unsigned c) { return t.is_nan(static_cast<std::uint8_t>(c)); }), profiles);
   }
   fmt::print("  encode --from f32, f64, f16, bf16; decode --to f32, f16, bf16; quantize --type f32, f16, bf16\n");
-  fmt::print("  --rounding rne (default), rna, rtz, sr (Philox-4x32-10 keyed by --seed)\n  --profile:\n");
+  fmt::print("  --rounding rne (default), rna, rtz, sr (Philox-4x32-10 keyed by --seed), rtp, rtn, rta (away from zero), rto (to odd)\n  --profile:\n");
   for (const fp8::Profile& p : fp8::kProfiles)
     fmt::print("    {:<15}{} {}\n", p.name, &p == &fp8::default_profile() ? " *" : "  ", p.summary);
 }

@@ -27,11 +27,7 @@ CLI::Option* add_choice(CLI::App& c, const std::string& flag, std::string& value
 }
 
 Rounding rounding(std::string_view name) {
-  for (Rounding r : kRoundings)
-    if (lowbit::name(r) == name) return r;
-  if (name == "nearest") return Rounding::rna;
-  if (name == "even") return Rounding::rne;
-  if (name == "floor") return Rounding::rtz;
+  if (const auto r = parse_rounding(name)) return *r;
   throw UsageError(fmt::format("unknown rounding '{}'", name));
 }
 

@@ -55,7 +55,9 @@ CLI::Option* add_choice(CLI::App& c, const std::string& flag, std::string& value
 
 // lowbit's rounding names; every family accepts exactly those it documents.
 inline const std::vector<std::string> kRoundingNames{"rne", "rna", "rtz", "sr"};
-// rne, rna, rtz, sr, or microxcaling's words for MX: nearest (rna), even (rne), floor (rtz).
+// The minifloat family's: those, the directed roundings and round-to-odd.
+inline const std::vector<std::string> kMinifloatRoundingNames{"rne", "rna", "rtz", "sr", "rtp", "rtn", "rta", "rto"};
+// A name of kMinifloatRoundingNames, or microxcaling's words for MX: nearest (rna), even (rne), floor (rtz).
 Rounding rounding(std::string_view name);
 // --rounding (one of `names`, the first the default) and --seed (the Philox key of sr).
 void add_rounding(CLI::App& c, std::string& name, std::uint64_t& seed, const std::vector<std::string>& names);

@@ -51,7 +51,8 @@ conformance::BlockSuiteOptions SuiteRun::block() const {
   o.max_errors = max_errors;
   o.seed = seed;
   o.groups = groups;
-  o.roundings = roundings;
+  for (Rounding r : roundings)  // the block formats have the four of kRoundings
+    if (std::find(kRoundings.begin(), kRoundings.end(), r) != kRoundings.end()) o.roundings.push_back(r);
   o.profiles = profiles;
   return o;
 }

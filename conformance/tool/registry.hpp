@@ -57,7 +57,7 @@ struct SuiteRun {
   std::vector<std::string> formats;     // the suite's formats to check (its own names); all if none named
   std::vector<std::string> impls;       // lowbit's implementations (--impl); empty = all this CPU runs
   std::vector<std::string> profiles;    // --profile; empty = all
-  std::vector<Rounding> roundings{kRoundings.begin(), kRoundings.end()};  // --rounding
+  std::vector<Rounding> roundings{kMinifloatRoundings.begin(), kMinifloatRoundings.end()};  // --rounding
   bool isolate = true;                  // plugin groups in child processes (--in-process: false)
   double timeout = conformance::kCallTimeout;  // seconds a plugin call may run (--timeout)
 

@@ -24,19 +24,21 @@ struct Fp8EncodeConstants {
   std::uint32_t overflow;    // magnitude code of a finite overflow (0x80, the NaN of FNUZ and P3109's finite
                              // domain, takes no sign)
   std::uint32_t inf;         // magnitude code of +-Inf inputs
+  std::uint32_t neg_inf;     // of -Inf: inf, but P3109's unsigned formats clamp it to 0
   std::uint32_t nan;         // code of NaN inputs, before sign and payload
   std::uint32_t nan_sign;    // the sign bit if a NaN's sign flips it (xor), else 0
   std::uint32_t nan_payload; // the mantissa bits a NaN keeps from its source's top bits, else 0
   std::uint32_t sign_bit;    // the code's sign bit (0x80, FP6 0x20, FP4 0x08; E8M0: 0)
   std::uint32_t zero_floor;  // the sign is kept where the magnitude code is above this (signed): 0 in the
                              // formats without -0 (FNUZ, P3109), else -1
-  std::uint32_t nonpos_below;  // x (signed) below this: unsigned formats' zero and negatives (E8M0: 1, else INT_MIN)
+  std::uint32_t nonpos_below;  // x (signed) below this: unsigned formats' negatives, E8M0's zero too (E8M0: 1,
+                               // P3109 unsigned: 0, else INT_MIN)
   std::uint32_t nonpos;      // their code
   bool nearest;              // rne; otherwise rtz (sr and rna kernels call the reference)
   bool unsigned_zero;        // no -0 (FNUZ, P3109): the fast path takes the sign off a zero result
   // The fast path, for blocks whose lanes are all in fast_low .. fast_limit (abs_mask & x):
   std::uint32_t abs_mask;    // 0x7FFFFFFF; unsigned formats keep the sign, so that negatives leave the range
-  std::uint32_t fast_low;    // 0; unsigned formats 1 (zero is no E8M0 value)
+  std::uint32_t fast_low;    // 0; E8M0 1 (zero is no E8M0 value)
   std::uint32_t fast_limit;  // f32 bits of the largest finite value
   std::uint32_t min_normal;  // f32 bits of the smallest normal; below it the result is subnormal
   std::uint32_t rebias;      // (127 - bias) << m (+ flip): the rounded f32 pattern >> drop, minus this, is the code
@@ -91,19 +93,20 @@ constexpr Fp8EncodeConstants encode_constants(const fp8::EncodeParams& p, Binary
           23 - m,
           static_cast<std::uint32_t>(127 + t.layout.emin()),
           t.max_finite(),
-          beyond_code(t, p.saturate_finite || (p.rounding == Rounding::rtz && p.rtz_saturates)),
+          beyond_code(t, overflow_saturates(p, false)),
           beyond_code(t, p.saturate_inf),
+          !t.is_signed && p.below_range == fp8::BelowRange::zero ? 0u : beyond_code(t, p.saturate_inf),
           nan,
           nan_signed ? t.sign_bit() : 0u,
           payload ? (1u << m) - 1 : 0u,
           t.sign_bit(),
           signed_zero ? 0xFFFFFFFFu : 0u,
-          t.is_signed ? 0x80000000u : 1u,
-          p.saturate_finite ? 0u : t.canonical_nan(),
+          t.is_signed ? 0x80000000u : t.has_zero ? 0u : 1u,
+          p.saturate_finite || p.below_range == fp8::BelowRange::zero ? 0u : t.canonical_nan(),
           nearest,
           !signed_zero,
           t.is_signed ? 0x7FFFFFFFu : 0xFFFFFFFFu,
-          t.is_signed ? 0u : 1u,
+          t.has_zero ? 0u : 1u,
           code_f32_bits(t, t.max_finite()),
           static_cast<std::uint32_t>(127 + t.layout.emin()) << 23,
           (static_cast<std::uint32_t>(127 - t.layout.bias()) << m) + flip,
@@ -117,7 +120,7 @@ constexpr Fp8EncodeConstants encode_constants(const fp8::EncodeParams& p, Binary
 static_assert([] {
   for (const fp8::Profile& p : fp8::kProfiles)
     for (fp8::Format f : fp8::kFormats)
-      if (applies(p, f) && !traits(f).is_signed && p.saturate_inf) return false;
+      if (applies(p, f) && !traits(f).has_zero && p.below_range == fp8::BelowRange::nan && p.saturate_inf) return false;
   return true;
 }());
 
@@ -131,8 +134,8 @@ struct Fp8DecodeConstants {
   float subnormal_scale;     // 2^(emin - m): the value of mantissa 1 with exponent field 0
   // The one code (code & special_mask == special) whose bits the formulas do not give, xor the
   // code's sign (which the decoder xors in again): IEEE Inf (+-, mask 0x7F), the NaN 0x80 of FNUZ and
-  // P3109 (the profile says whether it keeps its sign), E8M0's 0x00 (2^-127: E8M0 has no
-  // subnormals); none (0x100) in the other formats.
+  // P3109 (the profile says whether it keeps its sign; unsigned P3109: 0xFF), E8M0's 0x00 (2^-127: E8M0
+  // has no subnormals); none (0x100) in the other formats. It decides last (over top_above's codes).
   std::uint32_t special_mask, special, special_bits;
   // Magnitude codes above top_above (IEEE and fn NaNs, P3109's Inf) decode to (bits & top_keep) |
   // top_bits, `bits` being the formula's: a NaN keeps its sign and payload as the profile says,
@@ -150,7 +153,8 @@ constexpr Fp8DecodeConstants decode_constants(const fp8::DecodeParams& p) {
   const fp8::Traits& t = traits(p.format);
   const std::uint32_t m = static_cast<std::uint32_t>(t.layout.man_bits);
   const bool ieee = t.specials == fp8::Specials::ieee, extended = t.specials == fp8::Specials::extended;
-  const std::uint32_t none = 0x100, special = ieee ? t.inf() : t.unsigned_zero() ? 0x80u : !t.is_signed ? 0u : none;
+  const bool one_nan = t.specials == fp8::Specials::fnuz || extended;  // 0x80, or 0xFF unsigned
+  const std::uint32_t none = 0x100, special = ieee ? t.inf() : one_nan ? t.canonical_nan() : !t.has_zero ? 0u : none;
   const std::uint32_t sign = 0x80000000u, nan_keep = (nan_keeps_sign(p.nan) ? sign : 0) |
                                                      (p.nan == fp8::NanDecode::keep_payload ? 0x7FFFFFu : 0);
   return {t.all_ones(),
@@ -163,8 +167,9 @@ constexpr Fp8DecodeConstants decode_constants(const fp8::DecodeParams& p) {
           ieee ? t.all_ones() : 0xFFu,
           special,
           ieee ? 0x7F800000u
-          : t.unsigned_zero() ? (nan_f32(p.nan) | (nan_keeps_sign(p.nan) ? sign : 0)) ^ sign  // 0x80 is negative
-                              : std::bit_cast<std::uint32_t>(pow2f(-t.layout.bias())),
+          : one_nan && t.is_signed ? (nan_f32(p.nan) | (p.nan == fp8::NanDecode::keep_sign_quiet ? sign : 0)) ^ sign  // 0x80 is negative
+          : one_nan                ? nan_f32(p.nan)
+                                   : std::bit_cast<std::uint32_t>(pow2f(-t.layout.bias())),
           ieee ? t.inf() : t.specials == fp8::Specials::fn || extended ? t.max_finite() : t.all_ones(),
           extended ? sign : nan_keep,
           extended ? 0x7F800000u : nan_f32(p.nan)};
@@ -173,14 +178,14 @@ constexpr Fp8DecodeConstants decode_constants(const fp8::DecodeParams& p) {
 // Integer rounding on the f32 pattern of each lane.
 template <class I> struct Fp8Encoder {
   using U = typename I::U;
-  U drop, min_exp, max_finite, overflow, inf, nan, nan_sign, nan_payload, sign_bit, zero_floor, nonpos_below, nonpos;
+  U drop, min_exp, max_finite, overflow, inf, neg_inf, nan, nan_sign, nan_payload, sign_bit, zero_floor, nonpos_below, nonpos;
   U abs_mask, fast_low, fast_span, min_normal, rebias, round_half, odd_mask, code_parity;
   typename I::Count man_bits, drop_count;
   typename I::F subnormal_scale;
 
   explicit Fp8Encoder(const Fp8EncodeConstants& k)
       : drop(I::splat(k.drop)), min_exp(I::splat(k.min_exp)), max_finite(I::splat(k.max_finite)),
-        overflow(I::splat(k.overflow)), inf(I::splat(k.inf)), nan(I::splat(k.nan)), nan_sign(I::splat(k.nan_sign)),
+        overflow(I::splat(k.overflow)), inf(I::splat(k.inf)), neg_inf(I::splat(k.neg_inf)), nan(I::splat(k.nan)), nan_sign(I::splat(k.nan_sign)),
         nan_payload(I::splat(k.nan_payload)), sign_bit(I::splat(k.sign_bit)), zero_floor(I::splat(k.zero_floor)),
         nonpos_below(I::splat(k.nonpos_below)), nonpos(I::splat(k.nonpos)), abs_mask(I::splat(k.abs_mask)),
         fast_low(I::splat(k.fast_low)), fast_span(I::splat(k.fast_limit - k.fast_low)), min_normal(I::splat(k.min_normal)),
@@ -235,8 +240,9 @@ template <class I> struct Fp8Encoder {
     }
     U mag = I::add(exp_part, kept);
     mag = I::select(I::gt(mag, max_finite), overflow, mag);
-    mag = I::select(I::gt(nonpos_below, x), nonpos, mag);  // E8M0: zero and negatives (-Inf, -NaN: below)
+    mag = I::select(I::gt(nonpos_below, x), nonpos, mag);  // unsigned: negatives, E8M0's zero (-Inf, -NaN: below)
     mag = I::select(I::eq(abs, I::splat(0x7F800000)), inf, mag);
+    mag = I::select(I::eq(x, I::splat(0xFF800000)), neg_inf, mag);
     const U nan_code = I::or_(I::xor_(nan, I::and_(I::template sra<31>(x), nan_sign)),
                               I::and_(I::shr(abs, drop_count), nan_payload));
     // The sign, but not on a zero of the formats without -0 (0x80 is their NaN).
@@ -264,19 +270,27 @@ template <class I> struct Fp8Decoder {
     const U sign = I::shl(I::and_(c, sign_bit), sign_shift);
     const U normal = I::add(I::shl(mag, exp_shift), rebias);
     const U subnormal = I::as_u(I::mul(I::to_f(mag), scale));
-    U bits = I::select(I::gt(sub_limit, mag), subnormal, normal);
-    bits = I::select(I::eq(I::and_(c, special_mask), special), special_bits, bits);
-    bits = I::xor_(bits, sign);
-    return I::select(I::gt(mag, top_above), I::or_(I::and_(bits, top_keep), top_bits), bits);
+    U bits = I::xor_(I::select(I::gt(sub_limit, mag), subnormal, normal), sign);
+    bits = I::select(I::gt(mag, top_above), I::or_(I::and_(bits, top_keep), top_bits), bits);
+    return I::select(I::eq(I::and_(c, special_mask), special), I::xor_(special_bits, sign), bits);
   }
 };
 
 // A block: 4 vectors of elements.
 template <class I> constexpr std::size_t kFp8Block = 4 * I::kLanes;
 
+// What the vector code covers: rne and rtz in every format and profile but CUDA's E8M0 (|x|) and the
+// formats whose smallest normal is below f32's (binary8p1u*: 2^-127; the lane formulas take an f32 normal
+// for it). The rest (rna, sr, the directed roundings, rto) runs the reference: docs/performance.md.
+constexpr bool simd_decodes(fp8::Format f) { return 127 + traits(f).layout.emin() >= 1; }
+constexpr bool simd_encodes(const fp8::EncodeParams& p) {
+  return (p.rounding == Rounding::rne || p.rounding == Rounding::rtz) && simd_decodes(p.format) &&
+         (traits(p.format).is_signed || p.below_range != fp8::BelowRange::magnitude);
+}
+
 template <class I, class In>
 void fp8_encode(std::size_t n, const In* in, std::uint8_t* out, const fp8::EncodeParams* p) {
-  if (p->rounding == Rounding::sr || p->rounding == Rounding::rna) return ref::fp8_encode_ref(n, in, out, p);
+  if (!simd_encodes(*p)) return ref::fp8_encode_ref(n, in, out, p);
   using U = typename I::U;
   constexpr std::size_t L = I::kLanes;
   const Fp8EncodeConstants k = encode_constants(*p, FloatTraits<In>::layout);
@@ -301,6 +315,7 @@ void fp8_encode(std::size_t n, const In* in, std::uint8_t* out, const fp8::Encod
 
 template <class I, class Out>
 void fp8_decode(std::size_t n, const std::uint8_t* in, Out* out, const fp8::DecodeParams* p) {
+  if (!simd_decodes(p->format)) return ref::fp8_decode_ref(n, in, out, p);
   const Fp8Decoder<I> dec(decode_constants(*p));
   for_each_block<kFp8Block<I>>(n, in, out, [&](const std::uint8_t* i, Out* o) {
     typename I::U c[4];

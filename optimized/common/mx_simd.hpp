@@ -55,7 +55,8 @@ constexpr MxEncodeConstants mx_encode_constants(mx::Format format, Rounding r) {
   const mx::Traits& t = traits(format);
   const fp8::Traits& e = traits(element_format(format));
   const Fp8EncodeConstants k = encode_constants(
-      {element_format(format), r == Rounding::rne ? r : Rounding::rtz, true, true, false, false, fp8::NanEncode::keep_sign, 0, 0, nullptr},
+      {element_format(format), r == Rounding::rne ? r : Rounding::rtz, true, true, false, false, fp8::NanEncode::keep_sign,
+       fp8::BelowRange::nan, 0, 0, nullptr},
       kF32Layout);
   // max and the next value of the grid, above it in the same binade or the next; the midpoint of
   // the two rounds up in rna, and in rne where the code above max is even (every format but E4M3).

@@ -29,7 +29,7 @@ static_assert(std::endian::native == std::endian::little);
 template <class I> constexpr std::size_t kNvfp4Batch = nvfp4::kBlock * I::kLanes;
 
 constexpr fp8::EncodeParams rne_params(fp8::Format f) {
-  return {f, Rounding::rne, true, true, false, false, fp8::NanEncode::keep_sign, 0, 0, nullptr};
+  return {f, Rounding::rne, true, true, false, false, fp8::NanEncode::keep_sign, fp8::BelowRange::nan, 0, 0, nullptr};
 }
 
 // The amax of each block of a batch of `width` elements (f32 bits), one block a lane: a whole batch

@@ -40,7 +40,9 @@ static_assert(LOWBIT_E_UNSUPPORTED == c(Errc::unsupported) && LOWBIT_E_INVALID =
               LOWBIT_E_NULL == c(Errc::null) && LOWBIT_E_NOMEM == c(Errc::no_memory) &&
               LOWBIT_E_INTERNAL == c(Errc::internal) && LOWBIT_E_DATA == c(Errc::data) && LOWBIT_E_IO == c(Errc::io));
 static_assert(LOWBIT_ROUND_RNE == c(Rounding::rne) && LOWBIT_ROUND_RNA == c(Rounding::rna) &&
-              LOWBIT_ROUND_RTZ == c(Rounding::rtz) && LOWBIT_ROUND_SR == c(Rounding::sr));
+              LOWBIT_ROUND_RTZ == c(Rounding::rtz) && LOWBIT_ROUND_SR == c(Rounding::sr) &&
+              LOWBIT_ROUND_RTP == c(Rounding::rtp) && LOWBIT_ROUND_RTN == c(Rounding::rtn) &&
+              LOWBIT_ROUND_RTA == c(Rounding::rta) && LOWBIT_ROUND_RTO == c(Rounding::rto));
 static_assert(LOWBIT_FP8_E4M3 == c(fp8::Format::e4m3) && LOWBIT_FP8_E5M2 == c(fp8::Format::e5m2) &&
               LOWBIT_FP8_E4M3FNUZ == c(fp8::Format::e4m3fnuz) && LOWBIT_FP8_E5M2FNUZ == c(fp8::Format::e5m2fnuz) &&
               LOWBIT_FP8_E4M3B11FNUZ == c(fp8::Format::e4m3b11fnuz) && LOWBIT_FP8_E3M4 == c(fp8::Format::e3m4) &&
@@ -48,7 +50,9 @@ static_assert(LOWBIT_FP8_E4M3 == c(fp8::Format::e4m3) && LOWBIT_FP8_E5M2 == c(fp
               LOWBIT_FP8_E2M3 == c(fp8::Format::e2m3) && LOWBIT_FP8_E3M2 == c(fp8::Format::e3m2) &&
               LOWBIT_FP8_E2M1 == c(fp8::Format::e2m1) && LOWBIT_FP8_BINARY8P1SE == c(fp8::Format::binary8p1se) &&
               LOWBIT_FP8_BINARY8P4SF == c(fp8::Format::binary8p4sf) &&
-              LOWBIT_FP8_BINARY8P7SF == c(fp8::Format::binary8p7sf) && LOWBIT_FP8_BINARY8P7SF + 1 == fp8::kFormats.size());
+              LOWBIT_FP8_BINARY8P7SF == c(fp8::Format::binary8p7sf) && LOWBIT_FP8_BINARY8P1UE == c(fp8::Format::binary8p1ue) &&
+              LOWBIT_FP8_BINARY8P4UF == c(fp8::Format::binary8p4uf) &&
+              LOWBIT_FP8_BINARY8P8UF == c(fp8::Format::binary8p8uf) && LOWBIT_FP8_BINARY8P8UF + 1 == fp8::kFormats.size());
 static_assert(LOWBIT_NF4_TABLE_NF4 == c(nf4::Table::nf4) && LOWBIT_NF4_TABLE_FP4 == c(nf4::Table::fp4));
 static_assert(LOWBIT_MX_INT8 == c(mx::Format::int8) && LOWBIT_MX_FP8_E4M3 == c(mx::Format::fp8_e4m3) &&
               LOWBIT_MX_FP8_E5M2 == c(mx::Format::fp8_e5m2) && LOWBIT_MX_FP6_E3M2 == c(mx::Format::fp6_e3m2) &&
@@ -127,8 +131,8 @@ fp8::Options fp8_options(const lowbit_fp8_options* c, std::size_t n) {
   const lowbit_fp8_options d = LOWBIT_FP8_OPTIONS_INIT;
   if (!c) c = &d;
   fp8::Options o;
-  o.format = enum_of<fp8::Format>(c->format, LOWBIT_FP8_BINARY8P7SF, "format (LOWBIT_FP8_*)");
-  o.rounding = enum_of<Rounding>(c->rounding, LOWBIT_ROUND_SR, "rounding (LOWBIT_ROUND_*)");
+  o.format = enum_of<fp8::Format>(c->format, LOWBIT_FP8_BINARY8P8UF, "format (LOWBIT_FP8_*)");
+  o.rounding = enum_of<Rounding>(c->rounding, LOWBIT_ROUND_RTO, "rounding (LOWBIT_ROUND_*)");
   if (c->profile) o.profile = fp8::profile(c->profile);
   o.seed = c->seed;
   o.index0 = c->index0;

@@ -30,6 +30,12 @@ inline const std::uint32_t* given_random_bits(std::span<const std::uint32_t> wor
   return words.data();
 }
 
+// A block family's rounding: one of kRoundings (the directed roundings and rto are the minifloats').
+inline void check_rounding(std::string_view family, Rounding r) {
+  if (std::find(kRoundings.begin(), kRoundings.end(), r) == kRoundings.end())
+    throw Error(fmt::format("{} rounds rne, rna, rtz or sr, not {}", family, name(r)), Errc::unsupported);
+}
+
 // rows x cols of `what`, which must fit size_t.
 inline std::size_t product(std::string_view what, std::size_t rows, std::size_t cols) {
   const auto n = checked_mul(rows, cols);

@@ -21,6 +21,7 @@ void check_format(const Format& f) {
 
 gse::EncodeParams params(const Options& o, std::size_t n) {
   check_format(o.format);
+  detail::check_rounding("GSE", o.rounding);
   return {o.format, o.rounding, o.seed, o.index0, detail::given_random_bits(o.random_bits, o.rounding, n)};
 }
 

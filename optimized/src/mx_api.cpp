@@ -39,6 +39,7 @@ BlockStats encode(std::span<const float> in, std::span<std::uint8_t> codes, std:
                   const Options& o) {
   check_size("codes", codes.size(), in.size());
   check_size("scales", scales.size(), blocks(in.size()));
+  detail::check_rounding("MX", o.rounding);
   const EncodeParams p{o.format, o.rounding, o.seed, o.index0};
   BlockStats stats;
   encode_fn(detail::impl_of(o.impl))(in.size(), in.data(), codes.data(), scales.data(), &p, &stats);

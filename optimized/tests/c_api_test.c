@@ -238,11 +238,11 @@ static void test_fp8_errors(void) {
   EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_fp8_decode_bf16(5, codes, h, 5, &bad));
   EXPECT_ERROR_HAS("lowbit_fp8_decode_bf16: ");
   bad.profile = NULL;
-  bad.format = LOWBIT_FP8_BINARY8P7SF + 1; /* the first number past the family */
+  bad.format = LOWBIT_FP8_BINARY8P8UF + 1; /* the first number past the family */
   EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_fp8_encode_f64(5, xd, codes, 5, &bad));
   EXPECT_ERROR_HAS("format");
   bad.format = LOWBIT_FP8_E4M3;
-  bad.rounding = 4;
+  bad.rounding = LOWBIT_ROUND_RTO + 1;
   EXPECT_STATUS(LOWBIT_E_INVALID, lowbit_fp8_encode_f16(5, h, codes, 5, &bad));
   EXPECT_ERROR_HAS("rounding");
   bad.rounding = LOWBIT_ROUND_RNE;

@@ -47,6 +47,10 @@ STATIC_ASSERT(offsetof(lowbit_nvfp4_options, blocking) == 8 && offsetof(lowbit_n
               sizeof(lowbit_nvfp4_options) == 56);
 STATIC_ASSERT(offsetof(lowbit_vendor_descriptor3, nvfp4_encode_f32) == 176 &&
               offsetof(lowbit_vendor_descriptor3, nvfp4_decode_f32) == 184 && sizeof(lowbit_vendor_descriptor3) == 192);
+/* Version 4: version 3's descriptor whole, then the fp8 formats 32..63; the new roundings and formats. */
+STATIC_ASSERT(offsetof(lowbit_vendor_descriptor4, fp8_formats_high) == 192 && sizeof(lowbit_vendor_descriptor4) == 200);
+STATIC_ASSERT(LOWBIT_ROUND_RTP == 4 && LOWBIT_ROUND_RTO == 7 && LOWBIT_FP8_BINARY8P1UE == 25 &&
+              LOWBIT_FP8_BINARY8P8UF == 40 && LOWBIT_FP8_FORMAT_BIT_HIGH(LOWBIT_FP8_BINARY8P8UF) == 0x100u);
 #endif
 
 static lowbit_status fp8_encode_f32(size_t n, const float* in, uint8_t* out, const lowbit_fp8_options* o) {
@@ -211,7 +215,7 @@ int main(void) {
   CHECK(d3->nvfp4_decode_f32(4, codes, scales, amax, y, &nv) == LOWBIT_OK && y[0] == 1.03125f && y[3] == 0.515625f);
   /* A bad option comes back as the C API's status, which the vendor ABI shares. */
   lowbit_fp8_options bad = fp8;
-  bad.format = LOWBIT_FP8_BINARY8P7SF + 1; /* the first number past the family */
+  bad.format = LOWBIT_FP8_BINARY8P8UF + 1; /* the first number past the family */
   CHECK(d->fp8_encode_f32(4, x, codes, &bad) == LOWBIT_E_INVALID);
   lowbit_qeft_matrix w;
   memset(&w, 0, sizeof w);

@@ -92,9 +92,37 @@ RC_GTEST_PROP(Fp8Properties, SignSymmetry, ()) {
   const Rounding r = *rc::gen::element(Rounding::rne, Rounding::rtz, Rounding::sr);
   const fp8::Options o = opts(f, p, r, gen_impl(), *rc::gen::arbitrary<std::uint64_t>());
   const std::uint8_t pos = enc(std::fabs(x), o), neg = enc(-std::fabs(x), o);  // same element index, same sr word
-  if (!t.is_signed) RC_ASSERT(neg == (p.saturate_finite && std::isfinite(x) ? 0 : t.canonical_nan()));
+  if (!t.is_signed && p.below_range == fp8::BelowRange::magnitude) RC_ASSERT(neg == pos);
+  else if (!t.is_signed && p.below_range == fp8::BelowRange::zero) RC_ASSERT(neg == 0);
+  else if (!t.is_signed) RC_ASSERT(neg == (p.saturate_finite && std::isfinite(x) ? 0 : t.canonical_nan()));
   else if (t.unsigned_zero() && (pos & 0x7F) == 0) RC_ASSERT(neg == pos);
   else RC_ASSERT(neg == (pos ^ t.sign_bit()));
+}
+
+// The directed roundings bracket a value in range: rtn(x) <= x <= rtp(x), equal exactly when x is a
+// value of the format; rtz and rta are rtn and rtp by the sign; rto is one of the two and, when x is
+// not a value, the odd code.
+RC_GTEST_PROP(Fp8Properties, DirectedRoundingsBracketTheValue, ()) {
+  const fp8::Format f = gen_format();
+  const fp8::Traits& t = traits(f);
+  const fp8::Profile p = gen_profile(f);
+  const fp8::Impl& impl = gen_impl();
+  const float x = std::bit_cast<float>(*rc::gen::arbitrary<std::uint32_t>());
+  const auto at = [&](Rounding r) { return enc(x, opts(f, p, r, impl)); };
+  const double max = dec(t.max_finite(), opts(f, p, Rounding::rne, impl));
+  RC_PRE(std::isfinite(x) && std::fabs(x) <= max);
+  RC_PRE(t.is_signed || x >= 0);                           // unsigned formats: positive values
+  RC_PRE(t.has_zero || x >= std::ldexp(1.0, -t.layout.bias()));  // E8M0: from 2^-127, its smallest value, up
+  const std::uint8_t down = at(Rounding::rtn), up = at(Rounding::rtp);
+  const double lo = dec(down, opts(f, p, Rounding::rne, impl)), hi = dec(up, opts(f, p, Rounding::rne, impl));
+  RC_ASSERT(lo <= x);
+  RC_ASSERT(x <= hi);
+  RC_ASSERT((lo == hi) == (lo == x));
+  RC_ASSERT(at(Rounding::rtz) == (x >= 0 ? down : up));
+  RC_ASSERT(at(Rounding::rta) == (x >= 0 ? up : down));
+  const std::uint8_t odd = at(Rounding::rto);
+  RC_ASSERT(odd == down || odd == up);
+  if (lo != hi) RC_ASSERT((odd & 1) == 1);
 }
 
 RC_GTEST_PROP(Fp8Properties, MonotoneWhereNoNaNIsProduced, ()) {

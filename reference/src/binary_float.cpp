@@ -30,6 +30,10 @@ std::uint64_t round_shifted(std::uint64_t sig, int shift, Rounding rounding, std
     case Rounding::rne: up = half && (rest > half || (rest == half && ((kept + odd_offset) & 1))); break;
     case Rounding::rna: up = half && rest >= half; break;
     case Rounding::rtz: break;
+    case Rounding::rta: up = rest != 0; break;
+    case Rounding::rto: up = rest != 0 && ((kept + odd_offset) & 1) == 0; break;
+    case Rounding::rtp:  // signed: callers pass on_magnitude(rounding, sign)
+    case Rounding::rtn: assert(false); break;
     case Rounding::sr: {
       std::uint64_t f32bits;  // the 32 bits just below the last kept bit; lower bits are dropped
       if (shift <= 32) f32bits = rest << (32 - shift);
@@ -51,7 +55,8 @@ std::uint64_t round_magnitude(std::uint64_t sig, int exp, BinaryLayout L, Roundi
   // (biased_e - 1) << m plus the significand counts through the subnormal/normal boundary and
   // a carry into the next binade alike.
   const std::uint64_t biased_minus_one = static_cast<std::uint64_t>(e + L.bias() - 1);
-  const std::uint64_t odd_offset = even_code && L.man_bits == 0 ? biased_minus_one : 0;
+  // rto's odd is the code's (the exponent's parity when there is no mantissa), in every format.
+  const std::uint64_t odd_offset = (even_code || rounding == Rounding::rto) && L.man_bits == 0 ? biased_minus_one : 0;
   return (biased_minus_one << L.man_bits) + round_shifted(sig, shift, rounding, random, odd_offset);
 }
 

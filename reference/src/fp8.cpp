@@ -16,7 +16,7 @@ std::uint8_t nan_code(const fp8::Traits& t, fp8::NanEncode nan, std::uint8_t sig
     return t.all_ones();
   switch (t.specials) {
     case fp8::Specials::fnuz:
-    case fp8::Specials::extended: return 0x80;
+    case fp8::Specials::extended: return t.canonical_nan();  // one NaN, no sign
     case fp8::Specials::fn: return sign | t.all_ones();
     case fp8::Specials::finite: return sign ? 0 : t.sign_bit();  // ml_dtypes: quiet_NaN() is -0, negated by the sign
     case fp8::Specials::ieee: break;
@@ -34,7 +34,7 @@ std::uint8_t nan_code(const fp8::Traits& t, fp8::NanEncode nan, std::uint8_t sig
 std::uint8_t overflow_code(const fp8::Traits& t, std::uint8_t sign, bool saturate) {
   if (saturate || t.specials == fp8::Specials::finite) return sign | t.max_finite();
   if (t.has_inf()) return sign | t.inf();
-  return t.specials == fp8::Specials::fnuz ? 0x80 : sign | t.canonical_nan();
+  return t.specials == fp8::Specials::fnuz ? 0x80 : sign | t.canonical_nan();  // the FNUZ NaN has no sign
 }
 
 }  // namespace
@@ -46,25 +46,37 @@ std::uint32_t sr_word(const fp8::EncodeParams& p, std::size_t i) {
 template <class T> std::uint8_t fp8_encode(T x, const fp8::EncodeParams& p, std::uint32_t random) {
   const fp8::Traits& t = traits(p.format);
   const Unpacked u = unpack(x);
-  const std::uint8_t sign = u.sign ? t.sign_bit() : 0;
-  if (u.kind == Unpacked::Kind::nan) return nan_code(t, p.nan, sign, u, FloatTraits<T>::layout);
-  if (!t.is_signed && u.sign) return p.saturate_finite && u.kind != Unpacked::Kind::inf ? 0 : t.canonical_nan();
+  if (u.kind == Unpacked::Kind::nan) return nan_code(t, p.nan, u.sign ? t.sign_bit() : 0, u, FloatTraits<T>::layout);
+  // An unsigned format's negative inputs (fp8::BelowRange); CUDA converts |x|, read on as positive.
+  if (!t.is_signed && u.sign && p.below_range != fp8::BelowRange::magnitude) {
+    if (p.below_range == fp8::BelowRange::zero) return 0;
+    return p.saturate_finite && u.kind != Unpacked::Kind::inf ? 0 : t.canonical_nan();
+  }
+  const bool negative = u.sign && t.is_signed;
+  const std::uint8_t sign = negative ? t.sign_bit() : 0;
   switch (u.kind) {
     case Unpacked::Kind::inf: return overflow_code(t, sign, p.saturate_inf);
-    case Unpacked::Kind::zero:  // E8M0 has no zero: NaN, or its smallest value when saturating
-      if (!t.is_signed) return p.saturate_finite ? 0 : t.canonical_nan();
+    case Unpacked::Kind::zero:  // E8M0 has no zero: NaN, or its smallest value when saturating (CUDA: always)
+      if (!t.has_zero)
+        return p.saturate_finite || p.below_range == fp8::BelowRange::magnitude ? 0 : t.canonical_nan();
       return t.has_negative_zero() ? sign : 0;
     default: break;
   }
+  const Rounding rounding = on_magnitude(p.rounding, negative);
   // E8M0's code 0 is 2^-127, though its rounding treats it as a zero (ml_dtypes): the value itself
-  // stays code 0 in every rounding (rna and sr would otherwise round the "tie" up).
-  if (!t.is_signed && std::has_single_bit(u.sig) && std::bit_width(u.sig) - 1 + u.exp == t.layout.emin() - 1) return 0;
-  const std::uint64_t mag = round_magnitude(u.sig, u.exp, t.layout, p.rounding, random, t.ties_to_even_code);
+  // stays code 0 in every rounding (rna and sr would otherwise round the "tie" up), and so does every
+  // smaller value rounded away from zero (2^-127 is the smallest value above it).
+  const int top = static_cast<int>(std::bit_width(u.sig)) - 1 + u.exp;  // |x| in [2^top, 2^(top+1))
+  if (!t.has_zero) {
+    const int smallest = t.layout.emin() - 1;
+    if ((std::has_single_bit(u.sig) && top == smallest) || (rounding == Rounding::rta && top < smallest)) return 0;
+  }
+  const std::uint64_t mag = round_magnitude(u.sig, u.exp, t.layout, rounding, random, t.ties_to_even_code);
   // ml_dtypes adds the rounding carry to an 8-bit biased exponent: out of 2^128's binade it wraps to 0.
-  if (p.e8m0_wraps && !t.is_signed && mag == 256 && std::bit_width(u.sig) - 1 + u.exp == 128) return 0;
+  if (p.e8m0_wraps && !t.has_zero && mag == 256 && top == 128) return 0;
   if (mag == 0 && !t.has_negative_zero()) return 0;
   if (mag <= t.max_finite()) return sign | static_cast<std::uint8_t>(mag);
-  return overflow_code(t, sign, p.saturate_finite || (p.rounding == Rounding::rtz && p.rtz_saturates));
+  return overflow_code(t, sign, overflow_saturates(p, negative));
 }
 
 template <class T> T fp8_decode(std::uint8_t code, const fp8::DecodeParams& p) {
@@ -81,8 +93,11 @@ template <class T> T fp8_decode(std::uint8_t code, const fp8::DecodeParams& p) {
       const Bits all = static_cast<Bits>(exp_ones | ((Bits{1} << out.man_bits) - 1));
       return Tr::from_bits(out.man_bits >= 10 ? static_cast<Bits>(all & ~((Bits{1} << (out.man_bits - 10)) - 1)) : all);
     }
-    // ml_dtypes keeps the sign bit: the FNUZ NaN 0x80 decodes negative. P3109's NaN has no sign.
-    const Bits nan_sign = p.nan == fp8::NanDecode::quiet ? 0 : sign_bit;
+    // ml_dtypes keeps the sign bit: the FNUZ NaN 0x80 decodes negative. P3109's NaN has no sign, nor
+    // APFloat's FNUZ NaN.
+    const bool one_nan = t.specials == fp8::Specials::fnuz || t.specials == fp8::Specials::extended;
+    const bool keeps_sign = p.nan == fp8::NanDecode::keep_sign_quiet || (p.nan == fp8::NanDecode::keep_payload && !one_nan);
+    const Bits nan_sign = keeps_sign ? sign_bit : 0;
     const Bits payload = p.nan == fp8::NanDecode::keep_payload
                              ? static_cast<Bits>(Bits{mag} << (out.man_bits - t.layout.man_bits)) & ((Bits{1} << out.man_bits) - 1)
                              : 0;
@@ -93,7 +108,7 @@ template <class T> T fp8_decode(std::uint8_t code, const fp8::DecodeParams& p) {
   const unsigned e_field = mag >> m;
   const std::uint64_t man = mag & ((1u << m) - 1);
   // E8M0 has no subnormals: code 0 is 2^-127.
-  const bool subnormal = e_field == 0 && t.is_signed;
+  const bool subnormal = e_field == 0 && t.has_zero;
   const std::uint64_t sig = subnormal ? man : man | (1u << m);
   const int exp = (subnormal ? t.layout.emin() : static_cast<int>(e_field) - t.layout.bias()) - m;
   return Tr::from_bits(static_cast<Bits>(pack_nearest(sign, sig, exp, out)));

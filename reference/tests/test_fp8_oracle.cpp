@@ -1,8 +1,9 @@
 // The minifloat reference against exact arithmetic: an independent oracle (Boost.Multiprecision)
 // that lists the exact values of the codes and rounds the exact input among them, for every format,
-// rounding and profile (saturating, not, IEEE rtz).
+// rounding and profile (saturating, not, IEEE rtz), the directed roundings and round-to-odd included.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <boost/multiprecision/cpp_bin_float.hpp>
 #include <vector>
@@ -15,15 +16,21 @@ namespace {
 using namespace lowbit;
 using Big = boost::multiprecision::cpp_bin_float_50;
 
-// Whether a value a fraction `frac` (0 < frac < 1) of the way from one code to the next rounds to the
-// next; `odd`: the lower code's significand is odd.
-bool round_up(const Big& frac, bool odd, Rounding r, std::uint32_t random) {
+// Whether a magnitude a fraction `frac` (0 < frac < 1) of the way from one code to the next rounds to
+// the next; `odd`: the lower code's significand is odd (rne), `odd_code`: the lower code is odd (rto).
+// rtp and rtn reach here as rtz or rta, by the sign.
+bool round_up(const Big& frac, bool odd, bool odd_code, Rounding r, std::uint32_t random) {
   switch (r) {
     case Rounding::rne: return frac > 0.5 || (frac == 0.5 && odd);
     case Rounding::rna: return frac >= 0.5;
     case Rounding::rtz: return false;
     case Rounding::sr: return floor(ldexp(frac, 32)) + random >= ldexp(Big(1), 32);
+    case Rounding::rta: return true;
+    case Rounding::rto: return !odd_code;
+    case Rounding::rtp:
+    case Rounding::rtn: break;
   }
+  ADD_FAILURE() << "a signed rounding on a magnitude";
   return false;
 }
 
@@ -41,14 +48,31 @@ struct Oracle {
     }
   }
 
+  // The largest code whose value is <= ax (the values increase with the code).
+  std::size_t largest_at_most(const Big& ax) const {
+    return static_cast<std::size_t>(std::upper_bound(value.begin(), value.end(), ax) - value.begin()) - 1;
+  }
+
   // The code for a finite non-zero value x under rounding r (random word for sr) and profile p.
-  std::uint8_t encode(const Big& x, Rounding r, std::uint32_t random, const fp8::Profile& p) const {
+  std::uint8_t encode(const Big& x, Rounding signed_rounding, std::uint32_t random, const fp8::Profile& p) const {
     const fp8::Traits& t = traits(format);
-    if (!t.is_signed && x < 0) return p.saturate_finite ? 0 : t.canonical_nan();
-    const std::uint8_t sign = x < 0 ? t.sign_bit() : 0;
+    // An unsigned format's negatives: ml_dtypes NaN (saturating: 0x00), P3109 0 (M^lo), CUDA |x|.
+    if (!t.is_signed && x < 0 && p.below_range == fp8::BelowRange::zero) return 0;
+    if (!t.is_signed && x < 0 && p.below_range == fp8::BelowRange::nan) return p.saturate_finite ? 0 : t.canonical_nan();
+    const bool negative = x < 0 && t.is_signed;
+    const std::uint8_t sign = negative ? t.sign_bit() : 0;
     const Big ax = abs(x);
+    // Toward +-Inf on a magnitude: toward zero, or away from it.
+    Rounding r = signed_rounding;
+    if (r == Rounding::rtp) r = negative ? Rounding::rtz : Rounding::rta;
+    if (r == Rounding::rtn) r = negative ? Rounding::rta : Rounding::rtz;
     const auto overflow = [&]() -> std::uint8_t {
-      if (p.saturate_finite || (r == Rounding::rtz && p.rtz_saturates) || t.specials == fp8::Specials::finite)
+      // IEEE 754 7.4: a rounding toward zero for the sign stays finite (the profile's rtz may not);
+      // P3109: rto in an unsigned format too.
+      const bool toward_zero = signed_rounding == Rounding::rtz ? p.rtz_saturates
+                               : signed_rounding == Rounding::rto ? !t.is_signed
+                                                                   : r == Rounding::rtz;
+      if (p.saturate_finite || toward_zero || t.specials == fp8::Specials::finite)
         return sign | t.max_finite();
       if (t.has_inf()) return sign | t.inf();
       return t.specials == fp8::Specials::fnuz ? 0x80 : sign | t.canonical_nan();
@@ -56,17 +80,19 @@ struct Oracle {
     if (ax >= value.back()) {
       // ml_dtypes' E8M0 carry wrap: a value of 2^128's binade that rounds up to 2^129 gives code 0.
       const Big top = value.back();
-      if (p.e8m0_wraps && !t.is_signed && ax < 2 * top && round_up((ax - top) / top, true, r, random)) return 0;
+      if (p.e8m0_wraps && !t.has_zero && ax < 2 * top && round_up((ax - top) / top, true, true, r, random)) return 0;
       return overflow();
     }
-    if (!t.is_signed && ax == ldexp(Big(1), -t.layout.bias())) return 0;  // E8M0's code 0, 2^-127, exactly
-    std::size_t lo = 0;  // largest code with value <= ax
-    while (lo + 1 < value.size() && value[lo + 1] <= ax) ++lo;
+    // E8M0's code 0, 2^-127: exactly, and the smallest value at or above every smaller x.
+    if (!t.has_zero && (ax == ldexp(Big(1), -t.layout.bias()) || (r == Rounding::rta && ax < ldexp(Big(1), -t.layout.bias()))))
+      return 0;
+    const std::size_t lo = largest_at_most(ax);
     // Ties to an even significand. With no mantissa bits every normal significand is 1, odd: ties go
     // up (E8M0; the zero-like code 0 is even), unless the format ties to the even code (P3109 P1).
     const bool odd = t.layout.man_bits == 0 && !t.ties_to_even_code ? lo != 0 : (lo & 1);
     // exact: the step is a power of two
-    const std::size_t code = value[lo] != ax && round_up((ax - value[lo]) / (value[lo + 1] - value[lo]), odd, r, random) ? lo + 1 : lo;
+    const std::size_t code =
+        value[lo] != ax && round_up((ax - value[lo]) / (value[lo + 1] - value[lo]), odd, lo & 1, r, random) ? lo + 1 : lo;
     if (code > t.max_finite()) return overflow();
     if (code == 0 && !t.has_negative_zero()) return 0;
     return static_cast<std::uint8_t>(sign | code);
@@ -75,8 +101,7 @@ struct Oracle {
   // The sr words at which the decision flips, plus the extremes.
   std::vector<std::uint32_t> sr_words(const Big& x) const {
     const Big ax = abs(x);
-    std::size_t lo = 0;
-    while (lo + 1 < value.size() && value[lo + 1] <= ax) ++lo;
+    const std::size_t lo = largest_at_most(ax);
     if (lo + 1 >= value.size()) return {0, 0xFFFFFFFF};
     const Big frac = (ax - value[lo]) / (value[lo + 1] - value[lo]);
     const auto f = static_cast<std::uint64_t>(floor(ldexp(frac, 32)));
@@ -101,7 +126,7 @@ std::size_t check_against_oracle(const std::vector<T>& inputs, double (*to_doubl
         const double d = to_double(x);
         if (!std::isfinite(d) || d == 0) continue;
         const Big exact(d);
-        for (Rounding r : kRoundings) {
+        for (Rounding r : kMinifloatRoundings) {
           const fp8::EncodeParams p = fp8::encode_params(f, *profile, FloatTraits<T>::type, r);
           const std::vector<std::uint32_t> words = r == Rounding::sr ? oracle.sr_words(exact) : std::vector<std::uint32_t>{0};
           for (std::uint32_t w : words) {

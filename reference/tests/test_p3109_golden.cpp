@@ -1,6 +1,8 @@
-// The P3109 formats against gfloat's golden data (conformance/golden/p3109, README there): the
-// 256-code decode tables and every f16 and bf16 input and the f64 boundary vectors in rne, rna, rtz
-// (saturation mode OvfInf, profile p3109) and rne SatFinite (profile p3109-satfinite).
+// The P3109 formats against two peers' golden data. gfloat's (conformance/golden/p3109, README there), the
+// signed formats: the 256-code decode tables and every f16 and bf16 input and the f64 boundary vectors in
+// rne, rna, rtz (saturation mode OvfInf, profile p3109) and rne SatFinite (profile p3109-satfinite).
+// p3109-cpp's (conformance/golden/p3109-spec), the draft's reference implementation: all 30 formats, signed
+// and unsigned, in every rounding and saturation mode it defines (lowbit/conformance/p3109_spec.hpp).
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "lowbit/conformance/golden.hpp"
+#include "lowbit/conformance/p3109_spec.hpp"
 #include "lowbit/reference/fp8.hpp"
 
 namespace {
@@ -26,10 +29,10 @@ constexpr Mode kModes[] = {{"rne", "p3109", Rounding::rne},
                            {"rtz", "p3109", Rounding::rtz},
                            {"sat", "p3109-satfinite", Rounding::rne}};
 
-std::vector<fp8::Format> p3109_formats() {
+std::vector<fp8::Format> p3109_formats(bool signed_only = true) {
   std::vector<fp8::Format> out;
   for (fp8::Format f : fp8::kFormats)
-    if (applies(*fp8::find_profile("p3109"), f)) out.push_back(f);
+    if (applies(*fp8::find_profile("p3109"), f) && (traits(f).is_signed || !signed_only)) out.push_back(f);
   return out;
 }
 
@@ -57,10 +60,10 @@ TEST(P3109Golden, DecodeTables) {
   }
 }
 
-template <class T> void check_table(const GoldenDir& g, fp8::Format f, const Mode& m, const char* source) {
-  const std::string file = "p3109/" + std::string(traits(f).name) + ".from_" + source + "." + m.file + ".runs";
+template <class T>
+void check_table(const GoldenDir& g, fp8::Format f, const std::string& file, std::string_view profile, Rounding r) {
   const std::vector<conformance::Run> runs = g.runs(file);
-  const fp8::EncodeParams p = fp8::encode_params(f, *fp8::find_profile(m.profile), FloatTraits<T>::type, m.rounding);
+  const fp8::EncodeParams p = fp8::encode_params(f, *fp8::find_profile(profile), FloatTraits<T>::type, r);
   int bad = 0;
   for (std::uint32_t i = 0; i < 65536 && bad < 5; ++i) {
     const std::uint8_t got = ref::fp8_encode(T{static_cast<std::uint16_t>(i)}, p, 0), want = conformance::lookup(runs, i);
@@ -71,10 +74,52 @@ template <class T> void check_table(const GoldenDir& g, fp8::Format f, const Mod
 TEST(P3109Golden, EveryF16AndBf16Input) {
   const GoldenDir g = GoldenDir::from_env();
   for (fp8::Format f : p3109_formats())
-    for (const Mode& m : kModes) {
-      check_table<f16>(g, f, m, "f16");
-      check_table<bf16>(g, f, m, "bf16");
+    for (const Mode& m : kModes)
+      for (const char* source : {"f16", "bf16"}) {
+        const std::string file = "p3109/" + std::string(traits(f).name) + ".from_" + source + "." + m.file + ".runs";
+        if (source == std::string_view("f16")) check_table<f16>(g, f, file, m.profile, m.rounding);
+        else check_table<bf16>(g, f, file, m.profile, m.rounding);
+      }
+}
+
+TEST(P3109SpecGolden, DecodeTables) {
+  const GoldenDir g = GoldenDir::from_env();
+  for (fp8::Format f : p3109_formats(false)) {
+    const std::string name(traits(f).name);
+    const auto want = g.array<std::uint32_t>("p3109-spec/" + name + ".decode.u32");
+    ASSERT_EQ(want.size(), 256u) << name;
+    const fp8::DecodeParams p = fp8::decode_params(f, fp8::default_profile(f));
+    for (unsigned c = 0; c < 256; ++c)
+      EXPECT_EQ(std::bit_cast<std::uint32_t>(ref::fp8_decode<float>(static_cast<std::uint8_t>(c), p)), want[c])
+          << name << " code " << c;
+  }
+}
+
+TEST(P3109SpecGolden, EveryF16AndBf16InputAndTheF64Vectors) {
+  const GoldenDir g = GoldenDir::from_env();
+  std::size_t files = 0;
+  for (fp8::Format f : p3109_formats(false))
+    for (const conformance::P3109SpecMode& m : conformance::kP3109SpecModes) {
+      if (!conformance::p3109_spec_has(f, m, "f16")) continue;
+      check_table<f16>(g, f, conformance::p3109_spec_file(f, m, "f16"), m.profile, m.rounding);
+      check_table<bf16>(g, f, conformance::p3109_spec_file(f, m, "bf16"), m.profile, m.rounding);
+      files += 2;
+      if (!conformance::p3109_spec_has(f, m, "f64")) continue;
+      const std::string file = conformance::p3109_spec_file(f, m, "f64");
+      const fp8::EncodeParams p = fp8::encode_params(f, *fp8::find_profile(m.profile), FloatType::f64, m.rounding);
+      const std::vector<conformance::F64Case> cases = g.vec(file);
+      EXPECT_GT(cases.size(), 500u) << file;
+      int bad = 0;
+      for (const conformance::F64Case& c : cases) {
+        const std::uint8_t got = ref::fp8_encode(std::bit_cast<double>(c.bits), p, 0);
+        if (got != c.out && bad++ < 5)
+          ADD_FAILURE() << file << " input 0x" << std::hex << c.bits << " got 0x" << int{got} << " expected 0x" << int{c.out};
+      }
+      ++files;
     }
+  // 14 signed formats: 7 + 4 (extended) or 7 (finite) tables x 2 sources, f64 for the non-gfloat modes;
+  // 16 unsigned: every mode, 3 files each.
+  EXPECT_EQ(files, 7u * (2 * 15 + 11) + 7u * (2 * 7 + 6) + 8u * 3 * 15 + 8u * 3 * 7);
 }
 
 TEST(P3109Golden, F64Vectors) {

@@ -25,6 +25,9 @@ void expect_sums_cover(const std::string& folder, std::size_t at_least) {
 TEST(GoldenFiles, Sha256Sums) {
   expect_sums_cover("fp8", 53);
   expect_sums_cover("minifloat", 110);  // 11 formats x (decode + 3 sources x 3 modes)
+  expect_sums_cover("llvm", 26);
+  expect_sums_cover("p3109", 182);       // 14 formats x (decode + 3 sources x 4 modes)
+  expect_sums_cover("p3109-spec", 985);  // 30 formats x decode, 16-bit tables of every mode, f64 vectors (README)
 }
 
 TEST(GoldenFiles, Sha256OfKnownInput) {  // FIPS 180-2 example "abc"

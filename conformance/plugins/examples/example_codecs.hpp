@@ -19,7 +19,7 @@ using namespace lowbit;
 // Options -> kernel parameters; false for a bad format, rounding or profile. (Which formats a plugin
 // is called with is what its descriptor declares: version 1, E4M3 and E5M2.)
 inline bool fp8_profile(const lowbit_fp8_options* o, const fp8::Profile*& p) {
-  if (!o || !o->profile || o->format >= fp8::kFormats.size() || o->rounding > LOWBIT_ROUND_SR) return false;
+  if (!o || !o->profile || o->format >= fp8::kFormats.size() || o->rounding > LOWBIT_ROUND_RTO) return false;
   p = fp8::find_profile(o->profile);
   return p != nullptr;
 }

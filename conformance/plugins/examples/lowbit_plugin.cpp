@@ -26,16 +26,18 @@ int gemm(size_t m, size_t n, size_t k, const int8_t* a, const uint8_t* ae, const
   return gse_gemm(m, n, k, a, ae, b, be, fa, fb, accumulate, c);
 }
 
-// Version 3: version 1's slots, the fp8 formats it implements (E4M3 and E5M2, as version 1 would), and NVFP4.
-const lowbit_vendor_descriptor3 kDescriptor{
-    {{LOWBIT_VENDOR_ABI_VERSION_3, "lowbit-example",
+// Version 4: version 1's slots, the fp8 formats it implements (E4M3 and E5M2, as version 1 would, and
+// P3109's binary8p8uf, a format past bit 31), and NVFP4.
+const lowbit_vendor_descriptor4 kDescriptor{
+    {{{LOWBIT_VENDOR_ABI_VERSION_4, "lowbit-example",
       enc_f32, enc_f64, enc_f16, enc_bf16, dec_f32, dec_f16, dec_bf16,
       nf4_quantize, nf4_dequantize,
       gse_enc_f32, gse_enc_f16, gse_enc_bf16, gse_dec_f32, gse_dec_f16, gse_dec_bf16,
       mx_encode, mx_decode, qeft_matvec, gemm},
      LOWBIT_FP8_FORMAT_BIT(LOWBIT_FP8_E4M3) | LOWBIT_FP8_FORMAT_BIT(LOWBIT_FP8_E5M2)},
-    nvfp4_encode, nvfp4_decode};
+     nvfp4_encode, nvfp4_decode},
+    LOWBIT_FP8_FORMAT_BIT_HIGH(LOWBIT_FP8_BINARY8P8UF)};
 
 }  // namespace
 
-extern "C" LOWBIT_VENDOR_EXPORT const lowbit_vendor_descriptor3* lowbit_vendor_descriptor_v3(void) { return &kDescriptor; }
+extern "C" LOWBIT_VENDOR_EXPORT const lowbit_vendor_descriptor4* lowbit_vendor_descriptor_v4(void) { return &kDescriptor; }

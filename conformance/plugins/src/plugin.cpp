@@ -55,6 +55,9 @@ Opened open_plugin(const std::string& path) {
   }
   dlerror();
   try {
+    if (const auto* d = call_descriptor<lowbit_vendor_descriptor4>(
+            handle, path, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V4, LOWBIT_VENDOR_ABI_VERSION_4))
+      return {handle, &d->v3.v2.v1, (d->v3.v2.fp8_formats | fp8::FormatSet{d->fp8_formats_high} << 32) & fp8::kAllFormats, &d->v3};
     if (const auto* d = call_descriptor<lowbit_vendor_descriptor3>(
             handle, path, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V3, LOWBIT_VENDOR_ABI_VERSION_3))
       return {handle, &d->v2.v1, d->v2.fp8_formats & fp8::kAllFormats, d};
@@ -69,9 +72,9 @@ Opened open_plugin(const std::string& path) {
     throw;
   }
   dlclose(handle);
-  throw PluginError(fmt::format("{} is not a lowbit vendor plugin: it does not export {} (or {}, {})", path,
+  throw PluginError(fmt::format("{} is not a lowbit vendor plugin: it does not export {} (or {}, {}, {})", path,
                                 LOWBIT_VENDOR_DESCRIPTOR_SYMBOL, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V2,
-                                LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V3));
+                                LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V3, LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V4));
 }
 
 }  // namespace

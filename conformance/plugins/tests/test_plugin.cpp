@@ -57,12 +57,15 @@ TEST(Plugin, AVersion1PluginIsCalledWithE4m3AndE5m2Only) {
 TEST(Plugin, ExamplePluginPassesEveryCheck) {
   const Plugin plugin(LOWBIT_EXAMPLE_PLUGIN);
   EXPECT_EQ(plugin.name(), "lowbit-example");
-  EXPECT_EQ(implemented(plugin), (std::vector<std::string>{"e4m3", "e5m2", "gse", "gse-gemm", "mx", "nf4", "nvfp4", "qeft"}));
-  // Two FP8 profiles here (both NaN semantics, with and without saturation), the others in `lowbit
-  // conform` runs of lowbit's own implementations, already tested; the block suites run whole.
+  EXPECT_EQ(implemented(plugin),
+            (std::vector<std::string>{"e4m3", "e5m2", "binary8p8uf", "gse", "gse-gemm", "mx", "nf4", "nvfp4", "qeft"}));
+  // binary8p8uf is format 40: version 4's fp8_formats_high declares it.
+  EXPECT_EQ(plugin.fp8_formats(), lowbit::fp8::kOcpFp8 | lowbit::fp8::format_bit(lowbit::fp8::Format::binary8p8uf));
+  // Three FP8 profiles here (both NaN semantics, with and without saturation; P3109's), the others in
+  // `lowbit conform` runs of lowbit's own implementations, already tested; the block suites run whole.
   ConformRequest r = small(LOWBIT_EXAMPLE_PLUGIN);
-  r.run.profiles = {"ml_dtypes", "cuda-satfinite", "exact", "fp32", "microxcaling", "lowbit", "bnb-cpu", "bnb-torch", "bnb-cuda",
-                    "transformer-engine"};
+  r.run.profiles = {"ml_dtypes", "cuda-satfinite", "p3109", "exact", "fp32", "microxcaling", "lowbit", "bnb-cpu", "bnb-torch",
+                    "bnb-cuda", "transformer-engine"};
   std::vector<Check> checks = conform(r);
   for (const char* f : {"gse", "qeft"}) {  // the suites without profiles
     std::vector<Check> more = conform(small(LOWBIT_EXAMPLE_PLUGIN, {f}));
@@ -75,7 +78,7 @@ TEST(Plugin, ExamplePluginPassesEveryCheck) {
     cases += c.cases;
   }
   EXPECT_GT(cases, 0u);
-  for (const char* f : {"e4m3", "e5m2", "gse", "gse-gemm", "mx", "nf4", "nvfp4", "qeft"}) {
+  for (const char* f : {"e4m3", "e5m2", "binary8p8uf", "gse", "gse-gemm", "mx", "nf4", "nvfp4", "qeft"}) {
     const Check* status = find(checks, f, "plugin status codes");
     ASSERT_NE(status, nullptr) << f;
     EXPECT_GT(status->cases, 0u) << f;  // the suite did call the plugin

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "lowbit/conformance/cases.hpp"
+#include "lowbit/conformance/p3109_spec.hpp"
 #include "lowbit/conformance/sha256.hpp"
 #include "lowbit/conformance/sweep.hpp"
 #include "lowbit/kernels.hpp"
@@ -29,6 +30,8 @@ std::string golden_format_name(fp8::Format f) {
   const std::string_view s = traits(f).ml_dtypes;
   return std::string(s.substr(s.find('_') + 1));
 }
+
+bool is_ocp_fp8(fp8::Format f) { return fp8::kOcpFp8 & fp8::format_bit(f); }
 
 // The golden data of ml_dtypes spells E4M3 "e4m3fn", CUDA's "e4m3".
 std::string golden_format_name(const fp8::Profile& p, fp8::Format f) {
@@ -68,20 +71,38 @@ std::vector<GoldenEncodings> golden_encodings(const fp8::Profile& p, fp8::Format
   };
   if (p.name == "ml_dtypes") return {minifloat("rne", Rounding::rne), minifloat("rtz", Rounding::rtz)};
   if (p.name == "ml_dtypes-sat") return {minifloat("sat", Rounding::rne)};
-  if (p.name == "llvm") {
+  if (p.name == "llvm") {  // LLVM 16's APFloat, measured: E4M3FN and E5M2 (the FNUZ semantics came in LLVM 17)
     std::vector<GoldenEncodings> out;
+    if (!is_ocp_fp8(f)) return out;
     for (auto [mode, r] : {std::pair{"rne", Rounding::rne}, {"rna", Rounding::rna}, {"rtz", Rounding::rtz}})
       out.push_back(peer_set("llvm", f, mode, r, {"f16", "bf16", "f32", "f64"}));
     return out;
   }
-  // gfloat's rna f64 vectors hold its binary64 tie-test artifacts (golden/p3109/README): the
-  // reference test explains each; the suite takes the 16-bit tables of that mode.
-  if (p.name == "p3109")
-    return {peer_set("p3109", f, "rne", Rounding::rne, {"f16", "bf16", "f64"}),
-            peer_set("p3109", f, "rna", Rounding::rna, {"f16", "bf16"}),
-            peer_set("p3109", f, "rtz", Rounding::rtz, {"f16", "bf16", "f64"})};
-  if (p.name == "p3109-satfinite") return {peer_set("p3109", f, "sat", Rounding::rne, {"f16", "bf16", "f64"})};
+  if (p.name.starts_with("p3109")) {
+    std::vector<GoldenEncodings> out;
+    // gfloat's (signed formats): its rna f64 vectors hold its binary64 tie-test artifacts
+    // (golden/p3109/README): the reference test explains each; the suite takes the 16-bit tables of that mode.
+    if (traits(f).is_signed && p.name == "p3109")
+      out = {peer_set("p3109", f, "rne", Rounding::rne, {"f16", "bf16", "f64"}),
+             peer_set("p3109", f, "rna", Rounding::rna, {"f16", "bf16"}),
+             peer_set("p3109", f, "rtz", Rounding::rtz, {"f16", "bf16", "f64"})};
+    if (traits(f).is_signed && p.name == "p3109-satfinite") out = {peer_set("p3109", f, "sat", Rounding::rne, {"f16", "bf16", "f64"})};
+    // p3109-cpp's, the draft's reference implementation: every mode of the profile it defines.
+    for (const P3109SpecMode& m : kP3109SpecModes) {
+      if (m.profile != p.name) continue;
+      GoldenEncodings g{m.rounding, {}};
+      for (const char* src : {"f16", "bf16", "f64"})
+        if (p3109_spec_has(f, m, src)) g.files.emplace_back(src, p3109_spec_file(f, m, src));
+      if (!g.files.empty()) out.push_back(std::move(g));
+    }
+    return out;
+  }
   if (!is_cuda(p)) return {};
+  if (f == fp8::Format::e8m0) {  // __nv_cvt_float_to_e8m0: cudaRoundZero, cudaRoundPosInf (the f32 streams)
+    const char* sat = p.saturate_finite ? "satfinite" : "nosat";
+    return {{Rounding::rtz, {{"f32", fmt::format("fp8/cuda_rz_{}_f32_to_e8m0.runs", sat)}}},
+            {Rounding::rtp, {{"f32", fmt::format("fp8/cuda_rp_{}_f32_to_e8m0.runs", sat)}}}};
+  }
   GoldenEncodings g{Rounding::rne, {}};
   if (!(fp8::kOcpFp8 & fp8::format_bit(f)))  // CUDA's FP6/FP4: the f32 streams (cudaRoundNearest)
     return {{Rounding::rne, {{"f32", fmt::format("fp8/cuda_rn_f32_to_{}.runs", traits(f).name)}}}};
@@ -90,15 +111,14 @@ std::vector<GoldenEncodings> golden_encodings(const fp8::Profile& p, fp8::Format
   return {g};
 }
 
-// The golden decode table of a profile (f32 bits), if one exists: CUDA's are f16 (decode_checks).
+// The golden decode table of a profile (f32 bits), if one exists (else empty): CUDA's are f16 (decode_checks).
 std::string golden_decode_file(const fp8::Profile& p, fp8::Format f) {
-  if (p.name == "llvm") return fmt::format("llvm/{}.decode.u32", traits(f).name);
-  if (p.name.starts_with("p3109")) return fmt::format("p3109/{}.decode.u32", traits(f).name);
+  if (p.name == "llvm") return is_ocp_fp8(f) ? fmt::format("llvm/{}.decode.u32", traits(f).name) : "";
+  if (p.name.starts_with("p3109"))
+    return fmt::format("{}/{}.decode.u32", traits(f).is_signed ? "p3109" : "p3109-spec", traits(f).name);
   // CUDA's FP6/FP4 have no NaN: their values are ml_dtypes' (cuda_fp6.hpp decodes exactly).
   return fmt::format("minifloat/{}.decode.u32", golden_format_name(f));
 }
-
-bool is_ocp_fp8(fp8::Format f) { return fp8::kOcpFp8 & fp8::format_bit(f); }
 
 template <class T> std::string show(T x) {
   using Tr = FloatTraits<T>;
@@ -208,11 +228,20 @@ class Runner {
   void golden_checks() {
     golden_encode_checks();
     if (o_.level == Level::full) {
-      // CI's budget: the stream of each format's default profile; without it every profile's stream
-      // and, for a kernel other than the reference, the rtz sweep against the reference.
+      // CI's budget: the stream of each format's default profile, but on the reference only against a
+      // peer's digest (lowbit's own digests are the reference's codes: the SIMD rows check them); without
+      // it every profile's stream and, for a kernel other than the reference, the rtz sweep against the
+      // reference.
       const bool budget = o_.ci_budget;
-      if (in_scope(Rounding::rne) && stream_digest() && (!budget || &p_ == &fp8::default_profile(f_)))
-        f32_stream_check();
+      const std::optional<StreamDigest> digest = stream_digest();
+      const bool own = digest && digest->source == "reference/f32_streams.sha256";
+      if (in_scope(Rounding::rne) && digest && (!budget || (&p_ == &fp8::default_profile(f_) && !(own && is_reference()))))
+        f32_stream_check(file("f32", "runs"), Rounding::rne, digest);
+      // The peers' f32 run lists in their other roundings (APFloat's rna, rtz; CUDA's E8M0 rz, rp).
+      for (const GoldenEncodings& set : golden_encodings(p_, f_))
+        for (const auto& [src, name] : set.files)
+          if (!budget && src == "f32" && set.rounding != Rounding::rne && in_scope(set.rounding))
+            f32_stream_check(name, set.rounding, stream_digest(name));
       if (!budget && !is_reference() && in_scope(Rounding::rtz)) f32_reference_sweep(Rounding::rtz);
     }
     const std::string gname = golden_format_name(p_, f_);
@@ -220,14 +249,23 @@ class Runner {
       const std::string name = fmt::format("fp8/cuda_{}_to_f16.u16", gname);
       const auto table = g_.array<std::uint16_t>(name);
       decode_check<f16>("decode f16 -> " + name, {table.begin(), table.end()});
-    } else {
-      const std::string name = golden_decode_file(p_, f_);
+    } else if (is_cuda(p_) && f_ == fp8::Format::e8m0) {  // __nv_cvt_e8m0_to_bf16raw
+      const auto table = g_.array<std::uint16_t>("fp8/cuda_e8m0_to_bf16.u16");
+      decode_check<bf16>("decode bf16 -> fp8/cuda_e8m0_to_bf16.u16", {table.begin(), table.end()});
+    } else if (const std::string name = golden_decode_file(p_, f_); !name.empty()) {
       const auto table = g_.array<std::uint32_t>(name);
       decode_check<float>("decode f32 -> " + name, {table.begin(), table.end()});
     }
   }
 
   std::optional<StreamDigest> stream_digest() const { return fp8_f32_stream_digest(g_, p_, f_); }
+  // The peer's digest of the stream whose run list is `runs_name` (fp8/f32_streams.sha256 names it .stream).
+  std::optional<StreamDigest> stream_digest(const std::string& runs_name) const {
+    const std::string stream = runs_name.substr(runs_name.find('/') + 1, runs_name.size() - runs_name.find('/') - 6) + ".stream";
+    if (const auto sums = g_.sums("fp8/f32_streams.sha256"); sums.contains(stream))
+      return StreamDigest{sums.at(stream), "fp8/f32_streams.sha256"};
+    return std::nullopt;
+  }
 
   // The peers' golden encodings, and a sample of the f32 run lists (rne).
   void golden_encode_checks() {
@@ -274,16 +312,16 @@ class Runner {
     return v;
   }
 
-  // All 2^32 inputs: against the golden run list where it is shipped, and always against the
-  // full-stream SHA-256 measured from the peer.
-  void f32_stream_check() {
-    const std::string runs_name = file("f32", "runs");
+  // All 2^32 inputs in rounding `rounding`: against the golden run list `runs_name` where it is shipped,
+  // and against the full-stream SHA-256 `want` where there is one.
+  void f32_stream_check(const std::string& runs_name, Rounding rounding, const std::optional<StreamDigest>& want) {
     const std::vector<Run> runs = g_.has(runs_name) ? g_.runs(runs_name) : std::vector<Run>{};
-    const StreamDigest want = *stream_digest();
-    check(fmt::format("f32 all 2^32 -> {}{}", runs.empty() ? "" : runs_name + " + ", want.source), [&](Check& c) {
+    const std::string against = runs.empty() ? want->source : want ? runs_name + " + " + want->source : runs_name;
+    check(fmt::format("f32 all 2^32 {}-> {}", rounding == Rounding::rne ? "" : fmt::format("{} ", name(rounding)), against),
+          [&](Check& c) {
       Sha256 hash;
       std::size_t r = 0;
-      const fp8::EncodeParams p = params(FloatType::f32, Rounding::rne);
+      const fp8::EncodeParams p = params(FloatType::f32, rounding);
       sweep_f32(fp8::encode_kernel<float>(impl_), p, 0, std::uint64_t{1} << 32, o_.threads,
                 [&](std::uint64_t first, std::span<const std::uint8_t> out) {
                   hash.update(out);
@@ -299,8 +337,8 @@ class Runner {
                         c.mismatch(fmt::format("f32 0x{:08x} => got 0x{:02x} expected 0x{:02x}", first + i, out[i], runs[r].out), o_.max_errors);
                   }
                 });
-      if (const std::string got = hash.hex(); got != want.sha256)
-        c.mismatch(fmt::format("stream sha256 {} expected {}", got, want.sha256), o_.max_errors);
+      if (const std::string got = hash.hex(); want && got != want->sha256)
+        c.mismatch(fmt::format("stream sha256 {} expected {}", got, want->sha256), o_.max_errors);
     });
   }
 
@@ -330,7 +368,7 @@ class Runner {
   void reference_checks() {
     const std::vector<float> f32 = from_bits<float>(f32_cases(o_.seed, o_.random_cases));
     const std::vector<double> f64 = from_bits<double>(f64_cases(o_.seed, o_.random_cases));
-    for (Rounding r : kRoundings) {
+    for (Rounding r : kMinifloatRoundings) {
       if (!in_scope(r)) continue;
       const std::string suffix = fmt::format(" {} -> reference", name(r));
       encode_check("f16 all" + suffix, all16<f16>(), reference(all16<f16>(), r), r);

@@ -32,6 +32,11 @@ typedef uint32_t lowbit_rounding;
 #define LOWBIT_ROUND_RNA 1u /* to nearest, ties away from zero (microxcaling's 'nearest') */
 #define LOWBIT_ROUND_RTZ 2u /* toward zero */
 #define LOWBIT_ROUND_SR 3u  /* stochastic: 32 random bits added below the rounding position */
+/* The minifloat family (LOWBIT_FP8_*) only: */
+#define LOWBIT_ROUND_RTP 4u /* toward +Inf */
+#define LOWBIT_ROUND_RTN 5u /* toward -Inf */
+#define LOWBIT_ROUND_RTA 6u /* away from zero (P3109 TowardMaxMagnitude) */
+#define LOWBIT_ROUND_RTO 7u /* to odd (P3109 ToOdd) */
 
 typedef uint32_t lowbit_fp8_format;
 #define LOWBIT_FP8_E4M3 0u /* OCP E4M3FN */
@@ -60,6 +65,22 @@ typedef uint32_t lowbit_fp8_format;
 #define LOWBIT_FP8_BINARY8P6SF 22u
 #define LOWBIT_FP8_BINARY8P7SE 23u
 #define LOWBIT_FP8_BINARY8P7SF 24u
+#define LOWBIT_FP8_BINARY8P1UE 25u /* IEEE P3109 binary8pP, unsigned: no sign bit */
+#define LOWBIT_FP8_BINARY8P1UF 26u
+#define LOWBIT_FP8_BINARY8P2UE 27u
+#define LOWBIT_FP8_BINARY8P2UF 28u
+#define LOWBIT_FP8_BINARY8P3UE 29u
+#define LOWBIT_FP8_BINARY8P3UF 30u
+#define LOWBIT_FP8_BINARY8P4UE 31u
+#define LOWBIT_FP8_BINARY8P4UF 32u
+#define LOWBIT_FP8_BINARY8P5UE 33u
+#define LOWBIT_FP8_BINARY8P5UF 34u
+#define LOWBIT_FP8_BINARY8P6UE 35u
+#define LOWBIT_FP8_BINARY8P6UF 36u
+#define LOWBIT_FP8_BINARY8P7UE 37u
+#define LOWBIT_FP8_BINARY8P7UF 38u
+#define LOWBIT_FP8_BINARY8P8UE 39u
+#define LOWBIT_FP8_BINARY8P8UF 40u
 
 typedef uint32_t lowbit_nf4_table;
 #define LOWBIT_NF4_TABLE_NF4 0u /* NormalFloat4 */
@@ -97,7 +118,8 @@ typedef uint32_t lowbit_weak_tuning;
 typedef struct lowbit_fp8_options {
   lowbit_fp8_format format;
   lowbit_rounding rounding;    /* encode only */
-  const char* profile;         /* peer semantics: "ml_dtypes", "ml_dtypes-sat", "llvm", "cuda-nosat", "cuda-satfinite" */
+  const char* profile;         /* peer semantics: "ml_dtypes", "ml_dtypes-sat", "llvm", "cuda-nosat", "cuda-satfinite",
+                                  "p3109", "p3109-satfinite", "p3109-satpropagate" */
   uint64_t seed;               /* LOWBIT_ROUND_SR: the Philox-4x32-10 key */
   uint64_t index0;             /* LOWBIT_ROUND_SR: stream index of in[0] (the Philox counter), so chunks round as the whole */
   const uint32_t* random_bits; /* LOWBIT_ROUND_SR: NULL = Philox(seed); else n words, word i for in[i] */

@@ -1,8 +1,9 @@
-/* lowbit/vendor.h: the vendor plugin ABI (versions 1, 2 and 3). Pure C.
+/* lowbit/vendor.h: the vendor plugin ABI (versions 1 to 4). Pure C.
  *
  * A vendor builds a shared library that exports one function,
  *
- *     const lowbit_vendor_descriptor3* lowbit_vendor_descriptor_v3(void);   (or, version 2 or 1:)
+ *     const lowbit_vendor_descriptor4* lowbit_vendor_descriptor_v4(void);   (or, version 3, 2 or 1:)
+ *     const lowbit_vendor_descriptor3* lowbit_vendor_descriptor_v3(void);
  *     const lowbit_vendor_descriptor2* lowbit_vendor_descriptor_v2(void);
  *     const lowbit_vendor_descriptor* lowbit_vendor_descriptor_v1(void);
  *
@@ -24,7 +25,7 @@ extern "C" {
 #endif
 
 /* Each version has its own symbol and abi_version value; v1 never changes. The loader looks for
- * lowbit_vendor_descriptor_v3 first, then _v2, then _v1. (LOWBIT_VENDOR_ABI_VERSION keeps its value 1,
+ * lowbit_vendor_descriptor_v4 first, then _v3, _v2, then _v1. (LOWBIT_VENDOR_ABI_VERSION keeps its value 1,
  * which version-1 plugins store: a v1 plugin builds and loads unchanged.) */
 #define LOWBIT_VENDOR_ABI_VERSION 1
 #define LOWBIT_VENDOR_DESCRIPTOR_SYMBOL "lowbit_vendor_descriptor_v1"
@@ -32,6 +33,8 @@ extern "C" {
 #define LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V2 "lowbit_vendor_descriptor_v2"
 #define LOWBIT_VENDOR_ABI_VERSION_3 3
 #define LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V3 "lowbit_vendor_descriptor_v3"
+#define LOWBIT_VENDOR_ABI_VERSION_4 4
+#define LOWBIT_VENDOR_DESCRIPTOR_SYMBOL_V4 "lowbit_vendor_descriptor_v4"
 
 #if defined(_WIN32)
 #define LOWBIT_VENDOR_EXPORT __declspec(dllexport)
@@ -114,7 +117,8 @@ typedef struct lowbit_vendor_descriptor {
 
 /* Version 2: version 1's descriptor (its abi_version = LOWBIT_VENDOR_ABI_VERSION_2), then the fp8
  * formats the fp8_* functions implement, one bit per format: LOWBIT_FP8_FORMAT_BIT(LOWBIT_FP8_E4M3FNUZ)
- * ... The loader calls them with no other format. A version-1 plugin implements E4M3 and E5M2. */
+ * ... (formats 0 to 31; version 4 adds the rest). The loader calls them with no other format. A version-1
+ * plugin implements E4M3 and E5M2. */
 typedef struct lowbit_vendor_descriptor2 {
   lowbit_vendor_descriptor v1;
   uint32_t fp8_formats;
@@ -139,14 +143,25 @@ typedef struct lowbit_vendor_descriptor3 {
   lowbit_nvfp4_decode_f32_fn nvfp4_decode_f32;
 } lowbit_vendor_descriptor3;
 
+/* Version 4: version 3's descriptor (its v2.v1.abi_version = LOWBIT_VENDOR_ABI_VERSION_4), then the fp8
+ * formats 32 to 63 the fp8_* functions implement (the unsigned P3109 formats from LOWBIT_FP8_BINARY8P4UE
+ * on), one bit per format: LOWBIT_FP8_FORMAT_BIT_HIGH(LOWBIT_FP8_BINARY8P8UF). */
+typedef struct lowbit_vendor_descriptor4 {
+  lowbit_vendor_descriptor3 v3;
+  uint32_t fp8_formats_high;
+} lowbit_vendor_descriptor4;
+#define LOWBIT_FP8_FORMAT_BIT_HIGH(format) (UINT32_C(1) << ((format) - 32u))
+
 typedef const lowbit_vendor_descriptor* (*lowbit_vendor_descriptor_v1_fn)(void);
 typedef const lowbit_vendor_descriptor2* (*lowbit_vendor_descriptor_v2_fn)(void);
 typedef const lowbit_vendor_descriptor3* (*lowbit_vendor_descriptor_v3_fn)(void);
+typedef const lowbit_vendor_descriptor4* (*lowbit_vendor_descriptor_v4_fn)(void);
 
-/* The symbol a plugin exports, one of the three (declared here so that a plugin's definition is checked). */
+/* The symbol a plugin exports, one of the four (declared here so that a plugin's definition is checked). */
 LOWBIT_VENDOR_EXPORT const lowbit_vendor_descriptor* lowbit_vendor_descriptor_v1(void);
 LOWBIT_VENDOR_EXPORT const lowbit_vendor_descriptor2* lowbit_vendor_descriptor_v2(void);
 LOWBIT_VENDOR_EXPORT const lowbit_vendor_descriptor3* lowbit_vendor_descriptor_v3(void);
+LOWBIT_VENDOR_EXPORT const lowbit_vendor_descriptor4* lowbit_vendor_descriptor_v4(void);
 
 #ifdef __cplusplus
 }

@@ -26,7 +26,8 @@ template <class T> Unpacked unpack(T x) {
 // sig * 2^-shift rounded to an integer (exact when shift <= 0). `random` is used by
 // Rounding::sr only: the round-up happens iff F + random >= 2^32, where F is the 32 bits of the
 // value immediately below the integer's last bit (bits further down are dropped). `odd_offset`:
-// rne's tie goes to the integer i with i + odd_offset even.
+// rne's tie goes to the integer i with i + odd_offset even; rto's inexact result to the one with
+// i + odd_offset odd. Magnitude roundings only: map rtp and rtn with on_magnitude() first.
 std::uint64_t round_shifted(std::uint64_t sig, int shift, Rounding rounding, std::uint32_t random = 0,
                             std::uint64_t odd_offset = 0);
 
@@ -34,7 +35,8 @@ std::uint64_t round_shifted(std::uint64_t sig, int shift, Rounding rounding, std
 // above, and returns the magnitude bits (biased exponent << man_bits | mantissa). A result above
 // the format's largest finite code means overflow; the caller decides what that becomes.
 // `random`: as round_shifted, at the result's last mantissa bit. `even_code`: with no mantissa bits,
-// a tie goes to the even magnitude code, not up (fp8::Traits::ties_to_even_code).
+// a tie goes to the even magnitude code, not up (fp8::Traits::ties_to_even_code); rto always takes
+// the odd code.
 std::uint64_t round_magnitude(std::uint64_t sig, int exp, BinaryLayout layout, Rounding rounding,
                               std::uint32_t random = 0, bool even_code = false);
 

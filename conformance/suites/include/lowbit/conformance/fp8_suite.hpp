@@ -28,7 +28,7 @@ struct Fp8SuiteOptions {
   std::vector<fp8::Format> formats{fp8::kFormats.begin(), fp8::kFormats.end()};
   std::vector<const fp8::Profile*> profiles = all_profiles();  // each run on the formats it applies to
   // The roundings of the encode checks (the golden ones are rne); decode checks always run.
-  std::vector<Rounding> roundings{kRoundings.begin(), kRoundings.end()};
+  std::vector<Rounding> roundings{kMinifloatRoundings.begin(), kMinifloatRoundings.end()};
 
   static std::vector<const fp8::Profile*> all_profiles();
 };
