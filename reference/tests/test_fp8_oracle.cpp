@@ -169,16 +169,16 @@ TEST(Fp8OracleSlow, EveryBf16Input) {
   EXPECT_GT(check_against_oracle<bf16>(all16<bf16>(), bf16_value), 100000u);
 }
 
-TEST(Fp8Oracle, F32BoundaryAndRandom) {
+TEST(Fp8OracleSlow, F32BoundaryAndRandom) {
   std::vector<float> in;
-  for (std::uint32_t b : conformance::f32_cases(7, 1 << 14)) in.push_back(std::bit_cast<float>(b));
+  for (std::uint32_t b : conformance::f32_cases(7, 1 << 12)) in.push_back(std::bit_cast<float>(b));
   EXPECT_GT(check_against_oracle<float>(in, [](float x) { return double{x}; }), 100000u);
 }
 
-TEST(Fp8Oracle, F64BoundaryAndRandom) {
+TEST(Fp8OracleSlow, F64BoundaryAndRandom) {
   std::vector<double> in;
   std::size_t i = 0;
-  for (std::uint64_t b : conformance::f64_cases(11, 1 << 14)) {
+  for (std::uint64_t b : conformance::f64_cases(11, 1 << 12)) {
     const int e = static_cast<int>((b >> 52) & 2047);
     // Every case near the FP8 range, and a sample of the far ones (tiny, huge, subnormal).
     if ((e > 1023 - 40 && e < 1023 + 20) || i++ % 97 == 0) in.push_back(std::bit_cast<double>(b));

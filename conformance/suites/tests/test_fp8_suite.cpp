@@ -27,6 +27,12 @@ void expect_all_passed(const std::vector<Check>& checks) {
 TEST(Fp8Conformance, EveryImplementationQuick) {
   Fp8SuiteOptions o;
   o.threads = default_threads();
+  // Every check of the quick level, the f32/f64 samples at 2^14 (lowbit conform: 2^18): the kernel tests
+  // (optimized/tests/test_fp8_kernels.cpp) hold the boundary f32 sets of every format. The roundings the
+  // SIMD rows compute (the others call the reference there; GoldenChecksCoverEveryProfileAndSource runs
+  // their golden sets on the reference, the properties test them through every row).
+  o.random_cases = 1 << 14;
+  o.roundings = {Rounding::rne, Rounding::rna, Rounding::rtz, Rounding::sr};
   for (const fp8::Impl& impl : kernels::list<fp8::Impl>()) {
     if (!kernels::available(impl)) continue;
     SCOPED_TRACE(impl.name);
